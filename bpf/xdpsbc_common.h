@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Everything the XDP program and userspace both see: map key/value layouts,
+ * flags, pinned map names and the verdict-reason list. Fixed-width types only,
+ * network byte order where the name says be.
+ */
+#ifndef XDPSBC_COMMON_H
+#define XDPSBC_COMMON_H
+
+#include <linux/types.h>
+
+#define XS_PIN_ROOT_DEFAULT "/sys/fs/bpf/xdpsbc"
+
+/* Pinned map names (kernel object names are cut at 15 characters). */
+#define XS_MAP_STATS	"xs_stats"
+#define XS_MAP_CONFIG	"xs_config"
+#define XS_MAP_BLOCK4	"xs_block4"
+#define XS_MAP_BLOCK6	"xs_block6"
+#define XS_MAP_BLKNOTE4 "xs_blknote4"
+#define XS_MAP_BLKNOTE6 "xs_blknote6"
+#define XS_MAP_TRUST4	"xs_trust4"
+#define XS_MAP_TRUST6	"xs_trust6"
+#define XS_MAP_FLOWS	"xs_flows"
+#define XS_MAP_TXPORTS	"xs_txports"
+
+/* Sizes. The blocklist is sized for a million sources (issue 2). */
+#define XS_BLOCK_MAX	(1U << 20)
+#define XS_TRUST_MAX	65536
+#define XS_FLOWS_MAX	(1U << 20)
+#define XS_TXPORTS_MAX	64
+#define XS_NOTE_LEN	64
+
+enum xs_reason {
+#define XS_REASON(name, str, action, doc) XS_##name,
+#include "xdpsbc_reasons.inc"
+#undef XS_REASON
+	XS_REASON_MAX
+};
+
+/* xs_stats: per-CPU, indexed by enum xs_reason. */
+struct xs_counter {
+	__u64 packets;
+	__u64 bytes;
+};
+
+/* LPM trie keys: prefixlen first, as the kernel requires. */
+struct xs_lpm4 {
+	__u32 prefixlen;
+	__be32 addr;
+};
+
+struct xs_lpm6 {
+	__u32 prefixlen;
+	__u8 addr[16];
+};
+
+/*
+ * xs_block4/6 value. Times are CLOCK_BOOTTIME nanoseconds (bpf_ktime_get_boot_ns),
+ * so an expiry is unaffected by wall-clock steps; userspace converts for display.
+ */
+struct xs_block {
+	__u64 expires_ns; /* 0: permanent */
+	__u64 added_ns;
+	__u64 hits;
+	__u64 last_hit_ns; /* 0: never hit */
+};
+
+/* xs_blknote4/6 value (userspace only): the operator's reason text. */
+struct xs_note {
+	char text[XS_NOTE_LEN];
+};
+
+/* xs_trust4/6 value. */
+struct xs_trust {
+	__u64 hits;
+};
+
+/* xs_config: one element, key 0. Ports are host byte order. */
+#define XS_CFG_V6_MEDIA_DROP (1U << 0) /* media ipv4-only on */
+#define XS_CFG_TURN	     (1U << 1) /* also drop IPv6 TURN ports */
+#define XS_CFG_PINHOLES	     (1U << 2) /* relay range closed unless a flow owns the port */
+
+struct xs_config {
+	__u32 flags;
+	__u16 rtp_min; /* IPv6 media drop range, default 10000-20000 */
+	__u16 rtp_max;
+	__u16 turn_min; /* TURN relay range, default 49152-49252 */
+	__u16 turn_max;
+	__u16 turn_udp; /* default 3478 */
+	__u16 turn_tls; /* TCP, default 5349 */
+	__u16 relay_min; /* media relay (pinhole) range; 0-0: none */
+	__u16 relay_max;
+	__u32 pad;
+};
+
+#define XS_CFG_DEFAULT_RTP_MIN	10000
+#define XS_CFG_DEFAULT_RTP_MAX	20000
+#define XS_CFG_DEFAULT_TURN_MIN 49152
+#define XS_CFG_DEFAULT_TURN_MAX 49252
+#define XS_CFG_DEFAULT_TURN_UDP 3478
+#define XS_CFG_DEFAULT_TURN_TLS 5349
+
+/*
+ * xs_flows: the relay table. Key: the edge address and port a packet arrives
+ * on. Value: where it goes and from which edge address/port it leaves; the
+ * reverse flow is the one keyed by that source (src_addr, src_port, proto).
+ */
+struct xs_flow_key {
+	__be32 addr;
+	__be16 port;
+	__u8 proto; /* IPPROTO_UDP */
+	__u8 pad;
+};
+
+#define XS_FLOW_LATCH	     (1U << 0) /* learn the sender's real address from its packets */
+#define XS_FLOW_STRICT	     (1U << 1) /* once latched, drop media from anyone else */
+#define XS_FLOW_LATCH_SIG_IP (1U << 2) /* latch only from the signalled IP (expect_addr) */
+#define XS_FLOW_LATCHED	     (1U << 3) /* set by the XDP program */
+
+struct xs_flow {
+	__be32 dst_addr; /* peer of the other leg (signalled, then latched) */
+	__be32 src_addr; /* edge address the packet leaves from */
+	__be16 dst_port;
+	__be16 src_port; /* edge port the packet leaves from */
+	__be32 expect_addr; /* signalled address of this leg's sender */
+	__be32 peer_addr; /* latched source of this leg's sender */
+	__be16 expect_port;
+	__be16 peer_port;
+	__u32 flags;
+	__u32 ifindex; /* set by the XDP program: egress of the last relayed packet */
+	__u64 cookie; /* call identity, set by sigd (hash of Call-ID) */
+	__u64 packets;
+	__u64 bytes;
+	__u64 last_seen_ns; /* CLOCK_BOOTTIME */
+};
+
+#endif /* XDPSBC_COMMON_H */

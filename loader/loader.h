@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * libxdpsbc: open, load, attach and pin the xdpsbc XDP program, and read or
+ * change its pinned maps. Used by the CLI (tools/) and the daemon (sigd/).
+ * Every function returns 0 or a negative errno and logs nothing itself
+ * unless it says so; callers report once, at the boundary.
+ */
+#ifndef XDPSBC_LOADER_H
+#define XDPSBC_LOADER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "xdpsbc_common.h"
+
+/* ---- logging (log.c) ---- */
+enum xs_log_level { XS_LOG_ERR, XS_LOG_WARN, XS_LOG_INFO, XS_LOG_DEBUG };
+void xs_log_set_level(enum xs_log_level level);
+void xs_log(enum xs_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Routes libbpf and libxdp messages into xs_log one level lower. */
+void xs_log_route_libs(void);
+
+/* ---- pin root, bpffs, lock (pin.c) ---- */
+/* The pin root: @override, else $XDPSBC_PIN_ROOT, else XS_PIN_ROOT_DEFAULT. */
+const char *xs_pin_root(const char *override);
+/* Mount bpffs on the parent of @pin_root's bpffs mount point when missing. */
+int xs_bpffs_ensure(const char *pin_root);
+/* Exclusive lock on the pin directory (created when missing); returns an fd. */
+int xs_lock(const char *pin_root);
+void xs_unlock(int fd);
+
+/* ---- maps (maps.c) ---- */
+struct xs_maps {
+	int stats, config, block4, block6, blknote4, blknote6, trust4, trust6, flows, txports;
+};
+/*
+ * Open the pinned maps under @pin_root. With @create, maps that are not
+ * pinned yet are created (by loading the object with pinning, not attaching)
+ * and their settings initialised to the defaults.
+ */
+int xs_maps_open(const char *pin_root, bool create, struct xs_maps *m);
+void xs_maps_close(struct xs_maps *m);
+
+/* ---- attach (attach.c) ---- */
+enum xs_mode { XS_MODE_AUTO, XS_MODE_NATIVE, XS_MODE_SKB };
+const char *xs_mode_str(enum xs_mode mode);
+/*
+ * Attach the xdpsbc program to @ifindex, reusing (or creating) the pinned maps.
+ * AUTO tries native, then falls back to skb with a warning. Tries libxdp's
+ * dispatcher first and falls back to a single program, saying so.
+ * @used receives the mode that took effect.
+ */
+int xs_attach(const char *pin_root, int ifindex, enum xs_mode mode, enum xs_mode *used);
+int xs_detach(int ifindex);
+/* Is the xdpsbc program attached to @ifindex? 1 yes, 0 no, <0 error. */
+int xs_attached(int ifindex, enum xs_mode *mode, uint32_t *prog_id);
+/* Remove every pin under @pin_root (after detaching from all interfaces). */
+int xs_unload(const char *pin_root);
+
+/* ---- addresses, durations (parse.c) ---- */
+struct xs_cidr {
+	int family; /* AF_INET or AF_INET6 */
+	uint32_t prefixlen;
+	uint8_t addr[16]; /* network byte order, host bits cleared */
+};
+/* "192.0.2.0/24", "2001:db8::/32", or a bare address (/32, /128). */
+int xs_cidr_parse(const char *s, struct xs_cidr *out);
+int xs_cidr_format(const struct xs_cidr *c, char *buf, size_t len);
+/* "90", "90s", "15m", "2h", "7d", "permanent" -> seconds (0 = permanent). */
+int xs_duration_parse(const char *s, uint64_t *seconds);
+uint64_t xs_boot_ns(void); /* CLOCK_BOOTTIME, as bpf_ktime_get_boot_ns() */
+
+/* ---- blocklist and trusted networks (block.c) ---- */
+int xs_block_add(const struct xs_maps *m, const struct xs_cidr *c, uint64_t seconds,
+		 const char *note);
+int xs_block_del(const struct xs_maps *m, const struct xs_cidr *c);
+int xs_trust_add(const struct xs_maps *m, const struct xs_cidr *c);
+int xs_trust_del(const struct xs_maps *m, const struct xs_cidr *c);
+
+/* ---- settings (config.c) ---- */
+int xs_config_get(const struct xs_maps *m, struct xs_config *cfg);
+int xs_config_set(const struct xs_maps *m, const struct xs_config *cfg);
+
+#endif /* XDPSBC_LOADER_H */
