@@ -63,7 +63,12 @@ struct xs_block {
 	__u64 added_ns;
 	__u64 hits;
 	__u64 last_hit_ns; /* 0: never hit */
+	__u32 prefixlen; /* of this entry: an expired match retries one bit shorter */
+	__u32 pad;
 };
+
+/* How many expired, nested entries a lookup steps over before giving up. */
+#define XS_BLOCK_EXPIRED_WALK 8
 
 /* xs_blknote4/6 value (userspace only): the operator's reason text. */
 struct xs_note {

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The media side of xdpsbc-sigd: rewrites SDP offers and answers (RFC 3264)
+ * so that media is anchored on the edge, allocates relay ports and programs
+ * the XDP relay flows (xs_flows). The proxy (proxy.c) calls it for every
+ * message that may carry SDP and when a call ends.
+ *
+ * Media state needs no file: every flow carries the call's cookie (a hash of
+ * the Call-ID), so after a restart media_new() rebuilds its call table and
+ * port allocation from the pinned flow map and media_end() still works.
+ */
+#ifndef XDPSBC_SIGD_MEDIA_H
+#define XDPSBC_SIGD_MEDIA_H
+
+#include <stdint.h>
+#include <netinet/in.h>
+#include <osipparser2/osip_parser.h>
+
+struct media_ctx;
+
+struct media_opts {
+	struct in_addr public_ip; /* the edge's media address, written into c= and o= */
+	uint16_t port_min, port_max; /* relay port range (even RTP port, RTCP on +1) */
+	int flows_fd; /* pinned xs_flows map */
+	uint32_t flow_flags; /* XS_FLOW_LATCH | XS_FLOW_STRICT | XS_FLOW_LATCH_SIG_IP */
+	unsigned int timeout_s; /* media timeout: no packets either way (default 60) */
+};
+
+/* The two legs of a call: A sent the initial INVITE (the dialog's caller), B answers it. */
+enum media_side { MEDIA_SIDE_A = 0, MEDIA_SIDE_B = 1 };
+
+struct media_ctx *media_new(const struct media_opts *o);
+void media_free(struct media_ctx *mc);
+/* Apply new options (SIGHUP); calls in progress keep their ports. */
+int media_reconfigure(struct media_ctx *mc, const struct media_opts *o);
+
+/*
+ * Rewrite the SDP body of @msg, sent by leg @from of call @call_id: allocate or
+ * reuse relay ports per m-line, program the flows, replace c=/m=/o=/a=rtcp,
+ * the body and Content-Length. Returns 0 (also when @msg has no SDP body), or
+ * a negative errno leaving @msg untouched: -EBADMSG for malformed SDP,
+ * -ENOSPC when the port range is exhausted.
+ */
+int media_rewrite(struct media_ctx *mc, osip_message_t *msg, const char *call_id,
+		  enum media_side from);
+
+/* The call ended (BYE, CANCEL, final >= 300): remove its flows, free its ports. */
+void media_end(struct media_ctx *mc, const char *call_id);
+
+/*
+ * Media timeout: for each call with no packets either way for timeout_s, call
+ * @on_timeout(call_id, arg) (the proxy sends BYE to both legs), then end it.
+ */
+void media_poll(struct media_ctx *mc, void (*on_timeout)(const char *call_id, void *arg),
+		void *arg);
+
+/* Number of calls with media state; for status and tests. */
+unsigned int media_calls(const struct media_ctx *mc);
+
+#endif /* XDPSBC_SIGD_MEDIA_H */
