@@ -47,12 +47,18 @@ int media_rewrite(struct media_ctx *mc, osip_message_t *msg, const char *call_id
 /* The call ended (BYE, CANCEL, final >= 300): remove its flows, free its ports. */
 void media_end(struct media_ctx *mc, const char *call_id);
 
+/* The flow cookie of a call: a stable 64-bit hash of its Call-ID (FNV-1a). */
+uint64_t media_cookie(const char *call_id);
+
 /*
  * Media timeout: for each call with no packets either way for timeout_s, call
- * @on_timeout(call_id, arg) (the proxy sends BYE to both legs), then end it.
+ * @on_timeout(cookie, arg) (the proxy finds its dialog by cookie and sends BYE
+ * to both legs), then end it. Cookies, not Call-IDs, because after a restart
+ * the media state is rebuilt from the flow map, which only holds cookies.
  */
-void media_poll(struct media_ctx *mc, void (*on_timeout)(const char *call_id, void *arg),
-		void *arg);
+void media_poll(struct media_ctx *mc, void (*on_timeout)(uint64_t cookie, void *arg), void *arg);
+/* End a call known only by its cookie (after a restart). */
+void media_end_cookie(struct media_ctx *mc, uint64_t cookie);
 
 /* Number of calls with media state; for status and tests. */
 unsigned int media_calls(const struct media_ctx *mc);
