@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Stage 4: media pinholes and the RTP/RTCP relay (IPv4 UDP).
+ *
+ * xs_flows is keyed by the edge address and port a packet arrives on. A hit
+ * rewrites the packet to leave from the flow's edge address/port towards the
+ * other leg's peer and sends it back out (XDP_TX) or out of another interface
+ * (XDP_REDIRECT via xs_txports), next hop from the kernel's FIB. A miss on a
+ * port of the relay range is a closed pinhole.
+ *
+ * Symmetric latching: the first packet of a LATCH flow teaches us the
+ * sender's real (NATed) address and port; we store it in this flow and aim
+ * the reverse flow (the one keyed by this flow's edge source) at it, so the
+ * other leg's media reaches the NAT binding the sender just opened.
+ */
+#ifndef XDPSBC_BPF_RELAY_H
+#define XDPSBC_BPF_RELAY_H
+
+#include "lib/maps.h"
+#include "lib/parse.h"
+#include "lib/csum.h"
+#include "lib/v6media.h"
+
+#define XS_FIB_AF_INET 2 /* AF_INET, which the BPF target's headers do not carry */
+
+static __always_inline int xs_pinhole(const struct xs_pkt *pkt, const struct xs_config *cfg,
+				      int trusted)
+{
+	if (trusted || !cfg || !(cfg->flags & XS_CFG_PINHOLES))
+		return XS_CONTINUE;
+	if (xs_in_range(bpf_ntohs(pkt->dport), cfg->relay_min, cfg->relay_max))
+		return XS_DROP_PINHOLE;
+	return XS_CONTINUE;
+}
+
+/*
+ * Source checks and latching for flow @f. The flow value is shared by every
+ * CPU; concurrent first packets of one flow may both latch, the last writer
+ * wins, which is what latching means anyway. flags is only ever OR-ed here
+ * and rewritten by userspace when it re-programs the flow.
+ */
+static __always_inline int xs_latch(struct xs_flow *f, __be32 saddr, __be16 sport)
+{
+	struct xs_flow_key rkey = { .proto = IPPROTO_UDP };
+	__u32 flags = f->flags;
+	struct xs_flow *rev;
+
+	if ((flags & (XS_FLOW_LATCH | XS_FLOW_LATCHED)) == XS_FLOW_LATCH) {
+		if ((flags & XS_FLOW_LATCH_SIG_IP) && saddr != f->expect_addr) {
+			/* Someone else: never learnt; forwarded unless strict. */
+			if (flags & XS_FLOW_STRICT)
+				return XS_DROP_STRICT_SOURCE;
+			return XS_CONTINUE;
+		}
+		f->peer_addr = saddr;
+		f->peer_port = sport;
+		f->flags = flags | XS_FLOW_LATCHED;
+		rkey.addr = f->src_addr;
+		rkey.port = f->src_port;
+		rev = bpf_map_lookup_elem(&xs_flows, &rkey);
+		if (rev) {
+			rev->dst_addr = saddr;
+			rev->dst_port = sport;
+		}
+		return XS_CONTINUE;
+	}
+	if ((flags & (XS_FLOW_LATCHED | XS_FLOW_STRICT)) == (XS_FLOW_LATCHED | XS_FLOW_STRICT) &&
+	    (saddr != f->peer_addr || sport != f->peer_port))
+		return XS_DROP_STRICT_SOURCE;
+	return XS_CONTINUE;
+}
+
+/*
+ * Rewrite the frame for flow @f and pick TX or REDIRECT. Only untagged
+ * frames get here, so the IP header sits right after Ethernet. bpf_fib_lookup
+ * and bpf_redirect_map do not move packet data, so the header pointers stay
+ * valid across them; the bounds are re-checked from ctx because the verifier
+ * does not carry them over from parsing.
+ */
+static __always_inline int xs_forward(struct xdp_md *ctx, struct xs_flow *f)
+{
+	void *data_end = (void *)(long)ctx->data_end;
+	void *data = (void *)(long)ctx->data;
+	struct bpf_fib_lookup fib = {};
+	struct ethhdr *eth = data;
+	struct iphdr *iph = (void *)(eth + 1);
+	__be32 saddr, daddr;
+	__be16 sport, dport;
+	struct udphdr *udph;
+	__sum16 check;
+	__u64 sum;
+	int reason;
+
+	if ((void *)(iph + 1) > data_end)
+		return XS_PASS_UNPARSED;
+	udph = (void *)iph + iph->ihl * 4;
+	if ((void *)(udph + 1) > data_end)
+		return XS_PASS_UNPARSED;
+
+	saddr = f->src_addr;
+	daddr = f->dst_addr;
+	sport = f->src_port;
+	dport = f->dst_port;
+
+	fib.family = XS_FIB_AF_INET;
+	fib.tos = iph->tos;
+	fib.l4_protocol = IPPROTO_UDP;
+	fib.tot_len = bpf_ntohs(iph->tot_len);
+	fib.ipv4_src = saddr;
+	fib.ipv4_dst = daddr;
+	fib.ifindex = ctx->ingress_ifindex;
+	/* Needs forwarding enabled on the ingress interface, like any router. */
+	if (bpf_fib_lookup(ctx, &fib, sizeof(fib), 0) != BPF_FIB_LKUP_RET_SUCCESS)
+		return XS_DROP_NO_ROUTE;
+
+	if (fib.ifindex == ctx->ingress_ifindex)
+		reason = XS_RELAY_TX;
+	else if (bpf_redirect_map(&xs_txports, fib.ifindex, 0) == XDP_REDIRECT)
+		reason = XS_RELAY_REDIRECT;
+	else
+		return XS_DROP_NO_ROUTE; /* egress not in xs_txports */
+
+	sum = csum_start(iph->check);
+	sum = csum_acc4(sum, iph->saddr, saddr);
+	sum = csum_acc4(sum, iph->daddr, daddr);
+	iph->check = csum_fold64(sum);
+
+	/* UDP over IPv4 may carry no checksum (0): keep it that way. */
+	if (udph->check) {
+		sum = csum_start(udph->check);
+		sum = csum_acc4(sum, iph->saddr, saddr);
+		sum = csum_acc4(sum, iph->daddr, daddr);
+		sum = csum_acc2(sum, udph->source, sport);
+		sum = csum_acc2(sum, udph->dest, dport);
+		check = csum_fold64(sum);
+		udph->check = check ? check : (__sum16)0xffff;
+	}
+	iph->saddr = saddr;
+	iph->daddr = daddr;
+	udph->source = sport;
+	udph->dest = dport;
+	__builtin_memcpy(eth->h_dest, fib.dmac, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, fib.smac, ETH_ALEN);
+
+	__sync_fetch_and_add(&f->packets, 1);
+	__sync_fetch_and_add(&f->bytes, data_end - data);
+	f->last_seen_ns = bpf_ktime_get_boot_ns();
+	f->ifindex = fib.ifindex;
+	return reason;
+}
+
+static __always_inline int xs_relay(struct xdp_md *ctx, const struct xs_pkt *pkt,
+				    const struct xs_config *cfg, int trusted)
+{
+	struct xs_flow_key key = { .proto = IPPROTO_UDP };
+	struct xs_flow *f;
+	int reason;
+
+	if (pkt->family != XS_AF_INET || pkt->l4proto != IPPROTO_UDP)
+		return XS_CONTINUE;
+	key.addr = pkt->daddr4;
+	key.port = pkt->dport;
+	f = bpf_map_lookup_elem(&xs_flows, &key);
+	if (!f)
+		return xs_pinhole(pkt, cfg, trusted);
+	/*
+	 * A tagged frame would need its VLAN's FIB and egress; the relay
+	 * serves untagged ports and leaves tagged media to the stack.
+	 */
+	if (pkt->vlans)
+		return XS_CONTINUE;
+	reason = xs_latch(f, pkt->src4.addr, pkt->sport);
+	if (reason != XS_CONTINUE)
+		return reason;
+	return xs_forward(ctx, f);
+}
+
+#endif /* XDPSBC_BPF_RELAY_H */
