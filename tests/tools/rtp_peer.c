@@ -1,0 +1,377 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * rtp_peer: a bounded RTP endpoint for the end-to-end tests.
+ *
+ * Binds LOCAL, sends COUNT RTP packets to REMOTE while receiving and checking
+ * what the far end sends, then prints one JSON line. Every payload byte is a
+ * function of (ssrc, seq, offset), so a receiver can tell a packet relayed
+ * intact from one that was truncated or rewritten in the wrong place.
+ *
+ *   rtp_peer -l 10.0.0.2:4000 -r 203.0.113.1:20000 [-n 250] [-i 20] [-t 15]
+ *            [-W] [-e N] [-L ms] [-R] [-s ssrc] [-o file]
+ *
+ * -W waits for the first packet from anyone before sending: a peer on the
+ * public side talks to a NATed caller through the edge only once the edge has
+ * latched the caller's real address from its first packet (symmetric RTP).
+ * -R also sends an RTCP sender report every 25 packets from LOCAL port + 1 to
+ * REMOTE port + 1 and counts the RTCP packets received on LOCAL port + 1.
+ * The run ends when everything is sent and either -e N packets arrived or
+ * nothing arrived for -L ms (default 1000), and in any case after -t seconds.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define RTP_HDR	    12
+#define RTP_PAYLOAD 160 /* 20 ms of G.711 */
+#define RTP_PT	    0	/* PCMU */
+#define SEQ_BASE    0x1000
+#define MAX_COUNT   60000 /* below 65536: a sequence number names one packet */
+#define RTCP_EVERY  25
+
+struct peer {
+	int rtp, rtcp; /* rtcp: -1 unless -R */
+	struct sockaddr_in remote, remote_rtcp;
+	uint32_t ssrc;
+	/* what arrived */
+	unsigned long received, unique, in_order, out_of_order, duplicates, corrupt, foreign;
+	unsigned long rtcp_sent, rtcp_received, rtcp_corrupt;
+	uint32_t far_ssrc;
+	bool have_far;
+	int last_idx;
+	struct sockaddr_in first_src;
+	unsigned int srcs; /* distinct source addresses seen (up to 8 kept) */
+	struct sockaddr_in src_seen[8];
+	uint8_t seen[MAX_COUNT / 8 + 1];
+};
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static uint8_t payload_byte(uint32_t ssrc, uint16_t seq, unsigned int i)
+{
+	return (uint8_t)(ssrc * 13 + seq * 31 + i * 7 + (seq >> 8));
+}
+
+static int parse_addr(const char *s, struct sockaddr_in *sa)
+{
+	char buf[64], *colon;
+
+	if (strlen(s) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, s);
+	colon = strrchr(buf, ':');
+	if (!colon)
+		return -EINVAL;
+	*colon = '\0';
+	memset(sa, 0, sizeof(*sa));
+	sa->sin_family = AF_INET;
+	sa->sin_port = htons((uint16_t)atoi(colon + 1));
+	if (inet_pton(AF_INET, buf, &sa->sin_addr) != 1 || !sa->sin_port)
+		return -EINVAL;
+	return 0;
+}
+
+static int bound_socket(const struct sockaddr_in *local)
+{
+	int one = 1, fd;
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (const struct sockaddr *)local, sizeof(*local)) < 0) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+static void send_rtp(struct peer *p, unsigned int idx)
+{
+	uint8_t pkt[RTP_HDR + RTP_PAYLOAD];
+	uint16_t seq = (uint16_t)(SEQ_BASE + idx);
+	uint32_t ts = htonl(idx * RTP_PAYLOAD), ssrc = htonl(p->ssrc);
+	uint16_t nseq = htons(seq);
+
+	pkt[0] = 0x80; /* V=2 */
+	pkt[1] = RTP_PT | (idx == 0 ? 0x80 : 0); /* marker on the first packet */
+	memcpy(pkt + 2, &nseq, 2);
+	memcpy(pkt + 4, &ts, 4);
+	memcpy(pkt + 8, &ssrc, 4);
+	for (unsigned int i = 0; i < RTP_PAYLOAD; i++)
+		pkt[RTP_HDR + i] = payload_byte(p->ssrc, seq, i);
+	sendto(p->rtp, pkt, sizeof(pkt), 0, (struct sockaddr *)&p->remote, sizeof(p->remote));
+}
+
+static void send_rtcp(struct peer *p, unsigned int sent)
+{
+	/* RFC 3550 sender report without report blocks: 28 bytes. */
+	uint32_t sr[7];
+
+	sr[0] = htonl(0x80000000u | (200u << 16) | 6u); /* V=2, PT=SR, length 6 words */
+	sr[1] = htonl(p->ssrc);
+	sr[2] = htonl(0x83aa7e80u); /* NTP seconds: fixed, the receiver checks it */
+	sr[3] = htonl(sent);
+	sr[4] = htonl(sent * RTP_PAYLOAD);
+	sr[5] = htonl(sent);
+	sr[6] = htonl(sent * RTP_PAYLOAD);
+	if (sendto(p->rtcp, sr, sizeof(sr), 0, (struct sockaddr *)&p->remote_rtcp,
+		   sizeof(p->remote_rtcp)) == sizeof(sr))
+		p->rtcp_sent++;
+}
+
+static void note_source(struct peer *p, const struct sockaddr_in *from)
+{
+	unsigned int i, kept = p->srcs < 8 ? p->srcs : 8;
+
+	for (i = 0; i < kept; i++)
+		if (p->src_seen[i].sin_addr.s_addr == from->sin_addr.s_addr &&
+		    p->src_seen[i].sin_port == from->sin_port)
+			return;
+	if (p->srcs == 0)
+		p->first_src = *from;
+	if (p->srcs < 8)
+		p->src_seen[p->srcs] = *from;
+	p->srcs++;
+}
+
+static void check_rtp(struct peer *p, const uint8_t *pkt, ssize_t len)
+{
+	uint16_t seq;
+	uint32_t ssrc;
+	int idx;
+
+	if (len != RTP_HDR + RTP_PAYLOAD || pkt[0] != 0x80 || (pkt[1] & 0x7f) != RTP_PT) {
+		p->corrupt++;
+		return;
+	}
+	memcpy(&seq, pkt + 2, 2);
+	memcpy(&ssrc, pkt + 8, 4);
+	seq = ntohs(seq);
+	ssrc = ntohl(ssrc);
+	for (unsigned int i = 0; i < RTP_PAYLOAD; i++) {
+		if (pkt[RTP_HDR + i] != payload_byte(ssrc, seq, i)) {
+			p->corrupt++;
+			return;
+		}
+	}
+	if (!p->have_far) {
+		p->far_ssrc = ssrc;
+		p->have_far = true;
+	} else if (ssrc != p->far_ssrc) {
+		p->foreign++;
+		return;
+	}
+	idx = (uint16_t)(seq - SEQ_BASE);
+	if (idx >= MAX_COUNT) {
+		p->corrupt++;
+		return;
+	}
+	if (p->seen[idx / 8] & (1u << (idx % 8))) {
+		p->duplicates++;
+		return;
+	}
+	p->seen[idx / 8] |= 1u << (idx % 8);
+	p->unique++;
+	if (idx > p->last_idx)
+		p->in_order++;
+	else
+		p->out_of_order++;
+	p->last_idx = idx > p->last_idx ? idx : p->last_idx;
+}
+
+static bool drain(struct peer *p, int fd, bool rtcp)
+{
+	uint8_t buf[2048];
+	struct sockaddr_in from;
+	socklen_t fl;
+	ssize_t n;
+	bool got = false;
+
+	for (int budget = 0; budget < 1024; budget++) {
+		fl = sizeof(from);
+		n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
+		if (n < 0)
+			break;
+		got = true;
+		if (rtcp) {
+			uint32_t w0;
+
+			p->rtcp_received++;
+			memcpy(&w0, buf, 4);
+			if (n != 28 || (ntohl(w0) >> 16) != 0x80c8)
+				p->rtcp_corrupt++;
+			continue;
+		}
+		p->received++;
+		note_source(p, &from);
+		check_rtp(p, buf, n);
+	}
+	return got;
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: rtp_peer -l ADDR:PORT -r ADDR:PORT [-n count] [-i ms] [-t s] "
+			"[-W] [-e expect] [-L linger_ms] [-R] [-s ssrc] [-o file]\n");
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	static struct peer p;
+	struct sockaddr_in local, local_rtcp;
+	unsigned int count = 250, interval = 20, timeout = 15, linger = 1000;
+	unsigned long expect = 0;
+	bool wait_first = false, rtcp = false, have_l = false, have_r = false;
+	const char *out = NULL;
+	uint64_t start, next_send, last_rx, end;
+	unsigned int sent = 0;
+	char a1[INET_ADDRSTRLEN], a2[INET_ADDRSTRLEN];
+	FILE *f = stdout;
+	int c;
+
+	p.ssrc = (uint32_t)getpid() * 2654435761u;
+	p.rtcp = -1;
+	p.last_idx = -1;
+	while ((c = getopt(argc, argv, "l:r:n:i:t:We:L:Rs:o:")) != -1) {
+		switch (c) {
+		case 'l':
+			if (parse_addr(optarg, &local))
+				usage();
+			have_l = true;
+			break;
+		case 'r':
+			if (parse_addr(optarg, &p.remote))
+				usage();
+			have_r = true;
+			break;
+		case 'n':
+			count = (unsigned int)strtoul(optarg, NULL, 0);
+			break;
+		case 'i':
+			interval = (unsigned int)strtoul(optarg, NULL, 0);
+			break;
+		case 't':
+			timeout = (unsigned int)strtoul(optarg, NULL, 0);
+			break;
+		case 'W':
+			wait_first = true;
+			break;
+		case 'e':
+			expect = strtoul(optarg, NULL, 0);
+			break;
+		case 'L':
+			linger = (unsigned int)strtoul(optarg, NULL, 0);
+			break;
+		case 'R':
+			rtcp = true;
+			break;
+		case 's':
+			p.ssrc = (uint32_t)strtoul(optarg, NULL, 0);
+			break;
+		case 'o':
+			out = optarg;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (!have_l || !have_r || count > MAX_COUNT || timeout == 0 || timeout > 600)
+		usage();
+
+	p.rtp = bound_socket(&local);
+	if (p.rtp < 0) {
+		fprintf(stderr, "rtp_peer: bind %s:%u: %s\n", inet_ntoa(local.sin_addr),
+			ntohs(local.sin_port), strerror(-p.rtp));
+		return 1;
+	}
+	if (rtcp) {
+		local_rtcp = local;
+		local_rtcp.sin_port = htons(ntohs(local.sin_port) + 1);
+		p.remote_rtcp = p.remote;
+		p.remote_rtcp.sin_port = htons(ntohs(p.remote.sin_port) + 1);
+		p.rtcp = bound_socket(&local_rtcp);
+		if (p.rtcp < 0) {
+			fprintf(stderr, "rtp_peer: bind rtcp: %s\n", strerror(-p.rtcp));
+			return 1;
+		}
+	}
+
+	start = now_ms();
+	end = start + (uint64_t)timeout * 1000;
+	next_send = start;
+	last_rx = start;
+	for (;;) {
+		struct pollfd pfd[2] = { { p.rtp, POLLIN, 0 }, { p.rtcp, POLLIN, 0 } };
+		uint64_t now = now_ms();
+		int wait_ms;
+
+		if (now >= end)
+			break;
+		if (sent < count && (!wait_first || p.received) && now >= next_send) {
+			send_rtp(&p, sent);
+			sent++;
+			if (rtcp && sent % RTCP_EVERY == 0)
+				send_rtcp(&p, sent);
+			next_send += interval;
+			if (next_send < now) /* fell behind (scheduling): do not burst */
+				next_send = now;
+			continue;
+		}
+		if (sent == count) {
+			if (expect && p.unique >= expect)
+				break;
+			if (!expect && now - last_rx >= linger && now - next_send >= linger)
+				break;
+		}
+		wait_ms = 50;
+		if (sent < count && (!wait_first || p.received))
+			wait_ms = next_send > now ? (int)(next_send - now) : 0;
+		if (poll(pfd, rtcp ? 2 : 1, wait_ms) > 0) {
+			if (drain(&p, p.rtp, false))
+				last_rx = now_ms();
+			if (rtcp)
+				drain(&p, p.rtcp, true);
+		}
+	}
+
+	if (out) {
+		f = fopen(out, "w");
+		if (!f) {
+			fprintf(stderr, "rtp_peer: %s: %s\n", out, strerror(errno));
+			return 1;
+		}
+	}
+	inet_ntop(AF_INET, &p.first_src.sin_addr, a1, sizeof(a1));
+	inet_ntop(AF_INET, &p.remote.sin_addr, a2, sizeof(a2));
+	fprintf(f,
+		"{\"sent\":%u,\"received\":%lu,\"unique\":%lu,\"in_order\":%lu,"
+		"\"out_of_order\":%lu,\"duplicates\":%lu,\"corrupt\":%lu,\"foreign\":%lu,"
+		"\"rtcp_sent\":%lu,\"rtcp_received\":%lu,\"rtcp_corrupt\":%lu,"
+		"\"source\":\"%s:%u\",\"sources\":%u,\"remote\":\"%s:%u\",\"ms\":%llu}\n",
+		sent, p.received, p.unique, p.in_order, p.out_of_order, p.duplicates, p.corrupt,
+		p.foreign, p.rtcp_sent, p.rtcp_received, p.rtcp_corrupt, p.srcs ? a1 : "",
+		p.srcs ? ntohs(p.first_src.sin_port) : 0, p.srcs, a2, ntohs(p.remote.sin_port),
+		(unsigned long long)(now_ms() - start));
+	if (out)
+		fclose(f);
+	return 0;
+}
