@@ -121,6 +121,7 @@ struct xs_flow_key {
 #define XS_FLOW_STRICT	     (1U << 1) /* once latched, drop media from anyone else */
 #define XS_FLOW_LATCH_SIG_IP (1U << 2) /* latch only from the signalled IP (expect_addr) */
 #define XS_FLOW_LATCHED	     (1U << 3) /* set by the XDP program */
+#define XS_FLOW_SIGD_MASK    0xffff0000U /* sigd's own (m-line, leg); XDP leaves them alone */
 
 struct xs_flow {
 	__be32 dst_addr; /* peer of the other leg (signalled, then latched) */
