@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Internals of the media side shared by media.c (calls, SDP), media_ports.c
+ * (relay port allocation) and media_flows.c (the xs_flows map).
+ */
+#ifndef XDPSBC_SIGD_MEDIA_INT_H
+#define XDPSBC_SIGD_MEDIA_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <netinet/in.h>
+
+#include "media.h"
+#include "sdp.h"
+
+#define MEDIA_MAX_STREAMS SDP_MAX_MEDIA
+#define MEDIA_CALLID_MAX  128
+#define MEDIA_HASH_SIZE	  4096 /* call table buckets, a power of two */
+
+/*
+ * Flag bits 16-31 of a flow belong to sigd (XS_FLOW_SIGD_MASK): which m-line
+ * and which leg the flow serves, so that a restarted sigd can rebuild a call's
+ * streams from the map alone. The XDP program only ORs XS_FLOW_LATCHED in.
+ */
+#define MEDIA_FLOW_IDX_SHIFT 16
+#define MEDIA_FLOW_IDX_MASK  (0xffU << MEDIA_FLOW_IDX_SHIFT)
+#define MEDIA_FLOW_FROM_B    (1U << 24) /* packets from leg B (else from A) */
+#define MEDIA_FLOW_RTCP	     (1U << 25) /* the RTCP flow of the m-line */
+
+/* What the edge knows about one leg of one m-line, from that leg's SDP. */
+struct media_leg {
+	bool known; /* the leg has sent SDP for this m-line */
+	bool hold; /* c=0.0.0.0: send it nothing; addr keeps the last real address */
+	bool mux; /* a=rtcp-mux */
+	bool v6; /* IPv6 c=: unreachable for the IPv4 relay */
+	struct in_addr addr; /* signalled RTP address, 0 when unknown */
+	uint16_t port;
+	struct in_addr rtcp_addr; /* a=rtcp, else addr */
+	uint16_t rtcp_port; /* a=rtcp, else port + 1 */
+};
+
+struct media_stream {
+	/*
+	 * edge[X]: the RTP port advertised to leg X, where X sends (RTCP on
+	 * edge[X] + 1); the flow keyed by it carries X's packets. 0: none.
+	 */
+	uint16_t edge[2];
+	struct media_leg leg[2];
+};
+
+struct media_call {
+	struct media_call *next; /* hash chain */
+	uint64_t cookie;
+	uint64_t active_ns; /* creation or last SDP change, CLOCK_BOOTTIME */
+	struct in_addr edge_addr; /* the address its flows are keyed on */
+	char call_id[MEDIA_CALLID_MAX]; /* "" when rebuilt after a restart */
+	unsigned int n; /* streams in use */
+	struct media_stream s[MEDIA_MAX_STREAMS];
+};
+
+struct media_ports {
+	uint16_t base; /* first (even) RTP port */
+	unsigned int pairs; /* RTP/RTCP pairs in the range */
+	unsigned int next; /* next-fit cursor: freed ports are reused last */
+	unsigned int used_count;
+	uint8_t *used; /* one byte per pair */
+};
+
+struct media_ctx {
+	struct media_opts o;
+	struct media_ports ports;
+	struct media_call *hash[MEDIA_HASH_SIZE];
+	unsigned int calls;
+};
+
+/* media_ports.c */
+int media_ports_init(struct media_ports *p, uint16_t min, uint16_t max);
+void media_ports_fini(struct media_ports *p);
+int media_ports_alloc(struct media_ports *p, uint16_t *rtp);
+void media_ports_free(struct media_ports *p, uint16_t rtp);
+/* Mark @rtp used (rebuild, reconfigure); ignored outside the range. */
+void media_ports_mark(struct media_ports *p, uint16_t rtp);
+
+/* media_flows.c */
+/*
+ * Program the flows of stream @idx of @c as @s says, @old being what was
+ * programmed before (zeroed when nothing was). 2 flows with rtcp-mux on both
+ * legs, else 4. Returns 0 or a negative errno.
+ */
+int media_flows_program(struct media_ctx *mc, struct media_call *c, unsigned int idx,
+			const struct media_stream *s, const struct media_stream *old);
+/* Delete the flows of a stream (missing ones are fine). */
+void media_flows_delete(struct media_ctx *mc, struct media_call *c, const struct media_stream *s);
+/* The latest last_seen_ns over the call's flows, 0 when none saw a packet. */
+uint64_t media_flows_last_seen(struct media_ctx *mc, struct media_call *c);
+/* Rebuild the call table and port allocation from the flow map. */
+int media_flows_rebuild(struct media_ctx *mc);
+
+/* media.c */
+struct media_call *media_call_find(struct media_ctx *mc, uint64_t cookie);
+struct media_call *media_call_add(struct media_ctx *mc, uint64_t cookie, const char *call_id);
+uint64_t media_now_ns(void);
+/* The call's name for log lines: its Call-ID, or its cookie after a restart. */
+const char *media_call_name(const struct media_call *c, char *buf, size_t len);
+
+#endif /* XDPSBC_SIGD_MEDIA_INT_H */

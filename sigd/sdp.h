@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * SDP for the media anchor: read what one side's SDP says about each m-line
+ * and rewrite it so the other side sends its media to the edge. Parsing and
+ * printing are libosip2's (sdp_message_*); this file only validates and edits.
+ */
+#ifndef XDPSBC_SIGD_SDP_H
+#define XDPSBC_SIGD_SDP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <netinet/in.h>
+#include <osipparser2/sdp_message.h>
+
+/* m-lines past this many are rejected (port 0): no real call has more. */
+#define SDP_MAX_MEDIA 16
+
+/* What one SDP says about one m-line. Addresses are IPv4 only; see v6. */
+struct sdp_media_info {
+	uint16_t port; /* m= port; 0: stream disabled or rejected */
+	bool relay; /* UDP-based, within SDP_MAX_MEDIA: the edge anchors it */
+	bool v6; /* c= is IN IP6: the IPv4 relay cannot send to this peer */
+	bool hold; /* c= is the unspecified address (RFC 2543 hold) */
+	bool mux; /* a=rtcp-mux (RFC 5761) */
+	struct in_addr addr; /* c= (media level, else session level) */
+	uint16_t rtcp_port; /* a=rtcp port (RFC 3605), else port + 1 */
+	struct in_addr rtcp_addr; /* a=rtcp address, else addr */
+};
+
+struct sdp_info {
+	unsigned int n; /* m-lines in the SDP (all of them, even past SDP_MAX_MEDIA) */
+	struct sdp_media_info m[SDP_MAX_MEDIA];
+};
+
+/*
+ * Parse and validate @text. On success *@out is the parsed message (free with
+ * sdp_message_free) and @info describes its m-lines. -EBADMSG when libosip2
+ * cannot parse it, a port is not a number below 65536, a relayed m-line has no
+ * c= or an unusable one, or a=rtcp is malformed; -ENOMEM.
+ */
+int sdp_parse(const char *text, sdp_message_t **out, struct sdp_info *info);
+
+/*
+ * Rewrite @sdp for the other side: o= and c= to IN IP4 @public_ip (holds keep
+ * 0.0.0.0), m= port i to @edge_port[i] (0 keeps or makes the m-line disabled),
+ * a=rtcp to edge_port[i] + 1, ICE attributes removed. *@text receives the new
+ * body (free with osip_free). Returns 0 or -ENOMEM.
+ */
+int sdp_rewrite(sdp_message_t *sdp, const struct sdp_info *info, const uint16_t *edge_port,
+		struct in_addr public_ip, char **text);
+
+#endif /* XDPSBC_SIGD_SDP_H */
