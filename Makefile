@@ -116,3 +116,96 @@ format:
 
 clean:
 	rm -rf $(BUILD)
+
+# ---- install, uninstall, man pages (issue 6) --------------------------------
+# `make install [DESTDIR=...] [PREFIX=/usr]`, `make uninstall`, `make man`.
+# The binaries embed the XDP program through their skeletons and need nothing
+# from the build tree; the BPF object is installed for inspection with
+# bpftool and xdp-loader. Man pages are generated from the binaries' own
+# --help (help2man), so they cannot disagree with it.
+PREFIX	   ?= /usr
+SBINDIR	   ?= $(PREFIX)/sbin
+XS_LIBDIR  ?= $(PREFIX)/lib/xdpsbc
+UNITDIR	   ?= $(PREFIX)/lib/systemd/system
+MANDIR	   ?= $(PREFIX)/share/man
+DOCDIR	   ?= $(PREFIX)/share/doc/xdpsbc
+SYSCONFDIR ?= /etc
+INSTALL	   ?= install
+HELP2MAN   ?= help2man
+# One version for the package and the man pages: debian/changelog's.
+XS_VERSION ?= $(shell sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' debian/changelog 2>/dev/null)
+
+XS_INST_BPF   := $(filter-out $(BUILD)/bpf/xdp_trivial.bpf.o,$(BPF_OBJS))
+XS_UNITS      := xdpsbc-sigd.service xdpsbc-firewall.service
+XS_CONFS      := xdpsbc.conf policy
+XS_MAN8	      := xdpsbc.8
+ifneq ($(SIGD_SRCS),)
+XS_MAN8	      += xdpsbc-sigd.8
+XS_MAN5	      := xdpsbc.conf.5
+endif
+XS_MAN_PAGES  := $(XS_MAN8:%=$(BUILD)/man/%) $(XS_MAN5:%=$(BUILD)/man/%)
+# Paths in the shipped units and scripts follow PREFIX and SYSCONFDIR.
+XS_SUBST      := sed -e 's|/usr/sbin/|$(SBINDIR)/|g' -e 's|/usr/lib/xdpsbc/|$(XS_LIBDIR)/|g' \
+		     -e 's|/etc/xdpsbc|$(SYSCONFDIR)/xdpsbc|g'
+
+.PHONY: install uninstall man
+
+man: $(XS_MAN_PAGES)
+
+$(BUILD)/man/xdpsbc.8: $(BUILD)/bin/xdpsbc dist/man/xdpsbc.h2m
+	@mkdir -p $(@D)
+	$(HELP2MAN) --no-info --no-discard-stderr --section=8 --version-string="$(XS_VERSION)" \
+		--name="SIP carrier-edge XDP datapath: attach, blocklist, media policy, stats" \
+		--include=dist/man/xdpsbc.h2m --output=$@ $<
+
+$(BUILD)/man/xdpsbc-sigd.8: $(BUILD)/bin/xdpsbc-sigd dist/man/xdpsbc-sigd.h2m
+	@mkdir -p $(@D)
+	$(HELP2MAN) --no-info --no-discard-stderr --section=8 --version-string="$(XS_VERSION)" \
+		--name="SIP ALG for the xdpsbc edge, programming the in-driver media relay" \
+		--include=dist/man/xdpsbc-sigd.h2m --output=$@ $<
+
+$(BUILD)/man/xdpsbc.conf.5: $(BUILD)/bin/xdpsbc-sigd dist/gen-conf-man.sh
+	@mkdir -p $(@D)
+	sh dist/gen-conf-man.sh $< "$(XS_VERSION)" > $@
+
+install: all man
+	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(XS_LIBDIR) $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DOCDIR) $(DESTDIR)$(SYSCONFDIR)/xdpsbc
+	$(INSTALL) -m 0755 $(BINS) $(DESTDIR)$(SBINDIR)/
+	$(INSTALL) -m 0644 $(XS_INST_BPF) $(DESTDIR)$(XS_LIBDIR)/
+	$(XS_SUBST) dist/xdpsbc-firewall > $(DESTDIR)$(XS_LIBDIR)/xdpsbc-firewall
+	chmod 0755 $(DESTDIR)$(XS_LIBDIR)/xdpsbc-firewall
+	for u in $(XS_UNITS); do \
+		$(XS_SUBST) dist/$$u > $(DESTDIR)$(UNITDIR)/$$u && chmod 0644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
+	done
+	$(INSTALL) -m 0644 $(XS_MAN8:%=$(BUILD)/man/%) $(DESTDIR)$(MANDIR)/man8/
+	$(if $(XS_MAN5),$(INSTALL) -d $(DESTDIR)$(MANDIR)/man5 && \
+		$(INSTALL) -m 0644 $(XS_MAN5:%=$(BUILD)/man/%) $(DESTDIR)$(MANDIR)/man5/)
+	$(INSTALL) -m 0644 docs/operations.md $(DESTDIR)$(DOCDIR)/
+	@# An existing configuration is the operator's: never overwritten.
+	@for f in $(XS_CONFS); do \
+		if [ -e $(DESTDIR)$(SYSCONFDIR)/xdpsbc/$$f ]; then \
+			echo "install: keeping existing $(DESTDIR)$(SYSCONFDIR)/xdpsbc/$$f"; \
+		else \
+			$(INSTALL) -m 0644 dist/$$f $(DESTDIR)$(SYSCONFDIR)/xdpsbc/$$f || exit 1; \
+		fi; \
+	done
+
+uninstall:
+	rm -f $(patsubst %,$(DESTDIR)$(SBINDIR)/%,$(notdir $(BINS)))
+	rm -f $(patsubst %,$(DESTDIR)$(XS_LIBDIR)/%,$(notdir $(XS_INST_BPF))) \
+		$(DESTDIR)$(XS_LIBDIR)/xdpsbc-firewall
+	rm -f $(XS_UNITS:%=$(DESTDIR)$(UNITDIR)/%)
+	rm -f $(XS_MAN8:%=$(DESTDIR)$(MANDIR)/man8/%) $(XS_MAN5:%=$(DESTDIR)$(MANDIR)/man5/%)
+	rm -f $(DESTDIR)$(DOCDIR)/operations.md
+	@# A configuration file goes only if the operator never changed it.
+	@for f in $(XS_CONFS); do \
+		if cmp -s dist/$$f $(DESTDIR)$(SYSCONFDIR)/xdpsbc/$$f; then \
+			rm -f $(DESTDIR)$(SYSCONFDIR)/xdpsbc/$$f; \
+		elif [ -e $(DESTDIR)$(SYSCONFDIR)/xdpsbc/$$f ]; then \
+			echo "uninstall: keeping modified $(DESTDIR)$(SYSCONFDIR)/xdpsbc/$$f"; \
+		fi; \
+	done
+	@for d in $(DESTDIR)$(XS_LIBDIR) $(DESTDIR)$(DOCDIR) $(DESTDIR)$(SYSCONFDIR)/xdpsbc; do \
+		rmdir $$d 2>/dev/null || true; \
+	done
