@@ -9,9 +9,10 @@
 #                        (nft masquerade)         198.51.100.1 e1 ---- k0 198.51.100.10
 #
 # The edge is two-armed: caller->callee media enters on e0 and leaves on e1
-# (XDP_REDIRECT through the devmap), the other way round too. The edge does
-# not forward IP (ip_forward=0): anything between the NAT and the core that
-# is not relayed by XDP or proxied by sigd never gets through.
+# (XDP_REDIRECT through the devmap), the other way round too. The edge's
+# stack forwards nothing (nft forward chain, policy drop): anything between
+# the NAT and the core that is not relayed by XDP or proxied by sigd never
+# gets through.
 # The veths facing the edge (n1, k0) carry the trivial xdp_pass program,
 # because veth drops frames sent to it with XDP_TX/XDP_REDIRECT unless the
 # receiving peer runs XDP. Every veth sends full checksums (tx off): local
@@ -128,7 +129,21 @@ topo_up() {
 	ip -n "$NS_E" addr add $EDGE_IP/24 dev e0
 	ip -n "$NS_E" -6 addr add $EDGE_V6/64 dev e0 nodad
 	ip -n "$NS_E" addr add $EDGE_CORE_IP/24 dev e1
-	in_ns "$NS_E" sysctl -qw net.ipv4.ip_forward="$([ "$direct" = direct ] && echo 1 || echo 0)"
+	# The relay's bpf_fib_lookup wants forwarding on the ingress interface,
+	# like any router; the stack itself must not forward anything, so a
+	# forward chain drops it all. XDP runs before netfilter: media relayed
+	# in the driver never meets this chain, and nothing else gets across.
+	in_ns "$NS_E" sysctl -qw net.ipv4.ip_forward=1
+	if [ "$direct" != direct ]; then
+		in_ns "$NS_E" nft -f - <<-'NFT' || return 1
+			table inet xsedge {
+				chain fwd {
+					type filter hook forward priority filter; policy drop;
+					counter
+				}
+			}
+		NFT
+	fi
 
 	ip -n "$NS_K" addr add $CORE_IP/24 dev k0
 	ip -n "$NS_K" route add 203.0.113.0/24 via $EDGE_CORE_IP
@@ -219,4 +234,62 @@ skip() {
 # Counters of the edge's own UDP stack (per namespace).
 edge_udp_in() {
 	in_ns "$NS_E" awk '/^Udp:/ { if (h) { print $2 + $3; exit } h = 1 }' /proc/net/snmp
+}
+
+# ---- calls ----
+CALLER_RTP=4000 # caller's RTP port (RTCP +1)
+CALLEE_RTP=7078 # callee's; sipp itself binds 6000+ for its own media
+
+# call_start DIR NPKTS [UAC SCENARIO [UAS SCENARIO]]: start the callee (UAS,
+# in the core) and the caller (UAC, behind the NAT) for one call through the
+# edge, each running rtp_peer for NPKTS packets at 20 ms with RTCP. The call
+# lasts as long as the media plus 1.5 s. Sets UAC_PID, UAS_PID.
+call_start() {
+	local dir=$1 n=$2 uac=${3:-uac_media.xml} uas=${4:-uas_media.xml}
+	local t=$((n * 20 / 1000 + 8))
+
+	mkdir -p "$dir"
+	bg_ns "$NS_K" "$dir/uas.log" sipp -sf "$SCEN/$uas" -i $CORE_IP -p 5060 -m 1 \
+		-nostdin -timeout $((t + 20))s -timeout_error \
+		-key mport $CALLEE_RTP -key out_dir "$dir" \
+		-key rtp_cmd "$RTP_PEER -W -R -n $n -i 20 -t $t -e $n" \
+		-trace_msg -message_file "$dir/uas.msg" -trace_err -error_file "$dir/uas.err"
+	UAS_PID=$BG_PID
+	topo_wait 5 sh -c "nsenter --net=/run/netns/$NS_K ss -Hlun 'sport = :5060' | grep -q 5060"
+	bg_ns "$NS_C" "$dir/uac.log" sipp -sf "$SCEN/$uac" -i $CALLER_IP -p 5060 -m 1 \
+		-d $((n * 20 + 1500)) -nostdin -timeout $((t + 20))s -timeout_error \
+		-key mport $CALLER_RTP -key out_dir "$dir" \
+		-key rtp_cmd "$RTP_PEER -R -n $n -i 20 -t $t -e $n" \
+		-trace_msg -message_file "$dir/uac.msg" -trace_err -error_file "$dir/uac.err" \
+		$EDGE_IP:5060
+	UAC_PID=$BG_PID
+}
+
+# call_wait DIR: wait for both sipps and both media summaries; sets UAC_RC, UAS_RC.
+call_wait() {
+	local dir=$1
+
+	wait "$UAC_PID"
+	UAC_RC=$?
+	wait "$UAS_PID"
+	UAS_RC=$?
+	topo_wait 15 test -s "$dir/caller-1.json"
+	topo_wait 5 test -s "$dir/callee-1.json"
+}
+
+# rtp DIR caller|callee FIELD: one field of that end's rtp_peer summary.
+rtp() {
+	jq -r ".$3" "$1/$2-1.json" 2>/dev/null
+}
+
+# xs_stat REASON [packets|bytes]: the edge's counter for a verdict reason.
+xs_stat() {
+	in_ns "$NS_E" "$XS" stats -j 2>/dev/null | jq -r --arg n "$1" --arg f "${2:-packets}" '
+		[.. | objects | select((.name? // .reason?) == $n) | .[$f]]
+		+ [.. | objects | .[$n]? | objects | .[$f]] | first // 0'
+}
+
+# xs_flows_json: the edge's flow table as JSON (an array of flows).
+xs_flows_json() {
+	in_ns "$NS_E" "$XS" flows -j 2>/dev/null | jq -c 'if type == "array" then . else (.flows // []) end'
 }

@@ -1,0 +1,219 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Calls end to end through the edge (issue 3, "Namespace end-to-end"): a caller
+# behind a masquerading NAT calls the core through xdpsbc-sigd, RTP and RTCP
+# flow both ways and are relayed by the XDP program on a two-armed edge.
+# One topology and one sigd serve every case; each case places its own call.
+# Prints PASS/FAIL/SKIP lines (tests/lib/check.h). Takes about a minute.
+set -u
+source "$(dirname "$0")/topo.sh"
+
+NPKT=150 # per direction, 20 ms apart: a 3 s call
+
+need() {
+	local what
+	for what in "$XS" "$XS_SIGD" "$RTP_PEER" "$XDP_TRIVIAL"; do
+		[ -x "$what" ] || [ -f "$what" ] || { echo "$what not built"; return 1; }
+	done
+	command -v sipp >/dev/null || { echo "sipp missing"; return 1; }
+	command -v nft >/dev/null || { echo "nft missing"; return 1; }
+	return 0
+}
+
+# wait_flows N SECONDS: until the edge has N flows.
+wait_flows() {
+	for ((i = 0; i < $2 * 10; i++)); do
+		[ "$(xs_flows_json | jq length)" = "$1" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# Media complete and intact at end @who of the call in @dir, sent by the far end.
+check_media() {
+	local name=$1 dir=$2 who=$3 far=$4 n=$5 f
+
+	f=$dir/$who-1.json
+	[ -s "$f" ] || { fail "$name" "no media summary from the $who ($(cat "$dir/$who-1.err" 2>/dev/null))"; return 1; }
+	if [ "$(rtp "$dir" "$who" unique)" != "$n" ] || [ "$(rtp "$dir" "$who" corrupt)" != 0 ] ||
+		[ "$(rtp "$dir" "$who" duplicates)" != 0 ] || [ "$(rtp "$dir" "$who" foreign)" != 0 ] ||
+		[ "$(rtp "$dir" "$far" sent)" != "$n" ]; then
+		fail "$name" "$who expected $n intact packets from the $far: $(cat "$f")"
+		return 1
+	fi
+	# Symmetric: media comes from the edge's relay port the end sends to.
+	if [ "$(rtp "$dir" "$who" source)" != "$(rtp "$dir" "$who" remote)" ]; then
+		fail "$name" "$who got media from $(rtp "$dir" "$who" source), sends to $(rtp "$dir" "$who" remote)"
+		return 1
+	fi
+	return 0
+}
+
+sip_ok() { # name dir
+	if [ "$UAC_RC" != 0 ] || [ "$UAS_RC" != 0 ]; then
+		fail "$1" "sipp caller rc=$UAC_RC callee rc=$UAS_RC: $(tail -n 3 "$2/uac.err" "$2/uas.err" 2>/dev/null | tr '\n' ' ')"
+		return 1
+	fi
+}
+
+# A call through NAT and the edge: RTP both ways, complete and intact, the SDP
+# the callee saw points at the edge, RTCP relayed too; and the counters show
+# that XDP relayed it (relay-redirect on this two-armed edge) while the edge's
+# own UDP stack and forwarding path saw none of it.
+test_call_media() {
+	local d=$TOPO_WORK/call_media redir0 tx0 udp0 redir tx udp fwd caller_seen
+
+	redir0=$(xs_stat relay-redirect)
+	tx0=$(xs_stat relay-tx)
+	udp0=$(edge_udp_in)
+	call_start "$d" $NPKT
+	sleep 2
+	xs_flows_json >"$d/flows-mid.json"
+	call_wait "$d"
+	sip_ok call_media "$d" &&
+		check_media call_media "$d" caller callee $NPKT &&
+		check_media call_media "$d" callee caller $NPKT && {
+		# The callee saw the edge, not the caller's private address, in the offer.
+		if grep -q '10\.0\.0\.2' <(sed -n '/INVITE sip/,/^-----/p' "$d/uas.msg"); then
+			fail call_media "the private 10.0.0.2 reached the core: $(grep -m3 '10\.0\.0\.2' "$d/uas.msg")"
+		elif [ "$(rtp "$d" callee remote | cut -d: -f1)" != $EDGE_IP ] ||
+			[ "$(rtp "$d" caller remote | cut -d: -f1)" != $EDGE_IP ]; then
+			fail call_media "SDP not anchored on the edge: caller sends to $(rtp "$d" caller remote), callee to $(rtp "$d" callee remote)"
+		elif [ "$(rtp "$d" caller rtcp_received)" != "$(rtp "$d" callee rtcp_sent)" ] ||
+			[ "$(rtp "$d" callee rtcp_received)" != "$(rtp "$d" caller rtcp_sent)" ]; then
+			fail call_media "RTCP: caller got $(rtp "$d" caller rtcp_received)/$(rtp "$d" callee rtcp_sent), callee $(rtp "$d" callee rtcp_received)/$(rtp "$d" caller rtcp_sent)"
+		else
+			pass call_media
+		fi
+	}
+
+	redir=$(($(xs_stat relay-redirect) - redir0))
+	tx=$(($(xs_stat relay-tx) - tx0))
+	udp=$(($(edge_udp_in) - udp0))
+	fwd=$(in_ns "$NS_E" nft -j list chain inet xsedge fwd 2>/dev/null |
+		jq '[.. | objects | .counter? | objects | .packets] | add // 0')
+	# 2 x (NPKT RTP + NPKT/25 RTCP) crossed the edge, all between the arms.
+	local want=$((2 * (NPKT + NPKT / 25)))
+	if [ "$redir" -lt "$want" ]; then
+		fail xdp_relayed "relay-redirect grew by $redir (relay-tx $tx), want >= $want"
+	elif [ "$udp" -ge $((want / 4)) ]; then
+		fail xdp_relayed "the edge's UDP stack received $udp datagrams during the call (media count $want)"
+	elif [ "$fwd" != 0 ]; then
+		fail xdp_relayed "the edge's stack forwarded $fwd packets"
+	else
+		pass xdp_relayed
+	fi
+
+	# The flow table during the call: four flows (RTP and RTCP each way)
+	# with packet counters, the caller's leg latched to its NAT binding.
+	caller_seen=$(rtp "$d" callee source)
+	if [ "$(jq length "$d/flows-mid.json" 2>/dev/null)" != 4 ]; then
+		fail flows_listed "expected 4 flows mid-call, got: $(cat "$d/flows-mid.json")"
+	elif ! jq -e '[.[] | (.packets // .pkts // 0)] | add > 0' "$d/flows-mid.json" >/dev/null; then
+		fail flows_listed "no packet counters in the flows: $(cat "$d/flows-mid.json")"
+	elif ! grep -q "$NAT_OUT_IP" "$d/flows-mid.json"; then
+		fail flows_listed "no flow latched to the NAT's $NAT_OUT_IP: $(cat "$d/flows-mid.json")"
+	else
+		pass flows_listed
+	fi
+	LAST_CALL_DIR=$d
+}
+
+# After BYE the flows are gone and the old relay port is a closed pinhole.
+test_teardown_pinholes() {
+	local d=${LAST_CALL_DIR:-} port n drop0 drop
+
+	[ -n "$d" ] && [ -s "$d/caller-1.json" ] || { fail teardown_pinholes "no previous call"; return; }
+	wait_flows 0 3
+	n=$(xs_flows_json | jq length)
+	if [ "$n" != 0 ]; then
+		fail teardown_pinholes "$n flows left after BYE: $(xs_flows_json)"
+		return
+	fi
+	port=$(rtp "$d" callee remote | cut -d: -f2)
+	drop0=$(xs_stat drop-pinhole)
+	for i in 1 2 3; do
+		in_ns "$NS_K" bash -c "echo stale-media >/dev/udp/$EDGE_IP/$port"
+	done
+	sleep 0.2
+	drop=$(($(xs_stat drop-pinhole) - drop0))
+	if [ "$drop" -lt 3 ]; then
+		fail teardown_pinholes "3 packets to the closed port $port, drop-pinhole grew by $drop"
+	else
+		pass teardown_pinholes
+	fi
+}
+
+# kill -9 of sigd mid-call: the media keeps flowing in XDP; a restarted sigd
+# recovers the call from the pinned flows and ends it normally on BYE.
+test_sigd_kill9() {
+	local d=$TOPO_WORK/kill9 n=250 left
+
+	call_start "$d" $n # 5 s of media, BYE at 6.5 s
+	sleep 1.5
+	kill -9 "$SIGD_PID"
+	wait "$SIGD_PID" 2>/dev/null
+	sleep 2 # media flows with no daemon
+	xs_flows_json >"$d/flows-nosigd.json"
+	if ! sigd_start; then
+		fail sigd_kill9 "sigd did not restart: $(tail -n 5 "$TOPO_WORK/sigd.log.$SIGD_RUNS")"
+		call_wait "$d"
+		return
+	fi
+	call_wait "$d"
+	if ! check_media sigd_kill9 "$d" caller callee $n || ! check_media sigd_kill9 "$d" callee caller $n; then
+		return
+	fi
+	if [ "$(jq length "$d/flows-nosigd.json")" != 4 ]; then
+		fail sigd_kill9 "flows while sigd was dead: $(cat "$d/flows-nosigd.json")"
+	elif [ "$UAC_RC" != 0 ] || [ "$UAS_RC" != 0 ]; then
+		fail sigd_kill9 "BYE after the restart: sipp caller rc=$UAC_RC callee rc=$UAS_RC: $(tail -n 3 "$d/uac.err" "$d/uas.err" 2>/dev/null | tr '\n' ' ')"
+	elif ! wait_flows 0 3; then
+		fail sigd_kill9 "flows left after BYE through the restarted sigd: $(xs_flows_json)"
+	else
+		pass sigd_kill9
+	fi
+}
+
+# CANCEL before the answer: the caller gets 487, the flows of the offer go.
+test_cancel() {
+	local d=$TOPO_WORK/cancel
+
+	[ -f "$SCEN/uac_cancel.xml" ] || { skip cancel "no scenario"; return; }
+	call_start "$d" 50 uac_cancel.xml uas_cancel.xml
+	wait "$UAC_PID"
+	UAC_RC=$?
+	wait "$UAS_PID"
+	UAS_RC=$?
+	if [ "$UAC_RC" != 0 ] || [ "$UAS_RC" != 0 ]; then
+		fail cancel "sipp caller rc=$UAC_RC callee rc=$UAS_RC: $(tail -n 3 "$d/uac.err" "$d/uas.err" 2>/dev/null | tr '\n' ' ')"
+	elif ! wait_flows 0 3; then
+		fail cancel "flows left after CANCEL: $(xs_flows_json)"
+	else
+		pass cancel
+	fi
+}
+
+main() {
+	local why t0=$SECONDS
+
+	if ! why=$(need); then
+		for t in call_media xdp_relayed flows_listed teardown_pinholes sigd_kill9 cancel; do
+			skip $t "$why"
+		done
+		exit 0
+	fi
+	topo_up || { fail topology "could not build the namespaces"; exit 1; }
+	topo_attach_edge native >"$TOPO_WORK/attach.log" 2>&1 ||
+		{ fail topology "attach: $(cat "$TOPO_WORK/attach.log")"; exit 1; }
+	sigd_start || { fail topology "sigd: $(tail -n 5 "$TOPO_WORK"/sigd.log.*)"; exit 1; }
+
+	test_call_media
+	test_teardown_pinholes
+	test_sigd_kill9
+	test_cancel
+	echo "# e2e calls took $((SECONDS - t0)) s; logs in $TOPO_WORK (kept with TOPO_KEEP=1)"
+}
+
+main "$@"
