@@ -9,6 +9,7 @@
 #define XDPSBC_LOADER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include "xdpsbc_common.h"
 
@@ -79,5 +80,57 @@ int xs_trust_del(const struct xs_maps *m, const struct xs_cidr *c);
 /* ---- settings (config.c) ---- */
 int xs_config_get(const struct xs_maps *m, struct xs_config *cfg);
 int xs_config_set(const struct xs_maps *m, const struct xs_config *cfg);
+
+/*
+ * ---- additions (not in the first API sketch; existing signatures unchanged) ----
+ */
+/* Like xs_lock(), waiting at most @timeout_ms; -EWOULDBLOCK when still busy. */
+int xs_lock_wait(const char *pin_root, int timeout_ms);
+/* CLOCK_BOOTTIME nanoseconds -> wall-clock seconds since the epoch (display). */
+int64_t xs_boot_to_wall(uint64_t boot_ns);
+/* The settings a freshly created xs_config gets. */
+int xs_config_defaults(struct xs_config *cfg);
+
+/* Verdict reasons by enum xs_reason: "drop-blocklist", its doc, "drop"/"pass"/... */
+const char *xs_reason_name(unsigned int reason);
+const char *xs_reason_doc(unsigned int reason);
+const char *xs_reason_action(unsigned int reason);
+/* Per-reason counters summed over CPUs; @out has XS_REASON_MAX entries. */
+int xs_stats_read(const struct xs_maps *m, struct xs_counter *out);
+
+/* Blocklist listing, import, expiry. */
+struct xs_block_entry {
+	struct xs_cidr cidr;
+	struct xs_block val;
+	struct xs_note note; /* "" when none */
+};
+typedef int (*xs_block_cb)(const struct xs_block_entry *e, void *arg);
+int xs_block_walk(const struct xs_maps *m, xs_block_cb cb, void *arg);
+bool xs_block_expired(const struct xs_block *b, uint64_t now_boot_ns);
+struct xs_block_req {
+	struct xs_cidr cidr;
+	uint64_t seconds; /* 0: permanent */
+	const char *note; /* NULL or "": keep the existing reason */
+};
+/* All or nothing; on error *@failed is the index of the entry that failed. */
+int xs_block_import(const struct xs_maps *m, const struct xs_block_req *reqs, size_t n,
+		    size_t *failed);
+int xs_block_gc(const struct xs_maps *m, unsigned int *removed);
+int xs_block_flush(const struct xs_maps *m, unsigned int *removed);
+/* Entries in an LPM map (blocklist, notes or trusted networks). */
+unsigned long xs_map_count_lpm(int fd);
+
+typedef int (*xs_trust_cb)(const struct xs_cidr *c, const struct xs_trust *t, void *arg);
+int xs_trust_walk(const struct xs_maps *m, xs_trust_cb cb, void *arg);
+
+/*
+ * Is the program attached to @ifindex (id @prog_id) the one using the maps
+ * pinned under @pin_root? 1 yes, 0 no (another pin root's xdpsbc), <0 error.
+ */
+int xs_prog_uses_root(uint32_t prog_id, const char *pin_root);
+/* 1 when the XDP program on @ifindex runs alone (no libxdp dispatcher), 0 if not, <0 error. */
+int xs_attached_single(int ifindex);
+/* xs_detach(), and remove @ifindex from the pin root's redirect devmap. */
+int xs_detach_root(const char *pin_root, int ifindex);
 
 #endif /* XDPSBC_LOADER_H */

@@ -1,0 +1,238 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The pinned maps. They are created by loading the xdpsbc object with every
+ * map pinned under the pin root (its program left unloaded), so the CLI can
+ * block sources and change settings before any interface is armed; later
+ * loads find the pins and reuse them.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "loader.h"
+#include "loader_int.h"
+#include "xdpsbc.skel.h"
+
+const struct xs_map_desc xs_map_descs[] = {
+	{ XS_MAP_STATS, offsetof(struct xs_maps, stats) },
+	{ XS_MAP_CONFIG, offsetof(struct xs_maps, config) },
+	{ XS_MAP_BLOCK4, offsetof(struct xs_maps, block4) },
+	{ XS_MAP_BLOCK6, offsetof(struct xs_maps, block6) },
+	{ XS_MAP_BLKNOTE4, offsetof(struct xs_maps, blknote4) },
+	{ XS_MAP_BLKNOTE6, offsetof(struct xs_maps, blknote6) },
+	{ XS_MAP_TRUST4, offsetof(struct xs_maps, trust4) },
+	{ XS_MAP_TRUST6, offsetof(struct xs_maps, trust6) },
+	{ XS_MAP_FLOWS, offsetof(struct xs_maps, flows) },
+	{ XS_MAP_TXPORTS, offsetof(struct xs_maps, txports) },
+	{ NULL, 0 },
+};
+
+static int *map_fd(struct xs_maps *m, const struct xs_map_desc *d)
+{
+	return (int *)((char *)m + d->off);
+}
+
+int xs_pin_path(const char *pin_root, const char *name, char *buf, size_t len)
+{
+	if ((size_t)snprintf(buf, len, "%s/%s", pin_root, name) >= len)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+/**
+ * xs_obj_set_pins() - pin every map of @obj under @pin_root by its name.
+ *
+ * libbpf then reuses a pinned map whose type and sizes match and pins the
+ * ones it creates. Internal maps (.rodata, .bss) are per-load and not pinned.
+ */
+static int adopt_pinned_size(struct bpf_map *map, const char *path);
+
+int xs_obj_set_pins(struct bpf_object *obj, const char *pin_root)
+{
+	char path[PATH_MAX];
+	struct bpf_map *map;
+	int ret;
+
+	bpf_object__for_each_map(map, obj) {
+		if (bpf_map__is_internal(map))
+			continue;
+		ret = xs_pin_path(pin_root, bpf_map__name(map), path, sizeof(path));
+		if (!ret)
+			ret = bpf_map__set_pin_path(map, path);
+		if (ret)
+			return ret;
+		ret = adopt_pinned_size(map, path);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/*
+ * libbpf reuses a pin only when its sizes and flags match the object's; a
+ * pin created smaller (XDPSBC_TEST_BLOCK_MAX) must still be reused, so take
+ * its size, and the flags the kernel added at creation.
+ */
+static int adopt_pinned_size(struct bpf_map *map, const char *path)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	int fd, ret;
+
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	ret = bpf_obj_get_info_by_fd(fd, &info, &len);
+	close(fd);
+	if (ret)
+		return -errno;
+	if (info.max_entries != bpf_map__max_entries(map))
+		ret = bpf_map__set_max_entries(map, info.max_entries);
+	/* The kernel adds flags of its own (BPF_F_RDONLY_PROG on devmaps). */
+	if (!ret && info.map_flags != bpf_map__map_flags(map))
+		ret = bpf_map__set_map_flags(map, info.map_flags);
+	return ret;
+}
+
+/*
+ * XDPSBC_TEST_BLOCK_MAX=N creates the blocklist (and its notes) with N
+ * entries instead of XS_BLOCK_MAX, so tests can fill it in a blink. Only at
+ * creation: existing pins keep their size.
+ */
+int xs_obj_apply_test_sizes(struct bpf_object *obj)
+{
+	static const char *const names[] = { XS_MAP_BLOCK4, XS_MAP_BLOCK6, XS_MAP_BLKNOTE4,
+					     XS_MAP_BLKNOTE6 };
+	const char *env = getenv("XDPSBC_TEST_BLOCK_MAX");
+	struct bpf_map *map;
+	unsigned long n;
+	char *end;
+	int ret;
+
+	if (!env || !*env)
+		return 0;
+	n = strtoul(env, &end, 10);
+	if (*end || !n || n > XS_BLOCK_MAX)
+		return -EINVAL;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		map = bpf_object__find_map_by_name(obj, names[i]);
+		if (!map || bpf_map__pin_path(map) == NULL)
+			continue;
+		if (!access(bpf_map__pin_path(map), F_OK))
+			continue;
+		ret = bpf_map__set_max_entries(map, n);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int xs_config_defaults(struct xs_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->rtp_min = XS_CFG_DEFAULT_RTP_MIN;
+	cfg->rtp_max = XS_CFG_DEFAULT_RTP_MAX;
+	cfg->turn_min = XS_CFG_DEFAULT_TURN_MIN;
+	cfg->turn_max = XS_CFG_DEFAULT_TURN_MAX;
+	cfg->turn_udp = XS_CFG_DEFAULT_TURN_UDP;
+	cfg->turn_tls = XS_CFG_DEFAULT_TURN_TLS;
+	return 0;
+}
+
+/* Load the object with pins and no program: creates and pins missing maps. */
+static int create_pins(const char *pin_root)
+{
+	struct bpf_program *prog;
+	struct xdpsbc *skel;
+	int ret;
+
+	skel = xdpsbc__open();
+	if (!skel)
+		return -errno ?: -EINVAL;
+	ret = xs_obj_set_pins(skel->obj, pin_root);
+	if (ret)
+		goto out;
+	ret = xs_obj_apply_test_sizes(skel->obj);
+	if (ret)
+		goto out;
+	bpf_object__for_each_program(prog, skel->obj)
+		bpf_program__set_autoload(prog, false);
+	ret = xdpsbc__load(skel);
+out:
+	xdpsbc__destroy(skel);
+	return ret;
+}
+
+static int open_all(const char *pin_root, struct xs_maps *m)
+{
+	const struct xs_map_desc *d;
+	char path[PATH_MAX];
+	int ret, fd;
+
+	for (d = xs_map_descs; d->name; d++) {
+		ret = xs_pin_path(pin_root, d->name, path, sizeof(path));
+		if (ret)
+			return ret;
+		fd = bpf_obj_get(path);
+		if (fd < 0)
+			return -errno;
+		*map_fd(m, d) = fd;
+	}
+	return 0;
+}
+
+/**
+ * xs_maps_open() - open the maps pinned under @pin_root.
+ * @create: create (and pin) missing maps, and give a new xs_config its defaults.
+ *
+ * Returns 0 with every fd in @m open, or a negative errno with none open:
+ * -ENOENT when not pinned and !@create.
+ */
+int xs_maps_open(const char *pin_root, bool create, struct xs_maps *m)
+{
+	char path[PATH_MAX];
+	struct xs_config cfg;
+	bool fresh;
+	int ret;
+
+	for (const struct xs_map_desc *d = xs_map_descs; d->name; d++)
+		*map_fd(m, d) = -1;
+	ret = open_all(pin_root, m);
+	if (!ret || ret != -ENOENT || !create)
+		goto out;
+	xs_maps_close(m);
+
+	ret = xs_bpffs_ensure(pin_root);
+	if (ret)
+		return ret;
+	xs_pin_path(pin_root, XS_MAP_CONFIG, path, sizeof(path));
+	fresh = access(path, F_OK) != 0;
+	ret = create_pins(pin_root);
+	if (ret)
+		return ret;
+	ret = open_all(pin_root, m);
+	if (!ret && fresh) {
+		xs_config_defaults(&cfg);
+		ret = xs_config_set(m, &cfg);
+	}
+out:
+	if (ret)
+		xs_maps_close(m);
+	return ret;
+}
+
+void xs_maps_close(struct xs_maps *m)
+{
+	for (const struct xs_map_desc *d = xs_map_descs; d->name; d++) {
+		int *fd = map_fd(m, d);
+
+		if (*fd >= 0)
+			close(*fd);
+		*fd = -1;
+	}
+}

@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Text in, text out: CIDRs and durations as an operator types them. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
+#include "loader.h"
+
+/* Clear the bits past @prefixlen so that 192.0.2.7/24 means 192.0.2.0/24. */
+static void clear_host_bits(uint8_t *addr, unsigned int bytes, uint32_t prefixlen)
+{
+	unsigned int i;
+
+	for (i = 0; i < bytes; i++) {
+		if (prefixlen >= 8) {
+			prefixlen -= 8;
+			continue;
+		}
+		addr[i] &= (uint8_t)(0xff << (8 - prefixlen));
+		prefixlen = 0;
+	}
+}
+
+/**
+ * xs_cidr_parse() - "192.0.2.0/24", "2001:db8::/32" or a bare address.
+ *
+ * The prefix length is plain decimal, at most the address width; no sign,
+ * no spaces, nothing after it. Host bits are cleared.
+ * Returns 0, or -EINVAL.
+ */
+int xs_cidr_parse(const char *s, struct xs_cidr *out)
+{
+	char buf[INET6_ADDRSTRLEN + 8];
+	unsigned long plen;
+	const char *p;
+	char *slash;
+	unsigned int max;
+
+	if (!s || !*s || strlen(s) >= sizeof(buf))
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	strcpy(buf, s);
+	slash = strchr(buf, '/');
+	if (slash)
+		*slash = '\0';
+	if (inet_pton(AF_INET, buf, out->addr) == 1) {
+		out->family = AF_INET;
+		max = 32;
+	} else if (inet_pton(AF_INET6, buf, out->addr) == 1) {
+		out->family = AF_INET6;
+		max = 128;
+	} else {
+		return -EINVAL;
+	}
+	plen = max;
+	if (slash) {
+		p = slash + 1;
+		if (!*p || strlen(p) > 3)
+			return -EINVAL;
+		for (const char *q = p; *q; q++)
+			if (!isdigit((unsigned char)*q))
+				return -EINVAL;
+		plen = strtoul(p, NULL, 10);
+		if (plen > max)
+			return -ERANGE;
+	}
+	out->prefixlen = plen;
+	clear_host_bits(out->addr, max / 8, out->prefixlen);
+	return 0;
+}
+
+/* Always with the prefix length, as the kernel stores it. */
+int xs_cidr_format(const struct xs_cidr *c, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (!inet_ntop(c->family, c->addr, a, sizeof(a)))
+		return -errno;
+	if ((size_t)snprintf(buf, len, "%s/%u", a, c->prefixlen) >= len)
+		return -ENOSPC;
+	return 0;
+}
+
+/* A hundred years: far beyond any sensible block, far below u64 nanoseconds. */
+#define XS_DURATION_MAX (100ULL * 365 * 24 * 3600)
+
+/**
+ * xs_duration_parse() - "90", "90s", "15m", "2h", "7d", "1w" or "permanent".
+ *
+ * A bare number is seconds. Zero is rejected rather than guessed at: it
+ * could mean "permanent" or "already expired"; say "permanent" for the one
+ * and `block del` for the other. Returns 0 (seconds 0 = permanent),
+ * -EINVAL for bad text, -ERANGE for zero or more than 100 years.
+ */
+int xs_duration_parse(const char *s, uint64_t *seconds)
+{
+	unsigned long long n, mult = 1;
+	const char *p = s;
+
+	if (!s || !*s)
+		return -EINVAL;
+	if (!strcmp(s, "permanent") || !strcmp(s, "perm") || !strcmp(s, "forever")) {
+		*seconds = 0;
+		return 0;
+	}
+	if (!isdigit((unsigned char)*p))
+		return -EINVAL;
+	n = 0;
+	for (; isdigit((unsigned char)*p); p++) {
+		n = n * 10 + (*p - '0');
+		if (n > XS_DURATION_MAX)
+			return -ERANGE;
+	}
+	if (*p) {
+		switch (*p) {
+		case 's':
+			mult = 1;
+			break;
+		case 'm':
+			mult = 60;
+			break;
+		case 'h':
+			mult = 3600;
+			break;
+		case 'd':
+			mult = 86400;
+			break;
+		case 'w':
+			mult = 7 * 86400;
+			break;
+		default:
+			return -EINVAL;
+		}
+		if (p[1])
+			return -EINVAL;
+	}
+	if (!n)
+		return -ERANGE;
+	if (n > XS_DURATION_MAX / mult)
+		return -ERANGE;
+	*seconds = n * mult;
+	return 0;
+}
+
+uint64_t xs_boot_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* CLOCK_BOOTTIME nanoseconds -> wall-clock seconds (for display only). */
+int64_t xs_boot_to_wall(uint64_t boot_ns)
+{
+	struct timespec rt;
+	int64_t now_boot = xs_boot_ns();
+
+	clock_gettime(CLOCK_REALTIME, &rt);
+	return rt.tv_sec + ((int64_t)boot_ns - now_boot) / 1000000000LL;
+}

@@ -1,0 +1,245 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* attach, detach, unload, status. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <net/if.h>
+#include <bpf/bpf.h>
+#include "cli.h"
+
+static int do_attach(struct cli *c, int argc, char **argv)
+{
+	const char *mode_s = NULL;
+	const struct opt opts[] = {
+		{ "--mode", "native|skb", &mode_s, "attach mode (default: native, else skb)" },
+		{ NULL },
+	};
+	enum xs_mode mode = XS_MODE_AUTO, used;
+	char **pos;
+	int npos, ifindex, lock, ret;
+	uint32_t id = 0;
+
+	ret = cli_args(c, argc, argv, opts, 1, 1, &pos, &npos);
+	if (ret)
+		return ret;
+	if (mode_s && !strcmp(mode_s, "native"))
+		mode = XS_MODE_NATIVE;
+	else if (mode_s && (!strcmp(mode_s, "skb") || !strcmp(mode_s, "generic")))
+		mode = XS_MODE_SKB;
+	else if (mode_s)
+		return cli_usage_err(c, "invalid mode '%s': native or skb", mode_s);
+	ifindex = cli_ifindex(pos[0]);
+	if (ifindex < 0)
+		return EXIT_USAGE;
+
+	ret = xs_lock(c->pin_root);
+	if (ret < 0)
+		return ret == -EWOULDBLOCK ? cli_err("%s is locked by another xdpsbc run",
+						     c->pin_root) :
+					     cli_fail(ret, c->pin_root);
+	lock = ret;
+	ret = xs_attach(c->pin_root, ifindex, mode, &used);
+	xs_unlock(lock);
+	if (ret == -EEXIST)
+		return cli_err("%s: xdpsbc is already attached (detach it first)", pos[0]);
+	if (ret == -EBUSY)
+		return cli_err("%s: another XDP program is attached; not replacing it", pos[0]);
+	if (ret)
+		return cli_err("%s: attach in %s mode failed: %s", pos[0], xs_mode_str(mode),
+			       strerror(-ret));
+	xs_attached(ifindex, NULL, &id);
+	printf("attached xdpsbc to %s (%s mode, prog id %u, maps %s)\n", pos[0],
+	       xs_mode_str(used), id, c->pin_root);
+	if (xs_attached_single(ifindex) == 1)
+		printf("note: libxdp's multi-program dispatcher cannot load on this kernel; "
+		       "xdpsbc runs as the interface's only XDP program\n");
+	return 0;
+}
+
+static int do_detach(struct cli *c, int argc, char **argv)
+{
+	int npos, ifindex, lock, ret;
+	char **pos;
+
+	ret = cli_args(c, argc, argv, NULL, 1, 1, &pos, &npos);
+	if (ret)
+		return ret;
+	ifindex = cli_ifindex(pos[0]);
+	if (ifindex < 0)
+		return EXIT_USAGE;
+	ret = xs_lock(c->pin_root);
+	if (ret < 0)
+		return cli_fail(ret, c->pin_root);
+	lock = ret;
+	ret = xs_detach_root(c->pin_root, ifindex);
+	xs_unlock(lock);
+	if (ret == -ENOENT)
+		return cli_err("%s: xdpsbc is not attached", pos[0]);
+	if (ret == -EBUSY)
+		return cli_err("%s: the XDP program attached is not xdpsbc; leaving it", pos[0]);
+	if (ret)
+		return cli_fail(ret, pos[0]);
+	printf("detached xdpsbc from %s (maps kept under %s)\n", pos[0], c->pin_root);
+	return 0;
+}
+
+static int do_unload(struct cli *c, int argc, char **argv)
+{
+	int npos, lock, ret;
+	char **pos;
+
+	ret = cli_args(c, argc, argv, NULL, 0, 0, &pos, &npos);
+	if (ret)
+		return ret;
+	ret = xs_lock(c->pin_root);
+	if (ret < 0)
+		return cli_fail(ret, c->pin_root);
+	lock = ret;
+	ret = xs_unload(c->pin_root);
+	xs_unlock(lock);
+	if (ret)
+		return cli_fail(ret, "unload");
+	printf("unloaded xdpsbc: detached and removed the pins under %s\n", c->pin_root);
+	return 0;
+}
+
+static const char *port_range(char *buf, size_t len, unsigned int lo, unsigned int hi)
+{
+	if (!lo && !hi)
+		snprintf(buf, len, "none");
+	else
+		snprintf(buf, len, "%u-%u", lo, hi);
+	return buf;
+}
+
+void status_settings(const struct xs_config *cfg, bool json)
+{
+	char r1[16], r2[16], r3[16];
+
+	port_range(r1, sizeof(r1), cfg->rtp_min, cfg->rtp_max);
+	port_range(r2, sizeof(r2), cfg->turn_min, cfg->turn_max);
+	port_range(r3, sizeof(r3), cfg->relay_min, cfg->relay_max);
+	if (json) {
+		json_obj_begin("settings");
+		json_bool("ipv4_only_media", cfg->flags & XS_CFG_V6_MEDIA_DROP);
+		json_bool("turn", cfg->flags & XS_CFG_TURN);
+		json_bool("pinholes", cfg->flags & XS_CFG_PINHOLES);
+		json_str("rtp_ports", r1);
+		json_str("turn_ports", r2);
+		json_u64("turn_udp", cfg->turn_udp);
+		json_u64("turn_tls", cfg->turn_tls);
+		json_str("relay_ports", r3);
+		json_obj_end();
+		return;
+	}
+	printf("settings:\n"
+	       "  media ipv4-only: %s (IPv6 UDP to ports %s dropped when on)\n"
+	       "  media turn:      %s (UDP %u, TCP %u, relay %s)\n"
+	       "  relay ports:     %s%s\n",
+	       cfg->flags & XS_CFG_V6_MEDIA_DROP ? "on" : "off", r1,
+	       cfg->flags & XS_CFG_TURN ? "on" : "off", cfg->turn_udp, cfg->turn_tls, r2, r3,
+	       cfg->flags & XS_CFG_PINHOLES ? " (pinholes closed unless a flow owns the port)" :
+					      "");
+}
+
+static unsigned long flow_count(int fd)
+{
+	struct xs_flow_key k, n;
+	unsigned long cnt = 0;
+	void *prev = NULL;
+
+	while (!bpf_map_get_next_key(fd, prev, &n)) {
+		cnt++;
+		k = n;
+		prev = &k;
+	}
+	return cnt;
+}
+
+static int do_status(struct cli *c, int argc, char **argv)
+{
+	struct if_nameindex *ifs, *i;
+	struct xs_config cfg;
+	struct xs_maps m;
+	enum xs_mode mode;
+	bool have_maps;
+	char **pos;
+	int npos, ret;
+	uint32_t id;
+
+	ret = cli_args(c, argc, argv, NULL, 0, 0, &pos, &npos);
+	if (ret)
+		return ret;
+	have_maps = !xs_maps_open(c->pin_root, false, &m);
+	if (c->json) {
+		json_obj_begin(NULL);
+		json_str("pin_root", c->pin_root);
+		json_str("datapath", "xdp");
+		json_bool("maps_pinned", have_maps);
+		json_arr_begin("interfaces");
+	} else {
+		printf("pin root:   %s (%s)\n", c->pin_root,
+		       have_maps ? "maps pinned" : "no maps pinned");
+		printf("datapath:   xdp\ninterfaces:\n");
+	}
+	ifs = if_nameindex();
+	for (i = ifs; i && i->if_index; i++) {
+		if (xs_attached(i->if_index, &mode, &id) != 1)
+			continue;
+		if (xs_prog_uses_root(id, c->pin_root) != 1)
+			continue;
+		if (c->json) {
+			json_obj_begin(NULL);
+			json_str("name", i->if_name);
+			json_u64("ifindex", i->if_index);
+			json_str("mode", xs_mode_str(mode));
+			json_u64("prog_id", id);
+			json_obj_end();
+		} else {
+			printf("  %-15s %s mode, prog id %u\n", i->if_name, xs_mode_str(mode), id);
+		}
+	}
+	if (ifs)
+		if_freenameindex(ifs);
+	if (c->json)
+		json_arr_end();
+	if (have_maps && !xs_config_get(&m, &cfg)) {
+		unsigned long b4 = xs_map_count_lpm(m.block4), b6 = xs_map_count_lpm(m.block6);
+		unsigned long t4 = xs_map_count_lpm(m.trust4), t6 = xs_map_count_lpm(m.trust6);
+		unsigned long fl = flow_count(m.flows);
+
+		status_settings(&cfg, c->json);
+		if (c->json) {
+			json_obj_begin("entries");
+			json_u64("block4", b4);
+			json_u64("block6", b6);
+			json_u64("trust4", t4);
+			json_u64("trust6", t6);
+			json_u64("flows", fl);
+			json_obj_end();
+		} else {
+			printf("entries:\n  blocklist: %lu (IPv4 %lu, IPv6 %lu)\n"
+			       "  trusted:   %lu (IPv4 %lu, IPv6 %lu)\n  flows:     %lu\n",
+			       b4 + b6, b4, b6, t4 + t6, t4, t6, fl);
+		}
+	}
+	if (c->json) {
+		json_obj_end();
+		json_done();
+	}
+	if (have_maps)
+		xs_maps_close(&m);
+	return 0;
+}
+
+const struct cmd cmds_iface[] = {
+	{ "attach", do_attach, "IFACE [--mode native|skb]",
+	  "attach the XDP program to IFACE (native mode, else skb with a warning; --mode forces one); "
+	  "maps under the pin root are reused" },
+	{ "detach", do_detach, "IFACE", "remove xdpsbc from IFACE; the maps and their entries stay" },
+	{ "unload", do_unload, "",
+	  "detach from every interface running this pin root's xdpsbc and remove the pins" },
+	{ "status", do_status, "[-j]",
+	  "pin root, attached interfaces (mode, prog id), settings and entry counts" },
+	{ NULL },
+};
