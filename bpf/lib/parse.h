@@ -52,10 +52,10 @@ struct xs_ipv6_frag_hdr {
 
 /* What the pipeline stages need to know about a packet, filled by xs_parse(). */
 struct xs_pkt {
-	__u8 family; /* XS_AF_INET or XS_AF_INET6 */
+	__u8 family;  /* XS_AF_INET or XS_AF_INET6 */
 	__u8 l4proto; /* IPPROTO_* after the IP header and its extensions */
-	__u8 vlans; /* VLAN tags in front of the IP header */
-	__u8 frag; /* non-first fragment: no transport header */
+	__u8 vlans;   /* VLAN tags in front of the IP header */
+	__u8 frag;    /* non-first fragment: no transport header */
 	__be16 sport; /* only for UDP/TCP that is not a non-first fragment */
 	__be16 dport;
 	__be32 daddr4;
@@ -99,8 +99,8 @@ static __always_inline int parse_ethhdr(struct hdr_cursor *nh, void *data_end, _
 }
 
 /* IPv4 with options; returns the protocol, sets *frag for non-first fragments. */
-static __always_inline int parse_iphdr(struct hdr_cursor *nh, void *data_end,
-				       struct iphdr **iphdr, __u8 *frag)
+static __always_inline int parse_iphdr(struct hdr_cursor *nh, void *data_end, struct iphdr **iphdr,
+				       __u8 *frag)
 {
 	struct iphdr *iph = nh->pos;
 	int hdrsize;
@@ -225,7 +225,7 @@ static __always_inline int xs_parse(struct xdp_md *ctx, struct xs_pkt *pkt)
 {
 	void *data_end = (void *)(long)ctx->data_end;
 	void *data = (void *)(long)ctx->data;
-	struct hdr_cursor nh = { .pos = data };
+	struct hdr_cursor nh = {.pos = data};
 	struct ipv6hdr *ip6h;
 	struct udphdr *udph;
 	struct tcphdr *tcph;

@@ -41,7 +41,7 @@ static __always_inline int xs_pinhole(const struct xs_pkt *pkt, const struct xs_
  */
 static __always_inline int xs_latch(struct xs_flow *f, __be32 saddr, __be16 sport)
 {
-	struct xs_flow_key rkey = { .proto = IPPROTO_UDP };
+	struct xs_flow_key rkey = {.proto = IPPROTO_UDP};
 	__u32 flags = f->flags;
 	struct xs_flow *rev;
 
@@ -152,7 +152,7 @@ static __always_inline int xs_forward(struct xdp_md *ctx, struct xs_flow *f)
 static __always_inline int xs_relay(struct xdp_md *ctx, const struct xs_pkt *pkt,
 				    const struct xs_config *cfg, int trusted)
 {
-	struct xs_flow_key key = { .proto = IPPROTO_UDP };
+	struct xs_flow_key key = {.proto = IPPROTO_UDP};
 	struct xs_flow *f;
 	int reason;
 

@@ -19,8 +19,8 @@
 static __always_inline int xs_reason_action(int reason)
 {
 	switch (reason) {
-#define XS_REASON(name, str, action, doc)                                                          \
-	case XS_##name:                                                                            \
+#define XS_REASON(name, str, action, doc) \
+	case XS_##name:                   \
 		return action;
 #include "xdpsbc_reasons.inc"
 #undef XS_REASON

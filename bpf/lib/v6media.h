@@ -31,9 +31,8 @@ static __always_inline int xs_v6media(const struct xs_pkt *pkt, const struct xs_
 	if (pkt->l4proto == IPPROTO_UDP) {
 		if (xs_in_range(dport, cfg->rtp_min, cfg->rtp_max))
 			return XS_DROP_V6_MEDIA;
-		if ((flags & XS_CFG_TURN) &&
-		    ((cfg->turn_udp && dport == cfg->turn_udp) ||
-		     xs_in_range(dport, cfg->turn_min, cfg->turn_max)))
+		if ((flags & XS_CFG_TURN) && ((cfg->turn_udp && dport == cfg->turn_udp) ||
+					      xs_in_range(dport, cfg->turn_min, cfg->turn_max)))
 			return XS_DROP_V6_MEDIA;
 	} else if (pkt->l4proto == IPPROTO_TCP) {
 		if ((flags & XS_CFG_TURN) && cfg->turn_tls && dport == cfg->turn_tls)
