@@ -91,7 +91,7 @@ test_call_media() {
 	redir=$(($(xs_stat relay-redirect) - redir0))
 	tx=$(($(xs_stat relay-tx) - tx0))
 	udp=$(($(edge_udp_in) - udp0))
-	fwd=$(in_ns "$NS_E" nft -j list chain inet xsedge fwd 2>/dev/null |
+	fwd=$(in_ns "$NS_E" nft -j list chain inet xsedge edgefwd 2>/dev/null |
 		jq '[.. | objects | .counter? | objects | .packets] | add // 0')
 	# 2 x (NPKT RTP + NPKT/25 RTCP) crossed the edge, all between the arms.
 	local want=$((2 * (NPKT + NPKT / 25)))

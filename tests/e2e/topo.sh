@@ -137,7 +137,7 @@ topo_up() {
 	if [ "$direct" != direct ]; then
 		in_ns "$NS_E" nft -f - <<-'NFT' || return 1
 			table inet xsedge {
-				chain fwd {
+				chain edgefwd {
 					type filter hook forward priority filter; policy drop;
 					counter
 				}
