@@ -114,12 +114,12 @@ struct media_ctx *media_new(const struct media_opts *o)
 	if (o->flows_fd >= 0) {
 		err = media_flows_rebuild(mc);
 		if (err) {
-			xs_log(XS_LOG_ERR, "media: rebuilding calls from the flow map: %s",
+			xs_log(XS_LOG_ERR, "media: rebuilding calls from the flow map: %s\n",
 			       strerror(-err));
 			goto fail;
 		}
 		if (mc->calls)
-			xs_log(XS_LOG_INFO, "media: recovered %u calls from the flow map",
+			xs_log(XS_LOG_INFO, "media: recovered %u calls from the flow map\n",
 			       mc->calls);
 	}
 	return mc;
@@ -279,7 +279,7 @@ int media_rewrite(struct media_ctx *mc, osip_message_t *msg, const char *call_id
 	err = sdp_parse(text, &sdp, &info);
 	free(text);
 	if (err) {
-		xs_log(XS_LOG_WARN, "call %s: malformed SDP from the %s, message not changed",
+		xs_log(XS_LOG_WARN, "call %s: malformed SDP from the %s, message not changed\n",
 		       call_id, side_name(from));
 		return err;
 	}
@@ -314,7 +314,7 @@ int media_rewrite(struct media_ctx *mc, osip_message_t *msg, const char *call_id
 			for (x = 0; x < 2; x++) {
 				err = media_ports_alloc(&mc->ports, &ns[i].edge[x]);
 				if (err) {
-					xs_log(XS_LOG_ERR, "call %s: relay ports exhausted", call_id);
+					xs_log(XS_LOG_ERR, "call %s: relay ports exhausted\n", call_id);
 					goto rollback;
 				}
 				fresh_ports[nfresh++] = ns[i].edge[x];
@@ -338,7 +338,7 @@ int media_rewrite(struct media_ctx *mc, osip_message_t *msg, const char *call_id
 		else if (ns[i].edge[0])
 			e = media_flows_program(mc, c, i, &ns[i], &c->s[i]);
 		if (e && !err) {
-			xs_log(XS_LOG_ERR, "call %s: programming relay flows: %s", call_id,
+			xs_log(XS_LOG_ERR, "call %s: programming relay flows: %s\n", call_id,
 			       strerror(-e));
 			err = e;
 		}
@@ -358,7 +358,7 @@ int media_rewrite(struct media_ctx *mc, osip_message_t *msg, const char *call_id
 		for (i = 0; i < n; i++)
 			if (ns[i].edge[0])
 				xs_log(XS_LOG_DEBUG,
-				       "call %s: m-line %u from the %s: %s:%u, relayed on %u/%u",
+				       "call %s: m-line %u from the %s: %s:%u, relayed on %u/%u\n",
 				       call_id, i, side_name(from),
 				       inet_ntoa(ns[i].leg[from].addr), ns[i].leg[from].port,
 				       ns[i].edge[from], ns[i].edge[!from]);
@@ -386,7 +386,7 @@ void media_end_cookie(struct media_ctx *mc, uint64_t cookie)
 		return;
 	for (i = 0; i < c->n; i++)
 		stream_release(mc, c, &c->s[i]);
-	xs_log(XS_LOG_INFO, "call %s: media ended, relay flows removed",
+	xs_log(XS_LOG_INFO, "call %s: media ended, relay flows removed\n",
 	       media_call_name(c, name, sizeof(name)));
 	call_unlink(mc, c);
 	free(c);
@@ -440,7 +440,7 @@ void media_poll(struct media_ctx *mc, void (*on_timeout)(uint64_t cookie, void *
 				expired = tmp;
 			}
 			expired[n++] = c->cookie;
-			xs_log(XS_LOG_INFO, "call %s: media timeout, no packets for %llu s",
+			xs_log(XS_LOG_INFO, "call %s: media timeout, no packets for %llu s\n",
 			       media_call_name(c, name, sizeof(name)),
 			       (unsigned long long)((now - last) / NSEC_PER_SEC));
 		}
