@@ -1,0 +1,213 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * xdpsbc-sigd: the SIP edge daemon. Sets up the XDP side (maps, attach,
+ * pinhole range), the media engine and the proxy, then runs one epoll loop.
+ * SIGHUP reloads the config file; SIGTERM/SIGINT stop it, leaving the pinned
+ * flows so media of calls in progress keeps flowing.
+ */
+#include <errno.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "options.h"
+#include "proxy.h"
+#include "transport.h"
+
+static volatile sig_atomic_t got_hup, got_term;
+
+static void on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		got_hup = 1;
+	else
+		got_term = 1;
+}
+
+static void rx(void *arg, const char *buf, size_t len, const struct sip_addr *src)
+{
+	proxy_input(arg, buf, len, src);
+}
+
+static int mkdir_p(const char *dir)
+{
+	char buf[256];
+
+	snprintf(buf, sizeof(buf), "%s", dir);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		if (mkdir(buf, 0755) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	return mkdir(buf, 0755) && errno != EEXIST ? -errno : 0;
+}
+
+/* Open the relay range: pinholes close unless a flow owns the port. */
+static int set_relay_range(const struct xs_maps *maps, const struct sigd_cfg *cfg)
+{
+	struct xs_config xc;
+	int err = xs_config_get(maps, &xc);
+
+	if (err)
+		return err;
+	xc.relay_min = cfg->rtp_min;
+	xc.relay_max = cfg->rtp_max;
+	xc.flags |= XS_CFG_PINHOLES;
+	return xs_config_set(maps, &xc);
+}
+
+static void media_opts_of(const struct sigd_cfg *cfg, int flows_fd, struct media_opts *mo)
+{
+	memset(mo, 0, sizeof(*mo));
+	mo->public_ip = cfg->public_ip;
+	mo->port_min = cfg->rtp_min;
+	mo->port_max = cfg->rtp_max;
+	mo->flows_fd = flows_fd;
+	mo->flow_flags = XS_FLOW_LATCH | (cfg->strict_source ? XS_FLOW_STRICT : 0) |
+			 (cfg->latch_signalled_ip ? XS_FLOW_LATCH_SIG_IP : 0);
+	mo->timeout_s = cfg->media_timeout;
+}
+
+static int attach_iface(const char *pin_root, const struct sigd_cfg *cfg)
+{
+	unsigned int ifindex = if_nametoindex(cfg->iface);
+	enum xs_mode mode;
+	uint32_t id;
+	int err;
+
+	if (!ifindex) {
+		xs_log(XS_LOG_ERR, "interface %s: %s", cfg->iface, strerror(errno));
+		return -ENODEV;
+	}
+	err = xs_attached(ifindex, &mode, &id);
+	if (err == 1) {
+		xs_log(XS_LOG_INFO, "xdpsbc already attached to %s (%s, prog %u)", cfg->iface,
+		       xs_mode_str(mode), id);
+		return 0;
+	}
+	err = xs_attach(pin_root, ifindex, cfg->xdp_mode, &mode);
+	if (err) {
+		xs_log(XS_LOG_ERR, "attach to %s: %s", cfg->iface, strerror(-err));
+		return err;
+	}
+	xs_log(XS_LOG_INFO, "xdpsbc attached to %s (%s)", cfg->iface, xs_mode_str(mode));
+	return 0;
+}
+
+static void reload(int argc, char **argv, struct sigd_cfg *cfg, struct proxy *px,
+		   struct media_ctx *mc, const struct xs_maps *maps)
+{
+	struct sigd_cfg nc;
+	struct media_opts mo;
+
+	if (opts_load(&nc, argc, argv) || opts_validate(&nc)) {
+		xs_log(XS_LOG_WARN, "reload: config rejected, keeping the running one");
+		return;
+	}
+	if (nc.listen.port != cfg->listen.port || nc.listen.ip.s_addr != cfg->listen.ip.s_addr ||
+	    strcmp(nc.iface, cfg->iface) || nc.public_ip.s_addr != cfg->public_ip.s_addr)
+		xs_log(XS_LOG_WARN, "reload: listen, iface and public-ip changes need a restart");
+	nc.listen = cfg->listen;
+	nc.public_ip = cfg->public_ip;
+	memcpy(nc.iface, cfg->iface, sizeof(nc.iface));
+	*cfg = nc;
+	xs_log_set_level(cfg->log_level);
+	if (proxy_reconfigure(px, cfg))
+		xs_log(XS_LOG_WARN, "reload: routing unchanged");
+	media_opts_of(cfg, maps->flows, &mo);
+	if (media_reconfigure(mc, &mo))
+		xs_log(XS_LOG_WARN, "reload: media options rejected");
+	if (set_relay_range(maps, cfg))
+		xs_log(XS_LOG_WARN, "reload: relay range not set");
+	xs_log(XS_LOG_INFO, "configuration reloaded");
+}
+
+int main(int argc, char **argv)
+{
+	static struct sigd_cfg cfg;
+	static struct proxy px;
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct xs_maps maps;
+	struct media_opts mo;
+	struct media_ctx *mc;
+	const char *pin_root;
+	int err;
+
+	err = opts_load(&cfg, argc, argv);
+	if (err)
+		return err > 0 ? 0 : 2;
+	xs_log_set_level(cfg.log_level);
+	xs_log_route_libs();
+	if (opts_validate(&cfg))
+		return 2;
+	parser_init();
+
+	pin_root = xs_pin_root(cfg.pin_root[0] ? cfg.pin_root : NULL);
+	err = xs_bpffs_ensure(pin_root);
+	err = err ?: xs_maps_open(pin_root, true, &maps);
+	if (err) {
+		xs_log(XS_LOG_ERR, "maps under %s: %s", pin_root, strerror(-err));
+		return 1;
+	}
+	if (cfg.iface[0] && attach_iface(pin_root, &cfg))
+		return 1;
+	err = set_relay_range(&maps, &cfg);
+	if (err)
+		xs_log(XS_LOG_WARN, "relay range %u-%u not set: %s", cfg.rtp_min, cfg.rtp_max,
+		       strerror(-err));
+	media_opts_of(&cfg, maps.flows, &mo);
+	mc = media_new(&mo);
+	if (!mc) {
+		xs_log(XS_LOG_ERR, "media engine did not start");
+		return 1;
+	}
+	err = mkdir_p(cfg.state_dir);
+	if (err)
+		xs_log(XS_LOG_WARN, "state dir %s: %s; calls will not survive a restart",
+		       cfg.state_dir, strerror(-err));
+	if (proxy_init(&px, &cfg, mc, tp_send, NULL))
+		return 1;
+	err = proxy_restore(&px);
+	if (err > 0)
+		xs_log(XS_LOG_INFO, "%d dialogs restored, %u calls with media", err,
+		       media_calls(mc));
+	if (tp_init(&cfg.listen, rx, &px))
+		return 1;
+
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (!cfg.foreground && daemon(0, 1)) {
+		xs_log(XS_LOG_ERR, "daemon: %s", strerror(errno));
+		return 1;
+	}
+	xs_log(XS_LOG_INFO, "xdpsbc-sigd listening on %s:%u udp+tcp, public %s, %s", cfg.listen.ip.s_addr ? px.rc.edge.ip_str : "0.0.0.0",
+	       cfg.listen.port, px.rc.edge.ip_str,
+	       cfg.upstream[0] ? cfg.upstream : "routing by Request-URI");
+
+	while (!got_term) {
+		err = tp_poll(100);
+		if (err && err != -EINTR) {
+			xs_log(XS_LOG_ERR, "poll: %s", strerror(-err));
+			break;
+		}
+		if (got_hup) {
+			got_hup = 0;
+			reload(argc, argv, &cfg, &px, mc, &maps);
+		}
+		proxy_tick(&px);
+	}
+	xs_log(XS_LOG_INFO, "shutting down; %u dialogs saved, media flows stay pinned",
+	       proxy_shutdown(&px));
+	tp_close();
+	media_free(mc);
+	xs_maps_close(&maps);
+	return 0;
+}

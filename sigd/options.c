@@ -1,0 +1,385 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The option table: one row per setting, used by getopt_long, by the config
+ * file reader and by --help, so a flag and its config key cannot drift apart.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "options.h"
+
+typedef int (*opt_set_fn)(struct sigd_cfg *c, const char *v);
+
+struct opt {
+	const char *name;
+	const char *arg; /* NULL: a switch (config value yes/no/true/false/1/0) */
+	opt_set_fn set;
+	const char *help;
+};
+
+static int copy_str(char *dst, size_t len, const char *v)
+{
+	if (strlen(v) >= len)
+		return -EINVAL;
+	strcpy(dst, v);
+	return 0;
+}
+
+static int parse_uint(const char *v, unsigned long max, unsigned long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoul(v, &end, 10);
+	return errno || !*v || *end || *out > max ? -EINVAL : 0;
+}
+
+static int parse_bool(const char *v, bool *out)
+{
+	if (!v || !strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "1") || !strcmp(v, "on"))
+		*out = true;
+	else if (!strcmp(v, "no") || !strcmp(v, "false") || !strcmp(v, "0") || !strcmp(v, "off"))
+		*out = false;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static int set_config(struct sigd_cfg *c, const char *v)
+{
+	return copy_str(c->config, sizeof(c->config), v);
+}
+
+static int set_iface(struct sigd_cfg *c, const char *v)
+{
+	return copy_str(c->iface, sizeof(c->iface), v);
+}
+
+static int set_xdp_mode(struct sigd_cfg *c, const char *v)
+{
+	if (!strcmp(v, "native"))
+		c->xdp_mode = XS_MODE_NATIVE;
+	else if (!strcmp(v, "skb"))
+		c->xdp_mode = XS_MODE_SKB;
+	else if (!strcmp(v, "auto"))
+		c->xdp_mode = XS_MODE_AUTO;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static int set_public_ip(struct sigd_cfg *c, const char *v)
+{
+	return inet_pton(AF_INET, v, &c->public_ip) == 1 ? 0 : -EINVAL;
+}
+
+static int set_listen(struct sigd_cfg *c, const char *v)
+{
+	return sip_addr_parse(v, 5060, &c->listen);
+}
+
+static int set_upstream(struct sigd_cfg *c, const char *v)
+{
+	if (*v && strncasecmp(v, "sip:", 4))
+		return -EINVAL;
+	return copy_str(c->upstream, sizeof(c->upstream), v);
+}
+
+/* Split a comma list into @n trimmed items, each checked by @add. */
+static int split_list(const char *v, int (*add)(struct sigd_cfg *, const char *), struct sigd_cfg *c)
+{
+	char buf[4096], *save, *tok;
+
+	if (copy_str(buf, sizeof(buf), v))
+		return -EINVAL;
+	for (tok = strtok_r(buf, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
+		int err = add(c, tok);
+
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int add_domain(struct sigd_cfg *c, const char *d)
+{
+	if (c->ndomains >= SIGD_MAX_DOMAINS)
+		return -E2BIG;
+	return copy_str(c->domains[c->ndomains++], sizeof(c->domains[0]), d);
+}
+
+static int set_domains(struct sigd_cfg *c, const char *v)
+{
+	c->ndomains = 0;
+	return split_list(v, add_domain, c);
+}
+
+static int add_core(struct sigd_cfg *c, const char *s)
+{
+	if (c->ncore >= SIGD_MAX_CORE)
+		return -E2BIG;
+	if (xs_cidr_parse(s, &c->core[c->ncore]) || c->core[c->ncore].family != AF_INET)
+		return -EINVAL;
+	c->ncore++;
+	return 0;
+}
+
+static int set_core(struct sigd_cfg *c, const char *v)
+{
+	c->ncore = 0;
+	return split_list(v, add_core, c);
+}
+
+static int set_rtp_ports(struct sigd_cfg *c, const char *v)
+{
+	unsigned long lo, hi;
+	char buf[32], *dash;
+
+	if (copy_str(buf, sizeof(buf), v) || !(dash = strchr(buf, '-')))
+		return -EINVAL;
+	*dash = 0;
+	if (parse_uint(buf, 65535, &lo) || parse_uint(dash + 1, 65535, &hi) || lo < 1024 ||
+	    hi < lo + 3)
+		return -EINVAL;
+	/* RTP on even ports, RTCP on the odd one above. */
+	c->rtp_min = (lo + 1) & ~1UL;
+	c->rtp_max = hi;
+	return 0;
+}
+
+static int set_media_timeout(struct sigd_cfg *c, const char *v)
+{
+	unsigned long t;
+
+	if (parse_uint(v, 86400, &t) || t == 0)
+		return -EINVAL;
+	c->media_timeout = t;
+	return 0;
+}
+
+static int set_strict(struct sigd_cfg *c, const char *v)
+{
+	return parse_bool(v, &c->strict_source);
+}
+
+static int set_latch_sig(struct sigd_cfg *c, const char *v)
+{
+	return parse_bool(v, &c->latch_signalled_ip);
+}
+
+static int set_foreground(struct sigd_cfg *c, const char *v)
+{
+	return parse_bool(v, &c->foreground);
+}
+
+static int set_pin_root(struct sigd_cfg *c, const char *v)
+{
+	return copy_str(c->pin_root, sizeof(c->pin_root), v);
+}
+
+static int set_state_dir(struct sigd_cfg *c, const char *v)
+{
+	return copy_str(c->state_dir, sizeof(c->state_dir), v);
+}
+
+static int set_log_level(struct sigd_cfg *c, const char *v)
+{
+	static const char *const names[] = { "err", "warn", "info", "debug" };
+
+	for (unsigned int i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(v, names[i]) || (i == 0 && !strcmp(v, "error"))) {
+			c->log_level = i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+static const struct opt opts[] = {
+	{ "config", "FILE|none", set_config, "config file (default " SIGD_CONFIG_DEFAULT ")" },
+	{ "iface", "IFACE", set_iface, "attach the XDP program here if it is not attached" },
+	{ "xdp-mode", "native|skb", set_xdp_mode, "XDP attach mode (default: native, else skb)" },
+	{ "public-ip", "IP", set_public_ip, "edge address for media, Via and Record-Route" },
+	{ "listen", "IP:PORT", set_listen, "SIP UDP and TCP listen address (default 0.0.0.0:5060)" },
+	{ "upstream", "URI", set_upstream, "send everything from clients to this provider URI" },
+	{ "domains", "D1,D2", set_domains, "route by Request-URI, only to these domains (403 else)" },
+	{ "core", "CIDR,..", set_core, "addresses of the SIP core besides --upstream" },
+	{ "rtp-ports", "MIN-MAX", set_rtp_ports, "media relay port range (default 20000-29999)" },
+	{ "media-timeout", "SEC", set_media_timeout, "end calls without media for SEC (default 60)" },
+	{ "strict-source", NULL, set_strict, "once latched, drop media from other sources" },
+	{ "latch-signalled-ip", NULL, set_latch_sig, "latch media only from the signalled IP" },
+	{ "pin-root", "DIR", set_pin_root, "bpffs pin directory (default $XDPSBC_PIN_ROOT or "
+					    XS_PIN_ROOT_DEFAULT ")" },
+	{ "state-dir", "DIR", set_state_dir, "call state directory (default " SIGD_STATE_DEFAULT ")" },
+	{ "log-level", "err|warn|info|debug", set_log_level, "log verbosity (default info)" },
+	{ "foreground", NULL, set_foreground, "do not detach from the terminal" },
+};
+#define NOPTS (sizeof(opts) / sizeof(opts[0]))
+
+void opts_usage(FILE *f)
+{
+	fprintf(f, "usage: xdpsbc-sigd [options]\n"
+		   "Every option is also a config-file key: \"name = value\".\n");
+	for (unsigned int i = 0; i < NOPTS; i++)
+		fprintf(f, "  --%-20s %-12s %s\n", opts[i].name, opts[i].arg ? opts[i].arg : "",
+			opts[i].help);
+	fprintf(f, "  --%-20s %-12s %s\n", "help", "", "this text");
+}
+
+static void defaults(struct sigd_cfg *c)
+{
+	memset(c, 0, sizeof(*c));
+	strcpy(c->config, SIGD_CONFIG_DEFAULT);
+	strcpy(c->state_dir, SIGD_STATE_DEFAULT);
+	c->listen.proto = SIP_UDP;
+	c->listen.port = 5060;
+	c->rtp_min = 20000;
+	c->rtp_max = 29999;
+	c->media_timeout = 60;
+	c->log_level = XS_LOG_INFO;
+}
+
+static const struct opt *find_opt(const char *name)
+{
+	for (unsigned int i = 0; i < NOPTS; i++)
+		if (!strcmp(opts[i].name, name))
+			return &opts[i];
+	return NULL;
+}
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = 0;
+	return s;
+}
+
+/* "key = value" lines; '#' starts a comment; blank lines are skipped. */
+static int load_file(struct sigd_cfg *c, const char *path, bool must_exist)
+{
+	char line[4096];
+	unsigned int lineno = 0;
+	int err = 0;
+	FILE *f = fopen(path, "r");
+
+	if (!f) {
+		if (!must_exist && errno == ENOENT)
+			return 0;
+		err = -errno;
+		xs_log(XS_LOG_ERR, "config %s: %s", path, strerror(-err));
+		return err;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char *hash = strchr(line, '#'), *eq, *key, *val;
+		const struct opt *o;
+
+		lineno++;
+		if (hash)
+			*hash = 0;
+		key = trim(line);
+		if (!*key)
+			continue;
+		eq = strchr(key, '=');
+		val = eq ? trim(eq + 1) : NULL;
+		if (eq)
+			*eq = 0;
+		key = trim(key);
+		o = find_opt(key);
+		if (!o || !strcmp(key, "config") || (!val && o->arg)) {
+			xs_log(XS_LOG_ERR, "config %s:%u: unknown key or missing value '%s'", path,
+			       lineno, key);
+			err = -EINVAL;
+			continue;
+		}
+		if (o->set(c, val)) {
+			xs_log(XS_LOG_ERR, "config %s:%u: bad value for %s: '%s'", path, lineno,
+			       key, val ? val : "");
+			err = -EINVAL;
+		}
+	}
+	fclose(f);
+	return err;
+}
+
+static int apply_argv(struct sigd_cfg *c, int argc, char **argv, bool only_config)
+{
+	struct option lo[NOPTS + 2];
+	int idx, ch;
+
+	for (unsigned int i = 0; i < NOPTS; i++)
+		lo[i] = (struct option){ opts[i].name, opts[i].arg ? required_argument : no_argument,
+					 NULL, 1000 + i };
+	lo[NOPTS] = (struct option){ "help", no_argument, NULL, 'h' };
+	lo[NOPTS + 1] = (struct option){ 0 };
+	optind = 0;
+	opterr = !only_config;
+	while ((ch = getopt_long(argc, argv, "h", lo, &idx)) != -1) {
+		const struct opt *o;
+
+		if (ch == 'h') {
+			if (!only_config) {
+				opts_usage(stdout);
+				return 1;
+			}
+			continue;
+		}
+		if (ch < 1000) {
+			if (only_config)
+				continue;
+			opts_usage(stderr);
+			return -EINVAL;
+		}
+		o = &opts[ch - 1000];
+		if (only_config != !strcmp(o->name, "config"))
+			continue;
+		if (o->set(c, optarg)) {
+			xs_log(XS_LOG_ERR, "bad value for --%s: '%s'", o->name, optarg ? optarg : "");
+			return -EINVAL;
+		}
+	}
+	if (!only_config && optind < argc) {
+		xs_log(XS_LOG_ERR, "unexpected argument '%s'", argv[optind]);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int opts_load(struct sigd_cfg *c, int argc, char **argv)
+{
+	int err;
+	bool explicit;
+
+	defaults(c);
+	err = apply_argv(c, argc, argv, true);
+	if (err)
+		return err;
+	explicit = strcmp(c->config, SIGD_CONFIG_DEFAULT) != 0;
+	if (strcmp(c->config, "none")) {
+		err = load_file(c, c->config, explicit);
+		if (err)
+			return err;
+	}
+	return apply_argv(c, argc, argv, false);
+}
+
+int opts_validate(const struct sigd_cfg *c)
+{
+	if (!c->public_ip.s_addr) {
+		xs_log(XS_LOG_ERR, "--public-ip is required");
+		return -EINVAL;
+	}
+	if (!c->upstream[0] && !c->ndomains) {
+		/* Routing by Request-URI to any domain would be an open relay. */
+		xs_log(XS_LOG_ERR, "set --upstream or --domains (no open relay)");
+		return -EINVAL;
+	}
+	return 0;
+}

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * xdpsbc-sigd settings. Every option is defined once, in the table in
+ * options.c, and can be given as --name VALUE or as "name = value" in the
+ * config file; the command line wins over the file.
+ */
+#ifndef XDPSBC_SIGD_OPTIONS_H
+#define XDPSBC_SIGD_OPTIONS_H
+
+#include <net/if.h>
+#include "sigd.h"
+
+#define SIGD_CONFIG_DEFAULT "/etc/xdpsbc/xdpsbc.conf"
+#define SIGD_STATE_DEFAULT  "/run/xdpsbc"
+#define SIGD_MAX_DOMAINS    64
+#define SIGD_MAX_CORE	    64
+
+struct sigd_cfg {
+	char config[256]; /* "none": no file */
+	char iface[IF_NAMESIZE];
+	enum xs_mode xdp_mode;
+	struct in_addr public_ip;
+	struct sip_addr listen;
+	char upstream[256]; /* provider URI; "" = route by Request-URI */
+	char domains[SIGD_MAX_DOMAINS][128];
+	unsigned int ndomains;
+	struct xs_cidr core[SIGD_MAX_CORE];
+	unsigned int ncore;
+	uint16_t rtp_min, rtp_max;
+	unsigned int media_timeout;
+	bool strict_source, latch_signalled_ip, foreground;
+	char pin_root[256]; /* "" = xs_pin_root(NULL) */
+	char state_dir[256];
+	enum xs_log_level log_level;
+};
+
+/*
+ * Defaults, then the config file (from --config or the default path), then
+ * the command line. Returns 0, 1 when --help was printed, or -EINVAL with the
+ * problem logged.
+ */
+int opts_load(struct sigd_cfg *cfg, int argc, char **argv);
+/* Check that the settings make a working proxy (public IP, a route). */
+int opts_validate(const struct sigd_cfg *cfg);
+void opts_usage(FILE *f);
+
+#endif /* XDPSBC_SIGD_OPTIONS_H */

@@ -1,0 +1,600 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Request and response processing. The proxy is transaction stateful only as
+ * far as absorbing retransmissions and CANCEL need (txn.c); everything a
+ * restart must not lose is either in the messages (Via, alias, Record-Route)
+ * or in the dialog file (dialog.c).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include "binding.h"
+#include "dialog.h"
+#include "nat.h"
+#include "originate.h"
+#include "proxy.h"
+#include "sipmsg.h"
+#include "txn.h"
+
+int proxy_send_msg(struct proxy *p, osip_message_t *m, const struct sip_addr *dst,
+		   const char *cid, char **out, size_t *out_len)
+{
+	char *buf = NULL, ab[SIP_ADDR_STRLEN];
+	size_t len = 0;
+	int err = msg_serialize(m, &buf, &len);
+
+	if (err) {
+		CLOG(XS_LOG_WARN, cid, "cannot serialise %s", msg_method(m));
+		return err;
+	}
+	err = p->send(dst, buf, len, p->send_arg);
+	if (err)
+		CLOG(XS_LOG_WARN, cid, "send to %s: %s", sip_addr_str(dst, ab, sizeof(ab)),
+		     strerror(-err));
+	else
+		p->st.tx++;
+	if (out) {
+		*out = buf;
+		*out_len = len;
+	} else {
+		osip_free(buf);
+	}
+	return err;
+}
+
+void proxy_reply(struct proxy *p, const osip_message_t *req, const struct sip_addr *dst,
+		 int code, const char *reason, const char *cid)
+{
+	osip_message_t *r = msg_make_response(req, code, reason);
+
+	if (!r)
+		return;
+	if (code >= 300)
+		CLOG(XS_LOG_INFO, cid, "%s answered %d %s", msg_method(req), code,
+		     r->reason_phrase ? r->reason_phrase : "");
+	proxy_send_msg(p, r, dst, cid, NULL, NULL);
+	osip_message_free(r);
+}
+
+int proxy_init(struct proxy *p, const struct sigd_cfg *cfg, struct media_ctx *mc,
+	       proxy_send_fn send, void *send_arg)
+{
+	memset(p, 0, sizeof(*p));
+	p->mc = mc;
+	p->send = send;
+	p->send_arg = send_arg;
+	snprintf(p->state_dir, sizeof(p->state_dir), "%s", cfg->state_dir);
+	return route_cfg_init(&p->rc, cfg);
+}
+
+int proxy_reconfigure(struct proxy *p, const struct sigd_cfg *cfg)
+{
+	struct route_cfg rc;
+	int err = route_cfg_init(&rc, cfg);
+
+	if (err)
+		return err;
+	p->rc = rc;
+	return 0;
+}
+
+void proxy_save(struct proxy *p)
+{
+	int err = dlg_save(p->state_dir);
+
+	if (err)
+		xs_log(XS_LOG_WARN, "saving dialogs to %s: %s", p->state_dir, strerror(-err));
+}
+
+int proxy_restore(struct proxy *p)
+{
+	int n = p->state_dir[0] ? dlg_load(p->state_dir) : 0;
+
+	if (n < 0)
+		xs_log(XS_LOG_WARN, "loading dialogs from %s: %s", p->state_dir, strerror(-n));
+	for (struct dialog *d = dlg_first(); d; d = d->next)
+		CLOG(XS_LOG_INFO, d->call_id, "restored %s dialog",
+		     d->state == DLG_CONFIRMED ? "confirmed" : "early");
+	return n;
+}
+
+static bool is_method(const osip_message_t *m, const char *name)
+{
+	const char *meth = msg_method(m);
+
+	return meth && !strcasecmp(meth, name);
+}
+
+/* Methods whose requests or 18x/2xx responses may carry an SDP offer or answer. */
+static bool sdp_method(const osip_message_t *m)
+{
+	return is_method(m, "INVITE") || is_method(m, "UPDATE") || is_method(m, "PRACK") ||
+	       is_method(m, "ACK");
+}
+
+static bool creates_dialog(const osip_message_t *m)
+{
+	return is_method(m, "INVITE") || is_method(m, "SUBSCRIBE") || is_method(m, "REFER");
+}
+
+/* Max-Forwards (RFC 3261 16.3 step 3, 16.6 step 3): 0 if it may go on, else -1. */
+static int max_forwards(osip_message_t *m)
+{
+	osip_header_t *h = NULL;
+	long n;
+
+	osip_message_get_max_forwards(m, 0, &h);
+	if (!h || !h->hvalue) {
+		osip_message_set_max_forwards(m, "70");
+		return 0;
+	}
+	n = strtol(h->hvalue, NULL, 10);
+	if (n <= 0)
+		return -1;
+	if (n > 255)
+		n = 255;
+	osip_free(h->hvalue);
+	h->hvalue = osip_malloc(8);
+	snprintf(h->hvalue, 8, "%ld", n - 1);
+	return 0;
+}
+
+static char *uri_str(const osip_uri_t *u)
+{
+	char *s = NULL;
+
+	if (u)
+		osip_uri_to_str(u, &s);
+	return s;
+}
+
+static void copy_osip_str(char *dst, size_t len, char *s)
+{
+	snprintf(dst, len, "%s", s ? s : "");
+	osip_free(s);
+}
+
+/* Record leg A of a new dialog from its initial INVITE. */
+static struct dialog *dialog_start(struct proxy *p, osip_message_t *m, const char *cid,
+				   const struct sip_addr *src, bool from_core,
+				   const struct sip_addr *dst)
+{
+	struct dialog *d = dlg_find(cid);
+	osip_contact_t *c = osip_list_get(&m->contacts, 0);
+	char *s = NULL;
+
+	if (!d)
+		d = dlg_new(cid);
+	if (!d)
+		return NULL;
+	d->state = DLG_EARLY;
+	d->inv_cseq = strtoul(m->cseq->number, NULL, 10);
+	snprintf(d->a.tag, sizeof(d->a.tag), "%s", msg_from_tag(m) ? msg_from_tag(m) : "");
+	osip_from_to_str(m->from, &s);
+	copy_osip_str(d->a.hdr, sizeof(d->a.hdr), s);
+	copy_osip_str(d->a.target, sizeof(d->a.target), c ? uri_str(c->url) : NULL);
+	d->a.addr = *src;
+	d->a.client = !from_core;
+	d->a.cseq = d->inv_cseq;
+	d->b.addr = *dst;
+	d->b.client = from_core;
+	return d;
+}
+
+static void handle_ack(struct proxy *p, osip_message_t *m, const struct sip_addr *src,
+		       const char *cid, bool from_core, const char *branch)
+{
+	struct txn *t = txn_find(branch, "INVITE");
+	struct dialog *d = dlg_find(cid);
+	struct route_result rr;
+
+	if (max_forwards(m))
+		return;
+	route_request(&p->rc, m, from_core, d != NULL, &rr);
+	/* An ACK for a non-2xx final goes where its INVITE went (same branch). */
+	if (t && t->resp_code >= 300)
+		rr.dst = t->dst, rr.action = ROUTE_FORWARD;
+	if (rr.action != ROUTE_FORWARD) {
+		CLOG(XS_LOG_DEBUG, cid, "ACK not routable (%d), dropped", rr.code);
+		return;
+	}
+	if (p->mc && d && msg_has_body(m)) {
+		enum media_side side = !strcmp(msg_from_tag(m) ?: "", d->a.tag) ? MEDIA_SIDE_A :
+										    MEDIA_SIDE_B;
+		int err = media_rewrite(p->mc, m, cid, side);
+
+		if (err)
+			CLOG(XS_LOG_WARN, cid, "ACK SDP not rewritten: %s", strerror(-err));
+	}
+	if (!from_core)
+		nat_alias_contacts(m, &p->rc.edge, src);
+	route_push_via(&p->rc, m, branch, rr.dst.proto);
+	proxy_send_msg(p, m, &rr.dst, cid, NULL, NULL);
+}
+
+static void handle_retransmission(struct proxy *p, struct txn *t, const osip_message_t *m,
+				  const struct sip_addr *src, const char *cid)
+{
+	p->st.retrans_absorbed++;
+	if (t->local)
+		return;
+	if (t->resp) {
+		CLOG(XS_LOG_DEBUG, cid, "%s retransmission: resending %d", t->method, t->resp_code);
+		p->send(&t->resp_dst, t->resp, t->resp_len, p->send_arg);
+	} else if (!strcmp(t->method, "INVITE")) {
+		/* Our timer A retransmits towards the next hop; calm the caller. */
+		proxy_reply(p, m, src, 100, "Trying", cid);
+	} else if (t->fwd) {
+		/* Non-INVITE: the client's retransmissions are our timer E. */
+		p->send(&t->dst, t->fwd, t->fwd_len, p->send_arg);
+	}
+}
+
+static int media_request(struct proxy *p, osip_message_t *m, struct dialog *d, const char *cid,
+			 const struct sip_addr *src)
+{
+	enum media_side side;
+	int err;
+
+	if (!p->mc || !d || !msg_has_body(m) || !sdp_method(m))
+		return 0;
+	side = !strcmp(msg_from_tag(m) ?: "", d->a.tag) ? MEDIA_SIDE_A : MEDIA_SIDE_B;
+	err = media_rewrite(p->mc, m, cid, side);
+	if (!err)
+		return 0;
+	CLOG(XS_LOG_WARN, cid, "%s SDP: %s", m->sip_method, strerror(-err));
+	if (err == -EBADMSG)
+		proxy_reply(p, m, src, 400, "Bad Request (SDP)", cid);
+	else if (err == -ENOSPC)
+		proxy_reply(p, m, src, 503, "Service Unavailable (no media ports)", cid);
+	else
+		proxy_reply(p, m, src, 500, "Server Internal Error", cid);
+	return err;
+}
+
+static void handle_request(struct proxy *p, osip_message_t *m, const struct sip_addr *src,
+			   const char *cid)
+{
+	bool from_core = route_from_core(&p->rc, &src->ip);
+	bool initial = is_method(m, "INVITE") && !msg_to_tag(m);
+	char branch[SIGD_BRANCH_LEN + 1], ab[SIP_ADDR_STRLEN], *fwd = NULL;
+	osip_message_t *orig = NULL;
+	struct route_result rr;
+	struct dialog *d;
+	struct txn *t;
+	size_t fwd_len = 0;
+	bool changed = false;
+
+	nat_fix_via(m, src);
+	msg_branch(m, branch);
+	if (MSG_IS_ACK(m)) {
+		handle_ack(p, m, src, cid, from_core, branch);
+		return;
+	}
+	if (MSG_IS_CANCEL(m)) {
+		proxy_cancel(p, m, src, cid, branch);
+		return;
+	}
+	t = txn_find(branch, m->sip_method);
+	if (t) {
+		handle_retransmission(p, t, m, src, cid);
+		return;
+	}
+	if (max_forwards(m)) {
+		proxy_reply(p, m, src, 483, "Too Many Hops", cid);
+		return;
+	}
+	if (osip_message_clone(m, &orig))
+		orig = NULL;
+	d = dlg_find(cid);
+	route_request(&p->rc, m, from_core, d != NULL, &rr);
+	if (rr.action != ROUTE_FORWARD) {
+		if (rr.code >= 300)
+			p->st.rejected++;
+		proxy_reply(p, orig ?: m, src, rr.code, rr.reason, cid);
+		goto out;
+	}
+	if (is_method(m, "INVITE"))
+		proxy_reply(p, orig ?: m, src, 100, "Trying", cid);
+	if (initial) {
+		d = dialog_start(p, m, cid, src, from_core, &rr.dst);
+		changed = true;
+		CLOG(XS_LOG_INFO, cid, "INVITE from %s (%s) to %s", sip_addr_str(src, ab, sizeof(ab)),
+		     from_core ? "core" : "client", d ? d->a.target : "?");
+	} else if (d && m->cseq) {
+		struct dlg_leg *leg = !strcmp(msg_from_tag(m) ?: "", d->a.tag) ? &d->a : &d->b;
+		uint32_t n = strtoul(m->cseq->number, NULL, 10);
+
+		if (n > leg->cseq)
+			leg->cseq = n, changed = true;
+	}
+	if (media_request(p, m, d, cid, src)) {
+		if (initial && d)
+			dlg_del(d);
+		goto out;
+	}
+	if (!from_core)
+		nat_alias_contacts(m, &p->rc.edge, src);
+	if (is_method(m, "REGISTER") && !from_core) {
+		binding_from_register(m, src);
+		CLOG(XS_LOG_INFO, cid, "REGISTER %s@%s seen from %s",
+		     m->to->url->username ? m->to->url->username : "",
+		     m->to->url->host ? m->to->url->host : "", sip_addr_str(src, ab, sizeof(ab)));
+	}
+	if (!msg_to_tag(m) && creates_dialog(m))
+		route_record(&p->rc, m, src->proto, rr.dst.proto);
+	route_push_via(&p->rc, m, branch, rr.dst.proto);
+	if (proxy_send_msg(p, m, &rr.dst, cid, &fwd, &fwd_len) && initial && d)
+		CLOG(XS_LOG_WARN, cid, "INVITE not sent; caller will retransmit");
+	CLOG(XS_LOG_DEBUG, cid, "%s forwarded to %s", m->sip_method,
+	     sip_addr_str(&rr.dst, ab, sizeof(ab)));
+	t = txn_add(branch, m->sip_method, cid, orig, fwd, fwd_len);
+	orig = NULL;
+	if (t) {
+		t->src = *src;
+		t->dst = rr.dst;
+		t->initial_invite = initial;
+	}
+	if (is_method(m, "BYE")) {
+		CLOG(XS_LOG_INFO, cid, "BYE from %s", from_core ? "core" : "client");
+		if (p->mc)
+			media_end(p->mc, cid);
+		if (d) {
+			dlg_del(d);
+			changed = true;
+		}
+	}
+out:
+	if (orig)
+		osip_message_free(orig);
+	if (changed)
+		proxy_save(p);
+}
+
+/* The route set of a 2xx's Record-Route list, split around our own entries. */
+static void learn_routes(struct proxy *p, struct dialog *d, const osip_message_t *m)
+{
+	int n = osip_list_size(&m->record_routes), first = -1, last = -1;
+
+	for (int i = 0; i < n; i++) {
+		osip_record_route_t *rr = osip_list_get(&m->record_routes, i);
+
+		if (sip_edge_is_uri(&p->rc.edge, rr->url)) {
+			if (first < 0)
+				first = i;
+			last = i;
+		}
+	}
+	d->a.routes[0] = d->b.routes[0] = 0;
+	if (first < 0)
+		return;
+	/* Towards B (callee side): the entries above ours, nearest first. */
+	for (int i = first - 1; i >= 0; i--) {
+		char *s = NULL;
+
+		osip_record_route_to_str(osip_list_get(&m->record_routes, i), &s);
+		if (s)
+			snprintf(d->b.routes + strlen(d->b.routes),
+				 sizeof(d->b.routes) - strlen(d->b.routes), "%s%s",
+				 d->b.routes[0] ? ", " : "", s);
+		osip_free(s);
+	}
+	for (int i = last + 1; i < n; i++) {
+		char *s = NULL;
+
+		osip_record_route_to_str(osip_list_get(&m->record_routes, i), &s);
+		if (s)
+			snprintf(d->a.routes + strlen(d->a.routes),
+				 sizeof(d->a.routes) - strlen(d->a.routes), "%s%s",
+				 d->a.routes[0] ? ", " : "", s);
+		osip_free(s);
+	}
+}
+
+/* Where in-dialog requests to @leg go: its seen address, first route, or target. */
+static void leg_addr(struct dlg_leg *leg, const struct sip_addr *seen)
+{
+	osip_route_t *rt = NULL;
+	osip_uri_t *u = NULL;
+	struct sip_addr a;
+
+	if (leg->client && seen) {
+		leg->addr = *seen;
+		return;
+	}
+	if (leg->routes[0] && !osip_route_init(&rt) && !osip_route_parse(rt, leg->routes) &&
+	    !sip_addr_from_uri(rt->url, &a))
+		leg->addr = a;
+	else if (leg->target[0] && !osip_uri_init(&u) && !osip_uri_parse(u, leg->target) &&
+		 !sip_addr_from_uri(u, &a))
+		leg->addr = a;
+	if (rt)
+		osip_route_free(rt);
+	if (u)
+		osip_uri_free(u);
+}
+
+static void dialog_confirm(struct proxy *p, struct dialog *d, const osip_message_t *m,
+			   const struct sip_addr *src, bool from_core)
+{
+	osip_contact_t *c = osip_list_get(&m->contacts, 0);
+	char *s = NULL;
+
+	d->state = DLG_CONFIRMED;
+	snprintf(d->b.tag, sizeof(d->b.tag), "%s", msg_to_tag(m) ?: "");
+	osip_to_to_str(m->to, &s);
+	copy_osip_str(d->b.hdr, sizeof(d->b.hdr), s);
+	if (c)
+		copy_osip_str(d->b.target, sizeof(d->b.target), uri_str(c->url));
+	d->b.client = !from_core;
+	learn_routes(p, d, m);
+	leg_addr(&d->b, src);
+	if (!d->a.client)
+		leg_addr(&d->a, NULL);
+}
+
+static void handle_response(struct proxy *p, osip_message_t *m, const struct sip_addr *src,
+			    const char *cid)
+{
+	bool from_core = route_from_core(&p->rc, &src->ip);
+	osip_via_t *v = msg_top_via(m);
+	char branch[SIGD_BRANCH_LEN + 1], ab[SIP_ADDR_STRLEN], *out = NULL;
+	int code = m->status_code;
+	struct sip_addr dst;
+	struct dialog *d;
+	struct txn *t;
+	size_t out_len;
+
+	if (!route_via_is_ours(&p->rc, v)) {
+		CLOG(XS_LOG_DEBUG, cid, "response %d not for us, dropped", code);
+		p->st.dropped++;
+		return;
+	}
+	snprintf(branch, sizeof(branch), "%s", msg_via_branch(v));
+	osip_list_remove(&m->vias, 0);
+	osip_via_free(v);
+	t = txn_find(branch, m->cseq->method);
+	if (t)
+		t->answered = true;
+	if ((t && t->local) || !osip_list_size(&m->vias)) {
+		/* The answer to a CANCEL or BYE the edge itself sent. */
+		CLOG(XS_LOG_DEBUG, cid, "%d to our %s absorbed", code, m->cseq->method);
+		if (t && code >= 200 && !t->resp_code)
+			txn_set_response(t, code, "", 0, src);
+		return;
+	}
+	if (code == 100)
+		return; /* hop by hop: we sent our own */
+	if (t && t->resp_code >= 200 && code >= 200) {
+		/* A retransmitted final (a 2xx until the ACK): resend what we sent. */
+		if (code == t->resp_code)
+			p->send(&t->resp_dst, t->resp, t->resp_len, p->send_arg);
+		return;
+	}
+	d = dlg_find(cid);
+	if (d && p->mc && code >= 180 && code < 300 && msg_has_body(m) && sdp_method(m)) {
+		/* The answerer is the other side from the request's sender (its From tag). */
+		enum media_side side = !strcmp(msg_from_tag(m) ?: "", d->a.tag) ? MEDIA_SIDE_B :
+										    MEDIA_SIDE_A;
+		int err = media_rewrite(p->mc, m, cid, side);
+
+		if (err) {
+			CLOG(XS_LOG_WARN, cid, "%d %s SDP: %s; response dropped", code,
+			     m->cseq->method, strerror(-err));
+			p->st.bad++;
+			return;
+		}
+	}
+	if (d && d->state == DLG_EARLY && is_method(m, "INVITE") &&
+	    strtoul(m->cseq->number, NULL, 10) == d->inv_cseq &&
+	    !strcmp(msg_from_tag(m) ?: "", d->a.tag)) {
+		if (code >= 200 && code < 300) {
+			dialog_confirm(p, d, m, src, from_core);
+			CLOG(XS_LOG_INFO, cid, "answered %d", code);
+			proxy_save(p);
+		} else if (code >= 300) {
+			CLOG(XS_LOG_INFO, cid, "INVITE failed %d", code);
+			if (p->mc)
+				media_end(p->mc, cid);
+			dlg_del(d);
+			proxy_save(p);
+		}
+	}
+	if (!from_core)
+		nat_alias_contacts(m, &p->rc.edge, src);
+	if (sip_addr_from_via(msg_top_via(m), &dst)) {
+		CLOG(XS_LOG_WARN, cid, "response %d: next Via unusable, dropped", code);
+		p->st.dropped++;
+		return;
+	}
+	if (proxy_send_msg(p, m, &dst, cid, &out, &out_len))
+		return;
+	CLOG(XS_LOG_DEBUG, cid, "%d %s forwarded to %s", code, m->cseq->method,
+	     sip_addr_str(&dst, ab, sizeof(ab)));
+	if (t)
+		txn_set_response(t, code, out, out_len, &dst);
+	osip_free(out);
+}
+
+void proxy_input(struct proxy *p, const char *buf, size_t len, const struct sip_addr *src)
+{
+	char cid[256], ab[SIP_ADDR_STRLEN];
+	osip_message_t *m;
+	size_t i;
+
+	/* RFC 5626 keepalives (CRLF) and empty datagrams. */
+	for (i = 0; i < len && (buf[i] == '\r' || buf[i] == '\n' || buf[i] == ' '); i++)
+		;
+	if (i == len)
+		return;
+	p->st.rx++;
+	if (osip_message_init(&m))
+		return;
+	if (osip_message_parse(m, buf, len) || (!MSG_IS_REQUEST(m) && !MSG_IS_RESPONSE(m))) {
+		xs_log(XS_LOG_WARN, "[-] unparseable message (%zu bytes) from %s dropped", len,
+		       sip_addr_str(src, ab, sizeof(ab)));
+		p->st.bad++;
+		goto out;
+	}
+	msg_call_id(m, cid, sizeof(cid));
+	if (!msg_has_required(m)) {
+		p->st.bad++;
+		CLOG(XS_LOG_WARN, cid, "message from %s lacks Via/From/To/Call-ID/CSeq",
+		     sip_addr_str(src, ab, sizeof(ab)));
+		if (MSG_IS_REQUEST(m) && !MSG_IS_ACK(m) && msg_top_via(m))
+			proxy_reply(p, m, src, 400, "Bad Request (missing headers)", cid);
+		goto out;
+	}
+	if (MSG_IS_REQUEST(m))
+		handle_request(p, m, src, cid);
+	else
+		handle_response(p, m, src, cid);
+out:
+	osip_message_free(m);
+}
+
+static void on_resend(struct txn *t, void *arg)
+{
+	struct proxy *p = arg;
+
+	p->send(&t->dst, t->fwd, t->fwd_len, p->send_arg);
+}
+
+static void on_timeout(struct txn *t, void *arg)
+{
+	struct proxy *p = arg;
+	struct dialog *d;
+
+	if (t->local || strcmp(t->method, "INVITE") || !t->orig)
+		return;
+	p->st.timeouts++;
+	CLOG(XS_LOG_INFO, t->call_id, "INVITE unanswered by next hop: 408");
+	proxy_reply(p, t->orig, &t->src, 408, "Request Timeout", t->call_id);
+	d = dlg_find(t->call_id);
+	if (t->initial_invite && d && d->state == DLG_EARLY) {
+		if (p->mc)
+			media_end(p->mc, t->call_id);
+		dlg_del(d);
+		proxy_save(p);
+	}
+}
+
+void proxy_tick(struct proxy *p)
+{
+	uint64_t now = sigd_now_ms();
+
+	txn_tick(now, on_resend, on_timeout, p);
+	if (p->mc && now - p->last_poll_ms >= 1000) {
+		p->last_poll_ms = now;
+		media_poll(p->mc, proxy_media_timeout, p);
+	}
+}
+
+unsigned int proxy_shutdown(struct proxy *p)
+{
+	proxy_save(p);
+	txn_flush();
+	return dlg_count();
+}

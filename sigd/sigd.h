@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Types shared by the xdpsbc-sigd proxy core: signalling addresses and the
+ * per-call logging convention (every line about a call starts "[Call-ID]").
+ */
+#ifndef XDPSBC_SIGD_H
+#define XDPSBC_SIGD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stddef.h>
+#include <netinet/in.h>
+#include <osipparser2/osip_parser.h>
+#include "loader.h"
+
+static inline const char *clog_id(const char *cid)
+{
+	return cid && *cid ? cid : "-";
+}
+
+#define CLOG(lvl, cid, fmt, ...) xs_log(lvl, "[%s] " fmt, clog_id(cid), ##__VA_ARGS__)
+
+/* Transport codes as kamailio writes them in ;alias= (1 udp, 2 tcp). */
+enum sip_proto { SIP_UDP = 1, SIP_TCP = 2 };
+
+/* A signalling peer: IPv4 address, port (host order) and transport. */
+struct sip_addr {
+	struct in_addr ip;
+	uint16_t port;
+	uint8_t proto;
+};
+
+#define SIP_ADDR_STRLEN 40
+const char *sip_addr_str(const struct sip_addr *a, char *buf, size_t len);
+bool sip_addr_eq(const struct sip_addr *a, const struct sip_addr *b);
+/* "IP[:PORT]" (port default @defport) -> UDP address. */
+int sip_addr_parse(const char *s, uint16_t defport, struct sip_addr *a);
+/* Where a URI points: host (IPv4 literal or resolved name), port, ;transport=. */
+int sip_addr_from_uri(const osip_uri_t *u, struct sip_addr *a);
+/* Where a response goes: Via received/rport, else sent-by, and the Via's transport. */
+int sip_addr_from_via(const osip_via_t *v, struct sip_addr *a);
+const char *sip_proto_name(uint8_t proto);
+
+/* The edge's own signalling address, as written in Via, Record-Route, Contact. */
+struct sip_edge {
+	struct in_addr ip;
+	uint16_t port;
+	char ip_str[16];
+	char port_str[8];
+};
+void sip_edge_init(struct sip_edge *e, struct in_addr ip, uint16_t port);
+/* Does @u name the edge (its IP and port, port 5060 when absent)? */
+bool sip_edge_is_uri(const struct sip_edge *e, const osip_uri_t *u);
+
+/* Monotonic milliseconds, for timers. */
+uint64_t sigd_now_ms(void);
+
+#endif /* XDPSBC_SIGD_H */
