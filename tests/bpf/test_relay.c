@@ -1,0 +1,532 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Table tests of the XDP relay and media pinholes (issue 3) under
+ * BPF_PROG_TEST_RUN. bpf_fib_lookup needs real interfaces, routes and
+ * neighbours, so the test first moves itself into a private network
+ * namespace with two veth pairs, addresses and permanent neighbour entries:
+ * the FIB answers are then fixed and the output frames can be compared byte
+ * for byte with frames built independently.
+ *
+ *   xsA 203.0.113.1/24  (02:00:00:00:aa:01)  callers .20 .30 .50 .51
+ *   xsB 198.51.100.1/24 (02:00:00:00:bb:01)  peer .40, reached by redirect
+ *
+ * A call: leg A signalled 203.0.113.20:4000 sends to edge port 20000, leg B
+ * signalled 203.0.113.30:6000 sends to edge port 20002.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/bpf.h>
+#include <net/if.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+
+#include "../lib/bpftest.h"
+#include "../lib/check.h"
+#include "../lib/pkt.h"
+
+#define EDGE	 "203.0.113.1"
+#define EDGE_B	 "198.51.100.1"
+#define A_SIG	 "203.0.113.20"
+#define B_SIG	 "203.0.113.30"
+#define NAT_A	 "203.0.113.50"
+#define OTHER	 "203.0.113.51"
+#define FAR_B	 "198.51.100.40"
+#define TRUSTED	 "192.0.2.10"
+#define PA	 20000
+#define PB	 20002
+#define MAC_XSA	 "02:00:00:00:aa:01"
+#define MAC_XSB	 "02:00:00:00:bb:01"
+#define MAC_A	 "02:00:00:00:00:20"
+#define MAC_B	 "02:00:00:00:00:30"
+#define MAC_NAT	 "02:00:00:00:00:50"
+#define MAC_FAR	 "02:00:00:00:00:40"
+#define PORT_MAX 64 /* edge ports 20000..20063 are tallied */
+
+static struct bt_ctx t;
+static int if_a, if_b;
+/* What the flows' own counters must say: packets/bytes relayed per edge port. */
+static uint64_t tally_pkts[PORT_MAX], tally_bytes[PORT_MAX];
+
+static __be32 ip4(const char *s)
+{
+	struct in_addr a;
+
+	inet_pton(AF_INET, s, &a);
+	return a.s_addr;
+}
+
+static void flow_put(uint16_t port, const char *dst, uint16_t dport, const char *src,
+		     uint16_t sport, const char *expect, uint16_t eport, uint32_t flags)
+{
+	struct xs_flow f = {
+		.dst_addr = ip4(dst),
+		.src_addr = ip4(src),
+		.dst_port = htons(dport),
+		.src_port = htons(sport),
+		.expect_addr = ip4(expect),
+		.expect_port = htons(eport),
+		.flags = flags,
+		.cookie = 0x5eed,
+	};
+
+	if (bt_flow_set(&t, EDGE, port, &f))
+		fprintf(stderr, "flow %u: %s\n", port, strerror(errno));
+}
+
+static void flows_flush(void)
+{
+	struct xs_flow_key k, next;
+
+	while (!bpf_map_get_next_key(t.flows_fd, NULL, &next)) {
+		k = next;
+		bpf_map_delete_elem(t.flows_fd, &k);
+	}
+	memset(tally_pkts, 0, sizeof(tally_pkts));
+	memset(tally_bytes, 0, sizeof(tally_bytes));
+}
+
+static void config(uint32_t flags)
+{
+	struct xs_config c;
+
+	bt_config_default(&c, flags);
+	c.relay_min = 20000;
+	c.relay_max = 29999;
+	bt_config_set(&t, &c);
+}
+
+/* The call of the header comment, both legs with @flags. */
+static void call(uint32_t flags)
+{
+	flows_flush();
+	config(0);
+	flow_put(PA, B_SIG, 6000, EDGE, PB, A_SIG, 4000, flags);
+	flow_put(PB, A_SIG, 4000, EDGE, PA, B_SIG, 6000, flags);
+}
+
+static void s_plain(void)
+{
+	call(0);
+}
+static void s_latch(void)
+{
+	call(XS_FLOW_LATCH);
+}
+static void s_strict(void)
+{
+	call(XS_FLOW_LATCH | XS_FLOW_STRICT);
+}
+static void s_sigip(void)
+{
+	call(XS_FLOW_LATCH | XS_FLOW_LATCH_SIG_IP);
+}
+static void s_sigip_strict(void)
+{
+	call(XS_FLOW_LATCH | XS_FLOW_LATCH_SIG_IP | XS_FLOW_STRICT);
+}
+static void s_pinholes(void)
+{
+	call(0);
+	config(XS_CFG_PINHOLES);
+}
+static void s_pinholes_off(void)
+{
+	config(0);
+}
+static void s_unroutable(void)
+{
+	call(0);
+	flow_put(20020, "203.0.113.99", 7000, EDGE, 20021, "203.0.113.20", 0, 0); /* no neighbour */
+	flow_put(20022, "192.0.2.99", 7000, EDGE, 20023, "203.0.113.20", 0, 0);	  /* no route */
+	flow_put(20010, FAR_B, 7000, EDGE_B, 20012, A_SIG, 4000, 0);		  /* via xsB */
+}
+static void s_txport(void)
+{
+	__u32 k = if_b, v = if_b;
+
+	if (bpf_map_update_elem(t.txports_fd, &k, &v, BPF_ANY))
+		fprintf(stderr, "txports: %s\n", strerror(errno));
+}
+static void s_block_other(void)
+{
+	call(0);
+	bt_block_add(&t, OTHER "/32", 0);
+}
+static int sysctl_fwd(const char *dev, int on)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/forwarding", dev);
+	f = fopen(path, "w");
+	if (!f)
+		return -errno;
+	fprintf(f, "%d\n", on);
+	return fclose(f) ? -errno : 0;
+}
+static void s_fwd_off(void)
+{
+	call(0);
+	sysctl_fwd("xsA", 0);
+}
+static void s_fwd_on(void)
+{
+	sysctl_fwd("xsA", 1);
+}
+
+/* ---- post-checks: return 1 or fill @why ---- */
+
+static int flow_is(uint16_t port, struct xs_flow *f, char *why, size_t cap)
+{
+	if (bt_flow_get(&t, EDGE, port, f)) {
+		snprintf(why, cap, "flow %u missing", port);
+		return 0;
+	}
+	return 1;
+}
+
+static int addr_is(__be32 got, __be16 gport, const char *addr, uint16_t port, const char *what,
+		   char *why, size_t cap)
+{
+	char buf[INET_ADDRSTRLEN];
+
+	if (got == ip4(addr) && ntohs(gport) == port)
+		return 1;
+	inet_ntop(AF_INET, &got, buf, sizeof(buf));
+	snprintf(why, cap, "%s is %s:%u, want %s:%u", what, buf, ntohs(gport), addr, port);
+	return 0;
+}
+
+static int c_latched_nat(char *why, size_t cap)
+{
+	struct xs_flow a, b;
+
+	if (!flow_is(PA, &a, why, cap) || !flow_is(PB, &b, why, cap))
+		return 0;
+	if (!(a.flags & XS_FLOW_LATCHED)) {
+		snprintf(why, cap, "leg A not latched (flags %#x)", a.flags);
+		return 0;
+	}
+	return addr_is(a.peer_addr, a.peer_port, NAT_A, 31000, "A peer", why, cap) &&
+	       addr_is(b.dst_addr, b.dst_port, NAT_A, 31000, "reverse flow destination", why,
+		       cap) &&
+	       addr_is(a.dst_addr, a.dst_port, B_SIG, 6000, "A destination", why, cap);
+}
+
+static int c_both_latched(char *why, size_t cap)
+{
+	struct xs_flow a, b;
+
+	if (!c_latched_nat(why, cap) || !flow_is(PA, &a, why, cap) || !flow_is(PB, &b, why, cap))
+		return 0;
+	return addr_is(b.peer_addr, b.peer_port, B_SIG, 6000, "B peer", why, cap) &&
+	       addr_is(a.dst_addr, a.dst_port, B_SIG, 6000, "A destination", why, cap);
+}
+
+static int c_not_latched(char *why, size_t cap)
+{
+	struct xs_flow a, b;
+
+	if (!flow_is(PA, &a, why, cap) || !flow_is(PB, &b, why, cap))
+		return 0;
+	if (a.flags & XS_FLOW_LATCHED) {
+		snprintf(why, cap, "leg A latched from an unsignalled address");
+		return 0;
+	}
+	return addr_is(b.dst_addr, b.dst_port, A_SIG, 4000, "reverse flow destination", why, cap);
+}
+
+static int c_latched_sig(char *why, size_t cap)
+{
+	struct xs_flow a, b;
+
+	if (!flow_is(PA, &a, why, cap) || !flow_is(PB, &b, why, cap))
+		return 0;
+	if (!(a.flags & XS_FLOW_LATCHED)) {
+		snprintf(why, cap, "leg A not latched from the signalled address");
+		return 0;
+	}
+	return addr_is(a.peer_addr, a.peer_port, A_SIG, 4444, "A peer", why, cap) &&
+	       addr_is(b.dst_addr, b.dst_port, A_SIG, 4444, "reverse flow destination", why, cap);
+}
+
+static int c_egress_a(char *why, size_t cap)
+{
+	struct xs_flow a;
+	uint64_t now = bt_boot_ns();
+
+	if (!flow_is(PA, &a, why, cap))
+		return 0;
+	if (a.ifindex != (uint32_t)if_a || !a.last_seen_ns || a.last_seen_ns > now) {
+		snprintf(why, cap, "ifindex %u (want %d), last_seen_ns %llu", a.ifindex, if_a,
+			 (unsigned long long)a.last_seen_ns);
+		return 0;
+	}
+	return 1;
+}
+
+/* Every flow's packets/bytes equal what this test saw relayed through it. */
+static int flow_counters_ok(char *why, size_t cap)
+{
+	struct xs_flow_key k, next, *prev = NULL;
+	struct xs_flow f;
+	unsigned int i;
+
+	while (!bpf_map_get_next_key(t.flows_fd, prev, &next)) {
+		k = next;
+		prev = &k;
+		if (bpf_map_lookup_elem(t.flows_fd, &k, &f))
+			continue;
+		i = ntohs(k.port) - 20000;
+		if (i >= PORT_MAX)
+			continue;
+		if (f.packets != tally_pkts[i] || f.bytes != tally_bytes[i]) {
+			snprintf(why, cap, "flow %u counts %llu packets/%llu bytes, want %llu/%llu",
+				 ntohs(k.port), (unsigned long long)f.packets,
+				 (unsigned long long)f.bytes, (unsigned long long)tally_pkts[i],
+				 (unsigned long long)tally_bytes[i]);
+			return 0;
+		}
+	}
+	return 1;
+}
+
+struct step {
+	const char *name;
+	void (*setup)(void);
+	struct pkt_spec in;
+	int ingress_b; /* arrives on xsB instead of xsA */
+	int reason;
+	struct pkt_spec out; /* expected frame when relayed */
+	int (*check)(char *why, size_t cap);
+};
+
+/* clang-format off */
+#define FROM(a, p)	.smac = MAC_A, .dmac = MAC_XSA, .src = (a), .sport = (p)
+#define TO(a, p)	.dst = (a), .dport = (p), .l4 = IPPROTO_UDP
+#define OUT_A(a, p, mac) .smac = MAC_XSA, .dmac = (mac), .src = EDGE, .sport = (p)
+#define RTP		.payload = 172
+
+static const struct step steps[] = {
+	{ "relay rewrite and XDP_TX, exact bytes", s_plain,
+	  { FROM(A_SIG, 4000), TO(EDGE, PA), RTP }, 0, XS_RELAY_TX,
+	  { OUT_A(EDGE, PB, MAC_B), TO(B_SIG, 6000), RTP }, c_egress_a },
+	{ "relay the other leg", NULL,
+	  { FROM(B_SIG, 6000), TO(EDGE, PB), RTP }, 0, XS_RELAY_TX,
+	  { OUT_A(EDGE, PA, MAC_A), TO(A_SIG, 4000), RTP }, NULL },
+	{ "udp checksum 0 stays 0", NULL,
+	  { FROM(A_SIG, 4000), TO(EDGE, PA), .payload = 33, .udp_nocsum = true }, 0, XS_RELAY_TX,
+	  { OUT_A(EDGE, PB, MAC_B), TO(B_SIG, 6000), .payload = 33, .udp_nocsum = true }, NULL },
+	{ "ip options kept", NULL,
+	  { FROM(A_SIG, 4000), TO(EDGE, PA), RTP, .ip_opts = 8 }, 0, XS_RELAY_TX,
+	  { OUT_A(EDGE, PB, MAC_B), TO(B_SIG, 6000), RTP, .ip_opts = 8 }, NULL },
+	{ "odd payload length", NULL,
+	  { FROM(A_SIG, 4000), TO(EDGE, PA), .payload = 1 }, 0, XS_RELAY_TX,
+	  { OUT_A(EDGE, PB, MAC_B), TO(B_SIG, 6000), .payload = 1 }, NULL },
+	/* symmetric latching */
+	{ "latch: first packet from the NAT", s_latch,
+	  { FROM(NAT_A, 31000), TO(EDGE, PA), RTP }, 0, XS_RELAY_TX,
+	  { OUT_A(EDGE, PB, MAC_B), TO(B_SIG, 6000), RTP }, c_latched_nat },
+	{ "latch: other leg goes to the NAT binding", NULL,
+	  { FROM(B_SIG, 6000), TO(EDGE, PB), RTP }, 0, XS_RELAY_TX,
+	  { OUT_A(EDGE, PA, MAC_NAT), TO(NAT_A, 31000), RTP }, c_both_latched },
+	{ "latch: non-strict flow forwards another source", NULL,
+	  { FROM(OTHER, 31000), TO(EDGE, PA), RTP }, 0, XS_RELAY_TX,
+	  { OUT_A(EDGE, PB, MAC_B), TO(B_SIG, 6000), RTP }, c_both_latched },
+	/* strict source */
+	{ "strict: latches the first source", s_strict,
+	  { FROM(NAT_A, 31000), TO(EDGE, PA), RTP }, 0, XS_RELAY_TX,
+	  { OUT_A(EDGE, PB, MAC_B), TO(B_SIG, 6000), RTP }, c_latched_nat },
+	{ "strict: other address dropped", NULL,
+	  { FROM(OTHER, 31000), TO(EDGE, PA), RTP }, 0, XS_DROP_STRICT_SOURCE, {}, c_latched_nat },
+	{ "strict: other port dropped", NULL,
+	  { FROM(NAT_A, 31001), TO(EDGE, PA), RTP }, 0, XS_DROP_STRICT_SOURCE, {}, c_latched_nat },
+	{ "strict: latched source relayed", NULL,
+	  { FROM(NAT_A, 31000), TO(EDGE, PA), RTP }, 0, XS_RELAY_TX,
+	  { OUT_A(EDGE, PB, MAC_B), TO(B_SIG, 6000), RTP }, c_latched_nat },
+	/* latch only from the signalled IP */
+	{ "signalled-ip: unsignalled source relayed, not learnt", s_sigip,
+	  { FROM(NAT_A, 31000), TO(EDGE, PA), RTP }, 0, XS_RELAY_TX,
+	  { OUT_A(EDGE, PB, MAC_B), TO(B_SIG, 6000), RTP }, c_not_latched },
+	{ "signalled-ip: signalled ip latches (any port)", NULL,
+	  { FROM(A_SIG, 4444), TO(EDGE, PA), RTP }, 0, XS_RELAY_TX,
+	  { OUT_A(EDGE, PB, MAC_B), TO(B_SIG, 6000), RTP }, c_latched_sig },
+	{ "signalled-ip strict: unsignalled source dropped", s_sigip_strict,
+	  { FROM(NAT_A, 31000), TO(EDGE, PA), RTP }, 0, XS_DROP_STRICT_SOURCE, {}, c_not_latched },
+	{ "signalled-ip strict: signalled ip latches", NULL,
+	  { FROM(A_SIG, 4444), TO(EDGE, PA), RTP }, 0, XS_RELAY_TX,
+	  { OUT_A(EDGE, PB, MAC_B), TO(B_SIG, 6000), RTP }, c_latched_sig },
+	/* pinholes */
+	{ "pinhole closed: relay port without flow dropped", s_pinholes,
+	  { FROM(NAT_A, 31000), TO(EDGE, 20004), RTP }, 0, XS_DROP_PINHOLE, {}, NULL },
+	{ "pinhole closed: range upper bound dropped", NULL,
+	  { FROM(NAT_A, 31000), TO(EDGE, 29999), RTP }, 0, XS_DROP_PINHOLE, {}, NULL },
+	{ "pinhole open: flow owns the port", NULL,
+	  { FROM(NAT_A, 31000), TO(EDGE, PA), RTP }, 0, XS_RELAY_TX,
+	  { OUT_A(EDGE, PB, MAC_B), TO(B_SIG, 6000), RTP }, NULL },
+	{ "pinhole: port outside the range passes", NULL,
+	  { FROM(NAT_A, 31000), TO(EDGE, 30000), RTP }, 0, XS_PASS, {}, NULL },
+	{ "pinhole: sip 5060 passes", NULL,
+	  { FROM(NAT_A, 31000), TO(EDGE, 5060), .payload = 400 }, 0, XS_PASS, {}, NULL },
+	{ "pinhole: trusted source not dropped", NULL,
+	  { FROM(TRUSTED, 5000), TO(EDGE, 20004), RTP }, 0, XS_PASS_TRUSTED, {}, NULL },
+	{ "pinhole: trusted source still relayed", NULL,
+	  { FROM(TRUSTED, 5000), TO(EDGE, PA), RTP }, 0, XS_RELAY_TX,
+	  { OUT_A(EDGE, PB, MAC_B), TO(B_SIG, 6000), RTP }, NULL },
+	{ "pinhole: ipv6 to the relay range passes (relay is ipv4)", NULL,
+	  { .src = "2001:db8:1::10", .dst = "2001:db8:1::1", .sport = 31000, .dport = 20004, RTP },
+	  0, XS_PASS, {}, NULL },
+	{ "pinhole: vlan-tagged media to a flow left to the stack", NULL,
+	  { .vlan = { 0x8100 }, FROM(NAT_A, 31000), TO(EDGE, PA), RTP }, 0, XS_PASS, {}, NULL },
+	{ "pinholes off: unowned relay port passes", s_pinholes_off,
+	  { FROM(NAT_A, 31000), TO(EDGE, 20004), RTP }, 0, XS_PASS, {}, NULL },
+	/* routing */
+	{ "no neighbour: dropped, flow not counted", s_unroutable,
+	  { FROM(A_SIG, 4000), TO(EDGE, 20020), RTP }, 0, XS_DROP_NO_ROUTE, {}, NULL },
+	{ "no route: dropped", NULL,
+	  { FROM(A_SIG, 4000), TO(EDGE, 20022), RTP }, 0, XS_DROP_NO_ROUTE, {}, NULL },
+	{ "other interface not in xs_txports: dropped", NULL,
+	  { FROM(A_SIG, 4000), TO(EDGE, 20010), RTP }, 0, XS_DROP_NO_ROUTE, {}, NULL },
+	{ "other interface: XDP_REDIRECT, exact bytes", s_txport,
+	  { FROM(A_SIG, 4000), TO(EDGE, 20010), RTP }, 0, XS_RELAY_REDIRECT,
+	  { .smac = MAC_XSB, .dmac = MAC_FAR, .src = EDGE_B, .sport = 20012, TO(FAR_B, 7000), RTP },
+	  NULL },
+	{ "forwarding off on ingress: dropped", s_fwd_off,
+	  { FROM(A_SIG, 4000), TO(EDGE, PA), RTP }, 0, XS_DROP_NO_ROUTE, {}, NULL },
+	{ "forwarding back on: relayed", s_fwd_on,
+	  { FROM(A_SIG, 4000), TO(EDGE, PA), RTP }, 0, XS_RELAY_TX,
+	  { OUT_A(EDGE, PB, MAC_B), TO(B_SIG, 6000), RTP }, NULL },
+	/* earlier stages win */
+	{ "blocklisted source with a flow dropped", s_block_other,
+	  { FROM(OTHER, 31000), TO(EDGE, PA), RTP }, 0, XS_DROP_BLOCKLIST, {}, NULL },
+	{ "non-first fragment to a flow passes", NULL,
+	  { FROM(A_SIG, 4000), TO(EDGE, PA), .frag_off = 20, .payload = 40 }, 0, XS_PASS_FRAGMENT,
+	  {}, NULL },
+};
+/* clang-format on */
+
+static int run(const char *cmd)
+{
+	int rc = system(cmd);
+
+	return rc == 0 ? 0 : -1;
+}
+
+/* A private namespace with the topology of the header comment. */
+static int topology(char *why, size_t cap)
+{
+	static const char *const cmds[] = {
+		"ip link set lo up",
+		"ip link add xsA address " MAC_XSA " type veth peer name xsAp",
+		"ip link add xsB address " MAC_XSB " type veth peer name xsBp",
+		"ip link set xsA up && ip link set xsAp up && ip link set xsB up && ip link set "
+		"xsBp up",
+		"ip addr add " EDGE "/24 dev xsA && ip addr add " EDGE_B "/24 dev xsB",
+		"ip neigh replace " A_SIG " lladdr " MAC_A " dev xsA nud permanent",
+		"ip neigh replace " B_SIG " lladdr " MAC_B " dev xsA nud permanent",
+		"ip neigh replace " NAT_A " lladdr " MAC_NAT " dev xsA nud permanent",
+		"ip neigh replace " FAR_B " lladdr " MAC_FAR " dev xsB nud permanent",
+	};
+	size_t i;
+
+	if (unshare(CLONE_NEWNET)) {
+		snprintf(why, cap, "unshare(CLONE_NEWNET): %s", strerror(errno));
+		return -1;
+	}
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		if (run(cmds[i])) {
+			snprintf(why, cap, "'%s' failed", cmds[i]);
+			return -1;
+		}
+	}
+	if (sysctl_fwd("xsA", 1) || sysctl_fwd("xsB", 1)) {
+		snprintf(why, cap, "cannot enable forwarding");
+		return -1;
+	}
+	if_a = if_nametoindex("xsA");
+	if_b = if_nametoindex("xsB");
+	if (!if_a || !if_b) {
+		snprintf(why, cap, "veth not found");
+		return -1;
+	}
+	return 0;
+}
+
+static void run_step(const struct step *s)
+{
+	uint8_t in[PKT_MAX], out[PKT_MAX];
+	struct bt_run r = {};
+	char why[256] = "";
+	int len, olen, ok;
+
+	if (s->setup)
+		s->setup();
+	len = pkt_build(&s->in, in, sizeof(in));
+	if (len < 0) {
+		T_FAIL(s->name, "bad packet spec");
+		return;
+	}
+	r.ifindex = s->ingress_b ? if_b : if_a;
+	ok = bt_expect(&t, in, len, &r, s->reason, why, sizeof(why));
+	if (ok < 0) {
+		T_FAIL(s->name, "test run: %s", strerror(-ok));
+		return;
+	}
+	if (!ok) {
+		T_FAIL(s->name, "%s", why);
+		return;
+	}
+	if (s->reason == XS_RELAY_TX || s->reason == XS_RELAY_REDIRECT) {
+		unsigned int i = s->in.dport - 20000;
+
+		if (i < PORT_MAX) {
+			tally_pkts[i]++;
+			tally_bytes[i] += len;
+		}
+		olen = pkt_build(&s->out, out, sizeof(out));
+		if (!T_CHECK(s->name, pkt_ip_csum_ok(r.out, r.out_len), "ip checksum invalid") ||
+		    !T_CHECK(s->name, pkt_l4_csum_ok(r.out, r.out_len), "udp checksum invalid") ||
+		    !T_CHECK(s->name, r.out_len == (uint32_t)olen && !memcmp(r.out, out, olen),
+			     "output differs: %s",
+			     pkt_diff(r.out, r.out_len, out, olen, why, sizeof(why))))
+			return;
+	} else if (!T_CHECK(s->name, r.out_len == (uint32_t)len && !memcmp(r.out, in, len),
+			    "frame changed")) {
+		return;
+	}
+	if (!T_CHECK(s->name, flow_counters_ok(why, sizeof(why)), "%s", why))
+		return;
+	if (s->check && !T_CHECK(s->name, s->check(why, sizeof(why)), "%s", why))
+		return;
+	T_PASS(s->name);
+}
+
+int main(void)
+{
+	char why[256];
+	size_t i;
+	int err;
+
+	err = bt_open(&t);
+	if (err) {
+		T_FAIL("load xdpsbc", "%s", strerror(-err));
+		return 1;
+	}
+	if (bt_trust_add(&t, TRUSTED "/32")) {
+		T_FAIL("trust", "%s", strerror(errno));
+		return 1;
+	}
+	if (topology(why, sizeof(why))) {
+		for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
+			T_SKIP(steps[i].name, "no test topology: %s", why);
+		bt_close(&t);
+		return 0;
+	}
+	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
+		run_step(&steps[i]);
+	bt_close(&t);
+	return check_failed ? 1 : 0;
+}
