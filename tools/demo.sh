@@ -37,17 +37,6 @@ die() {
 	exit 1
 }
 
-# sip_msg FILE sent|received REGEX: the first SIP message sipp logged in that
-# direction whose first line matches REGEX.
-sip_msg() {
-	awk -v dir="$2" -v re="$3" '
-		/^-----------------------------------------------/ { if (p) exit; n = 0; next }
-		{ n++ }
-		n == 1 { d = index($0, dir) > 0; next }
-		n == 2 && /^$/ { next }
-		n == 3 { p = d && $0 ~ re }
-		p' "$1"
-}
 # sdp_view: the lines of a message worth comparing (request line, SDP).
 sdp_view() {
 	grep -E '^(INVITE|SIP/2.0|[vocmta]=)' | indent

@@ -176,6 +176,37 @@ test_sigd_kill9() {
 	fi
 }
 
+# Hold and resume by re-INVITE: the callee sees the hold (sendonly) on the
+# same edge address and port, the media keeps flowing through both re-INVITEs,
+# and the flows go at BYE.
+test_hold_resume() {
+	local d=$TOPO_WORK/hold n=250 inv hold resume ans
+
+	call_start "$d" $n uac_hold.xml uas_hold.xml
+	call_wait "$d"
+	sip_ok hold_resume "$d" || return
+	check_media hold_resume "$d" caller callee $n || return
+	check_media hold_resume "$d" callee caller $n || return
+	inv=$(sip_msg "$d/uas.msg" received '^INVITE' 1)
+	hold=$(sip_msg "$d/uas.msg" received '^INVITE' 2)
+	resume=$(sip_msg "$d/uas.msg" received '^INVITE' 3)
+	ans=$(sip_msg "$d/uac.msg" received '^SIP/2.0 200' 2)
+	if [ "$(sdp_field "$hold" c)" != $EDGE_IP ] || [ "$(sdp_field "$resume" c)" != $EDGE_IP ] ||
+		[ "$(sdp_field "$hold" m)" != "$(sdp_field "$inv" m)" ] ||
+		[ "$(sdp_field "$resume" m)" != "$(sdp_field "$inv" m)" ]; then
+		fail hold_resume "re-INVITE SDP at the callee: initial $(sdp_field "$inv" c):$(sdp_field "$inv" m), hold $(sdp_field "$hold" c):$(sdp_field "$hold" m), resume $(sdp_field "$resume" c):$(sdp_field "$resume" m)"
+	elif [ "$(sdp_field "$hold" a)" != sendonly ] || [ "$(sdp_field "$resume" a)" != sendrecv ] ||
+		[ "$(sdp_field "$ans" a)" != recvonly ]; then
+		fail hold_resume "directions: hold $(sdp_field "$hold" a), resume $(sdp_field "$resume" a), hold answer $(sdp_field "$ans" a)"
+	elif [ "$(sdp_field "$ans" c)" != $EDGE_IP ]; then
+		fail hold_resume "hold answer at the caller not anchored on the edge: c=$(sdp_field "$ans" c)"
+	elif ! wait_flows 0 3; then
+		fail hold_resume "flows left after BYE: $(xs_flows_json)"
+	else
+		pass hold_resume
+	fi
+}
+
 # CANCEL before the answer: the caller gets 487, the flows of the offer go.
 test_cancel() {
 	local d=$TOPO_WORK/cancel
@@ -199,7 +230,7 @@ main() {
 	local why t0=$SECONDS
 
 	if ! why=$(need); then
-		for t in call_media xdp_relayed flows_listed teardown_pinholes sigd_kill9 cancel; do
+		for t in call_media xdp_relayed flows_listed teardown_pinholes hold_resume cancel sigd_kill9; do
 			skip $t "$why"
 		done
 		exit 0
@@ -211,8 +242,9 @@ main() {
 
 	test_call_media
 	test_teardown_pinholes
-	test_sigd_kill9
+	test_hold_resume
 	test_cancel
+	test_sigd_kill9
 	echo "# e2e calls took $((SECONDS - t0)) s; logs in $TOPO_WORK (kept with TOPO_KEEP=1)"
 }
 

@@ -293,3 +293,24 @@ xs_stat() {
 xs_flows_json() {
 	in_ns "$NS_E" "$XS" flows -j 2>/dev/null | jq -c 'if type == "array" then . else (.flows // []) end'
 }
+
+# sip_msg FILE sent|received REGEX [N]: the Nth (default first) SIP message in
+# a sipp -trace_msg file sent or received, whose first line matches REGEX.
+sip_msg() {
+	awk -v dir="$2" -v re="$3" -v want="${4:-1}" '
+		/^-----------------------------------------------/ { if (p) exit; n = 0; next }
+		{ n++ }
+		n == 1 { d = index($0, dir) > 0; next }
+		n == 2 && /^$/ { next }
+		n == 3 { p = d && $0 ~ re && ++seen == want }
+		p' "$1"
+}
+
+# sdp_field MSG_TEXT c|m|a: the first c= address, m=audio port or direction attribute.
+sdp_field() {
+	case $2 in
+	c) sed -n 's/^c=IN IP4 \([0-9.]*\).*/\1/p' <<<"$1" | head -n 1 ;;
+	m) sed -n 's/^m=audio \([0-9]*\) .*/\1/p' <<<"$1" | head -n 1 ;;
+	a) grep -Eo '^a=(sendrecv|sendonly|recvonly|inactive)' <<<"$1" | head -n 1 | cut -c3- ;;
+	esac
+}
