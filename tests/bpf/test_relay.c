@@ -17,7 +17,6 @@
 #include <errno.h>
 #include <linux/bpf.h>
 #include <net/if.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,26 +154,14 @@ static void s_block_other(void)
 	call(0);
 	bt_block_add(&t, OTHER "/32", 0);
 }
-static int sysctl_fwd(const char *dev, int on)
-{
-	char path[128];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/forwarding", dev);
-	f = fopen(path, "w");
-	if (!f)
-		return -errno;
-	fprintf(f, "%d\n", on);
-	return fclose(f) ? -errno : 0;
-}
 static void s_fwd_off(void)
 {
 	call(0);
-	sysctl_fwd("xsA", 0);
+	bt_forwarding("xsA", 0);
 }
 static void s_fwd_on(void)
 {
-	sysctl_fwd("xsA", 1);
+	bt_forwarding("xsA", 1);
 }
 
 /* ---- post-checks: return 1 or fill @why ---- */
@@ -408,13 +395,6 @@ static const struct step steps[] = {
 };
 /* clang-format on */
 
-static int run(const char *cmd)
-{
-	int rc = system(cmd);
-
-	return rc == 0 ? 0 : -1;
-}
-
 /* A private namespace with the topology of the header comment. */
 static int topology(char *why, size_t cap)
 {
@@ -430,19 +410,10 @@ static int topology(char *why, size_t cap)
 		"ip neigh replace " NAT_A " lladdr " MAC_NAT " dev xsA nud permanent",
 		"ip neigh replace " FAR_B " lladdr " MAC_FAR " dev xsB nud permanent",
 	};
-	size_t i;
 
-	if (unshare(CLONE_NEWNET)) {
-		snprintf(why, cap, "unshare(CLONE_NEWNET): %s", strerror(errno));
+	if (bt_netns_setup(cmds, sizeof(cmds) / sizeof(cmds[0]), why, cap))
 		return -1;
-	}
-	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
-		if (run(cmds[i])) {
-			snprintf(why, cap, "'%s' failed", cmds[i]);
-			return -1;
-		}
-	}
-	if (sysctl_fwd("xsA", 1) || sysctl_fwd("xsB", 1)) {
+	if (bt_forwarding("xsA", 1) || bt_forwarding("xsB", 1)) {
 		snprintf(why, cap, "cannot enable forwarding");
 		return -1;
 	}

@@ -2,6 +2,7 @@
 /* BPF_PROG_TEST_RUN harness for the xdpsbc program; see bpftest.h. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <sched.h>
 #include <linux/bpf.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -353,4 +354,34 @@ int bt_expect(struct bt_ctx *t, const void *in, size_t len, struct bt_run *r, in
 		}
 	}
 	return 1;
+}
+
+int bt_netns_setup(const char *const *cmds, size_t n, char *why, size_t cap)
+{
+	size_t i;
+
+	if (unshare(CLONE_NEWNET)) {
+		snprintf(why, cap, "unshare(CLONE_NEWNET): %s", strerror(errno));
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		if (system(cmds[i]) != 0) {
+			snprintf(why, cap, "'%s' failed", cmds[i]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int bt_forwarding(const char *dev, int on)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/forwarding", dev);
+	f = fopen(path, "w");
+	if (!f)
+		return -errno;
+	fprintf(f, "%d\n", on);
+	return fclose(f) ? -errno : 0;
 }

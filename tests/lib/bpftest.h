@@ -83,4 +83,14 @@ long long bt_map_memlock(int map_fd);
  */
 int bt_expect(struct bt_ctx *t, const void *in, size_t len, struct bt_run *r, int reason, char *why,
 	      size_t cap);
+
+/*
+ * Move this process into a fresh network namespace (it goes away with the
+ * process) and run @cmds there with system(); bpf_fib_lookup under
+ * BPF_PROG_TEST_RUN then sees only what the commands built.
+ */
+int bt_netns_setup(const char *const *cmds, size_t n, char *why, size_t cap);
+/* net.ipv4.conf.@dev.forwarding, which bpf_fib_lookup requires on the ingress. */
+int bt_forwarding(const char *dev, int on);
+
 #endif /* XDPSBC_TESTS_BPFTEST_H */
