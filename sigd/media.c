@@ -259,9 +259,9 @@ static const char *side_name(enum media_side from)
 int media_rewrite(struct media_ctx *mc, osip_message_t *msg, const char *call_id,
 		  enum media_side from)
 {
-	uint16_t edge_port[MEDIA_MAX_STREAMS] = { 0 }, fresh_ports[2 * MEDIA_MAX_STREAMS];
+	uint16_t edge_port[MEDIA_MAX_STREAMS] = {0}, fresh_ports[2 * MEDIA_MAX_STREAMS];
 	struct media_stream ns[MEDIA_MAX_STREAMS];
-	bool release[MEDIA_MAX_STREAMS] = { false }, multipart, created = false;
+	bool release[MEDIA_MAX_STREAMS] = {false}, multipart, bare, created = false;
 	unsigned int i, n, nfresh = 0;
 	struct media_call *c;
 	struct sdp_info info;
@@ -273,9 +273,16 @@ int media_rewrite(struct media_ctx *mc, osip_message_t *msg, const char *call_id
 	b = sdp_body(msg, &multipart);
 	if (!b || !b->body || !b->length)
 		return 0;
-	text = strndup(b->body, b->length);
+	/*
+	 * libosip2's SDP parser wants every line ended. A multipart's SDP part
+	 * comes without its last CRLF (MIME gives it to the boundary).
+	 */
+	bare = b->body[b->length - 1] != '\n';
+	text = malloc(b->length + 3);
 	if (!text)
 		return -ENOMEM;
+	memcpy(text, b->body, b->length);
+	strcpy(text + b->length, bare ? "\r\n" : "");
 	err = sdp_parse(text, &sdp, &info);
 	free(text);
 	if (err) {
@@ -314,7 +321,8 @@ int media_rewrite(struct media_ctx *mc, osip_message_t *msg, const char *call_id
 			for (x = 0; x < 2; x++) {
 				err = media_ports_alloc(&mc->ports, &ns[i].edge[x]);
 				if (err) {
-					xs_log(XS_LOG_ERR, "call %s: relay ports exhausted\n", call_id);
+					xs_log(XS_LOG_ERR, "call %s: relay ports exhausted\n",
+					       call_id);
 					goto rollback;
 				}
 				fresh_ports[nfresh++] = ns[i].edge[x];
@@ -329,6 +337,8 @@ int media_rewrite(struct media_ctx *mc, osip_message_t *msg, const char *call_id
 		goto rollback;
 	sdp_message_free(sdp);
 	sdp = NULL;
+	if (bare && (i = (unsigned int)strlen(out)) >= 2 && out[i - 1] == '\n')
+		out[i - (out[i - 2] == '\r' ? 2 : 1)] = 0;
 
 	for (i = 0; i < n; i++) {
 		int e = 0;
@@ -359,9 +369,8 @@ int media_rewrite(struct media_ctx *mc, osip_message_t *msg, const char *call_id
 			if (ns[i].edge[0])
 				xs_log(XS_LOG_DEBUG,
 				       "call %s: m-line %u from the %s: %s:%u, relayed on %u/%u\n",
-				       call_id, i, side_name(from),
-				       inet_ntoa(ns[i].leg[from].addr), ns[i].leg[from].port,
-				       ns[i].edge[from], ns[i].edge[!from]);
+				       call_id, i, side_name(from), inet_ntoa(ns[i].leg[from].addr),
+				       ns[i].leg[from].port, ns[i].edge[from], ns[i].edge[!from]);
 	return err;
 
 rollback:

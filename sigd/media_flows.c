@@ -96,7 +96,8 @@ static int program_one(struct media_ctx *mc, struct media_call *c, unsigned int 
 		f.bytes = cur.bytes;
 		f.last_seen_ns = cur.last_seen_ns;
 		f.ifindex = cur.ifindex;
-		if (leg_same(&s->leg[from], &old->leg[from], rtcp) && (cur.flags & XS_FLOW_LATCHED)) {
+		if (leg_same(&s->leg[from], &old->leg[from], rtcp) &&
+		    (cur.flags & XS_FLOW_LATCHED)) {
 			f.peer_addr = cur.peer_addr;
 			f.peer_port = cur.peer_port;
 			f.flags |= XS_FLOW_LATCHED;
@@ -173,7 +174,8 @@ uint64_t media_flows_last_seen(struct media_ctx *mc, struct media_call *c)
 	for (i = 0; i < c->n; i++)
 		for (x = 0; x < 2; x++)
 			for (r = 0; r < 2 && c->s[i].edge[x]; r++)
-				if (!lookup(mc, c, c->s[i].edge[x] + r, &f) && f.last_seen_ns > last)
+				if (!lookup(mc, c, c->s[i].edge[x] + r, &f) &&
+				    f.last_seen_ns > last)
 					last = f.last_seen_ns;
 	return last;
 }

@@ -29,14 +29,14 @@
 
 /* What the edge knows about one leg of one m-line, from that leg's SDP. */
 struct media_leg {
-	bool known; /* the leg has sent SDP for this m-line */
-	bool hold; /* c=0.0.0.0: send it nothing; addr keeps the last real address */
-	bool mux; /* a=rtcp-mux */
-	bool v6; /* IPv6 c=: unreachable for the IPv4 relay */
+	bool known;	     /* the leg has sent SDP for this m-line */
+	bool hold;	     /* c=0.0.0.0: send it nothing; addr keeps the last real address */
+	bool mux;	     /* a=rtcp-mux */
+	bool v6;	     /* IPv6 c=: unreachable for the IPv4 relay */
 	struct in_addr addr; /* signalled RTP address, 0 when unknown */
 	uint16_t port;
 	struct in_addr rtcp_addr; /* a=rtcp, else addr */
-	uint16_t rtcp_port; /* a=rtcp, else port + 1 */
+	uint16_t rtcp_port;	  /* a=rtcp, else port + 1 */
 };
 
 struct media_stream {
@@ -51,17 +51,17 @@ struct media_stream {
 struct media_call {
 	struct media_call *next; /* hash chain */
 	uint64_t cookie;
-	uint64_t active_ns; /* creation or last SDP change, CLOCK_BOOTTIME */
-	struct in_addr edge_addr; /* the address its flows are keyed on */
+	uint64_t active_ns;		/* creation or last SDP change, CLOCK_BOOTTIME */
+	struct in_addr edge_addr;	/* the address its flows are keyed on */
 	char call_id[MEDIA_CALLID_MAX]; /* "" when rebuilt after a restart */
-	unsigned int n; /* streams in use */
+	unsigned int n;			/* streams in use */
 	struct media_stream s[MEDIA_MAX_STREAMS];
 };
 
 struct media_ports {
-	uint16_t base; /* first (even) RTP port */
+	uint16_t base;	    /* first (even) RTP port */
 	unsigned int pairs; /* RTP/RTCP pairs in the range */
-	unsigned int next; /* next-fit cursor: freed ports are reused last */
+	unsigned int next;  /* next-fit cursor: freed ports are reused last */
 	unsigned int used_count;
 	uint8_t *used; /* one byte per pair */
 };

@@ -211,9 +211,9 @@ static int rewrite_conn(sdp_connection_t *c, const char *edge)
  */
 static bool is_ice(const char *field)
 {
-	static const char *const ice[] = { "candidate",	      "remote-candidates", "ice-ufrag",
-					   "ice-pwd",	      "ice-options",	   "ice-lite",
-					   "ice-mismatch",    "end-of-candidates", "ice-pacing" };
+	static const char *const ice[] = {"candidate",	  "remote-candidates", "ice-ufrag",
+					  "ice-pwd",	  "ice-options",       "ice-lite",
+					  "ice-mismatch", "end-of-candidates", "ice-pacing"};
 	unsigned int i;
 
 	for (i = 0; field && i < sizeof(ice) / sizeof(ice[0]); i++)

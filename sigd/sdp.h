@@ -17,13 +17,13 @@
 
 /* What one SDP says about one m-line. Addresses are IPv4 only; see v6. */
 struct sdp_media_info {
-	uint16_t port; /* m= port; 0: stream disabled or rejected */
-	bool relay; /* UDP-based, within SDP_MAX_MEDIA: the edge anchors it */
-	bool v6; /* c= is IN IP6: the IPv4 relay cannot send to this peer */
-	bool hold; /* c= is the unspecified address (RFC 2543 hold) */
-	bool mux; /* a=rtcp-mux (RFC 5761) */
-	struct in_addr addr; /* c= (media level, else session level) */
-	uint16_t rtcp_port; /* a=rtcp port (RFC 3605), else port + 1 */
+	uint16_t port;		  /* m= port; 0: stream disabled or rejected */
+	bool relay;		  /* UDP-based, within SDP_MAX_MEDIA: the edge anchors it */
+	bool v6;		  /* c= is IN IP6: the IPv4 relay cannot send to this peer */
+	bool hold;		  /* c= is the unspecified address (RFC 2543 hold) */
+	bool mux;		  /* a=rtcp-mux (RFC 5761) */
+	struct in_addr addr;	  /* c= (media level, else session level) */
+	uint16_t rtcp_port;	  /* a=rtcp port (RFC 3605), else port + 1 */
 	struct in_addr rtcp_addr; /* a=rtcp address, else addr */
 };
 

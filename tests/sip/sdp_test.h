@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
@@ -29,7 +30,7 @@
 static char data_dir[PATH_MAX];
 
 /* tests/sip/data from the repo root (run.sh) or next to build/tests/. */
-static int find_data(const char *argv0)
+static inline int find_data(const char *argv0)
 {
 	char exe[PATH_MAX - 32];
 	ssize_t n;
@@ -49,7 +50,7 @@ static int find_data(const char *argv0)
 	return -ENOENT;
 }
 
-static char *load_file(const char *name, size_t *len)
+static inline char *load_file(const char *name, size_t *len)
 {
 	char path[PATH_MAX + 64];
 	char *buf;
@@ -73,7 +74,7 @@ static char *load_file(const char *name, size_t *len)
 	return buf;
 }
 
-static osip_message_t *load_msg(const char *name)
+static inline osip_message_t *load_msg(const char *name)
 {
 	osip_message_t *m;
 	size_t len;
@@ -90,7 +91,7 @@ static osip_message_t *load_msg(const char *name)
 }
 
 /* The message as it would go on the wire (malloc'd). */
-static char *msg_str(osip_message_t *m)
+static inline char *msg_str(osip_message_t *m)
 {
 	char *s, *copy;
 	size_t len;
@@ -103,14 +104,14 @@ static char *msg_str(osip_message_t *m)
 	return copy;
 }
 
-static const char *body_of(const char *wire)
+static inline const char *body_of(const char *wire)
 {
 	const char *p = strstr(wire, "\r\n\r\n");
 
 	return p ? p + 4 : "";
 }
 
-static long content_length_of(const char *wire)
+static inline long content_length_of(const char *wire)
 {
 	const char *p = strcasestr(wire, "\r\nContent-Length:");
 
@@ -119,7 +120,7 @@ static long content_length_of(const char *wire)
 
 static char call_id_buf[256];
 
-static const char *call_id_of(osip_message_t *m)
+static inline const char *call_id_of(osip_message_t *m)
 {
 	char *s = NULL;
 
@@ -135,7 +136,8 @@ static const char *call_id_of(osip_message_t *m)
  * Rewrite recorded message @file as sent by @from; *@wire gets the result on
  * the wire (caller frees). Returns media_rewrite()'s result, or -ENOENT.
  */
-static int rewrite_file(struct media_ctx *mc, const char *file, enum media_side from, char **wire)
+static inline int rewrite_file(struct media_ctx *mc, const char *file, enum media_side from,
+			       char **wire)
 {
 	osip_message_t *m = load_msg(file);
 	int err;
@@ -150,7 +152,7 @@ static int rewrite_file(struct media_ctx *mc, const char *file, enum media_side 
 }
 
 /* The body is exactly @want and Content-Length says its length. */
-static int check_body(const char *name, const char *wire, const char *want)
+static inline int check_body(const char *name, const char *wire, const char *want)
 {
 	const char *body = body_of(wire);
 	int ok = 1;
@@ -167,13 +169,13 @@ static int check_body(const char *name, const char *wire, const char *want)
 	return ok;
 }
 
-static int flows_create(void)
+static inline int flows_create(void)
 {
 	return bpf_map_create(BPF_MAP_TYPE_HASH, "xs_flows_test", sizeof(struct xs_flow_key),
 			      sizeof(struct xs_flow), 1024, NULL);
 }
 
-static unsigned int flows_count(int fd)
+static inline unsigned int flows_count(int fd)
 {
 	struct xs_flow_key k, next;
 	unsigned int n = 0;
@@ -187,7 +189,7 @@ static unsigned int flows_count(int fd)
 	return n;
 }
 
-static struct xs_flow_key flow_key_of(uint16_t port)
+static inline struct xs_flow_key flow_key_of(uint16_t port)
 {
 	struct xs_flow_key k;
 
@@ -198,21 +200,21 @@ static struct xs_flow_key flow_key_of(uint16_t port)
 	return k;
 }
 
-static int flow_get(int fd, uint16_t port, struct xs_flow *f)
+static inline int flow_get(int fd, uint16_t port, struct xs_flow *f)
 {
 	struct xs_flow_key k = flow_key_of(port);
 
 	return bpf_map_lookup_elem(fd, &k, f) ? -errno : 0;
 }
 
-static int flow_put(int fd, uint16_t port, const struct xs_flow *f)
+static inline int flow_put(int fd, uint16_t port, const struct xs_flow *f)
 {
 	struct xs_flow_key k = flow_key_of(port);
 
 	return bpf_map_update_elem(fd, &k, f, BPF_EXIST) ? -errno : 0;
 }
 
-static const char *ep(char *buf, __be32 addr, __be16 port)
+static inline const char *ep(char *buf, __be32 addr, __be16 port)
 {
 	char a[INET_ADDRSTRLEN];
 
@@ -225,8 +227,8 @@ static const char *ep(char *buf, __be32 addr, __be16 port)
  * The flow keyed {PUBLIC_IP, @port, udp}: its destination, source (always the
  * edge address) and expected sender as "addr:port", and its cookie.
  */
-static int check_flow(const char *name, int fd, uint16_t port, const char *dst, uint16_t src_port,
-		      const char *expect, const char *call_id)
+static inline int check_flow(const char *name, int fd, uint16_t port, const char *dst,
+			     uint16_t src_port, const char *expect, const char *call_id)
 {
 	char got_dst[32], got_src[32], got_exp[32], want_src[32];
 	struct xs_flow f;
@@ -247,6 +249,52 @@ static int check_flow(const char *name, int fd, uint16_t port, const char *dst, 
 		return 0;
 	}
 	return 1;
+}
+
+struct env {
+	int fd;
+	struct media_ctx *mc;
+	struct media_opts o;
+};
+
+/* A private flow map and a media context on it: ports @min-@max. */
+static inline int env_open(struct env *e, uint16_t min, uint16_t max, unsigned int timeout_s)
+{
+	memset(&e->o, 0, sizeof(e->o));
+	inet_pton(AF_INET, PUBLIC_IP, &e->o.public_ip);
+	e->o.port_min = min;
+	e->o.port_max = max;
+	e->o.timeout_s = timeout_s;
+	e->o.flow_flags = XS_FLOW_LATCH;
+	e->fd = flows_create();
+	if (e->fd < 0)
+		return -errno;
+	e->o.flows_fd = e->fd;
+	e->mc = media_new(&e->o);
+	if (!e->mc) {
+		close(e->fd);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static inline int env_new(struct env *e)
+{
+	return env_open(e, 20000, 20099, 60);
+}
+
+static inline void env_free(struct env *e)
+{
+	media_free(e->mc);
+	close(e->fd);
+}
+
+static inline uint64_t boot_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
 #endif /* XDPSBC_TESTS_SDP_TEST_H */

@@ -6,53 +6,14 @@
  * Each scenario gets a fresh flow map and media context, so ports are known:
  * the first m-line gets 20000 (advertised to A) and 20002 (advertised to B).
  */
-#include <time.h>
-
 #include "sdp_test.h"
 
-#define CALL1 "call-1@192.0.2.10"
-#define ZERO  "0.0.0.0:0"
-#define A_RTP "192.0.2.10:49170"
+#define CALL1  "call-1@192.0.2.10"
+#define ZERO   "0.0.0.0:0"
+#define A_RTP  "192.0.2.10:49170"
 #define A_RTCP "192.0.2.10:49171"
-#define B_RTP "198.51.100.20:3456"
+#define B_RTP  "198.51.100.20:3456"
 #define B_RTCP "198.51.100.20:3457"
-
-struct env {
-	int fd;
-	struct media_ctx *mc;
-};
-
-static int env_new(struct env *e)
-{
-	struct media_opts o = { .port_min = 20000, .port_max = 20099, .timeout_s = 60 };
-
-	inet_pton(AF_INET, PUBLIC_IP, &o.public_ip);
-	o.flow_flags = XS_FLOW_LATCH;
-	e->fd = flows_create();
-	if (e->fd < 0)
-		return -errno;
-	o.flows_fd = e->fd;
-	e->mc = media_new(&o);
-	if (!e->mc) {
-		close(e->fd);
-		return -ENOMEM;
-	}
-	return 0;
-}
-
-static void env_free(struct env *e)
-{
-	media_free(e->mc);
-	close(e->fd);
-}
-
-static uint64_t boot_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 /* Rewrite @file from @from, expecting @want_err and, when 0, body @want. */
 static int step(struct env *e, const char *name, const char *file, enum media_side from,
@@ -72,15 +33,16 @@ static int step(struct env *e, const char *name, const char *file, enum media_si
 	return ok;
 }
 
-static const char *const sdp_invite_to_b = L("v=0") L("o=alice 2890844526 2890844526 IN IP4 203.0.113.1")
-	L("s=-") L("c=IN IP4 203.0.113.1") L("t=0 0") L("m=audio 20002 RTP/AVP 0 8 101")
-	L("a=rtpmap:0 PCMU/8000") L("a=rtpmap:8 PCMA/8000") L("a=rtpmap:101 telephone-event/8000")
-	L("a=fmtp:101 0-15") L("a=sendrecv");
+static const char *const sdp_invite_to_b = L("v=0")
+	L("o=alice 2890844526 2890844526 IN IP4 203.0.113.1") L("s=-") L("c=IN IP4 203.0.113.1")
+		L("t=0 0") L("m=audio 20002 RTP/AVP 0 8 101") L("a=rtpmap:0 PCMU/8000")
+			L("a=rtpmap:8 PCMA/8000") L("a=rtpmap:101 telephone-event/8000")
+				L("a=fmtp:101 0-15") L("a=sendrecv");
 
-static const char *const sdp_answer_to_a = L("v=0") L("o=bob 1000 1000 IN IP4 203.0.113.1") L("s=-")
-	L("c=IN IP4 203.0.113.1") L("t=0 0") L("m=audio 20000 RTP/AVP 0 101")
-	L("a=rtpmap:0 PCMU/8000") L("a=rtpmap:101 telephone-event/8000") L("a=fmtp:101 0-15")
-	L("a=sendrecv");
+static const char *const sdp_answer_to_a =
+	L("v=0") L("o=bob 1000 1000 IN IP4 203.0.113.1") L("s=-") L("c=IN IP4 203.0.113.1")
+		L("t=0 0") L("m=audio 20000 RTP/AVP 0 101") L("a=rtpmap:0 PCMU/8000")
+			L("a=rtpmap:101 telephone-event/8000") L("a=fmtp:101 0-15") L("a=sendrecv");
 
 /* A packet relayed both ways, as the XDP program would record it. */
 static void fake_latch(int fd, uint16_t from_port, uint16_t rev_port, const char *peer,
@@ -163,9 +125,9 @@ static void test_hold_resume(struct env *e)
 	ok = step(e, "sdp_reinvite_hold", "reinvite_hold.sip", MEDIA_SIDE_A,
 		  L("v=0") L("o=alice 2890844526 2890844527 IN IP4 203.0.113.1") L("s=-")
 			  L("c=IN IP4 0.0.0.0") L("t=0 0") L("m=audio 20002 RTP/AVP 0 8 101")
-			  L("a=rtpmap:0 PCMU/8000") L("a=rtpmap:8 PCMA/8000")
-			  L("a=rtpmap:101 telephone-event/8000") L("a=fmtp:101 0-15")
-			  L("a=sendonly")) &&
+				  L("a=rtpmap:0 PCMU/8000") L("a=rtpmap:8 PCMA/8000")
+					  L("a=rtpmap:101 telephone-event/8000")
+						  L("a=fmtp:101 0-15") L("a=sendonly")) &&
 	     /* Nothing is sent to A; A itself may still send (music on hold). */
 	     check_flow("sdp_reinvite_hold", e->fd, 20002, ZERO, 20000, B_RTP, CALL1) &&
 	     check_flow("sdp_reinvite_hold", e->fd, 20003, ZERO, 20001, B_RTCP, CALL1) &&
@@ -173,21 +135,21 @@ static void test_hold_resume(struct env *e)
 	     !flow_get(e->fd, 20000, &f) &&
 	     T_CHECK("sdp_reinvite_hold", (f.flags & XS_FLOW_LATCHED) && f.packets == 10,
 		     "A's latch or counters lost");
-	ok = ok && step(e, "sdp_reinvite_hold", "200_hold.sip", MEDIA_SIDE_B,
-			L("v=0") L("o=bob 1000 1001 IN IP4 203.0.113.1") L("s=-")
-				L("c=IN IP4 203.0.113.1") L("t=0 0")
-				L("m=audio 20000 RTP/AVP 0 101") L("a=rtpmap:0 PCMU/8000")
-					L("a=rtpmap:101 telephone-event/8000")
-						L("a=fmtp:101 0-15") L("a=recvonly"));
+	ok = ok &&
+	     step(e, "sdp_reinvite_hold", "200_hold.sip", MEDIA_SIDE_B,
+		  L("v=0") L("o=bob 1000 1001 IN IP4 203.0.113.1") L("s=-")
+			  L("c=IN IP4 203.0.113.1") L("t=0 0") L("m=audio 20000 RTP/AVP 0 101")
+				  L("a=rtpmap:0 PCMU/8000") L("a=rtpmap:101 telephone-event/8000")
+					  L("a=fmtp:101 0-15") L("a=recvonly"));
 	if (ok)
 		T_PASS("sdp_reinvite_hold");
 
 	ok = step(e, "sdp_reinvite_resume", "reinvite_resume.sip", MEDIA_SIDE_A,
 		  L("v=0") L("o=alice 2890844526 2890844528 IN IP4 203.0.113.1") L("s=-")
 			  L("c=IN IP4 203.0.113.1") L("t=0 0") L("m=audio 20002 RTP/AVP 0 8 101")
-			  L("a=rtpmap:0 PCMU/8000") L("a=rtpmap:8 PCMA/8000")
-			  L("a=rtpmap:101 telephone-event/8000") L("a=fmtp:101 0-15")
-			  L("a=sendrecv")) &&
+				  L("a=rtpmap:0 PCMU/8000") L("a=rtpmap:8 PCMA/8000")
+					  L("a=rtpmap:101 telephone-event/8000")
+						  L("a=fmtp:101 0-15") L("a=sendrecv")) &&
 	     /* Back to where A's NAT really is, not to its private address. */
 	     check_flow("sdp_reinvite_resume", e->fd, 20002, "192.0.2.77:40000", 20000, B_RTP,
 			CALL1) &&
@@ -195,8 +157,8 @@ static void test_hold_resume(struct env *e)
 	     step(e, "sdp_reinvite_resume", "200_resume.sip", MEDIA_SIDE_B,
 		  L("v=0") L("o=bob 1000 1002 IN IP4 203.0.113.1") L("s=-")
 			  L("c=IN IP4 203.0.113.1") L("t=0 0") L("m=audio 20000 RTP/AVP 0 101")
-			  L("a=rtpmap:0 PCMU/8000") L("a=rtpmap:101 telephone-event/8000")
-			  L("a=fmtp:101 0-15") L("a=sendrecv"));
+				  L("a=rtpmap:0 PCMU/8000") L("a=rtpmap:101 telephone-event/8000")
+					  L("a=fmtp:101 0-15") L("a=sendrecv"));
 	if (ok)
 		T_PASS("sdp_reinvite_resume");
 }
@@ -211,7 +173,7 @@ static void test_callee_moves(struct env *e)
 	ok = step(e, "sdp_reinvite_address_change", "reinvite_b_move.sip", MEDIA_SIDE_B,
 		  L("v=0") L("o=bob 1000 1003 IN IP4 203.0.113.1") L("s=-")
 			  L("c=IN IP4 203.0.113.1") L("t=0 0") L("m=audio 20000 RTP/AVP 8")
-			  L("a=rtpmap:8 PCMA/8000") L("a=sendrecv")) &&
+				  L("a=rtpmap:8 PCMA/8000") L("a=sendrecv")) &&
 	     check_flow("sdp_reinvite_address_change", e->fd, 20000, "198.51.100.21:4000", 20002,
 			A_RTP, CALL1) &&
 	     check_flow("sdp_reinvite_address_change", e->fd, 20001, "198.51.100.21:4001", 20003,
@@ -225,7 +187,7 @@ static void test_callee_moves(struct env *e)
 	     step(e, "sdp_reinvite_address_change", "200_b_move.sip", MEDIA_SIDE_A,
 		  L("v=0") L("o=alice 2890844526 2890844529 IN IP4 203.0.113.1") L("s=-")
 			  L("c=IN IP4 203.0.113.1") L("t=0 0") L("m=audio 20002 RTP/AVP 8")
-			  L("a=rtpmap:8 PCMA/8000") L("a=sendrecv")) &&
+				  L("a=rtpmap:8 PCMA/8000") L("a=sendrecv")) &&
 	     check_flow("sdp_reinvite_address_change", e->fd, 20002, "192.0.2.77:40000", 20000,
 			"198.51.100.21:4000", CALL1);
 	if (ok)
@@ -255,8 +217,8 @@ static void test_late_offer(void)
 	     step(&e, name, "late_200.sip", MEDIA_SIDE_B,
 		  L("v=0") L("o=bob 1000 1000 IN IP4 203.0.113.1") L("s=-")
 			  L("c=IN IP4 203.0.113.1") L("t=0 0") L("m=audio 20000 RTP/AVP 0 101")
-			  L("a=rtpmap:0 PCMU/8000") L("a=rtpmap:101 telephone-event/8000")
-			  L("a=fmtp:101 0-15") L("a=sendrecv")) &&
+				  L("a=rtpmap:0 PCMU/8000") L("a=rtpmap:101 telephone-event/8000")
+					  L("a=fmtp:101 0-15") L("a=sendrecv")) &&
 	     check_flow(name, e.fd, 20002, ZERO, 20000, B_RTP, id) &&
 	     check_flow(name, e.fd, 20000, B_RTP, 20002, ZERO, id) &&
 	     step(&e, name, "late_ack.sip", MEDIA_SIDE_A, sdp_invite_to_b) &&
@@ -284,15 +246,17 @@ static void test_rtcp_mux(void)
 	ok = step(&e, "sdp_rtcp_mux", "mux_invite.sip", MEDIA_SIDE_A,
 		  L("v=0") L("o=alice 2890844526 1 IN IP4 203.0.113.1") L("s=-")
 			  L("c=IN IP4 203.0.113.1") L("t=0 0") L("m=audio 20002 RTP/AVP 0 8 101")
-			  L("a=rtpmap:0 PCMU/8000") L("a=rtpmap:8 PCMA/8000")
-			  L("a=rtpmap:101 telephone-event/8000") L("a=fmtp:101 0-15")
-			  L("a=rtcp-mux") L("a=sendrecv")) &&
-	     T_CHECK("sdp_rtcp_mux", flows_count(e.fd) == 4, "offer: %u flows", flows_count(e.fd)) &&
+				  L("a=rtpmap:0 PCMU/8000") L("a=rtpmap:8 PCMA/8000")
+					  L("a=rtpmap:101 telephone-event/8000")
+						  L("a=fmtp:101 0-15") L("a=rtcp-mux")
+							  L("a=sendrecv")) &&
+	     T_CHECK("sdp_rtcp_mux", flows_count(e.fd) == 4, "offer: %u flows",
+		     flows_count(e.fd)) &&
 	     step(&e, "sdp_rtcp_mux", "mux_200.sip", MEDIA_SIDE_B,
 		  L("v=0") L("o=bob 1000 1 IN IP4 203.0.113.1") L("s=-") L("c=IN IP4 203.0.113.1")
 			  L("t=0 0") L("m=audio 20000 RTP/AVP 0 101") L("a=rtpmap:0 PCMU/8000")
-			  L("a=rtpmap:101 telephone-event/8000") L("a=fmtp:101 0-15")
-			  L("a=rtcp-mux") L("a=sendrecv")) &&
+				  L("a=rtpmap:101 telephone-event/8000") L("a=fmtp:101 0-15")
+					  L("a=rtcp-mux") L("a=sendrecv")) &&
 	     T_CHECK("sdp_rtcp_mux", flows_count(e.fd) == 2, "answer: %u flows",
 		     flows_count(e.fd)) &&
 	     T_CHECK("sdp_rtcp_mux", flow_get(e.fd, 20001, &f) == -ENOENT, "RTCP pinhole open") &&
@@ -309,14 +273,15 @@ static void test_rtcp_mux(void)
 	ok = step(&e, "sdp_rtcp_mux_declined", "mux_invite.sip", MEDIA_SIDE_A,
 		  L("v=0") L("o=alice 2890844526 1 IN IP4 203.0.113.1") L("s=-")
 			  L("c=IN IP4 203.0.113.1") L("t=0 0") L("m=audio 20002 RTP/AVP 0 8 101")
-			  L("a=rtpmap:0 PCMU/8000") L("a=rtpmap:8 PCMA/8000")
-			  L("a=rtpmap:101 telephone-event/8000") L("a=fmtp:101 0-15")
-			  L("a=rtcp-mux") L("a=sendrecv")) &&
+				  L("a=rtpmap:0 PCMU/8000") L("a=rtpmap:8 PCMA/8000")
+					  L("a=rtpmap:101 telephone-event/8000")
+						  L("a=fmtp:101 0-15") L("a=rtcp-mux")
+							  L("a=sendrecv")) &&
 	     step(&e, "sdp_rtcp_mux_declined", "nomux_200.sip", MEDIA_SIDE_B,
 		  L("v=0") L("o=bob 1000 1 IN IP4 203.0.113.1") L("s=-") L("c=IN IP4 203.0.113.1")
 			  L("t=0 0") L("m=audio 20000 RTP/AVP 0 101") L("a=rtpmap:0 PCMU/8000")
-			  L("a=rtpmap:101 telephone-event/8000") L("a=fmtp:101 0-15")
-			  L("a=sendrecv")) &&
+				  L("a=rtpmap:101 telephone-event/8000") L("a=fmtp:101 0-15")
+					  L("a=sendrecv")) &&
 	     T_CHECK("sdp_rtcp_mux_declined", flows_count(e.fd) == 4, "%u flows",
 		     flows_count(e.fd)) &&
 	     check_flow("sdp_rtcp_mux_declined", e.fd, 20001, B_RTCP, 20003, A_RTCP, id);
@@ -338,16 +303,16 @@ static void test_rtcp_attr(void)
 	ok = step(&e, name, "rtcp_invite.sip", MEDIA_SIDE_A,
 		  L("v=0") L("o=alice 2890844526 1 IN IP4 203.0.113.1") L("s=-")
 			  L("c=IN IP4 203.0.113.1") L("t=0 0") L("m=audio 20002 RTP/AVP 0 8 101")
-			  L("a=rtpmap:0 PCMU/8000") L("a=rtpmap:8 PCMA/8000")
-			  L("a=rtpmap:101 telephone-event/8000") L("a=fmtp:101 0-15")
-			  L("a=rtcp:20003 IN IP4 203.0.113.1") L("a=sendrecv")) &&
+				  L("a=rtpmap:0 PCMU/8000") L("a=rtpmap:8 PCMA/8000") L(
+					  "a=rtpmap:101 telephone-event/8000") L("a=fmtp:101 0-15")
+					  L("a=rtcp:20003 IN IP4 203.0.113.1") L("a=sendrecv")) &&
 	     check_flow(name, e.fd, 20001, ZERO, 20003, "192.0.2.11:53020", id) &&
 	     check_flow(name, e.fd, 20003, "192.0.2.11:53020", 20001, ZERO, id) &&
 	     step(&e, name, "rtcp_200.sip", MEDIA_SIDE_B,
 		  L("v=0") L("o=bob 1000 1 IN IP4 203.0.113.1") L("s=-") L("c=IN IP4 203.0.113.1")
 			  L("t=0 0") L("m=audio 20000 RTP/AVP 0 101") L("a=rtpmap:0 PCMU/8000")
-			  L("a=rtpmap:101 telephone-event/8000") L("a=fmtp:101 0-15")
-			  L("a=rtcp:20001") L("a=sendrecv")) &&
+				  L("a=rtpmap:101 telephone-event/8000") L("a=fmtp:101 0-15")
+					  L("a=rtcp:20001") L("a=sendrecv")) &&
 	     check_flow(name, e.fd, 20001, "198.51.100.20:5000", 20003, "192.0.2.11:53020", id) &&
 	     check_flow(name, e.fd, 20003, "192.0.2.11:53020", 20001, "198.51.100.20:5000", id) &&
 	     check_flow(name, e.fd, 20000, B_RTP, 20002, A_RTP, id);
@@ -356,9 +321,10 @@ static void test_rtcp_attr(void)
 	env_free(&e);
 }
 
-static const char *const sdp_av_to_b = L("v=0") L("o=alice 2890844526 1 IN IP4 203.0.113.1") L("s=-")
-	L("c=IN IP4 203.0.113.1") L("t=0 0") L("m=audio 20002 RTP/AVP 0") L("a=rtpmap:0 PCMU/8000")
-	L("m=video 20006 RTP/AVP 31") L("c=IN IP4 203.0.113.1") L("a=rtpmap:31 H261/90000");
+static const char *const sdp_av_to_b = L("v=0") L("o=alice 2890844526 1 IN IP4 203.0.113.1")
+	L("s=-") L("c=IN IP4 203.0.113.1") L("t=0 0") L("m=audio 20002 RTP/AVP 0")
+		L("a=rtpmap:0 PCMU/8000") L("m=video 20006 RTP/AVP 31") L("c=IN IP4 203.0.113.1")
+			L("a=rtpmap:31 H261/90000");
 
 static void test_two_mlines(void)
 {
@@ -376,7 +342,7 @@ static void test_two_mlines(void)
 	     step(&e, "sdp_two_mlines", "av_200.sip", MEDIA_SIDE_B,
 		  L("v=0") L("o=bob 1000 1 IN IP4 203.0.113.1") L("s=-") L("c=IN IP4 203.0.113.1")
 			  L("t=0 0") L("m=audio 20000 RTP/AVP 0") L("a=rtpmap:0 PCMU/8000")
-			  L("m=video 20004 RTP/AVP 31") L("a=rtpmap:31 H261/90000")) &&
+				  L("m=video 20004 RTP/AVP 31") L("a=rtpmap:31 H261/90000")) &&
 	     check_flow("sdp_two_mlines", e.fd, 20000, B_RTP, 20002, A_RTP, id) &&
 	     check_flow("sdp_two_mlines", e.fd, 20004, "198.51.100.20:3458", 20006,
 			"192.0.2.12:51372", id) &&
@@ -396,10 +362,9 @@ static void test_two_mlines(void)
 	     step(&e, "sdp_port0_rejected", "av_200_novideo.sip", MEDIA_SIDE_B,
 		  L("v=0") L("o=bob 1000 1 IN IP4 203.0.113.1") L("s=-") L("c=IN IP4 203.0.113.1")
 			  L("t=0 0") L("m=audio 20000 RTP/AVP 0") L("a=rtpmap:0 PCMU/8000")
-			  L("m=video 0 RTP/AVP 31")) &&
+				  L("m=video 0 RTP/AVP 31")) &&
 	     T_CHECK("sdp_port0_rejected", flows_count(e.fd) == 4, "%u flows", flows_count(e.fd)) &&
-	     T_CHECK("sdp_port0_rejected", flow_get(e.fd, 20004, &f) == -ENOENT,
-		     "video flow left");
+	     T_CHECK("sdp_port0_rejected", flow_get(e.fd, 20004, &f) == -ENOENT, "video flow left");
 	if (ok)
 		T_PASS("sdp_port0_rejected");
 
@@ -407,15 +372,15 @@ static void test_two_mlines(void)
 	ok = step(&e, "sdp_t38_image", "t38_reinvite.sip", MEDIA_SIDE_B,
 		  L("v=0") L("o=bob 1000 2 IN IP4 203.0.113.1") L("s=-") L("c=IN IP4 203.0.113.1")
 			  L("t=0 0") L("m=audio 0 RTP/AVP 0") L("m=image 20008 udptl t38")
-			  L("a=T38FaxVersion:0") L("a=T38FaxRateManagement:transferredTCF")
-			  L("a=T38FaxUdpEC:t38UDPRedundancy")) &&
+				  L("a=T38FaxVersion:0") L("a=T38FaxRateManagement:transferredTCF")
+					  L("a=T38FaxUdpEC:t38UDPRedundancy")) &&
 	     T_CHECK("sdp_t38_image", flow_get(e.fd, 20000, &f) == -ENOENT, "audio flow left") &&
 	     check_flow("sdp_t38_image", e.fd, 20010, ZERO, 20008, "198.51.100.20:5004", id) &&
 	     step(&e, "sdp_t38_image", "t38_200.sip", MEDIA_SIDE_A,
 		  L("v=0") L("o=alice 2890844526 2 IN IP4 203.0.113.1") L("s=-")
 			  L("c=IN IP4 203.0.113.1") L("t=0 0") L("m=audio 0 RTP/AVP 0")
-			  L("m=image 20010 udptl t38") L("a=T38FaxVersion:0")
-			  L("a=T38FaxRateManagement:transferredTCF")) &&
+				  L("m=image 20010 udptl t38") L("a=T38FaxVersion:0")
+					  L("a=T38FaxRateManagement:transferredTCF")) &&
 	     check_flow("sdp_t38_image", e.fd, 20008, "198.51.100.20:5004", 20010,
 			"192.0.2.10:6004", id) &&
 	     check_flow("sdp_t38_image", e.fd, 20010, "192.0.2.10:6004", 20008,
@@ -444,14 +409,14 @@ static void test_ipv6(void)
 	ok = step(&e, name, "v6_invite.sip", MEDIA_SIDE_A,
 		  L("v=0") L("o=alice 7 7 IN IP4 203.0.113.1") L("s=-") L("c=IN IP4 203.0.113.1")
 			  L("t=0 0") L("m=audio 20002 RTP/AVP 0") L("a=rtpmap:0 PCMU/8000")
-			  L("a=sendrecv")) &&
+				  L("a=sendrecv")) &&
 	     check_flow(name, e.fd, 20000, ZERO, 20002, ZERO, id) &&
 	     check_flow(name, e.fd, 20002, ZERO, 20000, ZERO, id) &&
 	     step(&e, name, "v6_200.sip", MEDIA_SIDE_B,
 		  L("v=0") L("o=bob 1000 1 IN IP4 203.0.113.1") L("s=-") L("c=IN IP4 203.0.113.1")
 			  L("t=0 0") L("m=audio 20000 RTP/AVP 0 101") L("a=rtpmap:0 PCMU/8000")
-			  L("a=rtpmap:101 telephone-event/8000") L("a=fmtp:101 0-15")
-			  L("a=sendrecv")) &&
+				  L("a=rtpmap:101 telephone-event/8000") L("a=fmtp:101 0-15")
+					  L("a=sendrecv")) &&
 	     check_flow(name, e.fd, 20000, B_RTP, 20002, ZERO, id) &&
 	     check_flow(name, e.fd, 20002, ZERO, 20000, B_RTP, id);
 	if (ok)
@@ -461,8 +426,8 @@ static void test_ipv6(void)
 
 static void test_malformed(void)
 {
-	static const char *const files[] = { "bad_garbage.sip", "bad_noc.sip",	 "bad_port.sip",
-					     "bad_port_alpha.sip", "bad_rtcp.sip", "bad_caddr.sip" };
+	static const char *const files[] = {"bad_garbage.sip",	  "bad_noc.sip",  "bad_port.sip",
+					    "bad_port_alpha.sip", "bad_rtcp.sip", "bad_caddr.sip"};
 	struct env e;
 	unsigned int i;
 
