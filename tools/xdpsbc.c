@@ -270,9 +270,11 @@ int main(int argc, char **argv)
 				usage(stdout, args[0]);
 				return 0;
 			}
-			fprintf(stderr, "xdpsbc %s: unknown or missing subcommand%s%s\n", args[0],
-				n > 1 ? " " : "", n > 1 ? args[1] : "");
-			usage(stderr, args[0]);
+			fprintf(stderr,
+				"xdpsbc %s: unknown or missing subcommand%s%s%s (xdpsbc %s --help "
+				"lists them)\n",
+				args[0], n > 1 ? " '" : "", n > 1 ? args[1] : "", n > 1 ? "'" : "",
+				args[0]);
 			return EXIT_USAGE;
 		}
 		cli_err("unknown command '%s' (xdpsbc --help lists them)", args[0]);
