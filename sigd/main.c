@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include "options.h"
 #include "proxy.h"
+#include "sipmsg.h"
 #include "transport.h"
 
 static volatile sig_atomic_t got_hup, got_term;
@@ -82,21 +83,21 @@ static int attach_iface(const char *pin_root, const struct sigd_cfg *cfg)
 	int err;
 
 	if (!ifindex) {
-		xs_log(XS_LOG_ERR, "interface %s: %s", cfg->iface, strerror(errno));
+		xs_log(XS_LOG_ERR, "interface %s: %s\n", cfg->iface, strerror(errno));
 		return -ENODEV;
 	}
 	err = xs_attached(ifindex, &mode, &id);
 	if (err == 1) {
-		xs_log(XS_LOG_INFO, "xdpsbc already attached to %s (%s, prog %u)", cfg->iface,
+		xs_log(XS_LOG_INFO, "xdpsbc already attached to %s (%s, prog %u)\n", cfg->iface,
 		       xs_mode_str(mode), id);
 		return 0;
 	}
 	err = xs_attach(pin_root, ifindex, cfg->xdp_mode, &mode);
 	if (err) {
-		xs_log(XS_LOG_ERR, "attach to %s: %s", cfg->iface, strerror(-err));
+		xs_log(XS_LOG_ERR, "attach to %s: %s\n", cfg->iface, strerror(-err));
 		return err;
 	}
-	xs_log(XS_LOG_INFO, "xdpsbc attached to %s (%s)", cfg->iface, xs_mode_str(mode));
+	xs_log(XS_LOG_INFO, "xdpsbc attached to %s (%s)\n", cfg->iface, xs_mode_str(mode));
 	return 0;
 }
 
@@ -107,25 +108,25 @@ static void reload(int argc, char **argv, struct sigd_cfg *cfg, struct proxy *px
 	struct media_opts mo;
 
 	if (opts_load(&nc, argc, argv) || opts_validate(&nc)) {
-		xs_log(XS_LOG_WARN, "reload: config rejected, keeping the running one");
+		xs_log(XS_LOG_WARN, "reload: config rejected, keeping the running one\n");
 		return;
 	}
 	if (nc.listen.port != cfg->listen.port || nc.listen.ip.s_addr != cfg->listen.ip.s_addr ||
 	    strcmp(nc.iface, cfg->iface) || nc.public_ip.s_addr != cfg->public_ip.s_addr)
-		xs_log(XS_LOG_WARN, "reload: listen, iface and public-ip changes need a restart");
+		xs_log(XS_LOG_WARN, "reload: listen, iface and public-ip changes need a restart\n");
 	nc.listen = cfg->listen;
 	nc.public_ip = cfg->public_ip;
 	memcpy(nc.iface, cfg->iface, sizeof(nc.iface));
 	*cfg = nc;
 	xs_log_set_level(cfg->log_level);
 	if (proxy_reconfigure(px, cfg))
-		xs_log(XS_LOG_WARN, "reload: routing unchanged");
+		xs_log(XS_LOG_WARN, "reload: routing unchanged\n");
 	media_opts_of(cfg, maps->flows, &mo);
 	if (media_reconfigure(mc, &mo))
-		xs_log(XS_LOG_WARN, "reload: media options rejected");
+		xs_log(XS_LOG_WARN, "reload: media options rejected\n");
 	if (set_relay_range(maps, cfg))
-		xs_log(XS_LOG_WARN, "reload: relay range not set");
-	xs_log(XS_LOG_INFO, "configuration reloaded");
+		xs_log(XS_LOG_WARN, "reload: relay range not set\n");
+	xs_log(XS_LOG_INFO, "configuration reloaded\n");
 }
 
 int main(int argc, char **argv)
@@ -146,36 +147,36 @@ int main(int argc, char **argv)
 	xs_log_route_libs();
 	if (opts_validate(&cfg))
 		return 2;
-	parser_init();
+	sigd_osip_init();
 
 	pin_root = xs_pin_root(cfg.pin_root[0] ? cfg.pin_root : NULL);
 	err = xs_bpffs_ensure(pin_root);
 	err = err ?: xs_maps_open(pin_root, true, &maps);
 	if (err) {
-		xs_log(XS_LOG_ERR, "maps under %s: %s", pin_root, strerror(-err));
+		xs_log(XS_LOG_ERR, "maps under %s: %s\n", pin_root, strerror(-err));
 		return 1;
 	}
 	if (cfg.iface[0] && attach_iface(pin_root, &cfg))
 		return 1;
 	err = set_relay_range(&maps, &cfg);
 	if (err)
-		xs_log(XS_LOG_WARN, "relay range %u-%u not set: %s", cfg.rtp_min, cfg.rtp_max,
+		xs_log(XS_LOG_WARN, "relay range %u-%u not set: %s\n", cfg.rtp_min, cfg.rtp_max,
 		       strerror(-err));
 	media_opts_of(&cfg, maps.flows, &mo);
 	mc = media_new(&mo);
 	if (!mc) {
-		xs_log(XS_LOG_ERR, "media engine did not start");
+		xs_log(XS_LOG_ERR, "media engine did not start\n");
 		return 1;
 	}
 	err = mkdir_p(cfg.state_dir);
 	if (err)
-		xs_log(XS_LOG_WARN, "state dir %s: %s; calls will not survive a restart",
+		xs_log(XS_LOG_WARN, "state dir %s: %s; calls will not survive a restart\n",
 		       cfg.state_dir, strerror(-err));
 	if (proxy_init(&px, &cfg, mc, tp_send, NULL))
 		return 1;
 	err = proxy_restore(&px);
 	if (err > 0)
-		xs_log(XS_LOG_INFO, "%d dialogs restored, %u calls with media", err,
+		xs_log(XS_LOG_INFO, "%d dialogs restored, %u calls with media\n", err,
 		       media_calls(mc));
 	if (tp_init(&cfg.listen, rx, &px))
 		return 1;
@@ -185,17 +186,17 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	if (!cfg.foreground && daemon(0, 1)) {
-		xs_log(XS_LOG_ERR, "daemon: %s", strerror(errno));
+		xs_log(XS_LOG_ERR, "daemon: %s\n", strerror(errno));
 		return 1;
 	}
-	xs_log(XS_LOG_INFO, "xdpsbc-sigd listening on %s:%u udp+tcp, public %s, %s", cfg.listen.ip.s_addr ? px.rc.edge.ip_str : "0.0.0.0",
+	xs_log(XS_LOG_INFO, "xdpsbc-sigd listening on %s:%u udp+tcp, public %s, %s\n", cfg.listen.ip.s_addr ? px.rc.edge.ip_str : "0.0.0.0",
 	       cfg.listen.port, px.rc.edge.ip_str,
 	       cfg.upstream[0] ? cfg.upstream : "routing by Request-URI");
 
 	while (!got_term) {
 		err = tp_poll(100);
 		if (err && err != -EINTR) {
-			xs_log(XS_LOG_ERR, "poll: %s", strerror(-err));
+			xs_log(XS_LOG_ERR, "poll: %s\n", strerror(-err));
 			break;
 		}
 		if (got_hup) {
@@ -204,7 +205,7 @@ int main(int argc, char **argv)
 		}
 		proxy_tick(&px);
 	}
-	xs_log(XS_LOG_INFO, "shutting down; %u dialogs saved, media flows stay pinned",
+	xs_log(XS_LOG_INFO, "shutting down; %u dialogs saved, media flows stay pinned\n",
 	       proxy_shutdown(&px));
 	tp_close();
 	media_free(mc);

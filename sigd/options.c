@@ -274,7 +274,7 @@ static int load_file(struct sigd_cfg *c, const char *path, bool must_exist)
 		if (!must_exist && errno == ENOENT)
 			return 0;
 		err = -errno;
-		xs_log(XS_LOG_ERR, "config %s: %s", path, strerror(-err));
+		xs_log(XS_LOG_ERR, "config %s: %s\n", path, strerror(-err));
 		return err;
 	}
 	while (fgets(line, sizeof(line), f)) {
@@ -294,13 +294,13 @@ static int load_file(struct sigd_cfg *c, const char *path, bool must_exist)
 		key = trim(key);
 		o = find_opt(key);
 		if (!o || !strcmp(key, "config") || (!val && o->arg)) {
-			xs_log(XS_LOG_ERR, "config %s:%u: unknown key or missing value '%s'", path,
+			xs_log(XS_LOG_ERR, "config %s:%u: unknown key or missing value '%s'\n", path,
 			       lineno, key);
 			err = -EINVAL;
 			continue;
 		}
 		if (o->set(c, val)) {
-			xs_log(XS_LOG_ERR, "config %s:%u: bad value for %s: '%s'", path, lineno,
+			xs_log(XS_LOG_ERR, "config %s:%u: bad value for %s: '%s'\n", path, lineno,
 			       key, val ? val : "");
 			err = -EINVAL;
 		}
@@ -341,12 +341,12 @@ static int apply_argv(struct sigd_cfg *c, int argc, char **argv, bool only_confi
 		if (only_config != !strcmp(o->name, "config"))
 			continue;
 		if (o->set(c, optarg)) {
-			xs_log(XS_LOG_ERR, "bad value for --%s: '%s'", o->name, optarg ? optarg : "");
+			xs_log(XS_LOG_ERR, "bad value for --%s: '%s'\n", o->name, optarg ? optarg : "");
 			return -EINVAL;
 		}
 	}
 	if (!only_config && optind < argc) {
-		xs_log(XS_LOG_ERR, "unexpected argument '%s'", argv[optind]);
+		xs_log(XS_LOG_ERR, "unexpected argument '%s'\n", argv[optind]);
 		return -EINVAL;
 	}
 	return 0;
@@ -373,12 +373,12 @@ int opts_load(struct sigd_cfg *c, int argc, char **argv)
 int opts_validate(const struct sigd_cfg *c)
 {
 	if (!c->public_ip.s_addr) {
-		xs_log(XS_LOG_ERR, "--public-ip is required");
+		xs_log(XS_LOG_ERR, "--public-ip is required\n");
 		return -EINVAL;
 	}
 	if (!c->upstream[0] && !c->ndomains) {
 		/* Routing by Request-URI to any domain would be an open relay. */
-		xs_log(XS_LOG_ERR, "set --upstream or --domains (no open relay)");
+		xs_log(XS_LOG_ERR, "set --upstream or --domains (no open relay)\n");
 		return -EINVAL;
 	}
 	return 0;

@@ -147,7 +147,7 @@ void proxy_media_timeout(uint64_t cookie, void *arg)
 	struct dialog *d = dlg_find_cookie(cookie);
 
 	if (!d) {
-		xs_log(XS_LOG_INFO, "[cookie %016llx] media timeout of a call without dialog",
+		xs_log(XS_LOG_INFO, "[cookie %016llx] media timeout of a call without dialog\n",
 		       (unsigned long long)cookie);
 		return;
 	}

@@ -85,7 +85,7 @@ void proxy_save(struct proxy *p)
 	int err = dlg_save(p->state_dir);
 
 	if (err)
-		xs_log(XS_LOG_WARN, "saving dialogs to %s: %s", p->state_dir, strerror(-err));
+		xs_log(XS_LOG_WARN, "saving dialogs to %s: %s\n", p->state_dir, strerror(-err));
 }
 
 int proxy_restore(struct proxy *p)
@@ -93,7 +93,7 @@ int proxy_restore(struct proxy *p)
 	int n = p->state_dir[0] ? dlg_load(p->state_dir) : 0;
 
 	if (n < 0)
-		xs_log(XS_LOG_WARN, "loading dialogs from %s: %s", p->state_dir, strerror(-n));
+		xs_log(XS_LOG_WARN, "loading dialogs from %s: %s\n", p->state_dir, strerror(-n));
 	for (struct dialog *d = dlg_first(); d; d = d->next)
 		CLOG(XS_LOG_INFO, d->call_id, "restored %s dialog",
 		     d->state == DLG_CONFIRMED ? "confirmed" : "early");
@@ -183,6 +183,20 @@ static struct dialog *dialog_start(struct proxy *p, osip_message_t *m, const cha
 	return d;
 }
 
+/*
+ * An in-dialog request of a known call whose Request-URI names the edge
+ * without alias and carries no Route (a UA that ignored our Record-Route, as
+ * sipp's built-in scenarios do) goes to the dialog's other leg.
+ */
+static void dialog_fallback(const struct dialog *d, const osip_message_t *m,
+			    struct route_result *rr)
+{
+	if (!d || rr->action != ROUTE_REJECT || rr->code != 404 || !msg_to_tag(m))
+		return;
+	rr->dst = !strcmp(msg_from_tag(m) ?: "", d->a.tag) ? d->b.addr : d->a.addr;
+	rr->action = ROUTE_FORWARD;
+}
+
 static void handle_ack(struct proxy *p, osip_message_t *m, const struct sip_addr *src,
 		       const char *cid, bool from_core, const char *branch)
 {
@@ -193,6 +207,7 @@ static void handle_ack(struct proxy *p, osip_message_t *m, const struct sip_addr
 	if (max_forwards(m))
 		return;
 	route_request(&p->rc, m, from_core, d != NULL, &rr);
+	dialog_fallback(d, m, &rr);
 	/* An ACK for a non-2xx final goes where its INVITE went (same branch). */
 	if (t && t->resp_code >= 300)
 		rr.dst = t->dst, rr.action = ROUTE_FORWARD;
@@ -290,6 +305,7 @@ static void handle_request(struct proxy *p, osip_message_t *m, const struct sip_
 		orig = NULL;
 	d = dlg_find(cid);
 	route_request(&p->rc, m, from_core, d != NULL, &rr);
+	dialog_fallback(d, m, &rr);
 	if (rr.action != ROUTE_FORWARD) {
 		if (rr.code >= 300)
 			p->st.rejected++;
@@ -533,7 +549,7 @@ void proxy_input(struct proxy *p, const char *buf, size_t len, const struct sip_
 	if (osip_message_init(&m))
 		return;
 	if (osip_message_parse(m, buf, len) || (!MSG_IS_REQUEST(m) && !MSG_IS_RESPONSE(m))) {
-		xs_log(XS_LOG_WARN, "[-] unparseable message (%zu bytes) from %s dropped", len,
+		xs_log(XS_LOG_WARN, "[-] unparseable message (%zu bytes) from %s dropped\n", len,
 		       sip_addr_str(src, ab, sizeof(ab)));
 		p->st.bad++;
 		goto out;

@@ -36,7 +36,7 @@ int route_cfg_init(struct route_cfg *rc, const struct sigd_cfg *cfg)
 		err = osip_uri_parse(u, cfg->upstream) ? -EINVAL : sip_addr_from_uri(u, &rc->upstream);
 		osip_uri_free(u);
 		if (err) {
-			xs_log(XS_LOG_ERR, "upstream %s: cannot parse or resolve", cfg->upstream);
+			xs_log(XS_LOG_ERR, "upstream %s: cannot parse or resolve\n", cfg->upstream);
 			return err;
 		}
 		rc->have_upstream = true;

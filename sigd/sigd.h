@@ -18,7 +18,7 @@ static inline const char *clog_id(const char *cid)
 	return cid && *cid ? cid : "-";
 }
 
-#define CLOG(lvl, cid, fmt, ...) xs_log(lvl, "[%s] " fmt, clog_id(cid), ##__VA_ARGS__)
+#define CLOG(lvl, cid, fmt, ...) xs_log(lvl, "[%s] " fmt "\n", clog_id(cid), ##__VA_ARGS__)
 
 /* Transport codes as kamailio writes them in ;alias= (1 udp, 2 tcp). */
 enum sip_proto { SIP_UDP = 1, SIP_TCP = 2 };

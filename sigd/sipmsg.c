@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -172,4 +173,21 @@ int msg_serialize(osip_message_t *m, char **buf, size_t *len)
 	if (osip_message_to_str(m, buf, len) || !*buf)
 		return -EBADMSG;
 	return 0;
+}
+
+/* libosip2's own complaints (a bad start line...) go to our log, at debug level. */
+static void osip_trace_to_log(const char *file, int line, osip_trace_level_t level,
+			      const char *fmt, va_list ap)
+{
+	char buf[512];
+
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	buf[strcspn(buf, "\r\n")] = 0;
+	xs_log(XS_LOG_DEBUG, "osip: %s\n", buf);
+}
+
+int sigd_osip_init(void)
+{
+	osip_trace_initialize_func(OSIP_WARNING, osip_trace_to_log);
+	return parser_init();
 }

@@ -9,6 +9,9 @@
 #define SIGD_BRANCH_PREFIX "z9hG4bKxs"
 #define SIGD_BRANCH_LEN	   (sizeof(SIGD_BRANCH_PREFIX) - 1 + 16)
 
+/* parser_init() with libosip2 traces routed into xs_log. */
+int sigd_osip_init(void);
+
 uint64_t fnv1a(uint64_t h, const char *s);
 #define FNV1A_INIT 0xcbf29ce484222325ULL
 

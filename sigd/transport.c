@@ -55,7 +55,7 @@ int tp_init(const struct sip_addr *listen_addr, tp_rx_fn rx, void *arg)
 	if (bind(udp_fd, (struct sockaddr *)&sin, sizeof(sin)) ||
 	    bind(tcp_fd, (struct sockaddr *)&sin, sizeof(sin)) || listen(tcp_fd, 128)) {
 		err = -errno;
-		xs_log(XS_LOG_ERR, "listen %s:%u: %s", inet_ntoa(listen_addr->ip),
+		xs_log(XS_LOG_ERR, "listen %s:%u: %s\n", inet_ntoa(listen_addr->ip),
 		       listen_addr->port, strerror(-err));
 		return err;
 	}
@@ -268,7 +268,7 @@ static void conn_read(int slot)
 			skip++;
 		len = tp_frame(c->in + skip, c->in_len - skip);
 		if (len < 0) {
-			xs_log(XS_LOG_WARN, "[-] tcp %s:%u: unframeable input, closing",
+			xs_log(XS_LOG_WARN, "[-] tcp %s:%u: unframeable input, closing\n",
 			       inet_ntoa(c->peer.ip), c->peer.port);
 			conn_close(slot);
 			return;
