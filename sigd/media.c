@@ -49,7 +49,7 @@ const char *media_call_name(const struct media_call *c, char *buf, size_t len)
 {
 	if (c->call_id[0])
 		return c->call_id;
-	snprintf(buf, len, "cookie:%016llx", (unsigned long long)c->cookie);
+	snprintf(buf, len, "cookie %016llx", (unsigned long long)c->cookie);
 	return buf;
 }
 
@@ -270,6 +270,11 @@ int media_rewrite(struct media_ctx *mc, osip_message_t *msg, const char *call_id
 	osip_body_t *b;
 	int err, x;
 
+	if (MSG_IS_ACK(msg) || (MSG_IS_RESPONSE_FOR(msg, "INVITE") && MSG_IS_STATUS_2XX(msg))) {
+		c = media_call_find(mc, media_cookie(call_id));
+		if (c)
+			c->confirmed = true;
+	}
 	b = sdp_body(msg, &multipart);
 	if (!b || !b->body || !b->length)
 		return 0;
@@ -286,7 +291,7 @@ int media_rewrite(struct media_ctx *mc, osip_message_t *msg, const char *call_id
 	err = sdp_parse(text, &sdp, &info);
 	free(text);
 	if (err) {
-		xs_log(XS_LOG_WARN, "call %s: malformed SDP from the %s, message not changed\n",
+		xs_log(XS_LOG_WARN, "[%s] malformed SDP from the %s, message not changed\n",
 		       call_id, side_name(from));
 		return err;
 	}
@@ -321,8 +326,7 @@ int media_rewrite(struct media_ctx *mc, osip_message_t *msg, const char *call_id
 			for (x = 0; x < 2; x++) {
 				err = media_ports_alloc(&mc->ports, &ns[i].edge[x]);
 				if (err) {
-					xs_log(XS_LOG_ERR, "call %s: relay ports exhausted\n",
-					       call_id);
+					xs_log(XS_LOG_ERR, "[%s] relay ports exhausted\n", call_id);
 					goto rollback;
 				}
 				fresh_ports[nfresh++] = ns[i].edge[x];
@@ -348,7 +352,7 @@ int media_rewrite(struct media_ctx *mc, osip_message_t *msg, const char *call_id
 		else if (ns[i].edge[0])
 			e = media_flows_program(mc, c, i, &ns[i], &c->s[i]);
 		if (e && !err) {
-			xs_log(XS_LOG_ERR, "call %s: programming relay flows: %s\n", call_id,
+			xs_log(XS_LOG_ERR, "[%s] programming relay flows: %s\n", call_id,
 			       strerror(-e));
 			err = e;
 		}
@@ -368,7 +372,7 @@ int media_rewrite(struct media_ctx *mc, osip_message_t *msg, const char *call_id
 		for (i = 0; i < n; i++)
 			if (ns[i].edge[0])
 				xs_log(XS_LOG_DEBUG,
-				       "call %s: m-line %u from the %s: %s:%u, relayed on %u/%u\n",
+				       "[%s] m-line %u from the %s: %s:%u, relayed on %u/%u\n",
 				       call_id, i, side_name(from), inet_ntoa(ns[i].leg[from].addr),
 				       ns[i].leg[from].port, ns[i].edge[from], ns[i].edge[!from]);
 	return err;
@@ -395,7 +399,7 @@ void media_end_cookie(struct media_ctx *mc, uint64_t cookie)
 		return;
 	for (i = 0; i < c->n; i++)
 		stream_release(mc, c, &c->s[i]);
-	xs_log(XS_LOG_INFO, "call %s: media ended, relay flows removed\n",
+	xs_log(XS_LOG_INFO, "[%s] media ended, relay flows removed\n",
 	       media_call_name(c, name, sizeof(name)));
 	call_unlink(mc, c);
 	free(c);
@@ -416,16 +420,24 @@ static bool call_has_flows(const struct media_call *c)
 	return false;
 }
 
+/* Timer C (RFC 3261 16.6): how long a proxy lets an INVITE ring. */
+#define MEDIA_RING_NS (180 * NSEC_PER_SEC)
+
 /*
  * A call times out when no packet went either way for timeout_s (0: the
  * default 60 s), counted from its last packet, or from its creation or last
- * SDP change when none came since. A call without any relayed m-line has no
- * media to time out. Expired cookies are collected first, so that
- * @on_timeout may end calls itself.
+ * SDP change when none came since. Before the 2xx, early media is optional
+ * and a phone may ring for minutes: an unconfirmed call gets Timer C on top,
+ * so only calls whose signalling was lost time out then. A call without any
+ * relayed m-line has no media to time out.
+ *
+ * The flows are read only when the cached last packet time says the call may
+ * have expired, so a poll costs map lookups for idle calls only. Expired
+ * cookies are collected first, so that @on_timeout may end calls itself.
  */
 void media_poll(struct media_ctx *mc, void (*on_timeout)(uint64_t cookie, void *arg), void *arg)
 {
-	uint64_t now = media_now_ns(), timeout_ns, last, seen, *expired = NULL, *tmp;
+	uint64_t now = media_now_ns(), timeout_ns, limit, last, *expired = NULL, *tmp;
 	unsigned int h, n = 0, cap = 0, i;
 	struct media_call *c;
 	char name[32];
@@ -435,11 +447,14 @@ void media_poll(struct media_ctx *mc, void (*on_timeout)(uint64_t cookie, void *
 		for (c = mc->hash[h]; c; c = c->next) {
 			if (!call_has_flows(c))
 				continue;
-			last = c->active_ns;
-			seen = media_flows_last_seen(mc, c);
-			if (seen > last)
-				last = seen;
-			if (now < last || now - last < timeout_ns)
+			limit = timeout_ns + (c->confirmed ? 0 : MEDIA_RING_NS);
+			last = c->active_ns > c->seen_ns ? c->active_ns : c->seen_ns;
+			if (now < last || now - last < limit)
+				continue;
+			c->seen_ns = media_flows_last_seen(mc, c);
+			if (c->seen_ns > last)
+				last = c->seen_ns;
+			if (now < last || now - last < limit)
 				continue;
 			if (n == cap) {
 				cap = cap ? 2 * cap : 16;
@@ -449,7 +464,7 @@ void media_poll(struct media_ctx *mc, void (*on_timeout)(uint64_t cookie, void *
 				expired = tmp;
 			}
 			expired[n++] = c->cookie;
-			xs_log(XS_LOG_INFO, "call %s: media timeout, no packets for %llu s\n",
+			xs_log(XS_LOG_INFO, "[%s] media timeout, no packets for %llu s\n",
 			       media_call_name(c, name, sizeof(name)),
 			       (unsigned long long)((now - last) / NSEC_PER_SEC));
 		}

@@ -39,6 +39,12 @@ static void leg_addr(const struct media_leg *l, bool rtcp, __be32 *addr, __be16 
 		*port = 0;
 }
 
+static uint32_t leg_bits(const struct media_leg *l)
+{
+	return (l->known ? MEDIA_FLOW_KNOWN : 0) | (l->mux ? MEDIA_FLOW_MUX : 0) |
+	       (l->hold ? MEDIA_FLOW_HOLD : 0) | (l->v6 ? MEDIA_FLOW_V6 : 0);
+}
+
 /* Same signalled address as before? Hold is not a change: the latch survives it. */
 static bool leg_same(const struct media_leg *now, const struct media_leg *old, bool rtcp)
 {
@@ -88,7 +94,7 @@ static int program_one(struct media_ctx *mc, struct media_call *c, unsigned int 
 	leg_addr(&s->leg[from], rtcp, &f.expect_addr, &f.expect_port);
 	f.flags = (mc->o.flow_flags & ~(XS_FLOW_SIGD_MASK | XS_FLOW_LATCHED)) |
 		  (idx << MEDIA_FLOW_IDX_SHIFT) | (from ? MEDIA_FLOW_FROM_B : 0) |
-		  (rtcp ? MEDIA_FLOW_RTCP : 0);
+		  (rtcp ? MEDIA_FLOW_RTCP : 0) | leg_bits(&s->leg[from]);
 	f.cookie = c->cookie;
 
 	if (have) {
@@ -209,13 +215,12 @@ static int rebuild_one(struct media_ctx *mc, const struct xs_flow_key *k, const 
 		l->rtcp_port = ntohs(f->expect_port);
 		return 0;
 	}
-	if (f->expect_addr) {
-		l->known = true;
-		l->addr.s_addr = f->expect_addr;
-		l->port = ntohs(f->expect_port);
-	}
-	/* dst 0 toward a leg that has an address: it was on hold. */
-	s->leg[!from].hold = !f->dst_addr;
+	l->known = f->flags & MEDIA_FLOW_KNOWN;
+	l->mux = f->flags & MEDIA_FLOW_MUX;
+	l->hold = f->flags & MEDIA_FLOW_HOLD;
+	l->v6 = f->flags & MEDIA_FLOW_V6;
+	l->addr.s_addr = f->expect_addr;
+	l->port = ntohs(f->expect_port);
 	return 0;
 }
 
@@ -224,7 +229,7 @@ int media_flows_rebuild(struct media_ctx *mc)
 	struct xs_flow_key key, next;
 	unsigned int budget = XS_FLOWS_MAX + 1, i, h;
 	struct media_call *c;
-	struct xs_flow f, rtcp;
+	struct xs_flow f;
 	bool first = true;
 	int err, x;
 
@@ -238,23 +243,19 @@ int media_flows_rebuild(struct media_ctx *mc)
 			return err;
 	}
 
-	/* What the flows imply: no RTCP flow means rtcp-mux on both legs. */
+	/* Under rtcp-mux there is no RTCP flow to read the RTCP address from. */
 	for (h = 0; h < MEDIA_HASH_SIZE; h++) {
 		for (c = mc->hash[h]; c; c = c->next) {
+			c->confirmed = true; /* most calls in the map are; see media_poll() */
 			for (i = 0; i < c->n; i++) {
 				struct media_stream *s = &c->s[i];
-				bool mux;
 
-				if (!s->edge[0] || !s->edge[1])
-					continue;
-				mux = lookup(mc, c, s->edge[0] + 1, &rtcp) &&
-				      lookup(mc, c, s->edge[1] + 1, &rtcp);
-				for (x = 0; x < 2; x++) {
-					s->leg[x].mux = mux;
-					s->leg[x].hold = s->leg[x].hold && s->leg[x].known;
-					if (mux || !s->leg[x].rtcp_port) {
-						s->leg[x].rtcp_addr = s->leg[x].addr;
-						s->leg[x].rtcp_port = s->leg[x].port + 1;
+				for (x = 0; x < 2 && s->edge[0] && s->edge[1]; x++) {
+					struct media_leg *l = &s->leg[x];
+
+					if (l->known && !l->rtcp_port) {
+						l->rtcp_addr = l->addr;
+						l->rtcp_port = l->port + 1;
 					}
 					media_ports_mark(&mc->ports, s->edge[x]);
 				}

@@ -26,6 +26,11 @@
 #define MEDIA_FLOW_IDX_MASK  (0xffU << MEDIA_FLOW_IDX_SHIFT)
 #define MEDIA_FLOW_FROM_B    (1U << 24) /* packets from leg B (else from A) */
 #define MEDIA_FLOW_RTCP	     (1U << 25) /* the RTCP flow of the m-line */
+/* What the sending leg signalled (struct media_leg), on both its flows. */
+#define MEDIA_FLOW_KNOWN (1U << 26)
+#define MEDIA_FLOW_MUX	 (1U << 27)
+#define MEDIA_FLOW_HOLD	 (1U << 28)
+#define MEDIA_FLOW_V6	 (1U << 29)
 
 /* What the edge knows about one leg of one m-line, from that leg's SDP. */
 struct media_leg {
@@ -52,6 +57,8 @@ struct media_call {
 	struct media_call *next; /* hash chain */
 	uint64_t cookie;
 	uint64_t active_ns;		/* creation or last SDP change, CLOCK_BOOTTIME */
+	uint64_t seen_ns;		/* latest last_seen_ns of its flows when last read */
+	bool confirmed;			/* 2xx to INVITE or ACK seen, or rebuilt after a restart */
 	struct in_addr edge_addr;	/* the address its flows are keyed on */
 	char call_id[MEDIA_CALLID_MAX]; /* "" when rebuilt after a restart */
 	unsigned int n;			/* streams in use */
