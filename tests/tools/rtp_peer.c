@@ -14,9 +14,11 @@
  * public side talks to a NATed caller through the edge only once the edge has
  * latched the caller's real address from its first packet (symmetric RTP).
  * -R also sends an RTCP sender report every 25 packets from LOCAL port + 1 to
- * REMOTE port + 1 and counts the RTCP packets received on LOCAL port + 1.
- * The run ends when everything is sent and either -e N packets arrived or
- * nothing arrived for -L ms (default 1000), and in any case after -t seconds.
+ * REMOTE port + 1 and counts the RTCP packets received on LOCAL port + 1;
+ * with -W, reports wait (queued, not skipped) for the first one received.
+ * The run ends when everything is sent and either -e N packets arrived (plus
+ * a short drain for the last RTCP) or nothing arrived for -L ms (default
+ * 1000), and in any case after -t seconds.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -37,6 +39,7 @@
 #define SEQ_BASE    0x1000
 #define MAX_COUNT   60000 /* below 65536: a sequence number names one packet */
 #define RTCP_EVERY  25
+#define DRAIN_MS    300 /* after the last expected RTP packet, for trailing RTCP */
 
 struct peer {
 	int rtp, rtcp; /* rtcp: -1 unless -R */
@@ -243,7 +246,8 @@ int main(int argc, char **argv)
 	bool wait_first = false, rtcp = false, have_l = false, have_r = false;
 	const char *out = NULL;
 	uint64_t start, next_send, last_rx, end;
-	unsigned int sent = 0;
+	unsigned int sent = 0, rtcp_due = 0;
+	uint64_t done_at = 0;
 	char a1[INET_ADDRSTRLEN], a2[INET_ADDRSTRLEN];
 	FILE *f = stdout;
 	int c;
@@ -330,14 +334,20 @@ int main(int argc, char **argv)
 			send_rtp(&p, sent);
 			sent++;
 			if (rtcp && sent % RTCP_EVERY == 0)
-				send_rtcp(&p, sent);
+				rtcp_due++;
 			next_send += interval;
 			if (next_send < now) /* fell behind (scheduling): do not burst */
 				next_send = now;
 			continue;
 		}
+		while (rtcp_due && (!wait_first || p.rtcp_received)) {
+			send_rtcp(&p, sent);
+			rtcp_due--;
+		}
 		if (sent == count) {
-			if (expect && p.unique >= expect)
+			if (expect && p.unique >= expect && !done_at)
+				done_at = now + DRAIN_MS;
+			if (done_at && now >= done_at)
 				break;
 			if (!expect && now - last_rx >= linger && now - next_send >= linger)
 				break;
