@@ -425,6 +425,29 @@ static void test_ipv6(void)
 	env_free(&e);
 }
 
+/* TCP media (MSRP) cannot go through the UDP relay: rejected, not leaked. */
+static void test_tcp_media(void)
+{
+	const char *name = "sdp_tcp_media_rejected";
+	struct env e;
+	int ok;
+
+	if (env_new(&e)) {
+		T_FAIL(name, "setup");
+		return;
+	}
+	ok = step(&e, name, "tcp_invite.sip", MEDIA_SIDE_A,
+		  L("v=0") L("o=alice 2890844526 1 IN IP4 203.0.113.1") L("s=-")
+			  L("c=IN IP4 203.0.113.1") L("t=0 0") L("m=audio 20002 RTP/AVP 0")
+				  L("a=rtpmap:0 PCMU/8000") L("m=message 0 TCP/MSRP *")
+					  L("a=accept-types:text/plain")
+						  L("a=path:msrp://192.0.2.10:7394/jshA7we;tcp")) &&
+	     T_CHECK(name, flows_count(e.fd) == 4, "%u flows", flows_count(e.fd));
+	if (ok)
+		T_PASS(name);
+	env_free(&e);
+}
+
 static void test_malformed(void)
 {
 	static const char *const files[] = {"bad_garbage.sip",	  "bad_noc.sip",  "bad_port.sip",
@@ -482,6 +505,7 @@ int main(int argc, char **argv)
 	test_rtcp_attr();
 	test_two_mlines();
 	test_ipv6();
+	test_tcp_media();
 	test_malformed();
 	return check_failed ? 1 : 0;
 }
