@@ -23,6 +23,7 @@ XS_PREFIX=${XS_PREFIX:-xs$$}
 T_PIN_BASE=/sys/fs/bpf/xdpsbc-test-$$
 T_TIMEOUT=${T_TIMEOUT:-120}	# seconds per test function
 T_DIR=$(mktemp -d /tmp/xdpsbc-t.XXXXXX)
+: >"$T_DIR/failed"
 export XS BUILD XS_PREFIX
 
 t_pass() { echo "PASS $1"; }
@@ -97,8 +98,11 @@ addr_add() {
 	fi
 }
 
-# mac_of NS IF
-mac_of() { in_ns "$1" cat /sys/class/net/"$2"/address; }
+# mac_of NS IF (not via /sys/class/net: nsenter --net keeps the host's /sys)
+mac_of() {
+	in_ns "$1" ip -o link show "$2" |
+		awk '{ for (i = 1; i < NF; i++) if ($i == "link/ether") print $(i + 1) }'
+}
 
 # neigh_static NS IF ADDR MAC: no ARP/ND, so counters see only test traffic.
 neigh_static() {
@@ -169,7 +173,7 @@ trap 'exit 130' INT TERM
 t_need() {
 	local c
 	for c in "$@"; do
-		if ! command -v "$c" >/dev/null && [ ! -x "$c" ]; then
+		if ! command -v "$c" >/dev/null && [ ! -e "$c" ]; then
 			t_skip "$(basename "$0" .sh)" "$c not found"
 			exit 0
 		fi
