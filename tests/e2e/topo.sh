@@ -121,7 +121,7 @@ topo_up() {
 		table ip xsnat {
 			chain post {
 				type nat hook postrouting priority srcnat; policy accept;
-				oifname "n1" masquerade random
+				oifname "n1" ip saddr 10.0.0.0/8 masquerade random
 			}
 		}
 	NFT
