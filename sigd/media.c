@@ -270,11 +270,10 @@ int media_rewrite(struct media_ctx *mc, osip_message_t *msg, const char *call_id
 	osip_body_t *b;
 	int err, x;
 
-	if (MSG_IS_ACK(msg) || (MSG_IS_RESPONSE_FOR(msg, "INVITE") && MSG_IS_STATUS_2XX(msg))) {
-		c = media_call_find(mc, media_cookie(call_id));
-		if (c)
-			c->confirmed = true;
-	}
+	if ((MSG_IS_REQUEST(msg) && msg->sip_method && MSG_IS_ACK(msg)) ||
+	    (MSG_IS_STATUS_2XX(msg) && msg->cseq && msg->cseq->method &&
+	     !strcmp(msg->cseq->method, "INVITE")))
+		media_confirm(mc, call_id);
 	b = sdp_body(msg, &multipart);
 	if (!b || !b->body || !b->length)
 		return 0;
@@ -408,6 +407,14 @@ void media_end_cookie(struct media_ctx *mc, uint64_t cookie)
 void media_end(struct media_ctx *mc, const char *call_id)
 {
 	media_end_cookie(mc, media_cookie(call_id));
+}
+
+void media_confirm(struct media_ctx *mc, const char *call_id)
+{
+	struct media_call *c = media_call_find(mc, media_cookie(call_id));
+
+	if (c)
+		c->confirmed = true;
 }
 
 static bool call_has_flows(const struct media_call *c)

@@ -60,6 +60,14 @@ void media_poll(struct media_ctx *mc, void (*on_timeout)(uint64_t cookie, void *
 /* End a call known only by its cookie (after a restart). */
 void media_end_cookie(struct media_ctx *mc, uint64_t cookie);
 
+/*
+ * The call was answered: from now on the plain media timeout applies (before,
+ * a ringing call gets Timer C on top, see media_poll()). media_rewrite()
+ * notices a 2xx to INVITE or an ACK carrying SDP by itself; this is for a
+ * 2xx without SDP (answer in a reliable 18x).
+ */
+void media_confirm(struct media_ctx *mc, const char *call_id);
+
 /* Number of calls with media state; for status and tests. */
 unsigned int media_calls(const struct media_ctx *mc);
 
