@@ -226,7 +226,8 @@ static void handle_ack(struct proxy *p, osip_message_t *m, const struct sip_addr
 	if (!from_core)
 		nat_alias_contacts(m, &p->rc.edge, src);
 	route_push_via(&p->rc, m, branch, rr.dst.proto);
-	proxy_send_msg(p, m, &rr.dst, cid, NULL, NULL);
+	if (!proxy_send_msg(p, m, &rr.dst, cid, NULL, NULL))
+		CLOG(XS_LOG_DEBUG, cid, "ACK forwarded");
 }
 
 static void handle_retransmission(struct proxy *p, struct txn *t, const osip_message_t *m,
@@ -317,8 +318,12 @@ static void handle_request(struct proxy *p, osip_message_t *m, const struct sip_
 	if (initial) {
 		d = dialog_start(p, m, cid, src, from_core, &rr.dst);
 		changed = true;
-		CLOG(XS_LOG_INFO, cid, "INVITE from %s (%s) to %s", sip_addr_str(src, ab, sizeof(ab)),
-		     from_core ? "core" : "client", d ? d->a.target : "?");
+		char *ru = uri_str(m->req_uri), db[SIP_ADDR_STRLEN];
+
+		CLOG(XS_LOG_INFO, cid, "INVITE %s from %s (%s) to %s", ru ? ru : "?",
+		     sip_addr_str(src, ab, sizeof(ab)), from_core ? "core" : "client",
+		     sip_addr_str(&rr.dst, db, sizeof(db)));
+		osip_free(ru);
 	} else if (d && m->cseq) {
 		struct dlg_leg *leg = !strcmp(msg_from_tag(m) ?: "", d->a.tag) ? &d->a : &d->b;
 		uint32_t n = strtoul(m->cseq->number, NULL, 10);
@@ -474,6 +479,13 @@ static void handle_response(struct proxy *p, osip_message_t *m, const struct sip
 	t = txn_find(branch, m->cseq->method);
 	if (t)
 		t->answered = true;
+	if (t && !t->local && t->orig && !osip_list_size(&m->vias)) {
+		/*
+		 * A UAS that answered with only our Via (copied from our CANCEL, say):
+		 * the transaction still knows the Vias of the request it answers.
+		 */
+		osip_list_clone(&t->orig->vias, &m->vias, (int (*)(void *, void **))osip_via_clone);
+	}
 	if ((t && t->local) || !osip_list_size(&m->vias)) {
 		/* The answer to a CANCEL or BYE the edge itself sent. */
 		CLOG(XS_LOG_DEBUG, cid, "%d to our %s absorbed", code, m->cseq->method);
