@@ -15,14 +15,20 @@
 #include "lib/maps.h"
 #include "lib/parse.h"
 
-/* Is @b live at @now? Records the hit when it is. */
-static __always_inline int xs_block_hit(struct xs_block *b, __u64 now)
+/*
+ * Is @b live? Records the hit when it is. The clock is read only here, on a
+ * match, and once per packet: a clock read is a helper call and costs more
+ * than the trie lookup on a miss, which is what most packets are.
+ */
+static __always_inline int xs_block_hit(struct xs_block *b, __u64 *now)
 {
-	if (b->expires_ns && now >= b->expires_ns)
+	if (!*now)
+		*now = bpf_ktime_get_boot_ns();
+	if (b->expires_ns && *now >= b->expires_ns)
 		return 0;
 	/* Entries are shared by all CPUs: atomic add; last_hit_ns is a plain store (any recent time will do). */
 	__sync_fetch_and_add(&b->hits, 1);
-	b->last_hit_ns = now;
+	b->last_hit_ns = *now;
 	return 1;
 }
 
@@ -39,7 +45,7 @@ static __always_inline int xs_block_shorter(const struct xs_block *b, __u32 maxl
 	return 1;
 }
 
-static __always_inline int xs_blocked4(const struct xs_pkt *pkt, __u64 now)
+static __always_inline int xs_blocked4(const struct xs_pkt *pkt, __u64 *now)
 {
 	struct xs_lpm4 key = pkt->src4;
 	struct xs_block *b;
@@ -57,7 +63,7 @@ static __always_inline int xs_blocked4(const struct xs_pkt *pkt, __u64 now)
 	return 0;
 }
 
-static __always_inline int xs_blocked6(const struct xs_pkt *pkt, __u64 now)
+static __always_inline int xs_blocked6(const struct xs_pkt *pkt, __u64 *now)
 {
 	struct xs_lpm6 key = pkt->src6;
 	struct xs_block *b;
@@ -77,13 +83,13 @@ static __always_inline int xs_blocked6(const struct xs_pkt *pkt, __u64 now)
 
 static __always_inline int xs_blocklist(const struct xs_pkt *pkt)
 {
-	__u64 now = bpf_ktime_get_boot_ns();
+	__u64 now = 0;
 	int hit;
 
 	if (pkt->family == XS_AF_INET)
-		hit = xs_blocked4(pkt, now);
+		hit = xs_blocked4(pkt, &now);
 	else
-		hit = xs_blocked6(pkt, now);
+		hit = xs_blocked6(pkt, &now);
 	return hit ? XS_DROP_BLOCKLIST : XS_CONTINUE;
 }
 

@@ -158,6 +158,14 @@ static __always_inline int xs_relay(struct xdp_md *ctx, const struct xs_pkt *pkt
 
 	if (pkt->family != XS_AF_INET || pkt->l4proto != IPPROTO_UDP)
 		return XS_CONTINUE;
+	/*
+	 * Flows live in the relay range (sigd allocates its ports there and
+	 * sets the range): with a range configured, other ports (SIP, DNS,
+	 * ...) skip the hash lookup. Without one, every UDP port is looked up.
+	 */
+	if (cfg && cfg->relay_max &&
+	    !xs_in_range(bpf_ntohs(pkt->dport), cfg->relay_min, cfg->relay_max))
+		return XS_CONTINUE;
 	key.addr = pkt->daddr4;
 	key.port = pkt->dport;
 	f = bpf_map_lookup_elem(&xs_flows, &key);

@@ -131,6 +131,10 @@ static void s_pinholes(void)
 	call(0);
 	config(XS_CFG_PINHOLES);
 }
+static void s_outside(void)
+{
+	flow_put(30000, B_SIG, 6000, EDGE, PB, A_SIG, 4000, 0);
+}
 static void s_pinholes_off(void)
 {
 	config(0);
@@ -368,6 +372,8 @@ static const struct step steps[] = {
 	  0, XS_PASS, {}, NULL },
 	{ "pinhole: vlan-tagged media to a flow left to the stack", NULL,
 	  { .vlan = { 0x8100 }, FROM(NAT_A, 31000), TO(EDGE, PA), RTP }, 0, XS_PASS, {}, NULL },
+	{ "flow outside the configured relay range not looked up", s_outside,
+	  { FROM(A_SIG, 4000), TO(EDGE, 30000), RTP }, 0, XS_PASS, {}, NULL },
 	{ "pinholes off: unowned relay port passes", s_pinholes_off,
 	  { FROM(NAT_A, 31000), TO(EDGE, 20004), RTP }, 0, XS_PASS, {}, NULL },
 	/* routing */
