@@ -229,11 +229,90 @@ test_cancel() {
 	fi
 }
 
+# The same call with the caller's signalling over TCP (the core leg stays UDP).
+test_tcp_call() {
+	local d=$TOPO_WORK/tcp n=100
+
+	UAC_EXTRA="-t t1" call_start "$d" $n
+	call_wait "$d"
+	sip_ok tcp_call "$d" || return
+	check_media tcp_call "$d" caller callee $n || return
+	check_media tcp_call "$d" callee caller $n || return
+	if ! grep -q "^TCP message sent" "$d/uac.msg"; then
+		fail tcp_call "the caller did not use TCP"
+	elif ! wait_flows 0 3; then
+		fail tcp_call "flows left after BYE: $(xs_flows_json)"
+	else
+		pass tcp_call
+	fi
+}
+
+# sigd --strict-source: once the caller's leg has latched, media from anyone
+# else to its relay port is dropped in XDP and never reaches the callee.
+test_strict_source() {
+	local d=$TOPO_WORK/strict n=250 port s0 s
+
+	sigd_stop
+	if ! sigd_start --strict-source; then
+		fail strict_source "sigd --strict-source did not start: $(tail -n 5 "$TOPO_WORK/sigd.log.$SIGD_RUNS")"
+		return
+	fi
+	call_start "$d" $n
+	sleep 1.5
+	port=$(xs_flows_json | jq -r --arg e "$CALLER_IP:$CALLER_RTP" '.[] | select(.expect == $e) | .edge' | cut -d: -f2)
+	s0=$(xs_stat drop-strict-source)
+	in_ns "$NS_N" ip addr add 203.0.113.99/32 dev n1
+	if [ -n "$port" ]; then
+		in_ns "$NS_N" "$RTP_PEER" -l 203.0.113.99:$CALLER_RTP -r $EDGE_IP:"$port" \
+			-n 20 -i 5 -t 2 -L 100 -s 0x5eed >"$d.spoof" 2>&1
+	fi
+	s=$(($(xs_stat drop-strict-source) - s0))
+	call_wait "$d"
+	if [ -z "$port" ]; then
+		fail strict_source "no caller flow found: $(xs_flows_json)"
+	elif ! check_media strict_source "$d" callee caller $n || ! check_media strict_source "$d" caller callee $n; then
+		:
+	elif [ "$s" -lt 20 ]; then
+		fail strict_source "20 spoofed packets from 203.0.113.99 to port $port: drop-strict-source grew by $s"
+	else
+		pass strict_source
+	fi
+	in_ns "$NS_N" ip addr del 203.0.113.99/32 dev n1
+	sigd_stop
+	sigd_start
+}
+
+# sigd --media-timeout: when the media stops, the edge ends the call itself,
+# with a BYE to both legs, and removes the flows.
+test_media_timeout() {
+	local d=$TOPO_WORK/timeout n=50 t0
+
+	sigd_stop
+	if ! sigd_start --media-timeout 2; then
+		fail media_timeout "sigd --media-timeout 2 did not start: $(tail -n 5 "$TOPO_WORK/sigd.log.$SIGD_RUNS")"
+		return
+	fi
+	t0=$SECONDS
+	call_start "$d" $n uac_timeout.xml uas_media.xml # 1 s of media, then silence
+	call_wait "$d"
+	if [ "$UAC_RC" != 0 ] || [ "$UAS_RC" != 0 ]; then
+		fail media_timeout "no BYE from the edge to both legs: sipp caller rc=$UAC_RC callee rc=$UAS_RC after $((SECONDS - t0)) s: $(tail -n 3 "$d/uac.err" "$d/uas.err" 2>/dev/null | tr '\n' ' ')"
+	elif ! check_media media_timeout "$d" caller callee $n || ! check_media media_timeout "$d" callee caller $n; then
+		:
+	elif ! wait_flows 0 3; then
+		fail media_timeout "flows left after the timeout: $(xs_flows_json)"
+	else
+		pass media_timeout
+	fi
+	sigd_stop
+	sigd_start
+}
+
 main() {
 	local why t0=$SECONDS
 
 	if ! why=$(need); then
-		for t in call_media xdp_relayed flows_listed teardown_pinholes hold_resume cancel sigd_kill9; do
+		for t in call_media xdp_relayed flows_listed teardown_pinholes hold_resume cancel tcp_call sigd_kill9 strict_source media_timeout; do
 			skip $t "$why"
 		done
 		exit 0
@@ -243,7 +322,7 @@ main() {
 		{ fail topology "attach: $(cat "$TOPO_WORK/attach.log")"; exit 1; }
 	sigd_start || { fail topology "sigd: $(tail -n 5 "$TOPO_WORK"/sigd.log.*)"; exit 1; }
 
-	for t in ${E2E_CASES:-call_media teardown_pinholes hold_resume cancel sigd_kill9}; do
+	for t in ${E2E_CASES:-call_media teardown_pinholes hold_resume cancel tcp_call sigd_kill9 strict_source media_timeout}; do
 		"test_$t"
 	done
 	echo "# e2e calls took $((SECONDS - t0)) s; logs in $TOPO_WORK (kept with TOPO_KEEP=1)"

@@ -178,11 +178,22 @@ sigd_start() {
 		--rtp-ports 20000-29999 --foreground --pin-root "$XDPSBC_PIN_ROOT" \
 		--state-dir "$TOPO_WORK/state" "$@"
 	SIGD_PID=$BG_PID
-	cat "$TOPO_WORK"/sigd.log.* >/dev/null 2>&1
 	# Ready when its SIP socket is bound.
 	topo_wait 5 sh -c "nsenter --net=/run/netns/$NS_E ss -Hlun 'sport = :5060' | grep -q 5060"
 }
 SIGD_RUNS=0
+
+# sigd_stop: SIGTERM (clean shutdown; flows stay pinned), bounded wait.
+sigd_stop() {
+	kill -TERM "$SIGD_PID" 2>/dev/null
+	for ((i = 0; i < 50; i++)); do
+		kill -0 "$SIGD_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -9 "$SIGD_PID" 2>/dev/null
+	wait "$SIGD_PID" 2>/dev/null
+	return 0
+}
 
 topo_down() {
 	local pid
@@ -243,7 +254,8 @@ CALLEE_RTP=7078 # callee's; sipp itself binds 6000+ for its own media
 # call_start DIR NPKTS [UAC SCENARIO [UAS SCENARIO]]: start the callee (UAS,
 # in the core) and the caller (UAC, behind the NAT) for one call through the
 # edge, each running rtp_peer for NPKTS packets at 20 ms with RTCP. The call
-# lasts as long as the media plus 1.5 s. Sets UAC_PID, UAS_PID.
+# lasts as long as the media plus 1.5 s. $UAC_EXTRA adds sipp options for the
+# caller (e.g. "-t t1": signalling over TCP). Sets UAC_PID, UAS_PID.
 call_start() {
 	local dir=$1 n=$2 uac=${3:-uac_media.xml} uas=${4:-uas_media.xml}
 	local t=$((n * 20 / 1000 + 8))
@@ -261,7 +273,7 @@ call_start() {
 		-key mport $CALLER_RTP -key out_dir "$dir" \
 		-key rtp_cmd "$RTP_PEER -R -n $n -i 20 -t $t -e $n" \
 		-trace_msg -message_file "$dir/uac.msg" -trace_err -error_file "$dir/uac.err" \
-		$EDGE_IP:5060
+		${UAC_EXTRA:-} $EDGE_IP:5060
 	UAC_PID=$BG_PID
 }
 
