@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
 #include "binding.h"
 #include "sipmsg.h"
 
@@ -113,4 +115,79 @@ void binding_from_register(const osip_message_t *reg, const struct sip_addr *src
 		}
 		binding_seen(reg->to->url->username, reg->to->url->host, src, e);
 	}
+}
+
+void binding_flush(void)
+{
+	while (bindings) {
+		struct binding *b = bindings;
+
+		bindings = b->next;
+		free(b);
+	}
+	nbind = 0;
+}
+
+/* One binding per line: user, AOR, ip, port, proto, expiry (wall clock). */
+int binding_save(const char *dir)
+{
+	char tmp[512], path[512], ip[INET_ADDRSTRLEN];
+	int err = 0;
+	FILE *f;
+
+	if (!dir || !*dir)
+		return 0;
+	snprintf(path, sizeof(path), "%s/bindings", dir);
+	snprintf(tmp, sizeof(tmp), "%s/bindings.tmp", dir);
+	f = fopen(tmp, "w");
+	if (!f)
+		return -errno;
+	for (struct binding *b = bindings; b; b = b->next) {
+		inet_ntop(AF_INET, &b->addr.ip, ip, sizeof(ip));
+		fprintf(f, "%s\t%s\t%s\t%u\t%u\t%lld\n", b->user[0] ? b->user : "-", b->aor, ip,
+			b->addr.port, b->addr.proto, (long long)b->expires);
+	}
+	if (fclose(f))
+		err = -errno;
+	if (!err && rename(tmp, path))
+		err = -errno;
+	if (err)
+		unlink(tmp);
+	return err;
+}
+
+int binding_load(const char *dir)
+{
+	char path[512], line[1024], user[128], aor[256], ip[64];
+	unsigned int port, proto;
+	long long exp;
+	time_t now = time(NULL);
+	int n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/bindings", dir);
+	f = fopen(path, "r");
+	if (!f)
+		return errno == ENOENT ? 0 : -errno;
+	while (fgets(line, sizeof(line), f)) {
+		struct sip_addr a = { 0 };
+
+		if (sscanf(line, "%127[^\t]\t%255[^\t]\t%63[^\t]\t%u\t%u\t%lld", user, aor, ip, &port,
+			   &proto, &exp) != 6 || exp <= now || inet_pton(AF_INET, ip, &a.ip) != 1 ||
+		    port > 65535)
+			continue;
+		a.port = port;
+		a.proto = proto == SIP_TCP ? SIP_TCP : SIP_UDP;
+		{
+			char *at = strrchr(aor, '@');
+
+			if (!at)
+				continue;
+			*at = 0;
+			binding_seen(strcmp(user, "-") ? user : "", at + 1, &a, exp - now);
+			n++;
+		}
+	}
+	fclose(f);
+	return n;
 }

@@ -22,4 +22,9 @@ void binding_foreach(void (*fn)(const char *aor, const struct sip_addr *a, long 
 /* Record the bindings a REGISTER from @src asks for (Expires / ;expires=). */
 void binding_from_register(const osip_message_t *reg, const struct sip_addr *src);
 
+/* State file @dir/bindings (write, then rename), so a restart keeps them. */
+int binding_save(const char *dir);
+int binding_load(const char *dir);
+void binding_flush(void);
+
 #endif /* XDPSBC_SIGD_BINDING_H */

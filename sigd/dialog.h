@@ -14,6 +14,9 @@
 
 enum dlg_state { DLG_EARLY, DLG_CONFIRMED };
 
+/* An INVITE rings at most this long before the dialog is forgotten (timer C is 3 min). */
+#define DLG_EARLY_MAX_S 600
+
 /* One leg: what a request to that party needs. */
 struct dlg_leg {
 	char tag[128];

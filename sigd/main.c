@@ -18,12 +18,14 @@
 #include "sipmsg.h"
 #include "transport.h"
 
-static volatile sig_atomic_t got_hup, got_term;
+static volatile sig_atomic_t got_hup, got_term, got_usr1;
 
 static void on_signal(int sig)
 {
 	if (sig == SIGHUP)
 		got_hup = 1;
+	else if (sig == SIGUSR1)
+		got_usr1 = 1;
 	else
 		got_term = 1;
 }
@@ -184,6 +186,7 @@ int main(int argc, char **argv)
 	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	if (!cfg.foreground && daemon(0, 1)) {
 		xs_log(XS_LOG_ERR, "daemon: %s\n", strerror(errno));
@@ -202,6 +205,10 @@ int main(int argc, char **argv)
 		if (got_hup) {
 			got_hup = 0;
 			reload(argc, argv, &cfg, &px, mc, &maps);
+		}
+		if (got_usr1) {
+			got_usr1 = 0;
+			proxy_status(&px);
 		}
 		proxy_tick(&px);
 	}

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include "binding.h"
 #include "dialog.h"
 #include "nat.h"
@@ -97,6 +98,8 @@ int proxy_restore(struct proxy *p)
 	for (struct dialog *d = dlg_first(); d; d = d->next)
 		CLOG(XS_LOG_INFO, d->call_id, "restored %s dialog",
 		     d->state == DLG_CONFIRMED ? "confirmed" : "early");
+	if (p->state_dir[0] && binding_load(p->state_dir) > 0)
+		xs_log(XS_LOG_INFO, "%u registrations restored\n", binding_count());
 	return n;
 }
 
@@ -340,6 +343,8 @@ static void handle_request(struct proxy *p, osip_message_t *m, const struct sip_
 		nat_alias_contacts(m, &p->rc.edge, src);
 	if (is_method(m, "REGISTER") && !from_core) {
 		binding_from_register(m, src);
+		if (p->state_dir[0])
+			binding_save(p->state_dir);
 		CLOG(XS_LOG_INFO, cid, "REGISTER %s@%s seen from %s",
 		     m->to->url->username ? m->to->url->username : "",
 		     m->to->url->host ? m->to->url->host : "", sip_addr_str(src, ab, sizeof(ab)));
@@ -609,15 +614,65 @@ static void on_timeout(struct txn *t, void *arg)
 	}
 }
 
+/* Early dialogs whose final response never came (lost, or lost in a restart). */
+static void sweep_dialogs(struct proxy *p)
+{
+	time_t old = time(NULL) - DLG_EARLY_MAX_S;
+	bool changed = false;
+
+	for (struct dialog *d = dlg_first(), *next; d; d = next) {
+		next = d->next;
+		if (d->state != DLG_EARLY || d->created > old)
+			continue;
+		CLOG(XS_LOG_INFO, d->call_id, "early dialog never answered; forgotten");
+		if (p->mc)
+			media_end(p->mc, d->call_id);
+		dlg_del(d);
+		changed = true;
+	}
+	if (changed)
+		proxy_save(p);
+}
+
 void proxy_tick(struct proxy *p)
 {
 	uint64_t now = sigd_now_ms();
 
 	txn_tick(now, on_resend, on_timeout, p);
-	if (p->mc && now - p->last_poll_ms >= 1000) {
+	if (now - p->last_poll_ms >= 1000) {
 		p->last_poll_ms = now;
-		media_poll(p->mc, proxy_media_timeout, p);
+		if (p->mc)
+			media_poll(p->mc, proxy_media_timeout, p);
+		sweep_dialogs(p);
 	}
+}
+
+static void log_binding(const char *aor, const struct sip_addr *a, long ttl, void *arg)
+{
+	char ab[SIP_ADDR_STRLEN];
+
+	xs_log(XS_LOG_INFO, "  registration %s at %s, %ld s left\n", aor,
+	       sip_addr_str(a, ab, sizeof(ab)), ttl);
+}
+
+void proxy_status(struct proxy *p)
+{
+	char aa[SIP_ADDR_STRLEN], ba[SIP_ADDR_STRLEN];
+
+	xs_log(XS_LOG_INFO,
+	       "status: %u dialogs, %u transactions, %u registrations, %u calls with media; "
+	       "rx %llu tx %llu bad %llu rejected %llu absorbed %llu timeouts %llu\n",
+	       dlg_count(), txn_count(), binding_count(), p->mc ? media_calls(p->mc) : 0,
+	       (unsigned long long)p->st.rx, (unsigned long long)p->st.tx,
+	       (unsigned long long)p->st.bad, (unsigned long long)p->st.rejected,
+	       (unsigned long long)p->st.retrans_absorbed, (unsigned long long)p->st.timeouts);
+	for (struct dialog *d = dlg_first(); d; d = d->next)
+		CLOG(XS_LOG_INFO, d->call_id, "  %s, caller %s (%s), callee %s (%s), %lld s",
+		     d->state == DLG_CONFIRMED ? "confirmed" : "early",
+		     sip_addr_str(&d->a.addr, aa, sizeof(aa)), d->a.client ? "client" : "core",
+		     sip_addr_str(&d->b.addr, ba, sizeof(ba)), d->b.client ? "client" : "core",
+		     (long long)(time(NULL) - d->created));
+	binding_foreach(log_binding, NULL);
 }
 
 unsigned int proxy_shutdown(struct proxy *p)

@@ -42,5 +42,7 @@ void proxy_media_timeout(uint64_t cookie, void *arg);
 int proxy_restore(struct proxy *p);
 /* Save the dialogs and drop transactions; returns the number of dialogs kept. */
 unsigned int proxy_shutdown(struct proxy *p);
+/* Log counters, dialogs and registrations (SIGUSR1). */
+void proxy_status(struct proxy *p);
 
 #endif /* XDPSBC_SIGD_PROXY_H */

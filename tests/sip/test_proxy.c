@@ -394,6 +394,11 @@ static void test_domains(void)
 		T_PASS(name);
 }
 
+static const char cancel[] = L("CANCEL sip:bob@example.com SIP/2.0")
+	L("Via: SIP/2.0/UDP 10.0.0.2:5060;branch=z9hG4bK776asdhds;rport") L("Max-Forwards: 70")
+	L("To: Bob <sip:bob@example.com>") L("From: Alice <sip:alice@example.com>;tag=1928301774")
+	L("Call-ID: " CALLID) L("CSeq: 314159 CANCEL") L("Content-Length: 0") L("");
+
 static void test_branch(void)
 {
 	const char *name = "branch_stable";
@@ -410,17 +415,9 @@ static void test_branch(void)
 	osip_message_parse(m, invite, strlen(invite));
 	msg_branch(m, b2);
 	osip_message_free(m);
-	snprintf(msg, sizeof(msg), "%s", invite);
-	memcpy(strstr(msg, "INVITE sip"), "CANCEL", 6);
-	memmove(strstr(msg, "CANCEL") + 6, strstr(msg, "CANCEL") + 6 + 0, 1);
 	osip_message_init(&m);
 	/* A CANCEL carries the INVITE's branch: it must map to the same one. */
-	osip_message_parse(m, L("CANCEL sip:bob@example.com SIP/2.0")
-			   L("Via: SIP/2.0/UDP 10.0.0.2:5060;branch=z9hG4bK776asdhds;rport")
-			   L("To: Bob <sip:bob@example.com>")
-			   L("From: Alice <sip:alice@example.com>;tag=1928301774")
-			   L("Call-ID: " CALLID) L("CSeq: 314159 CANCEL") L("Content-Length: 0") L(""),
-			   strlen(invite) * 4);
+	osip_message_parse(m, cancel, strlen(cancel));
 	msg_branch(m, b3);
 	osip_message_free(m);
 	snprintf(msg, sizeof(msg), "%s", invite);
@@ -510,11 +507,7 @@ static void test_cancel(void)
 	osip_message_clone(fw->msg, &fwd);
 	core_answers(&(struct sent){ .msg = fwd }, 180, "bobtag");
 	reset();
-	input(L("CANCEL sip:bob@example.com SIP/2.0")
-	      L("Via: SIP/2.0/UDP 10.0.0.2:5060;branch=z9hG4bK776asdhds;rport")
-	      L("Max-Forwards: 70") L("To: Bob <sip:bob@example.com>")
-	      L("From: Alice <sip:alice@example.com>;tag=1928301774") L("Call-ID: " CALLID)
-	      L("CSeq: 314159 CANCEL") L("Content-Length: 0") L(""), &c);
+	input(cancel, &c);
 	ok = find_resp(200);
 	can = find_req("CANCEL");
 	T_CHECK(name, ok && ok->msg->cseq && !strcmp(ok->msg->cseq->method, "CANCEL") &&
@@ -577,11 +570,12 @@ static void test_dialog_and_timeout(void)
 {
 	const char *name = "dialog_persist_timeout";
 	int before = check_failed;
-	struct sip_addr c = CLIENT, core = CORE;
+	struct sip_addr c = CLIENT;
 	char dir[] = "/tmp/xs-test-proxy-XXXXXX";
-	struct sent *fw, *b1, *b2;
+	struct sent *fw;
 	osip_message_t *fwd;
 	struct dialog *d;
+	char path[512];
 
 	setup("sip:198.51.100.10:5060", NULL);
 	if (!mkdtemp(dir)) {
@@ -612,8 +606,6 @@ static void test_dialog_and_timeout(void)
 	reset();
 	proxy_media_timeout(media_cookie(CALLID), &px);
 	T_CHECK(name, count_req("BYE") == 2, "%d BYEs", count_req("BYE"));
-	b1 = find_req("BYE");
-	b2 = b1 ? find_req("BYE") + 1 : NULL;
 	for (int i = 0; i < nout; i++) {
 		osip_message_t *m = out[i].msg;
 		char *ru = NULL;
@@ -634,20 +626,10 @@ static void test_dialog_and_timeout(void)
 				"BYE to callee: %s", out[i].buf);
 		osip_free(ru);
 	}
-	(void)b2;
 	T_CHECK(name, !dlg_find(CALLID), "dialog left after timeout");
-	/* The 200s to our BYEs are absorbed. */
-	reset();
-	for (int i = 0; i < 2; i++) {
-		(void)core;
-	}
-	{
-		char p2[512];
-
-		snprintf(p2, sizeof(p2), "%s/dialogs", dir);
-		unlink(p2);
-		rmdir(dir);
-	}
+	snprintf(path, sizeof(path), "%s/dialogs", dir);
+	unlink(path);
+	rmdir(dir);
 	if (check_failed == before)
 		T_PASS(name);
 }
