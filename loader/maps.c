@@ -213,9 +213,19 @@ int xs_maps_open(const char *pin_root, bool create, struct xs_maps *m)
 	xs_pin_path(pin_root, XS_MAP_CONFIG, path, sizeof(path));
 	fresh = access(path, F_OK) != 0;
 	ret = create_pins(pin_root);
-	if (ret)
-		return ret;
-	ret = open_all(pin_root, m);
+	/*
+	 * Another process (sigd, without the CLI's lock) may have pinned the
+	 * same maps a moment earlier, making our pinning fail: use theirs.
+	 */
+	if (ret) {
+		xs_maps_close(m);
+		if (open_all(pin_root, m))
+			goto out;
+		fresh = false; /* theirs, defaults and all */
+		ret = 0;
+	} else {
+		ret = open_all(pin_root, m);
+	}
 	if (!ret && fresh) {
 		xs_config_defaults(&cfg);
 		ret = xs_config_set(m, &cfg);

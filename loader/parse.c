@@ -154,12 +154,17 @@ uint64_t xs_boot_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
-/* CLOCK_BOOTTIME nanoseconds -> wall-clock seconds (for display only). */
+/*
+ * CLOCK_BOOTTIME nanoseconds -> wall-clock seconds (for display only). In
+ * nanoseconds throughout, so the same instant converts to the same second
+ * on every call.
+ */
 int64_t xs_boot_to_wall(uint64_t boot_ns)
 {
 	struct timespec rt;
-	int64_t now_boot = xs_boot_ns();
+	int64_t now_boot = xs_boot_ns(), wall_ns;
 
 	clock_gettime(CLOCK_REALTIME, &rt);
-	return rt.tv_sec + ((int64_t)boot_ns - now_boot) / 1000000000LL;
+	wall_ns = (int64_t)rt.tv_sec * 1000000000LL + rt.tv_nsec + ((int64_t)boot_ns - now_boot);
+	return wall_ns >= 0 ? wall_ns / 1000000000LL : -((-wall_ns + 999999999LL) / 1000000000LL);
 }

@@ -142,6 +142,8 @@ static int list_one(const struct xs_block_entry *e, void *arg)
 		else
 			json_str("expires", exp);
 		json_u64("remaining_s", left);
+		json_u64("expires_boot_ns", e->val.expires_ns);
+		json_u64("added_boot_ns", e->val.added_ns);
 		json_bool("expired", expired);
 		json_u64("hits", e->val.hits);
 		if (e->val.last_hit_ns)

@@ -28,7 +28,7 @@ expect_err() {
 # state: everything a change could touch, as one comparable JSON text.
 state() {
 	{
-		xs block list -j | jq -c 'map(del(.remaining_s))'
+		xs block list -j | jq -c 'map(del(.remaining_s, .expires, .added))'
 		xs trust list -j
 		xs media ipv4-only status -j
 	} 2>&1
@@ -209,16 +209,36 @@ test_full_blocklist() {
 		return $(t_fail full_fill "could not fill the blocklist")
 	n=$(xs status -j | jq .entries.block6)
 	t_eq full_size "$n" 1048576 "IPv6 entries"
-	before=$(xs block list -j | jq -c 'map(select(.cidr | startswith("2001:db8:ffff")) | del(.remaining_s))')
+	before=$(xs block list -j | jq -c 'map(select(.cidr | startswith("2001:db8:ffff")) | del(.remaining_s, .expires, .added))')
 	expect_err full_add "blocklist full" xs block add 2001:db8:eeee::1
 	# Overwrite one entry, then overflow: the overwrite must be undone too.
 	printf '%s\n' '2001:db8:ffff::/48,2h,changed' '2001:db8:eeee::1' >"$g"
 	expect_err full_import "$g:2: blocklist full.*rolled back" xs block import "$g"
-	t_eq full_import_restored "$(xs block list -j | jq -c 'map(select(.cidr | startswith("2001:db8:ffff")) | del(.remaining_s))')" "$before"
+	t_eq full_import_restored "$(xs block list -j | jq -c 'map(select(.cidr | startswith("2001:db8:ffff")) | del(.remaining_s, .expires, .added))')" "$before"
 	t_eq full_unchanged "$(xs status -j | jq .entries.block6)" 1048576 "IPv6 entries"
 	xs block add 2001:db8:ffff::/48 --for 3h >/dev/null
 	t_check full_refresh_existing "refreshing an entry of a full map failed" test $? = 0
 	xs unload >/dev/null
+}
+
+# A flow written the way sigd writes it (here with bpftool) lists field by field.
+test_flows_listing() {
+	xs block add 192.0.2.1 >/dev/null # creates the pins
+	t_eq flows_empty "$(xs flows -j)" "[]"
+	# key 192.0.2.1:20000/udp; value per struct xs_flow (ports and addresses
+	# big-endian, the rest little-endian on this host).
+	bpftool map update pinned "$XDPSBC_PIN_ROOT/xs_flows" \
+		key hex c0 00 02 01 4e 20 11 00 \
+		value hex c6 33 64 07 c0 00 02 01 0f a0 4e 22 c6 33 64 07 c6 33 64 08 \
+		0f a0 0f a1 0b 00 00 00 03 00 00 00 88 77 66 55 44 33 22 11 \
+		0a 00 00 00 00 00 00 00 b8 06 00 00 00 00 00 00 00 00 00 00 00 00 00 00 ||
+		return $(t_fail flows_insert "bpftool map update failed")
+	t_eq flows_json "$(xs flows -j | jq -c '.[0] | [.edge, .dst, .src, .peer, .flags,
+		.packets, .bytes, .idle_s, .cookie]')" \
+		'["192.0.2.1:20000","198.51.100.7:4000","192.0.2.1:20002","198.51.100.8:4001","latch,strict,latched",10,1720,null,"1122334455667788"]'
+	t_check flows_text "text listing lacks the flow" \
+		bash -c "'$XS' flows | grep -q '192.0.2.1:20000 .*198.51.100.7:4000'"
+	t_eq flows_status "$(xs status -j | jq .entries.flows)" 1
 }
 
 run_tests "$@"
