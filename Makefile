@@ -158,13 +158,20 @@ $(BUILD)/man/xdpsbc.8: $(BUILD)/bin/xdpsbc dist/man/xdpsbc.h2m
 		--name="SIP carrier-edge XDP datapath: attach, blocklist, media policy, stats" \
 		--include=dist/man/xdpsbc.h2m --output=$@ $<
 
-$(BUILD)/man/xdpsbc-sigd.8: $(BUILD)/bin/xdpsbc-sigd dist/man/xdpsbc-sigd.h2m
-	@mkdir -p $(@D)
+# help2man runs the daemon through help-filter.sh (named xdpsbc-sigd, as
+# help2man takes the program name from the file name), which only moves each
+# option's argument next to the option.
+$(BUILD)/man/xdpsbc-sigd.8: $(BUILD)/bin/xdpsbc-sigd dist/man/xdpsbc-sigd.h2m dist/man/help-filter.sh \
+			    dist/man/opt-table.awk
+	@mkdir -p $(@D)/bin
+	printf '#!/bin/sh\nexec sh "%s" "%s" "$$@"\n' $(abspath dist/man/help-filter.sh) \
+		$(abspath $<) > $(@D)/bin/xdpsbc-sigd
+	chmod +x $(@D)/bin/xdpsbc-sigd
 	$(HELP2MAN) --no-info --no-discard-stderr --section=8 --version-string="$(XS_VERSION)" \
 		--name="SIP ALG for the xdpsbc edge, programming the in-driver media relay" \
-		--include=dist/man/xdpsbc-sigd.h2m --output=$@ $<
+		--include=dist/man/xdpsbc-sigd.h2m --output=$@ $(@D)/bin/xdpsbc-sigd
 
-$(BUILD)/man/xdpsbc.conf.5: $(BUILD)/bin/xdpsbc-sigd dist/gen-conf-man.sh
+$(BUILD)/man/xdpsbc.conf.5: $(BUILD)/bin/xdpsbc-sigd dist/gen-conf-man.sh dist/man/opt-table.awk
 	@mkdir -p $(@D)
 	sh dist/gen-conf-man.sh $< "$(XS_VERSION)" > $@
 

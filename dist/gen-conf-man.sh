@@ -58,25 +58,11 @@ from this file to attach the XDP program at boot.
 .SH KEYS
 HDR
 
-# Each option line: name, argument (at the column after the padded name),
-# help, separated by US (\037): a tab would merge an empty argument away.
-# "config" (which file to read) and "help" are not file keys.
-printf '%s\n' "$help" | awk '
-/^  --[a-z]/ {
-	name = substr($1, 3)
-	col = 4 + (length(name) > 20 ? length(name) : 20) + 2
-	rest = substr($0, col)
-	arg = ""
-	if (substr(rest, 1, 1) != " ") {
-		arg = rest
-		sub(/ .*/, "", arg)
-		rest = substr(rest, length(arg) + 1)
-	}
-	sub(/^ +/, "", rest)
-	if (name == "config" || name == "help")
-		next
-	printf "%s\037%s\037%s\n", name, arg, rest
-}' | while IFS=$(printf '\037') read -r name arg text; do
+# One record per option (dist/man/opt-table.awk); "config" (which file to
+# read) and "help" are not file keys.
+printf '%s\n' "$help" | awk -f "$(dirname "$0")/man/opt-table.awk" |
+	while IFS=$(printf '\037') read -r name arg text; do
+	case $name in config | help) continue ;; esac
 	echo ".TP"
 	if [ -n "$arg" ]; then
 		printf '\\fB%s\\fR = \\fI%s\\fR\n' "$(printf '%s' "$name" | esc)" \

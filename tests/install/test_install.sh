@@ -26,7 +26,7 @@ cleanup()
 {
 	[ -n "${sigd_pid:-}" ] && kill -9 "$sigd_pid" 2>/dev/null
 	ip netns del "$NS" 2>/dev/null
-	rm -rf "$PIN" "$tmp"
+	rm -rf "$PIN"; [ -n "${KEEP:-}" ] && echo "kept $tmp" || rm -rf "$tmp"
 }
 trap cleanup EXIT
 
@@ -50,7 +50,10 @@ isolated()
 # ---- install ----------------------------------------------------------------
 have_sigd=0
 ls "$ROOT"/sigd/*.c >/dev/null 2>&1 && have_sigd=1
-if ! mk install DESTDIR="$D" >"$tmp/install.log" 2>&1; then
+# One retry: while others rebuild the shared build/ a binary can be caught
+# half-linked by help2man.
+if ! mk install DESTDIR="$D" >"$tmp/install.log" 2>&1 &&
+	! { sleep 2 && mk install DESTDIR="$D" >"$tmp/install.log" 2>&1; }; then
 	fail install "make install DESTDIR failed: $(tail -n 5 "$tmp/install.log" | tr '\n' ' ')"
 	exit 1
 fi
@@ -199,38 +202,62 @@ else
 	fi
 
 	# Stopping the daemon (SIGTERM, as systemctl stop does) leaves the XDP
-	# program attached and the pins in place; a new daemon starts over them.
-	isolated "$XS" attach xi0 --mode skb >/dev/null 2>&1
-	isolated "$SIGD" --config none --iface xi0 --xdp-mode skb --public-ip 192.0.2.1 \
-		--listen 192.0.2.1:5060 --upstream sip:192.0.2.2:5060 --pin-root "$PIN" \
-		--state-dir "$tmp/run" --foreground >"$tmp/sigd.log" 2>&1 &
-	sigd_pid=$!
-	up=0
-	for _ in $(seq 50); do
-		nsenter --net="/run/netns/$NS" ss -lun 2>/dev/null | grep -q '192.0.2.1:5060' && {
-			up=1
-			break
-		}
-		kill -0 $sigd_pid 2>/dev/null || break
-		sleep 0.1
-	done
-	if [ $up = 1 ]; then
-		kill -TERM $sigd_pid
+	# program it attached on the interface and the pins in place, and a new
+	# daemon starts over them.
+	isolated "$XS" unload >/dev/null 2>&1
+	start_sigd()
+	{
+		# The pid of sigd itself (the shell writes its own and execs it),
+		# not of the background job, which is a subshell.
+		rm -f "$tmp/sigd.pid"
+		isolated sh -c 'echo $$ >"$1"; shift; exec "$@"' sh "$tmp/sigd.pid" \
+			"$SIGD" --config none --iface xi0 --xdp-mode skb --public-ip 192.0.2.1 \
+			--listen 192.0.2.1:5060 --upstream sip:192.0.2.2:5060 --pin-root "$PIN" \
+			--state-dir "$tmp/run" --foreground >>"$tmp/sigd.log" 2>&1 &
 		for _ in $(seq 50); do
-			kill -0 $sigd_pid 2>/dev/null || break
+			[ -s "$tmp/sigd.pid" ] && break
 			sleep 0.1
 		done
-		if kill -0 $sigd_pid 2>/dev/null; then
-			fail sigd-stop-keeps-datapath "sigd still running 5 s after SIGTERM"
-		elif nsenter --net="/run/netns/$NS" ip -d link show xi0 | grep -q 'prog/xdp.*name xdpsbc' &&
-			[ -e "$PIN/xs_flows" ]; then
-			pass sigd-stop-keeps-datapath
-		else
-			fail sigd-stop-keeps-datapath "after SIGTERM the program or the pins are gone"
-		fi
-		sigd_pid=
-	else
+		sigd_pid=$(cat "$tmp/sigd.pid" 2>/dev/null)
+		[ -n "$sigd_pid" ] || return 1
+		for _ in $(seq 50); do
+			nsenter --net="/run/netns/$NS" ss -lun 2>/dev/null | grep -q '192.0.2.1:5060' &&
+				return 0
+			kill -0 $sigd_pid 2>/dev/null || return 1
+			sleep 0.1
+		done
+		return 1
+	}
+	stop_sigd()
+	{
+		# It must still be running, and be sigd.
+		[ "$(cat /proc/$sigd_pid/comm 2>/dev/null)" = xdpsbc-sigd ] || return 1
+		kill -TERM $sigd_pid 2>/dev/null || return 1
+		for _ in $(seq 50); do
+			kill -0 $sigd_pid 2>/dev/null || {
+				sigd_pid=
+				return 0
+			}
+			sleep 0.1
+		done
+		return 1
+	}
+	attached() { nsenter --net="/run/netns/$NS" ip -d link show xi0 | grep -q 'prog/xdp.*name xdpsbc'; }
+	if ! start_sigd; then
 		fail sigd-stop-keeps-datapath "sigd did not listen on 192.0.2.1:5060: $(tail -n 5 "$tmp/sigd.log" | tr '\n' ' ')"
+	elif ! attached; then
+		fail sigd-stop-keeps-datapath "sigd --iface xi0 did not attach the program"
+	elif ! stop_sigd; then
+		fail sigd-stop-keeps-datapath "sigd still running 5 s after SIGTERM"
+	elif ! attached || [ ! -e "$PIN/xs_flows" ]; then
+		fail sigd-stop-keeps-datapath "after SIGTERM the program or the pins are gone"
+	else
+		pass sigd-stop-keeps-datapath
+		if start_sigd && attached && stop_sigd; then
+			pass sigd-restart-over-pins
+		else
+			fail sigd-restart-over-pins "a second sigd did not start over the attached program: $(tail -n 5 "$tmp/sigd.log" | tr '\n' ' ')"
+		fi
 	fi
 fi
 isolated "$XS" unload >/dev/null 2>&1
@@ -339,7 +366,7 @@ else
 		for f in ./usr/sbin/xdpsbc ./usr/lib/xdpsbc/xdpsbc.bpf.o ./usr/lib/xdpsbc/xdpsbc-firewall \
 			./lib/systemd/system/xdpsbc-sigd.service ./lib/systemd/system/xdpsbc-firewall.service \
 			./etc/xdpsbc/xdpsbc.conf ./etc/xdpsbc/policy ./usr/share/man/man8/xdpsbc.8.gz \
-			./usr/share/doc/xdpsbc/operations.md; do
+			./usr/share/doc/xdpsbc/operations.md; do # not compressed: the units link it
 			grep -q " $f\$" <<<"$list" || miss="$miss $f"
 		done
 		if [ $have_sigd = 1 ]; then
