@@ -77,15 +77,15 @@ static int current_prog(int ifindex, enum xs_mode *mode, uint32_t *prog_id, char
 	ret = libxdp_get_error(mp);
 	if (ret)
 		return ret == -ENOENT ? 0 : ret;
-	p = xdp_multiprog__is_legacy(mp) ? xdp_multiprog__main_prog(mp) :
-					    xdp_multiprog__next_prog(NULL, mp);
+	p = xdp_multiprog__is_legacy(mp) ? xdp_multiprog__main_prog(mp)
+					 : xdp_multiprog__next_prog(NULL, mp);
 	if (p) {
 		snprintf(name, 16, "%s", xdp_program__name(p));
 		if (prog_id)
 			*prog_id = xdp_program__id(p);
 		if (mode)
-			*mode = xdp_multiprog__attach_mode(mp) == XDP_MODE_SKB ? XS_MODE_SKB :
-										  XS_MODE_NATIVE;
+			*mode = xdp_multiprog__attach_mode(mp) == XDP_MODE_SKB ? XS_MODE_SKB
+									       : XS_MODE_NATIVE;
 		if (legacy)
 			*legacy = xdp_multiprog__is_legacy(mp);
 		ret = 1;
@@ -209,7 +209,8 @@ int xs_attach(const char *pin_root, int ifindex, enum xs_mode mode, enum xs_mode
 
 	ret = attach_once(pin_root, ifindex, mode);
 	if (ret && mode == XS_MODE_AUTO) {
-		xs_log(XS_LOG_WARN, "%s: native XDP failed (%s); falling back to generic (skb) mode\n",
+		xs_log(XS_LOG_WARN,
+		       "%s: native XDP failed (%s); falling back to generic (skb) mode\n",
 		       ifname(ifindex, ifn), strerror(-ret));
 		mode = XS_MODE_SKB;
 		ret = attach_once(pin_root, ifindex, mode);
@@ -255,8 +256,8 @@ int xs_detach(int ifindex)
 		ret = xdp_multiprog__detach(mp);
 	} else {
 		p = xdp_multiprog__next_prog(NULL, mp);
-		ret = p ? xdp_program__detach(p, ifindex, xdp_multiprog__attach_mode(mp), 0) :
-			  -ENOENT;
+		ret = p ? xdp_program__detach(p, ifindex, xdp_multiprog__attach_mode(mp), 0)
+			: -ENOENT;
 	}
 	xdp_multiprog__close(mp);
 	return ret;

@@ -233,8 +233,7 @@ static int block_one(int family, const union xs_lpm *k, void *arg)
 	lpm_cidr(family, k, &e.cidr);
 	if (bpf_map_lookup_elem(family == AF_INET ? w->m->block4 : w->m->block6, k, &e.val))
 		return errno == ENOENT ? 0 : -errno;
-	if (bpf_map_lookup_elem(family == AF_INET ? w->m->blknote4 : w->m->blknote6, k,
-				&e.note))
+	if (bpf_map_lookup_elem(family == AF_INET ? w->m->blknote4 : w->m->blknote6, k, &e.note))
 		e.note.text[0] = '\0';
 	e.note.text[sizeof(e.note.text) - 1] = '\0';
 	return w->cb(&e, w->arg);
@@ -243,7 +242,7 @@ static int block_one(int family, const union xs_lpm *k, void *arg)
 /* Every blocklist entry (IPv4, then IPv6); a non-zero return from @cb stops the walk. */
 int xs_block_walk(const struct xs_maps *m, xs_block_cb cb, void *arg)
 {
-	struct block_walk w = { m, cb, arg };
+	struct block_walk w = {m, cb, arg};
 	int ret;
 
 	ret = walk_lpm(m->block4, AF_INET, block_one, &w);
@@ -303,7 +302,7 @@ static int collect_orphan(int family, const union xs_lpm *k, void *arg)
 
 static int block_remove(const struct xs_maps *m, bool expired_only, unsigned int *removed)
 {
-	struct keyvec kv = { .now = xs_boot_ns(), .expired_only = expired_only, .m = m };
+	struct keyvec kv = {.now = xs_boot_ns(), .expired_only = expired_only, .m = m};
 	size_t entries;
 	int ret;
 
@@ -397,7 +396,7 @@ static int trust_one(int family, const union xs_lpm *k, void *arg)
 
 int xs_trust_walk(const struct xs_maps *m, xs_trust_cb cb, void *arg)
 {
-	struct trust_walk w = { m, cb, arg };
+	struct trust_walk w = {m, cb, arg};
 	int ret;
 
 	ret = walk_lpm(m->trust4, AF_INET, trust_one, &w);

@@ -34,7 +34,7 @@ static const struct {
 	int action;
 } reasons[XS_REASON_MAX] = {
 /* XDP_* come from linux/bpf.h (enum xdp_action), included by bpf/bpf.h. */
-#define XS_REASON(e, str, act, d) [XS_##e] = { str, d, act },
+#define XS_REASON(e, str, act, d) [XS_##e] = {str, d, act},
 #include "xdpsbc_reasons.inc"
 #undef XS_REASON
 };
@@ -51,7 +51,7 @@ const char *xs_reason_doc(unsigned int r)
 
 const char *xs_reason_action(unsigned int r)
 {
-	static const char *const act[] = { "aborted", "drop", "pass", "tx", "redirect" };
+	static const char *const act[] = {"aborted", "drop", "pass", "tx", "redirect"};
 
 	return r < XS_REASON_MAX ? act[reasons[r].action] : "unknown";
 }

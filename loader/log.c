@@ -20,7 +20,7 @@ void xs_log_set_level(enum xs_log_level level)
 
 static void vlog(enum xs_log_level level, const char *prefix, const char *fmt, va_list ap)
 {
-	static const char *const tag[] = { "error: ", "warning: ", "", "debug: " };
+	static const char *const tag[] = {"error: ", "warning: ", "", "debug: "};
 
 	if (level > cur_level)
 		return;

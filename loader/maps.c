@@ -19,17 +19,17 @@
 #include "xdpsbc.skel.h"
 
 const struct xs_map_desc xs_map_descs[] = {
-	{ XS_MAP_STATS, offsetof(struct xs_maps, stats) },
-	{ XS_MAP_CONFIG, offsetof(struct xs_maps, config) },
-	{ XS_MAP_BLOCK4, offsetof(struct xs_maps, block4) },
-	{ XS_MAP_BLOCK6, offsetof(struct xs_maps, block6) },
-	{ XS_MAP_BLKNOTE4, offsetof(struct xs_maps, blknote4) },
-	{ XS_MAP_BLKNOTE6, offsetof(struct xs_maps, blknote6) },
-	{ XS_MAP_TRUST4, offsetof(struct xs_maps, trust4) },
-	{ XS_MAP_TRUST6, offsetof(struct xs_maps, trust6) },
-	{ XS_MAP_FLOWS, offsetof(struct xs_maps, flows) },
-	{ XS_MAP_TXPORTS, offsetof(struct xs_maps, txports) },
-	{ NULL, 0 },
+	{XS_MAP_STATS, offsetof(struct xs_maps, stats)},
+	{XS_MAP_CONFIG, offsetof(struct xs_maps, config)},
+	{XS_MAP_BLOCK4, offsetof(struct xs_maps, block4)},
+	{XS_MAP_BLOCK6, offsetof(struct xs_maps, block6)},
+	{XS_MAP_BLKNOTE4, offsetof(struct xs_maps, blknote4)},
+	{XS_MAP_BLKNOTE6, offsetof(struct xs_maps, blknote6)},
+	{XS_MAP_TRUST4, offsetof(struct xs_maps, trust4)},
+	{XS_MAP_TRUST6, offsetof(struct xs_maps, trust6)},
+	{XS_MAP_FLOWS, offsetof(struct xs_maps, flows)},
+	{XS_MAP_TXPORTS, offsetof(struct xs_maps, txports)},
+	{NULL, 0},
 };
 
 static int *map_fd(struct xs_maps *m, const struct xs_map_desc *d)
@@ -41,35 +41,6 @@ int xs_pin_path(const char *pin_root, const char *name, char *buf, size_t len)
 {
 	if ((size_t)snprintf(buf, len, "%s/%s", pin_root, name) >= len)
 		return -ENAMETOOLONG;
-	return 0;
-}
-
-/**
- * xs_obj_set_pins() - pin every map of @obj under @pin_root by its name.
- *
- * libbpf then reuses a pinned map whose type and sizes match and pins the
- * ones it creates. Internal maps (.rodata, .bss) are per-load and not pinned.
- */
-static int adopt_pinned_size(struct bpf_map *map, const char *path);
-
-int xs_obj_set_pins(struct bpf_object *obj, const char *pin_root)
-{
-	char path[PATH_MAX];
-	struct bpf_map *map;
-	int ret;
-
-	bpf_object__for_each_map(map, obj) {
-		if (bpf_map__is_internal(map))
-			continue;
-		ret = xs_pin_path(pin_root, bpf_map__name(map), path, sizeof(path));
-		if (!ret)
-			ret = bpf_map__set_pin_path(map, path);
-		if (ret)
-			return ret;
-		ret = adopt_pinned_size(map, path);
-		if (ret)
-			return ret;
-	}
 	return 0;
 }
 
@@ -99,6 +70,34 @@ static int adopt_pinned_size(struct bpf_map *map, const char *path)
 	return ret;
 }
 
+/**
+ * xs_obj_set_pins() - pin every map of @obj under @pin_root by its name.
+ *
+ * libbpf then reuses a pinned map whose type and sizes match and pins the
+ * ones it creates. Internal maps (.rodata, .bss) are per-load and not pinned.
+ */
+int xs_obj_set_pins(struct bpf_object *obj, const char *pin_root)
+{
+	char path[PATH_MAX];
+	struct bpf_map *map;
+	int ret;
+
+	bpf_object__for_each_map(map, obj)
+	{
+		if (bpf_map__is_internal(map))
+			continue;
+		ret = xs_pin_path(pin_root, bpf_map__name(map), path, sizeof(path));
+		if (!ret)
+			ret = bpf_map__set_pin_path(map, path);
+		if (ret)
+			return ret;
+		ret = adopt_pinned_size(map, path);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 /*
  * XDPSBC_TEST_BLOCK_MAX=N creates the blocklist (and its notes) with N
  * entries instead of XS_BLOCK_MAX, so tests can fill it in a blink. Only at
@@ -106,8 +105,8 @@ static int adopt_pinned_size(struct bpf_map *map, const char *path)
  */
 int xs_obj_apply_test_sizes(struct bpf_object *obj)
 {
-	static const char *const names[] = { XS_MAP_BLOCK4, XS_MAP_BLOCK6, XS_MAP_BLKNOTE4,
-					     XS_MAP_BLKNOTE6 };
+	static const char *const names[] = {XS_MAP_BLOCK4, XS_MAP_BLOCK6, XS_MAP_BLKNOTE4,
+					    XS_MAP_BLKNOTE6};
 	const char *env = getenv("XDPSBC_TEST_BLOCK_MAX");
 	struct bpf_map *map;
 	unsigned long n;
@@ -160,8 +159,7 @@ static int create_pins(const char *pin_root)
 	ret = xs_obj_apply_test_sizes(skel->obj);
 	if (ret)
 		goto out;
-	bpf_object__for_each_program(prog, skel->obj)
-		bpf_program__set_autoload(prog, false);
+	bpf_object__for_each_program(prog, skel->obj) bpf_program__set_autoload(prog, false);
 	ret = xdpsbc__load(skel);
 out:
 	xdpsbc__destroy(skel);

@@ -129,7 +129,7 @@ static int lock_timeout_ms(void)
  */
 int xs_lock_wait(const char *pin_root, int timeout_ms)
 {
-	struct timespec delay = { 0, 20 * 1000 * 1000 };
+	struct timespec delay = {0, 20 * 1000 * 1000};
 	int waited = 0, fd, ret;
 	struct stat st;
 

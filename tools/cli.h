@@ -26,9 +26,9 @@ struct cmd {
 
 /* A typed option of one command (in the manner of xdp-tools' DEFINE_OPTION). */
 struct opt {
-	const char *name; /* "--for" */
+	const char *name;    /* "--for" */
 	const char *metavar; /* NULL: a flag */
-	const char **val; /* the argument, or "1" for a flag */
+	const char **val;    /* the argument, or "1" for a flag */
 	const char *help;
 };
 

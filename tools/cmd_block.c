@@ -42,9 +42,9 @@ static int do_add(struct cli *c, int argc, char **argv)
 {
 	const char *dur = NULL, *reason = NULL;
 	const struct opt opts[] = {
-		{ "--for", "DURATION", &dur, "expire after DURATION (default: permanent)" },
-		{ "--reason", "TEXT", &reason, "note kept with the entry" },
-		{ NULL },
+		{"--for", "DURATION", &dur, "expire after DURATION (default: permanent)"},
+		{"--reason", "TEXT", &reason, "note kept with the entry"},
+		{NULL},
 	};
 	struct xs_cidr cidr;
 	struct xs_maps m;
@@ -67,8 +67,8 @@ static int do_add(struct cli *c, int argc, char **argv)
 	cli_close(&m, lock);
 	if (!ret) {
 		xs_cidr_format(&cidr, buf, sizeof(buf));
-		printf("blocked %s %s%s%s\n", buf, secs ? "for " : "permanently",
-		       secs ? dur : "", "");
+		printf("blocked %s %s%s%s\n", buf, secs ? "for " : "permanently", secs ? dur : "",
+		       "");
 	}
 	return ret;
 }
@@ -168,7 +168,7 @@ static int list_one(const struct xs_block_entry *e, void *arg)
 
 static int do_list(struct cli *c, int argc, char **argv)
 {
-	struct list_ctx l = { c->json, xs_boot_ns() };
+	struct list_ctx l = {c->json, xs_boot_ns()};
 	struct xs_maps m;
 	char **pos;
 	int npos, ret;
@@ -377,15 +377,15 @@ out:
 }
 
 const struct cmd cmds_block[] = {
-	{ "block add", do_add, "CIDR [--for DURATION] [--reason TEXT]",
-	  "block a source network; DURATION is N, Ns, Nm, Nh, Nd, Nw or 'permanent' (default)" },
-	{ "block del", do_del, "CIDR", "remove a blocklist entry (exact CIDR)" },
-	{ "block list", do_list, "[-j]",
-	  "list entries: CIDR, expiry (UTC), time left, hits, last hit, reason" },
-	{ "block flush", do_flush, "", "remove every blocklist entry" },
-	{ "block import", do_import, "FILE",
-	  "add 'CIDR[,DURATION][,REASON]' lines ('#' comments, blank lines ok); all or nothing: a "
-	  "bad line or a full blocklist changes nothing" },
-	{ "gc", do_gc, "[-j]", "remove expired blocklist entries (they already never match)" },
-	{ NULL },
+	{"block add", do_add, "CIDR [--for DURATION] [--reason TEXT]",
+	 "block a source network; DURATION is N, Ns, Nm, Nh, Nd, Nw or 'permanent' (default)"},
+	{"block del", do_del, "CIDR", "remove a blocklist entry (exact CIDR)"},
+	{"block list", do_list, "[-j]",
+	 "list entries: CIDR, expiry (UTC), time left, hits, last hit, reason"},
+	{"block flush", do_flush, "", "remove every blocklist entry"},
+	{"block import", do_import, "FILE",
+	 "add 'CIDR[,DURATION][,REASON]' lines ('#' comments, blank lines ok); all or nothing: a "
+	 "bad line or a full blocklist changes nothing"},
+	{"gc", do_gc, "[-j]", "remove expired blocklist entries (they already never match)"},
+	{NULL},
 };

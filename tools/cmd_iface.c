@@ -11,8 +11,8 @@ static int do_attach(struct cli *c, int argc, char **argv)
 {
 	const char *mode_s = NULL;
 	const struct opt opts[] = {
-		{ "--mode", "native|skb", &mode_s, "attach mode (default: native, else skb)" },
-		{ NULL },
+		{"--mode", "native|skb", &mode_s, "attach mode (default: native, else skb)"},
+		{NULL},
 	};
 	enum xs_mode mode = XS_MODE_AUTO, used;
 	char **pos;
@@ -34,9 +34,9 @@ static int do_attach(struct cli *c, int argc, char **argv)
 
 	ret = xs_lock(c->pin_root);
 	if (ret < 0)
-		return ret == -EWOULDBLOCK ? cli_err("%s is locked by another xdpsbc run",
-						     c->pin_root) :
-					     cli_fail(ret, c->pin_root);
+		return ret == -EWOULDBLOCK
+			       ? cli_err("%s is locked by another xdpsbc run", c->pin_root)
+			       : cli_fail(ret, c->pin_root);
 	lock = ret;
 	ret = xs_attach(c->pin_root, ifindex, mode, &used);
 	xs_unlock(lock);
@@ -48,8 +48,8 @@ static int do_attach(struct cli *c, int argc, char **argv)
 		return cli_err("%s: attach in %s mode failed: %s", pos[0], xs_mode_str(mode),
 			       strerror(-ret));
 	xs_attached(ifindex, NULL, &id);
-	printf("attached xdpsbc to %s (%s mode, prog id %u, maps %s)\n", pos[0],
-	       xs_mode_str(used), id, c->pin_root);
+	printf("attached xdpsbc to %s (%s mode, prog id %u, maps %s)\n", pos[0], xs_mode_str(used),
+	       id, c->pin_root);
 	if (xs_attached_single(ifindex) == 1)
 		printf("note: libxdp's multi-program dispatcher cannot load on this kernel; "
 		       "xdpsbc runs as the interface's only XDP program\n");
@@ -138,8 +138,8 @@ void status_settings(const struct xs_config *cfg, bool json)
 	       "  relay ports:     %s%s\n",
 	       cfg->flags & XS_CFG_V6_MEDIA_DROP ? "on" : "off", r1,
 	       cfg->flags & XS_CFG_TURN ? "on" : "off", cfg->turn_udp, cfg->turn_tls, r2, r3,
-	       cfg->flags & XS_CFG_PINHOLES ? " (pinholes closed unless a flow owns the port)" :
-					      "");
+	       cfg->flags & XS_CFG_PINHOLES ? " (pinholes closed unless a flow owns the port)"
+					    : "");
 }
 
 static unsigned long flow_count(int fd)
@@ -233,13 +233,14 @@ static int do_status(struct cli *c, int argc, char **argv)
 }
 
 const struct cmd cmds_iface[] = {
-	{ "attach", do_attach, "IFACE [--mode native|skb]",
-	  "attach the XDP program to IFACE (native mode, else skb with a warning; --mode forces one); "
-	  "maps under the pin root are reused" },
-	{ "detach", do_detach, "IFACE", "remove xdpsbc from IFACE; the maps and their entries stay" },
-	{ "unload", do_unload, "",
-	  "detach from every interface running this pin root's xdpsbc and remove the pins" },
-	{ "status", do_status, "[-j]",
-	  "pin root, attached interfaces (mode, prog id), settings and entry counts" },
-	{ NULL },
+	{"attach", do_attach, "IFACE [--mode native|skb]",
+	 "attach the XDP program to IFACE (native mode, else skb with a warning; --mode forces "
+	 "one); "
+	 "maps under the pin root are reused"},
+	{"detach", do_detach, "IFACE", "remove xdpsbc from IFACE; the maps and their entries stay"},
+	{"unload", do_unload, "",
+	 "detach from every interface running this pin root's xdpsbc and remove the pins"},
+	{"status", do_status, "[-j]",
+	 "pin root, attached interfaces (mode, prog id), settings and entry counts"},
+	{NULL},
 };

@@ -82,7 +82,8 @@ static int do_ipv4_only(struct cli *c, int argc, char **argv)
 	ret = on_off(c, pos[0], &on);
 	if (ret)
 		return ret;
-	ret = config_update(c, on ? XS_CFG_V6_MEDIA_DROP : 0, on ? 0 : XS_CFG_V6_MEDIA_DROP, -1, -1);
+	ret = config_update(c, on ? XS_CFG_V6_MEDIA_DROP : 0, on ? 0 : XS_CFG_V6_MEDIA_DROP, -1,
+			    -1);
 	if (!ret)
 		printf("media ipv4-only %s: IPv6 media %s\n", pos[0], on ? "dropped" : "passes");
 	return ret;
@@ -141,11 +142,11 @@ static int do_turn(struct cli *c, int argc, char **argv)
 }
 
 const struct cmd cmds_media[] = {
-	{ "media ipv4-only", do_ipv4_only, "on|off|status [-j]",
-	  "on: drop IPv6 UDP to the RTP port range (and TURN ports when turn is on); IPv6 "
-	  "signalling still passes. Takes effect at once, no reload" },
-	{ "media ports", do_ports, "MIN-MAX", "the RTP port range (default 10000-20000)" },
-	{ "media turn", do_turn, "on|off|status",
-	  "with ipv4-only on, also drop IPv6 UDP 3478, TCP 5349 and UDP 49152-49252" },
-	{ NULL },
+	{"media ipv4-only", do_ipv4_only, "on|off|status [-j]",
+	 "on: drop IPv6 UDP to the RTP port range (and TURN ports when turn is on); IPv6 "
+	 "signalling still passes. Takes effect at once, no reload"},
+	{"media ports", do_ports, "MIN-MAX", "the RTP port range (default 10000-20000)"},
+	{"media turn", do_turn, "on|off|status",
+	 "with ipv4-only on, also drop IPv6 UDP 3478, TCP 5349 and UDP 49152-49252"},
+	{NULL},
 };

@@ -9,8 +9,8 @@
 #include <bpf/bpf.h>
 #include "cli.h"
 
-static void stats_print(struct cli *c, const struct xs_counter *cur,
-			const struct xs_counter *prev, double dt)
+static void stats_print(struct cli *c, const struct xs_counter *cur, const struct xs_counter *prev,
+			double dt)
 {
 	char ts[32];
 
@@ -54,10 +54,10 @@ static int do_stats(struct cli *c, int argc, char **argv)
 {
 	const char *watch = NULL, *interval = "1", *count = NULL;
 	const struct opt opts[] = {
-		{ "--watch", NULL, &watch, "print again every interval" },
-		{ "--interval", "SECONDS", &interval, "with --watch (default 1)" },
-		{ "--count", "N", &count, "with --watch: stop after N reports" },
-		{ NULL },
+		{"--watch", NULL, &watch, "print again every interval"},
+		{"--interval", "SECONDS", &interval, "with --watch (default 1)"},
+		{"--count", "N", &count, "with --watch: stop after N reports"},
+		{NULL},
 	};
 	struct xs_counter cur[XS_REASON_MAX], prev[XS_REASON_MAX];
 	long n = -1, i;
@@ -86,7 +86,7 @@ static int do_stats(struct cli *c, int argc, char **argv)
 	if (!ret)
 		stats_print(c, cur, NULL, 0);
 	for (i = 1; !ret && watch && (n < 0 || i < n); i++) {
-		struct timespec ts = { (time_t)secs, (long)((secs - (time_t)secs) * 1e9) };
+		struct timespec ts = {(time_t)secs, (long)((secs - (time_t)secs) * 1e9)};
 
 		memcpy(prev, cur, sizeof(cur));
 		nanosleep(&ts, NULL);
@@ -124,9 +124,9 @@ static void flow_print(bool json, const struct xs_flow_key *k, const struct xs_f
 		       uint64_t now)
 {
 	char edge[32], dst[32], src[32], peer[32], expect[32], flags[48], cookie[24];
-	uint64_t idle = f->last_seen_ns && now > f->last_seen_ns ?
-				(now - f->last_seen_ns) / 1000000000ULL :
-				0;
+	uint64_t idle = f->last_seen_ns && now > f->last_seen_ns
+				? (now - f->last_seen_ns) / 1000000000ULL
+				: 0;
 
 	addr_port(edge, sizeof(edge), k->addr, k->port);
 	addr_port(dst, sizeof(dst), f->dst_addr, f->dst_port);
@@ -161,12 +161,12 @@ static void flow_print(bool json, const struct xs_flow_key *k, const struct xs_f
 		json_obj_end();
 		return;
 	}
-	printf("%-21s -> %-21s from %-21s %-21s %-22s %10llu %12llu %6s %s\n", edge, dst, src,
-	       peer, flags, (unsigned long long)f->packets, (unsigned long long)f->bytes,
-	       f->last_seen_ns ? (snprintf(expect, sizeof(expect), "%llu",
-					   (unsigned long long)idle),
-				  expect) :
-				 "-",
+	printf("%-21s -> %-21s from %-21s %-21s %-22s %10llu %12llu %6s %s\n", edge, dst, src, peer,
+	       flags, (unsigned long long)f->packets, (unsigned long long)f->bytes,
+	       f->last_seen_ns
+		       ? (snprintf(expect, sizeof(expect), "%llu", (unsigned long long)idle),
+			  expect)
+		       : "-",
 	       cookie);
 }
 
@@ -207,11 +207,11 @@ static int do_flows(struct cli *c, int argc, char **argv)
 }
 
 const struct cmd cmds_stats[] = {
-	{ "stats", do_stats, "[-j] [--watch [--interval S] [--count N]]",
-	  "packets and bytes per verdict reason, summed over CPUs (relay counters included); "
-	  "--watch adds rates; -j --watch prints one JSON object a line" },
-	{ "flows", do_flows, "[-j]",
-	  "the relay flows: edge addr:port -> destination, from edge port, latched peer, flags, "
-	  "packets, bytes, idle seconds, call cookie" },
-	{ NULL },
+	{"stats", do_stats, "[-j] [--watch [--interval S] [--count N]]",
+	 "packets and bytes per verdict reason, summed over CPUs (relay counters included); "
+	 "--watch adds rates; -j --watch prints one JSON object a line"},
+	{"flows", do_flows, "[-j]",
+	 "the relay flows: edge addr:port -> destination, from edge port, latched peer, flags, "
+	 "packets, bytes, idle seconds, call cookie"},
+	{NULL},
 };

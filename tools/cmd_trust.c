@@ -86,8 +86,8 @@ static int do_list(struct cli *c, int argc, char **argv)
 }
 
 const struct cmd cmds_trust[] = {
-	{ "trust add", do_add, "CIDR", "never block sources in CIDR (checked before the blocklist)" },
-	{ "trust del", do_del, "CIDR", "remove a trusted network (exact CIDR)" },
-	{ "trust list", do_list, "[-j]", "list trusted networks with their hit counters" },
-	{ NULL },
+	{"trust add", do_add, "CIDR", "never block sources in CIDR (checked before the blocklist)"},
+	{"trust del", do_del, "CIDR", "remove a trusted network (exact CIDR)"},
+	{"trust list", do_list, "[-j]", "list trusted networks with their hit counters"},
+	{NULL},
 };

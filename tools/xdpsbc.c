@@ -13,8 +13,8 @@
 #include <net/if.h>
 #include "cli.h"
 
-static const struct cmd *const tables[] = { cmds_iface, cmds_block, cmds_trust, cmds_media,
-					    cmds_stats, NULL };
+static const struct cmd *const tables[] = {cmds_iface, cmds_block, cmds_trust,
+					   cmds_media, cmds_stats, NULL};
 
 int cli_err(const char *fmt, ...)
 {
@@ -178,14 +178,15 @@ static void usage_table(FILE *f, const char *prefix)
 static void usage(FILE *f, const char *prefix)
 {
 	if (!prefix)
-		fprintf(f, "usage: xdpsbc [-j] [-v] [--pin-root DIR] COMMAND [ARGS]\n"
-			   "\n"
-			   "global options (anywhere on the line):\n"
-			   "  -j, --json        JSON output for listings\n"
-			   "  -v, --verbose     more messages (twice: libbpf/libxdp debug)\n"
-			   "  --pin-root DIR    maps under DIR (default $XDPSBC_PIN_ROOT, else %s)\n"
-			   "  -h, --help        this text, or one command's: xdpsbc block add --help\n"
-			   "\ncommands:\n",
+		fprintf(f,
+			"usage: xdpsbc [-j] [-v] [--pin-root DIR] COMMAND [ARGS]\n"
+			"\n"
+			"global options (anywhere on the line):\n"
+			"  -j, --json        JSON output for listings\n"
+			"  -v, --verbose     more messages (twice: libbpf/libxdp debug)\n"
+			"  --pin-root DIR    maps under DIR (default $XDPSBC_PIN_ROOT, else %s)\n"
+			"  -h, --help        this text, or one command's: xdpsbc block add --help\n"
+			"\ncommands:\n",
 			XS_PIN_ROOT_DEFAULT);
 	usage_table(f, prefix);
 }
@@ -222,7 +223,7 @@ static bool group_exists(const char *word)
 
 int main(int argc, char **argv)
 {
-	struct cli c = { .pin_root = NULL };
+	struct cli c = {.pin_root = NULL};
 	char *args[256];
 	const struct cmd *cmd;
 	int n = 0, verbose = 0, words = 0;

@@ -61,7 +61,7 @@ static int do_send(int argc, char **argv)
 	struct sockaddr_storage src, dst;
 	socklen_t slen, dlen;
 	long count = argc > 4 ? atol(argv[4]) : 1, size = argc > 5 ? atol(argv[5]) : 64, sent = 0;
-	struct timespec gap = { 0, 1000 * 1000 };
+	struct timespec gap = {0, 1000 * 1000};
 	char buf[1500];
 	int fam, fd, one = 1;
 
@@ -75,7 +75,8 @@ static int do_send(int argc, char **argv)
 		return 1;
 	}
 	fd = socket(fam, SOCK_DGRAM, 0);
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (fd >= 0)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (fd < 0 || bind(fd, (struct sockaddr *)&src, slen)) {
 		fprintf(stderr, "udp_probe: bind %s:%s: %s\n", argv[0], argv[1], strerror(errno));
 		return 1;
@@ -108,8 +109,9 @@ static int do_recv(int argc, char **argv)
 		return 1;
 	}
 	fd = socket(fam, SOCK_DGRAM, 0);
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (fam == AF_INET6)
+	if (fd >= 0)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (fd >= 0 && fam == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 	if (fd < 0 || bind(fd, (struct sockaddr *)&a, len)) {
 		fprintf(stderr, "udp_probe: bind %s:%s: %s\n", argv[0], argv[1], strerror(errno));
