@@ -9,10 +9,16 @@
 #include "dialog.h"
 #include "media.h"
 
-#define DLG_MAX 65536
+#define DLG_MAX	    65536
+#define DLG_BUCKETS 4096
 
-static struct dialog *dialogs;
+static struct dialog *dialogs, *buckets[DLG_BUCKETS];
 static unsigned int ndlg;
+
+static struct dialog **bucket(const char *call_id)
+{
+	return &buckets[media_cookie(call_id) % DLG_BUCKETS];
+}
 
 struct dialog *dlg_first(void)
 {
@@ -21,7 +27,7 @@ struct dialog *dlg_first(void)
 
 struct dialog *dlg_find(const char *call_id)
 {
-	for (struct dialog *d = dialogs; d; d = d->next)
+	for (struct dialog *d = *bucket(call_id); d; d = d->hnext)
 		if (!strcmp(d->call_id, call_id))
 			return d;
 	return NULL;
@@ -49,12 +55,19 @@ struct dialog *dlg_new(const char *call_id)
 	d->created = time(NULL);
 	d->next = dialogs;
 	dialogs = d;
+	d->hnext = *bucket(call_id);
+	*bucket(call_id) = d;
 	ndlg++;
 	return d;
 }
 
 void dlg_del(struct dialog *d)
 {
+	for (struct dialog **pp = bucket(d->call_id); *pp; pp = &(*pp)->hnext)
+		if (*pp == d) {
+			*pp = d->hnext;
+			break;
+		}
 	for (struct dialog **pp = &dialogs; *pp; pp = &(*pp)->next)
 		if (*pp == d) {
 			*pp = d->next;

@@ -35,7 +35,8 @@ struct dialog {
 	uint32_t inv_cseq; /* CSeq of the initial INVITE */
 	time_t created;
 	struct dlg_leg a, b;
-	struct dialog *next;
+	struct dialog *next; /* all dialogs */
+	struct dialog *hnext; /* same Call-ID hash bucket */
 };
 
 struct dialog *dlg_find(const char *call_id);

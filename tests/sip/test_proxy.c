@@ -739,6 +739,46 @@ static void test_tcp_frame(void)
 		T_PASS(name);
 }
 
+/* A TCP client, a UDP core: two Record-Routes, our Via says UDP; OPTIONS to the edge answered. */
+static void test_double_rr(void)
+{
+	const char *name = "double_record_route";
+	int before = check_failed;
+	struct sip_addr c = CLIENT;
+	struct sent *fw, *ok;
+	char msg[2048], *rr0 = NULL, *rr1 = NULL;
+
+	setup("sip:198.51.100.10:5060", NULL);
+	c.proto = SIP_TCP;
+	snprintf(msg, sizeof(msg), "%s", invite);
+	memcpy(strstr(msg, "SIP/2.0/UDP"), "SIP/2.0/TCP", 11);
+	input(msg, &c);
+	fw = find_req("INVITE");
+	if (T_CHECK(name, fw && osip_list_size(&fw->msg->record_routes) == 2, "two Record-Routes")) {
+		osip_record_route_to_str(osip_list_get(&fw->msg->record_routes, 0), &rr0);
+		osip_record_route_to_str(osip_list_get(&fw->msg->record_routes, 1), &rr1);
+		T_CHECK(name, !strcmp(rr0, "<sip:203.0.113.1:5060;transport=udp;lr>") &&
+				      !strcmp(rr1, "<sip:203.0.113.1:5060;transport=tcp;lr>"),
+			"%s / %s", rr0, rr1);
+		T_CHECK(name, !strcmp(msg_top_via(fw->msg)->protocol, "UDP"), "our Via transport");
+		T_CHECK(name, fw->dst.proto == SIP_UDP, "sent over TCP");
+		T_CHECK(name, strstr(contact_str(fw->msg), "alias=192.0.2.50~40000~2") != NULL,
+			"TCP alias: %s", contact_str(fw->msg));
+		osip_free(rr0);
+		osip_free(rr1);
+	}
+	ok = find_resp(100);
+	T_CHECK(name, ok && ok->dst.proto == SIP_TCP, "100 Trying not on the TCP connection");
+	/* Keepalive OPTIONS to the edge itself. */
+	reset();
+	input(L("OPTIONS sip:203.0.113.1:5060 SIP/2.0") L("Via: SIP/2.0/UDP 10.0.0.2:5060;branch=z9hG4bKo1")
+	      L("From: <sip:a@b>;tag=1") L("To: <sip:203.0.113.1>") L("Call-ID: ka1") L("CSeq: 1 OPTIONS")
+	      L("Content-Length: 0") L(""), &c);
+	T_CHECK(name, find_resp(200) && nout == 1, "OPTIONS to the edge not answered locally");
+	if (check_failed == before)
+		T_PASS(name);
+}
+
 int main(void)
 {
 	xs_log_set_level(getenv("V") ? XS_LOG_DEBUG : XS_LOG_ERR);
@@ -758,6 +798,7 @@ int main(void)
 	test_dialog_and_timeout();
 	test_options_file();
 	test_tcp_frame();
+	test_double_rr();
 	reset();
 	return check_failed ? 1 : 0;
 }
