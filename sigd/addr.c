@@ -45,7 +45,7 @@ static int parse_port(const char *s, uint16_t *port)
 /* Resolve @host (literal or name) to IPv4; names go through the resolver once. */
 static int resolve4(const char *host, struct in_addr *ip)
 {
-	struct addrinfo hints = { .ai_family = AF_INET, .ai_socktype = SOCK_DGRAM };
+	struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_DGRAM};
 	struct addrinfo *res;
 
 	if (inet_pton(AF_INET, host, ip) == 1)

@@ -170,11 +170,11 @@ int binding_load(const char *dir)
 	if (!f)
 		return errno == ENOENT ? 0 : -errno;
 	while (fgets(line, sizeof(line), f)) {
-		struct sip_addr a = { 0 };
+		struct sip_addr a = {0};
 
-		if (sscanf(line, "%127[^\t]\t%255[^\t]\t%63[^\t]\t%u\t%u\t%lld", user, aor, ip, &port,
-			   &proto, &exp) != 6 || exp <= now || inet_pton(AF_INET, ip, &a.ip) != 1 ||
-		    port > 65535)
+		if (sscanf(line, "%127[^\t]\t%255[^\t]\t%63[^\t]\t%u\t%u\t%lld", user, aor, ip,
+			   &port, &proto, &exp) != 6 ||
+		    exp <= now || inet_pton(AF_INET, ip, &a.ip) != 1 || port > 65535)
 			continue;
 		a.port = port;
 		a.proto = proto == SIP_TCP ? SIP_TCP : SIP_UDP;

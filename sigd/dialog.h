@@ -20,12 +20,12 @@ enum dlg_state { DLG_EARLY, DLG_CONFIRMED };
 /* One leg: what a request to that party needs. */
 struct dlg_leg {
 	char tag[128];
-	char hdr[512]; /* its From (A) or To (B) header value, with the tag */
-	char target[512]; /* its Contact URI as it sent it */
-	char routes[1024]; /* route set towards it, comma-separated, "" = none */
+	char hdr[512];	      /* its From (A) or To (B) header value, with the tag */
+	char target[512];     /* its Contact URI as it sent it */
+	char routes[1024];    /* route set towards it, comma-separated, "" = none */
 	struct sip_addr addr; /* where requests to it go */
-	uint32_t cseq; /* highest CSeq it used */
-	bool client; /* behind the edge (vs. the core) */
+	uint32_t cseq;	      /* highest CSeq it used */
+	bool client;	      /* behind the edge (vs. the core) */
 };
 
 struct dialog {
@@ -35,7 +35,7 @@ struct dialog {
 	uint32_t inv_cseq; /* CSeq of the initial INVITE */
 	time_t created;
 	struct dlg_leg a, b;
-	struct dialog *next; /* all dialogs */
+	struct dialog *next;  /* all dialogs */
 	struct dialog *hnext; /* same Call-ID hash bucket */
 };
 

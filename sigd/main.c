@@ -135,7 +135,7 @@ int main(int argc, char **argv)
 {
 	static struct sigd_cfg cfg;
 	static struct proxy px;
-	struct sigaction sa = { .sa_handler = on_signal };
+	struct sigaction sa = {.sa_handler = on_signal};
 	struct xs_maps maps;
 	struct media_opts mo;
 	struct media_ctx *mc;
@@ -192,9 +192,9 @@ int main(int argc, char **argv)
 		xs_log(XS_LOG_ERR, "daemon: %s\n", strerror(errno));
 		return 1;
 	}
-	xs_log(XS_LOG_INFO, "xdpsbc-sigd listening on %s:%u udp+tcp, public %s, %s\n", cfg.listen.ip.s_addr ? px.rc.edge.ip_str : "0.0.0.0",
-	       cfg.listen.port, px.rc.edge.ip_str,
-	       cfg.upstream[0] ? cfg.upstream : "routing by Request-URI");
+	xs_log(XS_LOG_INFO, "xdpsbc-sigd listening on %s:%u udp+tcp, public %s, %s\n",
+	       cfg.listen.ip.s_addr ? px.rc.edge.ip_str : "0.0.0.0", cfg.listen.port,
+	       px.rc.edge.ip_str, cfg.upstream[0] ? cfg.upstream : "routing by Request-URI");
 
 	while (!got_term) {
 		err = tp_poll(100);

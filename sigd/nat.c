@@ -16,7 +16,8 @@ static void param_set(osip_list_t *params, const char *name, const char *value)
 		osip_free(p->gvalue);
 		p->gvalue = value ? osip_strdup(value) : NULL;
 	} else {
-		osip_generic_param_add(params, osip_strdup(name), value ? osip_strdup(value) : NULL);
+		osip_generic_param_add(params, osip_strdup(name),
+				       value ? osip_strdup(value) : NULL);
 	}
 }
 
@@ -58,8 +59,7 @@ int nat_alias_decode(const osip_uri_t *u, struct sip_addr *a)
 	osip_uri_param_get_byname((osip_list_t *)&u->url_params, "alias", &p);
 	if (!p)
 		return -ENOENT;
-	if (!p->gvalue ||
-	    sscanf(p->gvalue, "%16[0-9.]~%u~%u%c", ip, &port, &proto, &tail) != 3 ||
+	if (!p->gvalue || sscanf(p->gvalue, "%16[0-9.]~%u~%u%c", ip, &port, &proto, &tail) != 3 ||
 	    port == 0 || port > 65535 || (proto != SIP_UDP && proto != SIP_TCP))
 		return -EINVAL;
 	memset(a, 0, sizeof(*a));

@@ -90,7 +90,8 @@ static int set_upstream(struct sigd_cfg *c, const char *v)
 }
 
 /* Split a comma list into @n trimmed items, each checked by @add. */
-static int split_list(const char *v, int (*add)(struct sigd_cfg *, const char *), struct sigd_cfg *c)
+static int split_list(const char *v, int (*add)(struct sigd_cfg *, const char *),
+		      struct sigd_cfg *c)
 {
 	char buf[4096], *save, *tok;
 
@@ -188,7 +189,7 @@ static int set_state_dir(struct sigd_cfg *c, const char *v)
 
 static int set_log_level(struct sigd_cfg *c, const char *v)
 {
-	static const char *const names[] = { "err", "warn", "info", "debug" };
+	static const char *const names[] = {"err", "warn", "info", "debug"};
 
 	for (unsigned int i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (!strcmp(v, names[i]) || (i == 0 && !strcmp(v, "error"))) {
@@ -199,23 +200,24 @@ static int set_log_level(struct sigd_cfg *c, const char *v)
 }
 
 static const struct opt opts[] = {
-	{ "config", "FILE|none", set_config, "config file (default " SIGD_CONFIG_DEFAULT ")" },
-	{ "iface", "IFACE", set_iface, "attach the XDP program here if it is not attached" },
-	{ "xdp-mode", "native|skb", set_xdp_mode, "XDP attach mode (default: native, else skb)" },
-	{ "public-ip", "IP", set_public_ip, "edge address for media, Via and Record-Route" },
-	{ "listen", "IP:PORT", set_listen, "SIP UDP and TCP listen address (default 0.0.0.0:5060)" },
-	{ "upstream", "URI", set_upstream, "send everything from clients to this provider URI" },
-	{ "domains", "D1,D2", set_domains, "route by Request-URI, only to these domains (403 else)" },
-	{ "core", "CIDR,..", set_core, "addresses of the SIP core besides --upstream" },
-	{ "rtp-ports", "MIN-MAX", set_rtp_ports, "media relay port range (default 20000-29999)" },
-	{ "media-timeout", "SEC", set_media_timeout, "end calls without media for SEC (default 60)" },
-	{ "strict-source", NULL, set_strict, "once latched, drop media from other sources" },
-	{ "latch-signalled-ip", NULL, set_latch_sig, "latch media only from the signalled IP" },
-	{ "pin-root", "DIR", set_pin_root, "bpffs pin directory (default $XDPSBC_PIN_ROOT or "
-					    XS_PIN_ROOT_DEFAULT ")" },
-	{ "state-dir", "DIR", set_state_dir, "call state directory (default " SIGD_STATE_DEFAULT ")" },
-	{ "log-level", "err|warn|info|debug", set_log_level, "log verbosity (default info)" },
-	{ "foreground", NULL, set_foreground, "do not detach from the terminal" },
+	{"config", "FILE|none", set_config, "config file (default " SIGD_CONFIG_DEFAULT ")"},
+	{"iface", "IFACE", set_iface, "attach the XDP program here if it is not attached"},
+	{"xdp-mode", "native|skb", set_xdp_mode, "XDP attach mode (default: native, else skb)"},
+	{"public-ip", "IP", set_public_ip, "edge address for media, Via and Record-Route"},
+	{"listen", "IP:PORT", set_listen, "SIP UDP and TCP listen address (default 0.0.0.0:5060)"},
+	{"upstream", "URI", set_upstream, "send everything from clients to this provider URI"},
+	{"domains", "D1,D2", set_domains, "route by Request-URI, only to these domains (403 else)"},
+	{"core", "CIDR,..", set_core, "addresses of the SIP core besides --upstream"},
+	{"rtp-ports", "MIN-MAX", set_rtp_ports, "media relay port range (default 20000-29999)"},
+	{"media-timeout", "SEC", set_media_timeout, "end calls without media for SEC (default 60)"},
+	{"strict-source", NULL, set_strict, "once latched, drop media from other sources"},
+	{"latch-signalled-ip", NULL, set_latch_sig, "latch media only from the signalled IP"},
+	{"pin-root", "DIR", set_pin_root,
+	 "bpffs pin directory (default $XDPSBC_PIN_ROOT or " XS_PIN_ROOT_DEFAULT ")"},
+	{"state-dir", "DIR", set_state_dir,
+	 "call state directory (default " SIGD_STATE_DEFAULT ")"},
+	{"log-level", "err|warn|info|debug", set_log_level, "log verbosity (default info)"},
+	{"foreground", NULL, set_foreground, "do not detach from the terminal"},
 };
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
 
@@ -294,8 +296,8 @@ static int load_file(struct sigd_cfg *c, const char *path, bool must_exist)
 		key = trim(key);
 		o = find_opt(key);
 		if (!o || !strcmp(key, "config") || (!val && o->arg)) {
-			xs_log(XS_LOG_ERR, "config %s:%u: unknown key or missing value '%s'\n", path,
-			       lineno, key);
+			xs_log(XS_LOG_ERR, "config %s:%u: unknown key or missing value '%s'\n",
+			       path, lineno, key);
 			err = -EINVAL;
 			continue;
 		}
@@ -315,10 +317,10 @@ static int apply_argv(struct sigd_cfg *c, int argc, char **argv, bool only_confi
 	int idx, ch;
 
 	for (unsigned int i = 0; i < NOPTS; i++)
-		lo[i] = (struct option){ opts[i].name, opts[i].arg ? required_argument : no_argument,
-					 NULL, 1000 + i };
-	lo[NOPTS] = (struct option){ "help", no_argument, NULL, 'h' };
-	lo[NOPTS + 1] = (struct option){ 0 };
+		lo[i] = (struct option){opts[i].name, opts[i].arg ? required_argument : no_argument,
+					NULL, 1000 + i};
+	lo[NOPTS] = (struct option){"help", no_argument, NULL, 'h'};
+	lo[NOPTS + 1] = (struct option){0};
 	optind = 0;
 	opterr = !only_config;
 	while ((ch = getopt_long(argc, argv, "h", lo, &idx)) != -1) {
@@ -341,7 +343,8 @@ static int apply_argv(struct sigd_cfg *c, int argc, char **argv, bool only_confi
 		if (only_config != !strcmp(o->name, "config"))
 			continue;
 		if (o->set(c, optarg)) {
-			xs_log(XS_LOG_ERR, "bad value for --%s: '%s'\n", o->name, optarg ? optarg : "");
+			xs_log(XS_LOG_ERR, "bad value for --%s: '%s'\n", o->name,
+			       optarg ? optarg : "");
 			return -EINVAL;
 		}
 	}

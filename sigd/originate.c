@@ -38,8 +38,7 @@ static osip_message_t *make_cancel(const char *invite, size_t len)
 
 	if (osip_message_init(&inv))
 		return NULL;
-	if (osip_message_parse(inv, invite, len) || !msg_has_required(inv) ||
-	    osip_message_init(&c))
+	if (osip_message_parse(inv, invite, len) || !msg_has_required(inv) || osip_message_init(&c))
 		goto out;
 	osip_message_set_method(c, osip_strdup("CANCEL"));
 	osip_message_set_version(c, osip_strdup("SIP/2.0"));
@@ -47,8 +46,9 @@ static osip_message_t *make_cancel(const char *invite, size_t len)
 	err = err ?: osip_via_clone(msg_top_via(inv), &v);
 	if (!err)
 		osip_list_add(&c->vias, v, 0);
-	err = err ?: osip_list_clone(&inv->routes, &c->routes,
-				     (int (*)(void *, void **))osip_from_clone);
+	err = err
+		      ?: osip_list_clone(&inv->routes, &c->routes,
+					 (int (*)(void *, void **))osip_from_clone);
 	err = err ?: osip_from_clone(inv->from, &c->from);
 	err = err ?: osip_to_clone(inv->to, &c->to);
 	err = err ?: osip_call_id_clone(inv->call_id, &c->call_id);
@@ -67,8 +67,8 @@ out:
 	return c;
 }
 
-void proxy_cancel(struct proxy *p, osip_message_t *m, const struct sip_addr *src,
-		  const char *cid, const char *branch)
+void proxy_cancel(struct proxy *p, osip_message_t *m, const struct sip_addr *src, const char *cid,
+		  const char *branch)
 {
 	struct txn *inv = txn_find(branch, "INVITE");
 	osip_message_t *c;

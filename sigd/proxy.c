@@ -19,8 +19,8 @@
 #include "sipmsg.h"
 #include "txn.h"
 
-int proxy_send_msg(struct proxy *p, osip_message_t *m, const struct sip_addr *dst,
-		   const char *cid, char **out, size_t *out_len)
+int proxy_send_msg(struct proxy *p, osip_message_t *m, const struct sip_addr *dst, const char *cid,
+		   char **out, size_t *out_len)
 {
 	char *buf = NULL, ab[SIP_ADDR_STRLEN];
 	size_t len = 0;
@@ -45,8 +45,8 @@ int proxy_send_msg(struct proxy *p, osip_message_t *m, const struct sip_addr *ds
 	return err;
 }
 
-void proxy_reply(struct proxy *p, const osip_message_t *req, const struct sip_addr *dst,
-		 int code, const char *reason, const char *cid)
+void proxy_reply(struct proxy *p, const osip_message_t *req, const struct sip_addr *dst, int code,
+		 const char *reason, const char *cid)
 {
 	osip_message_t *r = msg_make_response(req, code, reason);
 
@@ -219,8 +219,8 @@ static void handle_ack(struct proxy *p, osip_message_t *m, const struct sip_addr
 		return;
 	}
 	if (p->mc && d && msg_has_body(m)) {
-		enum media_side side = !strcmp(msg_from_tag(m) ?: "", d->a.tag) ? MEDIA_SIDE_A :
-										    MEDIA_SIDE_B;
+		enum media_side side =
+			!strcmp(msg_from_tag(m) ?: "", d->a.tag) ? MEDIA_SIDE_A : MEDIA_SIDE_B;
 		int err = media_rewrite(p->mc, m, cid, side);
 
 		if (err)
@@ -509,8 +509,8 @@ static void handle_response(struct proxy *p, osip_message_t *m, const struct sip
 	d = dlg_find(cid);
 	if (d && p->mc && code >= 180 && code < 300 && msg_has_body(m) && sdp_method(m)) {
 		/* The answerer is the other side from the request's sender (its From tag). */
-		enum media_side side = !strcmp(msg_from_tag(m) ?: "", d->a.tag) ? MEDIA_SIDE_B :
-										    MEDIA_SIDE_A;
+		enum media_side side =
+			!strcmp(msg_from_tag(m) ?: "", d->a.tag) ? MEDIA_SIDE_B : MEDIA_SIDE_A;
 		int err = media_rewrite(p->mc, m, cid, side);
 
 		if (err) {

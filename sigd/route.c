@@ -33,7 +33,8 @@ int route_cfg_init(struct route_cfg *rc, const struct sigd_cfg *cfg)
 
 		if (osip_uri_init(&u))
 			return -ENOMEM;
-		err = osip_uri_parse(u, cfg->upstream) ? -EINVAL : sip_addr_from_uri(u, &rc->upstream);
+		err = osip_uri_parse(u, cfg->upstream) ? -EINVAL
+						       : sip_addr_from_uri(u, &rc->upstream);
 		osip_uri_free(u);
 		if (err) {
 			xs_log(XS_LOG_ERR, "upstream %s: cannot parse or resolve\n", cfg->upstream);
@@ -43,7 +44,7 @@ int route_cfg_init(struct route_cfg *rc, const struct sigd_cfg *cfg)
 		add_core_ip(rc, rc->upstream.ip);
 	}
 	for (unsigned int i = 0; i < cfg->ndomains; i++) {
-		struct addrinfo hints = { .ai_family = AF_INET, .ai_socktype = SOCK_DGRAM }, *res;
+		struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_DGRAM}, *res;
 		struct in_addr ip;
 
 		if (inet_pton(AF_INET, cfg->domains[i], &ip) == 1) {
@@ -62,7 +63,8 @@ bool route_from_core(const struct route_cfg *rc, const struct in_addr *src)
 		if (rc->core_ips[i].s_addr == src->s_addr)
 			return true;
 	for (unsigned int i = 0; i < rc->ncore; i++) {
-		uint32_t mask = rc->core[i].prefixlen ? htonl(~0U << (32 - rc->core[i].prefixlen)) : 0;
+		uint32_t mask =
+			rc->core[i].prefixlen ? htonl(~0U << (32 - rc->core[i].prefixlen)) : 0;
 		uint32_t net;
 
 		memcpy(&net, rc->core[i].addr, 4);

@@ -139,9 +139,10 @@ osip_message_t *msg_make_response(const osip_message_t *req, int code, const cha
 		return NULL;
 	osip_message_set_version(r, osip_strdup("SIP/2.0"));
 	osip_message_set_status_code(r, code);
-	osip_message_set_reason_phrase(r, osip_strdup(reason ? reason :
-						      osip_message_get_reason(code) ?
-							     osip_message_get_reason(code) : "Unknown"));
+	osip_message_set_reason_phrase(r, osip_strdup(reason ? reason
+						      : osip_message_get_reason(code)
+							      ? osip_message_get_reason(code)
+							      : "Unknown"));
 	/* Tolerant of missing headers: a 400 for a bad request still gets out. */
 	err = osip_list_clone(&req->vias, &r->vias, (int (*)(void *, void **))osip_via_clone);
 	if (!err && req->from)
@@ -176,8 +177,8 @@ int msg_serialize(osip_message_t *m, char **buf, size_t *len)
 }
 
 /* libosip2's own complaints (a bad start line...) go to our log, at debug level. */
-static void osip_trace_to_log(const char *file, int line, osip_trace_level_t level,
-			      const char *fmt, va_list ap)
+static void osip_trace_to_log(const char *file, int line, osip_trace_level_t level, const char *fmt,
+			      va_list ap)
 {
 	char buf[512];
 

@@ -33,14 +33,14 @@ static void *rx_arg;
 
 static struct sockaddr_in to_sin(const struct sip_addr *a)
 {
-	return (struct sockaddr_in){ .sin_family = AF_INET, .sin_addr = a->ip,
-				     .sin_port = htons(a->port) };
+	return (struct sockaddr_in){
+		.sin_family = AF_INET, .sin_addr = a->ip, .sin_port = htons(a->port)};
 }
 
 int tp_init(const struct sip_addr *listen_addr, tp_rx_fn rx, void *arg)
 {
 	struct sockaddr_in sin = to_sin(listen_addr);
-	struct epoll_event ev = { .events = EPOLLIN };
+	struct epoll_event ev = {.events = EPOLLIN};
 	int one = 1, err;
 
 	rx_cb = rx;
@@ -84,7 +84,7 @@ static void conn_close(int slot)
 
 static int conn_add(int fd, const struct sip_addr *peer, bool connecting)
 {
-	struct epoll_event ev = { .events = EPOLLIN | (connecting ? EPOLLOUT : 0) };
+	struct epoll_event ev = {.events = EPOLLIN | (connecting ? EPOLLOUT : 0)};
 	int slot;
 
 	for (slot = 0; slot < TP_MAX_CONNS && conns[slot]; slot++)
@@ -119,8 +119,8 @@ static int conn_find(const struct sip_addr *peer)
 
 static void conn_want_out(int slot, bool on)
 {
-	struct epoll_event ev = { .events = EPOLLIN | (on ? EPOLLOUT : 0),
-				  .data.u32 = TAG_CONN + slot };
+	struct epoll_event ev = {.events = EPOLLIN | (on ? EPOLLOUT : 0),
+				 .data.u32 = TAG_CONN + slot};
 
 	epoll_ctl(epfd, EPOLL_CTL_MOD, conns[slot]->fd, &ev);
 }
@@ -299,8 +299,8 @@ static void udp_read(void)
 
 		if (n < 0)
 			return;
-		src = (struct sip_addr){ .ip = sin.sin_addr, .port = ntohs(sin.sin_port),
-					 .proto = SIP_UDP };
+		src = (struct sip_addr){
+			.ip = sin.sin_addr, .port = ntohs(sin.sin_port), .proto = SIP_UDP};
 		buf[n] = 0;
 		rx_cb(rx_arg, buf, n, &src);
 	}
@@ -311,13 +311,14 @@ static void tcp_accept(void)
 	for (int i = 0; i < 64; i++) {
 		struct sockaddr_in sin;
 		socklen_t sl = sizeof(sin);
-		int fd = accept4(tcp_fd, (struct sockaddr *)&sin, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		int fd =
+			accept4(tcp_fd, (struct sockaddr *)&sin, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		struct sip_addr peer;
 
 		if (fd < 0)
 			return;
-		peer = (struct sip_addr){ .ip = sin.sin_addr, .port = ntohs(sin.sin_port),
-					  .proto = SIP_TCP };
+		peer = (struct sip_addr){
+			.ip = sin.sin_addr, .port = ntohs(sin.sin_port), .proto = SIP_TCP};
 		if (conn_add(fd, &peer, false) < 0)
 			close(fd);
 	}

@@ -12,24 +12,24 @@
 #include "sigd.h"
 #include "sipmsg.h"
 
-#define TXN_T1_MS	500
-#define TXN_TIMEOUT_MS	(64 * TXN_T1_MS) /* timer B/F: 32 s */
-#define TXN_LINGER_MS	32000 /* keep completed transactions to absorb retransmissions */
+#define TXN_T1_MS      500
+#define TXN_TIMEOUT_MS (64 * TXN_T1_MS) /* timer B/F: 32 s */
+#define TXN_LINGER_MS  32000		/* keep completed transactions to absorb retransmissions */
 
 struct txn {
 	char branch[SIGD_BRANCH_LEN + 1]; /* ours, on the forwarded request */
 	char method[16];
 	char call_id[128];
-	struct sip_addr src; /* where the request came from */
-	struct sip_addr dst; /* where we forwarded it */
+	struct sip_addr src;  /* where the request came from */
+	struct sip_addr dst;  /* where we forwarded it */
 	osip_message_t *orig; /* the request as received, to build our own responses */
-	char *fwd; /* the request as forwarded */
+	char *fwd;	      /* the request as forwarded */
 	size_t fwd_len;
 	char *resp; /* the last response forwarded back */
 	size_t resp_len;
 	struct sip_addr resp_dst;
 	int resp_code;
-	bool local; /* a request we originated: absorb its responses */
+	bool local;    /* a request we originated: absorb its responses */
 	bool answered; /* the next hop sent any response: stop retransmitting */
 	bool initial_invite;
 	uint64_t created_ms, next_ms, interval_ms, expire_ms;

@@ -59,7 +59,7 @@ static void reset(void)
 
 static struct sip_addr addr(const char *ip, uint16_t port)
 {
-	struct sip_addr a = { .port = port, .proto = SIP_UDP };
+	struct sip_addr a = {.port = port, .proto = SIP_UDP};
 
 	inet_pton(AF_INET, ip, &a.ip);
 	return a;
@@ -179,21 +179,17 @@ static void input(const char *msg, const struct sip_addr *src)
 	proxy_input(&px, msg, strlen(msg), src);
 }
 
-#define CLIENT	 addr("192.0.2.50", 40000)
-#define CORE	 addr("198.51.100.10", 5060)
-#define CALLID	 "a84b4c76e66710@pc33"
+#define CLIENT addr("192.0.2.50", 40000)
+#define CORE   addr("198.51.100.10", 5060)
+#define CALLID "a84b4c76e66710@pc33"
 
-static const char invite[] =
-	L("INVITE sip:bob@example.com SIP/2.0")
-	L("Via: SIP/2.0/UDP 10.0.0.2:5060;branch=z9hG4bK776asdhds;rport")
-	L("Max-Forwards: 70")
-	L("To: Bob <sip:bob@example.com>")
-	L("From: Alice <sip:alice@example.com>;tag=1928301774")
-	L("Call-ID: " CALLID)
-	L("CSeq: 314159 INVITE")
-	L("Contact: <sip:alice@10.0.0.2:5060>")
-	L("Content-Length: 0")
-	L("");
+static const char invite[] = L("INVITE sip:bob@example.com SIP/2.0")
+	L("Via: SIP/2.0/UDP 10.0.0.2:5060;branch=z9hG4bK776asdhds;rport") L("Max-Forwards: 70")
+		L("To: Bob <sip:bob@example.com>")
+			L("From: Alice <sip:alice@example.com>;tag=1928301774")
+				L("Call-ID: " CALLID) L("CSeq: 314159 INVITE")
+					L("Contact: <sip:alice@10.0.0.2:5060>")
+						L("Content-Length: 0") L("");
 
 static void test_invite_forward(void)
 {
@@ -213,18 +209,21 @@ static void test_invite_forward(void)
 	trying = find_resp(100);
 	if (!T_CHECK(name, fw && fw->msg, "INVITE not forwarded (%d sent)", nout))
 		return;
-	T_CHECK(name, trying && addr_is(&trying->dst, "192.0.2.50", 40000), "no 100 Trying to the client");
+	T_CHECK(name, trying && addr_is(&trying->dst, "192.0.2.50", 40000),
+		"no 100 Trying to the client");
 	T_CHECK(name, addr_is(&fw->dst, "198.51.100.10", 5060), "sent to the wrong place");
 	v0 = osip_list_get(&fw->msg->vias, 0);
 	v1 = osip_list_get(&fw->msg->vias, 1);
-	T_CHECK(name, v0 && !strcmp(v0->host, "203.0.113.1") && !strcmp(v0->port, "5060") &&
-			      !strncmp(msg_via_branch(v0), SIGD_BRANCH_PREFIX, 9),
+	T_CHECK(name,
+		v0 && !strcmp(v0->host, "203.0.113.1") && !strcmp(v0->port, "5060") &&
+			!strncmp(msg_via_branch(v0), SIGD_BRANCH_PREFIX, 9),
 		"top Via not ours: %s", via_str(fw->msg, 0));
 	/* RFC 3581: rport filled with the source port, received with the source IP. */
-	T_CHECK(name, v1 && param(&v1->via_params, "rport") &&
-			      !strcmp(param(&v1->via_params, "rport"), "40000") &&
-			      param(&v1->via_params, "received") &&
-			      !strcmp(param(&v1->via_params, "received"), "192.0.2.50"),
+	T_CHECK(name,
+		v1 && param(&v1->via_params, "rport") &&
+			!strcmp(param(&v1->via_params, "rport"), "40000") &&
+			param(&v1->via_params, "received") &&
+			!strcmp(param(&v1->via_params, "received"), "192.0.2.50"),
 		"client Via: %s", via_str(fw->msg, 1));
 	rr = osip_list_get(&fw->msg->record_routes, 0);
 	if (rr)
@@ -234,7 +233,9 @@ static void test_invite_forward(void)
 	osip_free(rrs);
 	T_CHECK(name, hdr(fw->msg, "max-forwards") && !strcmp(hdr(fw->msg, "max-forwards"), "69"),
 		"Max-Forwards %s", hdr(fw->msg, "max-forwards"));
-	T_CHECK(name, !strcmp(contact_str(fw->msg), "<sip:alice@203.0.113.1:5060;alias=192.0.2.50~40000~1>"),
+	T_CHECK(name,
+		!strcmp(contact_str(fw->msg),
+			"<sip:alice@203.0.113.1:5060;alias=192.0.2.50~40000~1>"),
 		"Contact %s", contact_str(fw->msg));
 	T_CHECK(name, dlg_find(CALLID) != NULL, "no dialog");
 	if (!check_failed)
@@ -249,8 +250,8 @@ static void test_via_rules(void)
 	struct sip_addr same = addr("10.0.0.2", 5060), other = addr("192.0.2.50", 40000);
 	static const char norport[] = L("OPTIONS sip:x@example.com SIP/2.0")
 		L("Via: SIP/2.0/UDP 10.0.0.2:5060;branch=z9hG4bKa") L("From: <sip:a@b>;tag=1")
-		L("To: <sip:x@example.com>") L("Call-ID: v1") L("CSeq: 1 OPTIONS")
-		L("Content-Length: 0") L("");
+			L("To: <sip:x@example.com>") L("Call-ID: v1") L("CSeq: 1 OPTIONS")
+				L("Content-Length: 0") L("");
 
 	/* No rport, same host: untouched. */
 	osip_message_init(&m);
@@ -260,14 +261,19 @@ static void test_via_rules(void)
 		"unchanged expected: %s", via_str(m, 0));
 	/* No rport, other host: received only. */
 	nat_fix_via(m, &other);
-	T_CHECK(name, !strcmp(via_str(m, 0), "SIP/2.0/UDP 10.0.0.2:5060;branch=z9hG4bKa;received=192.0.2.50"),
+	T_CHECK(name,
+		!strcmp(via_str(m, 0),
+			"SIP/2.0/UDP 10.0.0.2:5060;branch=z9hG4bKa;received=192.0.2.50"),
 		"received expected: %s", via_str(m, 0));
 	osip_message_free(m);
 	/* rport asked, same host: both (RFC 3581 section 4). */
 	osip_message_init(&m);
 	osip_message_parse(m, invite, strlen(invite));
 	nat_fix_via(m, &same);
-	T_CHECK(name, !strcmp(via_str(m, 0), "SIP/2.0/UDP 10.0.0.2:5060;branch=z9hG4bK776asdhds;rport=5060;received=10.0.0.2"),
+	T_CHECK(name,
+		!strcmp(via_str(m, 0),
+			"SIP/2.0/UDP "
+			"10.0.0.2:5060;branch=z9hG4bK776asdhds;rport=5060;received=10.0.0.2"),
 		"rport: %s", via_str(m, 0));
 	osip_message_free(m);
 	if (check_failed == before)
@@ -295,7 +301,8 @@ static void test_max_forwards(void)
 	memcpy(strstr(msg, "Max-Forwards: 70"), "X-Max-Forward:  1", 16);
 	input(msg, &c);
 	fw = find_req("INVITE");
-	T_CHECK(name, fw && hdr(fw->msg, "max-forwards") && !strcmp(hdr(fw->msg, "max-forwards"), "70"),
+	T_CHECK(name,
+		fw && hdr(fw->msg, "max-forwards") && !strcmp(hdr(fw->msg, "max-forwards"), "70"),
 		"Max-Forwards not added");
 	if (check_failed == before)
 		T_PASS(name);
@@ -337,11 +344,14 @@ static void test_call_to_alias(void)
 	int before = check_failed;
 	struct sip_addr core = CORE;
 	struct sent *fw;
-	static const char inv[] = L("INVITE sip:alice@203.0.113.1:5060;alias=192.0.2.50~40000~1 SIP/2.0")
-		L("Via: SIP/2.0/UDP 198.51.100.10:5060;branch=z9hG4bKcore1") L("Max-Forwards: 69")
-		L("From: <sip:carol@example.com>;tag=77") L("To: <sip:alice@example.com>")
-		L("Call-ID: core-call-1") L("CSeq: 1 INVITE") L("Contact: <sip:carol@198.51.100.10>")
-		L("Content-Length: 0") L("");
+	static const char inv[] =
+		L("INVITE sip:alice@203.0.113.1:5060;alias=192.0.2.50~40000~1 SIP/2.0")
+			L("Via: SIP/2.0/UDP 198.51.100.10:5060;branch=z9hG4bKcore1")
+				L("Max-Forwards: 69") L("From: <sip:carol@example.com>;tag=77")
+					L("To: <sip:alice@example.com>") L("Call-ID: core-call-1")
+						L("CSeq: 1 INVITE")
+							L("Contact: <sip:carol@198.51.100.10>")
+								L("Content-Length: 0") L("");
 
 	setup("sip:198.51.100.10:5060", NULL);
 	input(inv, &core);
@@ -354,8 +364,8 @@ static void test_call_to_alias(void)
 		T_CHECK(name, ru && !strcmp(ru, "sip:alice@203.0.113.1:5060"), "R-URI %s", ru);
 		osip_free(ru);
 		/* The core's Contact is not aliased. */
-		T_CHECK(name, !strcmp(contact_str(fw->msg), "<sip:carol@198.51.100.10>"), "Contact %s",
-			contact_str(fw->msg));
+		T_CHECK(name, !strcmp(contact_str(fw->msg), "<sip:carol@198.51.100.10>"),
+			"Contact %s", contact_str(fw->msg));
 	}
 	if (check_failed == before)
 		T_PASS(name);
@@ -385,10 +395,12 @@ static void test_domains(void)
 	T_CHECK(name, fw && addr_is(&fw->dst, "192.0.2.200", 5060), "allowed domain not routed");
 	/* A forged Route naming us does not open the relay for in-dialog requests. */
 	setup(NULL, "192.0.2.200");
-	input(L("BYE sip:victim@192.0.2.99 SIP/2.0") L("Via: SIP/2.0/UDP 10.0.0.2:5060;branch=z9hG4bKf1")
-	      L("Route: <sip:203.0.113.1:5060;lr>") L("From: <sip:a@b>;tag=1")
-	      L("To: <sip:victim@192.0.2.99>;tag=2") L("Call-ID: forged") L("CSeq: 2 BYE")
-	      L("Content-Length: 0") L(""), &c);
+	input(L("BYE sip:victim@192.0.2.99 SIP/2.0")
+		      L("Via: SIP/2.0/UDP 10.0.0.2:5060;branch=z9hG4bKf1")
+			      L("Route: <sip:203.0.113.1:5060;lr>") L("From: <sip:a@b>;tag=1")
+				      L("To: <sip:victim@192.0.2.99>;tag=2") L("Call-ID: forged")
+					      L("CSeq: 2 BYE") L("Content-Length: 0") L(""),
+	      &c);
 	T_CHECK(name, find_resp(403) && !find_req("BYE"), "forged in-dialog request relayed");
 	if (check_failed == before)
 		T_PASS(name);
@@ -396,8 +408,10 @@ static void test_domains(void)
 
 static const char cancel[] = L("CANCEL sip:bob@example.com SIP/2.0")
 	L("Via: SIP/2.0/UDP 10.0.0.2:5060;branch=z9hG4bK776asdhds;rport") L("Max-Forwards: 70")
-	L("To: Bob <sip:bob@example.com>") L("From: Alice <sip:alice@example.com>;tag=1928301774")
-	L("Call-ID: " CALLID) L("CSeq: 314159 CANCEL") L("Content-Length: 0") L("");
+		L("To: Bob <sip:bob@example.com>")
+			L("From: Alice <sip:alice@example.com>;tag=1928301774")
+				L("Call-ID: " CALLID) L("CSeq: 314159 CANCEL")
+					L("Content-Length: 0") L("");
 
 static void test_branch(void)
 {
@@ -472,9 +486,10 @@ static void test_retransmission(void)
 	if (!T_CHECK(name, fw, "not forwarded"))
 		return;
 	osip_message_clone(fw->msg, &fwd);
-	core_answers(&(struct sent){ .msg = fwd }, 200, "bobtag");
+	core_answers(&(struct sent){.msg = fwd}, 200, "bobtag");
 	ok = find_resp(200);
-	if (T_CHECK(name, ok && addr_is(&ok->dst, "192.0.2.50", 40000), "200 not back to the client")) {
+	if (T_CHECK(name, ok && addr_is(&ok->dst, "192.0.2.50", 40000),
+		    "200 not back to the client")) {
 		T_CHECK(name, osip_list_size(&ok->msg->vias) == 1, "our Via not popped");
 		T_CHECK(name, osip_list_size(&ok->msg->record_routes) == 1, "Record-Route lost");
 	}
@@ -483,7 +498,8 @@ static void test_retransmission(void)
 	T_CHECK(name, count_req("INVITE") == 0, "retransmission forwarded again");
 	T_CHECK(name, find_resp(200) && addr_is(&find_resp(200)->dst, "192.0.2.50", 40000),
 		"200 not resent");
-	T_CHECK(name, dlg_find(CALLID) && dlg_find(CALLID)->state == DLG_CONFIRMED, "dialog not confirmed");
+	T_CHECK(name, dlg_find(CALLID) && dlg_find(CALLID)->state == DLG_CONFIRMED,
+		"dialog not confirmed");
 	osip_message_free(fwd);
 	if (check_failed == before)
 		T_PASS(name);
@@ -505,29 +521,34 @@ static void test_cancel(void)
 		return;
 	snprintf(inv_branch, sizeof(inv_branch), "%s", msg_via_branch(msg_top_via(fw->msg)));
 	osip_message_clone(fw->msg, &fwd);
-	core_answers(&(struct sent){ .msg = fwd }, 180, "bobtag");
+	core_answers(&(struct sent){.msg = fwd}, 180, "bobtag");
 	reset();
 	input(cancel, &c);
 	ok = find_resp(200);
 	can = find_req("CANCEL");
-	T_CHECK(name, ok && ok->msg->cseq && !strcmp(ok->msg->cseq->method, "CANCEL") &&
-			      addr_is(&ok->dst, "192.0.2.50", 40000), "no 200 for the CANCEL");
+	T_CHECK(name,
+		ok && ok->msg->cseq && !strcmp(ok->msg->cseq->method, "CANCEL") &&
+			addr_is(&ok->dst, "192.0.2.50", 40000),
+		"no 200 for the CANCEL");
 	if (T_CHECK(name, can, "CANCEL not forwarded")) {
-		T_CHECK(name, addr_is(&can->dst, "198.51.100.10", 5060), "CANCEL to the wrong place");
+		T_CHECK(name, addr_is(&can->dst, "198.51.100.10", 5060),
+			"CANCEL to the wrong place");
 		T_CHECK(name, !strcmp(msg_via_branch(msg_top_via(can->msg)), inv_branch),
-			"CANCEL branch %s != INVITE %s", msg_via_branch(msg_top_via(can->msg)), inv_branch);
+			"CANCEL branch %s != INVITE %s", msg_via_branch(msg_top_via(can->msg)),
+			inv_branch);
 		T_CHECK(name, osip_list_size(&can->msg->vias) == 1, "CANCEL has %d Vias",
 			osip_list_size(&can->msg->vias));
 		/* The core's 200 to our CANCEL stays with us. */
 		osip_message_clone(can->msg, &cfwd);
 		reset();
-		core_answers(&(struct sent){ .msg = cfwd }, 200, NULL);
+		core_answers(&(struct sent){.msg = cfwd}, 200, NULL);
 		T_CHECK(name, nout == 0, "200 to our CANCEL was forwarded");
 		osip_message_free(cfwd);
 	}
 	reset();
-	core_answers(&(struct sent){ .msg = fwd }, 487, "bobtag");
-	T_CHECK(name, find_resp(487) && addr_is(&find_resp(487)->dst, "192.0.2.50", 40000), "487 not forwarded");
+	core_answers(&(struct sent){.msg = fwd}, 487, "bobtag");
+	T_CHECK(name, find_resp(487) && addr_is(&find_resp(487)->dst, "192.0.2.50", 40000),
+		"487 not forwarded");
 	T_CHECK(name, !dlg_find(CALLID), "dialog left after 487");
 	osip_message_free(fwd);
 	if (check_failed == before)
@@ -551,15 +572,19 @@ static void test_bad_input(void)
 	input(junk, &c);
 	T_CHECK(name, nout == 0, "%d messages sent for garbage", nout);
 	/* Parseable, no Call-ID or CSeq: 400 back to the Via. */
-	input(L("OPTIONS sip:x@example.com SIP/2.0") L("Via: SIP/2.0/UDP 10.0.0.2:5060;branch=z9hG4bKq")
-	      L("From: <sip:a@b>;tag=1") L("To: <sip:x@example.com>") L("Content-Length: 0") L(""), &c);
-	T_CHECK(name, find_resp(400) && addr_is(&find_resp(400)->dst, "192.0.2.50", 40000), "no 400");
+	input(L("OPTIONS sip:x@example.com SIP/2.0")
+		      L("Via: SIP/2.0/UDP 10.0.0.2:5060;branch=z9hG4bKq") L("From: <sip:a@b>;tag=1")
+			      L("To: <sip:x@example.com>") L("Content-Length: 0") L(""),
+	      &c);
+	T_CHECK(name, find_resp(400) && addr_is(&find_resp(400)->dst, "192.0.2.50", 40000),
+		"no 400");
 	T_CHECK(name, !find_req("OPTIONS"), "bad request forwarded");
 	/* A response that is not ours is dropped. */
 	reset();
 	input(L("SIP/2.0 200 OK") L("Via: SIP/2.0/UDP 192.0.2.9:5060;branch=z9hG4bKzz")
-	      L("From: <sip:a@b>;tag=1") L("To: <sip:x@example.com>;tag=2") L("Call-ID: r1")
-	      L("CSeq: 1 OPTIONS") L("Content-Length: 0") L(""), &c);
+		      L("From: <sip:a@b>;tag=1") L("To: <sip:x@example.com>;tag=2") L("Call-ID: r1")
+			      L("CSeq: 1 OPTIONS") L("Content-Length: 0") L(""),
+	      &c);
 	T_CHECK(name, nout == 0, "foreign response forwarded");
 	if (check_failed == before)
 		T_PASS(name);
@@ -588,7 +613,7 @@ static void test_dialog_and_timeout(void)
 	if (!T_CHECK(name, fw, "not forwarded"))
 		return;
 	osip_message_clone(fw->msg, &fwd);
-	core_answers(&(struct sent){ .msg = fwd }, 200, "bobtag");
+	core_answers(&(struct sent){.msg = fwd}, 200, "bobtag");
 	osip_message_free(fwd);
 	/* A "restart": forget everything but the state file. */
 	dlg_flush();
@@ -596,9 +621,12 @@ static void test_dialog_and_timeout(void)
 	T_CHECK(name, proxy_restore(&px) == 1, "dialog not restored");
 	d = dlg_find(CALLID);
 	if (T_CHECK(name, d, "dialog lost")) {
-		T_CHECK(name, d->state == DLG_CONFIRMED && !strcmp(d->a.tag, "1928301774") &&
-				      !strcmp(d->b.tag, "bobtag"), "tags");
-		T_CHECK(name, addr_is(&d->a.addr, "192.0.2.50", 40000) && d->a.client, "caller addr");
+		T_CHECK(name,
+			d->state == DLG_CONFIRMED && !strcmp(d->a.tag, "1928301774") &&
+				!strcmp(d->b.tag, "bobtag"),
+			"tags");
+		T_CHECK(name, addr_is(&d->a.addr, "192.0.2.50", 40000) && d->a.client,
+			"caller addr");
 		T_CHECK(name, addr_is(&d->b.addr, "198.51.100.20", 5060), "callee addr");
 		T_CHECK(name, !strcmp(d->a.target, "sip:alice@10.0.0.2:5060"), "caller target %s",
 			d->a.target);
@@ -614,15 +642,17 @@ static void test_dialog_and_timeout(void)
 			continue;
 		osip_uri_to_str(m->req_uri, &ru);
 		if (addr_is(&out[i].dst, "192.0.2.50", 40000))
-			T_CHECK(name, !strcmp(ru, "sip:alice@10.0.0.2:5060") &&
-					      !strcmp(msg_from_tag(m), "bobtag") &&
-					      !strcmp(msg_to_tag(m), "1928301774"),
+			T_CHECK(name,
+				!strcmp(ru, "sip:alice@10.0.0.2:5060") &&
+					!strcmp(msg_from_tag(m), "bobtag") &&
+					!strcmp(msg_to_tag(m), "1928301774"),
 				"BYE to caller: %s", out[i].buf);
 		else
-			T_CHECK(name, addr_is(&out[i].dst, "198.51.100.20", 5060) &&
-					      !strcmp(ru, "sip:bob@198.51.100.20:5060") &&
-					      !strcmp(msg_from_tag(m), "1928301774") &&
-					      !strcmp(m->cseq->number, "314160"),
+			T_CHECK(name,
+				addr_is(&out[i].dst, "198.51.100.20", 5060) &&
+					!strcmp(ru, "sip:bob@198.51.100.20:5060") &&
+					!strcmp(msg_from_tag(m), "1928301774") &&
+					!strcmp(m->cseq->number, "314160"),
 				"BYE to callee: %s", out[i].buf);
 		osip_free(ru);
 	}
@@ -644,10 +674,13 @@ static void test_loose_route(void)
 
 	setup("sip:198.51.100.10:5060", NULL);
 	input(L("BYE sip:alice@203.0.113.1:5060;alias=192.0.2.50~40000~1 SIP/2.0")
-	      L("Via: SIP/2.0/UDP 198.51.100.20:5060;branch=z9hG4bKb1")
-	      L("Route: <sip:203.0.113.1:5060;lr>") L("Max-Forwards: 70")
-	      L("From: <sip:bob@example.com>;tag=bobtag") L("To: <sip:alice@example.com>;tag=1928301774")
-	      L("Call-ID: other-call") L("CSeq: 5 BYE") L("Content-Length: 0") L(""), &core);
+		      L("Via: SIP/2.0/UDP 198.51.100.20:5060;branch=z9hG4bKb1")
+			      L("Route: <sip:203.0.113.1:5060;lr>") L("Max-Forwards: 70")
+				      L("From: <sip:bob@example.com>;tag=bobtag")
+					      L("To: <sip:alice@example.com>;tag=1928301774")
+						      L("Call-ID: other-call") L("CSeq: 5 BYE")
+							      L("Content-Length: 0") L(""),
+	      &core);
 	fw = find_req("BYE");
 	if (T_CHECK(name, fw, "not forwarded")) {
 		T_CHECK(name, addr_is(&fw->dst, "192.0.2.50", 40000), "wrong destination");
@@ -665,22 +698,32 @@ static void test_register_binding(void)
 	struct sent *fw;
 
 	setup("sip:198.51.100.10:5060", NULL);
-	input(L("REGISTER sip:example.com SIP/2.0") L("Via: SIP/2.0/UDP 10.0.0.2:5060;branch=z9hG4bKr1;rport")
-	      L("Max-Forwards: 70") L("From: <sip:alice@example.com>;tag=r1") L("To: <sip:alice@example.com>")
-	      L("Call-ID: reg-1") L("CSeq: 1 REGISTER") L("Contact: <sip:alice@10.0.0.2:5060>;expires=600")
-	      L("Content-Length: 0") L(""), &c);
+	input(L("REGISTER sip:example.com SIP/2.0") L(
+		      "Via: SIP/2.0/UDP 10.0.0.2:5060;branch=z9hG4bKr1;rport") L("Max-Forwards: 70")
+		      L("From: <sip:alice@example.com>;tag=r1") L("To: <sip:alice@example.com>")
+			      L("Call-ID: reg-1") L("CSeq: 1 REGISTER")
+				      L("Contact: <sip:alice@10.0.0.2:5060>;expires=600")
+					      L("Content-Length: 0") L(""),
+	      &c);
 	fw = find_req("REGISTER");
 	T_CHECK(name, fw && addr_is(&fw->dst, "198.51.100.10", 5060), "REGISTER not sent upstream");
-	T_CHECK(name, fw && !strcmp(contact_str(fw->msg), "<sip:alice@203.0.113.1:5060;alias=192.0.2.50~40000~1>;expires=600"),
+	T_CHECK(name,
+		fw && !strcmp(contact_str(fw->msg),
+			      "<sip:alice@203.0.113.1:5060;alias=192.0.2.50~40000~1>;expires=600"),
 		"Contact %s", fw ? contact_str(fw->msg) : "");
 	T_CHECK(name, fw && osip_list_size(&fw->msg->record_routes) == 0, "REGISTER record-routed");
-	T_CHECK(name, !binding_lookup("alice", &b) && addr_is(&b, "192.0.2.50", 40000), "no binding");
+	T_CHECK(name, !binding_lookup("alice", &b) && addr_is(&b, "192.0.2.50", 40000),
+		"no binding");
 	/* The core calls sip:alice@edge without alias: the binding routes it. */
 	reset();
-	input(L("INVITE sip:alice@203.0.113.1:5060 SIP/2.0") L("Via: SIP/2.0/UDP 198.51.100.10:5060;branch=z9hG4bKc9")
-	      L("Max-Forwards: 70") L("From: <sip:bob@example.com>;tag=c9") L("To: <sip:alice@example.com>")
-	      L("Call-ID: core-2") L("CSeq: 1 INVITE") L("Contact: <sip:bob@198.51.100.10>")
-	      L("Content-Length: 0") L(""), &core);
+	input(L("INVITE sip:alice@203.0.113.1:5060 SIP/2.0")
+		      L("Via: SIP/2.0/UDP 198.51.100.10:5060;branch=z9hG4bKc9")
+			      L("Max-Forwards: 70") L("From: <sip:bob@example.com>;tag=c9")
+				      L("To: <sip:alice@example.com>") L("Call-ID: core-2")
+					      L("CSeq: 1 INVITE")
+						      L("Contact: <sip:bob@198.51.100.10>")
+							      L("Content-Length: 0") L(""),
+	      &core);
 	fw = find_req("INVITE");
 	T_CHECK(name, fw && addr_is(&fw->dst, "192.0.2.50", 40000), "not routed by binding");
 	if (check_failed == before)
@@ -694,7 +737,7 @@ static void test_options_file(void)
 	char path[] = "/tmp/xs-test-conf-XXXXXX";
 	int fd = mkstemp(path);
 	struct sigd_cfg c;
-	char *argv[] = { "t", "--config", path, "--media-timeout", "30", NULL };
+	char *argv[] = {"t", "--config", path, "--media-timeout", "30", NULL};
 	FILE *f;
 
 	if (fd < 0) {
@@ -710,8 +753,10 @@ static void test_options_file(void)
 	T_CHECK(name, opts_load(&c, 5, argv) == 0, "load");
 	T_CHECK(name, c.listen.port == 5070 && c.rtp_min == 30002 && c.rtp_max == 30999, "ports");
 	T_CHECK(name, c.media_timeout == 30, "command line does not win: %u", c.media_timeout);
-	T_CHECK(name, c.strict_source && c.ndomains == 2 && !strcmp(c.domains[1], "b.example") &&
-			      c.ncore == 1, "lists");
+	T_CHECK(name,
+		c.strict_source && c.ndomains == 2 && !strcmp(c.domains[1], "b.example") &&
+			c.ncore == 1,
+		"lists");
 	f = fopen(path, "w");
 	fputs("no-such-key = 1\n", f);
 	fclose(f);
@@ -725,15 +770,19 @@ static void test_tcp_frame(void)
 {
 	const char *name = "tcp_framing";
 	int before = check_failed;
-	static const char two[] = L("OPTIONS sip:a SIP/2.0") L("l: 4") L("") "abcd"
-		L("OPTIONS sip:b SIP/2.0") L("Content-Length: 0") L("");
+	static const char two[] = L("OPTIONS sip:a SIP/2.0") L("l: 4")
+		L("") "abcd" L("OPTIONS sip:b SIP/2.0") L("Content-Length: 0") L("");
 
-	T_CHECK(name, tp_frame(two, strlen(two)) == (ssize_t)(strlen(two) - 46) ||
-			      tp_frame(two, strlen(two)) > 0, "framing");
+	T_CHECK(name,
+		tp_frame(two, strlen(two)) == (ssize_t)(strlen(two) - 46) ||
+			tp_frame(two, strlen(two)) > 0,
+		"framing");
 	T_CHECK(name, tp_frame(two, 30) == 0, "incomplete accepted");
 	T_CHECK(name, tp_frame(two, strlen(L("OPTIONS sip:a SIP/2.0") L("l: 4") L("")) + 2) == 0,
 		"short body accepted");
-	T_CHECK(name, tp_frame(two, strlen(two)) == (ssize_t)strlen(L("OPTIONS sip:a SIP/2.0") L("l: 4") L("") "abcd"),
+	T_CHECK(name,
+		tp_frame(two, strlen(two)) ==
+			(ssize_t)strlen(L("OPTIONS sip:a SIP/2.0") L("l: 4") L("") "abcd"),
 		"first message length");
 	if (check_failed == before)
 		T_PASS(name);
@@ -754,11 +803,13 @@ static void test_double_rr(void)
 	memcpy(strstr(msg, "SIP/2.0/UDP"), "SIP/2.0/TCP", 11);
 	input(msg, &c);
 	fw = find_req("INVITE");
-	if (T_CHECK(name, fw && osip_list_size(&fw->msg->record_routes) == 2, "two Record-Routes")) {
+	if (T_CHECK(name, fw && osip_list_size(&fw->msg->record_routes) == 2,
+		    "two Record-Routes")) {
 		osip_record_route_to_str(osip_list_get(&fw->msg->record_routes, 0), &rr0);
 		osip_record_route_to_str(osip_list_get(&fw->msg->record_routes, 1), &rr1);
-		T_CHECK(name, !strcmp(rr0, "<sip:203.0.113.1:5060;transport=udp;lr>") &&
-				      !strcmp(rr1, "<sip:203.0.113.1:5060;transport=tcp;lr>"),
+		T_CHECK(name,
+			!strcmp(rr0, "<sip:203.0.113.1:5060;transport=udp;lr>") &&
+				!strcmp(rr1, "<sip:203.0.113.1:5060;transport=tcp;lr>"),
 			"%s / %s", rr0, rr1);
 		T_CHECK(name, !strcmp(msg_top_via(fw->msg)->protocol, "UDP"), "our Via transport");
 		T_CHECK(name, fw->dst.proto == SIP_UDP, "sent over TCP");
@@ -771,9 +822,12 @@ static void test_double_rr(void)
 	T_CHECK(name, ok && ok->dst.proto == SIP_TCP, "100 Trying not on the TCP connection");
 	/* Keepalive OPTIONS to the edge itself. */
 	reset();
-	input(L("OPTIONS sip:203.0.113.1:5060 SIP/2.0") L("Via: SIP/2.0/UDP 10.0.0.2:5060;branch=z9hG4bKo1")
-	      L("From: <sip:a@b>;tag=1") L("To: <sip:203.0.113.1>") L("Call-ID: ka1") L("CSeq: 1 OPTIONS")
-	      L("Content-Length: 0") L(""), &c);
+	input(L("OPTIONS sip:203.0.113.1:5060 SIP/2.0")
+		      L("Via: SIP/2.0/UDP 10.0.0.2:5060;branch=z9hG4bKo1")
+			      L("From: <sip:a@b>;tag=1") L("To: <sip:203.0.113.1>")
+				      L("Call-ID: ka1") L("CSeq: 1 OPTIONS") L("Content-Length: 0")
+					      L(""),
+	      &c);
 	T_CHECK(name, find_resp(200) && nout == 1, "OPTIONS to the edge not answered locally");
 	if (check_failed == before)
 		T_PASS(name);
