@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "dialog.h"
-#include "originate.h"
+#include "proxy_int.h"
 #include "sipmsg.h"
 #include "txn.h"
 

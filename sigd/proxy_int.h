@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Proxy internals shared by proxy.c, response.c and originate.c. */
+#ifndef XDPSBC_SIGD_PROXY_INT_H
+#define XDPSBC_SIGD_PROXY_INT_H
+
+#include <string.h>
+#include <strings.h>
+#include "proxy.h"
+#include "sipmsg.h"
+
+int proxy_send_msg(struct proxy *p, osip_message_t *m, const struct sip_addr *dst, const char *cid,
+		   char **out, size_t *out_len);
+void proxy_reply(struct proxy *p, const osip_message_t *req, const struct sip_addr *dst, int code,
+		 const char *reason, const char *cid);
+void proxy_save(struct proxy *p);
+/* A CANCEL from the caller: 200 to it, a CANCEL of our own to the INVITE's next hop. */
+void proxy_cancel(struct proxy *p, osip_message_t *m, const struct sip_addr *src, const char *cid,
+		  const char *branch);
+
+/* Responses from the next hop (response.c). */
+void proxy_response(struct proxy *p, osip_message_t *m, const struct sip_addr *src,
+		    const char *cid);
+
+static inline bool is_method(const osip_message_t *m, const char *name)
+{
+	const char *meth = msg_method(m);
+
+	return meth && !strcasecmp(meth, name);
+}
+
+/* Methods whose requests or 18x/2xx responses may carry an SDP offer or answer. */
+static inline bool sdp_method(const osip_message_t *m)
+{
+	return is_method(m, "INVITE") || is_method(m, "UPDATE") || is_method(m, "PRACK") ||
+	       is_method(m, "ACK");
+}
+
+static inline char *uri_str(const osip_uri_t *u)
+{
+	char *s = NULL;
+
+	if (u)
+		osip_uri_to_str(u, &s);
+	return s;
+}
+
+static inline void copy_osip_str(char *dst, size_t len, char *s)
+{
+	snprintf(dst, len, "%s", s ? s : "");
+	osip_free(s);
+}
+
+#endif /* XDPSBC_SIGD_PROXY_INT_H */

@@ -1,0 +1,281 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Responses coming back through the edge: pop our Via, absorb what is ours,
+ * rewrite SDP and Contact, learn the dialog from the 2xx, forward to the
+ * next Via. Also the proxy's timers and status.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "binding.h"
+#include "dialog.h"
+#include "nat.h"
+#include "proxy_int.h"
+#include "txn.h"
+
+/* The route set of a 2xx's Record-Route list, split around our own entries. */
+static void learn_routes(struct proxy *p, struct dialog *d, const osip_message_t *m)
+{
+	int n = osip_list_size(&m->record_routes), first = -1, last = -1;
+
+	for (int i = 0; i < n; i++) {
+		osip_record_route_t *rr = osip_list_get(&m->record_routes, i);
+
+		if (sip_edge_is_uri(&p->rc.edge, rr->url)) {
+			if (first < 0)
+				first = i;
+			last = i;
+		}
+	}
+	d->a.routes[0] = d->b.routes[0] = 0;
+	if (first < 0)
+		return;
+	/* Towards B (callee side): the entries above ours, nearest first. */
+	for (int i = first - 1; i >= 0; i--) {
+		char *s = NULL;
+
+		osip_record_route_to_str(osip_list_get(&m->record_routes, i), &s);
+		if (s)
+			snprintf(d->b.routes + strlen(d->b.routes),
+				 sizeof(d->b.routes) - strlen(d->b.routes), "%s%s",
+				 d->b.routes[0] ? ", " : "", s);
+		osip_free(s);
+	}
+	for (int i = last + 1; i < n; i++) {
+		char *s = NULL;
+
+		osip_record_route_to_str(osip_list_get(&m->record_routes, i), &s);
+		if (s)
+			snprintf(d->a.routes + strlen(d->a.routes),
+				 sizeof(d->a.routes) - strlen(d->a.routes), "%s%s",
+				 d->a.routes[0] ? ", " : "", s);
+		osip_free(s);
+	}
+}
+
+/* Where in-dialog requests to @leg go: its seen address, first route, or target. */
+static void leg_addr(struct dlg_leg *leg, const struct sip_addr *seen)
+{
+	osip_route_t *rt = NULL;
+	osip_uri_t *u = NULL;
+	struct sip_addr a;
+
+	if (leg->client && seen) {
+		leg->addr = *seen;
+		return;
+	}
+	if (leg->routes[0] && !osip_route_init(&rt) && !osip_route_parse(rt, leg->routes) &&
+	    !sip_addr_from_uri(rt->url, &a))
+		leg->addr = a;
+	else if (leg->target[0] && !osip_uri_init(&u) && !osip_uri_parse(u, leg->target) &&
+		 !sip_addr_from_uri(u, &a))
+		leg->addr = a;
+	if (rt)
+		osip_route_free(rt);
+	if (u)
+		osip_uri_free(u);
+}
+
+static void dialog_confirm(struct proxy *p, struct dialog *d, const osip_message_t *m,
+			   const struct sip_addr *src, bool from_core)
+{
+	osip_contact_t *c = osip_list_get(&m->contacts, 0);
+	char *s = NULL;
+
+	d->state = DLG_CONFIRMED;
+	snprintf(d->b.tag, sizeof(d->b.tag), "%s", msg_to_tag(m) ?: "");
+	osip_to_to_str(m->to, &s);
+	copy_osip_str(d->b.hdr, sizeof(d->b.hdr), s);
+	if (c)
+		copy_osip_str(d->b.target, sizeof(d->b.target), uri_str(c->url));
+	d->b.client = !from_core;
+	learn_routes(p, d, m);
+	leg_addr(&d->b, src);
+	if (!d->a.client)
+		leg_addr(&d->a, NULL);
+}
+
+void proxy_response(struct proxy *p, osip_message_t *m, const struct sip_addr *src, const char *cid)
+{
+	bool from_core = route_from_core(&p->rc, &src->ip);
+	osip_via_t *v = msg_top_via(m);
+	char branch[SIGD_BRANCH_LEN + 1], ab[SIP_ADDR_STRLEN], *out = NULL;
+	int code = m->status_code;
+	struct sip_addr dst;
+	struct dialog *d;
+	struct txn *t;
+	size_t out_len;
+
+	if (!route_via_is_ours(&p->rc, v)) {
+		CLOG(XS_LOG_DEBUG, cid, "response %d not for us, dropped", code);
+		p->st.dropped++;
+		return;
+	}
+	snprintf(branch, sizeof(branch), "%s", msg_via_branch(v));
+	osip_list_remove(&m->vias, 0);
+	osip_via_free(v);
+	t = txn_find(branch, m->cseq->method);
+	if (t)
+		t->answered = true;
+	if (t && !t->local && t->orig && !osip_list_size(&m->vias)) {
+		/*
+		 * A UAS that answered with only our Via (copied from our CANCEL, say):
+		 * the transaction still knows the Vias of the request it answers.
+		 */
+		osip_list_clone(&t->orig->vias, &m->vias, (int (*)(void *, void **))osip_via_clone);
+	}
+	if ((t && t->local) || !osip_list_size(&m->vias)) {
+		/* The answer to a CANCEL or BYE the edge itself sent. */
+		CLOG(XS_LOG_DEBUG, cid, "%d to our %s absorbed", code, m->cseq->method);
+		if (t && code >= 200 && !t->resp_code)
+			txn_set_response(t, code, "", 0, src);
+		return;
+	}
+	if (code == 100)
+		return; /* hop by hop: we sent our own */
+	if (t && t->resp_code >= 200 && code >= 200) {
+		/* A retransmitted final (a 2xx until the ACK): resend what we sent. */
+		if (code == t->resp_code)
+			p->send(&t->resp_dst, t->resp, t->resp_len, p->send_arg);
+		return;
+	}
+	d = dlg_find(cid);
+	if (d && p->mc && code >= 180 && code < 300 && msg_has_body(m) && sdp_method(m)) {
+		/* The answerer is the other side from the request's sender (its From tag). */
+		enum media_side side =
+			!strcmp(msg_from_tag(m) ?: "", d->a.tag) ? MEDIA_SIDE_B : MEDIA_SIDE_A;
+		int err = media_rewrite(p->mc, m, cid, side);
+
+		if (err) {
+			CLOG(XS_LOG_WARN, cid, "%d %s SDP: %s; response dropped", code,
+			     m->cseq->method, strerror(-err));
+			p->st.bad++;
+			return;
+		}
+	}
+	if (d && d->state == DLG_EARLY && is_method(m, "INVITE") &&
+	    strtoul(m->cseq->number, NULL, 10) == d->inv_cseq &&
+	    !strcmp(msg_from_tag(m) ?: "", d->a.tag)) {
+		if (code >= 200 && code < 300) {
+			dialog_confirm(p, d, m, src, from_core);
+			CLOG(XS_LOG_INFO, cid, "answered %d", code);
+			proxy_save(p);
+		} else if (code >= 300) {
+			CLOG(XS_LOG_INFO, cid, "INVITE failed %d", code);
+			if (p->mc)
+				media_end(p->mc, cid);
+			dlg_del(d);
+			proxy_save(p);
+		}
+	}
+	if (!from_core)
+		nat_alias_contacts(m, &p->rc.edge, src);
+	if (sip_addr_from_via(msg_top_via(m), &dst)) {
+		CLOG(XS_LOG_WARN, cid, "response %d: next Via unusable, dropped", code);
+		p->st.dropped++;
+		return;
+	}
+	if (proxy_send_msg(p, m, &dst, cid, &out, &out_len))
+		return;
+	CLOG(XS_LOG_DEBUG, cid, "%d %s forwarded to %s", code, m->cseq->method,
+	     sip_addr_str(&dst, ab, sizeof(ab)));
+	if (t)
+		txn_set_response(t, code, out, out_len, &dst);
+	osip_free(out);
+}
+
+static void on_resend(struct txn *t, void *arg)
+{
+	struct proxy *p = arg;
+
+	p->send(&t->dst, t->fwd, t->fwd_len, p->send_arg);
+}
+
+static void on_timeout(struct txn *t, void *arg)
+{
+	struct proxy *p = arg;
+	struct dialog *d;
+
+	if (t->local || strcmp(t->method, "INVITE") || !t->orig)
+		return;
+	p->st.timeouts++;
+	CLOG(XS_LOG_INFO, t->call_id, "INVITE unanswered by next hop: 408");
+	proxy_reply(p, t->orig, &t->src, 408, "Request Timeout", t->call_id);
+	d = dlg_find(t->call_id);
+	if (t->initial_invite && d && d->state == DLG_EARLY) {
+		if (p->mc)
+			media_end(p->mc, t->call_id);
+		dlg_del(d);
+		proxy_save(p);
+	}
+}
+
+/* Early dialogs whose final response never came (lost, or lost in a restart). */
+static void sweep_dialogs(struct proxy *p)
+{
+	time_t old = time(NULL) - DLG_EARLY_MAX_S;
+	bool changed = false;
+
+	for (struct dialog *d = dlg_first(), *next; d; d = next) {
+		next = d->next;
+		if (d->state != DLG_EARLY || d->created > old)
+			continue;
+		CLOG(XS_LOG_INFO, d->call_id, "early dialog never answered; forgotten");
+		if (p->mc)
+			media_end(p->mc, d->call_id);
+		dlg_del(d);
+		changed = true;
+	}
+	if (changed)
+		proxy_save(p);
+}
+
+void proxy_tick(struct proxy *p)
+{
+	uint64_t now = sigd_now_ms();
+
+	txn_tick(now, on_resend, on_timeout, p);
+	if (now - p->last_poll_ms >= 1000) {
+		p->last_poll_ms = now;
+		if (p->mc)
+			media_poll(p->mc, proxy_media_timeout, p);
+		sweep_dialogs(p);
+	}
+}
+
+static void log_binding(const char *aor, const struct sip_addr *a, long ttl, void *arg)
+{
+	char ab[SIP_ADDR_STRLEN];
+
+	xs_log(XS_LOG_INFO, "  registration %s at %s, %ld s left\n", aor,
+	       sip_addr_str(a, ab, sizeof(ab)), ttl);
+}
+
+void proxy_status(struct proxy *p)
+{
+	char aa[SIP_ADDR_STRLEN], ba[SIP_ADDR_STRLEN];
+
+	xs_log(XS_LOG_INFO,
+	       "status: %u dialogs, %u transactions, %u registrations, %u calls with media; "
+	       "rx %llu tx %llu bad %llu rejected %llu absorbed %llu timeouts %llu\n",
+	       dlg_count(), txn_count(), binding_count(), p->mc ? media_calls(p->mc) : 0,
+	       (unsigned long long)p->st.rx, (unsigned long long)p->st.tx,
+	       (unsigned long long)p->st.bad, (unsigned long long)p->st.rejected,
+	       (unsigned long long)p->st.retrans_absorbed, (unsigned long long)p->st.timeouts);
+	for (struct dialog *d = dlg_first(); d; d = d->next)
+		CLOG(XS_LOG_INFO, d->call_id, "  %s, caller %s (%s), callee %s (%s), %lld s",
+		     d->state == DLG_CONFIRMED ? "confirmed" : "early",
+		     sip_addr_str(&d->a.addr, aa, sizeof(aa)), d->a.client ? "client" : "core",
+		     sip_addr_str(&d->b.addr, ba, sizeof(ba)), d->b.client ? "client" : "core",
+		     (long long)(time(NULL) - d->created));
+	binding_foreach(log_binding, NULL);
+}
+
+unsigned int proxy_shutdown(struct proxy *p)
+{
+	proxy_save(p);
+	txn_flush();
+	return dlg_count();
+}
