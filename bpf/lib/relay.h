@@ -101,6 +101,9 @@ static __always_inline int xs_forward(struct xdp_md *ctx, struct xs_flow *f)
 	daddr = f->dst_addr;
 	sport = f->src_port;
 	dport = f->dst_port;
+	/* No destination: the other leg is on hold (sigd clears it). */
+	if (!daddr)
+		return XS_DROP_NO_ROUTE;
 
 	fib.family = XS_FIB_AF_INET;
 	fib.tos = iph->tos;

@@ -145,6 +145,7 @@ static void s_unroutable(void)
 	flow_put(20020, "203.0.113.99", 7000, EDGE, 20021, "203.0.113.20", 0, 0); /* no neighbour */
 	flow_put(20022, "192.0.2.99", 7000, EDGE, 20023, "203.0.113.20", 0, 0);	  /* no route */
 	flow_put(20010, FAR_B, 7000, EDGE_B, 20012, A_SIG, 4000, 0);		  /* via xsB */
+	flow_put(20024, "0.0.0.0", 0, EDGE, 20025, A_SIG, 4000, 0); /* other leg on hold */
 }
 static void s_txport(void)
 {
@@ -381,6 +382,8 @@ static const struct step steps[] = {
 	  { FROM(A_SIG, 4000), TO(EDGE, 20020), RTP }, 0, XS_DROP_NO_ROUTE, {}, NULL },
 	{ "no route: dropped", NULL,
 	  { FROM(A_SIG, 4000), TO(EDGE, 20022), RTP }, 0, XS_DROP_NO_ROUTE, {}, NULL },
+	{ "other leg on hold (no destination): dropped", NULL,
+	  { FROM(A_SIG, 4000), TO(EDGE, 20024), RTP }, 0, XS_DROP_NO_ROUTE, {}, NULL },
 	{ "other interface not in xs_txports: dropped", NULL,
 	  { FROM(A_SIG, 4000), TO(EDGE, 20010), RTP }, 0, XS_DROP_NO_ROUTE, {}, NULL },
 	{ "other interface: XDP_REDIRECT, exact bytes", s_txport,
