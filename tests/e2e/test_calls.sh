@@ -229,6 +229,44 @@ test_cancel() {
 	fi
 }
 
+# Late offer: INVITE without SDP, the callee offers in the 200, the caller
+# answers in the ACK; both are anchored on the edge and media flows.
+test_late_offer() {
+	local d=$TOPO_WORK/late n=150 offer answer
+
+	call_start "$d" $n uac_late.xml uas_late.xml
+	call_wait "$d"
+	sip_ok late_offer "$d" || return
+	check_media late_offer "$d" caller callee $n || return
+	check_media late_offer "$d" callee caller $n || return
+	offer=$(sip_msg "$d/uac.msg" received '^SIP/2.0 200' 1)
+	answer=$(sip_msg "$d/uas.msg" received '^ACK' 1)
+	if [ "$(sdp_field "$offer" c)" != $EDGE_IP ] || [ "$(sdp_field "$answer" c)" != $EDGE_IP ]; then
+		fail late_offer "offer in the 200 at the caller: c=$(sdp_field "$offer" c); answer in the ACK at the callee: c=$(sdp_field "$answer" c)"
+	elif ! wait_flows 0 3; then
+		fail late_offer "flows left after BYE: $(xs_flows_json)"
+	else
+		pass late_offer
+	fi
+}
+
+# The callee hangs up: its BYE follows the recorded route to the edge, which
+# sends it to the caller's aliased Contact, through the NAT; flows go.
+test_callee_bye() {
+	local d=$TOPO_WORK/callee_bye n=150
+
+	UAS_EXTRA="-d $((n * 20 + 1500))" call_start "$d" $n uac_timeout.xml uas_bye.xml
+	call_wait "$d"
+	sip_ok callee_bye "$d" || return
+	check_media callee_bye "$d" caller callee $n || return
+	check_media callee_bye "$d" callee caller $n || return
+	if ! wait_flows 0 3; then
+		fail callee_bye "flows left after BYE: $(xs_flows_json)"
+	else
+		pass callee_bye
+	fi
+}
+
 # The same call with the caller's signalling over TCP (the core leg stays UDP).
 test_tcp_call() {
 	local d=$TOPO_WORK/tcp n=100
@@ -312,7 +350,7 @@ main() {
 	local why t0=$SECONDS
 
 	if ! why=$(need); then
-		for t in call_media xdp_relayed flows_listed teardown_pinholes hold_resume cancel tcp_call sigd_kill9 strict_source media_timeout; do
+		for t in call_media xdp_relayed flows_listed teardown_pinholes hold_resume late_offer callee_bye cancel tcp_call sigd_kill9 strict_source media_timeout; do
 			skip $t "$why"
 		done
 		exit 0
@@ -322,7 +360,7 @@ main() {
 		{ fail topology "attach: $(cat "$TOPO_WORK/attach.log")"; exit 1; }
 	sigd_start || { fail topology "sigd: $(tail -n 5 "$TOPO_WORK"/sigd.log.*)"; exit 1; }
 
-	for t in ${E2E_CASES:-call_media teardown_pinholes hold_resume cancel tcp_call sigd_kill9 strict_source media_timeout}; do
+	for t in ${E2E_CASES:-call_media teardown_pinholes hold_resume late_offer callee_bye cancel tcp_call sigd_kill9 strict_source media_timeout}; do
 		"test_$t"
 	done
 	echo "# e2e calls took $((SECONDS - t0)) s; logs in $TOPO_WORK (kept with TOPO_KEEP=1)"

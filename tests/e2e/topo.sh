@@ -255,7 +255,8 @@ CALLEE_RTP=7078 # callee's; sipp itself binds 6000+ for its own media
 # in the core) and the caller (UAC, behind the NAT) for one call through the
 # edge, each running rtp_peer for NPKTS packets at 20 ms with RTCP. The call
 # lasts as long as the media plus 1.5 s. $UAC_EXTRA adds sipp options for the
-# caller (e.g. "-t t1": signalling over TCP). Sets UAC_PID, UAS_PID.
+# caller (e.g. "-t t1": signalling over TCP), $UAS_EXTRA for the callee.
+# Sets UAC_PID, UAS_PID.
 call_start() {
 	local dir=$1 n=$2 uac=${3:-uac_media.xml} uas=${4:-uas_media.xml}
 	local t=$((n * 20 / 1000 + 8))
@@ -265,7 +266,8 @@ call_start() {
 		-nostdin -timeout $((t + 20))s -timeout_error \
 		-key mport $CALLEE_RTP -key out_dir "$dir" \
 		-key rtp_cmd "$RTP_PEER -W -R -n $n -i 20 -t $t -e $n" \
-		-trace_msg -message_file "$dir/uas.msg" -trace_err -error_file "$dir/uas.err"
+		-trace_msg -message_file "$dir/uas.msg" -trace_err -error_file "$dir/uas.err" \
+		${UAS_EXTRA:-}
 	UAS_PID=$BG_PID
 	topo_wait 5 sh -c "nsenter --net=/run/netns/$NS_K ss -Hlun 'sport = :5060' | grep -q 5060"
 	bg_ns "$NS_C" "$dir/uac.log" sipp -sf "$SCEN/$uac" -i $CALLER_IP -p 5060 -m 1 \
