@@ -97,7 +97,12 @@ void dlg_flush(void)
 
 static void put(FILE *f, const char *s, char sep)
 {
-	fprintf(f, "%s%c", s && *s ? s : "-", sep);
+	if (!s || !*s)
+		s = "-";
+	/* A quoted display name may hold a tab: keep the line's shape. */
+	for (; *s; s++)
+		fputc(*s == '\t' || *s == '\n' || *s == '\r' ? ' ' : *s, f);
+	fputc(sep, f);
 }
 
 static void put_leg(FILE *f, const struct dlg_leg *l)
