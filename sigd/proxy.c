@@ -158,6 +158,32 @@ static struct dialog *dialog_start(struct proxy *p, osip_message_t *m, const cha
 }
 
 /*
+ * Target refresh (RFC 3261 12.2.2): a re-INVITE or UPDATE may carry a new
+ * Contact, and a client behind NAT may have a new binding; keep both so the
+ * edge's own BYE on media timeout still reaches the leg.
+ */
+bool dialog_refresh(struct dlg_leg *leg, const osip_message_t *m, const struct sip_addr *src)
+{
+	osip_contact_t *c = osip_list_get(&m->contacts, 0);
+	bool changed = false;
+	char *t;
+
+	if (leg->client && !sip_addr_eq(&leg->addr, src)) {
+		leg->addr = *src;
+		changed = true;
+	}
+	if (!c || !c->url || !(is_method(m, "INVITE") || is_method(m, "UPDATE")))
+		return changed;
+	t = uri_str(c->url);
+	if (t && strcmp(t, leg->target)) {
+		snprintf(leg->target, sizeof(leg->target), "%s", t);
+		changed = true;
+	}
+	osip_free(t);
+	return changed;
+}
+
+/*
  * An in-dialog request of a known call whose Request-URI names the edge
  * without alias and carries no Route (a UA that ignored our Record-Route, as
  * sipp's built-in scenarios do) goes to the dialog's other leg.
@@ -304,6 +330,7 @@ static void handle_request(struct proxy *p, osip_message_t *m, const struct sip_
 
 		if (n > leg->cseq)
 			leg->cseq = n, changed = true;
+		changed |= dialog_refresh(leg, m, src);
 	}
 	if (media_request(p, m, d, cid, src)) {
 		if (initial && d)

@@ -17,6 +17,10 @@ void proxy_save(struct proxy *p);
 void proxy_cancel(struct proxy *p, osip_message_t *m, const struct sip_addr *src, const char *cid,
 		  const char *branch);
 
+struct dlg_leg;
+/* Update @leg's remote target and seen address from its in-dialog message @m. */
+bool dialog_refresh(struct dlg_leg *leg, const osip_message_t *m, const struct sip_addr *src);
+
 /* Responses from the next hop (response.c). */
 void proxy_response(struct proxy *p, osip_message_t *m, const struct sip_addr *src,
 		    const char *cid);

@@ -155,6 +155,10 @@ void proxy_response(struct proxy *p, osip_message_t *m, const struct sip_addr *s
 			return;
 		}
 	}
+	if (d && d->state == DLG_CONFIRMED && code >= 200 && code < 300 &&
+	    (is_method(m, "INVITE") || is_method(m, "UPDATE")) &&
+	    dialog_refresh(!strcmp(msg_from_tag(m) ?: "", d->a.tag) ? &d->b : &d->a, m, src))
+		proxy_save(p);
 	if (d && d->state == DLG_EARLY && is_method(m, "INVITE") &&
 	    strtoul(m->cseq->number, NULL, 10) == d->inv_cseq &&
 	    !strcmp(msg_from_tag(m) ?: "", d->a.tag)) {

@@ -631,6 +631,30 @@ static void test_dialog_and_timeout(void)
 		T_CHECK(name, !strcmp(d->a.target, "sip:alice@10.0.0.2:5060"), "caller target %s",
 			d->a.target);
 	}
+	/* The caller moves (new NAT binding, new Contact) with a re-INVITE. */
+	{
+		struct sip_addr moved = addr("192.0.2.50", 40002);
+
+		reset();
+		input(L("INVITE sip:bob@198.51.100.20:5060 SIP/2.0")
+			      L("Via: SIP/2.0/UDP 10.0.0.3:5060;branch=z9hG4bKreinv;rport") L(
+				      "Route: <sip:203.0.113.1:5060;lr>") L("Max-Forwards: 70")
+				      L("To: Bob <sip:bob@example.com>;tag=bobtag") L(
+					      "From: Alice <sip:alice@example.com>;tag=1928301774")
+					      L("Call-ID: " CALLID) L("CSeq: 314160 INVITE")
+						      L("Contact: <sip:alice@10.0.0.3:5060>")
+							      L("Content-Length: 0") L(""),
+		      &moved);
+		d = dlg_find(CALLID);
+		T_CHECK(name,
+			find_req("INVITE") &&
+				addr_is(&find_req("INVITE")->dst, "198.51.100.20", 5060),
+			"re-INVITE not routed");
+		T_CHECK(name,
+			d && addr_is(&d->a.addr, "192.0.2.50", 40002) &&
+				!strcmp(d->a.target, "sip:alice@10.0.0.3:5060"),
+			"target refresh");
+	}
 	reset();
 	proxy_media_timeout(media_cookie(CALLID), &px);
 	T_CHECK(name, count_req("BYE") == 2, "%d BYEs", count_req("BYE"));
@@ -641,9 +665,9 @@ static void test_dialog_and_timeout(void)
 		if (!m || !MSG_IS_REQUEST(m))
 			continue;
 		osip_uri_to_str(m->req_uri, &ru);
-		if (addr_is(&out[i].dst, "192.0.2.50", 40000))
+		if (addr_is(&out[i].dst, "192.0.2.50", 40002))
 			T_CHECK(name,
-				!strcmp(ru, "sip:alice@10.0.0.2:5060") &&
+				!strcmp(ru, "sip:alice@10.0.0.3:5060") &&
 					!strcmp(msg_from_tag(m), "bobtag") &&
 					!strcmp(msg_to_tag(m), "1928301774"),
 				"BYE to caller: %s", out[i].buf);
@@ -652,7 +676,7 @@ static void test_dialog_and_timeout(void)
 				addr_is(&out[i].dst, "198.51.100.20", 5060) &&
 					!strcmp(ru, "sip:bob@198.51.100.20:5060") &&
 					!strcmp(msg_from_tag(m), "1928301774") &&
-					!strcmp(m->cseq->number, "314160"),
+					!strcmp(m->cseq->number, "314161"),
 				"BYE to callee: %s", out[i].buf);
 		osip_free(ru);
 	}
