@@ -299,7 +299,11 @@ static void handle_request(struct proxy *p, osip_message_t *m, const struct sip_
 		return;
 	}
 	if (max_forwards(m)) {
-		proxy_reply(p, m, src, 483, "Too Many Hops", cid);
+		/* RFC 3261 16.3 step 3: an OPTIONS may end here, answered by us. */
+		if (MSG_IS_OPTIONS(m))
+			proxy_reply(p, m, src, 200, "OK", cid);
+		else
+			proxy_reply(p, m, src, 483, "Too Many Hops", cid);
 		return;
 	}
 	if (osip_message_clone(m, &orig))

@@ -295,6 +295,15 @@ static void test_max_forwards(void)
 	r = find_resp(483);
 	T_CHECK(name, r && addr_is(&r->dst, "192.0.2.50", 40000), "no 483");
 	T_CHECK(name, !find_req("INVITE"), "forwarded with Max-Forwards 0");
+	/* An OPTIONS with Max-Forwards 0 is answered by the proxy itself. */
+	setup("sip:198.51.100.10:5060", NULL);
+	input(L("OPTIONS sip:bob@example.com SIP/2.0")
+		      L("Via: SIP/2.0/UDP 10.0.0.2:5060;branch=z9hG4bKmf0") L("Max-Forwards: 0")
+			      L("From: <sip:a@example.com>;tag=1") L("To: <sip:bob@example.com>")
+				      L("Call-ID: mf0") L("CSeq: 1 OPTIONS") L("Content-Length: 0")
+					      L(""),
+	      &c);
+	T_CHECK(name, find_resp(200) && !find_req("OPTIONS"), "OPTIONS with Max-Forwards 0");
 	/* Missing: the proxy adds 70. */
 	setup("sip:198.51.100.10:5060", NULL);
 	snprintf(msg, sizeof(msg), "%s", invite);
