@@ -10,6 +10,7 @@ struct bpf_object;
 struct xs_map_desc {
 	const char *name;
 	size_t off; /* of the fd in struct xs_maps */
+	size_t key_size, value_size;
 };
 extern const struct xs_map_desc xs_map_descs[];
 

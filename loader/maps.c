@@ -18,18 +18,22 @@
 #include "loader_int.h"
 #include "xdpsbc.skel.h"
 
+#define DESC(name, field, key, val)                                                                \
+	{ name, offsetof(struct xs_maps, field), sizeof(key), sizeof(val) }
+
+/* Sizes are checked on open: userspace copies keys and values of these sizes. */
 const struct xs_map_desc xs_map_descs[] = {
-	{XS_MAP_STATS, offsetof(struct xs_maps, stats)},
-	{XS_MAP_CONFIG, offsetof(struct xs_maps, config)},
-	{XS_MAP_BLOCK4, offsetof(struct xs_maps, block4)},
-	{XS_MAP_BLOCK6, offsetof(struct xs_maps, block6)},
-	{XS_MAP_BLKNOTE4, offsetof(struct xs_maps, blknote4)},
-	{XS_MAP_BLKNOTE6, offsetof(struct xs_maps, blknote6)},
-	{XS_MAP_TRUST4, offsetof(struct xs_maps, trust4)},
-	{XS_MAP_TRUST6, offsetof(struct xs_maps, trust6)},
-	{XS_MAP_FLOWS, offsetof(struct xs_maps, flows)},
-	{XS_MAP_TXPORTS, offsetof(struct xs_maps, txports)},
-	{NULL, 0},
+	DESC(XS_MAP_STATS, stats, __u32, struct xs_counter),
+	DESC(XS_MAP_CONFIG, config, __u32, struct xs_config),
+	DESC(XS_MAP_BLOCK4, block4, struct xs_lpm4, struct xs_block),
+	DESC(XS_MAP_BLOCK6, block6, struct xs_lpm6, struct xs_block),
+	DESC(XS_MAP_BLKNOTE4, blknote4, struct xs_lpm4, struct xs_note),
+	DESC(XS_MAP_BLKNOTE6, blknote6, struct xs_lpm6, struct xs_note),
+	DESC(XS_MAP_TRUST4, trust4, struct xs_lpm4, struct xs_trust),
+	DESC(XS_MAP_TRUST6, trust6, struct xs_lpm6, struct xs_trust),
+	DESC(XS_MAP_FLOWS, flows, struct xs_flow_key, struct xs_flow),
+	DESC(XS_MAP_TXPORTS, txports, __u32, __u32),
+	{ NULL, 0, 0, 0 },
 };
 
 static int *map_fd(struct xs_maps *m, const struct xs_map_desc *d)
@@ -45,9 +49,10 @@ int xs_pin_path(const char *pin_root, const char *name, char *buf, size_t len)
 }
 
 /*
- * libbpf reuses a pin only when its sizes and flags match the object's; a
- * pin created smaller (XDPSBC_TEST_BLOCK_MAX) must still be reused, so take
- * its size, and the flags the kernel added at creation.
+ * libbpf reuses a pin only when its sizes and flags match the object's. A
+ * pin of another layout is an error (logged, -EINVAL); a pin created smaller
+ * (XDPSBC_TEST_BLOCK_MAX) must still be reused, so take its size, and the
+ * flags the kernel added at creation.
  */
 static int adopt_pinned_size(struct bpf_map *map, const char *path)
 {
@@ -62,6 +67,15 @@ static int adopt_pinned_size(struct bpf_map *map, const char *path)
 	close(fd);
 	if (ret)
 		return -errno;
+	/* libbpf would refuse quietly (at debug level); say which pin and why. */
+	if (info.type != bpf_map__type(map) || info.key_size != bpf_map__key_size(map) ||
+	    info.value_size != bpf_map__value_size(map)) {
+		xs_log(XS_LOG_ERR,
+		       "%s: the pinned map does not match this program's (type or key/value "
+		       "size); left by another xdpsbc version? 'xdpsbc unload' removes it\n",
+		       path);
+		return -EINVAL;
+	}
 	if (info.max_entries != bpf_map__max_entries(map))
 		ret = bpf_map__set_max_entries(map, info.max_entries);
 	/* The kernel adds flags of its own (BPF_F_RDONLY_PROG on devmaps). */
@@ -166,6 +180,22 @@ out:
 	return ret;
 }
 
+static int check_layout(int fd, const struct xs_map_desc *d, const char *path)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	if (info.key_size == d->key_size && info.value_size == d->value_size)
+		return 0;
+	xs_log(XS_LOG_ERR,
+	       "%s: key/value size %u/%u, expected %zu/%zu; left by another xdpsbc version? "
+	       "'xdpsbc unload' removes it\n",
+	       path, info.key_size, info.value_size, d->key_size, d->value_size);
+	return -EINVAL;
+}
+
 static int open_all(const char *pin_root, struct xs_maps *m)
 {
 	const struct xs_map_desc *d;
@@ -180,6 +210,9 @@ static int open_all(const char *pin_root, struct xs_maps *m)
 		if (fd < 0)
 			return -errno;
 		*map_fd(m, d) = fd;
+		ret = check_layout(fd, d, path);
+		if (ret)
+			return ret;
 	}
 	return 0;
 }
