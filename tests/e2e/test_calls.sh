@@ -23,6 +23,8 @@ need() {
 
 # wait_flows N SECONDS: until the edge has N flows.
 wait_flows() {
+	local i
+
 	for ((i = 0; i < $2 * 10; i++)); do
 		[ "$(xs_flows_json | jq length)" = "$1" ] && return 0
 		sleep 0.1
@@ -229,6 +231,39 @@ test_cancel() {
 	fi
 }
 
+# Several calls at once, each with its own relay ports and latched NAT
+# binding: every call's media complete and intact at both ends.
+test_concurrent_calls() {
+	local d=$TOPO_WORK/concurrent n=150 k=4 i who bad=""
+
+	CALLS=$k call_start "$d" $n
+	sleep 2
+	xs_flows_json >"$d/flows-mid.json"
+	call_wait "$d"
+	for ((i = 1; i <= k; i++)); do
+		topo_wait 5 test -s "$d/caller-$i.json"
+		topo_wait 5 test -s "$d/callee-$i.json"
+		for who in caller callee; do
+			[ "$(jq -r .unique "$d/$who-$i.json" 2>/dev/null)" = $n ] &&
+				[ "$(jq -r '.corrupt + .duplicates + .foreign' "$d/$who-$i.json")" = 0 ] ||
+				bad="$bad $who-$i: $(cat "$d/$who-$i.json" 2>/dev/null || echo missing);"
+		done
+	done
+	if [ "$UAC_RC" != 0 ] || [ "$UAS_RC" != 0 ]; then
+		fail concurrent_calls "sipp caller rc=$UAC_RC callee rc=$UAS_RC: $(tail -n 3 "$d/uac.err" "$d/uas.err" 2>/dev/null | tr '\n' ' ')"
+	elif [ -n "$bad" ]; then
+		fail concurrent_calls "media:$bad"
+	elif [ "$(jq length "$d/flows-mid.json")" != $((4 * k)) ]; then
+		fail concurrent_calls "$(jq length "$d/flows-mid.json") flows mid-call, want $((4 * k))"
+	elif [ "$(jq '[.[].cookie] | unique | length' "$d/flows-mid.json")" != $k ]; then
+		fail concurrent_calls "flows of $(jq '[.[].cookie] | unique | length' "$d/flows-mid.json") calls, want $k"
+	elif ! wait_flows 0 3; then
+		fail concurrent_calls "flows left after BYE: $(xs_flows_json)"
+	else
+		pass concurrent_calls
+	fi
+}
+
 # Late offer: INVITE without SDP, the callee offers in the 200, the caller
 # answers in the ACK; both are anchored on the edge and media flows.
 test_late_offer() {
@@ -350,7 +385,7 @@ main() {
 	local why t0=$SECONDS
 
 	if ! why=$(need); then
-		for t in call_media xdp_relayed flows_listed teardown_pinholes hold_resume late_offer callee_bye cancel tcp_call sigd_kill9 strict_source media_timeout; do
+		for t in call_media xdp_relayed flows_listed teardown_pinholes concurrent_calls hold_resume late_offer callee_bye cancel tcp_call sigd_kill9 strict_source media_timeout; do
 			skip $t "$why"
 		done
 		exit 0
@@ -360,7 +395,7 @@ main() {
 		{ fail topology "attach: $(cat "$TOPO_WORK/attach.log")"; exit 1; }
 	sigd_start || { fail topology "sigd: $(tail -n 5 "$TOPO_WORK"/sigd.log.*)"; exit 1; }
 
-	for t in ${E2E_CASES:-call_media teardown_pinholes hold_resume late_offer callee_bye cancel tcp_call sigd_kill9 strict_source media_timeout}; do
+	for t in ${E2E_CASES:-call_media teardown_pinholes concurrent_calls hold_resume late_offer callee_bye cancel tcp_call sigd_kill9 strict_source media_timeout}; do
 		"test_$t"
 	done
 	echo "# e2e calls took $((SECONDS - t0)) s; logs in $TOPO_WORK (kept with TOPO_KEEP=1)"

@@ -73,7 +73,7 @@ bg_ns() {
 
 # topo_wait SECONDS CMD...: retry CMD every 0.1 s until it succeeds or time runs out.
 topo_wait() {
-	local tries=$(($1 * 10))
+	local tries=$(($1 * 10)) i
 	shift
 	for ((i = 0; i < tries; i++)); do
 		"$@" >/dev/null 2>&1 && return 0
@@ -185,6 +185,8 @@ SIGD_RUNS=0
 
 # sigd_stop: SIGTERM (clean shutdown; flows stay pinned), bounded wait.
 sigd_stop() {
+	local i
+
 	kill -TERM "$SIGD_PID" 2>/dev/null
 	for ((i = 0; i < 50; i++)); do
 		kill -0 "$SIGD_PID" 2>/dev/null || break
@@ -196,7 +198,7 @@ sigd_stop() {
 }
 
 topo_down() {
-	local pid
+	local pid i
 
 	trap - EXIT
 	for pid in "${TOPO_PIDS[@]}"; do
@@ -256,13 +258,14 @@ CALLEE_RTP=7078 # callee's; sipp itself binds 6000+ for its own media
 # edge, each running rtp_peer for NPKTS packets at 20 ms with RTCP. The call
 # lasts as long as the media plus 1.5 s. $UAC_EXTRA adds sipp options for the
 # caller (e.g. "-t t1": signalling over TCP), $UAS_EXTRA for the callee.
+# $CALLS (default 1) calls run side by side, call N on media ports + 2(N-1).
 # Sets UAC_PID, UAS_PID.
 call_start() {
 	local dir=$1 n=$2 uac=${3:-uac_media.xml} uas=${4:-uas_media.xml}
 	local t=$((n * 20 / 1000 + 8))
 
 	mkdir -p "$dir"
-	bg_ns "$NS_K" "$dir/uas.log" sipp -sf "$SCEN/$uas" -i $CORE_IP -p 5060 -m 1 \
+	bg_ns "$NS_K" "$dir/uas.log" sipp -sf "$SCEN/$uas" -i $CORE_IP -p 5060 -m "${CALLS:-1}" \
 		-nostdin -timeout $((t + 20))s -timeout_error \
 		-key mport $CALLEE_RTP -key out_dir "$dir" \
 		-key rtp_cmd "$RTP_PEER -W -R -n $n -i 20 -t $t -e $n" \
@@ -270,7 +273,8 @@ call_start() {
 		${UAS_EXTRA:-}
 	UAS_PID=$BG_PID
 	topo_wait 5 sh -c "nsenter --net=/run/netns/$NS_K ss -Hlun 'sport = :5060' | grep -q 5060"
-	bg_ns "$NS_C" "$dir/uac.log" sipp -sf "$SCEN/$uac" -i $CALLER_IP -p 5060 -m 1 \
+	bg_ns "$NS_C" "$dir/uac.log" sipp -sf "$SCEN/$uac" -i $CALLER_IP -p 5060 \
+		-m "${CALLS:-1}" -l "${CALLS:-1}" -r 10 \
 		-d $((n * 20 + 1500)) -nostdin -timeout $((t + 20))s -timeout_error \
 		-key mport $CALLER_RTP -key out_dir "$dir" \
 		-key rtp_cmd "$RTP_PEER -R -n $n -i 20 -t $t -e $n" \
