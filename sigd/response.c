@@ -165,6 +165,9 @@ void proxy_response(struct proxy *p, osip_message_t *m, const struct sip_addr *s
 		if (code >= 200 && code < 300) {
 			dialog_confirm(p, d, m, src, from_core);
 			CLOG(XS_LOG_INFO, cid, "answered %d", code);
+			/* Answered: plain media timeout from now on, SDP in the 2xx or not. */
+			if (p->mc)
+				media_confirm(p->mc, cid);
 			proxy_save(p);
 		} else if (code >= 300) {
 			CLOG(XS_LOG_INFO, cid, "INVITE failed %d", code);
