@@ -4,8 +4,13 @@
 # Calls end to end through the edge (issue 3, "Namespace end-to-end"): a caller
 # behind a masquerading NAT calls the core through xdpsbc-sigd, RTP and RTCP
 # flow both ways and are relayed by the XDP program on a two-armed edge.
-# One topology and one sigd serve every case; each case places its own call.
-# Prints PASS/FAIL/SKIP lines (tests/lib/check.h). Takes about a minute.
+# One topology and one sigd serve every case; each case places its own call
+# (teardown_pinholes looks at the call of call_media). Prints PASS/FAIL/SKIP
+# lines (tests/lib/check.h). Takes about a minute.
+#
+#   E2E_CASES="call_media cancel"  run only these cases (names without test_)
+#   E2E_XDP_MODE=skb               attach the edge in generic mode (default native)
+#   TOPO_KEEP=1                    keep the sipp traces, media summaries, sigd logs
 set -u
 source "$(dirname "$0")/topo.sh"
 
@@ -391,14 +396,14 @@ main() {
 		exit 0
 	fi
 	topo_up || { fail topology "could not build the namespaces"; exit 1; }
-	topo_attach_edge native >"$TOPO_WORK/attach.log" 2>&1 ||
+	topo_attach_edge "${E2E_XDP_MODE:-native}" >"$TOPO_WORK/attach.log" 2>&1 ||
 		{ fail topology "attach: $(cat "$TOPO_WORK/attach.log")"; exit 1; }
 	sigd_start || { fail topology "sigd: $(tail -n 5 "$TOPO_WORK"/sigd.log.*)"; exit 1; }
 
 	for t in ${E2E_CASES:-call_media teardown_pinholes concurrent_calls hold_resume late_offer callee_bye cancel tcp_call sigd_kill9 strict_source media_timeout}; do
 		"test_$t"
 	done
-	echo "# e2e calls took $((SECONDS - t0)) s; logs in $TOPO_WORK (kept with TOPO_KEEP=1)"
+	echo "# e2e calls took $((SECONDS - t0)) s${TOPO_KEEP:+; logs kept in $TOPO_WORK}"
 }
 
 main "$@"
