@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-only
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034 # sets variables for the scripts sourcing it
 #
 # The end-to-end topology, sourced by tests/e2e/test_*.sh and tools/demo.sh:
 #

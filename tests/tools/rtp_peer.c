@@ -113,7 +113,7 @@ static void send_rtp(struct peer *p, unsigned int idx)
 	uint32_t ts = htonl(idx * RTP_PAYLOAD), ssrc = htonl(p->ssrc);
 	uint16_t nseq = htons(seq);
 
-	pkt[0] = 0x80; /* V=2 */
+	pkt[0] = 0x80;				 /* V=2 */
 	pkt[1] = RTP_PT | (idx == 0 ? 0x80 : 0); /* marker on the first packet */
 	memcpy(pkt + 2, &nseq, 2);
 	memcpy(pkt + 4, &ts, 4);
@@ -324,7 +324,7 @@ int main(int argc, char **argv)
 	next_send = start;
 	last_rx = start;
 	for (;;) {
-		struct pollfd pfd[2] = { { p.rtp, POLLIN, 0 }, { p.rtcp, POLLIN, 0 } };
+		struct pollfd pfd[2] = {{p.rtp, POLLIN, 0}, {p.rtcp, POLLIN, 0}};
 		uint64_t now = now_ms();
 		int wait_ms;
 
