@@ -42,7 +42,7 @@ seed() {
 
 test_bad_cidr() {
 	local before
-	seed || return $(t_fail bad_cidr_seed "seeding failed")
+	seed || { t_fail bad_cidr_seed "seeding failed"; return 1; }
 	before=$(state)
 	expect_err cidr_garbage "invalid CIDR 'foo'" xs block add foo
 	expect_err cidr_octet "invalid CIDR '192.0.2.300/24'" xs block add 192.0.2.300/24
@@ -75,7 +75,7 @@ test_unknown_interface() {
 
 test_bad_duration() {
 	local before d
-	seed || return $(t_fail bad_duration_seed "seeding failed")
+	seed || { t_fail bad_duration_seed "seeding failed"; return 1; }
 	before=$(state)
 	expect_err duration_abc "invalid duration 'abc'" xs block add 203.0.113.0/24 --for abc
 	expect_err duration_zero "invalid duration '0'" xs block add 203.0.113.0/24 --for 0
@@ -94,7 +94,7 @@ test_bad_duration() {
 
 test_bad_ports() {
 	local before
-	seed || return $(t_fail bad_ports_seed "seeding failed")
+	seed || { t_fail bad_ports_seed "seeding failed"; return 1; }
 	before=$(state)
 	expect_err ports_reversed "MIN is above MAX" xs media ports 20000-10000
 	expect_err ports_zero "invalid port range '0-100'" xs media ports 0-100
@@ -127,7 +127,7 @@ test_usage_errors() {
 
 test_import_bad_line() {
 	local f=$T_DIR/bad.txt before
-	seed || return $(t_fail import_seed "seeding failed")
+	seed || { t_fail import_seed "seeding failed"; return 1; }
 	before=$(state)
 	printf '%s\n' '# a comment' '' '203.0.113.0/24,1h,first' '192.0.2.0/24,permanent,overwrite' \
 		'2001:db8:5::/48' '203.0.113.300,2h,bad' '198.51.100.0/24' >"$f"
@@ -179,7 +179,7 @@ test_json_valid() {
 
 test_lock_contention() {
 	local pin=$XDPSBC_PIN_ROOT holder t0 t1
-	xs block add 192.0.2.1 >/dev/null || return $(t_fail lock_setup "block add failed")
+	xs block add 192.0.2.1 >/dev/null || { t_fail lock_setup "block add failed"; return 1; }
 	flock "$pin" sleep 2 &
 	holder=$!
 	sleep 0.3
@@ -206,7 +206,7 @@ test_full_blocklist() {
 		printf "2001:db8:%x:%x::1\n", int(i / 65536), i % 65536 }' >"$f"
 	xs block add 2001:db8:ffff::/48 --for 1h --reason keep >/dev/null
 	head -n 1048575 "$f" | xs block import - >/dev/null ||
-		return $(t_fail full_fill "could not fill the blocklist")
+		{ t_fail full_fill "could not fill the blocklist"; return 1; }
 	n=$(xs status -j | jq .entries.block6)
 	t_eq full_size "$n" 1048576 "IPv6 entries"
 	before=$(xs block list -j | jq -c 'map(select(.cidr | startswith("2001:db8:ffff")) | del(.remaining_s, .expires, .added))')
@@ -232,7 +232,7 @@ test_flows_listing() {
 		value hex c6 33 64 07 c0 00 02 01 0f a0 4e 22 c6 33 64 07 c6 33 64 08 \
 		0f a0 0f a1 0b 00 00 00 03 00 00 00 88 77 66 55 44 33 22 11 \
 		0a 00 00 00 00 00 00 00 b8 06 00 00 00 00 00 00 00 00 00 00 00 00 00 00 ||
-		return $(t_fail flows_insert "bpftool map update failed")
+		{ t_fail flows_insert "bpftool map update failed"; return 1; }
 	t_eq flows_json "$(xs flows -j | jq -c '.[0] | [.edge, .dst, .src, .peer, .flags,
 		.packets, .bytes, .idle_s, .cookie]')" \
 		'["192.0.2.1:20000","198.51.100.7:4000","192.0.2.1:20002","198.51.100.8:4001","latch,strict,latched",10,1720,null,"1122334455667788"]'

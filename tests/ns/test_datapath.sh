@@ -174,11 +174,11 @@ test_inspection() {
 }
 
 test_skb_mode() {
-	ns_create "$C" && ns_create "$E" && veth_pair "$C" c0 "$E" e0 || return $(t_fail skb_setup "topology")
+	ns_create "$C" && ns_create "$E" && veth_pair "$C" c0 "$E" e0 || { t_fail skb_setup "topology"; return 1; }
 	addr_add "$E" e0 $E4/24 && addr_add "$C" c0 192.0.2.2/24 && addr_add "$C" c0 198.51.100.7/32
 	neigh_static "$C" c0 $E4 "$(mac_of "$E" e0)"
 	tx_off "$C" c0
-	in_ns "$E" "$XS" attach e0 --mode skb >/dev/null || return $(t_fail skb_attach "attach --mode skb failed")
+	in_ns "$E" "$XS" attach e0 --mode skb >/dev/null || { t_fail skb_attach "attach --mode skb failed"; return 1; }
 	t_eq skb_status "$(in_ns "$E" "$XS" status -j | jq -r '.interfaces[0].mode')" skb "mode"
 	xs block add 198.51.100.0/24 >/dev/null
 	t_eq skb_blocked "$(arrive 198.51.100.7 $E4 5060)" 0 "blocked source in skb mode"
@@ -193,6 +193,60 @@ test_unload() {
 		bash -c "! nsenter --net=/run/netns/$E ip -d link show e0 | grep -q 'prog/xdp'"
 	t_check unload_pins_gone "pins remain" test ! -e "$XDPSBC_PIN_ROOT/xs_block4"
 	t_eq unload_traffic "$(arrive_n 198.51.100.7 $E4 5060)" $N "traffic after unload"
+}
+
+# Native refused (a bridge device has no driver XDP): auto falls back to skb
+# and says so; an explicit native fails; single-program mode is announced.
+test_attach_modes() {
+	ns_create "$E" || { t_fail modes_setup "namespace"; return 1; }
+	in_ns "$E" ip link add d0 type bridge && in_ns "$E" ip link set d0 up ||
+		{ t_fail modes_setup "bridge device"; return 1; }
+	in_ns "$E" "$XS" attach d0 --mode native >"$T_DIR/out" 2>"$T_DIR/err"
+	t_check modes_native_refused "explicit native on a bridge did not fail" test $? != 0
+	t_check modes_native_msg "no one-line error" \
+		bash -c "[ \$(wc -l <'$T_DIR/err') = 1 ] && grep -q 'd0: attach in native mode failed' '$T_DIR/err'"
+	in_ns "$E" "$XS" attach d0 >"$T_DIR/out" 2>"$T_DIR/err"
+	t_check modes_auto_ok "auto attach on a bridge failed: $(cat "$T_DIR/err")" test $? = 0
+	t_check modes_fallback_msg "no fallback warning" \
+		grep -q 'd0: native XDP failed.*falling back to generic (skb) mode' "$T_DIR/err"
+	t_check modes_single_note "no single-program note" grep -q 'dispatcher' "$T_DIR/out"
+	t_eq modes_status_skb "$(in_ns "$E" "$XS" status -j | jq -r '.interfaces[0].mode')" skb
+	t_check modes_xdp_loader "xdp-loader does not show skb mode" \
+		bash -c "nsenter --net=/run/netns/$E xdp-loader status d0 | grep -qE 'd0 +xdpsbc +skb'"
+}
+
+# Not ours: another program is neither replaced nor detached; twice is refused.
+test_attach_conflicts() {
+	ns_create "$C" && ns_create "$E" && veth_pair "$C" c0 "$E" e0 ||
+		{ t_fail conflicts_setup "topology"; return 1; }
+	attach_pass "$E" e0 || { t_fail conflicts_setup "xdp_pass"; return 1; }
+	in_ns "$E" "$XS" attach e0 >/dev/null 2>"$T_DIR/err"
+	t_check conflicts_other_prog "attached over another program" \
+		grep -q 'another XDP program is attached' "$T_DIR/err"
+	in_ns "$E" "$XS" detach e0 >/dev/null 2>"$T_DIR/err"
+	t_check conflicts_detach_other "detached another program" \
+		grep -q 'not xdpsbc' "$T_DIR/err"
+	t_check conflicts_still_there "xdp_pass was removed" \
+		bash -c "nsenter --net=/run/netns/$E xdp-loader status e0 | grep -q xdp_pass"
+	in_ns "$E" ip link set dev e0 xdp off
+	in_ns "$E" "$XS" attach e0 >/dev/null || t_fail conflicts_attach "attach failed"
+	in_ns "$E" "$XS" attach e0 >/dev/null 2>"$T_DIR/err"
+	t_check conflicts_twice "second attach not refused" grep -q 'already attached' "$T_DIR/err"
+}
+
+# Two pin roots side by side: unload of one leaves the other's interface armed.
+test_pin_roots_isolated() {
+	local other=$XDPSBC_PIN_ROOT-other
+	ns_create "$C" && ns_create "$E" && veth_pair "$C" c0 "$E" e0 &&
+		veth_pair "$C" c1 "$E" e1 || { t_fail roots_setup "topology"; return 1; }
+	in_ns "$E" "$XS" attach e0 >/dev/null && in_ns "$E" "$XS" --pin-root "$other" attach e1 >/dev/null ||
+		{ t_fail roots_attach "attach failed"; return 1; }
+	t_eq roots_status_own "$(in_ns "$E" "$XS" status -j | jq -c '[.interfaces[].name]')" '["e0"]'
+	in_ns "$E" "$XS" unload >/dev/null
+	t_eq roots_other_armed "$(in_ns "$E" "$XS" --pin-root "$other" status -j | jq -c '[.interfaces[].name]')" '["e1"]'
+	t_check roots_other_pins "the other pin root lost its pins" test -e "$other/xs_block4"
+	in_ns "$E" "$XS" --pin-root "$other" unload >/dev/null
+	t_check roots_other_unloaded "the other pin root still pinned" test ! -e "$other"
 }
 
 run_tests "$@"
