@@ -221,6 +221,19 @@ test_full_blocklist() {
 	xs unload >/dev/null
 }
 
+# bpffs not mounted (as after boot): the CLI mounts it. In a private mount
+# namespace, so the host's /sys/fs/bpf and everyone's pins stay untouched.
+test_mounts_bpffs() {
+	local out
+	out=$(unshare -m --propagation private bash -c '
+		umount -l /sys/fs/bpf 2>/dev/null
+		[ "$(stat -f -c %T /sys/fs/bpf)" = bpf_fs ] && { echo still-mounted; exit 1; }
+		"$1" block add 192.0.2.1 >/dev/null || exit 1
+		stat -f -c %T /sys/fs/bpf
+		"$1" block list -j | jq -r ".[0].cidr"' _ "$XS" 2>&1)
+	t_eq bpffs_mounted "$(echo $out)" "bpf_fs 192.0.2.1/32" "fs type and entry"
+}
+
 # A flow written the way sigd writes it (here with bpftool) lists field by field.
 test_flows_listing() {
 	xs block add 192.0.2.1 >/dev/null # creates the pins
