@@ -144,8 +144,12 @@ udp_recv_count() {
 
 # ---- cleanup and the driver ----
 
+# A script may define t_cleanup_hook (kill its daemons, ...); it runs first.
 t_cleanup() {
 	local ns pin
+	if declare -F t_cleanup_hook >/dev/null; then
+		t_cleanup_hook
+	fi
 	for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep "^$XS_PREFIX"); do
 		ip netns del "$ns" 2>/dev/null
 	done
