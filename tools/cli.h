@@ -45,6 +45,7 @@ int cli_usage_err(struct cli *c, const char *fmt, ...) __attribute__((format(pri
 int cli_fail(int ret, const char *what);
 
 /* Open the pinned maps (creating them when @create) and, to change state, lock first. */
+int cli_lock_err(struct cli *c, int ret);
 int cli_open(struct cli *c, bool create, struct xs_maps *m, int *lock_fd);
 void cli_close(struct xs_maps *m, int lock_fd);
 

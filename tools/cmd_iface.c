@@ -34,9 +34,7 @@ static int do_attach(struct cli *c, int argc, char **argv)
 
 	ret = xs_lock(c->pin_root);
 	if (ret < 0)
-		return ret == -EWOULDBLOCK
-			       ? cli_err("%s is locked by another xdpsbc run", c->pin_root)
-			       : cli_fail(ret, c->pin_root);
+		return cli_lock_err(c, ret);
 	lock = ret;
 	ret = xs_attach(c->pin_root, ifindex, mode, &used);
 	xs_unlock(lock);
@@ -69,7 +67,7 @@ static int do_detach(struct cli *c, int argc, char **argv)
 		return EXIT_USAGE;
 	ret = xs_lock(c->pin_root);
 	if (ret < 0)
-		return cli_fail(ret, c->pin_root);
+		return cli_lock_err(c, ret);
 	lock = ret;
 	ret = xs_detach_root(c->pin_root, ifindex);
 	xs_unlock(lock);
@@ -93,7 +91,7 @@ static int do_unload(struct cli *c, int argc, char **argv)
 		return ret;
 	ret = xs_lock(c->pin_root);
 	if (ret < 0)
-		return cli_fail(ret, c->pin_root);
+		return cli_lock_err(c, ret);
 	lock = ret;
 	ret = xs_unload(c->pin_root);
 	xs_unlock(lock);

@@ -82,6 +82,20 @@ void cli_iso_time(int64_t wall, char *buf, size_t len)
 	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* Why the pin root could not be locked, in one line. */
+int cli_lock_err(struct cli *c, int ret)
+{
+	if (ret == -EWOULDBLOCK)
+		return cli_err("%s is locked by another xdpsbc run (waited; XDPSBC_LOCK_TIMEOUT "
+			       "sets how long)",
+			       c->pin_root);
+	if (ret == -ENOTSUP)
+		return cli_err("pin root %s is not on a bpf filesystem (use a directory under "
+			       "/sys/fs/bpf)",
+			       c->pin_root);
+	return cli_err("cannot lock %s: %s", c->pin_root, strerror(-ret));
+}
+
 int cli_open(struct cli *c, bool create, struct xs_maps *m, int *lock_fd)
 {
 	int ret;
@@ -89,12 +103,8 @@ int cli_open(struct cli *c, bool create, struct xs_maps *m, int *lock_fd)
 	*lock_fd = -1;
 	if (lock_fd && create) {
 		ret = xs_lock(c->pin_root);
-		if (ret == -EWOULDBLOCK)
-			return cli_err("%s is locked by another xdpsbc run (waited; "
-				       "XDPSBC_LOCK_TIMEOUT sets how long)",
-				       c->pin_root);
 		if (ret < 0)
-			return cli_err("cannot lock %s: %s", c->pin_root, strerror(-ret));
+			return cli_lock_err(c, ret);
 		*lock_fd = ret;
 	}
 	ret = xs_maps_open(c->pin_root, create, m);
