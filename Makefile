@@ -14,7 +14,7 @@ CPPFLAGS += -I$(BUILD)/include -Ibpf -Iloader -Isigd
 LDLIBS_BPF := -lxdp -lbpf -lelf -lz
 LDLIBS_SIGD := -losip2 -losipparser2 -lpthread
 
-BPF_CFLAGS := -O2 -g -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Wno-unused-value \
+BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Wno-unused-value \
 	-I/usr/include/$(MULTIARCH) -Ibpf
 
 BPF_PROGS := xdpsbc xdp_trivial
@@ -94,6 +94,17 @@ $(BUILD)/bench/%: $(BUILD)/bench/%.o $(TEST_LIB_OBJS) $(LOADER_LIB)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_BPF)
 
 tests-build: all $(TEST_BPF_BINS) $(TEST_SIP_BINS) $(TOOL_BINS) $(BENCH_BINS)
+
+# The bench's own BPF programs (bench/bpf/*.bpf.c, e.g. loadgen's generator),
+# loaded by path at run time; and the packages only `make bench` needs.
+BENCH_BPF_OBJS := $(patsubst bench/bpf/%.bpf.c,$(BUILD)/bench/%.bpf.o,$(wildcard bench/bpf/*.bpf.c))
+$(BUILD)/bench/%.bpf.o: bench/bpf/%.bpf.c
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+tests-build: $(BENCH_BPF_OBJS)
+.PHONY: bench-deps
+bench-deps:
+	@sh bench/deps.sh
 
 test: deps
 	@$(MAKE) --no-print-directory tests-build
