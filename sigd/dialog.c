@@ -135,7 +135,9 @@ int dlg_save(const char *dir)
 			(long long)d->created);
 		put_leg(f, &d->a);
 		put_leg(f, &d->b);
-		fputc('\n', f);
+		put(f, d->company, '\t');
+		put(f, d->brand, '\t');
+		put(f, d->rw_user, '\n');
 	}
 	if (fflush(f) || fsync(fileno(f)))
 		err = -errno;
@@ -180,15 +182,17 @@ int dlg_load(const char *dir)
 	if (!f)
 		return errno == ENOENT ? 0 : -errno;
 	while (getline(&line, &cap, f) > 0) {
-		char *fld[DLG_FIELDS + 1], *save, *tok;
+		char *fld[DLG_FIELDS + 4], *save, *tok;
 		struct dialog *d;
 		int nf = 0;
 
 		line[strcspn(line, "\n")] = 0;
-		for (tok = strtok_r(line, "\t", &save); tok && nf <= DLG_FIELDS;
+		for (tok = strtok_r(line, "\t", &save); tok && nf < DLG_FIELDS + 4;
 		     tok = strtok_r(NULL, "\t", &save))
 			fld[nf++] = tok;
-		if (nf != DLG_FIELDS || strcmp(fld[0], "D1") || dlg_find(fld[1]))
+		/* The policy fields (3) were added later: older files lack them. */
+		if ((nf != DLG_FIELDS && nf != DLG_FIELDS + 3) || strcmp(fld[0], "D1") ||
+		    dlg_find(fld[1]))
 			continue;
 		d = dlg_new(fld[1]);
 		if (!d)
@@ -196,6 +200,11 @@ int dlg_load(const char *dir)
 		d->state = atoi(fld[2]) == DLG_CONFIRMED ? DLG_CONFIRMED : DLG_EARLY;
 		d->inv_cseq = strtoul(fld[3], NULL, 10);
 		d->created = atoll(fld[4]);
+		if (nf == DLG_FIELDS + 3) {
+			get(d->company, sizeof(d->company), fld[23]);
+			get(d->brand, sizeof(d->brand), fld[24]);
+			get(d->rw_user, sizeof(d->rw_user), fld[25]);
+		}
 		if (get_leg(&fld[5], &d->a) || get_leg(&fld[14], &d->b)) {
 			dlg_del(d);
 			continue;

@@ -35,6 +35,8 @@ struct dialog {
 	uint32_t inv_cseq; /* CSeq of the initial INVITE */
 	time_t created;
 	struct dlg_leg a, b;
+	/* Policy accounting (policy.h): the call's company, brand, road-warrior user. */
+	char company[64], brand[64], rw_user[160];
 	struct dialog *next;  /* all dialogs */
 	struct dialog *hnext; /* same Call-ID hash bucket */
 };

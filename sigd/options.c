@@ -199,6 +199,123 @@ static int set_log_level(struct sigd_cfg *c, const char *v)
 	return -EINVAL;
 }
 
+static int set_trusted(struct sigd_cfg *c, const char *v)
+{
+	return policy_set_trusted(&c->pol, v);
+}
+
+static int set_scanner_ua(struct sigd_cfg *c, const char *v)
+{
+	return policy_set_scanner_ua(&c->pol, v);
+}
+
+static int parse_secs(const char *v, bool permanent_ok, uint64_t *out)
+{
+	if (xs_duration_parse(v, out) || (!*out && !permanent_ok) || *out > 10 * 365 * 86400ULL)
+		return -EINVAL;
+	return 0;
+}
+
+static int set_scanner_block(struct sigd_cfg *c, const char *v)
+{
+	return parse_secs(v, true, &c->pol.scanner_block_s);
+}
+
+static int set_secs_u(const char *v, unsigned int *out)
+{
+	uint64_t s;
+	int err = parse_secs(v, false, &s);
+
+	if (!err)
+		*out = s;
+	return err;
+}
+
+static int set_bf_threshold(struct sigd_cfg *c, const char *v)
+{
+	unsigned long n;
+	int err = parse_uint(v, 100000, &n);
+
+	if (!err)
+		c->pol.bf_threshold = n;
+	return err;
+}
+
+static int set_bf_window(struct sigd_cfg *c, const char *v)
+{
+	return set_secs_u(v, &c->pol.bf_window_s);
+}
+
+static int set_bf_block(struct sigd_cfg *c, const char *v)
+{
+	return set_secs_u(v, &c->pol.bf_block_s);
+}
+
+static int set_bf_block_max(struct sigd_cfg *c, const char *v)
+{
+	return set_secs_u(v, &c->pol.bf_block_max_s);
+}
+
+static int set_bf_forget(struct sigd_cfg *c, const char *v)
+{
+	return set_secs_u(v, &c->pol.bf_forget_s);
+}
+
+static int set_max_msg(struct sigd_cfg *c, const char *v)
+{
+	unsigned long n;
+	int err = parse_uint(v, 65535, &n);
+
+	if (!err && n < 512)
+		err = -EINVAL;
+	if (!err)
+		c->pol.max_msg = n;
+	return err;
+}
+
+static int set_max_uri(struct sigd_cfg *c, const char *v)
+{
+	unsigned long n;
+	int err = parse_uint(v, 65535, &n);
+
+	if (!err && n < 32)
+		err = -EINVAL;
+	if (!err)
+		c->pol.max_ruri = n;
+	return err;
+}
+
+static int set_ctl_socket(struct sigd_cfg *c, const char *v)
+{
+	if (!strcmp(v, "none"))
+		v = "";
+	else if (v[0] != '/')
+		return -EINVAL;
+	return copy_str(c->ctl_socket, sizeof(c->ctl_socket), v);
+}
+
+static int set_http_listen(struct sigd_cfg *c, const char *v)
+{
+	c->http_on = false;
+	if (!strcmp(v, "none") || !*v)
+		return 0;
+	if (!strchr(v, ':') || sip_addr_parse(v, 0, &c->http_listen) || !c->http_listen.port)
+		return -EINVAL;
+	c->http_listen.proto = SIP_TCP;
+	c->http_on = true;
+	return 0;
+}
+
+static int set_http_token(struct sigd_cfg *c, const char *v)
+{
+	return copy_str(c->http_token, sizeof(c->http_token), v);
+}
+
+static int set_http_token_file(struct sigd_cfg *c, const char *v)
+{
+	return copy_str(c->http_token_file, sizeof(c->http_token_file), v);
+}
+
 static const struct opt opts[] = {
 	{"config", "FILE|none", set_config, "config file (default " SIGD_CONFIG_DEFAULT ")"},
 	{"iface", "IFACE", set_iface, "attach the XDP program here if it is not attached"},
@@ -218,6 +335,29 @@ static const struct opt opts[] = {
 	 "call state directory (default " SIGD_STATE_DEFAULT ")"},
 	{"log-level", "err|warn|info|debug", set_log_level, "log verbosity (default info)"},
 	{"foreground", NULL, set_foreground, "do not detach from the terminal"},
+	{"trusted", "CIDR,..", set_trusted,
+	 "SIP sources exempt from policy checks and never blocked by sigd"},
+	{"scanner-user-agents", "P1,P2|none", set_scanner_ua,
+	 "User-Agent substrings dropped and blocked (default friendly-scanner,sipvicious,"
+	 "sipcli,VaxSIPUserAgent,pplsip)"},
+	{"scanner-block", "DURATION", set_scanner_block,
+	 "how long a scanner stays blocked (default 1d; permanent)"},
+	{"bruteforce-threshold", "N", set_bf_threshold,
+	 "401/403/407 and failed REGISTERs per window before a block (default 20; 0 off)"},
+	{"bruteforce-window", "DURATION", set_bf_window, "brute-force counting window (default 60s)"},
+	{"bruteforce-block", "DURATION", set_bf_block, "first brute-force block (default 10m)"},
+	{"bruteforce-block-max", "DURATION", set_bf_block_max,
+	 "repeat offenders: block doubled up to this (default 1d)"},
+	{"bruteforce-forget", "DURATION", set_bf_forget,
+	 "offences forgotten after this quiet time (default 1d)"},
+	{"max-message-size", "BYTES", set_max_msg, "larger SIP messages are dropped (default 16384)"},
+	{"max-uri-length", "BYTES", set_max_uri, "longer Request-URIs get 414 (default 1024)"},
+	{"ctl-socket", "PATH|none", set_ctl_socket,
+	 "control socket for the CLI (default " SIGD_CTL_DEFAULT ")"},
+	{"http-listen", "IP:PORT|none", set_http_listen, "REST API and /metrics (default none)"},
+	{"http-token", "TOKEN", set_http_token, "bearer token of the REST API"},
+	{"http-token-file", "FILE", set_http_token_file,
+	 "read the REST API token from FILE (first line)"},
 };
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
 
@@ -242,6 +382,8 @@ static void defaults(struct sigd_cfg *c)
 	c->rtp_max = 29999;
 	c->media_timeout = 60;
 	c->log_level = XS_LOG_INFO;
+	strcpy(c->ctl_socket, SIGD_CTL_DEFAULT);
+	policy_cfg_defaults(&c->pol);
 }
 
 static const struct opt *find_opt(const char *name)
@@ -267,7 +409,7 @@ static char *trim(char *s)
 /* "key = value" lines; '#' starts a comment; blank lines are skipped. */
 static int load_file(struct sigd_cfg *c, const char *path, bool must_exist)
 {
-	char line[4096];
+	char line[4096], sect[POL_AOR_LEN + 32] = "", why[160];
 	unsigned int lineno = 0;
 	int err = 0;
 	FILE *f = fopen(path, "r");
@@ -289,11 +431,29 @@ static int load_file(struct sigd_cfg *c, const char *path, bool must_exist)
 		key = trim(line);
 		if (!*key)
 			continue;
+		if (*key == '[') {
+			/* [brand NAME], [company NAME], [user USER@DOMAIN]: policy sections. */
+			if (policy_section_begin(&c->pol, key, sect, sizeof(sect), why,
+						 sizeof(why))) {
+				xs_log(XS_LOG_ERR, "config %s:%u: %s\n", path, lineno, why);
+				err = -EINVAL;
+				sect[0] = 0;
+			}
+			continue;
+		}
 		eq = strchr(key, '=');
 		val = eq ? trim(eq + 1) : NULL;
 		if (eq)
 			*eq = 0;
 		key = trim(key);
+		if (sect[0]) {
+			if (!val || policy_section_set(&c->pol, sect, key, val, why, sizeof(why))) {
+				xs_log(XS_LOG_ERR, "config %s:%u: [%s]: %s\n", path, lineno, sect,
+				       val ? why : "missing value");
+				err = -EINVAL;
+			}
+			continue;
+		}
 		o = find_opt(key);
 		if (!o || !strcmp(key, "config") || (!val && o->arg)) {
 			xs_log(XS_LOG_ERR, "config %s:%u: unknown key or missing value '%s'\n",
@@ -375,6 +535,12 @@ int opts_load(struct sigd_cfg *c, int argc, char **argv)
 
 int opts_validate(const struct sigd_cfg *c)
 {
+	char why[160];
+
+	if (policy_cfg_check(&c->pol, why, sizeof(why))) {
+		xs_log(XS_LOG_ERR, "policy: %s\n", why);
+		return -EINVAL;
+	}
 	if (!c->public_ip.s_addr) {
 		xs_log(XS_LOG_ERR, "--public-ip is required\n");
 		return -EINVAL;

@@ -8,12 +8,14 @@
 #define XDPSBC_SIGD_OPTIONS_H
 
 #include <net/if.h>
+#include "policy.h"
 #include "sigd.h"
 
 #define SIGD_CONFIG_DEFAULT "/etc/xdpsbc/xdpsbc.conf"
 #define SIGD_STATE_DEFAULT  "/run/xdpsbc"
 #define SIGD_MAX_DOMAINS    64
 #define SIGD_MAX_CORE	    64
+#define SIGD_CTL_DEFAULT    "/run/xdpsbc/ctl.sock"
 
 struct sigd_cfg {
 	char config[256]; /* "none": no file */
@@ -32,6 +34,14 @@ struct sigd_cfg {
 	char pin_root[256]; /* "" = xs_pin_root(NULL) */
 	char state_dir[256];
 	enum xs_log_level log_level;
+	/* Control API: Unix socket ("" = none), optional HTTP listener and its token. */
+	char ctl_socket[108];
+	bool http_on;
+	struct sip_addr http_listen;
+	char http_token[256];
+	char http_token_file[256];
+	/* Security policy: global keys and the [brand]/[company]/[user] sections. */
+	struct policy_cfg pol;
 };
 
 /*

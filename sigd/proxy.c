@@ -57,6 +57,40 @@ void proxy_reply(struct proxy *p, const osip_message_t *req, const struct sip_ad
 		     r->reason_phrase ? r->reason_phrase : "");
 	proxy_send_msg(p, r, dst, cid, NULL, NULL);
 	osip_message_free(r);
+	proxy_count_failure(p, dst, code, msg_method(req), cid);
+}
+
+/* Brute-force accounting of a failure answer going to a client (ours or forwarded). */
+void proxy_count_failure(struct proxy *p, const struct sip_addr *dst, int code,
+			 const char *method, const char *cid)
+{
+	bool fail = code == 401 || code == 403 || code == 407 ||
+		    (code >= 400 && method && !strcasecmp(method, "REGISTER"));
+
+	if (fail && !route_from_core(&p->rc, &dst->ip))
+		policy_failure(&p->pol, &dst->ip, code, method, cid);
+}
+
+unsigned int proxy_count_calls(const char *company, const char *brand, const char *rw_user,
+			       void *except_cid)
+{
+	unsigned int n = 0;
+
+	for (struct dialog *d = dlg_first(); d; d = d->next) {
+		if (except_cid && !strcmp(d->call_id, except_cid))
+			continue;
+		if ((company && !strcmp(d->company, company)) ||
+		    (brand && d->brand[0] && !strcmp(d->brand, brand)) ||
+		    (rw_user && !strcmp(d->rw_user, rw_user)))
+			n++;
+	}
+	return n;
+}
+
+static unsigned int count_calls(const char *company, const char *brand, const char *rw_user,
+				void *arg)
+{
+	return proxy_count_calls(company, brand, rw_user, arg);
 }
 
 int proxy_init(struct proxy *p, const struct sigd_cfg *cfg, struct media_ctx *mc,
@@ -67,6 +101,7 @@ int proxy_init(struct proxy *p, const struct sigd_cfg *cfg, struct media_ctx *mc
 	p->send = send;
 	p->send_arg = send_arg;
 	snprintf(p->state_dir, sizeof(p->state_dir), "%s", cfg->state_dir);
+	policy_init(&p->pol, &cfg->pol, NULL, NULL);
 	return route_cfg_init(&p->rc, cfg);
 }
 
@@ -78,6 +113,7 @@ int proxy_reconfigure(struct proxy *p, const struct sigd_cfg *cfg)
 	if (err)
 		return err;
 	p->rc = rc;
+	policy_set_cfg(&p->pol, &cfg->pol);
 	return 0;
 }
 
@@ -133,7 +169,7 @@ static int max_forwards(osip_message_t *m)
 /* Record leg A of a new dialog from its initial INVITE. */
 static struct dialog *dialog_start(struct proxy *p, osip_message_t *m, const char *cid,
 				   const struct sip_addr *src, bool from_core,
-				   const struct sip_addr *dst)
+				   const struct sip_addr *dst, const struct pol_call *pc)
 {
 	struct dialog *d = dlg_find(cid);
 	osip_contact_t *c = osip_list_get(&m->contacts, 0);
@@ -154,6 +190,9 @@ static struct dialog *dialog_start(struct proxy *p, osip_message_t *m, const cha
 	d->a.cseq = d->inv_cseq;
 	d->b.addr = *dst;
 	d->b.client = from_core;
+	snprintf(d->company, sizeof(d->company), "%s", pc->company);
+	snprintf(d->brand, sizeof(d->brand), "%s", pc->brand);
+	snprintf(d->rw_user, sizeof(d->rw_user), "%s", pc->rw_user);
 	return d;
 }
 
@@ -278,6 +317,8 @@ static void handle_request(struct proxy *p, osip_message_t *m, const struct sip_
 	char branch[SIGD_BRANCH_LEN + 1], ab[SIP_ADDR_STRLEN], *fwd = NULL;
 	osip_message_t *orig = NULL;
 	struct route_result rr;
+	struct pol_call pc;
+	enum pol_reason pr;
 	struct dialog *d;
 	struct txn *t;
 	size_t fwd_len = 0;
@@ -298,12 +339,21 @@ static void handle_request(struct proxy *p, osip_message_t *m, const struct sip_
 		handle_retransmission(p, t, m, src, cid);
 		return;
 	}
+	/* Policy (policy.h): before anything is answered or routed. */
+	pr = policy_check_request(&p->pol, m, src, from_core, cid, count_calls, (void *)cid, &pc);
+	if (pr != POL_REASON_MAX) {
+		if (pol_reason_code(pr))
+			proxy_reply(p, m, src, pol_reason_code(pr), pol_reason_phrase(pr), cid);
+		return;
+	}
 	if (max_forwards(m)) {
 		/* RFC 3261 16.3 step 3: an OPTIONS may end here, answered by us. */
-		if (MSG_IS_OPTIONS(m))
+		if (MSG_IS_OPTIONS(m)) {
 			proxy_reply(p, m, src, 200, "OK", cid);
-		else
+		} else {
+			p->pol.refusals[POL_TOO_MANY_HOPS]++;
 			proxy_reply(p, m, src, 483, "Too Many Hops", cid);
+		}
 		return;
 	}
 	if (osip_message_clone(m, &orig))
@@ -320,7 +370,7 @@ static void handle_request(struct proxy *p, osip_message_t *m, const struct sip_
 	if (is_method(m, "INVITE"))
 		proxy_reply(p, orig ?: m, src, 100, "Trying", cid);
 	if (initial) {
-		d = dialog_start(p, m, cid, src, from_core, &rr.dst);
+		d = dialog_start(p, m, cid, src, from_core, &rr.dst, &pc);
 		changed = true;
 		char *ru = uri_str(m->req_uri), db[SIP_ADDR_STRLEN];
 
@@ -393,17 +443,36 @@ void proxy_input(struct proxy *p, const char *buf, size_t len, const struct sip_
 	if (i == len)
 		return;
 	p->st.rx++;
+	if (policy_check_raw(&p->pol, buf, len, &src->ip) != POL_REASON_MAX) {
+		/* Not parsed, so no Call-ID: the size says enough. */
+		p->pol.refusals[POL_TOO_BIG]++;
+		p->st.bad++;
+		xs_log(XS_LOG_INFO, "[-] policy: message of %zu bytes from %s dropped (too-big)\n",
+		       len, sip_addr_str(src, ab, sizeof(ab)));
+		return;
+	}
 	if (osip_message_init(&m))
 		return;
 	if (osip_message_parse(m, buf, len) || (!MSG_IS_REQUEST(m) && !MSG_IS_RESPONSE(m))) {
 		xs_log(XS_LOG_WARN, "[-] unparseable message (%zu bytes) from %s dropped\n", len,
 		       sip_addr_str(src, ab, sizeof(ab)));
 		p->st.bad++;
+		p->pol.refusals[POL_UNPARSEABLE]++;
 		goto out;
 	}
 	msg_call_id(m, cid, sizeof(cid));
+	if (!policy_content_length_ok(buf, len)) {
+		p->st.bad++;
+		p->pol.refusals[POL_CONTENT_LENGTH]++;
+		CLOG(XS_LOG_WARN, cid, "message from %s: Content-Length larger than the body",
+		     sip_addr_str(src, ab, sizeof(ab)));
+		if (MSG_IS_REQUEST(m) && !MSG_IS_ACK(m) && msg_has_required(m))
+			proxy_reply(p, m, src, 400, "Bad Request (Content-Length)", cid);
+		goto out;
+	}
 	if (!msg_has_required(m)) {
 		p->st.bad++;
+		p->pol.refusals[POL_MISSING_HEADERS]++;
 		CLOG(XS_LOG_WARN, cid, "message from %s lacks Via/From/To/Call-ID/CSeq",
 		     sip_addr_str(src, ab, sizeof(ab)));
 		if (MSG_IS_REQUEST(m) && !MSG_IS_ACK(m) && msg_top_via(m))

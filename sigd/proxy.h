@@ -8,6 +8,7 @@
 #define XDPSBC_SIGD_PROXY_H
 
 #include "media.h"
+#include "policy.h"
 #include "route.h"
 #include "sigd.h"
 
@@ -26,6 +27,7 @@ struct proxy {
 	char state_dir[256]; /* "" = do not persist */
 	uint64_t last_poll_ms;
 	struct proxy_stats st;
+	struct policy pol; /* security policy; pol.block set by main (XDP blocklist) */
 };
 
 int proxy_init(struct proxy *p, const struct sigd_cfg *cfg, struct media_ctx *mc,
@@ -42,6 +44,9 @@ void proxy_media_timeout(uint64_t cookie, void *arg);
 int proxy_restore(struct proxy *p);
 /* Save the dialogs and drop transactions; returns the number of dialogs kept. */
 unsigned int proxy_shutdown(struct proxy *p);
+/* Calls in progress of a company, a brand or a road-warrior user (NULL: any). */
+unsigned int proxy_count_calls(const char *company, const char *brand, const char *rw_user,
+			       void *except_cid);
 /* Log counters, dialogs and registrations (SIGUSR1). */
 void proxy_status(struct proxy *p);
 

@@ -186,6 +186,7 @@ void proxy_response(struct proxy *p, osip_message_t *m, const struct sip_addr *s
 	}
 	if (proxy_send_msg(p, m, &dst, cid, &out, &out_len))
 		return;
+	proxy_count_failure(p, &dst, code, m->cseq->method, cid);
 	CLOG(XS_LOG_DEBUG, cid, "%d %s forwarded to %s", code, m->cseq->method,
 	     sip_addr_str(&dst, ab, sizeof(ab)));
 	if (t)
@@ -249,6 +250,7 @@ void proxy_tick(struct proxy *p)
 		if (p->mc)
 			media_poll(p->mc, proxy_media_timeout, p);
 		sweep_dialogs(p);
+		policy_tick(&p->pol);
 	}
 }
 
