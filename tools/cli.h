@@ -69,4 +69,10 @@ void json_done(void); /* newline after the top-level value */
 
 extern const struct cmd cmds_iface[], cmds_block[], cmds_trust[], cmds_media[], cmds_stats[];
 
+/* cmd_fw.c: the nftables backend. */
+extern const struct cmd cmds_fw[];
+int fw_status_fields(bool json);
+/* Re-sync the nft sets from the maps when the nft table is installed. */
+void fw_sync_after_change(const struct xs_maps *m);
+
 #endif /* XDPSBC_CLI_H */

@@ -60,10 +60,12 @@ static int show(struct cli *c)
 	if (c->json) {
 		json_obj_begin(NULL);
 		status_settings(&cfg, true);
+		fw_status_fields(true);
 		json_obj_end();
 		json_done();
 	} else {
 		status_settings(&cfg, false);
+		fw_status_fields(false);
 	}
 	return 0;
 }

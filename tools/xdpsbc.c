@@ -14,7 +14,7 @@
 #include "cli.h"
 
 static const struct cmd *const tables[] = {cmds_iface, cmds_block, cmds_trust,
-					   cmds_media, cmds_stats, NULL};
+					   cmds_media, cmds_stats, cmds_fw, NULL};
 
 int cli_err(const char *fmt, ...)
 {
@@ -120,6 +120,8 @@ int cli_open(struct cli *c, bool create, struct xs_maps *m, int *lock_fd)
 
 void cli_close(struct xs_maps *m, int lock_fd)
 {
+	if (lock_fd >= 0) /* a change: the nftables backend follows, if installed */
+		fw_sync_after_change(m);
 	xs_maps_close(m);
 	xs_unlock(lock_fd);
 }
