@@ -12,7 +12,7 @@ CFLAGS	?= -O2 -g
 CFLAGS	+= -Wall -Wextra -Wno-unused-parameter -std=gnu11 -D_GNU_SOURCE
 CPPFLAGS += -I$(BUILD)/include -Ibpf -Iloader -Isigd
 LDLIBS_BPF := -lxdp -lbpf -lelf -lz -lnftnl -lmnl
-LDLIBS_SIGD := -losip2 -losipparser2 -lpthread
+LDLIBS_SIGD := -losip2 -losipparser2 -lpthread -ljansson
 
 BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Wno-unused-value \
 	-I/usr/include/$(MULTIARCH) -Ibpf

@@ -13,6 +13,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include "ctl.h"
 #include "options.h"
 #include "proxy.h"
 #include "sipmsg.h"
@@ -35,6 +37,22 @@ static void rx(void *arg, const char *buf, size_t len, const struct sip_addr *sr
 	proxy_input(arg, buf, len, src);
 }
 
+static const struct xs_maps *block_maps;
+static const char *block_root;
+
+/* policy_block_fn: the source goes into the XDP blocklist, under the pin root's lock. */
+static int block_source(const struct in_addr *ip, uint64_t seconds, const char *note, void *arg)
+{
+	struct xs_cidr c = {.family = AF_INET, .prefixlen = 32};
+	int lk = xs_lock_wait(block_root, 200), err;
+
+	memcpy(c.addr, &ip->s_addr, 4);
+	err = xs_block_add(block_maps, &c, seconds, note);
+	if (lk >= 0)
+		xs_unlock(lk);
+	return err;
+}
+
 static int mkdir_p(const char *dir)
 {
 	char buf[256];
@@ -49,6 +67,18 @@ static int mkdir_p(const char *dir)
 		*p = '/';
 	}
 	return mkdir(buf, 0755) && errno != EEXIST ? -errno : 0;
+}
+
+static int mkdir_p_parent(const char *path)
+{
+	char dir[256], *slash;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return 0;
+	*slash = 0;
+	return mkdir_p(dir);
 }
 
 /* Open the relay range: pinholes close unless a flow owns the port. */
@@ -104,9 +134,9 @@ static int attach_iface(const char *pin_root, const struct sigd_cfg *cfg)
 }
 
 static void reload(int argc, char **argv, struct sigd_cfg *cfg, struct proxy *px,
-		   struct media_ctx *mc, const struct xs_maps *maps)
+		   struct media_ctx *mc, const struct xs_maps *maps, struct ctl *ctl)
 {
-	struct sigd_cfg nc;
+	static struct sigd_cfg nc; /* large (policy tables): not on the stack */
 	struct media_opts mo;
 
 	if (opts_load(&nc, argc, argv) || opts_validate(&nc)) {
@@ -116,8 +146,15 @@ static void reload(int argc, char **argv, struct sigd_cfg *cfg, struct proxy *px
 	if (nc.listen.port != cfg->listen.port || nc.listen.ip.s_addr != cfg->listen.ip.s_addr ||
 	    strcmp(nc.iface, cfg->iface) || nc.public_ip.s_addr != cfg->public_ip.s_addr)
 		xs_log(XS_LOG_WARN, "reload: listen, iface and public-ip changes need a restart\n");
+	if (strcmp(nc.ctl_socket, cfg->ctl_socket) || nc.http_on != cfg->http_on ||
+	    nc.http_listen.port != cfg->http_listen.port ||
+	    nc.http_listen.ip.s_addr != cfg->http_listen.ip.s_addr)
+		xs_log(XS_LOG_WARN, "reload: ctl-socket and http-listen changes need a restart\n");
 	nc.listen = cfg->listen;
 	nc.public_ip = cfg->public_ip;
+	memcpy(nc.ctl_socket, cfg->ctl_socket, sizeof(nc.ctl_socket));
+	nc.http_on = cfg->http_on;
+	nc.http_listen = cfg->http_listen;
 	memcpy(nc.iface, cfg->iface, sizeof(nc.iface));
 	*cfg = nc;
 	xs_log_set_level(cfg->log_level);
@@ -128,13 +165,16 @@ static void reload(int argc, char **argv, struct sigd_cfg *cfg, struct proxy *px
 		xs_log(XS_LOG_WARN, "reload: media options rejected\n");
 	if (set_relay_range(maps, cfg))
 		xs_log(XS_LOG_WARN, "reload: relay range not set\n");
-	xs_log(XS_LOG_INFO, "configuration reloaded\n");
+	ctl_reconfigure(ctl, cfg);
+	xs_log(XS_LOG_INFO, "configuration reloaded: %u companies, %u brands, %u users, %u trusted\n",
+	       cfg->pol.ncompanies, cfg->pol.nbrands, cfg->pol.nusers, cfg->pol.ntrusted);
 }
 
 int main(int argc, char **argv)
 {
 	static struct sigd_cfg cfg;
 	static struct proxy px;
+	static struct ctl ctl;
 	struct sigaction sa = {.sa_handler = on_signal};
 	struct xs_maps maps;
 	struct media_opts mo;
@@ -180,7 +220,14 @@ int main(int argc, char **argv)
 	if (err > 0)
 		xs_log(XS_LOG_INFO, "%d dialogs restored, %u calls with media\n", err,
 		       media_calls(mc));
+	block_maps = &maps;
+	block_root = pin_root;
+	px.pol.block = block_source;
 	if (tp_init(&cfg.listen, rx, &px))
+		return 1;
+	if (cfg.ctl_socket[0] && mkdir_p_parent(cfg.ctl_socket))
+		xs_log(XS_LOG_WARN, "cannot create the directory of %s\n", cfg.ctl_socket);
+	if (ctl_init(&ctl, &cfg, &px, &maps, pin_root))
 		return 1;
 
 	sigaction(SIGHUP, &sa, NULL);
@@ -204,17 +251,20 @@ int main(int argc, char **argv)
 		}
 		if (got_hup) {
 			got_hup = 0;
-			reload(argc, argv, &cfg, &px, mc, &maps);
+			reload(argc, argv, &cfg, &px, mc, &maps, &ctl);
 		}
 		if (got_usr1) {
 			got_usr1 = 0;
 			proxy_status(&px);
 		}
 		proxy_tick(&px);
+		ctl_tick(&ctl);
 	}
 	xs_log(XS_LOG_INFO, "shutting down; %u dialogs saved, media flows stay pinned\n",
 	       proxy_shutdown(&px));
+	ctl_close(&ctl);
 	tp_close();
+	policy_free(&px.pol);
 	media_free(mc);
 	xs_maps_close(&maps);
 	return 0;

@@ -324,6 +324,33 @@ static void tcp_accept(void)
 	}
 }
 
+/* Other readable fds in the same loop (control API, ban events): tagged TAG_WATCH + i. */
+#define TAG_WATCH 0x20000
+#define TP_MAX_WATCH 8
+static struct {
+	int fd;
+	void (*cb)(void *arg);
+	void *arg;
+} watches[TP_MAX_WATCH];
+static unsigned int nwatch;
+
+int tp_watch(int fd, void (*cb)(void *arg), void *arg)
+{
+	struct epoll_event ev = {.events = EPOLLIN, .data.u32 = TAG_WATCH + nwatch};
+
+	if (epfd < 0)
+		return -EBADF;
+	if (nwatch >= TP_MAX_WATCH)
+		return -E2BIG;
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev))
+		return -errno;
+	watches[nwatch].fd = fd;
+	watches[nwatch].cb = cb;
+	watches[nwatch].arg = arg;
+	nwatch++;
+	return 0;
+}
+
 int tp_poll(int timeout_ms)
 {
 	struct epoll_event ev[64];
@@ -342,6 +369,10 @@ int tp_poll(int timeout_ms)
 		}
 		if (tag == (uint32_t)tcp_fd) {
 			tcp_accept();
+			continue;
+		}
+		if (tag >= TAG_WATCH && tag < TAG_WATCH + nwatch) {
+			watches[tag - TAG_WATCH].cb(watches[tag - TAG_WATCH].arg);
 			continue;
 		}
 		if (tag < TAG_CONN || !conns[slot])
@@ -378,4 +409,5 @@ void tp_close(void)
 	if (epfd >= 0)
 		close(epfd);
 	udp_fd = tcp_fd = epfd = -1;
+	nwatch = 0;
 }

@@ -19,6 +19,8 @@ int tp_send(const struct sip_addr *dst, const char *buf, size_t len, void *arg);
 /* Wait up to @timeout_ms and handle what is ready; -EINTR on a signal. */
 int tp_poll(int timeout_ms);
 void tp_close(void);
+/* Also wait for @fd to be readable in tp_poll(), then call @cb(@arg). */
+int tp_watch(int fd, void (*cb)(void *arg), void *arg);
 /* Length of the first complete message in @buf (TCP framing), 0 if incomplete, <0 bad. */
 ssize_t tp_frame(const char *buf, size_t len);
 

@@ -14,7 +14,7 @@
 #include "cli.h"
 
 static const struct cmd *const tables[] = {cmds_iface, cmds_block, cmds_trust,
-					   cmds_media, cmds_stats, cmds_fw, NULL};
+					   cmds_media, cmds_stats, cmds_fw, cmds_ctl, NULL};
 
 int cli_err(const char *fmt, ...)
 {

@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Commands answered by the running xdpsbc-sigd over its control socket: what
+ * only the daemon knows (calls, tenants, policy counters). The maps are read
+ * directly by the other commands.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include "cli.h"
+
+#define CTL_SOCKET_DEFAULT "/run/xdpsbc/ctl.sock"
+
+/* Send "@cmd json|text\n" and copy the answer to stdout; bounded by a timeout. */
+static int ctl_ask(struct cli *c, const char *cmd, const char *path)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	char line[64], buf[65536];
+	int fd, n, ret = 0;
+
+	if (!path)
+		path = getenv("XDPSBC_CTL") ?: CTL_SOCKET_DEFAULT;
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return cli_err("control socket path too long: %s", path);
+	strcpy(sun.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return cli_fail(-errno, "socket");
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun))) {
+		ret = cli_err("cannot reach xdpsbc-sigd at %s: %s (is it running? --ctl PATH)",
+			      path, strerror(errno));
+		close(fd);
+		return ret;
+	}
+	n = snprintf(line, sizeof(line), "%s %s\n", cmd, c->json ? "json" : "text");
+	if (write(fd, line, n) != n) {
+		close(fd);
+		return cli_fail(-errno, "write to the control socket");
+	}
+	for (int i = 0; i < 100000; i++) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		ssize_t r;
+
+		if (poll(&p, 1, 5000) <= 0) {
+			ret = cli_err("xdpsbc-sigd did not answer within 5 s");
+			break;
+		}
+		r = read(fd, buf, sizeof(buf));
+		if (r <= 0)
+			break;
+		fwrite(buf, 1, r, stdout);
+	}
+	close(fd);
+	return ret;
+}
+
+static int do_calls(struct cli *c, int argc, char **argv)
+{
+	const char *path = NULL;
+	const struct opt opts[] = {
+		{"--ctl", "PATH", &path, "control socket"},
+		{NULL},
+	};
+	char **pos;
+	int npos, ret = cli_args(c, argc, argv, opts, 0, 0, &pos, &npos);
+
+	return ret ?: ctl_ask(c, "calls", path);
+}
+
+static int do_policy(struct cli *c, int argc, char **argv)
+{
+	const char *path = NULL;
+	const struct opt opts[] = {
+		{"--ctl", "PATH", &path, "control socket"},
+		{NULL},
+	};
+	char **pos;
+	int npos, ret = cli_args(c, argc, argv, opts, 0, 0, &pos, &npos);
+
+	return ret ?: ctl_ask(c, "policy", path);
+}
+
+const struct cmd cmds_ctl[] = {
+	{"calls", do_calls, "[-j] [--ctl PATH]",
+	 "calls in progress from xdpsbc-sigd: Call-ID, state, company, brand, caller and callee "
+	 "legs, age, relay flows (control socket, default " CTL_SOCKET_DEFAULT
+	 " or $XDPSBC_CTL)"},
+	{"policy", do_policy, "[-j] [--ctl PATH]",
+	 "xdpsbc-sigd's tenants, brands and road-warrior users with calls and limits, policy "
+	 "refusals per reason, blocks"},
+	{NULL},
+};
