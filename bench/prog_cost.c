@@ -113,7 +113,7 @@ static uint32_t rnd(void)
 /* Random /32s and /24s (alternating), never inside the bench's own networks. */
 static int block_fill(unsigned int have, unsigned int want)
 {
-	struct xs_block v = {.added_ns = bt_boot_ns()};
+	struct xs_block v = {.added_ns = bt_now_ns()};
 	struct xs_lpm4 k;
 	uint32_t a, net;
 

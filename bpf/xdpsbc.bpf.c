@@ -2,7 +2,8 @@
 /*
  * xdpsbc: the edge's verdict pipeline, one small stage per header in lib/.
  *
- *   parse -> trusted -> blocklist -> IPv6 media drop -> relay/pinhole -> pass
+ *   parse -> trusted -> blocklist -> SIP flood limit -> IPv6 media drop
+ *         -> relay/pinhole -> pass
  *
  * Trusted sources skip the blocking stages but are still relayed. Non-first
  * fragments are judged by source (trust, blocklist) and then pass: they have
@@ -17,6 +18,7 @@
 #include "lib/parse.h"
 #include "lib/trust.h"
 #include "lib/blocklist.h"
+#include "lib/flood.h"
 #include "lib/v6media.h"
 #include "lib/relay.h"
 
@@ -42,6 +44,9 @@ static __always_inline int xs_pipeline(struct xdp_md *ctx, struct xs_pkt *pkt)
 
 	cfg = bpf_map_lookup_elem(&xs_config, &zero);
 	if (!trusted) {
+		r = xs_flood_limit(ctx, pkt, cfg);
+		if (r != XS_CONTINUE)
+			return r;
 		r = xs_v6media(pkt, cfg);
 		if (r != XS_CONTINUE)
 			return r;

@@ -127,7 +127,7 @@ int xs_block_add(const struct xs_maps *m, const struct xs_cidr *c, uint64_t seco
 {
 	struct saved old;
 
-	return block_put(m, c, seconds, note, xs_boot_ns(), &old);
+	return block_put(m, c, seconds, note, xs_now_ns(), &old);
 }
 
 /* Returns 0, or -ENOENT when @c is not in the blocklist. */
@@ -161,7 +161,7 @@ int xs_block_import(const struct xs_maps *m, const struct xs_block_req *reqs, si
 {
 	struct old_rec *olds = NULL, *tmp;
 	size_t nold = 0, cap = 0, i;
-	uint64_t now = xs_boot_ns();
+	uint64_t now = xs_now_ns();
 	struct saved s;
 	int ret = 0;
 
@@ -302,7 +302,7 @@ static int collect_orphan(int family, const union xs_lpm *k, void *arg)
 
 static int block_remove(const struct xs_maps *m, bool expired_only, unsigned int *removed)
 {
-	struct keyvec kv = {.now = xs_boot_ns(), .expired_only = expired_only, .m = m};
+	struct keyvec kv = {.now = xs_now_ns(), .expired_only = expired_only, .m = m};
 	size_t entries;
 	int ret;
 

@@ -24,6 +24,11 @@ int xs_config_set(const struct xs_maps *m, const struct xs_config *cfg)
 	if (cfg->rtp_min > cfg->rtp_max || cfg->turn_min > cfg->turn_max ||
 	    cfg->relay_min > cfg->relay_max)
 		return -EINVAL;
+	/* The XDP program never bans on a first request: a rate of 0 cannot be. */
+	if ((cfg->flags & XS_CFG_FLOOD) &&
+	    (!cfg->flood_rate || !cfg->flood_window_s || !cfg->flood_ban_s ||
+	     cfg->flood_prefix4 > 32 || cfg->flood_prefix6 > 128))
+		return -EINVAL;
 	if (bpf_map_update_elem(m->config, &key, cfg, BPF_ANY))
 		return -errno;
 	return 0;

@@ -32,6 +32,7 @@ void xs_unlock(int fd);
 /* ---- maps (maps.c) ---- */
 struct xs_maps {
 	int stats, config, block4, block6, blknote4, blknote6, trust4, trust6, flows, txports;
+	int flood;
 };
 /*
  * Open the pinned maps under @pin_root. With @create, maps that are not
@@ -68,7 +69,8 @@ int xs_cidr_parse(const char *s, struct xs_cidr *out);
 int xs_cidr_format(const struct xs_cidr *c, char *buf, size_t len);
 /* "90", "90s", "15m", "2h", "7d", "permanent" -> seconds (0 = permanent). */
 int xs_duration_parse(const char *s, uint64_t *seconds);
-uint64_t xs_boot_ns(void); /* CLOCK_BOOTTIME, as bpf_ktime_get_boot_ns() */
+/* The datapath clock: CLOCK_MONOTONIC_COARSE, as bpf_ktime_get_coarse_ns(). */
+uint64_t xs_now_ns(void);
 
 /* ---- blocklist and trusted networks (block.c) ---- */
 int xs_block_add(const struct xs_maps *m, const struct xs_cidr *c, uint64_t seconds,
@@ -86,8 +88,8 @@ int xs_config_set(const struct xs_maps *m, const struct xs_config *cfg);
  */
 /* Like xs_lock(), waiting at most @timeout_ms; -EWOULDBLOCK when still busy. */
 int xs_lock_wait(const char *pin_root, int timeout_ms);
-/* CLOCK_BOOTTIME nanoseconds -> wall-clock seconds since the epoch (display). */
-int64_t xs_boot_to_wall(uint64_t boot_ns);
+/* Datapath clock nanoseconds -> wall-clock seconds since the epoch (display). */
+int64_t xs_clock_to_wall(uint64_t clock_ns);
 /* The settings a freshly created xs_config gets. */
 int xs_config_defaults(struct xs_config *cfg);
 
@@ -106,7 +108,7 @@ struct xs_block_entry {
 };
 typedef int (*xs_block_cb)(const struct xs_block_entry *e, void *arg);
 int xs_block_walk(const struct xs_maps *m, xs_block_cb cb, void *arg);
-bool xs_block_expired(const struct xs_block *b, uint64_t now_boot_ns);
+bool xs_block_expired(const struct xs_block *b, uint64_t now_ns);
 struct xs_block_req {
 	struct xs_cidr cidr;
 	uint64_t seconds; /* 0: permanent */

@@ -33,6 +33,7 @@ const struct xs_map_desc xs_map_descs[] = {
 	DESC(XS_MAP_TRUST6, trust6, struct xs_lpm6, struct xs_trust),
 	DESC(XS_MAP_FLOWS, flows, struct xs_flow_key, struct xs_flow),
 	DESC(XS_MAP_TXPORTS, txports, __u32, __u32),
+	DESC(XS_MAP_FLOOD, flood, struct xs_flood_key, struct xs_flood),
 	{ NULL, 0, 0, 0 },
 };
 
@@ -154,6 +155,15 @@ int xs_config_defaults(struct xs_config *cfg)
 	cfg->turn_max = XS_CFG_DEFAULT_TURN_MAX;
 	cfg->turn_udp = XS_CFG_DEFAULT_TURN_UDP;
 	cfg->turn_tls = XS_CFG_DEFAULT_TURN_TLS;
+	/* Flood limiting is on by default, with Kamailio's pike-like defaults. */
+	cfg->flags |= XS_CFG_FLOOD;
+	cfg->flood_ports[0] = 5060;
+	cfg->flood_ports[1] = 5061;
+	cfg->flood_rate = XS_CFG_DEFAULT_FLOOD_RATE;
+	cfg->flood_window_s = XS_CFG_DEFAULT_FLOOD_WINDOW;
+	cfg->flood_ban_s = XS_CFG_DEFAULT_FLOOD_BAN;
+	cfg->flood_prefix4 = XS_CFG_DEFAULT_FLOOD_PREFIX4;
+	cfg->flood_prefix6 = XS_CFG_DEFAULT_FLOOD_PREFIX6;
 	return 0;
 }
 

@@ -146,25 +146,26 @@ int xs_duration_parse(const char *s, uint64_t *seconds)
 	return 0;
 }
 
-uint64_t xs_boot_ns(void)
+uint64_t xs_now_ns(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_BOOTTIME, &ts);
+	/* The XDP program's bpf_ktime_get_coarse_ns() reads this very clock. */
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
 /*
- * CLOCK_BOOTTIME nanoseconds -> wall-clock seconds (for display only). In
+ * Datapath clock nanoseconds -> wall-clock seconds (for display only). In
  * nanoseconds throughout, so the same instant converts to the same second
  * on every call.
  */
-int64_t xs_boot_to_wall(uint64_t boot_ns)
+int64_t xs_clock_to_wall(uint64_t clock_ns)
 {
 	struct timespec rt;
-	int64_t now_boot = xs_boot_ns(), wall_ns;
+	int64_t now = xs_now_ns(), wall_ns;
 
 	clock_gettime(CLOCK_REALTIME, &rt);
-	wall_ns = (int64_t)rt.tv_sec * 1000000000LL + rt.tv_nsec + ((int64_t)boot_ns - now_boot);
+	wall_ns = (int64_t)rt.tv_sec * 1000000000LL + rt.tv_nsec + ((int64_t)clock_ns - now);
 	return wall_ns >= 0 ? wall_ns / 1000000000LL : -((-wall_ns + 999999999LL) / 1000000000LL);
 }

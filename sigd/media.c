@@ -27,8 +27,8 @@ uint64_t media_now_ns(void)
 {
 	struct timespec ts;
 
-	/* CLOCK_BOOTTIME, the clock of bpf_ktime_get_boot_ns() and last_seen_ns. */
-	clock_gettime(CLOCK_BOOTTIME, &ts);
+	/* The datapath clock of last_seen_ns: bpf_ktime_get_coarse_ns(). */
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
 	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
 }
 

@@ -56,7 +56,7 @@ struct media_stream {
 struct media_call {
 	struct media_call *next; /* hash chain */
 	uint64_t cookie;
-	uint64_t active_ns;		/* creation or last SDP change, CLOCK_BOOTTIME */
+	uint64_t active_ns;		/* creation or last SDP change, media_now_ns() */
 	uint64_t seen_ns;		/* latest last_seen_ns of its flows when last read */
 	bool confirmed;			/* 2xx to INVITE or ACK seen, or rebuilt after a restart */
 	struct in_addr edge_addr;	/* the address its flows are keyed on */

@@ -125,13 +125,13 @@ static int list_one(const struct xs_block_entry *e, void *arg)
 	uint64_t left = 0;
 
 	xs_cidr_format(&e->cidr, cidr, sizeof(cidr));
-	cli_iso_time(xs_boot_to_wall(e->val.added_ns), added, sizeof(added));
+	cli_iso_time(xs_clock_to_wall(e->val.added_ns), added, sizeof(added));
 	if (!perm) {
-		cli_iso_time(xs_boot_to_wall(e->val.expires_ns), exp, sizeof(exp));
+		cli_iso_time(xs_clock_to_wall(e->val.expires_ns), exp, sizeof(exp));
 		left = expired ? 0 : (e->val.expires_ns - l->now + 999999999ULL) / 1000000000ULL;
 	}
 	if (e->val.last_hit_ns)
-		cli_iso_time(xs_boot_to_wall(e->val.last_hit_ns), last, sizeof(last));
+		cli_iso_time(xs_clock_to_wall(e->val.last_hit_ns), last, sizeof(last));
 
 	if (l->json) {
 		json_obj_begin(NULL);
@@ -142,8 +142,8 @@ static int list_one(const struct xs_block_entry *e, void *arg)
 		else
 			json_str("expires", exp);
 		json_u64("remaining_s", left);
-		json_u64("expires_boot_ns", e->val.expires_ns);
-		json_u64("added_boot_ns", e->val.added_ns);
+		json_u64("expires_mono_ns", e->val.expires_ns);
+		json_u64("added_mono_ns", e->val.added_ns);
 		json_bool("expired", expired);
 		json_u64("hits", e->val.hits);
 		if (e->val.last_hit_ns)
@@ -168,7 +168,7 @@ static int list_one(const struct xs_block_entry *e, void *arg)
 
 static int do_list(struct cli *c, int argc, char **argv)
 {
-	struct list_ctx l = {c->json, xs_boot_ns()};
+	struct list_ctx l = {c->json, xs_now_ns()};
 	struct xs_maps m;
 	char **pos;
 	int npos, ret;

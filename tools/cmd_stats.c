@@ -173,7 +173,7 @@ static void flow_print(bool json, const struct xs_flow_key *k, const struct xs_f
 static int do_flows(struct cli *c, int argc, char **argv)
 {
 	struct xs_flow_key k, next;
-	uint64_t now = xs_boot_ns();
+	uint64_t now = xs_now_ns();
 	struct xs_flow f;
 	struct xs_maps m;
 	void *prev = NULL;

@@ -14,6 +14,7 @@
 
 #include "lib/maps.h"
 #include "lib/parse.h"
+#include "lib/clock.h"
 
 /*
  * Is @b live? Records the hit when it is. The clock is read only here, on a
@@ -23,7 +24,7 @@
 static __always_inline int xs_block_hit(struct xs_block *b, __u64 *now)
 {
 	if (!*now)
-		*now = bpf_ktime_get_boot_ns();
+		*now = xs_now();
 	if (b->expires_ns && *now >= b->expires_ns)
 		return 0;
 	/* Entries are shared by all CPUs: atomic add; last_hit_ns is a plain store (any recent time will do). */

@@ -102,4 +102,22 @@ struct {
 	__type(value, __u32);
 } xs_txports SEC(".maps");
 
+/*
+ * Flood-limiting state per source (see flood.h). LRU: under a storm of
+ * spoofed sources the least recently seen are evicted and inserts never
+ * fail; a real flooder keeps its own entry hot. Always preallocated.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, XS_FLOOD_MAX);
+	__type(key, struct xs_flood_key);
+	__type(value, struct xs_flood);
+} xs_flood SEC(".maps");
+
+/* New bans, one struct xs_ban_event each, for the daemon to log and count. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, XS_BANS_RINGBUF);
+} xs_bans SEC(".maps");
+
 #endif /* XDPSBC_BPF_MAPS_H */

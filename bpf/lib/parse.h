@@ -59,6 +59,9 @@ struct xs_pkt {
 	__be16 sport; /* only for UDP/TCP that is not a non-first fragment */
 	__be16 dport;
 	__be32 daddr4;
+	__u16 l4len;  /* bytes from the transport header on, as the IP header says */
+	__u16 payoff; /* UDP/TCP payload: offset from the frame start ... */
+	__u16 paylen; /* ... and length by the IP header (not frame padding) */
 	struct xs_lpm4 src4; /* LPM keys of the source, ready for the lookups */
 	struct xs_lpm6 src6;
 };
@@ -218,6 +221,17 @@ static __always_inline int parse_tcphdr(struct hdr_cursor *nh, void *data_end,
 }
 
 /*
+ * Where the transport payload starts and how long the IP header says it is;
+ * a length from the frame would count Ethernet padding of short frames.
+ * A header longer than the IP length (malformed) leaves no payload.
+ */
+static __always_inline void xs_set_payload(struct xs_pkt *pkt, long off, __u16 hdrlen)
+{
+	pkt->payoff = off;
+	pkt->paylen = pkt->l4len > hdrlen ? pkt->l4len - hdrlen : 0;
+}
+
+/*
  * Fill @pkt from the frame. Returns XS_CONTINUE, or the pass reason when the
  * frame is not IP or cannot be parsed safely.
  */
@@ -244,6 +258,7 @@ static __always_inline int xs_parse(struct xdp_md *ctx, struct xs_pkt *pkt)
 		pkt->src4.prefixlen = 32;
 		pkt->src4.addr = iph->saddr;
 		pkt->daddr4 = iph->daddr;
+		pkt->l4len = bpf_ntohs(iph->tot_len) - iph->ihl * 4;
 	} else if (proto == bpf_htons(ETH_P_IPV6)) {
 		proto = parse_ip6hdr(&nh, data_end, &ip6h);
 		if (proto < 0)
@@ -254,6 +269,7 @@ static __always_inline int xs_parse(struct xdp_md *ctx, struct xs_pkt *pkt)
 		proto = parse_ip6ext(&nh, data_end, proto, &pkt->frag);
 		if (proto < 0)
 			return XS_PASS_UNPARSED;
+		pkt->l4len = bpf_ntohs(ip6h->payload_len) - (nh.pos - (void *)(ip6h + 1));
 	} else {
 		return XS_PASS_NOT_IP;
 	}
@@ -266,11 +282,13 @@ static __always_inline int xs_parse(struct xdp_md *ctx, struct xs_pkt *pkt)
 			return XS_PASS_UNPARSED;
 		pkt->sport = udph->source;
 		pkt->dport = udph->dest;
+		xs_set_payload(pkt, (void *)(udph + 1) - data, sizeof(*udph));
 	} else if (proto == IPPROTO_TCP) {
 		if (parse_tcphdr(&nh, data_end, &tcph) < 0)
 			return XS_PASS_UNPARSED;
 		pkt->sport = tcph->source;
 		pkt->dport = tcph->dest;
+		xs_set_payload(pkt, (void *)tcph - data + tcph->doff * 4, tcph->doff * 4);
 	}
 	return XS_CONTINUE;
 }

@@ -248,7 +248,7 @@ static int c_latched_sig(char *why, size_t cap)
 static int c_egress_a(char *why, size_t cap)
 {
 	struct xs_flow a;
-	uint64_t now = bt_boot_ns();
+	uint64_t now = bt_now_ns();
 
 	if (!flow_is(PA, &a, why, cap))
 		return 0;

@@ -40,7 +40,7 @@ int bt_reason_action(int reason)
 	return reason_actions[reason];
 }
 
-int bt_open(struct bt_ctx *t)
+int bt_open_sized(struct bt_ctx *t, unsigned int flood_max)
 {
 	struct bpf_map *map;
 	int err;
@@ -56,6 +56,11 @@ int bt_open(struct bt_ctx *t)
 		if (err)
 			goto fail;
 	}
+	if (flood_max) {
+		err = bpf_map__set_max_entries(t->skel->maps.xs_flood, flood_max);
+		if (err)
+			goto fail;
+	}
 	err = xdpsbc__load(t->skel);
 	if (err)
 		goto fail;
@@ -68,6 +73,8 @@ int bt_open(struct bt_ctx *t)
 	t->trust6_fd = bpf_map__fd(t->skel->maps.xs_trust6);
 	t->flows_fd = bpf_map__fd(t->skel->maps.xs_flows);
 	t->txports_fd = bpf_map__fd(t->skel->maps.xs_txports);
+	t->flood_fd = bpf_map__fd(t->skel->maps.xs_flood);
+	t->bans_fd = bpf_map__fd(t->skel->maps.xs_bans);
 	t->ncpus = libbpf_num_possible_cpus();
 	if (t->ncpus <= 0) {
 		err = t->ncpus ? t->ncpus : -EINVAL;
@@ -156,6 +163,40 @@ void bt_config_default(struct xs_config *c, uint32_t flags)
 	c->turn_tls = XS_CFG_DEFAULT_TURN_TLS;
 }
 
+void bt_config_flood(struct xs_config *c, uint32_t rate, uint32_t window_s, uint32_t ban_s)
+{
+	c->flags |= XS_CFG_FLOOD;
+	memset(c->flood_ports, 0, sizeof(c->flood_ports));
+	c->flood_ports[0] = 5060;
+	c->flood_ports[1] = 5061;
+	c->flood_rate = rate;
+	c->flood_window_s = window_s;
+	c->flood_ban_s = ban_s;
+	c->flood_prefix4 = XS_CFG_DEFAULT_FLOOD_PREFIX4;
+	c->flood_prefix6 = XS_CFG_DEFAULT_FLOOD_PREFIX6;
+}
+
+int bt_flood_get(struct bt_ctx *t, const char *addr, unsigned int prefixlen, struct xs_flood *out)
+{
+	struct xs_flood_key k = {.prefixlen = prefixlen};
+	unsigned int i;
+
+	if (inet_pton(AF_INET, addr, k.addr) == 1) {
+		k.family = 4;
+		if (prefixlen > 32)
+			return -EINVAL;
+	} else if (inet_pton(AF_INET6, addr, k.addr) == 1) {
+		k.family = 6;
+		if (prefixlen > 128)
+			return -EINVAL;
+	} else {
+		return -EINVAL;
+	}
+	for (i = prefixlen; i < 128; i++)
+		k.addr[i / 8] &= ~(0x80 >> (i % 8));
+	return bpf_map_lookup_elem(t->flood_fd, &k, out) ? -errno : 0;
+}
+
 int bt_config_set(struct bt_ctx *t, const struct xs_config *c)
 {
 	uint32_t zero = 0;
@@ -163,11 +204,11 @@ int bt_config_set(struct bt_ctx *t, const struct xs_config *c)
 	return bpf_map_update_elem(t->config_fd, &zero, c, BPF_ANY) ? -errno : 0;
 }
 
-uint64_t bt_boot_ns(void)
+uint64_t bt_now_ns(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_BOOTTIME, &ts);
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
@@ -203,7 +244,7 @@ int bt_cidr(const char *cidr, struct xs_lpm6 *key6, struct xs_lpm4 *key4)
 
 int bt_block_add(struct bt_ctx *t, const char *cidr, uint64_t expires_ns)
 {
-	struct xs_block v = {.expires_ns = expires_ns, .added_ns = bt_boot_ns()};
+	struct xs_block v = {.expires_ns = expires_ns, .added_ns = bt_now_ns()};
 	struct xs_lpm4 k4;
 	struct xs_lpm6 k6;
 	int fam = bt_cidr(cidr, &k6, &k4);

@@ -19,11 +19,21 @@ struct bt_ctx {
 	struct xdpsbc *skel;
 	int prog_fd;
 	int stats_fd, config_fd, block4_fd, block6_fd, trust4_fd, trust6_fd, flows_fd, txports_fd;
+	int flood_fd, bans_fd;
 	int ncpus;
 };
 
-/* Open and load xdpsbc with no map pinned. Returns 0 or a negative errno. */
-int bt_open(struct bt_ctx *t);
+/*
+ * Open and load xdpsbc with no map pinned. Returns 0 or a negative errno.
+ * The flood map (preallocated, ~0.5 GB at full size) gets BT_FLOOD_MAX
+ * entries; bt_open_sized() with 0 keeps the program's size.
+ */
+#define BT_FLOOD_MAX 4096
+int bt_open_sized(struct bt_ctx *t, unsigned int flood_max);
+static inline int bt_open(struct bt_ctx *t)
+{
+	return bt_open_sized(t, BT_FLOOD_MAX);
+}
 void bt_close(struct bt_ctx *t);
 
 struct bt_run {
@@ -53,18 +63,23 @@ int bt_reason_action(int reason);
 void bt_config_default(struct xs_config *c, uint32_t flags);
 int bt_config_set(struct bt_ctx *t, const struct xs_config *c);
 
-/* Boot-clock now, as bpf_ktime_get_boot_ns(). */
-uint64_t bt_boot_ns(void);
+/* The datapath clock now, as bpf_ktime_get_coarse_ns() (CLOCK_MONOTONIC_COARSE). */
+uint64_t bt_now_ns(void);
 
 /*
  * Blocklist / trusted entries from "CIDR" strings (IPv4 or IPv6). @expires_ns
- * is absolute boot-clock time, 0 permanent. Stores the entry prefixlen in the
+ * is absolute datapath-clock time, 0 permanent. Stores the entry prefixlen in the
  * value as userspace must.
  */
 int bt_block_add(struct bt_ctx *t, const char *cidr, uint64_t expires_ns);
 int bt_block_get(struct bt_ctx *t, const char *cidr, struct xs_block *out);
 int bt_trust_add(struct bt_ctx *t, const char *cidr);
 int bt_trust_get(struct bt_ctx *t, const char *cidr, struct xs_trust *out);
+
+/* Flood limiting on with @rate per @window_s, ban @ban_s, ports 5060, 5061 (on top of @c). */
+void bt_config_flood(struct xs_config *c, uint32_t rate, uint32_t window_s, uint32_t ban_s);
+/* The flood entry of source "addr" masked to /@prefixlen; -ENOENT when none. */
+int bt_flood_get(struct bt_ctx *t, const char *addr, unsigned int prefixlen, struct xs_flood *out);
 
 /* Flow keyed by edge "addr", host-order @port. */
 int bt_flow_set(struct bt_ctx *t, const char *addr, uint16_t port, const struct xs_flow *f);

@@ -95,7 +95,7 @@ int pkt_build(const struct pkt_spec *s, uint8_t *buf, size_t cap)
 	uint8_t saddr[16], daddr[16];
 	uint8_t *ip, *l4, *p;
 	uint8_t proto = s->l4;
-	size_t l4len, iphl, len;
+	size_t l4len, iphl, len, paylen;
 	bool has_l4;
 
 	if (cap < PKT_MAX)
@@ -135,7 +135,10 @@ int pkt_build(const struct pkt_spec *s, uint8_t *buf, size_t cap)
 
 	/* Non-first fragments carry no transport header. */
 	has_l4 = (proto == IPPROTO_UDP || proto == IPPROTO_TCP) && !s->frag_off;
-	l4len = (has_l4 ? (proto == IPPROTO_UDP ? 8 : 20) : 0) + s->payload;
+	paylen = s->payload;
+	if (s->data && strlen(s->data) > paylen)
+		paylen = strlen(s->data);
+	l4len = (has_l4 ? (proto == IPPROTO_UDP ? 8 : 20) : 0) + paylen;
 
 	if (family == 4) {
 		iphl = 20 + s->ip_opts;
@@ -171,9 +174,11 @@ int pkt_build(const struct pkt_spec *s, uint8_t *buf, size_t cap)
 	}
 
 	p = has_l4 ? l4 + (proto == IPPROTO_UDP ? 8 : 20) : l4;
-	for (i = 0; i < s->payload; i++)
+	for (i = 0; i < (int)paylen; i++)
 		p[i] = (uint8_t)(i * 7 + 3);
-	len = p + s->payload - buf;
+	if (s->data)
+		memcpy(p, s->data, strlen(s->data));
+	len = p + paylen - buf;
 
 	if (has_l4) {
 		uint32_t sum;
@@ -189,7 +194,7 @@ int pkt_build(const struct pkt_spec *s, uint8_t *buf, size_t cap)
 			put16(l4 + 4, 0); /* seq */
 			l4[7] = 1;
 			l4[12] = (s->tcp_doff ? s->tcp_doff : 5) << 4;
-			l4[13] = 0x02; /* SYN */
+			l4[13] = s->tcp_flags ? s->tcp_flags : 0x02; /* SYN */
 			put16(l4 + 14, 65535);
 			ck = 16;
 		}

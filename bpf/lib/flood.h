@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Stage 3: SIP flood limiting (issue 4, seed 003's anti-flooding), in the
+ * manner of Kamailio's pike module but in the driver.
+ *
+ * A source is its address masked to flood_prefix4/6 (/32 and /64 by
+ * default: an IPv6 host owns a /64). Per source, xs_flood counts requests to
+ * the SIP ports (cfg->flood_ports, UDP and TCP) in a fixed window; the
+ * request that makes the count exceed flood_rate bans the source for
+ * flood_ban_s, and while banned every packet of it to a SIP port is dropped
+ * with no reply. Each new ban is reported once on the xs_bans ring buffer.
+ *
+ * What counts as a request: a datagram or segment with payload that is not a
+ * response (starts with "SIP/") nor a CRLF keep-alive (RFC 5626 4.4.1).
+ * TCP SYNs and bare ACKs do not count: a SYN costs the daemon nothing (the
+ * kernel does the handshake, with SYN cookies under a SYN flood) and a
+ * request flood needs payload, whether over new or one long connection.
+ * Over TLS (5061) every segment with payload counts, as it cannot be read.
+ *
+ * Trusted networks never get here: trust means "never blocked", and they
+ * are the exceptions to the limit (the pipeline skips this stage for them).
+ */
+#ifndef XDPSBC_BPF_FLOOD_H
+#define XDPSBC_BPF_FLOOD_H
+
+#include "lib/maps.h"
+#include "lib/parse.h"
+#include "lib/clock.h"
+
+#define XS_NSEC_PER_SEC 1000000000ULL
+/* Payload further in than this is not looked at (counted as a request). */
+#define XS_FLOOD_PAYOFF_MAX 1024
+
+static __always_inline int xs_flood_port(const struct xs_config *cfg, __u16 dport)
+{
+	int i;
+
+#pragma unroll
+	for (i = 0; i < XS_FLOOD_PORTS_MAX; i++) {
+		if (!cfg->flood_ports[i])
+			return 0;
+		if (cfg->flood_ports[i] == dport)
+			return 1;
+	}
+	return 0;
+}
+
+/* The source as a flood key: its address with the host bits cleared. */
+static __always_inline void xs_flood_key(const struct xs_pkt *pkt, const struct xs_config *cfg,
+					 struct xs_flood_key *key)
+{
+	__u32 plen, bits;
+	__be32 a;
+	int i;
+
+	if (pkt->family == XS_AF_INET) {
+		plen = cfg->flood_prefix4 > 32 ? 32 : cfg->flood_prefix4;
+		a = pkt->src4.addr;
+		if (plen < 32)
+			a &= plen ? bpf_htonl(~0U << (32 - plen)) : 0;
+		key->family = 4;
+		key->prefixlen = plen;
+		__builtin_memcpy(key->addr, &a, sizeof(a));
+		return;
+	}
+	plen = cfg->flood_prefix6 > 128 ? 128 : cfg->flood_prefix6;
+	key->family = 6;
+	key->prefixlen = plen;
+#pragma unroll
+	for (i = 0; i < 16; i++) {
+		bits = plen > i * 8 ? plen - i * 8 : 0;
+		if (bits >= 8)
+			key->addr[i] = pkt->src6.addr[i];
+		else if (bits)
+			key->addr[i] = pkt->src6.addr[i] & (0xff << (8 - bits));
+	}
+}
+
+/* Is this packet a request (see above)? Reads at most 4 payload bytes. */
+static __always_inline int xs_flood_counts(struct xdp_md *ctx, const struct xs_pkt *pkt)
+{
+	void *data_end = (void *)(long)ctx->data_end;
+	void *data = (void *)(long)ctx->data;
+	__u32 off = pkt->payoff;
+	__u8 *p;
+
+	if (!pkt->paylen)
+		return 0;
+	if (off > XS_FLOOD_PAYOFF_MAX)
+		return 1;
+	p = data + off;
+	if ((void *)(p + 1) > data_end)
+		return 1; /* the IP header promises payload the frame lacks: count it */
+	if (p[0] == '\r' || p[0] == '\n')
+		return 0;
+	if ((void *)(p + 4) > data_end)
+		return 1;
+	return !(p[0] == 'S' && p[1] == 'I' && p[2] == 'P' && p[3] == '/');
+}
+
+/* Ban the source of @e; called by exactly one CPU per ban (see xs_flood()). */
+static __always_inline void xs_flood_ban(struct xs_flood *e, const struct xs_flood_key *key,
+					 const struct xs_config *cfg, __u64 now, __u32 count)
+{
+	struct xs_ban_event ev = {};
+
+	e->banned_until_ns = now + (__u64)cfg->flood_ban_s * XS_NSEC_PER_SEC;
+	e->bans++;
+	ev.src = *key;
+	ev.banned_until_ns = e->banned_until_ns;
+	ev.count = count;
+	/* A full ring loses the event, not the ban: `xdpsbc bans` still lists it. */
+	bpf_ringbuf_output(&xs_bans, &ev, sizeof(ev), 0);
+}
+
+static __always_inline int xs_flood_limit(struct xdp_md *ctx, const struct xs_pkt *pkt,
+				    const struct xs_config *cfg)
+{
+	struct xs_flood_key key = {};
+	struct xs_flood *e;
+	__u64 now;
+	__u32 count;
+
+	if (!cfg || !(cfg->flags & XS_CFG_FLOOD))
+		return XS_CONTINUE;
+	if (pkt->l4proto != IPPROTO_UDP && pkt->l4proto != IPPROTO_TCP)
+		return XS_CONTINUE;
+	if (!xs_flood_port(cfg, bpf_ntohs(pkt->dport)))
+		return XS_CONTINUE;
+
+	xs_flood_key(pkt, cfg, &key);
+	now = xs_now();
+	e = bpf_map_lookup_elem(&xs_flood, &key);
+	if (e && now < e->banned_until_ns)
+		return XS_DROP_FLOOD;
+	if (!xs_flood_counts(ctx, pkt))
+		return XS_CONTINUE;
+	if (!e) {
+		/* A first request never bans: userspace keeps flood_rate >= 1. */
+		struct xs_flood init = {.window_ns = now, .count = 1};
+
+		bpf_map_update_elem(&xs_flood, &key, &init, BPF_NOEXIST);
+		return XS_CONTINUE;
+	}
+	/*
+	 * Fixed window. The reset races with other CPUs' increments; losing a
+	 * count or two at a window edge does not matter.
+	 */
+	if (now - e->window_ns >= (__u64)cfg->flood_window_s * XS_NSEC_PER_SEC) {
+		e->window_ns = now;
+		e->count = 1;
+		return XS_CONTINUE;
+	}
+	/* Atomic and fetched: exactly one CPU sees rate + 1 and bans. */
+	count = __sync_fetch_and_add(&e->count, 1) + 1;
+	if (count <= cfg->flood_rate)
+		return XS_CONTINUE;
+	if (count == cfg->flood_rate + 1)
+		xs_flood_ban(e, &key, cfg, now, count);
+	return XS_DROP_FLOOD;
+}
+
+#endif /* XDPSBC_BPF_FLOOD_H */
