@@ -239,12 +239,16 @@ test_flows_listing() {
 	xs block add 192.0.2.1 >/dev/null # creates the pins
 	t_eq flows_empty "$(xs flows -j)" "[]"
 	# key 192.0.2.1:20000/udp; value per struct xs_flow (ports and addresses
-	# big-endian, the rest little-endian on this host).
+	# big-endian, the rest little-endian on this host), zeros up to its size.
+	local v vsize
+	v="c6 33 64 07 c0 00 02 01 0f a0 4e 22 c6 33 64 07 c6 33 64 08
+		0f a0 0f a1 0b 00 00 00 03 00 00 00 88 77 66 55 44 33 22 11
+		0a 00 00 00 00 00 00 00 b8 06 00 00 00 00 00 00 00 00 00 00 00 00 00 00"
+	vsize=$(bpftool map show pinned "$XDPSBC_PIN_ROOT/xs_flows" -j | jq .bytes_value)
+	while [ "$(echo $v | wc -w)" -lt "$vsize" ]; do v="$v 00"; done
+	# shellcheck disable=SC2086
 	bpftool map update pinned "$XDPSBC_PIN_ROOT/xs_flows" \
-		key hex c0 00 02 01 4e 20 11 00 \
-		value hex c6 33 64 07 c0 00 02 01 0f a0 4e 22 c6 33 64 07 c6 33 64 08 \
-		0f a0 0f a1 0b 00 00 00 03 00 00 00 88 77 66 55 44 33 22 11 \
-		0a 00 00 00 00 00 00 00 b8 06 00 00 00 00 00 00 00 00 00 00 00 00 00 00 ||
+		key hex c0 00 02 01 4e 20 11 00 value hex $v ||
 		{ t_fail flows_insert "bpftool map update failed"; return 1; }
 	t_eq flows_json "$(xs flows -j | jq -c '.[0] | [.edge, .dst, .src, .peer, .flags,
 		.packets, .bytes, .idle_s, .cookie]')" \

@@ -24,6 +24,14 @@ T_PIN_BASE=/sys/fs/bpf/xdpsbc-test-$$
 T_TIMEOUT=${T_TIMEOUT:-120}	# seconds per test function
 T_DIR=$(mktemp -d /tmp/xdpsbc-t.XXXXXX)
 : >"$T_DIR/failed"
+# Run private copies: a rebuild in the shared tree relinks the binaries under
+# a running test (the skeleton is embedded, so a copy is the same program).
+for _b in XS UDP_PROBE; do
+	if [ -x "${!_b}" ] && cp "${!_b}" "$T_DIR/$(basename "${!_b}")"; then
+		printf -v "$_b" '%s' "$T_DIR/$(basename "${!_b}")"
+	fi
+done
+unset _b
 export XS BUILD XS_PREFIX
 
 t_pass() { echo "PASS $1"; }

