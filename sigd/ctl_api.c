@@ -432,10 +432,28 @@ static json_t *trusted_json(const struct ctl *c)
 	return arr;
 }
 
+static int flood_entry(const struct xs_flood_key *k, const struct xs_flood *v, void *arg)
+{
+	json_t *arr = arg;
+	uint64_t now = xs_now_ns();
+	char src[64];
+
+	if (v->banned_until_ns <= now || xs_flood_key_format(k, src, sizeof(src)))
+		return 0;
+	json_array_append_new(arr, json_pack("{s:s, s:I, s:i}", "source", src, "remaining_s",
+					     (json_int_t)((v->banned_until_ns - now) / 1000000000ULL),
+					     "bans", v->bans));
+	return 0;
+}
+
+/* The sources banned now (xs_flood) and the ban events sigd saw, newest first. */
 static json_t *bans_json(const struct ctl *c)
 {
-	json_t *arr = json_array();
+	json_t *banned = json_array(), *arr = json_array();
 	uint64_t now = xs_now_ns();
+
+	if (c->maps->flood >= 0)
+		xs_flood_walk(c->maps, flood_entry, banned);
 
 	for (unsigned int i = 0; i < c->bans_n; i++) {
 		const struct ctl_ban *b =
@@ -448,7 +466,8 @@ static json_t *bans_json(const struct ctl *c)
 								      : 0),
 				       "requests", b->count));
 	}
-	return arr;
+	return json_pack("{s:o, s:o, s:I}", "banned", banned, "events", arr, "events_total",
+			 (json_int_t)c->bans_total);
 }
 
 static json_t *flows_json(const struct ctl *c)

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include "bans.h"
 #include "ctl.h"
 #include "options.h"
 #include "proxy.h"
@@ -229,6 +230,7 @@ int main(int argc, char **argv)
 		xs_log(XS_LOG_WARN, "cannot create the directory of %s\n", cfg.ctl_socket);
 	if (ctl_init(&ctl, &cfg, &px, &maps, pin_root))
 		return 1;
+	bans_init(pin_root, &ctl);
 
 	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
@@ -262,6 +264,7 @@ int main(int argc, char **argv)
 	}
 	xs_log(XS_LOG_INFO, "shutting down; %u dialogs saved, media flows stay pinned\n",
 	       proxy_shutdown(&px));
+	bans_close();
 	ctl_close(&ctl);
 	tp_close();
 	policy_free(&px.pol);
