@@ -135,4 +135,22 @@ int xs_attached_single(int ifindex);
 /* xs_detach(), and remove @ifindex from the pin root's redirect devmap. */
 int xs_detach_root(const char *pin_root, int ifindex);
 
+/* ---- SIP flood bans (bans.c) ---- */
+/*
+ * The XDP program reports each new ban on the pinned xs_bans ring buffer.
+ * Open it, then poll (or put xs_bans_fd() in your own event loop and call
+ * xs_bans_poll(b, 0) when it is readable); @cb runs once per event.
+ */
+struct xs_bans;
+typedef int (*xs_ban_cb)(const struct xs_ban_event *ev, void *arg);
+int xs_bans_open(const char *pin_root, xs_ban_cb cb, void *arg, struct xs_bans **out);
+int xs_bans_poll(struct xs_bans *b, int timeout_ms);
+int xs_bans_fd(const struct xs_bans *b);
+void xs_bans_close(struct xs_bans *b);
+/* Sources in xs_flood (counting or banned); see struct xs_flood. */
+typedef int (*xs_flood_cb)(const struct xs_flood_key *k, const struct xs_flood *v, void *arg);
+int xs_flood_walk(const struct xs_maps *m, xs_flood_cb cb, void *arg);
+int xs_flood_key_format(const struct xs_flood_key *k, char *buf, size_t len);
+int xs_flood_forget(const struct xs_maps *m, const struct xs_flood_key *k);
+
 #endif /* XDPSBC_LOADER_H */
