@@ -26,6 +26,11 @@ need() {
 	return 0
 }
 
+# edge_drops: the edge's non-zero drop counters, on one line.
+edge_drops() {
+	in_ns "$NS_E" "$XS" stats 2>/dev/null | awk '$2 == "drop" && $3 != 0 { printf "%s=%s ", $1, $3 }'
+}
+
 # wait_flows N SECONDS: until the edge has N flows.
 wait_flows() {
 	local i
@@ -46,7 +51,7 @@ check_media() {
 	if [ "$(rtp "$dir" "$who" unique)" != "$n" ] || [ "$(rtp "$dir" "$who" corrupt)" != 0 ] ||
 		[ "$(rtp "$dir" "$who" duplicates)" != 0 ] || [ "$(rtp "$dir" "$who" foreign)" != 0 ] ||
 		[ "$(rtp "$dir" "$far" sent)" != "$n" ]; then
-		fail "$name" "$who expected $n intact packets from the $far: $(cat "$f")"
+		fail "$name" "$who expected $n intact packets from the $far: $(cat "$f"); edge drops: $(edge_drops)"
 		return 1
 	fi
 	# Symmetric: media comes from the edge's relay port the end sends to.

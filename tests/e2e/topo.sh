@@ -256,7 +256,7 @@ CALLEE_RTP=7078 # callee's; sipp itself binds 6000+ for its own media
 # call_start DIR NPKTS [UAC SCENARIO [UAS SCENARIO]]: start the callee (UAS,
 # in the core) and the caller (UAC, behind the NAT) for one call through the
 # edge, each running rtp_peer for NPKTS packets at 20 ms with RTCP. The call
-# lasts as long as the media plus 1.5 s. $UAC_EXTRA adds sipp options for the
+# lasts as long as the media plus 2.5 s. $UAC_EXTRA adds sipp options for the
 # caller (e.g. "-t t1": signalling over TCP), $UAS_EXTRA for the callee.
 # $CALLS (default 1) calls run side by side, call N on media ports + 2(N-1).
 # Sets UAC_PID, UAS_PID.
@@ -275,7 +275,7 @@ call_start() {
 	topo_wait 5 sh -c "nsenter --net=/run/netns/$NS_K ss -Hlun 'sport = :5060' | grep -q 5060"
 	bg_ns "$NS_C" "$dir/uac.log" sipp -sf "$SCEN/$uac" -i $CALLER_IP -p 5060 \
 		-m "${CALLS:-1}" -l "${CALLS:-1}" -r 10 \
-		-d $((n * 20 + 1500)) -nostdin -timeout $((t + 20))s -timeout_error \
+		-d $((n * 20 + 2500)) -nostdin -timeout $((t + 20))s -timeout_error \
 		-key mport $CALLER_RTP -key out_dir "$dir" \
 		-key rtp_cmd "$RTP_PEER -R -n $n -i 20 -t $t -e $n" \
 		-trace_msg -message_file "$dir/uac.msg" -trace_err -error_file "$dir/uac.err" \

@@ -50,7 +50,7 @@ struct peer {
 	unsigned long rtcp_sent, rtcp_received, rtcp_corrupt;
 	uint32_t far_ssrc;
 	bool have_far;
-	int last_idx;
+	int last_idx, first_idx, missing_first; /* missing_first: lowest index never seen */
 	struct sockaddr_in first_src;
 	unsigned int srcs; /* distinct source addresses seen (up to 8 kept) */
 	struct sockaddr_in src_seen[8];
@@ -187,6 +187,8 @@ static void check_rtp(struct peer *p, const uint8_t *pkt, ssize_t len)
 		p->corrupt++;
 		return;
 	}
+	if (p->unique == 0)
+		p->first_idx = idx;
 	if (p->seen[idx / 8] & (1u << (idx % 8))) {
 		p->duplicates++;
 		return;
@@ -363,6 +365,13 @@ int main(int argc, char **argv)
 		}
 	}
 
+	p.missing_first = -1;
+	for (int i = 0; i < p.last_idx; i++) {
+		if (!(p.seen[i / 8] & (1u << (i % 8)))) {
+			p.missing_first = i;
+			break;
+		}
+	}
 	if (out) {
 		f = fopen(out, "w");
 		if (!f) {
@@ -376,9 +385,11 @@ int main(int argc, char **argv)
 		"{\"sent\":%u,\"received\":%lu,\"unique\":%lu,\"in_order\":%lu,"
 		"\"out_of_order\":%lu,\"duplicates\":%lu,\"corrupt\":%lu,\"foreign\":%lu,"
 		"\"rtcp_sent\":%lu,\"rtcp_received\":%lu,\"rtcp_corrupt\":%lu,"
+		"\"first\":%d,\"last\":%d,\"first_gap\":%d,"
 		"\"source\":\"%s:%u\",\"sources\":%u,\"remote\":\"%s:%u\",\"ms\":%llu}\n",
 		sent, p.received, p.unique, p.in_order, p.out_of_order, p.duplicates, p.corrupt,
-		p.foreign, p.rtcp_sent, p.rtcp_received, p.rtcp_corrupt, p.srcs ? a1 : "",
+		p.foreign, p.rtcp_sent, p.rtcp_received, p.rtcp_corrupt,
+		p.unique ? p.first_idx : -1, p.last_idx, p.missing_first, p.srcs ? a1 : "",
 		p.srcs ? ntohs(p.first_src.sin_port) : 0, p.srcs, a2, ntohs(p.remote.sin_port),
 		(unsigned long long)(now_ms() - start));
 	if (out)
