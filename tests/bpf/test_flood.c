@@ -19,6 +19,10 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "loader.h"
 #include "../lib/bpftest.h"
 #include "../lib/check.h"
 #include "../lib/pkt.h"
@@ -303,6 +307,84 @@ static int step(const char *name, const struct step *s, int idx)
 	return 1;
 }
 
+struct got {
+	int n;
+	struct xs_ban_event ev;
+};
+
+static int loader_cb(const struct xs_ban_event *ev, void *arg)
+{
+	struct got *g = arg;
+
+	g->ev = *ev;
+	g->n++;
+	return 0;
+}
+
+static int walk_cb(const struct xs_flood_key *k, const struct xs_flood *v, void *arg)
+{
+	(*(unsigned long *)arg)++;
+	return 0;
+}
+
+/*
+ * The loader's side: xs_bans_open() on a pinned xs_bans gets each new ban
+ * once, and xs_flood_walk() sees every source the cases above left.
+ */
+static void test_loader(void)
+{
+	const char *name = "loader: xs_bans_open/poll get one event per ban from the pin";
+	struct pkt_spec spec = {.src = "198.51.100.40", EDGE4, UDP(5060), .data = INVITE};
+	struct xs_maps m = {.flood = t.flood_fd};
+	struct xs_bans *b = NULL;
+	struct got g = {};
+	uint8_t frame[PKT_MAX];
+	char root[64], path[96], cidr[64];
+	unsigned long walked = 0;
+	struct bt_run r;
+	int i, len, n, err;
+
+	snprintf(root, sizeof(root), "/sys/fs/bpf/xdpsbc-test-flood-%d", (int)getpid());
+	snprintf(path, sizeof(path), "%s/%s", root, XS_MAP_BANS);
+	err = xs_bpffs_ensure(root);
+	if (!err && mkdir(root, 0700) && errno != EEXIST)
+		err = -errno;
+	if (!err && bpf_obj_pin(t.bans_fd, path))
+		err = -errno;
+	err = err ?: xs_bans_open(root, loader_cb, &g, &b);
+	if (err) {
+		T_FAIL(name, "pin and open %s: %s", path, strerror(-err));
+		goto out;
+	}
+	config_for(C_DEFAULT);
+	len = pkt_build(&spec, frame, sizeof(frame));
+	for (i = 0; i < 20; i++) {
+		memset(&r, 0, sizeof(r));
+		bt_run(&t, frame, len, &r);
+	}
+	n = xs_bans_poll(b, 100);
+	n += xs_bans_poll(b, 0);
+	xs_flood_key_format(&g.ev.src, cidr, sizeof(cidr));
+	if (T_CHECK(name, n == 1 && g.n == 1, "poll handled %d, callback ran %d times", n, g.n) &&
+	    T_CHECK(name, !strcmp(cidr, "198.51.100.40/32") && g.ev.count == 17,
+		    "event for %s count %u", cidr, g.ev.count) &&
+	    T_CHECK(name, xs_bans_fd(b) >= 0, "no epoll fd"))
+		T_PASS(name);
+
+	name = "loader: xs_flood_walk sees every source";
+	err = xs_flood_walk(&m, walk_cb, &walked);
+	/*
+	 * Counted above: 198.51.100.21-26, .29, .30, .40 (/32), 203.0.113.0/24,
+	 * 2001:db8:5::/64 and 2001:db8:5:1::/64. Nobody else is counted.
+	 */
+	if (T_CHECK(name, !err && walked == 12, "err %d, %lu entries, want 12", err, walked))
+		T_PASS(name);
+out:
+	xs_bans_close(b);
+	unlink(path);
+	rmdir(root);
+}
+
 int main(void)
 {
 	unsigned int i, j;
@@ -336,6 +418,7 @@ int main(void)
 		if (ok)
 			T_PASS(c->name);
 	}
+	test_loader();
 	ring_buffer__free(rb);
 	bt_close(&t);
 	return check_failed ? 1 : 0;

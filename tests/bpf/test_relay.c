@@ -42,6 +42,7 @@
 #define MAC_B	 "02:00:00:00:00:30"
 #define MAC_NAT	 "02:00:00:00:00:50"
 #define MAC_FAR	 "02:00:00:00:00:40"
+#define MAC_B2	 "02:00:00:00:00:31" /* leg B's neighbour after a failover */
 #define PORT_MAX 64 /* edge ports 20000..20063 are tallied */
 
 static struct bt_ctx t;
@@ -169,6 +170,43 @@ static void s_fwd_on(void)
 	bt_forwarding("xsA", 1);
 }
 
+/* As if @secs had passed since flow @port resolved its next hop. */
+static void age_next_hop(uint16_t port, uint64_t secs)
+{
+	struct xs_flow f;
+
+	if (bt_flow_get(&t, EDGE, port, &f) || !f.nh_ns) {
+		fprintf(stderr, "flow %u: no cached next hop\n", port);
+		return;
+	}
+	f.nh_ns -= secs * 1000000000ULL;
+	bt_flow_set(&t, EDGE, port, &f);
+}
+
+static void neigh_b(const char *mac)
+{
+	char cmd[160];
+
+	snprintf(cmd, sizeof(cmd), "ip neigh replace %s lladdr %s dev xsA nud permanent", B_SIG,
+		 mac);
+	if (system(cmd))
+		fprintf(stderr, "%s failed\n", cmd);
+}
+
+static void s_neigh_change(void)
+{
+	neigh_b(MAC_B2);
+}
+static void s_nh_age(void)
+{
+	age_next_hop(PA, 1);
+}
+static void s_neigh_back(void)
+{
+	neigh_b(MAC_B);
+	age_next_hop(PA, 1);
+}
+
 /* ---- post-checks: return 1 or fill @why ---- */
 
 static int flow_is(uint16_t port, struct xs_flow *f, char *why, size_t cap)
@@ -245,6 +283,21 @@ static int c_latched_sig(char *why, size_t cap)
 	       addr_is(b.dst_addr, b.dst_port, A_SIG, 4444, "reverse flow destination", why, cap);
 }
 
+/* Flow A holds a next hop for B_SIG resolved in this test run. */
+static int c_nh_cached(char *why, size_t cap)
+{
+	struct xs_flow a;
+
+	if (!flow_is(PA, &a, why, cap))
+		return 0;
+	if (!a.nh_ns || a.nh_ns > bt_now_ns() || a.nh_daddr != ip4(B_SIG)) {
+		snprintf(why, cap, "no next hop cached for %s (nh_ns %llu)", B_SIG,
+			 (unsigned long long)a.nh_ns);
+		return 0;
+	}
+	return 1;
+}
+
 static int c_egress_a(char *why, size_t cap)
 {
 	struct xs_flow a;
@@ -317,12 +370,25 @@ static const struct step steps[] = {
 	  { OUT_A(EDGE, PB, MAC_B), TO(B_SIG, 6000), RTP, .ip_opts = 8 }, NULL },
 	{ "odd payload length", NULL,
 	  { FROM(A_SIG, 4000), TO(EDGE, PA), .payload = 1 }, 0, XS_RELAY_TX,
-	  { OUT_A(EDGE, PB, MAC_B), TO(B_SIG, 6000), .payload = 1 }, NULL },
+	  { OUT_A(EDGE, PB, MAC_B), TO(B_SIG, 6000), .payload = 1 }, c_nh_cached },
+	/* the next-hop cache: bpf_fib_lookup at most once a second per flow */
+	{ "next hop cached: a neighbour change within 1 s not seen yet", s_neigh_change,
+	  { FROM(A_SIG, 4000), TO(EDGE, PA), RTP }, 0, XS_RELAY_TX,
+	  { OUT_A(EDGE, PB, MAC_B), TO(B_SIG, 6000), RTP }, c_nh_cached },
+	{ "next hop cache 1 s old: resolved again, new neighbour", s_nh_age,
+	  { FROM(A_SIG, 4000), TO(EDGE, PA), RTP }, 0, XS_RELAY_TX,
+	  { OUT_A(EDGE, PB, MAC_B2), TO(B_SIG, 6000), RTP }, c_nh_cached },
+	{ "next hop back to the first neighbour after the next refresh", s_neigh_back,
+	  { FROM(A_SIG, 4000), TO(EDGE, PA), RTP }, 0, XS_RELAY_TX,
+	  { OUT_A(EDGE, PB, MAC_B), TO(B_SIG, 6000), RTP }, c_nh_cached },
 	/* symmetric latching */
-	{ "latch: first packet from the NAT", s_latch,
+	{ "latch: other leg first, to the signalled address (caches its next hop)", s_latch,
+	  { FROM(B_SIG, 6000), TO(EDGE, PB), RTP }, 0, XS_RELAY_TX,
+	  { OUT_A(EDGE, PA, MAC_A), TO(A_SIG, 4000), RTP }, NULL },
+	{ "latch: first packet from the NAT", NULL,
 	  { FROM(NAT_A, 31000), TO(EDGE, PA), RTP }, 0, XS_RELAY_TX,
 	  { OUT_A(EDGE, PB, MAC_B), TO(B_SIG, 6000), RTP }, c_latched_nat },
-	{ "latch: other leg goes to the NAT binding", NULL,
+	{ "latch: other leg goes to the NAT binding (new destination: cache not used)", NULL,
 	  { FROM(B_SIG, 6000), TO(EDGE, PB), RTP }, 0, XS_RELAY_TX,
 	  { OUT_A(EDGE, PA, MAC_NAT), TO(NAT_A, 31000), RTP }, c_both_latched },
 	{ "latch: non-strict flow forwards another source", NULL,
