@@ -24,6 +24,7 @@
 #define XS_MAP_TXPORTS	"xs_txports"
 #define XS_MAP_FLOOD	"xs_flood"
 #define XS_MAP_BANS	"xs_bans"
+#define XS_MAP_XSKS	"xs_xsks" /* AF_XDP sockets of the afxdp datapath */
 
 /* Sizes. The blocklist is sized for a million sources (issue 2). */
 #define XS_BLOCK_MAX	(1U << 20)
@@ -101,6 +102,19 @@ struct xs_trust {
 #define XS_CFG_TURN	     (1U << 1) /* also drop IPv6 TURN ports */
 #define XS_CFG_PINHOLES	     (1U << 2) /* relay range closed unless a flow owns the port */
 #define XS_CFG_FLOOD	     (1U << 3) /* SIP flood limiting on */
+#define XS_CFG_AFXDP	     (1U << 4) /* relay flows in userspace: hand them to xs_xsks */
+
+/*
+ * xs_xsks (XSKMAP): the AF_XDP socket of (ingress interface, RX queue). The
+ * key folds both so one map serves every armed interface; userspace refuses
+ * interfaces whose keys would collide.
+ */
+#define XS_XSK_IF_BITS	8
+#define XS_XSK_Q_BITS	6
+#define XS_XSKS_MAX	(1U << (XS_XSK_IF_BITS + XS_XSK_Q_BITS))
+#define XS_XSK_KEY(ifindex, queue)                                                   \
+	((((ifindex) & ((1U << XS_XSK_IF_BITS) - 1)) << XS_XSK_Q_BITS) |              \
+	 ((queue) & ((1U << XS_XSK_Q_BITS) - 1)))
 
 /* SIP ports the flood limit watches (UDP and TCP); 0 ends the list. */
 #define XS_FLOOD_PORTS_MAX 8

@@ -120,4 +120,12 @@ struct {
 	__uint(max_entries, XS_BANS_RINGBUF);
 } xs_bans SEC(".maps");
 
+/* AF_XDP sockets by XS_XSK_KEY(ifindex, queue): the afxdp datapath (relay.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_XSKMAP);
+	__uint(max_entries, XS_XSKS_MAX);
+	__type(key, __u32);
+	__type(value, __u32);
+} xs_xsks SEC(".maps");
+
 #endif /* XDPSBC_BPF_MAPS_H */

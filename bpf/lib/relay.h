@@ -233,6 +233,15 @@ static __always_inline int xs_relay(struct xdp_md *ctx, const struct xs_pkt *pkt
 	 */
 	if (pkt->vlans)
 		return XS_CONTINUE;
+	/*
+	 * Datapath afxdp: latching, rewrite and transmit happen in userspace
+	 * (loader/dp_afxdp.c) on the same flow. Without a socket on this
+	 * queue the redirect fails (XDP_PASS) and the packet is relayed here.
+	 */
+	if (cfg && (cfg->flags & XS_CFG_AFXDP) &&
+	    bpf_redirect_map(&xs_xsks, XS_XSK_KEY(ctx->ingress_ifindex, ctx->rx_queue_index),
+			     XDP_PASS) == XDP_REDIRECT)
+		return XS_REDIRECT_XSK;
 	reason = xs_latch(f, pkt->src4.addr, pkt->sport);
 	if (reason != XS_CONTINUE)
 		return reason;
