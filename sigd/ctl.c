@@ -133,6 +133,14 @@ static int open_unix(struct ctl *c, const char *path)
 	if (strlen(path) >= sizeof(sun.sun_path))
 		return -ENAMETOOLONG;
 	strcpy(sun.sun_path, path);
+	/* Another daemon answering there keeps its socket; a stale one is replaced. */
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	err = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
+	close(fd);
+	if (!err)
+		return -EADDRINUSE;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
@@ -397,6 +405,16 @@ static void on_ready(void *arg)
 	}
 }
 
+const char *ctl_socket_path(const struct sigd_cfg *cfg, char *buf, size_t len)
+{
+	int n = cfg->ctl_socket[0] ? snprintf(buf, len, "%s", cfg->ctl_socket)
+				   : snprintf(buf, len, "%s/ctl.sock", cfg->state_dir);
+
+	return n > 0 && (size_t)n < len && (size_t)n < sizeof(((struct sockaddr_un *)0)->sun_path)
+		       ? buf
+		       : NULL;
+}
+
 int ctl_init(struct ctl *c, const struct sigd_cfg *cfg, struct proxy *px,
 	     const struct xs_maps *maps, const char *pin_root)
 {
@@ -414,14 +432,16 @@ int ctl_init(struct ctl *c, const struct sigd_cfg *cfg, struct proxy *px,
 	c->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (c->epfd < 0)
 		return -errno;
-	if (cfg->ctl_socket[0]) {
-		err = open_unix(c, cfg->ctl_socket);
-		if (err) {
-			xs_log(XS_LOG_ERR, "control socket %s: %s\n", cfg->ctl_socket,
-			       strerror(-err));
-			return err;
-		}
-		xs_log(XS_LOG_INFO, "control socket %s\n", cfg->ctl_socket);
+	if (strcmp(cfg->ctl_socket, "none")) {
+		const char *path = ctl_socket_path(cfg, c->path, sizeof(c->path));
+
+		/* The CLI's window on calls: worth a warning, not worth stopping calls. */
+		err = path ? open_unix(c, path) : -ENAMETOOLONG;
+		if (err)
+			xs_log(XS_LOG_WARN, "control socket %s: %s; xdpsbc calls/policy unavailable\n",
+			       c->path, strerror(-err));
+		else
+			xs_log(XS_LOG_INFO, "control socket %s\n", path);
 	}
 	if (cfg->http_on) {
 		err = ctl_token(cfg, c->token, sizeof(c->token));
@@ -478,7 +498,7 @@ void ctl_close(struct ctl *c)
 		conn_close(c, i);
 	if (c->unix_fd >= 0) {
 		close(c->unix_fd);
-		unlink(c->cfg->ctl_socket);
+		unlink(c->path);
 	}
 	if (c->http_fd >= 0)
 		close(c->http_fd);

@@ -44,6 +44,7 @@ struct ctl {
 	const char *pin_root;
 	int epfd, unix_fd, http_fd;
 	char token[256]; /* "" with no HTTP listener */
+	char path[256];	 /* of the Unix socket */
 	struct ctl_conn {
 		int fd;
 		bool http;
@@ -65,6 +66,8 @@ struct ctl {
  */
 int ctl_init(struct ctl *c, const struct sigd_cfg *cfg, struct proxy *px,
 	     const struct xs_maps *maps, const char *pin_root);
+/* The Unix socket's path: ctl-socket, else STATE-DIR/ctl.sock; NULL if too long. */
+const char *ctl_socket_path(const struct sigd_cfg *cfg, char *buf, size_t len);
 /* Re-read the token (SIGHUP). */
 int ctl_reconfigure(struct ctl *c, const struct sigd_cfg *cfg);
 /* Close connections that stalled (called from the loop). */

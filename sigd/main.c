@@ -226,7 +226,7 @@ int main(int argc, char **argv)
 	px.pol.block = block_source;
 	if (tp_init(&cfg.listen, rx, &px))
 		return 1;
-	if (cfg.ctl_socket[0] && mkdir_p_parent(cfg.ctl_socket))
+	if (cfg.ctl_socket[0] && strcmp(cfg.ctl_socket, "none") && mkdir_p_parent(cfg.ctl_socket))
 		xs_log(XS_LOG_WARN, "cannot create the directory of %s\n", cfg.ctl_socket);
 	if (ctl_init(&ctl, &cfg, &px, &maps, pin_root))
 		return 1;

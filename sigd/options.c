@@ -287,9 +287,7 @@ static int set_max_uri(struct sigd_cfg *c, const char *v)
 
 static int set_ctl_socket(struct sigd_cfg *c, const char *v)
 {
-	if (!strcmp(v, "none"))
-		v = "";
-	else if (v[0] != '/')
+	if (strcmp(v, "none") && v[0] != '/')
 		return -EINVAL;
 	return copy_str(c->ctl_socket, sizeof(c->ctl_socket), v);
 }
@@ -353,7 +351,7 @@ static const struct opt opts[] = {
 	{"max-message-size", "BYTES", set_max_msg, "larger SIP messages are dropped (default 16384)"},
 	{"max-uri-length", "BYTES", set_max_uri, "longer Request-URIs get 414 (default 1024)"},
 	{"ctl-socket", "PATH|none", set_ctl_socket,
-	 "control socket for the CLI (default " SIGD_CTL_DEFAULT ")"},
+	 "control socket for the CLI (default STATE-DIR/ctl.sock, i.e. " SIGD_CTL_DEFAULT ")"},
 	{"http-listen", "IP:PORT|none", set_http_listen, "REST API and /metrics (default none)"},
 	{"http-token", "TOKEN", set_http_token, "bearer token of the REST API"},
 	{"http-token-file", "FILE", set_http_token_file,
@@ -382,7 +380,6 @@ static void defaults(struct sigd_cfg *c)
 	c->rtp_max = 29999;
 	c->media_timeout = 60;
 	c->log_level = XS_LOG_INFO;
-	strcpy(c->ctl_socket, SIGD_CTL_DEFAULT);
 	policy_cfg_defaults(&c->pol);
 }
 

@@ -34,7 +34,7 @@ struct sigd_cfg {
 	char pin_root[256]; /* "" = xs_pin_root(NULL) */
 	char state_dir[256];
 	enum xs_log_level log_level;
-	/* Control API: Unix socket ("" = none), optional HTTP listener and its token. */
+	/* Control API: Unix socket ("" = state-dir/ctl.sock, "none"), HTTP listener, token. */
 	char ctl_socket[108];
 	bool http_on;
 	struct sip_addr http_listen;
