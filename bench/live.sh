@@ -1,0 +1,209 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Live packets per second between namespaces over veth (issue 7, item 2).
+#
+#   bench/live.sh OUT_JSON [SECONDS] [FLOWS]
+#
+# The generator (build/bench/loadgen) floods 200-byte IPv4/UDP packets over
+# FLOWS flows for SECONDS per case into the edge:
+#   relay-xdp-native, relay-xdp-generic  xdpsbc relays to the sink (flows
+#                                        programmed into its pinned table)
+#   relay-afxdp, relay-udp               n/a unless this tree has them
+#   relay-rtpengine                      rtpengine-daemon, userspace (--table=-1),
+#                                        calls set up over its ng protocol
+#   drop-xdp, drop-nft                   blocklisted sources: xdpsbc's blocklist
+#                                        against an nftables set (netdev ingress,
+#                                        the earliest hook nftables has)
+#   gen-only                             the generator into an XDP_DROP program:
+#                                        the ceiling the generator itself sets
+# Delivered = packets that reached the sink interface (relays) or that the
+# filter dropped (drops), divided by the generator's sending time. CPU is
+# the whole machine's busy time from /proc/stat over the case (generator
+# included; other work on the machine too, so the idle share before each
+# case is recorded as "background"), plus the competitor's own process time.
+# Writes one JSON object per case (an array) to OUT_JSON.
+set -u
+. "$(dirname "$0")/lib.sh"
+
+OUT=${1:?usage: live.sh OUT_JSON [SECONDS] [FLOWS]}
+SECS=${2:-5}
+FLOWS=${3:-1000}
+RELAY_PORT=20000 # first relay port on the edge
+SINK_PORT=30000  # first port at the sink
+NG=127.0.0.1:2223
+BLOCK_FILLER=${BLOCK_FILLER:-1000} # more blocklist entries besides BLOCK_NET
+RESULTS=()
+
+# background_busy: fraction of the machine busy during 0.5 s of nothing from us.
+background_busy() {
+	local a b
+	a=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9; exit }' /proc/stat)
+	sleep 0.5
+	b=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9; exit }' /proc/stat)
+	awk -v a="$a" -v b="$b" 'BEGIN { split(a, x, " "); split(b, y, " ")
+		t = y[2] - x[2]; printf "%.2f\n", (t > 0 ? (y[1] - x[1]) / t : 0) }'
+}
+
+# counter readers: $1 = case kind
+count_sink() { rx_packets "$NS_K" k0; }
+count_xdp_drop() {
+	in_ns "$NS_E" "$XS" stats -j | jq '.reasons["drop-blocklist"].packets // 0'
+}
+count_nft_drop() {
+	in_ns "$NS_E" nft -j list set netdev xsbench blk >/dev/null 2>&1 || { echo 0; return; }
+	in_ns "$NS_E" nft -j list chain netdev xsbench in |
+		jq '[.nftables[] | .rule? // empty | .expr[] | .counter? // empty | .packets] | add // 0'
+}
+
+# run_case NAME COUNTER PROC_PIDS LOADGEN_ARGS...: one measured run; appends JSON.
+run_case() {
+	local name=$1 counter=$2 pids=$3 bg c0 c1 n0 n1 p0=0 p1=0 gen cpu
+	shift 3
+	bg=$(background_busy)
+	n0=$($counter)
+	[ -n "$pids" ] && p0=$(proc_cpu $pids)
+	c0=$(cpu_snap)
+	gen=$(in_ns "$NS_G" timeout -k 5 $((SECS + 60)) "$LOADGEN" send --ifname g0 \
+		--dst-mac "$E0_MAC" --seconds "$SECS" "$@") || gen='{"sent":0,"seconds":0,"pps":0,"cpu_s":0}'
+	c1=$(cpu_snap)
+	# Let in-flight packets drain (socket queues, rings) before counting.
+	sleep 0.3
+	n1=$($counter)
+	[ -n "$pids" ] && p1=$(proc_cpu $pids)
+	read -r busy softirq <<<"$(cpu_delta "$c0" "$c1")"
+	cpu=$(jq -n --argjson g "$gen" --arg name "$name" --argjson d "$((n1 - n0))" \
+		--argjson busy "$busy" --argjson si "$softirq" --argjson bg "$bg" \
+		--argjson p "$(awk -v a="$p0" -v b="$p1" 'BEGIN { printf "%.3f", b - a }')" \
+		--argjson flows "$FLOWS" '{
+			case: $name, flows: $flows, sent: $g.sent, seconds: $g.seconds,
+			sent_pps: $g.pps, delivered: $d,
+			delivered_pps: (if $g.seconds > 0 then ($d / $g.seconds | floor) else 0 end),
+			cpu_busy_s: $busy, cpu_softirq_s: $si, generator_cpu_s: $g.cpu_s,
+			process_cpu_s: $p, background_busy: $bg,
+			cpu_ns_per_pkt: (if $d > 0 then ($busy * 1e9 / $d | floor) else null end)
+		}')
+	echo "$cpu" | jq -c .
+	RESULTS+=("$cpu")
+}
+
+na_case() { # NAME WHY
+	local j
+	j=$(jq -n --arg name "$1" --arg why "$2" '{case: $name, na: $why}')
+	echo "$j" | jq -c .
+	RESULTS+=("$j")
+}
+
+write_results() {
+	printf '%s\n' "${RESULTS[@]}" | jq -s . >"$OUT"
+}
+
+xs_detach_all() {
+	in_ns "$NS_E" "$XS" detach e0 >/dev/null 2>&1
+	in_ns "$NS_E" "$XS" detach e1 >/dev/null 2>&1
+}
+
+relay_args=(--src "$GEN_IP" --dst "$EDGE_IP" --dport "$RELAY_PORT" --flows "$FLOWS")
+
+bench_up || exit 1
+
+# ---- the generator alone: XDP_DROP right at e0 ----
+in_ns "$NS_E" "$LOADGEN" xdp-drop e0 || exit 1
+count_e0() { rx_packets "$NS_E" e0; }
+run_case gen-only count_e0 "" "${relay_args[@]}"
+in_ns "$NS_E" ip link set dev e0 xdp off
+
+# ---- xdpsbc relay, native then generic ----
+for mode in native skb; do
+	name=relay-xdp-native
+	[ $mode = skb ] && name=relay-xdp-generic
+	# Generic mode leaves e0 without a native program: GRO gives it NAPI.
+	[ $mode = skb ] && in_ns "$NS_E" ethtool -K e0 gro on >/dev/null
+	if in_ns "$NS_E" "$XS" attach e0 --mode $mode >/dev/null 2>&1 &&
+		in_ns "$NS_E" "$XS" attach e1 --mode $mode >/dev/null 2>&1 &&
+		in_ns "$NS_E" "$FLOWPROG" "$XDPSBC_PIN_ROOT" $EDGE_IP $RELAY_PORT $EDGE_OUT_IP \
+			$SINK_IP $SINK_PORT "$FLOWS" >/dev/null; then
+		run_case $name count_sink "" "${relay_args[@]}"
+	else
+		na_case $name "attach or flow programming failed"
+	fi
+	xs_detach_all
+	in_ns "$NS_E" ethtool -K e0 gro off >/dev/null
+done
+in_ns "$NS_E" "$FLOWPROG" "$XDPSBC_PIN_ROOT" --clear >/dev/null 2>&1
+
+# The AF_XDP and plain-UDP datapaths belong to another issue; measured only
+# once xdpsbc-sigd offers them.
+for dp in afxdp udp; do
+	if "$XS_SIGD" --help 2>&1 | grep -q -- "--datapath.*$dp"; then
+		na_case relay-$dp "datapath exists but the bench does not drive it yet"
+	else
+		na_case relay-$dp "datapath not in this build"
+	fi
+done
+
+# ---- rtpengine, userspace forwarding ----
+in_ns "$NS_E" ethtool -K e0 gro on >/dev/null
+if command -v rtpengine >/dev/null; then
+	bg_ns "$NS_E" "$B_WORK/rtpengine.log" rtpengine --config-file=none --foreground \
+		--log-stderr --log-level=3 --table=-1 --interface=$EDGE_IP --listen-ng=$NG \
+		--port-min=$RELAY_PORT --port-max=29999 --num-threads=2 --timeout=600
+	RTPE_PID=$BG_PID
+	if wait_until 10 in_ns "$NS_E" python3 "$BENCH_DIR/ng.py" $NG ping &&
+		in_ns "$NS_E" timeout 120 python3 "$BENCH_DIR/ng.py" $NG calls "$FLOWS" \
+			$GEN_IP 40000 $SINK_IP $SINK_PORT >"$B_WORK/rtpe.ports" &&
+		[ "$(wc -l <"$B_WORK/rtpe.ports")" = "$FLOWS" ]; then
+		run_case relay-rtpengine count_sink "$RTPE_PID" --src $GEN_IP --dst $EDGE_IP \
+			--dport-file "$B_WORK/rtpe.ports"
+	else
+		na_case relay-rtpengine "rtpengine did not start or set up the calls (see its log)"
+		tail -n 5 "$B_WORK/rtpengine.log" >&2
+	fi
+	kill "$RTPE_PID" 2>/dev/null
+	wait "$RTPE_PID" 2>/dev/null
+else
+	na_case relay-rtpengine "rtpengine not installed (make bench-deps)"
+fi
+in_ns "$NS_E" ethtool -K e0 gro off >/dev/null
+
+# ---- blocklisted sources: the same entries in both filters ----
+# BLOCK_NET plus filler /32s from the benchmarking range 198.18.0.0/15.
+filler() {
+	local i
+	for ((i = 0; i < BLOCK_FILLER; i++)); do
+		echo "198.18.$((i / 250)).$((i % 250 + 1))"
+	done
+}
+drop_args=(--src $BLOCK_SRC --srcs 200 --dst $EDGE_IP --dport 5060 --flows 1)
+{
+	echo "$BLOCK_NET"
+	filler
+} >"$B_WORK/block.txt"
+if in_ns "$NS_E" "$XS" attach e0 --mode native >/dev/null 2>&1 &&
+	in_ns "$NS_E" "$XS" block import "$B_WORK/block.txt" >/dev/null; then
+	run_case drop-xdp count_xdp_drop "" "${drop_args[@]}"
+else
+	na_case drop-xdp "attach or blocklist import failed"
+fi
+xs_detach_all
+
+in_ns "$NS_E" ethtool -K e0 gro on >/dev/null
+{
+	echo "table netdev xsbench {"
+	echo "  set blk { type ipv4_addr; flags interval; elements = { $BLOCK_NET"
+	filler | sed 's/^/, /'
+	echo "  } }"
+	echo "  chain in { type filter hook ingress device e0 priority 0; policy accept;"
+	echo "    ip saddr @blk counter drop"
+	echo "  }"
+	echo "}"
+} >"$B_WORK/nft.conf"
+if in_ns "$NS_E" nft -f "$B_WORK/nft.conf"; then
+	run_case drop-nft count_nft_drop "" "${drop_args[@]}"
+	in_ns "$NS_E" nft delete table netdev xsbench
+else
+	na_case drop-nft "nft ruleset failed to load"
+fi
+in_ns "$NS_E" ethtool -K e0 gro off >/dev/null
+
+write_results
+echo "live: results in $OUT"
