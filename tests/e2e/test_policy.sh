@@ -377,6 +377,39 @@ test_api_token() {
 		fail api_listings "trusted '$t', flows $f, calls $c"
 }
 
+# http_raw BYTES: send BYTES (printf format) to the HTTP listener; prints the status code.
+http_raw() {
+	in_ns "$NS_E" python3 -c '
+import socket, sys
+s = socket.create_connection(("'${HTTP%:*}'", '${HTTP#*:}'), timeout=3)
+s.sendall(sys.argv[1].encode().decode("unicode_escape").encode("latin-1"))
+try:
+    print(s.recv(200).decode(errors="replace").split(" ")[1])
+except Exception:
+    print("none")' "$1"
+}
+
+test_api_robust() {
+	local big bad r pid
+	big=$(http_raw "POST /api/v1/blocklist HTTP/1.1\r\nAuthorization: Bearer $TOKEN\r\nContent-Length: 99999999\r\n\r\n")
+	bad=$(http_raw "BLAH\r\n\r\n")
+	# A client that sends half a request and waits does not stall SIP.
+	in_ns "$NS_E" python3 -c '
+import socket, time
+s = socket.create_connection(("'${HTTP%:*}'", '${HTTP#*:}'))
+s.sendall(b"GET /metrics HTTP/1.1\r\n")
+time.sleep(3)' &
+	pid=$!
+	sleep 0.3
+	r=$(probe 203.0.113.47 OPTIONS test x@example.net)
+	wait $pid
+	if [ "$big" = 413 ] && [ "$bad" = 400 ] && [ "$r" = "200 OK" ] && kill -0 "$SIGD_PID"; then
+		pass api_robust
+	else
+		fail api_robust "huge body $big, bad request $bad, SIP during a stalled client '$r'"
+	fi
+}
+
 test_garbage() {
 	local n r
 	n=$(in_ns "$NS_N" python3 "$TOPO_WORK/sip.py" corpus $EDGE_IP 203.0.113.)
@@ -437,7 +470,7 @@ main() {
 	topo_wait 5 sh -c "nsenter --net=/run/netns/$NS_K ss -Hlun 'sport = :5060' | grep -q 5060"
 	topo_wait 5 sh -c "nsenter --net=/run/netns/$NS_E curl -s -m 1 -o /dev/null http://$HTTP/"
 
-	for t in ${POLICY_CASES:-authorised unauthorised road_warrior limits scanner bruteforce api_token garbage flood metrics reload}; do
+	for t in ${POLICY_CASES:-authorised unauthorised road_warrior limits scanner bruteforce api_token api_robust garbage flood metrics reload}; do
 		"test_$t"
 	done
 	kill -0 "$SIGD_PID" 2>/dev/null || fail sigd_alive "sigd died: $(tail -n 5 "$TOPO_WORK"/sigd.log.*)"
