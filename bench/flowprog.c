@@ -6,8 +6,12 @@
  * EDGE_OUT:PORT+2i towards PEER:PEER_PORT+2i. The relay (pinhole) range is
  * set to cover exactly these ports, as sigd sets it to its RTP range.
  *
- *   flowprog PIN_ROOT EDGE_IN PORT EDGE_OUT PEER PEER_PORT N
+ *   flowprog PIN_ROOT EDGE_IN PORT EDGE_OUT PEER PEER_PORT N [IDLE]
  *   flowprog PIN_ROOT --clear
+ *
+ * IDLE more flows, keyed on addresses of the benchmarking range
+ * 198.18.0.0/15 that no packet of the bench is sent to, fill the table to
+ * a given number of concurrent flows (the scaling run).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -28,7 +32,7 @@ int main(int argc, char **argv)
 	struct xs_maps m;
 	struct xs_config cfg;
 	__be32 in, out, peer;
-	unsigned int port, pport, n, i;
+	unsigned int port, pport, n, i, idle;
 	int err;
 
 	if (argc == 3 && !strcmp(argv[2], "--clear")) {
@@ -44,8 +48,8 @@ int main(int argc, char **argv)
 		xs_maps_close(&m);
 		return 0;
 	}
-	if (argc != 8 || parse4(argv[2], &in) || parse4(argv[4], &out) || parse4(argv[5], &peer)) {
-		fprintf(stderr, "usage: flowprog PIN_ROOT EDGE_IN PORT EDGE_OUT PEER PEER_PORT N\n"
+	if ((argc != 8 && argc != 9) || parse4(argv[2], &in) || parse4(argv[4], &out) || parse4(argv[5], &peer)) {
+		fprintf(stderr, "usage: flowprog PIN_ROOT EDGE_IN PORT EDGE_OUT PEER PEER_PORT N [IDLE]\n"
 				"       flowprog PIN_ROOT --clear\n");
 		return 2;
 	}
@@ -72,6 +76,21 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
+	idle = argc == 9 ? strtoul(argv[8], NULL, 0) : 0;
+	if (idle > XS_FLOWS_MAX - n)
+		idle = XS_FLOWS_MAX - n;
+	for (i = 0; i < idle; i++) {
+		struct xs_flow_key k = {.addr = htonl(0xc6120000U + (i >> 15)),
+					.port = htons(1024 + (i & 0x7fff)),
+					.proto = IPPROTO_UDP};
+		struct xs_flow f = {.dst_addr = peer, .dst_port = htons(pport),
+				    .src_addr = out, .src_port = htons(port)};
+
+		if (bpf_map_update_elem(m.flows, &k, &f, BPF_ANY)) {
+			fprintf(stderr, "flowprog: idle flow %u: %s\n", i, strerror(errno));
+			return 1;
+		}
+	}
 	err = xs_config_get(&m, &cfg);
 	if (!err) {
 		cfg.relay_min = port;
@@ -83,7 +102,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "flowprog: settings: %s\n", strerror(-err));
 		return 1;
 	}
-	printf("%u flows\n", n);
+	printf("%u flows, %u idle\n", n, idle);
 	xs_maps_close(&m);
 	return 0;
 }

@@ -16,6 +16,8 @@
 #                                        the earliest hook nftables has)
 #   gen-only                             the generator into an XDP_DROP program:
 #                                        the ceiling the generator itself sets
+#   scale-N (with SCALE="1000 ... 1000000") the native relay with N flows in
+#                                        the table: pps and kernel memory per flow
 # Delivered = packets that reached the sink interface (relays) or that the
 # filter dropped (drops), divided by the generator's sending time. CPU is
 # the whole machine's busy time from /proc/stat over the case (generator
@@ -130,6 +132,32 @@ for mode in native skb; do
 	in_ns "$NS_E" ethtool -K e0 gro off >/dev/null
 done
 in_ns "$NS_E" "$FLOWPROG" "$XDPSBC_PIN_ROOT" --clear >/dev/null 2>&1
+
+# ---- scaling: the native relay with the flow table at SCALE concurrent flows ----
+# Traffic runs over min(N, 15000) of them (the port space of one address);
+# the rest sit idle in the table. Kernel memory: the map's own memlock.
+flows_memlock() {
+	bpftool -j map show pinned "$XDPSBC_PIN_ROOT/xs_flows" 2>/dev/null | jq '.bytes_memlock // 0'
+}
+if [ -n "${SCALE:-}" ] && in_ns "$NS_E" "$XS" attach e0 --mode native >/dev/null 2>&1 &&
+	in_ns "$NS_E" "$XS" attach e1 --mode native >/dev/null 2>&1; then
+	empty=$(flows_memlock)
+	for n in $SCALE; do
+		active=$((n < 15000 ? n : 15000))
+		in_ns "$NS_E" "$FLOWPROG" "$XDPSBC_PIN_ROOT" --clear >/dev/null 2>&1
+		in_ns "$NS_E" "$FLOWPROG" "$XDPSBC_PIN_ROOT" $EDGE_IP $RELAY_PORT $EDGE_OUT_IP \
+			$SINK_IP $SINK_PORT $active $((n - active)) >/dev/null || break
+		mem=$(flows_memlock)
+		FLOWS=$n run_case scale-$n count_sink "" --src "$GEN_IP" --dst "$EDGE_IP" \
+			--dport "$RELAY_PORT" --flows $active
+		last=$((${#RESULTS[@]} - 1))
+		RESULTS[last]=$(jq -c --argjson m "$mem" --argjson e "$empty" --argjson n "$n" \
+			--argjson a "$active" '. + {active_flows: $a, flows_memlock: $m,
+			flows_memlock_empty: $e, bytes_per_flow: (($m - $e) / $n | floor)}' <<<"${RESULTS[last]}")
+	done
+	in_ns "$NS_E" "$FLOWPROG" "$XDPSBC_PIN_ROOT" --clear >/dev/null 2>&1
+	xs_detach_all
+fi
 
 # The AF_XDP and plain-UDP datapaths belong to another issue; measured only
 # once xdpsbc-sigd offers them.

@@ -1,11 +1,22 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
-# Per-packet cost of the xdpsbc verdict paths (build/bench/prog_cost).
-# Full run: results in bench/results/prog_cost.{md,json}. QUICK=1: 10^4
-# repeats and small tables, results in a temporary directory (the repo's
-# results are left alone). Needs root (BPF_PROG_TEST_RUN, a private netns).
-set -eu
+# `make bench`: every xdpsbc benchmark in one run, results in bench/results/.
+#   1. per-packet cost of each verdict path (build/bench/prog_cost)
+#   2. live packets per second between namespaces (bench/live.sh): the XDP
+#      relay against rtpengine, the XDP blocklist drop against nftables
+#   3. signalling calls per second (bench/cps.sh): xdpsbc-sigd against
+#      Kamailio + rtpengine
+#   4. scaling to 10^6 concurrent flows (live.sh with SCALE, and prog_cost)
+#   5. the merged report: bench.md, bench.json, bench.png (bench/report.py)
+# Full run: a few minutes on 2 cores; installs the comparison tools first
+# (bench/deps.sh). QUICK=1 (`make bench-quick`): a short smoke run of every
+# part with results in a temporary directory (the repo's results are left
+# alone) and no installs: tools that are missing show as n/a. It checks that
+# the harness works, never the numbers. Needs root.
+# PARTS="cost live cps" picks parts (default all).
+set -u
 BUILD=${BUILD:-$(pwd)/build}
+export BUILD
 cd "$(dirname "$0")/.."
 
 if [ "$(id -u)" != 0 ]; then
@@ -13,18 +24,55 @@ if [ "$(id -u)" != 0 ]; then
 	exit 1
 fi
 bin=$BUILD/bench/prog_cost
-[ -x "$bin" ] || { echo "missing $bin: run make tests-build" >&2; exit 1; }
+for f in "$bin" "$BUILD/bench/loadgen" "$BUILD/bench/loadgen.bpf.o" "$BUILD/bench/flowprog"; do
+	[ -e "$f" ] || { echo "missing $f: run make tests-build" >&2; exit 1; }
+done
+PARTS=${PARTS:-cost live cps}
+want() { [[ " $PARTS " == *" $1 "* ]]; }
+rc=0
 
 if [ -n "${QUICK:-}" ] && [ "$QUICK" != 0 ]; then
 	out=$(mktemp -d /tmp/xdpsbc-bench.XXXXXX)
 	args=--quick
+	live_args=(1 50)
+	cps_args=(2 10)
+	scale=""
 else
 	out=bench/results
 	args=
+	live_args=(5 1000)
+	cps_args=(8 50 100 200 300 400 600 800 1000 1500)
+	scale="1000 10000 100000 1000000"
 	mkdir -p "$out"
+	sh bench/deps.sh || echo "bench: comparison tools missing; their rows will be n/a" >&2
 fi
-# A full run fills a million-entry trie and flow table: about a minute.
-timeout -k 10 900 "$bin" $args --json "$out/prog_cost.json" >"$out/prog_cost.md"
-cat "$out/prog_cost.md"
+
+if want cost; then
+	# A full run fills a million-entry trie and flow table: about a minute.
+	if timeout -k 10 900 "$bin" $args --json "$out/prog_cost.json" >"$out/prog_cost.md"; then
+		cat "$out/prog_cost.md"
+	else
+		echo "bench: prog_cost failed" >&2
+		rc=1
+	fi
+fi
+if want live; then
+	echo "== live packets per second"
+	SCALE=$scale timeout -k 10 1200 bash bench/live.sh "$out/live.json" "${live_args[@]}" || {
+		echo "bench: live.sh failed" >&2
+		rc=1
+	}
+fi
+if want cps; then
+	echo "== signalling calls per second"
+	timeout -k 10 1500 bash bench/cps.sh "$out/cps.json" "${cps_args[@]}" || {
+		echo "bench: cps.sh failed" >&2
+		rc=1
+	}
+fi
+python3 bench/report.py "$out" "$out/live.json" "$out/cps.json" "$out/prog_cost.json" || rc=1
 echo
-echo "results: $out/prog_cost.md $out/prog_cost.json"
+cat "$out/bench.md"
+echo
+echo "results: $out/bench.md $out/bench.json $out/bench.png $out/prog_cost.md"
+exit $rc
