@@ -3,8 +3,13 @@
  * Per-packet cost of every xdpsbc verdict path under BPF_PROG_TEST_RUN,
  * beside the trivial xdp_pass / xdp_tx programs measured in the same run,
  * with the blocklist and the flow table at 1, 10^3 and 10^6 entries; and the
- * kernel memory per blocklist entry and per flow ("memlock:" in fdinfo, which
- * is the map's own accounting of its memory on this kernel).
+ * kernel memory per blocklist entry, per flow and per flood-limit source
+ * ("memlock:" in fdinfo, which is the map's own accounting of its memory on
+ * this kernel).
+ *
+ * The flood limit is on, as by default, with a rate no packet of the bench
+ * reaches: every SIP packet of the pass rows is counted (lookup, clock,
+ * atomic add) and none is banned; the flood-drop row's source is banned.
  *
  * BPF_PROG_TEST_RUN with repeat runs the program over the same buffer and
  * keeps what it wrote, so the relay is measured on a pair of flows that
@@ -59,6 +64,8 @@ static const struct path paths[] = {
 	{ "ipv6 media drop", XS_DROP_V6_MEDIA, BASE_PASS, 1.5,
 	  { .src = "2001:db8:1::10", .dst = "2001:db8:1::1", .sport = 30000, .dport = 15000,
 	    .payload = 172 } },
+	{ "flood drop (banned source)", XS_DROP_FLOOD, BASE_PASS, 1.5,
+	  { .src = "198.51.100.66", .dst = EDGE, .sport = 5060, .dport = 5060, .payload = 400 } },
 	{ "pinhole drop", XS_DROP_PINHOLE, BASE_PASS, 1.5,
 	  { .src = "198.51.100.10", .dst = EDGE, .sport = 30000, .dport = 20004, .payload = 172 } },
 	{ "relay rewrite + XDP_TX", XS_RELAY_TX, BASE_TX, 2.5,
@@ -169,10 +176,18 @@ static int setup_maps(void)
 	struct xs_config c;
 	int err;
 
+	struct xs_flood_key fk = {.family = 4, .prefixlen = 32, .addr = {198, 51, 100, 66}};
+	/* Banned for ever: userspace cannot read the program's flood clock (jiffies). */
+	struct xs_flood fv = {.banned_until_tick = UINT64_MAX, .count = 17, .bans = 1};
+
 	bt_config_default(&c, XS_CFG_V6_MEDIA_DROP | XS_CFG_TURN | XS_CFG_PINHOLES);
 	c.relay_min = 20000;
 	c.relay_max = 29999;
+	bt_config_flood(&c, UINT32_MAX - 1, 2, 300);
 	err = bt_config_set(&t, &c);
+	fv.banned_until_ns = bt_now_ns() + 3600ULL * 1000000000ULL;
+	if (!err && bpf_map_update_elem(t.flood_fd, &fk, &fv, BPF_ANY))
+		err = -errno;
 	err = err ?: bt_trust_add(&t, "192.0.2.10/32");
 	err = err ?: bt_block_add(&t, "198.51.100.192/26", 0);
 	/* The ping-pong pair: each rewrites the frame into the other's key. */
@@ -258,7 +273,7 @@ static int run_path(const struct path *p, unsigned int entries, double base_pass
 int main(int argc, char **argv)
 {
 	unsigned int sizes[3] = {1, 1000, 1000000};
-	long long mem_block0, mem_flow0, mem_block = 0, mem_flow = 0;
+	long long mem_block0, mem_flow0, mem_block = 0, mem_flow = 0, mem_flood;
 	const char *json = NULL, *q = getenv("QUICK");
 	uint8_t pass_frame[PKT_MAX], tx_frame[PKT_MAX];
 	int quick = q && *q && strcmp(q, "0");
@@ -291,7 +306,7 @@ int main(int argc, char **argv)
 	sched_setaffinity(0, sizeof(cpus), &cpus);
 
 	have_net = topology() == 0;
-	err = bt_open(&t);
+	err = bt_open_sized(&t, 0); /* the flood map at its real size, for its memory */
 	if (err) {
 		fprintf(stderr, "prog_cost: load xdpsbc: %s\n", strerror(-err));
 		return 1;
@@ -303,6 +318,7 @@ int main(int argc, char **argv)
 	}
 	mem_block0 = bt_map_memlock(t.block4_fd);
 	mem_flow0 = bt_map_memlock(t.flows_fd);
+	mem_flood = bt_map_memlock(t.flood_fd); /* LRU: preallocated, all of it from the start */
 	if (setup_maps()) {
 		fprintf(stderr, "prog_cost: fill maps: %s\n", strerror(errno));
 		return 1;
@@ -382,6 +398,8 @@ int main(int argc, char **argv)
 	       mem_block, (double)(mem_block - mem_block0) / have_b);
 	printf("| xs_flows (hash, %u buckets) | %u | %lld | %lld | %.1f |\n", XS_FLOWS_MAX, have_f,
 	       mem_flow0, mem_flow, (double)(mem_flow - mem_flow0) / have_f);
+	printf("| xs_flood (LRU hash, preallocated) | %u (max) | %lld | %lld | %.1f |\n",
+	       XS_FLOOD_MAX, mem_flood, mem_flood, (double)mem_flood / XS_FLOOD_MAX);
 
 	if (json) {
 		jf = fopen(json, "w");
@@ -407,9 +425,11 @@ int main(int argc, char **argv)
 		fprintf(jf,
 			"],\"memory\":[{\"map\":\"xs_block4\",\"entries\":%u,\"memlock\":%lld,"
 			"\"bytes_per_entry\":%.1f},{\"map\":\"xs_flows\",\"entries\":%u,"
-			"\"memlock\":%lld,\"bytes_per_entry\":%.1f}]}\n",
+			"\"memlock\":%lld,\"bytes_per_entry\":%.1f},{\"map\":\"xs_flood\","
+			"\"entries\":%u,\"memlock\":%lld,\"bytes_per_entry\":%.1f}]}\n",
 			have_b, mem_block, (double)(mem_block - mem_block0) / have_b, have_f,
-			mem_flow, (double)(mem_flow - mem_flow0) / have_f);
+			mem_flow, (double)(mem_flow - mem_flow0) / have_f, XS_FLOOD_MAX, mem_flood,
+			(double)mem_flood / XS_FLOOD_MAX);
 		fclose(jf);
 	}
 	xdp_trivial__destroy(triv);

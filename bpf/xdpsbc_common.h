@@ -35,8 +35,8 @@
 /*
  * Flood-limiting state per source: an LRU map, so a spoofed-source storm
  * evicts the oldest sources instead of failing inserts. LRU maps are
- * preallocated: about 120 bytes of kernel memory per entry (bench/), 0.5 GB
- * for 1<<22 sources, taken at load time.
+ * preallocated: 120 bytes of kernel memory per entry (bench/), 504 MB for
+ * 1<<22 sources, taken when the maps are created.
  */
 #define XS_FLOOD_MAX	(1U << 22)
 #define XS_BANS_RINGBUF (256U * 1024) /* bytes: ~6,500 ban events in flight */
@@ -211,9 +211,16 @@ struct xs_flood_key {
 	__u8 addr[16];
 };
 
+/*
+ * The *_tick fields are the XDP program's own: jiffies (bpf_jiffies64(),
+ * inlined by the verifier, free) when libbpf knows CONFIG_HZ, else the
+ * datapath clock in ns. Counting a SIP request then reads no clock at all.
+ * banned_until_ns is the same instant on the datapath clock, for userspace.
+ */
 struct xs_flood {
-	__u64 window_ns; /* start of the counting window */
-	__u64 banned_until_ns; /* banned while now < this */
+	__u64 window_tick; /* start of the counting window */
+	__u64 banned_until_tick; /* banned while now < this */
+	__u64 banned_until_ns; /* datapath clock; 0: never banned */
 	__u32 count; /* requests in the window */
 	__u32 bans; /* bans of this source while it stayed in the map */
 };

@@ -28,6 +28,25 @@
 #include "lib/clock.h"
 
 #define XS_NSEC_PER_SEC 1000000000ULL
+
+/*
+ * The flood clock. bpf_jiffies64() is inlined by the verifier into a load
+ * of jiffies: no helper call, where a coarse-clock read costs ~20 ns here,
+ * and a tick is all a window of seconds needs. Its rate comes from the
+ * kernel config (libbpf reads /proc/config.gz or /boot/config-*); without
+ * one CONFIG_HZ is 0 and the datapath clock in ns stands in.
+ */
+extern const unsigned int CONFIG_HZ __kconfig __weak;
+
+static __always_inline __u64 xs_flood_now(void)
+{
+	return CONFIG_HZ ? bpf_jiffies64() : xs_now();
+}
+
+static __always_inline __u64 xs_flood_ticks(__u32 secs)
+{
+	return (__u64)secs * (CONFIG_HZ ? CONFIG_HZ : XS_NSEC_PER_SEC);
+}
 /* Payload further in than this is not looked at (counted as a request). */
 #define XS_FLOOD_PAYOFF_MAX 1024
 
@@ -49,7 +68,8 @@ static __always_inline int xs_flood_port(const struct xs_config *cfg, __u16 dpor
 static __always_inline void xs_flood_key(const struct xs_pkt *pkt, const struct xs_config *cfg,
 					 struct xs_flood_key *key)
 {
-	__u32 plen, bits;
+	const __u32 *src;
+	__u32 plen, bits, *dst;
 	__be32 a;
 	int i;
 
@@ -66,13 +86,16 @@ static __always_inline void xs_flood_key(const struct xs_pkt *pkt, const struct 
 	plen = cfg->flood_prefix6 > 128 ? 128 : cfg->flood_prefix6;
 	key->family = 6;
 	key->prefixlen = plen;
+	/* Word by word: both addresses sit 4 bytes into their structs, aligned. */
+	src = (const __u32 *)pkt->src6.addr;
+	dst = (__u32 *)key->addr;
 #pragma unroll
-	for (i = 0; i < 16; i++) {
-		bits = plen > i * 8 ? plen - i * 8 : 0;
-		if (bits >= 8)
-			key->addr[i] = pkt->src6.addr[i];
+	for (i = 0; i < 4; i++) {
+		bits = plen > i * 32 ? plen - i * 32 : 0;
+		if (bits >= 32)
+			dst[i] = src[i];
 		else if (bits)
-			key->addr[i] = pkt->src6.addr[i] & (0xff << (8 - bits));
+			dst[i] = src[i] & bpf_htonl(~0U << (32 - bits));
 	}
 }
 
@@ -104,7 +127,9 @@ static __always_inline void xs_flood_ban(struct xs_flood *e, const struct xs_flo
 {
 	struct xs_ban_event ev = {};
 
-	e->banned_until_ns = now + (__u64)cfg->flood_ban_s * XS_NSEC_PER_SEC;
+	e->banned_until_tick = now + xs_flood_ticks(cfg->flood_ban_s);
+	/* Once per ban: the clock userspace reads, for `xdpsbc bans` and the event. */
+	e->banned_until_ns = xs_now() + (__u64)cfg->flood_ban_s * XS_NSEC_PER_SEC;
 	e->bans++;
 	ev.src = *key;
 	ev.banned_until_ns = e->banned_until_ns;
@@ -129,15 +154,15 @@ static __always_inline int xs_flood_limit(struct xdp_md *ctx, const struct xs_pk
 		return XS_CONTINUE;
 
 	xs_flood_key(pkt, cfg, &key);
-	now = xs_now();
+	now = xs_flood_now();
 	e = bpf_map_lookup_elem(&xs_flood, &key);
-	if (e && now < e->banned_until_ns)
+	if (e && now < e->banned_until_tick)
 		return XS_DROP_FLOOD;
 	if (!xs_flood_counts(ctx, pkt))
 		return XS_CONTINUE;
 	if (!e) {
 		/* A first request never bans: userspace keeps flood_rate >= 1. */
-		struct xs_flood init = {.window_ns = now, .count = 1};
+		struct xs_flood init = {.window_tick = now, .count = 1};
 
 		bpf_map_update_elem(&xs_flood, &key, &init, BPF_NOEXIST);
 		return XS_CONTINUE;
@@ -146,8 +171,8 @@ static __always_inline int xs_flood_limit(struct xdp_md *ctx, const struct xs_pk
 	 * Fixed window. The reset races with other CPUs' increments; losing a
 	 * count or two at a window edge does not matter.
 	 */
-	if (now - e->window_ns >= (__u64)cfg->flood_window_s * XS_NSEC_PER_SEC) {
-		e->window_ns = now;
+	if (now - e->window_tick >= xs_flood_ticks(cfg->flood_window_s)) {
+		e->window_tick = now;
 		e->count = 1;
 		return XS_CONTINUE;
 	}

@@ -7,15 +7,16 @@
  * ban events on the ring buffer, or expect the entry's count.
  *
  * Ageing rewrites the entry's times in the past rather than sleeping: the
- * program compares them with bpf_ktime_get_coarse_ns(), so an entry aged by
- * 2 s is exactly what the program would find 2 s later, and the test stays
- * fast and deterministic.
+ * program compares them with its flood clock (jiffies, see flood.h), so an
+ * entry aged by 2 s is exactly what the program would find 2 s later, and
+ * the test stays fast and deterministic. One case waits for real.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -244,7 +245,9 @@ static int step(const char *name, const struct step *s, int idx)
 			T_FAIL(name, "step %d: no flood entry for %s/%u", idx, s->addr, s->prefix);
 			return 0;
 		}
-		f.window_ns -= s->n * sec;
+		f.window_tick -= s->n * bt_flood_hz(&t);
+		if (f.banned_until_tick)
+			f.banned_until_tick -= s->n * bt_flood_hz(&t);
 		if (f.banned_until_ns)
 			f.banned_until_ns -= s->n * sec;
 		if (bpf_map_update_elem(t.flood_fd, &k, &f, BPF_EXIST)) {
@@ -305,6 +308,45 @@ static int step(const char *name, const struct step *s, int idx)
 		break;
 	}
 	return 1;
+}
+
+/* n frames of @spec, each expected to take @reason; 1 when all did. */
+static int send_n(const char *name, const struct pkt_spec *spec, int n, int reason)
+{
+	struct step st = {.op = OP_SEND, .n = n, .reason = reason, .pkt = *spec};
+
+	return step(name, &st, 0);
+}
+
+/*
+ * The flood clock against the wall: a 1 s window and a 1 s ban really end
+ * after a second (catches a wrong tick rate, which ageing would not).
+ */
+static void test_real_time(void)
+{
+	const char *name = "real time: 1 s window and 1 s ban end after a second";
+	struct pkt_spec spec = {.src = "198.51.100.41", EDGE4, UDP(5060), .data = INVITE};
+	struct timespec ts = {.tv_sec = 1, .tv_nsec = 150 * 1000 * 1000};
+	struct xs_config cfg;
+
+	bt_config_default(&cfg, 0);
+	bt_config_flood(&cfg, 16, 1, 1);
+	if (bt_config_set(&t, &cfg)) {
+		T_FAIL(name, "config: %s", strerror(errno));
+		return;
+	}
+	if (!send_n(name, &spec, 16, XS_PASS))
+		return;
+	nanosleep(&ts, NULL);
+	if (!send_n(name, &spec, 16, XS_PASS) || !send_n(name, &spec, 2, XS_DROP_FLOOD))
+		return;
+	nanosleep(&ts, NULL);
+	if (!send_n(name, &spec, 16, XS_PASS) || !send_n(name, &spec, 1, XS_DROP_FLOOD))
+		return;
+	nevents = 0;
+	ring_buffer__consume(rb);
+	if (T_CHECK(name, nevents == 2, "%d ban events, want 2", nevents))
+		T_PASS(name);
 }
 
 struct got {
@@ -419,6 +461,7 @@ int main(void)
 			T_PASS(c->name);
 	}
 	test_loader();
+	test_real_time();
 	ring_buffer__free(rb);
 	bt_close(&t);
 	return check_failed ? 1 : 0;

@@ -176,6 +176,13 @@ void bt_config_flood(struct xs_config *c, uint32_t rate, uint32_t window_s, uint
 	c->flood_prefix6 = XS_CFG_DEFAULT_FLOOD_PREFIX6;
 }
 
+uint64_t bt_flood_hz(struct bt_ctx *t)
+{
+	unsigned int hz = t->skel->kconfig ? t->skel->kconfig->CONFIG_HZ : 0;
+
+	return hz ? hz : 1000000000ULL;
+}
+
 int bt_flood_get(struct bt_ctx *t, const char *addr, unsigned int prefixlen, struct xs_flood *out)
 {
 	struct xs_flood_key k = {.prefixlen = prefixlen};

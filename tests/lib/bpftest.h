@@ -78,6 +78,8 @@ int bt_trust_get(struct bt_ctx *t, const char *cidr, struct xs_trust *out);
 
 /* Flood limiting on with @rate per @window_s, ban @ban_s, ports 5060, 5061 (on top of @c). */
 void bt_config_flood(struct xs_config *c, uint32_t rate, uint32_t window_s, uint32_t ban_s);
+/* Flood ticks per second as the loaded program counts them (CONFIG_HZ, or 10^9: ns). */
+uint64_t bt_flood_hz(struct bt_ctx *t);
 /* The flood entry of source "addr" masked to /@prefixlen; -ENOENT when none. */
 int bt_flood_get(struct bt_ctx *t, const char *addr, unsigned int prefixlen, struct xs_flood *out);
 
