@@ -576,11 +576,13 @@ static void test_fuzz(void)
 	static const char junk[] = ":;<>@\"\r\n\t ,=%\\\x00\xff";
 	struct sip_addr src = addr("192.0.2.41", 5060);
 	char buf[sizeof(base) + 64];
-	unsigned int seed = 4242;
+	unsigned int seed = getenv("POLICY_FUZZ_SEED") ? atoi(getenv("POLICY_FUZZ_SEED")) : 4242;
+	int iters = getenv("POLICY_FUZZ") ? atoi(getenv("POLICY_FUZZ")) : 5000;
 
 	if (!T_CHECK(name, setup() == 0, "setup"))
 		return;
-	for (int i = 0; i < 5000; i++) {
+	/* POLICY_FUZZ=N POLICY_FUZZ_SEED=S for longer runs (under ASan, say). */
+	for (int i = 0; i < iters; i++) {
 		size_t len = sizeof(base) - 1;
 
 		memcpy(buf, base, len);
