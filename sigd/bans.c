@@ -19,13 +19,14 @@ static int on_ban(const struct xs_ban_event *ev, void *arg)
 
 	if (xs_flood_key_format(&ev->src, src, sizeof(src)))
 		snprintf(src, sizeof(src), "?");
-	xs_log(XS_LOG_WARN, "[-] XDP flood ban: %s after %u requests in the window; "
-			    "its SIP packets are dropped for %llu s\n",
+	xs_log(XS_LOG_WARN,
+	       "[-] XDP flood ban: %s after %u requests in the window; "
+	       "its SIP packets are dropped for %llu s\n",
 	       src, ev->count,
-	       (unsigned long long)(ev->banned_until_ns > now ?
-					    (ev->banned_until_ns - now + 500000000ULL) /
-						    1000000000ULL :
-					    0));
+	       (unsigned long long)(ev->banned_until_ns > now
+					    ? (ev->banned_until_ns - now + 500000000ULL) /
+						      1000000000ULL
+					    : 0));
 	ctl_ban_event(c, src, ev->banned_until_ns, ev->count);
 	return 0;
 }

@@ -163,8 +163,8 @@ static int open_unix(struct ctl *c, const char *path)
 
 static int open_http(struct ctl *c, const struct sip_addr *a)
 {
-	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr = a->ip,
-				  .sin_port = htons(a->port)};
+	struct sockaddr_in sin = {
+		.sin_family = AF_INET, .sin_addr = a->ip, .sin_port = htons(a->port)};
 	int one = 1, fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
 	if (fd < 0)
@@ -241,17 +241,28 @@ static void write_all(int fd, const char *s, size_t len)
 static const char *status_text(int code)
 {
 	switch (code) {
-	case 200: return "OK";
-	case 201: return "Created";
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 408: return "Request Timeout";
-	case 413: return "Content Too Large";
-	case 500: return "Internal Server Error";
-	case 503: return "Service Unavailable";
-	default: return "Error";
+	case 200:
+		return "OK";
+	case 201:
+		return "Created";
+	case 400:
+		return "Bad Request";
+	case 401:
+		return "Unauthorized";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 408:
+		return "Request Timeout";
+	case 413:
+		return "Content Too Large";
+	case 500:
+		return "Internal Server Error";
+	case 503:
+		return "Service Unavailable";
+	default:
+		return "Error";
 	}
 }
 
@@ -438,8 +449,9 @@ int ctl_init(struct ctl *c, const struct sigd_cfg *cfg, struct proxy *px,
 		/* The CLI's window on calls: worth a warning, not worth stopping calls. */
 		err = path ? open_unix(c, path) : -ENAMETOOLONG;
 		if (err)
-			xs_log(XS_LOG_WARN, "control socket %s: %s; xdpsbc calls/policy unavailable\n",
-			       c->path, strerror(-err));
+			xs_log(XS_LOG_WARN,
+			       "control socket %s: %s; xdpsbc calls/policy unavailable\n", c->path,
+			       strerror(-err));
 		else
 			xs_log(XS_LOG_INFO, "control socket %s\n", path);
 	}

@@ -15,10 +15,10 @@
 #include "options.h"
 #include "proxy.h"
 
-#define CTL_MAX_CONNS	16
-#define CTL_MAX_REQ	(256 * 1024) /* a batch of some thousand blocklist entries */
-#define CTL_TIMEOUT_MS	5000
-#define CTL_BANS_KEEP	1024 /* recent ban events listed by /api/v1/bans */
+#define CTL_MAX_CONNS  16
+#define CTL_MAX_REQ    (256 * 1024) /* a batch of some thousand blocklist entries */
+#define CTL_TIMEOUT_MS 5000
+#define CTL_BANS_KEEP  1024 /* recent ban events listed by /api/v1/bans */
 
 /* A growing text buffer. */
 struct sbuf {
@@ -32,7 +32,7 @@ void sb_free(struct sbuf *b);
 /* A ban reported by the XDP flood stage (ring buffer), as sigd saw it. */
 struct ctl_ban {
 	char src[48]; /* address/prefix */
-	int64_t wall;  /* when sigd got the event */
+	int64_t wall; /* when sigd got the event */
 	uint64_t until_ns;
 	uint32_t count;
 };

@@ -41,8 +41,8 @@ static struct flow_sum *flow_sums(const struct ctl *c, size_t *n)
 	*n = 0;
 	if (!c->maps || c->maps->flows < 0)
 		return NULL;
-	for (unsigned int i = 0; i < XS_FLOWS_MAX && !bpf_map_get_next_key(c->maps->flows, prev, &next);
-	     i++) {
+	for (unsigned int i = 0;
+	     i < XS_FLOWS_MAX && !bpf_map_get_next_key(c->maps->flows, prev, &next); i++) {
 		struct xs_flow f;
 
 		k = next;
@@ -90,19 +90,18 @@ static json_t *calls_json(const struct ctl *c)
 		if (nf)
 			f = bsearch(&key, fs, nf, sizeof(*fs), cmp_cookie);
 		json_array_append_new(
-			arr,
-			json_pack("{s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s}, s:{s:s, s:s}, s:I, "
-				  "s:i, s:I, s:I}",
-				  "call_id", d->call_id, "state",
-				  d->state == DLG_CONFIRMED ? "confirmed" : "early", "company",
-				  d->company, "brand", d->brand, "road_warrior", d->rw_user,
-				  "caller", "addr", sip_addr_str(&d->a.addr, aa, sizeof(aa)), "side",
-				  d->a.client ? "client" : "core", "callee", "addr",
-				  sip_addr_str(&d->b.addr, ba, sizeof(ba)), "side",
-				  d->b.client ? "client" : "core", "age_s",
-				  (json_int_t)(now - d->created), "flows", f ? (int)f->n : 0,
-				  "packets", (json_int_t)(f ? f->packets : 0), "bytes",
-				  (json_int_t)(f ? f->bytes : 0)));
+			arr, json_pack("{s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s}, s:{s:s, s:s}, s:I, "
+				       "s:i, s:I, s:I}",
+				       "call_id", d->call_id, "state",
+				       d->state == DLG_CONFIRMED ? "confirmed" : "early", "company",
+				       d->company, "brand", d->brand, "road_warrior", d->rw_user,
+				       "caller", "addr", sip_addr_str(&d->a.addr, aa, sizeof(aa)),
+				       "side", d->a.client ? "client" : "core", "callee", "addr",
+				       sip_addr_str(&d->b.addr, ba, sizeof(ba)), "side",
+				       d->b.client ? "client" : "core", "age_s",
+				       (json_int_t)(now - d->created), "flows", f ? (int)f->n : 0,
+				       "packets", (json_int_t)(f ? f->packets : 0), "bytes",
+				       (json_int_t)(f ? f->bytes : 0)));
 	}
 	free(fs);
 	return arr;
@@ -115,16 +114,17 @@ static void calls_text(const struct ctl *c, struct sbuf *out)
 
 	sb_printf(out, "%-36s %-9s %-12s %-12s %-22s %-22s %6s %5s\n", "CALL-ID", "STATE",
 		  "COMPANY", "BRAND", "CALLER", "CALLEE", "AGE", "FLOWS");
-	json_array_foreach(arr, i, v) {
+	json_array_foreach(arr, i, v)
+	{
 		sb_printf(out, "%-36s %-9s %-12s %-12s %-22s %-22s %5llds %5lld%s%s\n",
 			  json_string_value(json_object_get(v, "call_id")),
 			  json_string_value(json_object_get(v, "state")),
-			  *json_string_value(json_object_get(v, "company")) ?
-				  json_string_value(json_object_get(v, "company")) :
-				  "-",
-			  *json_string_value(json_object_get(v, "brand")) ?
-				  json_string_value(json_object_get(v, "brand")) :
-				  "-",
+			  *json_string_value(json_object_get(v, "company"))
+				  ? json_string_value(json_object_get(v, "company"))
+				  : "-",
+			  *json_string_value(json_object_get(v, "brand"))
+				  ? json_string_value(json_object_get(v, "brand"))
+				  : "-",
 			  json_string_value(json_object_get(json_object_get(v, "caller"), "addr")),
 			  json_string_value(json_object_get(json_object_get(v, "callee"), "addr")),
 			  (long long)json_integer_value(json_object_get(v, "age_s")),
@@ -148,12 +148,11 @@ static json_t *policy_json(const struct ctl *c)
 	for (unsigned int i = 0; i < pc->ncompanies; i++) {
 		const struct pol_company *co = &pc->companies[i];
 
-		json_array_append_new(cos, json_pack("{s:s, s:s, s:i, s:i, s:i, s:i}", "name",
-						     co->name, "brand", co->brand, "max_calls",
-						     co->max_calls, "calls",
-						     proxy_count_calls(co->name, NULL, NULL, NULL),
-						     "domains", co->ndomains, "authorised_networks",
-						     co->nauth));
+		json_array_append_new(
+			cos, json_pack("{s:s, s:s, s:i, s:i, s:i, s:i}", "name", co->name, "brand",
+				       co->brand, "max_calls", co->max_calls, "calls",
+				       proxy_count_calls(co->name, NULL, NULL, NULL), "domains",
+				       co->ndomains, "authorised_networks", co->nauth));
 	}
 	for (unsigned int i = 0; i < pc->nbrands; i++)
 		json_array_append_new(
@@ -203,12 +202,12 @@ static void policy_text(const struct ctl *c, struct sbuf *out)
 	for (int r = 0; r < POL_REASON_MAX; r++)
 		sb_printf(out, " %s=%llu", pol_reason_label(r),
 			  (unsigned long long)pol->refusals[r]);
-	sb_printf(out, "\nblocks: scanner=%llu bruteforce=%llu errors=%llu; sources tracked %u; "
-		       "XDP bans seen %llu\n",
+	sb_printf(out,
+		  "\nblocks: scanner=%llu bruteforce=%llu errors=%llu; sources tracked %u; "
+		  "XDP bans seen %llu\n",
 		  (unsigned long long)pol->blocks_scanner,
-		  (unsigned long long)pol->blocks_bruteforce,
-		  (unsigned long long)pol->block_errors, pol->nsrc,
-		  (unsigned long long)c->bans_total);
+		  (unsigned long long)pol->blocks_bruteforce, (unsigned long long)pol->block_errors,
+		  pol->nsrc, (unsigned long long)c->bans_total);
 }
 
 static void dump_json(json_t *j, struct sbuf *out)
@@ -267,12 +266,12 @@ static int block_entry(const struct xs_block_entry *e, void *arg)
 		return 0;
 	xs_cidr_format(&e->cidr, cidr, sizeof(cidr));
 	json_array_append_new(
-		arr, json_pack("{s:s, s:s, s:b, s:I, s:I}", "cidr", cidr, "reason", e->note.text,
-			       "permanent", !e->val.expires_ns, "expires_in_s",
-			       (json_int_t)(e->val.expires_ns ?
-						    (e->val.expires_ns - now) / 1000000000ULL :
-						    0),
-			       "hits", (json_int_t)e->val.hits));
+		arr,
+		json_pack("{s:s, s:s, s:b, s:I, s:I}", "cidr", cidr, "reason", e->note.text,
+			  "permanent", !e->val.expires_ns, "expires_in_s",
+			  (json_int_t)(e->val.expires_ns ? (e->val.expires_ns - now) / 1000000000ULL
+							 : 0),
+			  "hits", (json_int_t)e->val.hits));
 	return 0;
 }
 
@@ -288,7 +287,8 @@ static int block_req(json_t *o, struct xs_block_req *r, char *why, size_t wl)
 		snprintf(why, wl, "each entry needs \"cidr\" (or \"ip\"): an address or CIDR");
 		return -EINVAL;
 	}
-	if (reason && (!json_is_string(reason) || strlen(json_string_value(reason)) >= XS_NOTE_LEN)) {
+	if (reason &&
+	    (!json_is_string(reason) || strlen(json_string_value(reason)) >= XS_NOTE_LEN)) {
 		snprintf(why, wl, "\"reason\" must be a string shorter than %d", XS_NOTE_LEN);
 		return -EINVAL;
 	}
@@ -318,8 +318,7 @@ static int err_json(struct sbuf *out, int code, const char *msg)
 	return code;
 }
 
-static int blocklist_add(struct ctl *c, const char *body, size_t blen, bool batch,
-			 struct sbuf *out)
+static int blocklist_add(struct ctl *c, const char *body, size_t blen, bool batch, struct sbuf *out)
 {
 	json_error_t je;
 	json_t *j = json_loadb(body, blen, JSON_REJECT_DUPLICATES, &je);
@@ -332,8 +331,8 @@ static int blocklist_add(struct ctl *c, const char *body, size_t blen, bool batc
 		return err_json(out, 400, "body is not JSON");
 	if (batch != json_is_array(j)) {
 		json_decref(j);
-		return err_json(out, 400, batch ? "batch body must be an array"
-						: "body must be one object");
+		return err_json(out, 400,
+				batch ? "batch body must be an array" : "body must be one object");
 	}
 	n = batch ? json_array_size(j) : 1;
 	if (!n || n > 10000) {
@@ -440,9 +439,10 @@ static int flood_entry(const struct xs_flood_key *k, const struct xs_flood *v, v
 
 	if (v->banned_until_ns <= now || xs_flood_key_format(k, src, sizeof(src)))
 		return 0;
-	json_array_append_new(arr, json_pack("{s:s, s:I, s:i}", "source", src, "remaining_s",
-					     (json_int_t)((v->banned_until_ns - now) / 1000000000ULL),
-					     "bans", v->bans));
+	json_array_append_new(arr,
+			      json_pack("{s:s, s:I, s:i}", "source", src, "remaining_s",
+					(json_int_t)((v->banned_until_ns - now) / 1000000000ULL),
+					"bans", v->bans));
 	return 0;
 }
 
@@ -460,10 +460,11 @@ static json_t *bans_json(const struct ctl *c)
 			&c->bans[(c->bans_head + CTL_BANS_KEEP - 1 - i) % CTL_BANS_KEEP];
 
 		json_array_append_new(
-			arr, json_pack("{s:s, s:I, s:I, s:i}", "source", b->src, "at", (json_int_t)b->wall,
-				       "remaining_s",
-				       (json_int_t)(b->until_ns > now ? (b->until_ns - now) / 1000000000ULL
-								      : 0),
+			arr, json_pack("{s:s, s:I, s:I, s:i}", "source", b->src, "at",
+				       (json_int_t)b->wall, "remaining_s",
+				       (json_int_t)(b->until_ns > now
+							    ? (b->until_ns - now) / 1000000000ULL
+							    : 0),
 				       "requests", b->count));
 	}
 	return json_pack("{s:o, s:o, s:I}", "banned", banned, "events", arr, "events_total",
@@ -490,12 +491,12 @@ static json_t *flows_json(const struct ctl *c)
 		inet_ntop(AF_INET, &f.src_addr, from, sizeof(from));
 		d = dlg_find_cookie(f.cookie);
 		json_array_append_new(
-			arr, json_pack("{s:s, s:i, s:s, s:i, s:s, s:i, s:s, s:I, s:I, s:b}", "edge", in,
-				       "port", ntohs(k.port), "to", to, "to_port", ntohs(f.dst_port),
-				       "via", from, "via_port", ntohs(f.src_port), "call_id",
-				       d ? d->call_id : "", "packets", (json_int_t)f.packets, "bytes",
-				       (json_int_t)f.bytes, "latched",
-				       !!(f.flags & XS_FLOW_LATCHED)));
+			arr,
+			json_pack("{s:s, s:i, s:s, s:i, s:s, s:i, s:s, s:I, s:I, s:b}", "edge", in,
+				  "port", ntohs(k.port), "to", to, "to_port", ntohs(f.dst_port),
+				  "via", from, "via_port", ntohs(f.src_port), "call_id",
+				  d ? d->call_id : "", "packets", (json_int_t)f.packets, "bytes",
+				  (json_int_t)f.bytes, "latched", !!(f.flags & XS_FLOW_LATCHED)));
 	}
 	return arr;
 }

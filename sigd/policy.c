@@ -36,8 +36,7 @@ const char *pol_reason_phrase(enum pol_reason r)
 	return r < POL_REASON_MAX ? reasons[r].phrase : "";
 }
 
-void policy_init(struct policy *pol, const struct policy_cfg *cfg, policy_block_fn block,
-		 void *arg)
+void policy_init(struct policy *pol, const struct policy_cfg *cfg, policy_block_fn block, void *arg)
 {
 	memset(pol, 0, sizeof(*pol));
 	pol->cfg = cfg;
@@ -166,9 +165,9 @@ void policy_tick(struct policy *pol)
 {
 	const struct policy_cfg *pc = pol->cfg;
 	uint64_t now = sigd_now_ms();
-	uint64_t keep = (uint64_t)(pc->bf_forget_s > pc->bf_window_s ? pc->bf_forget_s
-								       : pc->bf_window_s) *
-			1000;
+	uint64_t keep =
+		(uint64_t)(pc->bf_forget_s > pc->bf_window_s ? pc->bf_forget_s : pc->bf_window_s) *
+		1000;
 
 	for (unsigned int b = 0; b < POL_SRC_BUCKETS; b++)
 		for (struct pol_src **pp = &pol->src[b]; *pp;) {
@@ -260,8 +259,9 @@ static enum pol_reason refuse(struct policy *pol, enum pol_reason r, const char 
 
 	pol->refusals[r]++;
 	/* A blocked source repeats itself: its drops are not news. */
-	CLOG(r == POL_BLOCKED ? XS_LOG_DEBUG : XS_LOG_INFO, cid, "policy: %s from %s refused (%s%s%s)", what,
-	     sip_addr_str(src, ab, sizeof(ab)), pol_reason_label(r), what[0] ? ", " : "",
+	CLOG(r == POL_BLOCKED ? XS_LOG_DEBUG : XS_LOG_INFO, cid,
+	     "policy: %s from %s refused (%s%s%s)", what, sip_addr_str(src, ab, sizeof(ab)),
+	     pol_reason_label(r), what[0] ? ", " : "",
 	     pol_reason_code(r) ? pol_reason_phrase(r) : "dropped");
 	return r;
 }
@@ -314,8 +314,7 @@ enum pol_reason policy_check_request(struct policy *pol, const osip_message_t *m
 			if (!contains(ua, pc->scanner_ua[i]))
 				continue;
 			pol->blocks_scanner++;
-			snprintf(note, sizeof(note), "sigd: scanner UA %.40s",
-				 pc->scanner_ua[i]);
+			snprintf(note, sizeof(note), "sigd: scanner UA %.40s", pc->scanner_ua[i]);
 			refuse(pol, POL_SCANNER, cid, src, m->sip_method);
 			do_block(pol, &src->ip, pc->scanner_block_s, note, cid);
 			return POL_SCANNER;

@@ -56,7 +56,7 @@ struct policy_cfg {
 	unsigned int ntrusted;
 	char scanner_ua[POL_MAX_UA][POL_UA_LEN];
 	unsigned int nscanner;
-	uint64_t scanner_block_s; /* 0: permanent */
+	uint64_t scanner_block_s;  /* 0: permanent */
 	unsigned int bf_threshold; /* failures per window before a block; 0: off */
 	unsigned int bf_window_s;
 	unsigned int bf_block_s, bf_block_max_s;
@@ -143,8 +143,8 @@ struct pol_call {
 };
 
 /* Counts of calls in progress, per name; filled by the caller (from dialogs). */
-typedef unsigned int (*policy_count_fn)(const char *company, const char *brand,
-					const char *rw_user, void *arg);
+typedef unsigned int (*policy_count_fn)(const char *company, const char *brand, const char *rw_user,
+					void *arg);
 
 void policy_init(struct policy *pol, const struct policy_cfg *cfg, policy_block_fn block,
 		 void *arg);

@@ -136,7 +136,8 @@ int policy_section_begin(struct policy_cfg *pc, const char *hdr, char *sect, siz
 	int n = 0;
 
 	if (sscanf(hdr, "[%15s %160[^] \t]]%n", kind, name, &n) != 2 || !n || hdr[n])
-		return ERR("section header must be [brand NAME], [company NAME] or [user USER@DOMAIN]");
+		return ERR("section header must be [brand NAME], [company NAME] or [user "
+			   "USER@DOMAIN]");
 	if (!strcmp(kind, "brand")) {
 		if (!valid_name(name, POL_NAME_LEN))
 			return ERR("bad brand name '%.60s'", name);

@@ -61,8 +61,8 @@ void proxy_reply(struct proxy *p, const osip_message_t *req, const struct sip_ad
 }
 
 /* Brute-force accounting of a failure answer going to a client (ours or forwarded). */
-void proxy_count_failure(struct proxy *p, const struct sip_addr *dst, int code,
-			 const char *method, const char *cid)
+void proxy_count_failure(struct proxy *p, const struct sip_addr *dst, int code, const char *method,
+			 const char *cid)
 {
 	bool fail = code == 401 || code == 403 || code == 407 ||
 		    (code >= 400 && method && !strcasecmp(method, "REGISTER"));

@@ -13,8 +13,8 @@ int proxy_send_msg(struct proxy *p, osip_message_t *m, const struct sip_addr *ds
 void proxy_reply(struct proxy *p, const osip_message_t *req, const struct sip_addr *dst, int code,
 		 const char *reason, const char *cid);
 void proxy_save(struct proxy *p);
-void proxy_count_failure(struct proxy *p, const struct sip_addr *dst, int code,
-			 const char *method, const char *cid);
+void proxy_count_failure(struct proxy *p, const struct sip_addr *dst, int code, const char *method,
+			 const char *cid);
 /* A CANCEL from the caller: 200 to it, a CANCEL of our own to the INVITE's next hop. */
 void proxy_cancel(struct proxy *p, osip_message_t *m, const struct sip_addr *src, const char *cid,
 		  const char *branch);

@@ -325,7 +325,7 @@ static void tcp_accept(void)
 }
 
 /* Other readable fds in the same loop (control API, ban events): tagged TAG_WATCH + i. */
-#define TAG_WATCH 0x20000
+#define TAG_WATCH    0x20000
 #define TP_MAX_WATCH 8
 static struct {
 	int fd;

@@ -88,8 +88,7 @@ static int do_policy(struct cli *c, int argc, char **argv)
 const struct cmd cmds_ctl[] = {
 	{"calls", do_calls, "[-j] [--ctl PATH]",
 	 "calls in progress from xdpsbc-sigd: Call-ID, state, company, brand, caller and callee "
-	 "legs, age, relay flows (control socket, default " CTL_SOCKET_DEFAULT
-	 " or $XDPSBC_CTL)"},
+	 "legs, age, relay flows (control socket, default " CTL_SOCKET_DEFAULT " or $XDPSBC_CTL)"},
 	{"policy", do_policy, "[-j] [--ctl PATH]",
 	 "xdpsbc-sigd's tenants, brands and road-warrior users with calls and limits, policy "
 	 "refusals per reason, blocks"},

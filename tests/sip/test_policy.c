@@ -213,8 +213,8 @@ static void answer(const char *callid, int code)
 		 "Via: SIP/2.0/UDP %s:5060;branch=z9hG4bK%sINVITE;received=%s;rport=5060\r\n"
 		 "From: %s\r\nTo: <sip:bob@acme.example>;tag=up\r\nCall-ID: %s\r\n"
 		 "CSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n",
-		 code, branch, inet_ntoa(d->a.addr.ip), callid, inet_ntoa(d->a.addr.ip),
-		 d->a.hdr, callid);
+		 code, branch, inet_ntoa(d->a.addr.ip), callid, inet_ntoa(d->a.addr.ip), d->a.hdr,
+		 callid);
 	proxy_input(&px, buf, strlen(buf), &up);
 }
 
@@ -242,13 +242,15 @@ static void test_config(void)
 		return;
 	T_CHECK(name, c.pol.ncompanies == 3 && c.pol.nbrands == 1 && c.pol.nusers == 1,
 		"%u companies %u brands %u users", c.pol.ncompanies, c.pol.nbrands, c.pol.nusers);
-	T_CHECK(name, c.pol.companies[0].nauth == 2 && c.pol.companies[0].ndomains == 2 &&
-			      c.pol.companies[0].max_calls == 2 &&
-			      !strcmp(c.pol.companies[0].brand, "big"),
+	T_CHECK(name,
+		c.pol.companies[0].nauth == 2 && c.pol.companies[0].ndomains == 2 &&
+			c.pol.companies[0].max_calls == 2 &&
+			!strcmp(c.pol.companies[0].brand, "big"),
 		"acme parsed wrong");
 	T_CHECK(name, c.pol.users[0].rw_calls == 1, "road-warrior-calls");
-	T_CHECK(name, c.pol.bf_threshold == 3 && c.pol.bf_block_s == 1 &&
-			      c.pol.scanner_block_s == 7200 && c.pol.max_ruri == 100,
+	T_CHECK(name,
+		c.pol.bf_threshold == 3 && c.pol.bf_block_s == 1 && c.pol.scanner_block_s == 7200 &&
+			c.pol.max_ruri == 100,
 		"global keys");
 	T_CHECK(name, c.pol.nscanner == 5 && !strcmp(c.pol.scanner_ua[0], "friendly-scanner"),
 		"default scanner patterns");
@@ -257,8 +259,9 @@ static void test_config(void)
 			 "public-ip = 203.0.113.1\nupstream = sip:198.51.100.10\n%s", bads[i]);
 		T_CHECK(name, load(bad, &c) != 0, "accepted: %s", bads[i]);
 	}
-	snprintf(bad, sizeof(bad), "public-ip = 203.0.113.1\nupstream = sip:198.51.100.10\n"
-				   "scanner-user-agents = none\n");
+	snprintf(bad, sizeof(bad),
+		 "public-ip = 203.0.113.1\nupstream = sip:198.51.100.10\n"
+		 "scanner-user-agents = none\n");
 	T_CHECK(name, load(bad, &c) == 0 && c.pol.nscanner == 0, "scanner-user-agents = none");
 	if (check_failed == f0)
 		T_PASS(name);
@@ -272,16 +275,19 @@ static void test_authorised_ip(void)
 	if (!T_CHECK(name, setup() == 0, "setup"))
 		return;
 	n0 = nout;
-	T_CHECK(name, req("INVITE", "carol@acme.example", "a1", "192.0.2.10", NULL) == 0 &&
-			      forwarded_since(n0),
+	T_CHECK(name,
+		req("INVITE", "carol@acme.example", "a1", "192.0.2.10", NULL) == 0 &&
+			forwarded_since(n0),
 		"authorised address refused");
 	n0 = nout;
-	T_CHECK(name, req("INVITE", "carol@acme.example", "a2", "192.0.2.20", NULL) == 0 &&
-			      forwarded_since(n0),
+	T_CHECK(name,
+		req("INVITE", "carol@acme.example", "a2", "192.0.2.20", NULL) == 0 &&
+			forwarded_since(n0),
 		"address in an authorised /28 refused");
 	n0 = nout;
-	T_CHECK(name, req("INVITE", "carol@acme.example", "a3", "192.0.2.99", NULL) == 403 &&
-			      !forwarded_since(n0),
+	T_CHECK(name,
+		req("INVITE", "carol@acme.example", "a3", "192.0.2.99", NULL) == 403 &&
+			!forwarded_since(n0),
 		"unauthorised address not refused");
 	T_CHECK(name, !strcmp(last_reason(), "Forbidden (invalid IP)"), "reason '%s'",
 		last_reason());
@@ -289,12 +295,14 @@ static void test_authorised_ip(void)
 		"unauthorised REGISTER not refused");
 	n0 = nout;
 	/* (An INVITE would meet acme's limit of 2 calls, which applies to everyone.) */
-	T_CHECK(name, req("REGISTER", "carol@acme.example", "a5", "192.0.2.201", NULL) == 0 &&
-			      forwarded_since(n0),
+	T_CHECK(name,
+		req("REGISTER", "carol@acme.example", "a5", "192.0.2.201", NULL) == 0 &&
+			forwarded_since(n0),
 		"trusted source refused");
 	n0 = nout;
-	T_CHECK(name, req("INVITE", "dave@beta.example", "a6", "192.0.2.99", NULL) == 0 &&
-			      forwarded_since(n0),
+	T_CHECK(name,
+		req("INVITE", "dave@beta.example", "a6", "192.0.2.99", NULL) == 0 &&
+			forwarded_since(n0),
 		"company without authorised networks refused");
 	T_CHECK(name, px.pol.refusals[POL_INVALID_IP] == 2, "refusals %llu",
 		(unsigned long long)px.pol.refusals[POL_INVALID_IP]);
@@ -310,12 +318,14 @@ static void test_road_warrior(void)
 	if (!T_CHECK(name, setup() == 0, "setup"))
 		return;
 	n0 = nout;
-	T_CHECK(name, req("REGISTER", "alice@acme.example", "r0", "192.0.2.77", NULL) == 0 &&
-			      forwarded_since(n0),
+	T_CHECK(name,
+		req("REGISTER", "alice@acme.example", "r0", "192.0.2.77", NULL) == 0 &&
+			forwarded_since(n0),
 		"road warrior cannot register");
 	n0 = nout;
-	T_CHECK(name, req("INVITE", "alice@acme.example", "r1", "192.0.2.77", NULL) == 0 &&
-			      forwarded_since(n0),
+	T_CHECK(name,
+		req("INVITE", "alice@acme.example", "r1", "192.0.2.77", NULL) == 0 &&
+			forwarded_since(n0),
 		"first road-warrior call refused");
 	T_CHECK(name, req("INVITE", "alice@acme.example", "r2", "192.0.2.77", NULL) == 486,
 		"second road-warrior call not refused");
@@ -323,15 +333,17 @@ static void test_road_warrior(void)
 		last_reason());
 	/* From an authorised address the road-warrior limit does not apply. */
 	n0 = nout;
-	T_CHECK(name, req("INVITE", "alice@acme.example", "r3", "192.0.2.10", NULL) == 0 &&
-			      forwarded_since(n0),
+	T_CHECK(name,
+		req("INVITE", "alice@acme.example", "r3", "192.0.2.10", NULL) == 0 &&
+			forwarded_since(n0),
 		"call from the office counted as road warrior");
 	/* The first call fails: the slot is free again. */
 	answer("r1", 480);
 	T_CHECK(name, !dlg_find("r1"), "failed call still counted");
 	n0 = nout;
-	T_CHECK(name, req("INVITE", "alice@acme.example", "r4", "192.0.2.77", NULL) == 0 &&
-			      forwarded_since(n0),
+	T_CHECK(name,
+		req("INVITE", "alice@acme.example", "r4", "192.0.2.77", NULL) == 0 &&
+			forwarded_since(n0),
 		"slot not freed by the failed call");
 	T_CHECK(name, proxy_count_calls(NULL, NULL, "alice@acme.example", NULL) == 1,
 		"road-warrior count %u", proxy_count_calls(NULL, NULL, "alice@acme.example", NULL));
@@ -388,19 +400,20 @@ static void test_scanner(void)
 		return;
 	n0 = nout;
 	T_CHECK(name,
-		req("OPTIONS", "100@1.2.3.4", "s1", "192.0.2.66", "User-Agent: friendly-scanner\r\n") ==
-				0 &&
+		req("OPTIONS", "100@1.2.3.4", "s1", "192.0.2.66",
+		    "User-Agent: friendly-scanner\r\n") == 0 &&
 			nout == n0,
 		"scanner answered");
-	T_CHECK(name, nblocks == 1 && blocks[0].ip.s_addr == inet_addr("192.0.2.66") &&
-			      blocks[0].secs == 7200 && strstr(blocks[0].note, "friendly-scanner"),
+	T_CHECK(name,
+		nblocks == 1 && blocks[0].ip.s_addr == inet_addr("192.0.2.66") &&
+			blocks[0].secs == 7200 && strstr(blocks[0].note, "friendly-scanner"),
 		"not blocked (%d blocks)", nblocks);
 	n0 = nout;
 	T_CHECK(name, req("INVITE", "e@free.example", "s2", "192.0.2.66", NULL) == 0 && nout == n0,
 		"blocked source still served");
 	T_CHECK(name,
-		req("REGISTER", "x@free.example", "s3", "192.0.2.67", "User-Agent: SIPVicious 0.3\r\n") ==
-				0 &&
+		req("REGISTER", "x@free.example", "s3", "192.0.2.67",
+		    "User-Agent: SIPVicious 0.3\r\n") == 0 &&
 			nblocks == 2,
 		"case-insensitive match");
 	req("OPTIONS", "x@free.example", "s4", "192.0.2.201", "User-Agent: sipcli/v1\r\n");
@@ -473,7 +486,8 @@ static void test_sanity(void)
 	T_CHECK(name, px.pol.refusals[POL_TOO_BIG] == 1, "too-big not counted");
 	memset(longuri, 'u', 200);
 	snprintf(buf, sizeof(buf),
-		 "INVITE sip:%.200s@free.example SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.40;branch=z9hG4bKq\r\n"
+		 "INVITE sip:%.200s@free.example SIP/2.0\r\nVia: SIP/2.0/UDP "
+		 "192.0.2.40;branch=z9hG4bKq\r\n"
 		 "From: <sip:e@free.example>;tag=1\r\nTo: <sip:b@free.example>\r\nCall-ID: z2\r\n"
 		 "CSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n",
 		 longuri);
@@ -482,7 +496,8 @@ static void test_sanity(void)
 	T_CHECK(name, nout == n0 + 1 && out[n0].code == 414, "long Request-URI: %d",
 		nout > n0 ? out[n0].code : 0);
 	snprintf(buf, sizeof(buf),
-		 "OPTIONS sip:b@free.example SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.40;branch=z9hG4bKr\r\n"
+		 "OPTIONS sip:b@free.example SIP/2.0\r\nVia: SIP/2.0/UDP "
+		 "192.0.2.40;branch=z9hG4bKr\r\n"
 		 "From: <sip:e@free.example>;tag=1\r\nTo: <sip:b@free.example>\r\nCall-ID: z3\r\n"
 		 "CSeq: 1 OPTIONS\r\nContent-Length: 50\r\n\r\nshort");
 	n0 = nout;
@@ -494,8 +509,8 @@ static void test_sanity(void)
 		"non-numeric accepted");
 	T_CHECK(name, !policy_content_length_ok("A\r\nContent-Length: -1\r\n\r\n", 25),
 		"negative accepted");
-	T_CHECK(name, req("INVITE", "e@free.example", "z4", "192.0.2.40", "Max-Forwards: 0\r\n") ==
-			      483,
+	T_CHECK(name,
+		req("INVITE", "e@free.example", "z4", "192.0.2.40", "Max-Forwards: 0\r\n") == 483,
 		"Max-Forwards 0");
 	if (check_failed == f0)
 		T_PASS(name);
@@ -515,8 +530,9 @@ static void test_dialog_file(void)
 	dlg_flush();
 	T_CHECK(name, dlg_load(dir) == 1, "load");
 	d = dlg_find("d1");
-	T_CHECK(name, d && !strcmp(d->company, "acme") && !strcmp(d->brand, "big") &&
-			      !strcmp(d->rw_user, "alice@acme.example"),
+	T_CHECK(name,
+		d && !strcmp(d->company, "acme") && !strcmp(d->brand, "big") &&
+			!strcmp(d->rw_user, "alice@acme.example"),
 		"tenant fields lost");
 	/* An older file, without the three policy fields, still loads. */
 	FILE *f;
@@ -569,10 +585,13 @@ static void test_fuzz(void)
 	const char *name = "policy_fuzz";
 	int f0 = check_failed;
 	static const char base[] =
-		"INVITE sip:bob@free.example SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.41:5060;branch=z9hG4bKf;rport\r\n"
-		"Max-Forwards: 70\r\nFrom: \"A\" <sip:e@free.example>;tag=1\r\nTo: <sip:bob@free.example>\r\n"
+		"INVITE sip:bob@free.example SIP/2.0\r\nVia: SIP/2.0/UDP "
+		"192.0.2.41:5060;branch=z9hG4bKf;rport\r\n"
+		"Max-Forwards: 70\r\nFrom: \"A\" <sip:e@free.example>;tag=1\r\nTo: "
+		"<sip:bob@free.example>\r\n"
 		"Call-ID: fuzz@x\r\nCSeq: 1 INVITE\r\nContact: <sip:e@10.0.0.1:5060>\r\n"
-		"Content-Type: application/sdp\r\nContent-Length: 31\r\n\r\nv=0\r\nc=IN IP4 10.0.0.1\r\nm=au\r\n";
+		"Content-Type: application/sdp\r\nContent-Length: 31\r\n\r\nv=0\r\nc=IN IP4 "
+		"10.0.0.1\r\nm=au\r\n";
 	static const char junk[] = ":;<>@\"\r\n\t ,=%\\\x00\xff";
 	struct sip_addr src = addr("192.0.2.41", 5060);
 	char buf[sizeof(base) + 64];
