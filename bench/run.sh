@@ -13,7 +13,8 @@
 # part with results in a temporary directory (the repo's results are left
 # alone) and no installs: tools that are missing show as n/a. It checks that
 # the harness works, never the numbers. Needs root.
-# PARTS="cost live cps" picks parts (default all).
+# PARTS="cost live cps" picks parts (default all); BENCH_OUT=DIR puts a quick
+# run's results there.
 set -u
 BUILD=${BUILD:-$(pwd)/build}
 export BUILD
@@ -32,7 +33,7 @@ want() { [[ " $PARTS " == *" $1 "* ]]; }
 rc=0
 
 if [ -n "${QUICK:-}" ] && [ "$QUICK" != 0 ]; then
-	out=$(mktemp -d /tmp/xdpsbc-bench.XXXXXX)
+	out=${BENCH_OUT:-$(mktemp -d /tmp/xdpsbc-bench.XXXXXX)}
 	args=--quick
 	live_args=(1 50)
 	cps_args=(2 10)

@@ -48,7 +48,7 @@ run_one() {
 }
 
 tests=()
-for t in "$BUILD"/tests/test_* tests/cli/test_*.sh tests/ns/test_*.sh tests/e2e/test_*.sh tests/install/test_*.sh; do
+for t in "$BUILD"/tests/test_* tests/cli/test_*.sh tests/ns/test_*.sh tests/e2e/test_*.sh tests/install/test_*.sh tests/bench/test_*.sh; do
 	[ -e "$t" ] || continue
 	[ -n "${TESTS:-}" ] && [[ $t != *${TESTS}* ]] && continue
 	tests+=("$t")
