@@ -294,11 +294,21 @@ static int set_ctl_socket(struct sigd_cfg *c, const char *v)
 
 static int set_http_listen(struct sigd_cfg *c, const char *v)
 {
+	unsigned long port;
+
 	c->http_on = false;
 	if (!strcmp(v, "none") || !*v)
 		return 0;
-	if (!strchr(v, ':') || sip_addr_parse(v, 0, &c->http_listen) || !c->http_listen.port)
-		return -EINVAL;
+	if (strchr(v, ':')) {
+		if (sip_addr_parse(v, 0, &c->http_listen) || !c->http_listen.port)
+			return -EINVAL;
+	} else {
+		/* A bare port listens on localhost: the API is not for the Internet. */
+		if (parse_uint(v, 65535, &port) || !port)
+			return -EINVAL;
+		sip_addr_parse("127.0.0.1", 0, &c->http_listen);
+		c->http_listen.port = port;
+	}
 	c->http_listen.proto = SIP_TCP;
 	c->http_on = true;
 	return 0;
@@ -354,7 +364,8 @@ static const struct opt opts[] = {
 	{"max-uri-length", "BYTES", set_max_uri, "longer Request-URIs get 414 (default 1024)"},
 	{"ctl-socket", "PATH|none", set_ctl_socket,
 	 "control socket for the CLI (default STATE-DIR/ctl.sock, i.e. " SIGD_CTL_DEFAULT ")"},
-	{"http-listen", "IP:PORT|none", set_http_listen, "REST API and /metrics (default none)"},
+	{"http-listen", "[IP:]PORT|none", set_http_listen,
+	 "REST API and /metrics (default none; IP default 127.0.0.1)"},
 	{"http-token", "TOKEN", set_http_token, "bearer token of the REST API"},
 	{"http-token-file", "FILE", set_http_token_file,
 	 "read the REST API token from FILE (first line)"},

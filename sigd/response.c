@@ -264,7 +264,7 @@ static void log_binding(const char *aor, const struct sip_addr *a, long ttl, voi
 
 void proxy_status(struct proxy *p)
 {
-	char aa[SIP_ADDR_STRLEN], ba[SIP_ADDR_STRLEN];
+	char aa[SIP_ADDR_STRLEN], ba[SIP_ADDR_STRLEN], ref[512] = "";
 
 	xs_log(XS_LOG_INFO,
 	       "status: %u dialogs, %u transactions, %u registrations, %u calls with media; "
@@ -273,12 +273,22 @@ void proxy_status(struct proxy *p)
 	       (unsigned long long)p->st.rx, (unsigned long long)p->st.tx,
 	       (unsigned long long)p->st.bad, (unsigned long long)p->st.rejected,
 	       (unsigned long long)p->st.retrans_absorbed, (unsigned long long)p->st.timeouts);
+	for (int r = 0, n = 0; r < POL_REASON_MAX; r++)
+		if (p->pol.refusals[r] && n < (int)sizeof(ref) - 1)
+			n += snprintf(ref + n, sizeof(ref) - n, " %s %llu", pol_reason_label(r),
+				      (unsigned long long)p->pol.refusals[r]);
+	xs_log(XS_LOG_INFO,
+	       "policy: blocks scanner %llu bruteforce %llu, %u sources tracked; "
+	       "refusals:%s\n",
+	       (unsigned long long)p->pol.blocks_scanner,
+	       (unsigned long long)p->pol.blocks_bruteforce, p->pol.nsrc, ref[0] ? ref : " none");
 	for (struct dialog *d = dlg_first(); d; d = d->next)
-		CLOG(XS_LOG_INFO, d->call_id, "  %s, caller %s (%s), callee %s (%s), %lld s",
+		CLOG(XS_LOG_INFO, d->call_id, "  %s, caller %s (%s), callee %s (%s), %lld s%s%s",
 		     d->state == DLG_CONFIRMED ? "confirmed" : "early",
 		     sip_addr_str(&d->a.addr, aa, sizeof(aa)), d->a.client ? "client" : "core",
 		     sip_addr_str(&d->b.addr, ba, sizeof(ba)), d->b.client ? "client" : "core",
-		     (long long)(time(NULL) - d->created));
+		     (long long)(time(NULL) - d->created), d->company[0] ? ", company " : "",
+		     d->company);
 	binding_foreach(log_binding, NULL);
 }
 

@@ -260,6 +260,16 @@ static void test_config(void)
 		T_CHECK(name, load(bad, &c) != 0, "accepted: %s", bads[i]);
 	}
 	snprintf(bad, sizeof(bad),
+		 "public-ip = 203.0.113.1\nupstream = sip:198.51.100.10\nhttp-listen = 8080\n");
+	T_CHECK(name,
+		load(bad, &c) == 0 && c.http_on && c.http_listen.port == 8080 &&
+			c.http_listen.ip.s_addr == htonl(INADDR_LOOPBACK),
+		"a bare http-listen port is not localhost");
+	snprintf(bad, sizeof(bad),
+		 "public-ip = 203.0.113.1\nupstream = sip:198.51.100.10\nhttp-listen = "
+		 "192.0.2.1:8x\n");
+	T_CHECK(name, load(bad, &c) != 0, "bad http-listen accepted");
+	snprintf(bad, sizeof(bad),
 		 "public-ip = 203.0.113.1\nupstream = sip:198.51.100.10\n"
 		 "scanner-user-agents = none\n");
 	T_CHECK(name, load(bad, &c) == 0 && c.pol.nscanner == 0, "scanner-user-agents = none");
