@@ -149,6 +149,7 @@ XS_VERSION ?= $(shell sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' debian/changelog 2>/d
 XS_INST_BPF   := $(filter-out $(BUILD)/bpf/xdp_trivial.bpf.o,$(BPF_OBJS))
 XS_UNITS      := xdpsbc-sigd.service xdpsbc-firewall.service
 XS_CONFS      := xdpsbc.conf policy
+XS_DOCS       := $(wildcard docs/*.md)
 XS_MAN8	      := xdpsbc.8
 ifneq ($(SIGD_SRCS),)
 XS_MAN8	      += xdpsbc-sigd.8
@@ -199,7 +200,7 @@ install: all man
 	$(INSTALL) -m 0644 $(XS_MAN8:%=$(BUILD)/man/%) $(DESTDIR)$(MANDIR)/man8/
 	$(if $(XS_MAN5),$(INSTALL) -d $(DESTDIR)$(MANDIR)/man5 && \
 		$(INSTALL) -m 0644 $(XS_MAN5:%=$(BUILD)/man/%) $(DESTDIR)$(MANDIR)/man5/)
-	$(INSTALL) -m 0644 docs/operations.md $(DESTDIR)$(DOCDIR)/
+	$(INSTALL) -m 0644 $(XS_DOCS) $(DESTDIR)$(DOCDIR)/
 	@# An existing configuration is the operator's: never overwritten.
 	@for f in $(XS_CONFS); do \
 		if [ -e $(DESTDIR)$(SYSCONFDIR)/xdpsbc/$$f ]; then \
@@ -215,7 +216,7 @@ uninstall:
 		$(DESTDIR)$(XS_LIBDIR)/xdpsbc-firewall
 	rm -f $(XS_UNITS:%=$(DESTDIR)$(UNITDIR)/%)
 	rm -f $(XS_MAN8:%=$(DESTDIR)$(MANDIR)/man8/%) $(XS_MAN5:%=$(DESTDIR)$(MANDIR)/man5/%)
-	rm -f $(DESTDIR)$(DOCDIR)/operations.md
+	rm -f $(patsubst docs/%,$(DESTDIR)$(DOCDIR)/%,$(XS_DOCS))
 	@# A configuration file goes only if the operator never changed it.
 	@for f in $(XS_CONFS); do \
 		if cmp -s dist/$$f $(DESTDIR)$(SYSCONFDIR)/xdpsbc/$$f; then \

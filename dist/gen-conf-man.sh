@@ -74,6 +74,12 @@ printf '%s\n' "$help" | awk -f "$(dirname "$0")/man/opt-table.awk" |
 done
 
 cat <<'FTR'
+.SH TENANT SECTIONS
+After the global keys, \fB[brand \fINAME\fB]\fR, \fB[company \fINAME\fB]\fR
+and \fB[user \fIUSER@DOMAIN\fB]\fR sections describe tenants: call limits,
+authorised addresses and road warriors. A \fIkey\fR = \fIvalue\fR line
+belongs to the last section header above it. Their keys are described in
+/usr/share/doc/xdpsbc/sigd.md ("Tenants").
 .SH EXAMPLE
 .nf
 iface = eth0
