@@ -95,12 +95,6 @@ stop_edge() {
 }
 
 bench_up || exit 1
-# SIP must reach the sipp callee: the sink passes instead of dropping (the
-# relay's XDP_REDIRECT to e1 still needs a program on k0).
-in_ns "$NS_K" ip link set dev k0 xdp off
-in_ns "$NS_K" ip link set dev k0 xdpdrv obj "$XDP_TRIVIAL" sec xdp || exit 1
-ip -n "$NS_E" neigh del $SINK_IP dev e1 2>/dev/null
-ip -n "$NS_E" neigh del $GEN_IP dev e0 2>/dev/null
 
 # ---- xdpsbc-sigd ----
 if [ -x "$XS_SIGD" ]; then

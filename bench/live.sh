@@ -8,7 +8,8 @@
 # FLOWS flows for SECONDS per case into the edge:
 #   relay-xdp-native, relay-xdp-generic  xdpsbc relays to the sink (flows
 #                                        programmed into its pinned table)
-#   relay-afxdp, relay-udp               n/a unless this tree has them
+#   relay-sigd-xdp, relay-afxdp,         calls through xdpsbc-sigd on each of its
+#   relay-udp                            datapaths (n/a when the build lacks one)
 #   relay-rtpengine                      rtpengine-daemon, userspace (--table=-1),
 #                                        calls set up over its ng protocol
 #   drop-xdp, drop-nft                   blocklisted sources: xdpsbc's blocklist
@@ -159,15 +160,81 @@ if [ -n "${SCALE:-}" ] && in_ns "$NS_E" "$XS" attach e0 --mode native >/dev/null
 	xs_detach_all
 fi
 
-# The AF_XDP and plain-UDP datapaths belong to another issue; measured only
-# once xdpsbc-sigd offers them.
-for dp in afxdp udp; do
-	if "$XS_SIGD" --help 2>&1 | grep -q -- "--datapath.*$dp"; then
-		na_case relay-$dp "datapath exists but the bench does not drive it yet"
-	else
-		na_case relay-$dp "datapath not in this build"
+# ---- relays set up by xdpsbc-sigd itself, one datapath each ----
+# SIGD_CALLS calls through sigd (sipp, held longer than the run); the caller
+# logs the relay port of each call from the 200's SDP and the generator
+# sends the media there. relay-sigd-xdp cross-checks the flowprog cases;
+# afxdp and udp are the datapaths only sigd drives.
+SIGD_CALLS=${SIGD_CALLS:-$((FLOWS < 1000 ? FLOWS : 1000))}
+sigd_media_case() { # DATAPATH NAME
+	local dp=$1 name=$2 dir=$B_WORK/sigd-$1 sigd uac uas n i
+	mkdir -p "$dir/state"
+	if ! "$XS_SIGD" --help 2>&1 | grep -q -- "--datapath.*$dp"; then
+		na_case "$name" "datapath $dp not in this build of xdpsbc-sigd"
+		return
 	fi
-done
+	[ "$dp" = xdp ] && in_ns "$NS_E" "$XS" attach e1 --mode native >/dev/null 2>&1
+	# Without a native XDP program on e0 (udp), GRO gives veth its NAPI.
+	[ "$dp" = udp ] && in_ns "$NS_E" ethtool -K e0 gro on >/dev/null
+	# One sipp stands for many callers: a trusted peer, as in cps.sh.
+	in_ns "$NS_E" "$XS" trust add $GEN_IP/32 >/dev/null 2>&1
+	in_ns "$NS_E" "$XS" trust add $SINK_IP/32 >/dev/null 2>&1
+	bg_ns "$NS_E" "$dir/sigd.log" "$XS_SIGD" --config none --iface e0 --datapath "$dp" \
+		--public-ip $EDGE_IP --listen $EDGE_IP:5060 --upstream sip:$SINK_IP:5060 \
+		--rtp-ports 20000-29999 --foreground --pin-root "$XDPSBC_PIN_ROOT" \
+		--state-dir "$dir/state" --log-level warn
+	sigd=$BG_PID
+	if ! wait_until 10 sh -c "nsenter --net=/run/netns/$NS_E ss -Hlun 'sport = :5060' | grep -q 5060"; then
+		na_case "$name" "xdpsbc-sigd --datapath $dp did not start: $(tail -n 1 "$dir/sigd.log")"
+		kill "$sigd" 2>/dev/null
+		wait "$sigd" 2>/dev/null
+		return
+	fi
+	bg_ns "$NS_K" "$dir/uas.log" timeout -k 5 $((SECS + 120)) sipp -sf "$BENCH_DIR/sip/uas_cps.xml" \
+		-i $SINK_IP -p 5060 -m "$SIGD_CALLS" -nostdin
+	uas=$BG_PID
+	wait_until 5 sh -c "nsenter --net=/run/netns/$NS_K ss -Hlun 'sport = :5060' | grep -q 5060"
+	bg_ns "$NS_G" "$dir/uac.log" timeout -k 5 $((SECS + 120)) sipp -sf "$BENCH_DIR/sip/uac_ports.xml" \
+		-i $GEN_IP -p 5060 -r 100 -m "$SIGD_CALLS" -l "$SIGD_CALLS" -d $(((SECS + 60) * 1000)) \
+		-nostdin -trace_logs -log_file "$dir/ports.log" $EDGE_IP:5060
+	uac=$BG_PID
+	count_ports() { grep -c '^.*relay-port [0-9]' "$dir/ports.log" 2>/dev/null; }
+	for ((i = 0; i < 600; i++)); do
+		n=$(count_ports)
+		[ "${n:-0}" -ge "$SIGD_CALLS" ] && break
+		kill -0 "$uac" 2>/dev/null || break
+		sleep 0.1
+	done
+	sed -n 's/.*relay-port \([0-9][0-9]*\).*/\1/p' "$dir/ports.log" >"$dir/ports"
+	n=$(wc -l <"$dir/ports")
+	if [ "$n" = "$SIGD_CALLS" ]; then
+		FLOWS=$n run_case "$name" count_sink "$sigd" --src $GEN_IP --dst $EDGE_IP \
+			--dport-file "$dir/ports"
+	else
+		na_case "$name" "only $n of $SIGD_CALLS calls through xdpsbc-sigd --datapath $dp were set up"
+	fi
+	kill "$uac" "$uas" 2>/dev/null
+	kill -TERM "$sigd" 2>/dev/null
+	for ((i = 0; i < 50; i++)); do
+		kill -0 "$sigd" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -9 "$sigd" 2>/dev/null
+	wait "$sigd" "$uac" "$uas" 2>/dev/null
+	xs_detach_all
+	in_ns "$NS_E" ethtool -K e0 gro off >/dev/null
+	in_ns "$NS_E" "$FLOWPROG" "$XDPSBC_PIN_ROOT" --clear >/dev/null 2>&1
+	in_ns "$NS_E" nft delete table inet xdpsbc >/dev/null 2>&1
+}
+if [ -x "$XS_SIGD" ]; then
+	sigd_media_case xdp relay-sigd-xdp
+	sigd_media_case afxdp relay-afxdp
+	sigd_media_case udp relay-udp
+else
+	for c in relay-sigd-xdp relay-afxdp relay-udp; do
+		na_case $c "xdpsbc-sigd not built"
+	done
+fi
 
 # ---- rtpengine, userspace forwarding ----
 in_ns "$NS_E" ethtool -K e0 gro on >/dev/null

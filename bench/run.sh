@@ -25,7 +25,8 @@ if [ "$(id -u)" != 0 ]; then
 	exit 1
 fi
 bin=$BUILD/bench/prog_cost
-for f in "$bin" "$BUILD/bench/loadgen" "$BUILD/bench/loadgen.bpf.o" "$BUILD/bench/flowprog"; do
+for f in "$bin" "$BUILD/bench/loadgen" "$BUILD/bench/loadgen.bpf.o" "$BUILD/bench/sink.bpf.o" \
+	"$BUILD/bench/flowprog"; do
 	[ -e "$f" ] || { echo "missing $f: run make tests-build" >&2; exit 1; }
 done
 PARTS=${PARTS:-cost live cps}
