@@ -178,6 +178,7 @@ int main(int argc, char **argv)
 	static struct ctl ctl;
 	struct sigaction sa = {.sa_handler = on_signal};
 	struct xs_maps maps;
+	static struct sigd_dp sdp;
 	struct media_opts mo;
 	struct media_ctx *mc;
 	const char *pin_root;
@@ -199,12 +200,17 @@ int main(int argc, char **argv)
 		xs_log(XS_LOG_ERR, "maps under %s: %s\n", pin_root, strerror(-err));
 		return 1;
 	}
-	if (cfg.iface[0] && attach_iface(pin_root, &cfg))
+	/* Choose the datapath (auto probes); the XDP one attaches as before. */
+	if (sigd_dp_start(pin_root, &cfg, &maps, &sdp))
+		return 1;
+	if (sdp.kind == XS_DP_XDP && cfg.iface[0] && attach_iface(pin_root, &cfg))
 		return 1;
 	err = set_relay_range(&maps, &cfg);
 	if (err)
 		xs_log(XS_LOG_WARN, "relay range %u-%u not set: %s\n", cfg.rtp_min, cfg.rtp_max,
 		       strerror(-err));
+	if (sdp.fw == SIGD_FW_NFT && xs_nft_sync(&maps)) /* the relay range, now set */
+		xs_log(XS_LOG_WARN, "nftables sets not updated\n");
 	media_opts_of(&cfg, maps.flows, &mo);
 	mc = media_new(&mo);
 	if (!mc) {
@@ -269,6 +275,7 @@ int main(int argc, char **argv)
 	tp_close();
 	policy_free(&px.pol);
 	media_free(mc);
+	sigd_dp_stop(&sdp);
 	xs_maps_close(&maps);
 	return 0;
 }

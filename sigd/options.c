@@ -72,6 +72,16 @@ static int set_xdp_mode(struct sigd_cfg *c, const char *v)
 	return 0;
 }
 
+static int set_datapath(struct sigd_cfg *c, const char *v)
+{
+	return xs_dp_parse(v, &c->datapath);
+}
+
+static int set_firewall(struct sigd_cfg *c, const char *v)
+{
+	return sigd_fw_parse(v, &c->firewall);
+}
+
 static int set_public_ip(struct sigd_cfg *c, const char *v)
 {
 	return inet_pton(AF_INET, v, &c->public_ip) == 1 ? 0 : -EINVAL;
@@ -328,6 +338,10 @@ static const struct opt opts[] = {
 	{"config", "FILE|none", set_config, "config file (default " SIGD_CONFIG_DEFAULT ")"},
 	{"iface", "IFACE", set_iface, "attach the XDP program here if it is not attached"},
 	{"xdp-mode", "native|skb", set_xdp_mode, "XDP attach mode (default: native, else skb)"},
+	{"datapath", "auto|xdp|afxdp|udp", set_datapath,
+	 "media relay: in-driver XDP, AF_XDP sockets or UDP sockets (default auto: probe)"},
+	{"firewall", "auto|xdp|nftables", set_firewall,
+	 "edge policy in the XDP program or also in nftables (default auto: nftables on udp)"},
 	{"public-ip", "IP", set_public_ip, "edge address for media, Via and Record-Route"},
 	{"listen", "IP:PORT", set_listen, "SIP UDP and TCP listen address (default 0.0.0.0:5060)"},
 	{"upstream", "URI", set_upstream, "send everything from clients to this provider URI"},
@@ -393,6 +407,9 @@ static void defaults(struct sigd_cfg *c)
 	c->rtp_max = 29999;
 	c->media_timeout = 60;
 	c->log_level = XS_LOG_INFO;
+	/* For tests and benches that run sigd through scripts they do not own. */
+	if (getenv("XDPSBC_DATAPATH"))
+		xs_dp_parse(getenv("XDPSBC_DATAPATH"), &c->datapath);
 	policy_cfg_defaults(&c->pol);
 }
 

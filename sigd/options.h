@@ -10,6 +10,7 @@
 #include <net/if.h>
 #include "policy.h"
 #include "sigd.h"
+#include "dpsel.h"
 
 #define SIGD_CONFIG_DEFAULT "/etc/xdpsbc/xdpsbc.conf"
 #define SIGD_STATE_DEFAULT  "/run/xdpsbc"
@@ -21,6 +22,8 @@ struct sigd_cfg {
 	char config[256]; /* "none": no file */
 	char iface[IF_NAMESIZE];
 	enum xs_mode xdp_mode;
+	enum xs_datapath datapath; /* auto: probe xdp, afxdp, udp (sigd/datapath.c) */
+	int firewall;		   /* SIGD_FW_*: auto = nftables on the udp path */
 	struct in_addr public_ip;
 	struct sip_addr listen;
 	char upstream[256]; /* provider URI; "" = route by Request-URI */

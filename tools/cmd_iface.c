@@ -6,6 +6,7 @@
 #include <net/if.h>
 #include <bpf/bpf.h>
 #include "cli.h"
+#include "datapath.h"
 
 static int do_attach(struct cli *c, int argc, char **argv)
 {
@@ -161,7 +162,7 @@ static int do_status(struct cli *c, int argc, char **argv)
 	struct xs_maps m;
 	enum xs_mode mode;
 	bool have_maps;
-	char **pos;
+	char **pos, dp[16], fw[16];
 	int npos, ret;
 	uint32_t id;
 
@@ -169,16 +170,25 @@ static int do_status(struct cli *c, int argc, char **argv)
 	if (ret)
 		return ret;
 	have_maps = !xs_maps_open(c->pin_root, false, &m);
+	/* What the running sigd chose (datapath = auto|xdp|afxdp|udp); else the program. */
+	if (xs_dp_state_read(c->pin_root, dp, sizeof(dp), fw, sizeof(fw))) {
+		snprintf(dp, sizeof(dp), "xdp");
+		snprintf(fw, sizeof(fw), "xdp");
+	}
 	if (c->json) {
 		json_obj_begin(NULL);
 		json_str("pin_root", c->pin_root);
-		json_str("datapath", "xdp");
+		json_str("datapath", dp);
+		json_str("firewall", fw);
+		fw_status_fields(true);
 		json_bool("maps_pinned", have_maps);
 		json_arr_begin("interfaces");
 	} else {
 		printf("pin root:   %s (%s)\n", c->pin_root,
 		       have_maps ? "maps pinned" : "no maps pinned");
-		printf("datapath:   xdp\ninterfaces:\n");
+		printf("datapath:   %s\nfirewall:   %s\n", dp, fw);
+		fw_status_fields(false);
+		printf("interfaces:\n");
 	}
 	ifs = if_nameindex();
 	for (i = ifs; i && i->if_index; i++) {

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Next hop (egress, MACs) for the AF_XDP relay, from rtnetlink (dp_nh.c). */
+#ifndef XDPSBC_DP_NH_H
+#define XDPSBC_DP_NH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "xdpsbc_common.h"
+
+struct mnl_socket;
+
+struct xs_nh {
+	uint32_t ifindex;
+	uint8_t smac[6], dmac[6];
+};
+
+#define XS_NH_SLOTS 256
+
+struct xs_nh_slot {
+	uint32_t daddr;
+	uint64_t at; /* 0: empty */
+	int err;
+	struct xs_nh nh;
+};
+
+/* One per thread: a netlink socket and a small cache by destination. */
+struct xs_nh_cache {
+	struct mnl_socket *nl;
+	uint32_t seq;
+	struct xs_nh_slot slot[XS_NH_SLOTS];
+};
+
+int xs_nh_init(struct xs_nh_cache *c);
+void xs_nh_fini(struct xs_nh_cache *c);
+/* @daddr network order. -ENETUNREACH / -EHOSTUNREACH: drop as no route. */
+int xs_nh_lookup(struct xs_nh_cache *c, uint32_t daddr, struct xs_nh *out);
+
+#endif /* XDPSBC_DP_NH_H */

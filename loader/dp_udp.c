@@ -1,0 +1,394 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The plain UDP relay: the datapath of last resort, for hosts where XDP
+ * cannot run at all. One socket per relay port that a flow in xs_flows owns,
+ * bound to the flow's edge address; worker threads wait on epoll, read with
+ * recvmmsg, decide per datagram with the XDP program's latching rules
+ * (xs_dp_latch) and send with sendmmsg from the socket of the flow's source
+ * port, so the peer sees media from the port it sends to (symmetric RTP).
+ *
+ * A manager thread scans xs_flows every XS_UDP_SCAN_MS and opens sockets for
+ * new flows and closes those of flows that went away, so sigd's media code
+ * needs no hook: whatever it writes into the map is served. A closed socket
+ * is freed a few scans later, after no worker can still hold it. With
+ * nft_pinholes, the manager also keeps the nft pinhole set equal to the set
+ * of open ports (the firewall of this path, loader/nft.c).
+ *
+ * Counters go back into the flow (packets, bytes counted as whole frames
+ * like the XDP program does, last_seen_ns), so sigd's media timeout and
+ * `xdpsbc flows` work unchanged.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <bpf/bpf.h>
+
+#include "dp_int.h"
+
+#define XS_UDP_SCAN_MS	  20
+#define XS_UDP_BATCH	  32
+#define XS_UDP_MAX_WORKER 8
+#define XS_UDP_GRACE	  5 /* scans a closed socket waits before it is freed */
+#define XS_UDP_MTU	  2048
+
+struct usock {
+	int fd;
+	uint32_t addr; /* network order */
+	uint16_t port; /* host order */
+	unsigned int seen, dead_at;
+	struct usock *next_dead;
+};
+
+struct udp_dp {
+	struct xs_dp head;
+	struct xs_dp_opts o;
+	_Atomic(struct usock *) *table; /* by port */
+	struct usock *dead;
+	int epfd[XS_UDP_MAX_WORKER];
+	pthread_t worker[XS_UDP_MAX_WORKER], mgr;
+	unsigned int nworkers, gen, open;
+	atomic_bool stop;
+	atomic_ulong relayed, dropped;
+};
+
+static struct usock *sock_open(struct udp_dp *d, uint32_t addr, uint16_t port)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = addr,
+				  .sin_port = htons(port)};
+	struct epoll_event ev = {.events = EPOLLIN};
+	struct usock *s = calloc(1, sizeof(*s));
+	int one = 1, rcv = 1 << 20;
+
+	if (!s)
+		return NULL;
+	s->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (s->fd < 0)
+		goto fail;
+	/* The edge address may come up after sigd (or sit on a VIP). */
+	setsockopt(s->fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one));
+	setsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
+	if (bind(s->fd, (struct sockaddr *)&sin, sizeof(sin))) {
+		xs_log(XS_LOG_WARN, "udp datapath: bind %s:%u: %s\n", inet_ntoa(sin.sin_addr), port,
+		       strerror(errno));
+		goto fail;
+	}
+	s->addr = addr;
+	s->port = port;
+	ev.data.ptr = s;
+	/* RTP and its RTCP port land on one worker: one thread per stream. */
+	if (epoll_ctl(d->epfd[(port / 2) % d->nworkers], EPOLL_CTL_ADD, s->fd, &ev))
+		goto fail;
+	return s;
+fail:
+	if (s->fd >= 0)
+		close(s->fd);
+	free(s);
+	return NULL;
+}
+
+static void sock_retire(struct udp_dp *d, struct usock *s)
+{
+	epoll_ctl(d->epfd[(s->port / 2) % d->nworkers], EPOLL_CTL_DEL, s->fd, NULL);
+	atomic_store(&d->table[s->port], NULL);
+	s->dead_at = d->gen + XS_UDP_GRACE;
+	s->next_dead = d->dead;
+	d->dead = s;
+}
+
+static void reap(struct udp_dp *d, bool all)
+{
+	struct usock **pp = &d->dead, *s;
+
+	while ((s = *pp)) {
+		if (all || (int)(d->gen - s->dead_at) >= 0) {
+			*pp = s->next_dead;
+			close(s->fd);
+			free(s);
+		} else {
+			pp = &s->next_dead;
+		}
+	}
+}
+
+static bool in_range(const struct udp_dp *d, uint16_t port)
+{
+	return !d->o.port_max || (port >= d->o.port_min && port <= d->o.port_max);
+}
+
+/* One pass over xs_flows: open what flows own, close what they no longer own. */
+static void scan(struct udp_dp *d)
+{
+	struct xs_flow_key key, next;
+	unsigned int budget = XS_FLOWS_MAX + 1, changed = 0, n = 0;
+	bool first = true;
+	uint16_t *ports = NULL;
+
+	d->gen++;
+	while (budget-- && !bpf_map_get_next_key(d->o.flows_fd, first ? NULL : &key, &next)) {
+		uint16_t port = ntohs(next.port);
+		struct usock *s;
+
+		first = false;
+		key = next;
+		if (key.proto != IPPROTO_UDP || !in_range(d, port))
+			continue;
+		s = atomic_load(&d->table[port]);
+		if (s && s->addr != key.addr) {
+			sock_retire(d, s); /* the port moved to another edge address */
+			s = NULL;
+		}
+		if (!s) {
+			s = sock_open(d, key.addr, port);
+			if (!s)
+				continue;
+			atomic_store(&d->table[port], s);
+			d->open++;
+			changed++;
+		}
+		s->seen = d->gen;
+	}
+	for (unsigned int p = d->o.port_max ? d->o.port_min : 1;
+	     p <= (d->o.port_max ? d->o.port_max : 65535); p++) {
+		struct usock *s = atomic_load(&d->table[p]);
+
+		if (!s)
+			continue;
+		if (s->seen != d->gen) {
+			sock_retire(d, s);
+			d->open--;
+			changed++;
+		}
+	}
+	reap(d, false);
+	if (!d->o.nft_pinholes || !changed)
+		return;
+	ports = calloc(d->open + 1, sizeof(*ports));
+	if (!ports)
+		return;
+	for (unsigned int p = 1; p <= 65535 && n < d->open; p++)
+		if (atomic_load(&d->table[p]))
+			ports[n++] = (uint16_t)p;
+	int err = xs_nft_pinholes(ports, n);
+
+	if (err)
+		xs_log(XS_LOG_WARN, "udp datapath: nft pinholes: %s\n", strerror(-err));
+	free(ports);
+}
+
+static void *manager(void *arg)
+{
+	struct udp_dp *d = arg;
+	struct timespec ts = {.tv_nsec = XS_UDP_SCAN_MS * 1000000L};
+
+	while (!atomic_load(&d->stop)) {
+		scan(d);
+		nanosleep(&ts, NULL);
+	}
+	return NULL;
+}
+
+/* A batch read from socket @s: decide, send from the source port's socket, account. */
+static void relay_batch(struct udp_dp *d, struct usock *s, struct mmsghdr *in, unsigned int n)
+{
+	struct xs_flow_key key = {.addr = s->addr, .port = htons(s->port), .proto = IPPROTO_UDP};
+	struct sockaddr_in dst;
+	struct mmsghdr out[XS_UDP_BATCH];
+	struct usock *o;
+	struct xs_flow f;
+	bool latched = false, ch;
+	uint64_t bytes = 0;
+	unsigned int k = 0;
+	int sent;
+
+	if (bpf_map_lookup_elem(d->o.flows_fd, &key, &f))
+		goto drop_all;
+	for (unsigned int i = 0; i < n; i++) {
+		struct sockaddr_in *src = in[i].msg_hdr.msg_name;
+
+		if (xs_dp_latch(d->o.flows_fd, &f, src->sin_addr.s_addr, src->sin_port, &ch)) {
+			atomic_fetch_add(&d->dropped, 1);
+			continue;
+		}
+		latched |= ch;
+		out[k].msg_hdr = in[i].msg_hdr;
+		out[k].msg_hdr.msg_iov[0].iov_len = in[i].msg_len;
+		out[k].msg_hdr.msg_name = &dst;
+		out[k].msg_hdr.msg_namelen = sizeof(dst);
+		bytes += in[i].msg_len + XS_DP_L2L3L4;
+		k++;
+	}
+	/* No destination (the other leg on hold or not answered yet): as drop-no-route. */
+	o = atomic_load(&d->table[ntohs(f.src_port)]);
+	if (!k || !f.dst_addr || !o || o->addr != f.src_addr) {
+		atomic_fetch_add(&d->dropped, k);
+		k = 0;
+	}
+	memset(&dst, 0, sizeof(dst));
+	dst.sin_family = AF_INET;
+	dst.sin_addr.s_addr = f.dst_addr;
+	dst.sin_port = f.dst_port;
+	sent = k ? sendmmsg(o->fd, out, k, 0) : 0;
+	if (sent < 0)
+		sent = 0;
+	if (k)
+		bytes = bytes * (unsigned int)sent / k;
+	atomic_fetch_add(&d->relayed, (unsigned long)sent);
+	atomic_fetch_add(&d->dropped, k - (unsigned int)sent);
+	if (sent || latched)
+		xs_dp_account(d->o.flows_fd, &key, &f, latched, (uint64_t)sent, bytes, 0);
+	return;
+drop_all:
+	atomic_fetch_add(&d->dropped, n);
+}
+
+static void *worker(void *arg)
+{
+	struct udp_dp *d = ((void **)arg)[0];
+	int epfd = (int)(long)((void **)arg)[1];
+	static __thread char bufs[XS_UDP_BATCH][XS_UDP_MTU];
+	static __thread struct sockaddr_in names[XS_UDP_BATCH];
+	struct iovec iov[XS_UDP_BATCH];
+	struct mmsghdr msgs[XS_UDP_BATCH];
+	struct epoll_event ev[64];
+
+	free(arg);
+	while (!atomic_load(&d->stop)) {
+		int n = epoll_wait(epfd, ev, 64, 100);
+
+		for (int i = 0; i < n; i++) {
+			struct usock *s = ev[i].data.ptr;
+
+			/* Bounded per wakeup so one busy stream cannot starve the others. */
+			for (int round = 0; round < 8; round++) {
+				int got;
+
+				for (int j = 0; j < XS_UDP_BATCH; j++) {
+					iov[j].iov_base = bufs[j];
+					iov[j].iov_len = XS_UDP_MTU;
+					memset(&msgs[j].msg_hdr, 0, sizeof(msgs[j].msg_hdr));
+					msgs[j].msg_hdr.msg_iov = &iov[j];
+					msgs[j].msg_hdr.msg_iovlen = 1;
+					msgs[j].msg_hdr.msg_name = &names[j];
+					msgs[j].msg_hdr.msg_namelen = sizeof(names[j]);
+				}
+				got = recvmmsg(s->fd, msgs, XS_UDP_BATCH, MSG_DONTWAIT, NULL);
+				if (got <= 0)
+					break;
+				relay_batch(d, s, msgs, (unsigned int)got);
+				if (got < XS_UDP_BATCH)
+					break;
+			}
+		}
+	}
+	return NULL;
+}
+
+static void udp_describe(const struct xs_dp *dp, char *buf, size_t len)
+{
+	const struct udp_dp *d = (const void *)dp;
+
+	snprintf(buf, len, "udp: %u sockets, %u workers, %lu relayed, %lu dropped", d->open,
+		 d->nworkers, atomic_load(&d->relayed), atomic_load(&d->dropped));
+}
+
+static void udp_stop(struct xs_dp *dp)
+{
+	struct udp_dp *d = (void *)dp;
+
+	atomic_store(&d->stop, true);
+	pthread_join(d->mgr, NULL);
+	for (unsigned int i = 0; i < d->nworkers; i++) {
+		pthread_join(d->worker[i], NULL);
+		close(d->epfd[i]);
+	}
+	for (unsigned int p = 0; p < 65536; p++) {
+		struct usock *s = atomic_load(&d->table[p]);
+
+		if (s) {
+			close(s->fd);
+			free(s);
+		}
+	}
+	reap(d, true);
+	free(d->table);
+	free(d);
+}
+
+int xs_dp_udp_start(const struct xs_dp_opts *o, struct xs_dp **out)
+{
+	struct udp_dp *d = calloc(1, sizeof(*d));
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned int i;
+	int err = 0;
+
+	if (!d)
+		return -ENOMEM;
+	d->head.kind = XS_DP_UDP;
+	d->head.stop = udp_stop;
+	d->head.describe = udp_describe;
+	d->o = *o;
+	d->table = calloc(65536, sizeof(*d->table));
+	d->nworkers = o->workers ? o->workers : (ncpu > 4 ? 4 : ncpu > 0 ? (unsigned int)ncpu : 1);
+	if (d->nworkers > XS_UDP_MAX_WORKER)
+		d->nworkers = XS_UDP_MAX_WORKER;
+	if (!d->table) {
+		free(d);
+		return -ENOMEM;
+	}
+	for (i = 0; i < d->nworkers; i++) {
+		d->epfd[i] = epoll_create1(EPOLL_CLOEXEC);
+		if (d->epfd[i] < 0)
+			err = -errno;
+	}
+	if (!err)
+		scan(d); /* sockets for the flows already there (a restart) before we return */
+	for (i = 0; !err && i < d->nworkers; i++) {
+		void **arg = malloc(2 * sizeof(void *));
+
+		if (!arg) {
+			err = -ENOMEM;
+			break;
+		}
+		arg[0] = d;
+		arg[1] = (void *)(long)d->epfd[i];
+		err = -pthread_create(&d->worker[i], NULL, worker, arg);
+		if (err) {
+			free(arg);
+			break;
+		}
+	}
+	if (!err)
+		err = -pthread_create(&d->mgr, NULL, manager, d);
+	if (err) {
+		/* Stop the workers started so far; the manager never ran. */
+		atomic_store(&d->stop, true);
+		d->nworkers = i;
+		for (unsigned int j = 0; j < i; j++)
+			pthread_join(d->worker[j], NULL);
+		free(d->table);
+		free(d);
+		return err;
+	}
+	*out = &d->head;
+	return 0;
+}
+
+void xs_dp_stop(struct xs_dp *dp)
+{
+	if (dp)
+		dp->stop(dp);
+}
+
+void xs_dp_describe(const struct xs_dp *dp, char *buf, size_t len)
+{
+	dp->describe(dp, buf, len);
+}

@@ -1,0 +1,250 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Which datapath carries the media (`datapath = auto|xdp|afxdp|udp`) and
+ * which firewall enforces the edge policy (`firewall = auto|xdp|nftables`).
+ *
+ * auto probes, best first, and logs what it chose and why:
+ *   xdp    the XDP program attaches natively on `iface` (driver XDP, so
+ *          XDP_TX/XDP_REDIRECT run in the driver): it relays in the driver;
+ *   afxdp  it attaches at all (generic mode) and an AF_XDP socket opens on
+ *          the interface: the program keeps the policy and hands relay-port
+ *          packets to userspace through the xskmap (loader/dp_afxdp.c);
+ *   udp    nothing of that works (or no `iface`): plain UDP sockets
+ *          (loader/dp_udp.c), with the policy in nftables.
+ * The firewall follows: auto means the XDP program where it is attached,
+ * nftables on the UDP path; `nftables` installs the nft table on any path.
+ */
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+
+#include "dpsel.h"
+#include "options.h"
+
+static int set_afxdp_flag(const struct xs_maps *maps, bool on)
+{
+	struct xs_config xc;
+	int err = xs_config_get(maps, &xc);
+
+	if (err)
+		return err;
+	if (!!(xc.flags & XS_CFG_AFXDP) == on)
+		return 0;
+	xc.flags = on ? xc.flags | XS_CFG_AFXDP : xc.flags & ~XS_CFG_AFXDP;
+	return xs_config_set(maps, &xc);
+}
+
+/* The interfaces the AF_XDP relay serves: `iface` and every armed egress. */
+static void afxdp_ifaces(const struct sigd_cfg *cfg, const struct xs_maps *maps,
+			 struct sigd_dp *sd, struct xs_dp_opts *o)
+{
+	uint32_t key, next, *prev = NULL;
+
+	o->nifaces = 0;
+	if (cfg->iface[0])
+		o->ifaces[o->nifaces++] = cfg->iface;
+	while (o->nifaces < 4 && !bpf_map_get_next_key(maps->txports, prev, &next)) {
+		char *name = sd->ifnames[o->nifaces];
+
+		key = next;
+		prev = &key;
+		if (!if_indextoname(key, name))
+			continue;
+		if (cfg->iface[0] && !strcmp(name, cfg->iface))
+			continue;
+		o->ifaces[o->nifaces++] = name;
+	}
+}
+
+static void opts_of(const char *pin_root, const struct sigd_cfg *cfg, const struct xs_maps *maps,
+		    struct xs_dp_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->flows_fd = maps->flows;
+	o->config_fd = maps->config;
+	o->xsks_fd = -1;
+	o->pin_root = pin_root;
+	o->port_min = cfg->rtp_min;
+	o->port_max = cfg->rtp_max;
+}
+
+/* Native attach on iface: the probe for the in-driver relay. */
+static int probe_native(const char *pin_root, const struct sigd_cfg *cfg, char *why, size_t len)
+{
+	unsigned int ifindex = if_nametoindex(cfg->iface);
+	enum xs_mode mode;
+	uint32_t id;
+	int err;
+
+	if (!ifindex) {
+		snprintf(why, len, "interface %s: %s", cfg->iface, strerror(errno));
+		return -ENODEV;
+	}
+	err = xs_attached(ifindex, &mode, &id);
+	if (err == 1 && mode == XS_MODE_NATIVE) {
+		snprintf(why, len, "xdpsbc runs natively (driver XDP) on %s", cfg->iface);
+		return 0;
+	}
+	if (err == 1) {
+		snprintf(why, len, "xdpsbc runs in %s mode on %s, not in the driver",
+			 xs_mode_str(mode), cfg->iface);
+		return -EOPNOTSUPP;
+	}
+	err = xs_attach(pin_root, ifindex, XS_MODE_NATIVE, &mode);
+	if (err) {
+		snprintf(why, len, "native XDP on %s refused: %s", cfg->iface, strerror(-err));
+		return err;
+	}
+	snprintf(why, len, "native XDP attach on %s works", cfg->iface);
+	return 0;
+}
+
+static int start_afxdp(const char *pin_root, const struct sigd_cfg *cfg,
+		       const struct xs_maps *maps, struct sigd_dp *sd)
+{
+	unsigned int ifindex = if_nametoindex(cfg->iface);
+	struct xs_dp_opts o;
+	enum xs_mode mode;
+	uint32_t id;
+	int err;
+
+	if (!ifindex)
+		return -ENODEV;
+	if (xs_attached(ifindex, &mode, &id) != 1) {
+		err = xs_attach(pin_root, ifindex, cfg->xdp_mode, &mode);
+		if (err)
+			return err;
+		xs_log(XS_LOG_INFO, "xdpsbc attached to %s (%s) for AF_XDP\n", cfg->iface,
+		       xs_mode_str(mode));
+	}
+	opts_of(pin_root, cfg, maps, &o);
+	afxdp_ifaces(cfg, maps, sd, &o);
+	err = xs_dp_afxdp_start(&o, &sd->dp);
+	if (err)
+		return err;
+	return set_afxdp_flag(maps, true);
+}
+
+static int start_udp(const char *pin_root, const struct sigd_cfg *cfg, const struct xs_maps *maps,
+		     struct sigd_dp *sd)
+{
+	struct xs_dp_opts o;
+
+	/*
+	 * The XDP program would relay (or pinhole) these ports before our
+	 * sockets see them: take this pin root's program off every interface.
+	 */
+	struct if_nameindex *ifs = if_nameindex(), *i;
+
+	for (i = ifs; i && i->if_index; i++) {
+		enum xs_mode mode;
+		uint32_t id;
+
+		if (xs_attached(i->if_index, &mode, &id) == 1 &&
+		    xs_prog_uses_root(id, pin_root) == 1) {
+			xs_log(XS_LOG_WARN, "udp datapath: detaching xdpsbc from %s\n", i->if_name);
+			xs_detach_root(pin_root, i->if_index);
+		}
+	}
+	if (ifs)
+		if_freenameindex(ifs);
+	opts_of(pin_root, cfg, maps, &o);
+	o.nft_pinholes = sd->fw == SIGD_FW_NFT;
+	return xs_dp_udp_start(&o, &sd->dp);
+}
+
+int sigd_dp_start(const char *pin_root, const struct sigd_cfg *cfg, const struct xs_maps *maps,
+		  struct sigd_dp *sd)
+{
+	enum xs_datapath want = cfg->datapath;
+	char why[256] = "configured", line[256];
+	int err = 0;
+
+	memset(sd, 0, sizeof(*sd));
+	if (want == XS_DP_AUTO) {
+		if (!cfg->iface[0]) {
+			want = XS_DP_UDP;
+			snprintf(why, sizeof(why), "no iface to attach XDP to");
+		} else if (!probe_native(pin_root, cfg, why, sizeof(why))) {
+			want = XS_DP_XDP;
+		} else {
+			char w2[256];
+
+			sd->kind = XS_DP_AFXDP;
+			sd->fw = cfg->firewall == SIGD_FW_NFT ? SIGD_FW_NFT : SIGD_FW_XDP;
+			err = start_afxdp(pin_root, cfg, maps, sd);
+			if (!err) {
+				want = XS_DP_AFXDP;
+				snprintf(w2, sizeof(w2), "%s; AF_XDP sockets open", why);
+			} else {
+				want = XS_DP_UDP;
+				snprintf(w2, sizeof(w2), "%s; AF_XDP: %s", why, strerror(-err));
+			}
+			snprintf(why, sizeof(why), "%s", w2);
+		}
+	}
+	sd->kind = want;
+	sd->fw = cfg->firewall == SIGD_FW_NFT || (cfg->firewall == SIGD_FW_AUTO && want == XS_DP_UDP)
+			 ? SIGD_FW_NFT
+			 : SIGD_FW_XDP;
+	if (want == XS_DP_AFXDP && !sd->dp)
+		err = start_afxdp(pin_root, cfg, maps, sd);
+	else if (want == XS_DP_UDP)
+		err = start_udp(pin_root, cfg, maps, sd);
+	if (want != XS_DP_AFXDP)
+		set_afxdp_flag(maps, false);
+	if (err) {
+		xs_log(XS_LOG_ERR, "datapath %s: %s\n", xs_dp_str(want), strerror(-err));
+		return err;
+	}
+	if (sd->fw == SIGD_FW_NFT) {
+		err = xs_nft_install(maps);
+		if (err) {
+			xs_log(XS_LOG_ERR, "firewall nftables: %s\n", strerror(-err));
+			sigd_dp_stop(sd);
+			return err;
+		}
+	}
+	line[0] = 0;
+	if (sd->dp)
+		xs_dp_describe(sd->dp, line, sizeof(line));
+	xs_log(XS_LOG_INFO, "datapath %s (%s)%s%s, firewall %s\n", xs_dp_str(want), why,
+	       line[0] ? ": " : "", line, sigd_fw_str(sd->fw));
+	err = xs_dp_state_write(pin_root, want, why, sigd_fw_str(sd->fw));
+	if (err)
+		xs_log(XS_LOG_WARN, "datapath state file: %s\n", strerror(-err));
+	return 0;
+}
+
+void sigd_dp_stop(struct sigd_dp *sd)
+{
+	char line[512];
+
+	if (sd->dp) {
+		xs_dp_describe(sd->dp, line, sizeof(line));
+		xs_log(XS_LOG_INFO, "datapath stopping: %s\n", line);
+		xs_dp_stop(sd->dp);
+	}
+	sd->dp = NULL;
+}
+
+const char *sigd_fw_str(int fw)
+{
+	return fw == SIGD_FW_NFT ? "nftables" : fw == SIGD_FW_XDP ? "xdp" : "auto";
+}
+
+int sigd_fw_parse(const char *s, int *fw)
+{
+	if (!strcmp(s, "auto"))
+		*fw = SIGD_FW_AUTO;
+	else if (!strcmp(s, "xdp"))
+		*fw = SIGD_FW_XDP;
+	else if (!strcmp(s, "nftables") || !strcmp(s, "nft"))
+		*fw = SIGD_FW_NFT;
+	else
+		return -EINVAL;
+	return 0;
+}

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The datapath and firewall sigd runs (datapath.c): auto-probed or as
+ * configured, logged with the reason, recorded for `xdpsbc status`.
+ */
+#ifndef XDPSBC_SIGD_DPSEL_H
+#define XDPSBC_SIGD_DPSEL_H
+
+#include <net/if.h>
+#include "datapath.h"
+
+enum { SIGD_FW_AUTO, SIGD_FW_XDP, SIGD_FW_NFT };
+
+struct sigd_cfg;
+
+struct sigd_dp {
+	enum xs_datapath kind;
+	int fw;		   /* SIGD_FW_XDP or SIGD_FW_NFT once started */
+	struct xs_dp *dp; /* the userspace relay (afxdp, udp), else NULL */
+	char ifnames[4][IF_NAMESIZE];
+};
+
+/*
+ * Choose and start the datapath. For xdp it only decides (auto attaches
+ * natively to probe); the caller attaches as before when kind is XS_DP_XDP.
+ */
+int sigd_dp_start(const char *pin_root, const struct sigd_cfg *cfg, const struct xs_maps *maps,
+		  struct sigd_dp *sd);
+void sigd_dp_stop(struct sigd_dp *sd);
+const char *sigd_fw_str(int fw);
+int sigd_fw_parse(const char *s, int *fw);
+
+#endif /* XDPSBC_SIGD_DPSEL_H */
