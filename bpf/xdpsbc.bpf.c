@@ -5,7 +5,9 @@
  *   parse -> trusted -> blocklist -> SIP flood limit -> IPv6 media drop
  *         -> relay/pinhole -> pass
  *
- * Trusted sources skip the blocking stages but are still relayed. Non-first
+ * Trusted sources skip the blocking stages but are still relayed. Media of a
+ * flow whose source passed the source checks under the current blocklist
+ * generation skips them (relay.h). Non-first
  * fragments are judged by source (trust, blocklist) and then pass: they have
  * no transport header for the later stages.
  */
@@ -25,13 +27,29 @@
 static __always_inline int xs_pipeline(struct xdp_md *ctx, struct xs_pkt *pkt)
 {
 	const struct xs_config *cfg;
+	struct xs_flow *f;
 	__u32 zero = 0;
-	int trusted;
+	int trusted, in_range;
+	__u64 gen = 0;
 	int r;
 
 	r = xs_parse(ctx, pkt);
 	if (r != XS_CONTINUE)
 		return r;
+
+	/*
+	 * Media of a flow whose source already passed the source checks under
+	 * the current blocklist generation goes straight to the relay. The
+	 * generation is read before the checks, so a change made meanwhile
+	 * invalidates what they find.
+	 */
+	cfg = bpf_map_lookup_elem(&xs_config, &zero);
+	f = xs_relay_lookup(pkt, cfg, &in_range);
+	if (f) {
+		gen = xs_block_gen();
+		if (xs_flow_checked(f, pkt, cfg, gen))
+			return xs_relay_flow(ctx, pkt, cfg, f);
+	}
 
 	trusted = xs_trusted(pkt);
 	if (!trusted) {
@@ -42,7 +60,6 @@ static __always_inline int xs_pipeline(struct xdp_md *ctx, struct xs_pkt *pkt)
 	if (pkt->frag)
 		return trusted ? XS_PASS_TRUSTED : XS_PASS_FRAGMENT;
 
-	cfg = bpf_map_lookup_elem(&xs_config, &zero);
 	if (!trusted) {
 		r = xs_flood_limit(ctx, pkt, cfg);
 		if (r != XS_CONTINUE)
@@ -51,7 +68,12 @@ static __always_inline int xs_pipeline(struct xdp_md *ctx, struct xs_pkt *pkt)
 		if (r != XS_CONTINUE)
 			return r;
 	}
-	r = xs_relay(ctx, pkt, cfg, trusted);
+	if (f) {
+		xs_flow_mark_checked(f, pkt, gen);
+		r = xs_relay_flow(ctx, pkt, cfg, f);
+	} else {
+		r = in_range ? xs_pinhole(pkt, cfg, trusted) : XS_CONTINUE;
+	}
 	if (r != XS_CONTINUE)
 		return r;
 	return trusted ? XS_PASS_TRUSTED : XS_PASS;

@@ -24,6 +24,7 @@
 #define XS_MAP_TXPORTS	"xs_txports"
 #define XS_MAP_FLOOD	"xs_flood"
 #define XS_MAP_BANS	"xs_bans"
+#define XS_MAP_BLKGEN	"xs_blkgen"
 #define XS_MAP_XSKS	"xs_xsks" /* AF_XDP sockets of the afxdp datapath */
 
 /* Sizes. The blocklist is sized for a million sources (issue 2). */
@@ -195,7 +196,24 @@ struct xs_flow {
 	__u8 nh_dmac[6];
 	__be32 nh_daddr;
 	__u64 nh_ns;
+	/*
+	 * Source-check cache, XDP's own: chk_saddr passed the trusted-network
+	 * and blocklist checks while xs_blkgen held chk_gen - 1 (0: never).
+	 * While both still hold, its media skips those lookups (see relay.h).
+	 */
+	__u64 chk_gen;
+	__be32 chk_saddr;
+	__u32 chk_pad;
 };
+
+/*
+ * xs_blkgen: one __u64, key 0. Every change that can make a source blocked
+ * (a blocklist entry added or refreshed, a trusted network removed) stores a
+ * fresh random value here after making it. A flow's cached "this source was
+ * checked" (chk_gen) is valid only while the value is unchanged; random
+ * rather than counted, so that two writers racing cannot bring back a value
+ * a cache was taken under (no ABA). Deleting entries needs no change.
+ */
 
 /* A cached next hop is used for this long before bpf_fib_lookup() again. */
 #define XS_NH_TTL_NS 1000000000ULL

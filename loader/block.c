@@ -7,6 +7,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <bpf/bpf.h>
 #include "loader.h"
@@ -40,6 +42,24 @@ static void lpm_cidr(int family, const union xs_lpm *k, struct xs_cidr *c)
 		c->prefixlen = k->v6.prefixlen;
 		memcpy(c->addr, k->v6.addr, 16);
 	}
+}
+
+/*
+ * After anything that may have made a source blocked: a fresh value in
+ * xs_blkgen, so the XDP program's per-flow "source checked" caches go stale
+ * and the next packet of every flow is checked again (xdpsbc_common.h).
+ * Random, not counted: racing writers cannot recreate an old value.
+ */
+static void gen_bump(const struct xs_maps *m)
+{
+	__u32 zero = 0;
+	__u64 gen;
+
+	if (getrandom(&gen, sizeof(gen), 0) != sizeof(gen))
+		gen = xs_now_ns() ^ ((__u64)getpid() << 32);
+	if (gen == ~0ULL) /* the program caches gen + 1; keep that non-zero */
+		gen = 1;
+	bpf_map_update_elem(m->blkgen, &zero, &gen, BPF_ANY);
 }
 
 /* A full LPM trie says ENOSPC, a full hash E2BIG: one answer for callers. */
@@ -126,8 +146,11 @@ int xs_block_add(const struct xs_maps *m, const struct xs_cidr *c, uint64_t seco
 		 const char *note)
 {
 	struct saved old;
+	int ret;
 
-	return block_put(m, c, seconds, note, xs_now_ns(), &old);
+	ret = block_put(m, c, seconds, note, xs_now_ns(), &old);
+	gen_bump(m);
+	return ret;
 }
 
 /* Returns 0, or -ENOENT when @c is not in the blocklist. */
@@ -196,6 +219,7 @@ int xs_block_import(const struct xs_maps *m, const struct xs_block_req *reqs, si
 				restore(m, &reqs[i].cidr, &none);
 		}
 	}
+	gen_bump(m);
 	free(olds);
 	return ret;
 }
@@ -373,6 +397,7 @@ int xs_trust_del(const struct xs_maps *m, const struct xs_cidr *c)
 	lpm_key(c, &k);
 	if (bpf_map_delete_elem(c->family == AF_INET ? m->trust4 : m->trust6, &k))
 		return -errno;
+	gen_bump(m); /* its sources now face the blocklist */
 	return 0;
 }
 

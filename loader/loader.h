@@ -33,6 +33,7 @@ void xs_unlock(int fd);
 struct xs_maps {
 	int stats, config, block4, block6, blknote4, blknote6, trust4, trust6, flows, txports;
 	int flood;
+	int blkgen; /* changed after every blocklist add and trust removal (block.c) */
 };
 /*
  * Open the pinned maps under @pin_root. With @create, maps that are not

@@ -34,6 +34,7 @@ const struct xs_map_desc xs_map_descs[] = {
 	DESC(XS_MAP_FLOWS, flows, struct xs_flow_key, struct xs_flow),
 	DESC(XS_MAP_TXPORTS, txports, __u32, __u32),
 	DESC(XS_MAP_FLOOD, flood, struct xs_flood_key, struct xs_flood),
+	DESC(XS_MAP_BLKGEN, blkgen, __u32, __u64),
 	{ NULL, 0, 0, 0 },
 };
 

@@ -82,6 +82,15 @@ static __always_inline int xs_blocked6(const struct xs_pkt *pkt, __u64 *now)
 	return 0;
 }
 
+/* The blocklist generation now; read it before the checks whose result is cached under it. */
+static __always_inline __u64 xs_block_gen(void)
+{
+	__u32 zero = 0;
+	__u64 *g = bpf_map_lookup_elem(&xs_blkgen, &zero);
+
+	return g ? *g : 0;
+}
+
 static __always_inline int xs_blocklist(const struct xs_pkt *pkt)
 {
 	__u64 now = 0;

@@ -45,6 +45,14 @@ struct {
 	__type(value, struct xs_block);
 } xs_block6 SEC(".maps");
 
+/* The blocklist generation (xdpsbc_common.h): changes whenever a source may have become blocked. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} xs_blkgen SEC(".maps");
+
 /*
  * The operator's reason text per blocklist entry. Only userspace reads or
  * writes these; they live beside the tries so the text survives restarts and

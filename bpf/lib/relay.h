@@ -21,6 +21,7 @@
 #include "lib/csum.h"
 #include "lib/v6media.h"
 #include "lib/clock.h"
+#include "lib/flood.h"
 
 #define XS_FIB_AF_INET 2 /* AF_INET, which the BPF target's headers do not carry */
 
@@ -205,28 +206,63 @@ static __always_inline int xs_forward(struct xdp_md *ctx, struct xs_flow *f)
 	return reason;
 }
 
-static __always_inline int xs_relay(struct xdp_md *ctx, const struct xs_pkt *pkt,
-				    const struct xs_config *cfg, int trusted)
+/*
+ * The flow a packet is for: IPv4 UDP to the relay range (sigd allocates its
+ * ports there and sets the range); with a range configured, other ports
+ * (SIP, DNS, ...) skip the hash lookup. Without one, every UDP port is
+ * looked up. *@in_range says whether a miss is a closed pinhole candidate.
+ */
+static __always_inline struct xs_flow *xs_relay_lookup(const struct xs_pkt *pkt,
+						       const struct xs_config *cfg, int *in_range)
 {
 	struct xs_flow_key key = {.proto = IPPROTO_UDP};
-	struct xs_flow *f;
-	int reason;
 
-	if (pkt->family != XS_AF_INET || pkt->l4proto != IPPROTO_UDP)
-		return XS_CONTINUE;
-	/*
-	 * Flows live in the relay range (sigd allocates its ports there and
-	 * sets the range): with a range configured, other ports (SIP, DNS,
-	 * ...) skip the hash lookup. Without one, every UDP port is looked up.
-	 */
+	*in_range = 0;
+	if (pkt->family != XS_AF_INET || pkt->l4proto != IPPROTO_UDP || pkt->frag)
+		return NULL;
 	if (cfg && cfg->relay_max &&
 	    !xs_in_range(bpf_ntohs(pkt->dport), cfg->relay_min, cfg->relay_max))
-		return XS_CONTINUE;
+		return NULL;
+	*in_range = 1;
 	key.addr = pkt->daddr4;
 	key.port = pkt->dport;
-	f = bpf_map_lookup_elem(&xs_flows, &key);
-	if (!f)
-		return xs_pinhole(pkt, cfg, trusted);
+	return bpf_map_lookup_elem(&xs_flows, &key);
+}
+
+/*
+ * Has this packet's source passed the source checks (trusted networks,
+ * blocklist) for flow @f under blocklist generation @gen? Then the checks
+ * are skipped: steady-state media costs neither LPM lookup, whatever the
+ * size of the blocklist. A blocklisted source is still never relayed: any
+ * change that could block it changes @gen first. The other stages before
+ * the relay cannot claim such a packet: the IPv6 media drop is for IPv6,
+ * and the flood limit watches the SIP ports, checked here because nothing
+ * stops an operator from putting one inside the relay range.
+ */
+static __always_inline int xs_flow_checked(const struct xs_flow *f, const struct xs_pkt *pkt,
+					   const struct xs_config *cfg, __u64 gen)
+{
+	if (f->chk_gen != gen + 1 || f->chk_saddr != pkt->src4.addr || pkt->vlans)
+		return 0;
+	return !cfg || !(cfg->flags & XS_CFG_FLOOD) || !xs_flood_port(cfg, bpf_ntohs(pkt->dport));
+}
+
+/* Remember that the source passed the checks under @gen (read before them). */
+static __always_inline void xs_flow_mark_checked(struct xs_flow *f, const struct xs_pkt *pkt,
+						 __u64 gen)
+{
+	if (f->chk_saddr != pkt->src4.addr)
+		f->chk_saddr = pkt->src4.addr;
+	if (f->chk_gen != gen + 1)
+		f->chk_gen = gen + 1;
+}
+
+/* Relay (or hand to AF_XDP) a packet of flow @f that passed the earlier stages. */
+static __always_inline int xs_relay_flow(struct xdp_md *ctx, const struct xs_pkt *pkt,
+					 const struct xs_config *cfg, struct xs_flow *f)
+{
+	int reason;
+
 	/*
 	 * A tagged frame would need its VLAN's FIB and egress; the relay
 	 * serves untagged ports and leaves tagged media to the stack.

@@ -207,6 +207,55 @@ static void s_neigh_back(void)
 	age_next_hop(PA, 1);
 }
 
+/* The source-check cache (xs_flow chk_*): blocklist changes invalidate it. */
+static uint64_t trust_hits0;
+
+static void cidr_del(int fd, const char *addr)
+{
+	struct xs_lpm4 k = {.prefixlen = 32, .addr = ip4(addr)};
+
+	bpf_map_delete_elem(fd, &k);
+}
+
+static uint64_t trust_hits(void)
+{
+	struct xs_trust tr = {};
+
+	bt_trust_get(&t, TRUSTED "/32", &tr);
+	return tr.hits;
+}
+
+static void s_block_a(void)
+{
+	bt_block_add(&t, A_SIG "/32", 0);
+}
+static void s_unblock_a(void)
+{
+	cidr_del(t.block4_fd, A_SIG); /* a delete needs no new generation */
+}
+static void s_other_blocked_first(void)
+{
+	call(0);
+	bt_block_add(&t, OTHER "/32", 0);
+}
+static void s_trusted_blocked(void)
+{
+	call(0);
+	bt_block_add(&t, TRUSTED "/32", 0);
+	trust_hits0 = trust_hits();
+}
+static void s_untrust(void)
+{
+	cidr_del(t.trust4_fd, TRUSTED);
+	bt_blkgen_bump(&t); /* as xs_trust_del() does */
+}
+static void s_retrust(void)
+{
+	bt_trust_add(&t, TRUSTED "/32");
+	cidr_del(t.block4_fd, TRUSTED);
+	cidr_del(t.block4_fd, OTHER);
+}
+
 /* ---- post-checks: return 1 or fill @why ---- */
 
 static int flow_is(uint16_t port, struct xs_flow *f, char *why, size_t cap)
@@ -296,6 +345,29 @@ static int c_nh_cached(char *why, size_t cap)
 		return 0;
 	}
 	return 1;
+}
+
+static int c_checked_a(char *why, size_t cap)
+{
+	struct xs_flow a;
+
+	if (!flow_is(PA, &a, why, cap))
+		return 0;
+	if (!a.chk_gen || a.chk_saddr != ip4(A_SIG)) {
+		snprintf(why, cap, "no source-check cache for %s (chk_gen %llu)", A_SIG,
+			 (unsigned long long)a.chk_gen);
+		return 0;
+	}
+	return 1;
+}
+
+static int c_trust_once(char *why, size_t cap)
+{
+	if (trust_hits() == trust_hits0 + 1)
+		return 1;
+	snprintf(why, cap, "trusted hits moved by %llu, want 1 (second packet from the cache)",
+		 (unsigned long long)(trust_hits() - trust_hits0));
+	return 0;
 }
 
 static int c_egress_a(char *why, size_t cap)
@@ -467,6 +539,31 @@ static const struct step steps[] = {
 	{ "non-first fragment to a flow passes", NULL,
 	  { FROM(A_SIG, 4000), TO(EDGE, PA), .frag_off = 20, .payload = 40 }, 0, XS_PASS_FRAGMENT,
 	  {}, NULL },
+	/* the source-check cache: media skips trust and blocklist until the blocklist changes */
+	{ "check cache: a relayed source is remembered", s_plain,
+	  { FROM(A_SIG, 4000), TO(EDGE, PA), RTP }, 0, XS_RELAY_TX,
+	  { OUT_A(EDGE, PB, MAC_B), TO(B_SIG, 6000), RTP }, c_checked_a },
+	{ "check cache: blocking the source stops its media at once", s_block_a,
+	  { FROM(A_SIG, 4000), TO(EDGE, PA), RTP }, 0, XS_DROP_BLOCKLIST, {}, NULL },
+	{ "check cache: unblocked, relayed and remembered again", s_unblock_a,
+	  { FROM(A_SIG, 4000), TO(EDGE, PA), RTP }, 0, XS_RELAY_TX,
+	  { OUT_A(EDGE, PB, MAC_B), TO(B_SIG, 6000), RTP }, c_checked_a },
+	{ "check cache: filled by one source", s_other_blocked_first,
+	  { FROM(A_SIG, 4000), TO(EDGE, PA), RTP }, 0, XS_RELAY_TX,
+	  { OUT_A(EDGE, PB, MAC_B), TO(B_SIG, 6000), RTP }, c_checked_a },
+	{ "check cache: does not let another, blocked source through", NULL,
+	  { FROM(OTHER, 31000), TO(EDGE, PA), RTP }, 0, XS_DROP_BLOCKLIST, {}, c_checked_a },
+	{ "check cache: trusted and blocklisted source relayed", s_trusted_blocked,
+	  { FROM(TRUSTED, 5000), TO(EDGE, PA), RTP }, 0, XS_RELAY_TX,
+	  { OUT_A(EDGE, PB, MAC_B), TO(B_SIG, 6000), RTP }, c_trust_once },
+	{ "check cache: its next packet skips the trusted lookup", NULL,
+	  { FROM(TRUSTED, 5000), TO(EDGE, PA), RTP }, 0, XS_RELAY_TX,
+	  { OUT_A(EDGE, PB, MAC_B), TO(B_SIG, 6000), RTP }, c_trust_once },
+	{ "check cache: trust removed, the blocklist drops it at once", s_untrust,
+	  { FROM(TRUSTED, 5000), TO(EDGE, PA), RTP }, 0, XS_DROP_BLOCKLIST, {}, NULL },
+	{ "check cache: trust back, relayed", s_retrust,
+	  { FROM(TRUSTED, 5000), TO(EDGE, PA), RTP }, 0, XS_RELAY_TX,
+	  { OUT_A(EDGE, PB, MAC_B), TO(B_SIG, 6000), RTP }, NULL },
 };
 /* clang-format on */
 

@@ -75,6 +75,7 @@ int bt_open_sized(struct bt_ctx *t, unsigned int flood_max)
 	t->txports_fd = bpf_map__fd(t->skel->maps.xs_txports);
 	t->flood_fd = bpf_map__fd(t->skel->maps.xs_flood);
 	t->bans_fd = bpf_map__fd(t->skel->maps.xs_bans);
+	t->blkgen_fd = bpf_map__fd(t->skel->maps.xs_blkgen);
 	t->ncpus = libbpf_num_possible_cpus();
 	if (t->ncpus <= 0) {
 		err = t->ncpus ? t->ncpus : -EINVAL;
@@ -264,7 +265,20 @@ int bt_block_add(struct bt_ctx *t, const char *cidr, uint64_t expires_ns)
 		err = bpf_map_update_elem(t->block4_fd, &k4, &v, BPF_ANY);
 	else
 		err = bpf_map_update_elem(t->block6_fd, &k6, &v, BPF_ANY);
-	return err ? -errno : 0;
+	if (err)
+		return -errno;
+	return bt_blkgen_bump(t);
+}
+
+int bt_blkgen_bump(struct bt_ctx *t)
+{
+	static uint64_t n = 0x5eed;
+	uint32_t zero = 0;
+	uint64_t gen;
+
+	/* Distinct per call is all the program needs (the loader uses random values). */
+	gen = (bt_now_ns() << 16) ^ ++n;
+	return bpf_map_update_elem(t->blkgen_fd, &zero, &gen, BPF_ANY) ? -errno : 0;
 }
 
 int bt_block_get(struct bt_ctx *t, const char *cidr, struct xs_block *out)

@@ -19,7 +19,7 @@ struct bt_ctx {
 	struct xdpsbc *skel;
 	int prog_fd;
 	int stats_fd, config_fd, block4_fd, block6_fd, trust4_fd, trust6_fd, flows_fd, txports_fd;
-	int flood_fd, bans_fd;
+	int flood_fd, bans_fd, blkgen_fd;
 	int ncpus;
 };
 
@@ -72,6 +72,8 @@ uint64_t bt_now_ns(void);
  * value as userspace must.
  */
 int bt_block_add(struct bt_ctx *t, const char *cidr, uint64_t expires_ns);
+/* A fresh xs_blkgen, as userspace must after a blocklist add (bt_block_add does). */
+int bt_blkgen_bump(struct bt_ctx *t);
 int bt_block_get(struct bt_ctx *t, const char *cidr, struct xs_block *out);
 int bt_trust_add(struct bt_ctx *t, const char *cidr);
 int bt_trust_get(struct bt_ctx *t, const char *cidr, struct xs_trust *out);
