@@ -182,6 +182,7 @@ ctl() { in_ns "$NS_E" "$XS" "$@" --ctl "$TOPO_WORK/ctl.sock"; }
 calls_of() { ctl -j calls | jq --arg c "$1" '[.[] | select(.company == $c and .state == "confirmed")] | length'; }
 api() { in_ns "$NS_E" curl -s -m 5 "$@"; }
 blocked() { in_ns "$NS_E" "$XS" block list -j | jq -e --arg a "$1/32" '[.. | objects | select(.cidr? == $a)] | length > 0' >/dev/null; }
+block_entries() { in_ns "$NS_E" "$XS" block list -j | jq -c '[.. | objects | select(.cidr?) | [.cidr, (.reason // .note // "")]] | sort'; }
 sigd_log() { cat "$TOPO_WORK"/sigd.log.*; }
 
 test_authorised() {
@@ -344,14 +345,15 @@ test_flood() {
 
 test_api_token() {
 	local before after c1 c2 c3 c4 c5
-	before=$(in_ns "$NS_E" "$XS" block list -j | jq -c .)
+	# Entries (address and reason), not their hit counters and remaining times.
+	before=$(block_entries)
 	c1=$(api -o /dev/null -w '%{http_code}' http://$HTTP/api/v1/blocklist)
 	c2=$(api -o /dev/null -w '%{http_code}' -H "Authorization: Bearer wrong" \
 		-d "{\"ip\":\"$SRC_API\",\"reason\":\"x\"}" http://$HTTP/api/v1/blocklist)
 	c3=$(api -o /dev/null -w '%{http_code}' -X DELETE http://$HTTP/api/v1/blocklist/$SRC_SCAN)
 	c4=$(api -o /dev/null -w '%{http_code}' -d "[{\"ip\":\"$SRC_API\"}]" http://$HTTP/api/v1/blocklist/batch)
 	c5=$(api -o /dev/null -w '%{http_code}' http://$HTTP/metrics)
-	after=$(in_ns "$NS_E" "$XS" block list -j | jq -c .)
+	after=$(block_entries)
 	if [ "$c1$c2$c3$c4$c5" = 401401401401401 ] && [ "$before" = "$after" ]; then
 		pass api_token_refused
 	else
