@@ -391,7 +391,9 @@ else
 	mkdir -p "$src"
 	# The working tree as it is (tracked and new files, nothing ignored).
 	(cd "$ROOT" && git ls-files -co --exclude-standard -z | xargs -0 cp --parents -t "$src" 2>/dev/null)
-	if (cd "$src" && DEB_BUILD_OPTIONS="parallel=2 nocheck" timeout 300 \
+	# Nothing of this run's environment (BUILD points at the tree's build/).
+	if (cd "$src" && env -u BUILD -u XDPSBC_PIN_ROOT -u XS -u XS_SIGD \
+		DEB_BUILD_OPTIONS="parallel=2 nocheck" timeout 300 \
 		dpkg-buildpackage -us -uc -b) >"$tmp/deb.log" 2>&1; then
 		deb=$(ls "$tmp"/deb/xdpsbc_*.deb 2>/dev/null | head -n 1)
 		list=$(dpkg -c "$deb")
