@@ -36,15 +36,25 @@ int main(int argc, char **argv)
 	int err;
 
 	if (argc == 3 && !strcmp(argv[2], "--clear")) {
-		struct xs_flow_key k, next;
+		/*
+		 * Collect the keys first: deleting while walking from the start
+		 * makes every get_next_key(NULL) scan the emptied buckets again.
+		 */
+		struct xs_flow_key *keys, *prev = NULL;
+		unsigned int n = 0;
 
 		if (xs_maps_open(argv[1], false, &m))
 			return 1;
-		/* Bounded by the table size. */
-		for (i = 0; i <= XS_FLOWS_MAX && !bpf_map_get_next_key(m.flows, NULL, &next); i++) {
-			k = next;
-			bpf_map_delete_elem(m.flows, &k);
+		keys = calloc(XS_FLOWS_MAX + 1, sizeof(*keys));
+		if (!keys)
+			return 1;
+		while (n <= XS_FLOWS_MAX && !bpf_map_get_next_key(m.flows, prev, &keys[n])) {
+			prev = &keys[n];
+			n++;
 		}
+		for (i = 0; i < n; i++)
+			bpf_map_delete_elem(m.flows, &keys[i]);
+		free(keys);
 		xs_maps_close(&m);
 		return 0;
 	}

@@ -149,7 +149,7 @@ if [ -n "${SCALE:-}" ] && in_ns "$NS_E" "$XS" attach e0 --mode native >/dev/null
 		in_ns "$NS_E" "$FLOWPROG" "$XDPSBC_PIN_ROOT" $EDGE_IP $RELAY_PORT $EDGE_OUT_IP \
 			$SINK_IP $SINK_PORT $active $((n - active)) >/dev/null || break
 		mem=$(flows_memlock)
-		FLOWS=$n run_case scale-$n count_sink "" --src "$GEN_IP" --dst "$EDGE_IP" \
+		FLOWS=$n run_case scale-$n count_sink "" --src "$GEN_IP" --dst "$EDGE_IP" --sport 20000 \
 			--dport "$RELAY_PORT" --flows $active
 		last=$((${#RESULTS[@]} - 1))
 		RESULTS[last]=$(jq -c --argjson m "$mem" --argjson e "$empty" --argjson n "$n" \
