@@ -290,8 +290,9 @@ static enum pol_reason limits(struct policy *pol, const struct pol_company *co,
 }
 
 enum pol_reason policy_check_request(struct policy *pol, const osip_message_t *m,
-				     const struct sip_addr *src, bool from_core, const char *cid,
-				     policy_count_fn count, void *count_arg, struct pol_call *call)
+				     const struct sip_addr *src, bool from_core, bool known_dialog,
+				     const char *cid, policy_count_fn count, void *count_arg,
+				     struct pol_call *call)
 {
 	const struct policy_cfg *pc = pol->cfg;
 	bool trusted = from_core || policy_trusted(pc, &src->ip);
@@ -333,7 +334,8 @@ enum pol_reason policy_check_request(struct policy *pol, const osip_message_t *m
 		snprintf(call->company, sizeof(call->company), "%s", co->name);
 		snprintf(call->brand, sizeof(call->brand), "%s", co->brand);
 	}
-	if (!co || msg_to_tag(m))
+	/* Requests in a known call follow it; a To tag alone proves nothing. */
+	if (!co || (msg_to_tag(m) && known_dialog))
 		return POL_REASON_MAX;
 	if (!from_core && !policy_trusted(pc, &src->ip) && co->nauth) {
 		bool ok = false;

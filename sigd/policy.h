@@ -163,15 +163,17 @@ bool policy_content_length_ok(const char *buf, size_t len);
 /*
  * The request checks of a parsed request from @src (client or core): a
  * blocked source, scanner User-Agent (blocks the source), Request-URI
- * length, then for out-of-dialog requests from clients the tenant's
+ * length, then for requests from clients outside a known call
+ * (@known_dialog: the Call-ID is a dialog of the edge) the tenant's
  * authorised networks and, for an initial INVITE, the road-warrior, company
  * and brand call limits. Returns POL_REASON_MAX to let the request through,
  * filling @call for an initial INVITE, else the reason to refuse it
  * (pol_reason_code() 0: drop silently). Logs every refusal with @cid.
  */
 enum pol_reason policy_check_request(struct policy *pol, const osip_message_t *m,
-				     const struct sip_addr *src, bool from_core, const char *cid,
-				     policy_count_fn count, void *count_arg, struct pol_call *call);
+				     const struct sip_addr *src, bool from_core, bool known_dialog,
+				     const char *cid, policy_count_fn count, void *count_arg,
+				     struct pol_call *call);
 
 /*
  * A failure answer (401/403/407, or a REGISTER failing) sent to client @ip;

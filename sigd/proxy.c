@@ -245,6 +245,15 @@ static void handle_ack(struct proxy *p, osip_message_t *m, const struct sip_addr
 
 	if (max_forwards(m))
 		return;
+	/*
+	 * A client's ACK that belongs to no dialog and no forwarded INVITE
+	 * acknowledges one of our own refusals (403, 486, ...): it ends here,
+	 * rather than carrying an unauthorised source's traffic to the core.
+	 */
+	if (!from_core && !d && !t) {
+		CLOG(XS_LOG_DEBUG, cid, "ACK without dialog or transaction absorbed");
+		return;
+	}
 	route_request(&p->rc, m, from_core, d != NULL, &rr);
 	dialog_fallback(d, m, &rr);
 	/* An ACK for a non-2xx final goes where its INVITE went (same branch). */
@@ -340,7 +349,8 @@ static void handle_request(struct proxy *p, osip_message_t *m, const struct sip_
 		return;
 	}
 	/* Policy (policy.h): before anything is answered or routed. */
-	pr = policy_check_request(&p->pol, m, src, from_core, cid, count_calls, (void *)cid, &pc);
+	pr = policy_check_request(&p->pol, m, src, from_core, dlg_find(cid) != NULL, cid,
+				  count_calls, (void *)cid, &pc);
 	if (pr != POL_REASON_MAX) {
 		if (pol_reason_code(pr))
 			proxy_reply(p, m, src, pol_reason_code(pr), pol_reason_phrase(pr), cid);

@@ -314,7 +314,27 @@ static void test_authorised_ip(void)
 		req("INVITE", "dave@beta.example", "a6", "192.0.2.99", NULL) == 0 &&
 			forwarded_since(n0),
 		"company without authorised networks refused");
-	T_CHECK(name, px.pol.refusals[POL_INVALID_IP] == 2, "refusals %llu",
+	/* A To tag of no known call does not bypass the check; a stray ACK goes nowhere. */
+	{
+		static const char *const fmt =
+			"%s sip:bob@acme.example SIP/2.0\r\nVia: SIP/2.0/UDP "
+			"192.0.2.99;branch=z9hG4bK%s\r\n"
+			"From: <sip:carol@acme.example>;tag=x\r\nTo: "
+			"<sip:bob@acme.example>;tag=y\r\n"
+			"Call-ID: forged\r\nCSeq: 2 %s\r\nContent-Length: 0\r\n\r\n";
+		struct sip_addr s = addr("192.0.2.99", 5060);
+		char buf[1024];
+
+		n0 = nout;
+		snprintf(buf, sizeof(buf), fmt, "INVITE", "fi", "INVITE");
+		proxy_input(&px, buf, strlen(buf), &s);
+		T_CHECK(name, nout == n0 + 1 && out[n0].code == 403, "forged in-dialog INVITE");
+		n0 = nout;
+		snprintf(buf, sizeof(buf), fmt, "ACK", "fa", "ACK");
+		proxy_input(&px, buf, strlen(buf), &s);
+		T_CHECK(name, nout == n0, "stray ACK forwarded");
+	}
+	T_CHECK(name, px.pol.refusals[POL_INVALID_IP] == 3, "refusals %llu",
 		(unsigned long long)px.pol.refusals[POL_INVALID_IP]);
 	if (check_failed == f0)
 		T_PASS(name);
