@@ -51,6 +51,8 @@ int xs_nft_present(void);
 int xs_nft_sync(const struct xs_maps *m);
 /* Replace the pinhole set (relay ports a flow owns) with @ports. */
 int xs_nft_pinholes(const uint16_t *ports, unsigned int n);
+/* Our rules' counters summed by the XDP verdict reason each stands for. */
+int xs_nft_counters(struct xs_counter out[XS_REASON_MAX]);
 /* Write the policy as nft text to @path (the persistent copy). */
 int xs_nft_write(const struct xs_maps *m, const char *path);
 /* Write the file and add its include to nftables.conf once; and undo that. */
@@ -68,6 +70,7 @@ struct xs_dp;
 struct xs_dp_opts {
 	int flows_fd;		 /* pinned xs_flows */
 	int config_fd;		 /* pinned xs_config (AF_XDP: its flag) */
+	int stats_fd;		 /* pinned xs_stats (UDP: its verdicts, -1: none) */
 	int xsks_fd;		 /* pinned xs_xsks (AF_XDP), else -1 */
 	const char *pin_root;
 	const char *ifaces[4];	 /* AF_XDP: interfaces to open sockets on */

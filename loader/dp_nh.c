@@ -120,16 +120,15 @@ static int if_mac(uint32_t ifindex, uint8_t *mac)
 	return err;
 }
 
-static int resolve(struct xs_nh_cache *c, uint32_t daddr, struct xs_nh *nh)
+/* The route to @daddr: egress interface and gateway (0: on link). */
+static int route(struct xs_nh_cache *c, uint32_t daddr, struct route_ans *r)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct route_ans r = {0};
-	struct neigh_ans n = {0};
 	struct nlmsghdr *nlh;
 	struct rtmsg *rm;
-	struct ndmsg *nd;
 	int err;
 
+	memset(r, 0, sizeof(*r));
 	nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = RTM_GETROUTE;
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK; /* the ack ends the answer */
@@ -137,11 +136,24 @@ static int resolve(struct xs_nh_cache *c, uint32_t daddr, struct xs_nh *nh)
 	rm->rtm_family = AF_INET;
 	rm->rtm_dst_len = 32;
 	mnl_attr_put_u32(nlh, RTA_DST, daddr);
-	err = ask(c, nlh, route_cb, &r);
+	err = ask(c, nlh, route_cb, r);
 	if (err)
 		return err;
-	if (!r.ok)
-		return -ENETUNREACH;
+	return r->ok ? 0 : -ENETUNREACH;
+}
+
+static int resolve(struct xs_nh_cache *c, uint32_t daddr, struct xs_nh *nh)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct route_ans r;
+	struct neigh_ans n = {0};
+	struct nlmsghdr *nlh;
+	struct ndmsg *nd;
+	int err;
+
+	err = route(c, daddr, &r);
+	if (err)
+		return err;
 
 	nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = RTM_GETNEIGH;
@@ -194,11 +206,31 @@ void xs_nh_fini(struct xs_nh_cache *c)
 	c->nl = NULL;
 }
 
+int xs_nh_oif(struct xs_nh_cache *c, uint32_t daddr, uint32_t *oif)
+{
+	struct xs_nh_slot *s = &c->rslot[(daddr ^ (daddr >> 16)) % XS_NH_SLOTS];
+	uint64_t now = mono_ns();
+	struct route_ans r;
+
+	if (!c->nl)
+		return -ENOTCONN;
+	if (s->daddr != daddr || !s->at || now - s->at >= XS_NH_TTL_NS) {
+		s->daddr = daddr;
+		s->at = now;
+		s->err = route(c, daddr, &r);
+		s->nh.ifindex = r.oif;
+	}
+	*oif = s->nh.ifindex;
+	return s->err;
+}
+
 int xs_nh_lookup(struct xs_nh_cache *c, uint32_t daddr, struct xs_nh *out)
 {
 	struct xs_nh_slot *s = &c->slot[(daddr ^ (daddr >> 16)) % XS_NH_SLOTS];
 	uint64_t now = mono_ns();
 
+	if (!c->nl)
+		return -ENOTCONN;
 	/* A failure is asked again sooner: the neighbour may resolve meanwhile. */
 	if (s->daddr == daddr && s->at && now - s->at < (s->err ? XS_NH_TTL_NS / 10 : XS_NH_TTL_NS)) {
 		if (s->err)

@@ -28,11 +28,14 @@ struct xs_nh_cache {
 	struct mnl_socket *nl;
 	uint32_t seq;
 	struct xs_nh_slot slot[XS_NH_SLOTS];
+	struct xs_nh_slot rslot[XS_NH_SLOTS]; /* route only (xs_nh_oif) */
 };
 
 int xs_nh_init(struct xs_nh_cache *c);
 void xs_nh_fini(struct xs_nh_cache *c);
 /* @daddr network order. -ENETUNREACH / -EHOSTUNREACH: drop as no route. */
 int xs_nh_lookup(struct xs_nh_cache *c, uint32_t daddr, struct xs_nh *out);
+/* Only the egress interface of the route to @daddr (the UDP relay). */
+int xs_nh_oif(struct xs_nh_cache *c, uint32_t daddr, uint32_t *oif);
 
 #endif /* XDPSBC_DP_NH_H */

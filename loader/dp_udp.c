@@ -31,14 +31,18 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 
 #include "dp_int.h"
+#include "dp_nh.h"
 
 #define XS_UDP_SCAN_MS	  20
 #define XS_UDP_BATCH	  32
 #define XS_UDP_MAX_WORKER 8
 #define XS_UDP_GRACE	  5 /* scans a closed socket waits before it is freed */
 #define XS_UDP_MTU	  2048
+#define XS_UDP_RESYNC	  50 /* scans between full nft pinhole syncs */
+#define XS_UDP_NFT_STATS  5  /* scans between reads of the nft rule counters */
 
 struct usock {
 	int fd;
@@ -58,7 +62,67 @@ struct udp_dp {
 	unsigned int nworkers, gen, open;
 	atomic_bool stop;
 	atomic_ulong relayed, dropped;
+	/* Verdicts not yet added to xs_stats (packets, bytes), by reason. */
+	atomic_ulong verdict[XS_REASON_MAX][2];
+	struct xs_counter nft_last[XS_REASON_MAX]; /* nft counters already counted */
 };
+
+static void count(struct udp_dp *d, unsigned int reason, unsigned long pkts, unsigned long bytes)
+{
+	atomic_fetch_add(&d->verdict[reason][0], pkts);
+	atomic_fetch_add(&d->verdict[reason][1], bytes);
+}
+
+/*
+ * On this path the firewall is nftables: what its rules dropped (blocklist,
+ * IPv6 media, pinholes, flood) goes into xs_stats under the reason the XDP
+ * program would have used, so `xdpsbc stats` reads the same on every path.
+ * A re-installed table starts its counters from 0 again.
+ */
+static void nft_stats(struct udp_dp *d)
+{
+	struct xs_counter now[XS_REASON_MAX];
+
+	if (xs_nft_counters(now))
+		return;
+	for (unsigned int r = 0; r < XS_REASON_MAX; r++) {
+		struct xs_counter *l = &d->nft_last[r];
+
+		if (now[r].packets < l->packets)
+			*l = (struct xs_counter){0};
+		if (now[r].packets > l->packets)
+			count(d, r, now[r].packets - l->packets, now[r].bytes - l->bytes);
+		*l = now[r];
+	}
+}
+
+/*
+ * Add the verdicts to xs_stats (CPU 0's slot), so `xdpsbc stats` counts
+ * this path too. Safe only because no XDP program of this pin root runs
+ * on the UDP path (sigd detaches it): nothing else writes the counters.
+ */
+static void stats_flush(struct udp_dp *d)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct xs_counter *v;
+
+	if (d->o.stats_fd < 0 || ncpu <= 0)
+		return;
+	v = calloc((size_t)ncpu, sizeof(*v));
+	if (!v)
+		return;
+	for (uint32_t r = 0; r < XS_REASON_MAX; r++) {
+		unsigned long p = atomic_exchange(&d->verdict[r][0], 0);
+		unsigned long b = atomic_exchange(&d->verdict[r][1], 0);
+
+		if (!p || bpf_map_lookup_elem(d->o.stats_fd, &r, v))
+			continue;
+		v[0].packets += p;
+		v[0].bytes += b;
+		bpf_map_update_elem(d->o.stats_fd, &r, v, BPF_ANY);
+	}
+	free(v);
+}
 
 static struct usock *sock_open(struct udp_dp *d, uint32_t addr, uint16_t port)
 {
@@ -75,6 +139,8 @@ static struct usock *sock_open(struct udp_dp *d, uint32_t addr, uint16_t port)
 		goto fail;
 	/* The edge address may come up after sigd (or sit on a VIP). */
 	setsockopt(s->fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one));
+	/* The ingress interface: relay-tx or relay-redirect, as XDP counts. */
+	setsockopt(s->fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
 	setsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
 	if (bind(s->fd, (struct sockaddr *)&sin, sizeof(sin))) {
 		xs_log(XS_LOG_WARN, "udp datapath: bind %s:%u: %s\n", inet_ntoa(sin.sin_addr), port,
@@ -169,7 +235,11 @@ static void scan(struct udp_dp *d)
 		}
 	}
 	reap(d, false);
-	if (!d->o.nft_pinholes || !changed)
+	if (d->o.nft_pinholes && d->gen % XS_UDP_NFT_STATS == 0)
+		nft_stats(d);
+	stats_flush(d);
+	/* Also now and then: `xdpsbc fw install` may have emptied the set. */
+	if (!d->o.nft_pinholes || (!changed && d->gen % XS_UDP_RESYNC))
 		return;
 	ports = calloc(d->open + 1, sizeof(*ports));
 	if (!ports)
@@ -197,8 +267,18 @@ static void *manager(void *arg)
 }
 
 /* A batch read from socket @s: decide, send from the source port's socket, account. */
-static void relay_batch(struct udp_dp *d, struct usock *s, struct mmsghdr *in, unsigned int n)
+static uint32_t in_ifindex(struct msghdr *m)
 {
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c))
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO)
+			return (uint32_t)((struct in_pktinfo *)CMSG_DATA(c))->ipi_ifindex;
+	return 0;
+}
+
+static void relay_batch(struct udp_dp *d, struct xs_nh_cache *nh, struct usock *s,
+			struct mmsghdr *in, unsigned int n)
+{
+	uint32_t oif = 0, ifin[XS_UDP_BATCH];
 	struct xs_flow_key key = {.addr = s->addr, .port = htons(s->port), .proto = IPPROTO_UDP};
 	struct sockaddr_in dst;
 	struct mmsghdr out[XS_UDP_BATCH];
@@ -213,13 +293,18 @@ static void relay_batch(struct udp_dp *d, struct usock *s, struct mmsghdr *in, u
 		goto drop_all;
 	for (unsigned int i = 0; i < n; i++) {
 		struct sockaddr_in *src = in[i].msg_hdr.msg_name;
+		int why = xs_dp_latch(d->o.flows_fd, &f, src->sin_addr.s_addr, src->sin_port, &ch);
 
-		if (xs_dp_latch(d->o.flows_fd, &f, src->sin_addr.s_addr, src->sin_port, &ch)) {
+		if (why) {
 			atomic_fetch_add(&d->dropped, 1);
+			count(d, (unsigned int)why, 1, in[i].msg_len + XS_DP_L2L3L4);
 			continue;
 		}
 		latched |= ch;
+		ifin[k] = in_ifindex(&in[i].msg_hdr);
 		out[k].msg_hdr = in[i].msg_hdr;
+		out[k].msg_hdr.msg_control = NULL;
+		out[k].msg_hdr.msg_controllen = 0;
 		out[k].msg_hdr.msg_iov[0].iov_len = in[i].msg_len;
 		out[k].msg_hdr.msg_name = &dst;
 		out[k].msg_hdr.msg_namelen = sizeof(dst);
@@ -230,6 +315,7 @@ static void relay_batch(struct udp_dp *d, struct usock *s, struct mmsghdr *in, u
 	o = atomic_load(&d->table[ntohs(f.src_port)]);
 	if (!k || !f.dst_addr || !o || o->addr != f.src_addr) {
 		atomic_fetch_add(&d->dropped, k);
+		count(d, XS_DROP_NO_ROUTE, k, bytes);
 		k = 0;
 	}
 	memset(&dst, 0, sizeof(dst));
@@ -241,13 +327,21 @@ static void relay_batch(struct udp_dp *d, struct usock *s, struct mmsghdr *in, u
 		sent = 0;
 	if (k)
 		bytes = bytes * (unsigned int)sent / k;
+	if (sent) {
+		xs_nh_oif(nh, f.dst_addr, &oif);
+		for (int i = 0; i < sent; i++)
+			count(d, ifin[i] && ifin[i] == oif ? XS_RELAY_TX : XS_RELAY_REDIRECT, 1,
+			      out[i].msg_hdr.msg_iov[0].iov_len + XS_DP_L2L3L4);
+	}
 	atomic_fetch_add(&d->relayed, (unsigned long)sent);
 	atomic_fetch_add(&d->dropped, k - (unsigned int)sent);
 	if (sent || latched)
-		xs_dp_account(d->o.flows_fd, &key, &f, latched, (uint64_t)sent, bytes, 0);
+		xs_dp_account(d->o.flows_fd, &key, &f, latched, (uint64_t)sent, bytes, oif);
 	return;
 drop_all:
+	/* The flow went between the scan and this batch. */
 	atomic_fetch_add(&d->dropped, n);
+	count(d, XS_DROP_PINHOLE, n, 0);
 }
 
 static void *worker(void *arg)
@@ -256,11 +350,15 @@ static void *worker(void *arg)
 	int epfd = (int)(long)((void **)arg)[1];
 	static __thread char bufs[XS_UDP_BATCH][XS_UDP_MTU];
 	static __thread struct sockaddr_in names[XS_UDP_BATCH];
+	static __thread char ctl[XS_UDP_BATCH][CMSG_SPACE(sizeof(struct in_pktinfo))];
+	static __thread struct xs_nh_cache nh;
 	struct iovec iov[XS_UDP_BATCH];
 	struct mmsghdr msgs[XS_UDP_BATCH];
 	struct epoll_event ev[64];
 
 	free(arg);
+	if (xs_nh_init(&nh))
+		xs_log(XS_LOG_WARN, "udp datapath: no rtnetlink: relays counted as relay-redirect\n");
 	while (!atomic_load(&d->stop)) {
 		int n = epoll_wait(epfd, ev, 64, 100);
 
@@ -279,16 +377,19 @@ static void *worker(void *arg)
 					msgs[j].msg_hdr.msg_iovlen = 1;
 					msgs[j].msg_hdr.msg_name = &names[j];
 					msgs[j].msg_hdr.msg_namelen = sizeof(names[j]);
+					msgs[j].msg_hdr.msg_control = ctl[j];
+					msgs[j].msg_hdr.msg_controllen = sizeof(ctl[j]);
 				}
 				got = recvmmsg(s->fd, msgs, XS_UDP_BATCH, MSG_DONTWAIT, NULL);
 				if (got <= 0)
 					break;
-				relay_batch(d, s, msgs, (unsigned int)got);
+				relay_batch(d, &nh, s, msgs, (unsigned int)got);
 				if (got < XS_UDP_BATCH)
 					break;
 			}
 		}
 	}
+	xs_nh_fini(&nh);
 	return NULL;
 }
 
@@ -319,6 +420,7 @@ static void udp_stop(struct xs_dp *dp)
 		}
 	}
 	reap(d, true);
+	stats_flush(d);
 	free(d->table);
 	free(d);
 }

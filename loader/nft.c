@@ -48,17 +48,17 @@ const struct xs_nft_setdef xs_nft_sets[XS_NS_MAX] = {
 };
 
 const struct xs_nft_rule xs_nft_rules[] = {
-	{NFPROTO_IPV4, 0, XS_NS_TRUST4, -1, -1, -1, NF_ACCEPT, "trusted networks"},
-	{NFPROTO_IPV6, 0, XS_NS_TRUST6, -1, -1, -1, NF_ACCEPT, "trusted networks"},
-	{NFPROTO_IPV4, 0, XS_NS_BLOCK4, -1, -1, -1, NF_DROP, "blocklist"},
-	{NFPROTO_IPV6, 0, XS_NS_BLOCK6, -1, -1, -1, NF_DROP, "blocklist"},
-	{NFPROTO_IPV4, XS_L4_SIP, XS_NS_BAN4, XS_NS_SIPPORTS, -1, -1, NF_DROP, "SIP flood ban"},
-	{NFPROTO_IPV6, XS_L4_SIP, XS_NS_BAN6, XS_NS_SIPPORTS, -1, -1, NF_DROP, "SIP flood ban"},
-	{NFPROTO_IPV4, XS_L4_SIP, -1, XS_NS_SIPPORTS, -1, XS_NS_FLOOD4, NF_DROP, "SIP flood limit"},
-	{NFPROTO_IPV6, XS_L4_SIP, -1, XS_NS_SIPPORTS, -1, XS_NS_FLOOD6, NF_DROP, "SIP flood limit"},
-	{NFPROTO_IPV6, IPPROTO_UDP, -1, XS_NS_V6UDP, -1, -1, NF_DROP, "IPv6 media"},
-	{NFPROTO_IPV6, IPPROTO_TCP, -1, XS_NS_V6TCP, -1, -1, NF_DROP, "IPv6 media"},
-	{NFPROTO_IPV4, IPPROTO_UDP, -1, XS_NS_RELAY, XS_NS_PINHOLES, -1, NF_DROP, "pinholes"},
+	{NFPROTO_IPV4, 0, XS_NS_TRUST4, -1, -1, -1, NF_ACCEPT, "trusted networks", XS_PASS_TRUSTED},
+	{NFPROTO_IPV6, 0, XS_NS_TRUST6, -1, -1, -1, NF_ACCEPT, "trusted networks", XS_PASS_TRUSTED},
+	{NFPROTO_IPV4, 0, XS_NS_BLOCK4, -1, -1, -1, NF_DROP, "blocklist", XS_DROP_BLOCKLIST},
+	{NFPROTO_IPV6, 0, XS_NS_BLOCK6, -1, -1, -1, NF_DROP, "blocklist", XS_DROP_BLOCKLIST},
+	{NFPROTO_IPV4, XS_L4_SIP, XS_NS_BAN4, XS_NS_SIPPORTS, -1, -1, NF_DROP, "SIP flood ban", XS_DROP_FLOOD},
+	{NFPROTO_IPV6, XS_L4_SIP, XS_NS_BAN6, XS_NS_SIPPORTS, -1, -1, NF_DROP, "SIP flood ban", XS_DROP_FLOOD},
+	{NFPROTO_IPV4, XS_L4_SIP, -1, XS_NS_SIPPORTS, -1, XS_NS_FLOOD4, NF_DROP, "SIP flood limit", XS_DROP_FLOOD},
+	{NFPROTO_IPV6, XS_L4_SIP, -1, XS_NS_SIPPORTS, -1, XS_NS_FLOOD6, NF_DROP, "SIP flood limit", XS_DROP_FLOOD},
+	{NFPROTO_IPV6, IPPROTO_UDP, -1, XS_NS_V6UDP, -1, -1, NF_DROP, "IPv6 media", XS_DROP_V6_MEDIA},
+	{NFPROTO_IPV6, IPPROTO_TCP, -1, XS_NS_V6TCP, -1, -1, NF_DROP, "IPv6 media", XS_DROP_V6_MEDIA},
+	{NFPROTO_IPV4, IPPROTO_UDP, -1, XS_NS_RELAY, XS_NS_PINHOLES, -1, NF_DROP, "pinholes", XS_DROP_PINHOLE},
 };
 const unsigned int xs_nft_nrules = sizeof(xs_nft_rules) / sizeof(xs_nft_rules[0]);
 
@@ -336,6 +336,12 @@ static void e_meter(struct nftnl_rule *r, int flood, int ban, const struct xs_co
 	nftnl_rule_add_expr(r, dynset(ban, NFT_DYNSET_OP_ADD));
 }
 
+/* Packets and bytes per rule: `nft list` shows what each part of the policy did. */
+static void e_counter(struct nftnl_rule *r)
+{
+	nftnl_rule_add_expr(r, nftnl_expr_alloc("counter"));
+}
+
 static void e_verdict(struct nftnl_rule *r, int verdict)
 {
 	struct nftnl_expr *e = nftnl_expr_alloc("immediate");
@@ -394,6 +400,7 @@ static int add_rule(struct xs_nft_batch *t, const struct xs_nft_rule *d,
 			e_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 8, 16);
 		e_meter(r, d->meter, d->meter == XS_NS_FLOOD4 ? XS_NS_BAN4 : XS_NS_BAN6, cfg);
 	}
+	e_counter(r);
 	e_verdict(r, d->verdict);
 	snprintf(comment, sizeof(comment), "%s: %s", XS_NFT_MARKER, d->what);
 	put_comment(r, NFTNL_RULE_USERDATA, NFTNL_UDATA_RULE_COMMENT, rule_set, comment);
@@ -576,6 +583,51 @@ static int rule_cb(const struct nlmsghdr *nlh, void *arg)
 	return MNL_CB_OK;
 }
 
+struct ctr_ctx {
+	struct xs_counter *out;
+};
+
+static int ctr_expr(struct nftnl_expr *e, void *arg)
+{
+	struct xs_counter *c = arg;
+
+	if (!strcmp(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), "counter")) {
+		c->packets += nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_PACKETS);
+		c->bytes += nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_BYTES);
+	}
+	return 0;
+}
+
+static int ctr_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	struct ctr_ctx *c = arg;
+	struct nftnl_rule *r = nftnl_rule_alloc();
+	const char *u;
+	uint32_t len;
+
+	if (!r)
+		return MNL_CB_ERROR;
+	if (nftnl_rule_nlmsg_parse(nlh, r) == 0 &&
+	    (u = nftnl_rule_get_data(r, NFTNL_RULE_USERDATA, &len)) != NULL && len > 2) {
+		/* The comment TLV: type, length, "xdpsbc: what". */
+		for (unsigned int i = 0; i < xs_nft_nrules; i++) {
+			char want[96];
+
+			snprintf(want, sizeof(want), "%s: %s", XS_NFT_MARKER, xs_nft_rules[i].what);
+			if (!strncmp(u + 2, want, len - 2)) {
+				struct xs_counter one = {0};
+
+				nftnl_expr_foreach(r, ctr_expr, &one);
+				c->out[xs_nft_rules[i].reason].packets += one.packets;
+				c->out[xs_nft_rules[i].reason].bytes += one.bytes;
+				break;
+			}
+		}
+	}
+	nftnl_rule_free(r);
+	return MNL_CB_OK;
+}
+
 static int set_cb(const struct nlmsghdr *nlh, void *arg)
 {
 	struct dump_ctx *c = arg;
@@ -666,6 +718,22 @@ int xs_nft_present(void)
 	if (err == -ENOENT)
 		return 0;
 	return err ? err : 1;
+}
+
+int xs_nft_counters(struct xs_counter out[XS_REASON_MAX])
+{
+	struct ctr_ctx c = {.out = out};
+	struct nftnl_rule *r = nftnl_rule_alloc();
+	int err;
+
+	memset(out, 0, sizeof(*out) * XS_REASON_MAX);
+	if (!r)
+		return -ENOMEM;
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, XS_NFT_TABLE);
+	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
+	err = request(NFT_MSG_GETRULE, NLM_F_DUMP, r, build_rule, ctr_cb, &c);
+	nftnl_rule_free(r);
+	return err;
 }
 
 int xs_nft_status(struct xs_nft_status *st)

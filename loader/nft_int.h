@@ -47,6 +47,7 @@ struct xs_nft_rule {
 	int saddr_set, dport_set, dport_not_set, meter; /* -1: none */
 	int verdict;
 	const char *what;
+	unsigned int reason; /* the XDP verdict reason it stands for (stats) */
 };
 extern const struct xs_nft_rule xs_nft_rules[];
 extern const unsigned int xs_nft_nrules;

@@ -138,7 +138,7 @@ static void write_rule(FILE *f, const struct xs_nft_rule *r, const struct xs_con
 			xs_nft_sets[r->meter].name, ip,
 			(unsigned long long)xs_nft_flood_rate(cfg), cfg->flood_rate ?: 1,
 			xs_nft_sets[r->meter == XS_NS_FLOOD4 ? XS_NS_BAN4 : XS_NS_BAN6].name, ip);
-	fprintf(f, " %s comment \"%s: %s\"\n", r->verdict == NF_ACCEPT ? "accept" : "drop",
+	fprintf(f, " counter %s comment \"%s: %s\"\n", r->verdict == NF_ACCEPT ? "accept" : "drop",
 		XS_NFT_MARKER, r->what);
 }
 

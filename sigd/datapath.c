@@ -65,6 +65,7 @@ static void opts_of(const char *pin_root, const struct sigd_cfg *cfg, const stru
 	memset(o, 0, sizeof(*o));
 	o->flows_fd = maps->flows;
 	o->config_fd = maps->config;
+	o->stats_fd = maps->stats;
 	o->xsks_fd = -1;
 	o->pin_root = pin_root;
 	o->port_min = cfg->rtp_min;
