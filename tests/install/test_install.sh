@@ -414,8 +414,9 @@ else
 		conff=$(dpkg-deb -e "$deb" "$tmp/ctl" && cat "$tmp/ctl/conffiles")
 		if [ -n "$miss" ]; then
 			fail deb-contents "dpkg -c lacks:$miss"
-		elif ! grep -q libbpf <<<"$deps" || ! grep -q libxdp <<<"$deps"; then
-			fail deb-contents "Depends lacks libbpf/libxdp: $deps"
+		elif ! grep -q libbpf <<<"$deps" || ! grep -q libxdp <<<"$deps" ||
+			{ [ $have_sigd = 1 ] && ! grep -q libosip2 <<<"$deps"; }; then
+			fail deb-contents "Depends lacks libbpf, libxdp or libosip2: $deps"
 		elif ! grep -q /etc/xdpsbc/xdpsbc.conf <<<"$conff"; then
 			fail deb-contents "xdpsbc.conf is not a conffile"
 		else
