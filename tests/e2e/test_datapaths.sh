@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# The edge on each datapath (issue 5): xdp, afxdp, udp. For each, on the
+# end-to-end topology (topo.sh) with sigd started with XDPSBC_DATAPATH:
+#   - sigd runs the datapath asked for and `xdpsbc status` says so;
+#   - blocklist, IPv6 media drop and closed pinholes, the same assertions on
+#     every path: datagrams do not arrive and the verdict counter of
+#     `xdpsbc stats` grows (XDP's own counters, or on the UDP path the nft
+#     rule counters sigd folds into them);
+# then the call suite (test_calls.sh: calls through NAT with RTP/RTCP,
+# latching, teardown, hold, CANCEL, TCP, sigd kill -9, strict source, media
+# timeout) runs once per datapath, its result names prefixed "DP_".
+#
+#   DATAPATHS="udp afxdp"   only these (default: xdp afxdp udp)
+#   DP_CALLS=0              skip the call suite
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+UDP_PROBE=${UDP_PROBE:-${BUILD:-$HERE/../../build}/tests/tools/udp_probe}
+
+# policy_cases DP: one topology, sigd on DP, the policy checks.
+policy_cases() (
+	dp=$1
+	TOPO_PREFIX=xd$$$dp
+	XDPSBC_PIN_ROOT=/sys/fs/bpf/xdpsbc-e2e-$$-$dp
+	source "$HERE/topo.sh"
+	failed=0
+
+	topo_up || { fail "${dp}_topology" "could not build the namespaces"; exit 1; }
+	topo_attach_edge native >"$TOPO_WORK/attach.log" 2>&1 ||
+		{ fail "${dp}_topology" "attach: $(cat "$TOPO_WORK/attach.log")"; exit 1; }
+	XDPSBC_DATAPATH=$dp sigd_start ||
+		{ fail "${dp}_topology" "sigd: $(tail -n 5 "$TOPO_WORK"/sigd.log.*)"; exit 1; }
+
+	st=$(in_ns "$NS_E" "$XS" -j status)
+	want_fw=xdp
+	[ "$dp" = udp ] && want_fw=nftables
+	if [ "$(jq -r .datapath <<<"$st")" = "$dp" ] && [ "$(jq -r .firewall <<<"$st")" = $want_fw ]; then
+		pass "${dp}_status"
+	else
+		fail "${dp}_status" "status says datapath $(jq -r .datapath <<<"$st"), firewall $(jq -r .firewall <<<"$st"); want $dp, $want_fw"
+	fi
+	if grep -q "datapath $dp (" "$TOPO_WORK/sigd.log.1"; then
+		pass "${dp}_logged"
+	else
+		fail "${dp}_logged" "no 'datapath $dp (why)' line in the sigd log"
+	fi
+
+	# arrive FROM_NS SRC DST PORT: of 10 datagrams, how many reach DST:PORT in the edge.
+	arrive() {
+		local out=$TOPO_WORK/recv.$RANDOM
+		in_ns "$NS_E" timeout 8 "$UDP_PROBE" recv "$3" "$4" 2 >"$out" 2>"$out.err" &
+		local pid=$!
+		topo_wait 3 grep -q ready "$out.err"
+		in_ns "$1" timeout 5 "$UDP_PROBE" send "$2" 0 "$3" "$4" 10 >/dev/null 2>&1
+		wait "$pid"
+		cat "$out" 2>/dev/null || echo 0
+	}
+	# verdict NAME REASON N CMD...: CMD prints 0 arrivals and REASON grows by >= N.
+	verdict() {
+		local name=$1 reason=$2 n=$3 c0 got c
+		shift 3
+		c0=$(xs_stat "$reason")
+		got=$("$@")
+		sleep 0.3 # the UDP path folds the nft counters in every 0.1 s
+		c=$(($(xs_stat "$reason") - c0))
+		if [ "$got" != 0 ]; then
+			fail "$name" "$got of 10 datagrams arrived"
+		elif [ "$c" -lt "$n" ]; then
+			fail "$name" "$reason grew by $c, want >= $n"
+		else
+			pass "$name"
+		fi
+	}
+
+	# Blocklist: the NAT's outside address, then not any more.
+	in_ns "$NS_E" "$XS" block add $NAT_OUT_IP --for 10m >/dev/null
+	verdict "${dp}_blocklist" drop-blocklist 10 arrive "$NS_N" $NAT_OUT_IP $EDGE_IP 5099
+	in_ns "$NS_E" "$XS" block del $NAT_OUT_IP >/dev/null
+	got=$(arrive "$NS_N" $NAT_OUT_IP $EDGE_IP 5099)
+	[ "$got" = 10 ] && pass "${dp}_unblocked" || fail "${dp}_unblocked" "$got of 10 arrived after block del"
+
+	# IPv6 media: dropped to the RTP range, IPv6 signalling still passes.
+	in_ns "$NS_E" "$XS" media ipv4-only on >/dev/null
+	in_ns "$NS_E" "$XS" media ports 20000-29999 >/dev/null
+	verdict "${dp}_v6_media" drop-v6-media 10 arrive "$NS_N" $CALLER_V6 $EDGE_V6 20500
+	got=$(arrive "$NS_N" $CALLER_V6 $EDGE_V6 5070)
+	[ "$got" = 10 ] && pass "${dp}_v6_signalling" || fail "${dp}_v6_signalling" "$got of 10 IPv6 datagrams to 5070 arrived"
+	in_ns "$NS_E" "$XS" media ipv4-only off >/dev/null
+
+	# A relay port no call owns is a closed pinhole, even with a socket on it.
+	verdict "${dp}_pinhole_closed" drop-pinhole 10 arrive "$NS_N" $NAT_OUT_IP $EDGE_IP 29990
+
+	sigd_stop
+	echo "# $dp: $(grep -c . "$TOPO_WORK/sigd.log.1") sigd log lines"
+	exit 0
+)
+
+for dp in ${DATAPATHS:-xdp afxdp udp}; do
+	policy_cases "$dp"
+	if [ "${DP_CALLS:-1}" != 0 ]; then
+		XDPSBC_DATAPATH=$dp DATAPATH=$dp TOPO_PREFIX=xc$$$dp \
+			XDPSBC_PIN_ROOT=/sys/fs/bpf/xdpsbc-e2e-$$-c$dp \
+			bash "$HERE/test_calls.sh" 2>&1 | sed -E "s/^(PASS|FAIL|SKIP) /\1 ${dp}_/"
+	fi
+done
