@@ -219,6 +219,54 @@ test_hold_resume() {
 	fi
 }
 
+# A call placed after sigd was killed and restarted, while a recovered call
+# is still in progress: the restarted sigd rebuilt its port allocation from
+# the pinned flows, so the new call gets other relay ports, and both calls'
+# media is complete.
+test_restart_new_call() {
+	local d=$TOPO_WORK/restart_new n=300 uac1 uac1_rc f bad=""
+
+	CALLS=2 uas_start "$d" $n # 2 calls: the callee's media ports follow the call order
+	uac_start "$d" $n         # call 1: 6 s of media
+	uac1=$UAC_PID
+	sleep 1.5
+	kill -9 "$SIGD_PID"
+	wait "$SIGD_PID" 2>/dev/null
+	sleep 0.5
+	if ! sigd_start; then
+		fail restart_new_call "sigd did not restart: $(tail -n 5 "$TOPO_WORK/sigd.log.$SIGD_RUNS")"
+		call_wait "$d"
+		return
+	fi
+	uac_start "$d/b" $n uac_media.xml 5062 $((CALLER_RTP + 2)) # call 2, new sigd
+	sleep 2
+	xs_flows_json >"$d/flows-both.json"
+	wait "$uac1"
+	uac1_rc=$?
+	wait "$UAC_PID"
+	UAC_RC=$?
+	wait "$UAS_PID"
+	UAS_RC=$?
+	for f in "$d/caller-1.json" "$d/b/caller-1.json" "$d/callee-1.json" "$d/callee-2.json"; do
+		topo_wait 5 test -s "$f"
+		[ "$(jq -r .unique "$f" 2>/dev/null)" = $n ] &&
+			[ "$(jq -r '.corrupt + .duplicates + .foreign' "$f")" = 0 ] ||
+			bad="$bad ${f#"$d"/}: $(cat "$f" 2>/dev/null || echo missing);"
+	done
+	if [ "$uac1_rc" != 0 ] || [ "$UAC_RC" != 0 ] || [ "$UAS_RC" != 0 ]; then
+		fail restart_new_call "sipp caller 1 rc=$uac1_rc caller 2 rc=$UAC_RC callee rc=$UAS_RC: $(tail -n 3 "$d/uac.err" "$d/b/uac.err" "$d/uas.err" 2>/dev/null | tr '\n' ' ')"
+	elif [ -n "$bad" ]; then
+		fail restart_new_call "media:$bad edge drops: $(edge_drops)"
+	elif [ "$(jq '[.[].edge] | unique | length' "$d/flows-both.json")" != 8 ] ||
+		[ "$(jq '[.[].cookie] | unique | length' "$d/flows-both.json")" != 2 ]; then
+		fail restart_new_call "want 8 flows of 2 calls on distinct ports: $(cat "$d/flows-both.json")"
+	elif ! wait_flows 0 3; then
+		fail restart_new_call "flows left after BYE: $(xs_flows_json)"
+	else
+		pass restart_new_call
+	fi
+}
+
 # CANCEL before the answer: the caller gets 487, the flows of the offer go.
 test_cancel() {
 	local d=$TOPO_WORK/cancel
@@ -394,7 +442,7 @@ main() {
 	local why t0=$SECONDS
 
 	if ! why=$(need); then
-		for t in call_media xdp_relayed flows_listed teardown_pinholes concurrent_calls hold_resume late_offer callee_bye cancel tcp_call sigd_kill9 strict_source media_timeout; do
+		for t in call_media xdp_relayed flows_listed teardown_pinholes concurrent_calls hold_resume late_offer callee_bye cancel tcp_call sigd_kill9 restart_new_call strict_source media_timeout; do
 			skip $t "$why"
 		done
 		exit 0
@@ -404,7 +452,7 @@ main() {
 		{ fail topology "attach: $(cat "$TOPO_WORK/attach.log")"; exit 1; }
 	sigd_start || { fail topology "sigd: $(tail -n 5 "$TOPO_WORK"/sigd.log.*)"; exit 1; }
 
-	for t in ${E2E_CASES:-call_media teardown_pinholes concurrent_calls hold_resume late_offer callee_bye cancel tcp_call sigd_kill9 strict_source media_timeout}; do
+	for t in ${E2E_CASES:-call_media teardown_pinholes concurrent_calls hold_resume late_offer callee_bye cancel tcp_call sigd_kill9 restart_new_call strict_source media_timeout}; do
 		"test_$t"
 	done
 	echo "# e2e calls took $((SECONDS - t0)) s${TOPO_KEEP:+; logs kept in $TOPO_WORK}"

@@ -258,10 +258,16 @@ CALLEE_RTP=7078 # callee's; sipp itself binds 6000+ for its own media
 # edge, each running rtp_peer for NPKTS packets at 20 ms with RTCP. The call
 # lasts as long as the media plus 2.5 s. $UAC_EXTRA adds sipp options for the
 # caller (e.g. "-t t1": signalling over TCP), $UAS_EXTRA for the callee.
-# $CALLS (default 1) calls run side by side, call N on media ports + 2(N-1).
-# Sets UAC_PID, UAS_PID.
+# $CALLS (default 1) calls run side by side, call N on media ports + 2(N-1),
+# started $CALL_GAP_MS (default 100) apart. Sets UAC_PID, UAS_PID.
 call_start() {
-	local dir=$1 n=$2 uac=${3:-uac_media.xml} uas=${4:-uas_media.xml}
+	uas_start "$1" "$2" "${4:-uas_media.xml}"
+	uac_start "$1" "$2" "${3:-uac_media.xml}"
+}
+
+# uas_start DIR NPKTS [SCENARIO]: the callee side of call_start, for $CALLS calls.
+uas_start() {
+	local dir=$1 n=$2 uas=${3:-uas_media.xml}
 	local t=$((n * 20 / 1000 + 8))
 
 	mkdir -p "$dir"
@@ -273,10 +279,19 @@ call_start() {
 		${UAS_EXTRA:-}
 	UAS_PID=$BG_PID
 	topo_wait 5 sh -c "nsenter --net=/run/netns/$NS_K ss -Hlun 'sport = :5060' | grep -q 5060"
-	bg_ns "$NS_C" "$dir/uac.log" sipp -sf "$SCEN/$uac" -i $CALLER_IP -p 5060 \
-		-m "${CALLS:-1}" -l "${CALLS:-1}" -r 10 \
+}
+
+# uac_start DIR NPKTS [SCENARIO [SIP_PORT [RTP_PORT]]]: the caller side of
+# call_start; another SIP and RTP port let a second caller run beside it.
+uac_start() {
+	local dir=$1 n=$2 uac=${3:-uac_media.xml} sport=${4:-5060} mport=${5:-$CALLER_RTP}
+	local t=$((n * 20 / 1000 + 8))
+
+	mkdir -p "$dir"
+	bg_ns "$NS_C" "$dir/uac.log" sipp -sf "$SCEN/$uac" -i $CALLER_IP -p "$sport" \
+		-m "${CALLS:-1}" -l "${CALLS:-1}" -r 1 -rp "${CALL_GAP_MS:-100}" \
 		-d $((n * 20 + 2500)) -nostdin -timeout $((t + 20))s -timeout_error \
-		-key mport $CALLER_RTP -key out_dir "$dir" \
+		-key mport "$mport" -key out_dir "$dir" \
 		-key rtp_cmd "$RTP_PEER -R -n $n -i 20 -t $t -e $n" \
 		-trace_msg -message_file "$dir/uac.msg" -trace_err -error_file "$dir/uac.err" \
 		${UAC_EXTRA:-} $EDGE_IP:5060
