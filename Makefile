@@ -71,27 +71,27 @@ $(LOADER_LIB): $(LOADER_OBJS)
 
 $(BUILD)/bin/xdpsbc: $(CLI_OBJS) $(LOADER_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_BPF)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_BPF)
 
 $(BUILD)/bin/xdpsbc-sigd: $(SIGD_OBJS) $(LOADER_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_SIGD) $(LDLIBS_BPF)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_SIGD) $(LDLIBS_BPF)
 
 $(BUILD)/tests/test_%: $(BUILD)/tests/bpf/test_%.o $(TEST_LIB_OBJS) $(LOADER_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_BPF)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_BPF)
 
 $(TEST_SIP_BINS): $(BUILD)/tests/%: $(BUILD)/tests/sip/%.o $(SIGD_LIB_OBJS) $(LOADER_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_SIGD) $(LDLIBS_BPF)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_SIGD) $(LDLIBS_BPF)
 
 $(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o $(TEST_LIB_OBJS) $(LOADER_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_BPF)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_BPF)
 
 $(BUILD)/bench/%: $(BUILD)/bench/%.o $(TEST_LIB_OBJS) $(LOADER_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_BPF)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_BPF)
 
 tests-build: all $(TEST_BPF_BINS) $(TEST_SIP_BINS) $(TOOL_BINS) $(BENCH_BINS)
 
