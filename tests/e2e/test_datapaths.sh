@@ -96,6 +96,51 @@ policy_cases() (
 	exit 0
 )
 
+# auto_cases: what datapath = auto picks, and says why, on a veth (native XDP),
+# a bridge (no native XDP: generic mode and AF_XDP) and with no iface (udp).
+auto_cases() (
+	ns=xa$$
+	pin=/sys/fs/bpf/xdpsbc-e2e-$$-auto
+	work=$(mktemp -d /tmp/xdpsbc-auto.XXXXXX)
+	XS=${XS:-${BUILD:-$HERE/../../build}/bin/xdpsbc}
+	XS_SIGD=${XS_SIGD:-${BUILD:-$HERE/../../build}/bin/xdpsbc-sigd}
+	cleanup() {
+		nsenter --net=/run/netns/$ns "$XS" --pin-root "$pin" unload >/dev/null 2>&1
+		ip netns del $ns 2>/dev/null
+		ip netns del ${ns}p 2>/dev/null
+		rm -rf "$pin" "$work"
+	}
+	trap cleanup EXIT
+	ip netns add $ns && ip netns add ${ns}p || exit 1
+	ip -n $ns link set lo up
+	ip -n $ns link add v0 type veth peer name v1 netns ${ns}p
+	ip -n $ns link set v0 up
+	ip -n $ns addr add 192.0.2.1/24 dev v0
+	ip -n $ns link add b0 type bridge
+	ip -n $ns link set b0 up
+	# sigd_auto NAME WANT [--iface IF]: sigd for 2 s, its datapath line must name WANT.
+	sigd_auto() {
+		local name=$1 want=$2 line
+		shift 2
+		XDPSBC_RUN_DIR=$work nsenter --net=/run/netns/$ns timeout -s TERM 2 "$XS_SIGD" \
+			--config none "$@" --public-ip 192.0.2.1 --listen 192.0.2.1:5060 \
+			--upstream sip:192.0.2.2:5060 --pin-root "$pin" --state-dir "$work/state" \
+			--ctl-socket none --foreground >"$work/$name.log" 2>&1
+		line=$(grep -m1 '^datapath ' "$work/$name.log")
+		if [[ $line == "datapath $want ("* ]]; then
+			echo "PASS auto_$name"
+		else
+			echo "FAIL auto_$name: want datapath $want, sigd said: ${line:-$(tail -n 3 "$work/$name.log" | tr '\n' ' ')}"
+		fi
+		nsenter --net=/run/netns/$ns "$XS" --pin-root "$pin" unload >/dev/null 2>&1
+	}
+	sigd_auto veth_native xdp --iface v0
+	sigd_auto bridge_generic afxdp --iface b0
+	sigd_auto no_iface udp
+	exit 0
+)
+
+[ "${DP_AUTO:-1}" != 0 ] && auto_cases
 for dp in ${DATAPATHS:-xdp afxdp udp}; do
 	policy_cases "$dp"
 	if [ "${DP_CALLS:-1}" != 0 ]; then
