@@ -21,6 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <xdp/xsk.h>
+#include "xdpsbc.skel.h"
 
 #include "../lib/bpftest.h"
 #include "../lib/check.h"
@@ -411,6 +414,69 @@ static int flow_counters_ok(char *why, size_t cap)
 	return 1;
 }
 
+/* Datapath afxdp: an AF_XDP socket on xsA queue 0 in xs_xsks (copy mode). */
+static struct xsk_socket *afxdp_xsk;
+static struct xsk_umem *afxdp_umem;
+static void *afxdp_area;
+
+static void s_afxdp_nosock(void)
+{
+	call(XS_FLOW_LATCH);
+	config(XS_CFG_AFXDP);
+}
+
+static void s_afxdp_sock(void)
+{
+	struct xsk_socket_config xc = {.rx_size = 64, .tx_size = 64,
+				       .libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
+				       .bind_flags = XDP_COPY};
+	struct xsk_ring_prod fq, tx;
+	struct xsk_ring_cons cq, rx;
+	__u32 key = XS_XSK_KEY(if_a, 0);
+	size_t size = 64 * 4096;
+	int fd, err;
+
+	call(XS_FLOW_LATCH);
+	config(XS_CFG_AFXDP);
+	if (posix_memalign(&afxdp_area, 4096, size))
+		return;
+	err = xsk_umem__create(&afxdp_umem, afxdp_area, size, &fq, &cq, NULL);
+	err = err ?: xsk_socket__create(&afxdp_xsk, "xsA", 0, afxdp_umem, &rx, &tx, &xc);
+	if (err) {
+		fprintf(stderr, "xsk on xsA: %s\n", strerror(-err));
+		return;
+	}
+	fd = xsk_socket__fd(afxdp_xsk);
+	if (bpf_map_update_elem(bpf_map__fd(t.skel->maps.xs_xsks), &key, &fd, BPF_ANY))
+		fprintf(stderr, "xs_xsks: %s\n", strerror(errno));
+}
+
+static void s_afxdp_off(void)
+{
+	if (afxdp_xsk)
+		xsk_socket__delete(afxdp_xsk);
+	if (afxdp_umem)
+		xsk_umem__delete(afxdp_umem);
+	free(afxdp_area);
+	afxdp_xsk = NULL;
+	afxdp_umem = NULL;
+	afxdp_area = NULL;
+	call(0);
+}
+
+/* The hand-off leaves the flow's counters to userspace, but latches in XDP. */
+static int c_afxdp_latched(char *why, size_t cap)
+{
+	struct xs_flow f;
+
+	if (bt_flow_get(&t, EDGE, PA, &f) || !(f.flags & XS_FLOW_LATCHED) || f.packets) {
+		snprintf(why, cap, "flow %u: flags %#x packets %llu, want latched, 0 packets", PA,
+			 f.flags, (unsigned long long)f.packets);
+		return 0;
+	}
+	return 1;
+}
+
 struct step {
 	const char *name;
 	void (*setup)(void);
@@ -563,6 +629,17 @@ static const struct step steps[] = {
 	  { FROM(TRUSTED, 5000), TO(EDGE, PA), RTP }, 0, XS_DROP_BLOCKLIST, {}, NULL },
 	{ "check cache: trust back, relayed", s_retrust,
 	  { FROM(TRUSTED, 5000), TO(EDGE, PA), RTP }, 0, XS_RELAY_TX,
+	  { OUT_A(EDGE, PB, MAC_B), TO(B_SIG, 6000), RTP }, NULL },
+	/* datapath afxdp: flow hits go to the AF_XDP socket of their queue */
+	{ "afxdp: no socket on the queue: relayed in XDP", s_afxdp_nosock,
+	  { FROM(A_SIG, 4000), TO(EDGE, PA), RTP }, 0, XS_RELAY_TX,
+	  { OUT_A(EDGE, PB, MAC_B), TO(B_SIG, 6000), RTP }, NULL },
+	{ "afxdp: flow hit handed to the socket unchanged, latched", s_afxdp_sock,
+	  { FROM(A_SIG, 4000), TO(EDGE, PA), RTP }, 0, XS_REDIRECT_XSK, {}, c_afxdp_latched },
+	{ "afxdp: relay port without a flow not handed off", NULL,
+	  { FROM(NAT_A, 31000), TO(EDGE, 20004), RTP }, 0, XS_PASS, {}, NULL },
+	{ "afxdp: socket gone: relayed in XDP again", s_afxdp_off,
+	  { FROM(A_SIG, 4000), TO(EDGE, PA), RTP }, 0, XS_RELAY_TX,
 	  { OUT_A(EDGE, PB, MAC_B), TO(B_SIG, 6000), RTP }, NULL },
 };
 /* clang-format on */
