@@ -16,6 +16,9 @@
 /* ---- logging (log.c) ---- */
 enum xs_log_level { XS_LOG_ERR, XS_LOG_WARN, XS_LOG_INFO, XS_LOG_DEBUG };
 void xs_log_set_level(enum xs_log_level level);
+/* stderr (the default; journal priority prefixes under systemd) or syslog(3). */
+enum xs_log_target { XS_LOG_STDERR, XS_LOG_SYSLOG };
+void xs_log_set_target(enum xs_log_target target, const char *ident);
 void xs_log(enum xs_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Routes libbpf and libxdp messages into xs_log one level lower. */
 void xs_log_route_libs(void);
