@@ -406,7 +406,13 @@ void media_end_cookie(struct media_ctx *mc, uint64_t cookie)
 
 void media_end(struct media_ctx *mc, const char *call_id)
 {
-	media_end_cookie(mc, media_cookie(call_id));
+	uint64_t cookie = media_cookie(call_id);
+	struct media_call *c = media_call_find(mc, cookie);
+
+	/* A call rebuilt after a restart learns its name here, for the log line. */
+	if (c && !c->call_id[0])
+		snprintf(c->call_id, sizeof(c->call_id), "%s", call_id);
+	media_end_cookie(mc, cookie);
 }
 
 void media_confirm(struct media_ctx *mc, const char *call_id)
