@@ -440,12 +440,35 @@ test_metrics() {
 	fi
 }
 
+acme_max() { ctl -j policy | jq '.companies[] | select(.name == "acme") | .max_calls'; }
+
 test_reload() {
 	# SIGHUP applies the edited file: acme's limit goes from 2 calls to 1.
 	sed -i 's/^max-calls = 2$/max-calls = 1/' "$TOPO_WORK/sigd.conf"
 	kill -HUP "$SIGD_PID"
-	topo_wait 3 sh -c "[ \"\$(nsenter --net=/run/netns/$NS_E $XS -j policy --ctl $TOPO_WORK/ctl.sock | jq '.companies[] | select(.name == \"acme\") | .max_calls')\" = 1 ]" &&
-		pass reload || fail reload "$(ctl policy)"
+	if topo_wait 3 sh -c "[ \"\$(nsenter --net=/run/netns/$NS_E $XS -j policy --ctl $TOPO_WORK/ctl.sock | jq '.companies[] | select(.name == \"acme\") | .max_calls')\" = 1 ]"; then
+		pass reload
+	else
+		fail reload "$(ctl policy)"
+	fi
+	# A broken file is refused and the running policy stays.
+	cp "$TOPO_WORK/sigd.conf" "$TOPO_WORK/sigd.conf.good"
+	printf '[company broken]\nbrand = nosuchbrand\ndomains = broken.example\n' >>"$TOPO_WORK/sigd.conf"
+	kill -HUP "$SIGD_PID"
+	topo_wait 3 sh -c "grep -q 'reload: config rejected' $TOPO_WORK/sigd.log.*"
+	if kill -0 "$SIGD_PID" && [ "$(acme_max)" = 1 ] &&
+		[ "$(ctl -j policy | jq '[.companies[] | select(.name == "broken")] | length')" = 0 ]; then
+		pass reload_rejected
+	else
+		fail reload_rejected "$(ctl policy)"
+	fi
+	cp "$TOPO_WORK/sigd.conf.good" "$TOPO_WORK/sigd.conf"
+}
+
+test_ctl_socket() {
+	local mode
+	mode=$(stat -c %a "$TOPO_WORK/ctl.sock" 2>/dev/null)
+	[ "$mode" = 600 ] && pass ctl_socket_mode || fail ctl_socket_mode "mode '$mode'"
 }
 
 main() {
@@ -472,7 +495,7 @@ main() {
 	topo_wait 5 sh -c "nsenter --net=/run/netns/$NS_K ss -Hlun 'sport = :5060' | grep -q 5060"
 	topo_wait 5 sh -c "nsenter --net=/run/netns/$NS_E curl -s -m 1 -o /dev/null http://$HTTP/"
 
-	for t in ${POLICY_CASES:-authorised unauthorised road_warrior limits scanner bruteforce api_token api_robust garbage flood metrics reload}; do
+	for t in ${POLICY_CASES:-ctl_socket authorised unauthorised road_warrior limits scanner bruteforce api_token api_robust garbage flood metrics reload}; do
 		"test_$t"
 	done
 	kill -0 "$SIGD_PID" 2>/dev/null || fail sigd_alive "sigd died: $(tail -n 5 "$TOPO_WORK"/sigd.log.*)"
