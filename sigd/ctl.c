@@ -220,15 +220,19 @@ static void accept_one(struct ctl *c, int lfd, bool http)
 	close(fd);
 }
 
-/* Write it all; the peer is local and reads at once, and a stall is bounded. */
+/*
+ * Write it all; the peer is local and reads at once. A peer that does not
+ * read stalls the loop at most CTL_WRITE_MS in all, then loses the answer.
+ */
 static void write_all(int fd, const char *s, size_t len)
 {
-	struct timeval tv = {.tv_sec = 2};
+	struct timeval tv = {.tv_usec = 200 * 1000};
+	uint64_t end = sigd_now_ms() + CTL_WRITE_MS;
 	int fl = fcntl(fd, F_GETFL);
 
 	fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	while (len) {
+	while (len && sigd_now_ms() < end) {
 		ssize_t n = send(fd, s, len, MSG_NOSIGNAL);
 
 		if (n <= 0)

@@ -18,6 +18,7 @@
 #define CTL_MAX_CONNS  16
 #define CTL_MAX_REQ    (256 * 1024) /* a batch of some thousand blocklist entries */
 #define CTL_TIMEOUT_MS 5000
+#define CTL_WRITE_MS   2000 /* longest the loop waits on a peer that does not read */
 #define CTL_BANS_KEEP  1024 /* recent ban events listed by /api/v1/bans */
 
 /* A growing text buffer. */
