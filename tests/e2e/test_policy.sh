@@ -475,7 +475,10 @@ main() {
 	local why t0=$SECONDS ip
 
 	if ! why=$(need); then
-		for t in authorised_source unauthorised_source road_warrior company_limit brand_limit scanner bruteforce_block_expiry flood_calls_complete api_token_refused garbage_survived metrics; do
+		for t in ctl_socket_mode authorised_source unauthorised_source unauthorised_register \
+			road_warrior company_limit brand_limit cli_calls_policy calls_uncounted scanner \
+			bruteforce_block_expiry api_token_refused api_blocklist api_listings api_robust \
+			garbage_survived flood_calls_complete flood_ban_reported metrics reload reload_rejected; do
 			skip $t "$why"
 		done
 		exit 0
