@@ -96,10 +96,15 @@ void xs_dp_describe(const struct xs_dp *dp, char *buf, size_t len);
 int xs_dp_latch(int flows_fd, struct xs_flow *f, uint32_t saddr, uint16_t sport,
 		bool *changed);
 
-/* The state file sigd writes and `xdpsbc status` reads: "datapath=...\nfirewall=...". */
+/*
+ * The state file sigd writes and `xdpsbc status` reads: datapath, firewall,
+ * why, and the pid of the process that carries the media (sigd, or its
+ * relay process on afxdp/udp). Read fails with -ESRCH once that pid is gone.
+ */
 #define XS_DP_STATE_FILE "datapath"
 int xs_dp_state_write(const char *pin_root, enum xs_datapath dp, const char *why,
-		      const char *firewall);
-int xs_dp_state_read(const char *pin_root, char *dp, size_t dplen, char *fw, size_t fwlen);
+		      const char *firewall, int pid);
+int xs_dp_state_read(const char *pin_root, char *dp, size_t dplen, char *fw, size_t fwlen,
+		     int *pid);
 
 #endif /* XDPSBC_DATAPATH_H */

@@ -114,7 +114,7 @@ static void state_path(const char *pin_root, char *buf, size_t len)
 }
 
 int xs_dp_state_write(const char *pin_root, enum xs_datapath dp, const char *why,
-		      const char *firewall)
+		      const char *firewall, int pid)
 {
 	char path[512], tmp[520];
 	FILE *f;
@@ -128,14 +128,15 @@ int xs_dp_state_write(const char *pin_root, enum xs_datapath dp, const char *why
 	if (!f)
 		return -errno;
 	fprintf(f, "datapath=%s\nfirewall=%s\nwhy=%s\npid=%d\n", xs_dp_str(dp), firewall, why,
-		(int)getpid());
+		pid);
 	if (fclose(f) || rename(tmp, path))
 		return -errno;
 	return 0;
 }
 
 /* The recorded datapath and firewall; -ENOENT when none, -ESRCH when its sigd is gone. */
-int xs_dp_state_read(const char *pin_root, char *dp, size_t dplen, char *fw, size_t fwlen)
+int xs_dp_state_read(const char *pin_root, char *dp, size_t dplen, char *fw, size_t fwlen,
+		     int *pidp)
 {
 	char path[512], line[256], proc[64];
 	int pid = 0;
@@ -155,6 +156,8 @@ int xs_dp_state_read(const char *pin_root, char *dp, size_t dplen, char *fw, siz
 			pid = atoi(line + 4);
 	}
 	fclose(f);
+	if (pidp)
+		*pidp = pid;
 	snprintf(proc, sizeof(proc), "/proc/%d", pid);
 	return pid > 0 && !access(proc, F_OK) ? 0 : -ESRCH;
 }

@@ -15,10 +15,16 @@
  * nftables on the UDP path; `nftables` installs the nft table on any path.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <net/if.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+#include <sys/wait.h>
 #include <bpf/bpf.h>
 
 #include "dpsel.h"
@@ -103,6 +109,141 @@ static int probe_native(const char *pin_root, const struct sigd_cfg *cfg, char *
 	return 0;
 }
 
+/*
+ * The userspace relays run in a process of their own, forked before sigd
+ * opens any SIP socket, so that, as with the XDP relay, media keeps flowing
+ * while sigd is stopped, restarted or killed: a restarted sigd adopts the
+ * running relay. The relay exits on SIGTERM, or when its pin root is
+ * unloaded (`xdpsbc unload`), checked every second.
+ */
+static volatile sig_atomic_t relay_stop;
+
+static void relay_on_term(int sig)
+{
+	relay_stop = 1;
+}
+
+static void relay_main(const char *pin_root, enum xs_datapath kind, const struct xs_dp_opts *o,
+		       int wfd)
+{
+	struct sigaction sa = {.sa_handler = relay_on_term};
+	char line[512], flows[600];
+	struct xs_dp *dp = NULL;
+	int err;
+
+	setsid(); /* a terminal's ^C to sigd does not stop the media */
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGUSR1, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	err = kind == XS_DP_AFXDP ? xs_dp_afxdp_start(o, &dp) : xs_dp_udp_start(o, &dp);
+	if (err) {
+		snprintf(line, sizeof(line), "E%d", -err);
+	} else {
+		line[0] = 'O';
+		xs_dp_describe(dp, line + 1, sizeof(line) - 1);
+	}
+	if (write(wfd, line, strlen(line) + 1) < 0)
+		err = err ?: -EPIPE;
+	close(wfd);
+	if (err)
+		_exit(1);
+	snprintf(flows, sizeof(flows), "%s/%s", pin_root, XS_MAP_FLOWS);
+	while (!relay_stop && !access(flows, F_OK))
+		sleep(1);
+	xs_dp_describe(dp, line, sizeof(line));
+	xs_log(XS_LOG_INFO, "relay process %d exiting (%s): %s\n", (int)getpid(),
+	       relay_stop ? "signal" : "pin root unloaded", line);
+	xs_dp_stop(dp);
+	_exit(0);
+}
+
+static int relay_spawn(const char *pin_root, enum xs_datapath kind, const struct xs_dp_opts *o,
+		       struct sigd_dp *sd)
+{
+	struct pollfd pfd;
+	char line[512] = "";
+	ssize_t n = 0;
+	int p[2], err;
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC))
+		return -errno;
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0) {
+		err = -errno;
+		close(p[0]);
+		close(p[1]);
+		return err;
+	}
+	if (pid == 0) {
+		close(p[0]);
+		relay_main(pin_root, kind, o, p[1]);
+	}
+	close(p[1]);
+	pfd.fd = p[0];
+	pfd.events = POLLIN;
+	if (poll(&pfd, 1, 15000) == 1)
+		n = read(p[0], line, sizeof(line) - 1);
+	close(p[0]);
+	if (n <= 0 || line[0] != 'O') {
+		if (n <= 0)
+			kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		return n <= 0 ? -ETIMEDOUT : -atoi(line + 1);
+	}
+	sd->relay_pid = pid;
+	snprintf(sd->relay_line, sizeof(sd->relay_line), "relay process %d: %s", (int)pid,
+		 line + 1);
+	return 0;
+}
+
+/* Is @pid an xdpsbc-sigd process (its relay), not a recycled pid? */
+static bool is_relay(int pid)
+{
+	char path[64], cmd[256] = "";
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, cmd, sizeof(cmd) - 1);
+	close(fd);
+	return n > 0 && strstr(cmd, "xdpsbc-sigd");
+}
+
+/*
+ * A relay left by an earlier sigd: adopted when it runs datapath @want,
+ * else stopped (SIGTERM, bounded wait) so that ours can take the ports.
+ */
+static bool relay_adopt(const char *pin_root, enum xs_datapath want, struct sigd_dp *sd)
+{
+	char dp[16] = "", fw[16] = "";
+	int pid = 0;
+
+	if (xs_dp_state_read(pin_root, dp, sizeof(dp), fw, sizeof(fw), &pid) || pid == getpid() ||
+	    !is_relay(pid))
+		return false;
+	if (!strcmp(dp, xs_dp_str(want))) {
+		sd->relay_pid = pid;
+		snprintf(sd->relay_line, sizeof(sd->relay_line),
+			 "relay process %d of an earlier sigd adopted", pid);
+		return true;
+	}
+	xs_log(XS_LOG_INFO, "stopping the %s relay process %d of an earlier sigd\n", dp, pid);
+	kill(pid, SIGTERM);
+	for (int i = 0; i < 50 && !kill(pid, 0); i++) {
+		struct timespec ts = {.tv_nsec = 100000000};
+
+		nanosleep(&ts, NULL);
+	}
+	return false;
+}
+
 static int start_afxdp(const char *pin_root, const struct sigd_cfg *cfg,
 		       const struct xs_maps *maps, struct sigd_dp *sd)
 {
@@ -123,9 +264,11 @@ static int start_afxdp(const char *pin_root, const struct sigd_cfg *cfg,
 	}
 	opts_of(pin_root, cfg, maps, &o);
 	afxdp_ifaces(cfg, maps, sd, &o);
-	err = xs_dp_afxdp_start(&o, &sd->dp);
-	if (err)
-		return err;
+	if (!relay_adopt(pin_root, XS_DP_AFXDP, sd)) {
+		err = relay_spawn(pin_root, XS_DP_AFXDP, &o, sd);
+		if (err)
+			return err;
+	}
 	return set_afxdp_flag(maps, true);
 }
 
@@ -154,14 +297,16 @@ static int start_udp(const char *pin_root, const struct sigd_cfg *cfg, const str
 		if_freenameindex(ifs);
 	opts_of(pin_root, cfg, maps, &o);
 	o.nft_pinholes = sd->fw == SIGD_FW_NFT;
-	return xs_dp_udp_start(&o, &sd->dp);
+	if (relay_adopt(pin_root, XS_DP_UDP, sd))
+		return 0;
+	return relay_spawn(pin_root, XS_DP_UDP, &o, sd);
 }
 
 int sigd_dp_start(const char *pin_root, const struct sigd_cfg *cfg, const struct xs_maps *maps,
 		  struct sigd_dp *sd)
 {
 	enum xs_datapath want = cfg->datapath;
-	char why[256] = "configured", line[256];
+	char why[256] = "configured";
 	int err = 0;
 
 	memset(sd, 0, sizeof(*sd));
@@ -191,7 +336,7 @@ int sigd_dp_start(const char *pin_root, const struct sigd_cfg *cfg, const struct
 	sd->fw = cfg->firewall == SIGD_FW_NFT || (cfg->firewall == SIGD_FW_AUTO && want == XS_DP_UDP)
 			 ? SIGD_FW_NFT
 			 : SIGD_FW_XDP;
-	if (want == XS_DP_AFXDP && !sd->dp)
+	if (want == XS_DP_AFXDP && !sd->relay_pid)
 		err = start_afxdp(pin_root, cfg, maps, sd);
 	else if (want == XS_DP_UDP)
 		err = start_udp(pin_root, cfg, maps, sd);
@@ -202,19 +347,27 @@ int sigd_dp_start(const char *pin_root, const struct sigd_cfg *cfg, const struct
 		return err;
 	}
 	if (sd->fw == SIGD_FW_NFT) {
-		err = xs_nft_install(maps);
+		struct xs_nft_status st;
+
+		/*
+		 * A complete table (an earlier sigd's) is only re-synced: re-creating
+		 * it would empty the pinhole set the running relay keeps.
+		 */
+		if (!xs_nft_status(&st) && st.table && st.rules == st.expect_rules &&
+		    st.sets == st.expect_sets)
+			err = xs_nft_sync(maps);
+		else
+			err = xs_nft_install(maps);
 		if (err) {
 			xs_log(XS_LOG_ERR, "firewall nftables: %s\n", strerror(-err));
 			sigd_dp_stop(sd);
 			return err;
 		}
 	}
-	line[0] = 0;
-	if (sd->dp)
-		xs_dp_describe(sd->dp, line, sizeof(line));
 	xs_log(XS_LOG_INFO, "datapath %s (%s)%s%s, firewall %s\n", xs_dp_str(want), why,
-	       line[0] ? ": " : "", line, sigd_fw_str(sd->fw));
-	err = xs_dp_state_write(pin_root, want, why, sigd_fw_str(sd->fw));
+	       sd->relay_line[0] ? ": " : "", sd->relay_line, sigd_fw_str(sd->fw));
+	err = xs_dp_state_write(pin_root, want, why, sigd_fw_str(sd->fw),
+				sd->relay_pid ? sd->relay_pid : (int)getpid());
 	if (err)
 		xs_log(XS_LOG_WARN, "datapath state file: %s\n", strerror(-err));
 	return 0;
@@ -222,14 +375,11 @@ int sigd_dp_start(const char *pin_root, const struct sigd_cfg *cfg, const struct
 
 void sigd_dp_stop(struct sigd_dp *sd)
 {
-	char line[512];
-
-	if (sd->dp) {
-		xs_dp_describe(sd->dp, line, sizeof(line));
-		xs_log(XS_LOG_INFO, "datapath stopping: %s\n", line);
-		xs_dp_stop(sd->dp);
-	}
-	sd->dp = NULL;
+	/* Like the pinned XDP relay, the relay process outlives sigd. */
+	if (sd->relay_pid && waitpid(sd->relay_pid, NULL, WNOHANG) == 0)
+		xs_log(XS_LOG_INFO, "%s relay process %d keeps carrying the media\n",
+		       xs_dp_str(sd->kind), sd->relay_pid);
+	sd->relay_pid = 0;
 }
 
 const char *sigd_fw_str(int fw)

@@ -16,13 +16,16 @@ struct sigd_cfg;
 struct sigd_dp {
 	enum xs_datapath kind;
 	int fw;		   /* SIGD_FW_XDP or SIGD_FW_NFT once started */
-	struct xs_dp *dp; /* the userspace relay (afxdp, udp), else NULL */
+	int relay_pid;	   /* the relay process (afxdp, udp), else 0 */
+	char relay_line[600];
 	char ifnames[4][IF_NAMESIZE];
 };
 
 /*
  * Choose and start the datapath. For xdp it only decides (auto attaches
  * natively to probe); the caller attaches as before when kind is XS_DP_XDP.
+ * afxdp and udp run in a relay process that outlives sigd (datapath.c).
+ * Call before opening any other socket or thread: it forks.
  */
 int sigd_dp_start(const char *pin_root, const struct sigd_cfg *cfg, const struct xs_maps *maps,
 		  struct sigd_dp *sd);

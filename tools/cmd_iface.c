@@ -171,7 +171,7 @@ static int do_status(struct cli *c, int argc, char **argv)
 		return ret;
 	have_maps = !xs_maps_open(c->pin_root, false, &m);
 	/* What the running sigd chose (datapath = auto|xdp|afxdp|udp); else the program. */
-	if (xs_dp_state_read(c->pin_root, dp, sizeof(dp), fw, sizeof(fw))) {
+	if (xs_dp_state_read(c->pin_root, dp, sizeof(dp), fw, sizeof(fw), NULL)) {
 		snprintf(dp, sizeof(dp), "xdp");
 		snprintf(fw, sizeof(fw), "xdp");
 	}
