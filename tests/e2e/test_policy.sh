@@ -28,6 +28,7 @@ SRC_FLOOD=203.0.113.26
 SRC_BETA=203.0.113.27
 SRC_LEGIT=203.0.113.28
 SRC_API=203.0.113.29
+SRC_TCP=203.0.113.30
 # .40-.49: the garbage corpus, a few messages each (the flood limit counts per source)
 
 need() {
@@ -165,7 +166,7 @@ uac() {
 	UAC_N=$((UAC_N + 1))
 	bg_ns "$NS_N" "$TOPO_WORK/$name.log" sipp -sf "$SCEN/policy_uac.xml" -i "$src" -p $((5100 + UAC_N)) \
 		-m "$n" -l "$n" -r 20 -d "$hold" -s "$svc" -nostdin -timeout 20s -timeout_error \
-		-key user "$user" -key domain "$domain" -key ua "$ua" \
+		-key user "$user" -key domain "$domain" -key ua "$ua" ${UAC_EXTRA:-} \
 		-trace_msg -message_file "$TOPO_WORK/$name.msg" $EDGE_IP:5060
 	UAC_PID=$BG_PID
 }
@@ -206,6 +207,11 @@ test_unauthorised() {
 		fail unauthorised_source "answers '$(answers unauth)'"
 	fi
 	# The same user from the office still gets through: credentials are not the point.
+	# Over TCP the same.
+	UAC_EXTRA="-t t1" uac unauth_tcp "$SRC_TCP" carol acme.example 1 300
+	wait "$UAC_PID"
+	grep -q '^SIP/2.0 403 Forbidden (invalid IP)' "$TOPO_WORK/unauth_tcp.msg" &&
+		pass unauthorised_source_tcp || fail unauthorised_source_tcp "answers '$(answers unauth_tcp)'"
 	local r
 	r=$(probe "$SRC_OTHER" REGISTER test carol@acme.example)
 	[[ $r == "403 Forbidden (invalid IP)" ]] && pass unauthorised_register ||
@@ -475,7 +481,7 @@ main() {
 	local why t0=$SECONDS ip
 
 	if ! why=$(need); then
-		for t in ctl_socket_mode authorised_source unauthorised_source unauthorised_register \
+		for t in ctl_socket_mode authorised_source unauthorised_source unauthorised_source_tcp unauthorised_register \
 			road_warrior company_limit brand_limit cli_calls_policy calls_uncounted scanner \
 			bruteforce_block_expiry api_token_refused api_blocklist api_listings api_robust \
 			garbage_survived flood_calls_complete flood_ban_reported metrics reload reload_rejected; do
@@ -484,7 +490,7 @@ main() {
 		exit 0
 	fi
 	topo_up || { fail topology "could not build the namespaces"; exit 1; }
-	for ip in $(seq 21 29) $(seq 40 49); do
+	for ip in $(seq 21 30) $(seq 40 49); do
 		ip -n "$NS_N" addr add 203.0.113.$ip/24 dev n1
 	done
 	topo_attach_edge "${E2E_XDP_MODE:-native}" >"$TOPO_WORK/attach.log" 2>&1 ||
