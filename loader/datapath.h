@@ -21,18 +21,18 @@
 #include "loader.h"
 
 /* ---- nftables backend (nft.c, nft_sync.c, nft_persist.c) ---- */
-#define XS_NFT_TABLE  "xdpsbc"  /* family inet */
-#define XS_NFT_MARKER "xdpsbc"  /* comment on the table, its chain and every rule */
+#define XS_NFT_TABLE  "xdpsbc" /* family inet */
+#define XS_NFT_MARKER "xdpsbc" /* comment on the table, its chain and every rule */
 /* The persistent copy and the line that includes it (env overrides for tests). */
 #define XS_NFT_CONF_DEFAULT "/etc/nftables.conf"
 #define XS_NFT_FILE_DEFAULT "/etc/nftables.d/xdpsbc.nft"
 
 struct xs_nft_status {
-	bool table;	     /* inet xdpsbc exists */
-	unsigned int rules;  /* rules in it carrying the marker */
-	unsigned int sets;   /* of the sets xdpsbc creates */
+	bool table;	    /* inet xdpsbc exists */
+	unsigned int rules; /* rules in it carrying the marker */
+	unsigned int sets;  /* of the sets xdpsbc creates */
 	unsigned int expect_rules, expect_sets;
-	bool persisted;	     /* the file exists and nftables.conf includes it */
+	bool persisted; /* the file exists and nftables.conf includes it */
 };
 
 /* Create (or re-create) the table, its sets and rules, then fill the sets from @m. */
@@ -68,16 +68,16 @@ int xs_dp_parse(const char *s, enum xs_datapath *dp);
 
 struct xs_dp;
 struct xs_dp_opts {
-	int flows_fd;		 /* pinned xs_flows */
-	int config_fd;		 /* pinned xs_config (AF_XDP: its flag) */
-	int stats_fd;		 /* pinned xs_stats (UDP: its verdicts, -1: none) */
-	int xsks_fd;		 /* pinned xs_xsks (AF_XDP), else -1 */
+	int flows_fd;  /* pinned xs_flows */
+	int config_fd; /* pinned xs_config (AF_XDP: its flag) */
+	int stats_fd;  /* pinned xs_stats (UDP: its verdicts, -1: none) */
+	int xsks_fd;   /* pinned xs_xsks (AF_XDP), else -1 */
 	const char *pin_root;
-	const char *ifaces[4];	 /* AF_XDP: interfaces to open sockets on */
+	const char *ifaces[4]; /* AF_XDP: interfaces to open sockets on */
 	unsigned int nifaces;
 	uint16_t port_min, port_max; /* the relay range (UDP: which flows to serve) */
-	bool nft_pinholes;	 /* UDP: keep the nft pinhole set in step */
-	unsigned int workers;	 /* UDP: threads (0: one per CPU, at most 4) */
+	bool nft_pinholes;	     /* UDP: keep the nft pinhole set in step */
+	unsigned int workers;	     /* UDP: threads (0: one per CPU, at most 4) */
 };
 
 /* Start the relay; it runs in its own threads until xs_dp_stop(). */
@@ -93,8 +93,7 @@ void xs_dp_describe(const struct xs_dp *dp, char *buf, size_t len);
  * (and aims the reverse flow, via @flows_fd) as the XDP program would.
  * Returns 0 to relay, or the xs_reason to drop with.
  */
-int xs_dp_latch(int flows_fd, struct xs_flow *f, uint32_t saddr, uint16_t sport,
-		bool *changed);
+int xs_dp_latch(int flows_fd, struct xs_flow *f, uint32_t saddr, uint16_t sport, bool *changed);
 
 /*
  * The state file sigd writes and `xdpsbc status` reads: datapath, firewall,

@@ -109,9 +109,10 @@ static void xsock_close(struct xsock *s)
 
 static int xsock_try(struct xsock *s, const char *ifname, uint32_t q, uint16_t bind_flags)
 {
-	struct xsk_umem_config ucfg = {.fill_size = XS_XSK_RING, .comp_size = XS_XSK_RING,
-				       .frame_size = XS_XSK_FRAME};
-	struct xsk_socket_config xcfg = {.rx_size = XS_XSK_RING, .tx_size = XS_XSK_RING,
+	struct xsk_umem_config ucfg = {
+		.fill_size = XS_XSK_RING, .comp_size = XS_XSK_RING, .frame_size = XS_XSK_FRAME};
+	struct xsk_socket_config xcfg = {.rx_size = XS_XSK_RING,
+					 .tx_size = XS_XSK_RING,
 					 .libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
 					 .bind_flags = bind_flags};
 	size_t size = (size_t)XS_XSK_FRAMES * XS_XSK_FRAME;
@@ -159,8 +160,9 @@ static int xsock_open(struct afxdp_dp *d, struct xsock *s, const char *ifname, u
 	s->key = XS_XSK_KEY(s->ifindex, q);
 	for (unsigned int i = 0; i < d->n; i++) {
 		if (d->s[i].key == s->key) {
-			xs_log(XS_LOG_ERR, "afxdp: %s queue %u collides with another socket's key\n",
-			       ifname, q);
+			xs_log(XS_LOG_ERR,
+			       "afxdp: %s queue %u collides with another socket's key\n", ifname,
+			       q);
 			xsock_close(s);
 			return -EEXIST;
 		}
@@ -178,7 +180,7 @@ static int xsock_open(struct afxdp_dp *d, struct xsock *s, const char *ifname, u
 static void csum_replace(uint16_t *check, const void *old, const void *new, unsigned int words)
 {
 	const uint16_t *o = old, *n = new;
-	uint32_t sum = (uint16_t)~*check;
+	uint32_t sum = (uint16_t) ~*check;
 
 	for (unsigned int i = 0; i < words; i++)
 		sum += (uint16_t)~o[i] + n[i];
@@ -347,8 +349,9 @@ static void rx_batch(struct afxdp_dp *d, struct xsock *s, bool *kick)
 			}
 		}
 		if (!sent && atomic_fetch_add(&d->dropped, 1) < 20)
-			xs_log(XS_LOG_DEBUG, "afxdp: dropped a %u-byte frame from ifindex %u (%s)\n",
-			       desc->len, s->ifindex, out ? "egress ring full" : "no flow or route");
+			xs_log(XS_LOG_DEBUG,
+			       "afxdp: dropped a %u-byte frame from ifindex %u (%s)\n", desc->len,
+			       s->ifindex, out ? "egress ring full" : "no flow or route");
 		if (sent)
 			atomic_fetch_add(&d->relayed, 1);
 		s->free[s->nfree++] = addr;
@@ -409,12 +412,13 @@ static void afxdp_describe(const struct xs_dp *dp, char *buf, size_t len)
 					d->s[i].queue, d->s[i].zc ? "zero-copy" : "copy");
 		/* The kernel's drops: a full RX ring or an empty fill ring. */
 		if (st.rx_dropped || st.rx_ring_full || st.rx_fill_ring_empty_descs)
-			off += (size_t)snprintf(buf + off, len - off,
-						" [kernel dropped %llu, rx ring full %llu, fill ring "
-						"empty %llu]",
-						(unsigned long long)st.rx_dropped,
-						(unsigned long long)st.rx_ring_full,
-						(unsigned long long)st.rx_fill_ring_empty_descs);
+			off += (size_t)snprintf(
+				buf + off, len - off,
+				" [kernel dropped %llu, rx ring full %llu, fill ring "
+				"empty %llu]",
+				(unsigned long long)st.rx_dropped,
+				(unsigned long long)st.rx_ring_full,
+				(unsigned long long)st.rx_fill_ring_empty_descs);
 	}
 	if (off < len)
 		snprintf(buf + off, len - off, "), %lu relayed, %lu dropped",

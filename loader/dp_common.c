@@ -75,8 +75,8 @@ int xs_dp_latch(int flows_fd, struct xs_flow *f, uint32_t saddr, uint16_t sport,
  * so a change sigd made since our lookup (a re-INVITE's new destination)
  * survives; BPF_EXIST never brings back a flow sigd deleted meanwhile.
  */
-int xs_dp_account(int flows_fd, const struct xs_flow_key *k, const struct xs_flow *f,
-		  bool latched, uint64_t pkts, uint64_t bytes, uint32_t ifindex)
+int xs_dp_account(int flows_fd, const struct xs_flow_key *k, const struct xs_flow *f, bool latched,
+		  uint64_t pkts, uint64_t bytes, uint32_t ifindex)
 {
 	struct xs_flow cur;
 
@@ -127,8 +127,7 @@ int xs_dp_state_write(const char *pin_root, enum xs_datapath dp, const char *why
 	f = fopen(tmp, "w");
 	if (!f)
 		return -errno;
-	fprintf(f, "datapath=%s\nfirewall=%s\nwhy=%s\npid=%d\n", xs_dp_str(dp), firewall, why,
-		pid);
+	fprintf(f, "datapath=%s\nfirewall=%s\nwhy=%s\npid=%d\n", xs_dp_str(dp), firewall, why, pid);
 	if (fclose(f) || rename(tmp, path))
 		return -errno;
 	return 0;

@@ -76,8 +76,8 @@ static int neigh_cb(const struct nlmsghdr *nlh, void *arg)
 
 	if (nlh->nlmsg_type != RTM_NEWNEIGH)
 		return MNL_CB_OK;
-	if (!(nd->ndm_state & (NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE |
-			       NUD_PERMANENT | NUD_NOARP)))
+	if (!(nd->ndm_state &
+	      (NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE | NUD_PERMANENT | NUD_NOARP)))
 		return MNL_CB_OK;
 	mnl_attr_parse(nlh, sizeof(*nd), neigh_attr, n);
 	return MNL_CB_OK;
@@ -232,7 +232,8 @@ int xs_nh_lookup(struct xs_nh_cache *c, uint32_t daddr, struct xs_nh *out)
 	if (!c->nl)
 		return -ENOTCONN;
 	/* A failure is asked again sooner: the neighbour may resolve meanwhile. */
-	if (s->daddr == daddr && s->at && now - s->at < (s->err ? XS_NH_TTL_NS / 10 : XS_NH_TTL_NS)) {
+	if (s->daddr == daddr && s->at &&
+	    now - s->at < (s->err ? XS_NH_TTL_NS / 10 : XS_NH_TTL_NS)) {
 		if (s->err)
 			return s->err;
 		*out = s->nh;

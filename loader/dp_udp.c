@@ -126,8 +126,8 @@ static void stats_flush(struct udp_dp *d)
 
 static struct usock *sock_open(struct udp_dp *d, uint32_t addr, uint16_t port)
 {
-	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = addr,
-				  .sin_port = htons(port)};
+	struct sockaddr_in sin = {
+		.sin_family = AF_INET, .sin_addr.s_addr = addr, .sin_port = htons(port)};
 	struct epoll_event ev = {.events = EPOLLIN};
 	struct usock *s = calloc(1, sizeof(*s));
 	int one = 1, rcv = 1 << 20;
@@ -358,7 +358,8 @@ static void *worker(void *arg)
 
 	free(arg);
 	if (xs_nh_init(&nh))
-		xs_log(XS_LOG_WARN, "udp datapath: no rtnetlink: relays counted as relay-redirect\n");
+		xs_log(XS_LOG_WARN,
+		       "udp datapath: no rtnetlink: relays counted as relay-redirect\n");
 	while (!atomic_load(&d->stop)) {
 		int n = epoll_wait(epfd, ev, 64, 100);
 

@@ -19,9 +19,20 @@
 
 /* The sets of the table; elements come from the pinned maps (nft_sync.c). */
 enum xs_nft_set {
-	XS_NS_TRUST4, XS_NS_TRUST6, XS_NS_BLOCK4, XS_NS_BLOCK6,
-	XS_NS_V6UDP, XS_NS_V6TCP, XS_NS_RELAY, XS_NS_PINHOLES,
-	XS_NS_SIPPROTO, XS_NS_SIPPORTS, XS_NS_FLOOD4, XS_NS_FLOOD6, XS_NS_BAN4, XS_NS_BAN6,
+	XS_NS_TRUST4,
+	XS_NS_TRUST6,
+	XS_NS_BLOCK4,
+	XS_NS_BLOCK6,
+	XS_NS_V6UDP,
+	XS_NS_V6TCP,
+	XS_NS_RELAY,
+	XS_NS_PINHOLES,
+	XS_NS_SIPPROTO,
+	XS_NS_SIPPORTS,
+	XS_NS_FLOOD4,
+	XS_NS_FLOOD6,
+	XS_NS_BAN4,
+	XS_NS_BAN6,
 	XS_NS_MAX
 };
 
@@ -42,8 +53,8 @@ extern const struct xs_nft_setdef xs_nft_sets[XS_NS_MAX];
 #define XS_NFT_CHAIN "pre"
 #define XS_NFT_PRIO  (-300) /* raw */
 struct xs_nft_rule {
-	uint8_t nfproto; /* NFPROTO_IPV4 / NFPROTO_IPV6 */
-	uint8_t l4proto; /* 0: any */
+	uint8_t nfproto;				/* NFPROTO_IPV4 / NFPROTO_IPV6 */
+	uint8_t l4proto;				/* 0: any */
 	int saddr_set, dport_set, dport_not_set, meter; /* -1: none */
 	int verdict;
 	const char *what;
@@ -81,8 +92,7 @@ int xs_nft_set_add(struct xs_nft_batch *t, enum xs_nft_set s, const struct xs_nf
 		   size_t n);
 
 /* nft_sync.c: the elements of set @s from the maps (free *@out). */
-int xs_nft_elems(const struct xs_maps *m, enum xs_nft_set s, struct xs_nft_elem **out,
-		 size_t *n);
+int xs_nft_elems(const struct xs_maps *m, enum xs_nft_set s, struct xs_nft_elem **out, size_t *n);
 /* Flush and refill every map-backed set. */
 int xs_nft_sync_batch(struct xs_nft_batch *t, const struct xs_maps *m);
 /* nft_persist.c */

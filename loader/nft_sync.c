@@ -215,8 +215,7 @@ static int ports(const struct xs_config *cfg, enum xs_nft_set s, struct xs_nft_e
 	return 0;
 }
 
-int xs_nft_elems(const struct xs_maps *m, enum xs_nft_set s, struct xs_nft_elem **out,
-		 size_t *n)
+int xs_nft_elems(const struct xs_maps *m, enum xs_nft_set s, struct xs_nft_elem **out, size_t *n)
 {
 	struct vec v = {.now = xs_now_ns()};
 	struct xs_config cfg;
@@ -249,7 +248,7 @@ int xs_nft_elems(const struct xs_maps *m, enum xs_nft_set s, struct xs_nft_elem 
 int xs_nft_sync_batch(struct xs_nft_batch *t, const struct xs_maps *m)
 {
 	static const enum xs_nft_set synced[] = {
-		XS_NS_TRUST4, XS_NS_TRUST6, XS_NS_BLOCK4,   XS_NS_BLOCK6,  XS_NS_V6UDP,
+		XS_NS_TRUST4, XS_NS_TRUST6, XS_NS_BLOCK4,   XS_NS_BLOCK6,   XS_NS_V6UDP,
 		XS_NS_V6TCP,  XS_NS_RELAY,  XS_NS_SIPPROTO, XS_NS_SIPPORTS,
 	};
 	int err = 0;

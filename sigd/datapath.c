@@ -44,8 +44,8 @@ static int set_afxdp_flag(const struct xs_maps *maps, bool on)
 }
 
 /* The interfaces the AF_XDP relay serves: `iface` and every armed egress. */
-static void afxdp_ifaces(const struct sigd_cfg *cfg, const struct xs_maps *maps,
-			 struct sigd_dp *sd, struct xs_dp_opts *o)
+static void afxdp_ifaces(const struct sigd_cfg *cfg, const struct xs_maps *maps, struct sigd_dp *sd,
+			 struct xs_dp_opts *o)
 {
 	uint32_t key, next, *prev = NULL;
 
@@ -244,8 +244,8 @@ static bool relay_adopt(const char *pin_root, enum xs_datapath want, struct sigd
 	return false;
 }
 
-static int start_afxdp(const char *pin_root, const struct sigd_cfg *cfg,
-		       const struct xs_maps *maps, struct sigd_dp *sd)
+static int start_afxdp(const char *pin_root, const struct sigd_cfg *cfg, const struct xs_maps *maps,
+		       struct sigd_dp *sd)
 {
 	unsigned int ifindex = if_nametoindex(cfg->iface);
 	struct xs_dp_opts o;
@@ -333,9 +333,10 @@ int sigd_dp_start(const char *pin_root, const struct sigd_cfg *cfg, const struct
 		}
 	}
 	sd->kind = want;
-	sd->fw = cfg->firewall == SIGD_FW_NFT || (cfg->firewall == SIGD_FW_AUTO && want == XS_DP_UDP)
-			 ? SIGD_FW_NFT
-			 : SIGD_FW_XDP;
+	sd->fw =
+		cfg->firewall == SIGD_FW_NFT || (cfg->firewall == SIGD_FW_AUTO && want == XS_DP_UDP)
+			? SIGD_FW_NFT
+			: SIGD_FW_XDP;
 	if (want == XS_DP_AFXDP && !sd->relay_pid)
 		err = start_afxdp(pin_root, cfg, maps, sd);
 	else if (want == XS_DP_UDP)

@@ -15,8 +15,8 @@ struct sigd_cfg;
 
 struct sigd_dp {
 	enum xs_datapath kind;
-	int fw;		   /* SIGD_FW_XDP or SIGD_FW_NFT once started */
-	int relay_pid;	   /* the relay process (afxdp, udp), else 0 */
+	int fw;	       /* SIGD_FW_XDP or SIGD_FW_NFT once started */
+	int relay_pid; /* the relay process (afxdp, udp), else 0 */
 	char relay_line[600];
 	char ifnames[4][IF_NAMESIZE];
 };

@@ -81,7 +81,9 @@ int fw_status_fields(bool json)
 		printf("nftables:        unknown (%s)\n", strerror(-ret));
 	} else {
 		printf("nftables:        %s (table inet %s: %u/%u rules, %u/%u sets)%s\n",
-		       !st.table ? "not installed" : ok ? "installed" : "INCOMPLETE",
+		       !st.table ? "not installed"
+		       : ok	 ? "installed"
+				 : "INCOMPLETE",
 		       XS_NFT_TABLE, st.rules, st.expect_rules, st.sets, st.expect_sets,
 		       st.persisted ? ", persisted" : "");
 	}
@@ -157,8 +159,7 @@ void fw_sync_after_change(const struct xs_maps *m)
 	if (ret == 1)
 		ret = xs_nft_sync(m);
 	if (ret < 0)
-		fprintf(stderr, "xdpsbc: warning: nftables sets not updated: %s\n",
-			strerror(-ret));
+		fprintf(stderr, "xdpsbc: warning: nftables sets not updated: %s\n", strerror(-ret));
 }
 
 const struct cmd cmds_fw[] = {
