@@ -77,6 +77,7 @@ struct xs_dp_opts {
 	unsigned int nifaces;
 	uint16_t port_min, port_max; /* the relay range (UDP: which flows to serve) */
 	bool nft_pinholes;	     /* UDP: keep the nft pinhole set in step */
+	const struct xs_maps *maps; /* UDP with nft: re-sync the sets when xs_blkgen moves */
 	unsigned int workers;	     /* UDP: threads (0: one per CPU, at most 4) */
 };
 

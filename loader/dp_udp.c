@@ -65,6 +65,7 @@ struct udp_dp {
 	/* Verdicts not yet added to xs_stats (packets, bytes), by reason. */
 	atomic_ulong verdict[XS_REASON_MAX][2];
 	struct xs_counter nft_last[XS_REASON_MAX]; /* nft counters already counted */
+	uint64_t blkgen; /* xs_blkgen at the last nft set sync */
 };
 
 static void count(struct udp_dp *d, unsigned int reason, unsigned long pkts, unsigned long bytes)
@@ -79,6 +80,26 @@ static void count(struct udp_dp *d, unsigned int reason, unsigned long pkts, uns
  * program would have used, so `xdpsbc stats` reads the same on every path.
  * A re-installed table starts its counters from 0 again.
  */
+/*
+ * sigd's own policy (scanners, brute force) blocks sources by writing the
+ * blocklist maps; every such change moves xs_blkgen. Follow it into the nft
+ * sets, which are this path's firewall. (CLI changes re-sync themselves.)
+ */
+static void nft_follow(struct udp_dp *d)
+{
+	uint32_t zero = 0;
+	uint64_t gen;
+	int err;
+
+	if (!d->o.maps || bpf_map_lookup_elem(d->o.maps->blkgen, &zero, &gen) || gen == d->blkgen)
+		return;
+	err = xs_nft_sync(d->o.maps);
+	if (err)
+		xs_log(XS_LOG_WARN, "udp datapath: nft sets not re-synced: %s\n", strerror(-err));
+	else
+		d->blkgen = gen;
+}
+
 static void nft_stats(struct udp_dp *d)
 {
 	struct xs_counter now[XS_REASON_MAX];
@@ -235,8 +256,10 @@ static void scan(struct udp_dp *d)
 		}
 	}
 	reap(d, false);
-	if (d->o.nft_pinholes && d->gen % XS_UDP_NFT_STATS == 0)
+	if (d->o.nft_pinholes && d->gen % XS_UDP_NFT_STATS == 0) {
 		nft_stats(d);
+		nft_follow(d);
+	}
 	stats_flush(d);
 	/* Also now and then: `xdpsbc fw install` may have emptied the set. */
 	if (!d->o.nft_pinholes || (!changed && d->gen % XS_UDP_RESYNC))

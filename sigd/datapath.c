@@ -297,6 +297,7 @@ static int start_udp(const char *pin_root, const struct sigd_cfg *cfg, const str
 		if_freenameindex(ifs);
 	opts_of(pin_root, cfg, maps, &o);
 	o.nft_pinholes = sd->fw == SIGD_FW_NFT;
+	o.maps = maps;
 	if (relay_adopt(pin_root, XS_DP_UDP, sd))
 		return 0;
 	return relay_spawn(pin_root, XS_DP_UDP, &o, sd);

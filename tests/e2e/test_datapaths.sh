@@ -89,6 +89,20 @@ policy_cases() (
 	[ "$got" = 10 ] && pass "${dp}_v6_signalling" || fail "${dp}_v6_signalling" "$got of 10 IPv6 datagrams to 5070 arrived"
 	in_ns "$NS_E" "$XS" media ipv4-only off >/dev/null
 
+	# sigd's own policy blocks a SIP scanner (User-Agent); on every path the
+	# scanner's packets are then dropped (on udp: nft, re-synced by the relay).
+	printf 'OPTIONS sip:x@%s SIP/2.0\r\nVia: SIP/2.0/UDP %s:5070;branch=z9hG4bKscan1\r\nFrom: <sip:a@x>;tag=1\r\nTo: <sip:b@x>\r\nCall-ID: scan1@x\r\nCSeq: 1 OPTIONS\r\nUser-Agent: friendly-scanner\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n' \
+		$EDGE_IP $NAT_OUT_IP >"$TOPO_WORK/scan.sip"
+	# One datagram: cat writes the file in one go (printf to /dev/udp would not).
+	in_ns "$NS_N" bash -c "cat '$TOPO_WORK/scan.sip' >/dev/udp/$EDGE_IP/5060"
+	if topo_wait 3 sh -c "nsenter --net=/run/netns/$NS_E $XS block list -j | grep -q '\"$NAT_OUT_IP/32\"'"; then
+		sleep 0.5 # the udp relay follows xs_blkgen every 0.1 s
+		verdict "${dp}_sigd_blocked_scanner" drop-blocklist 10 arrive "$NS_N" $NAT_OUT_IP $EDGE_IP 5099
+	else
+		fail "${dp}_sigd_blocked_scanner" "sigd did not block the scanner: $(in_ns "$NS_E" "$XS" block list)"
+	fi
+	in_ns "$NS_E" "$XS" block del $NAT_OUT_IP >/dev/null
+
 	# A relay port no call owns is a closed pinhole, even with a socket on it.
 	verdict "${dp}_pinhole_closed" drop-pinhole 10 arrive "$NS_N" $NAT_OUT_IP $EDGE_IP 29990
 
