@@ -10,7 +10,9 @@ MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 
 CFLAGS	?= -O2 -g
 CFLAGS	+= -Wall -Wextra -Wno-unused-parameter -std=gnu11 -D_GNU_SOURCE
-CPPFLAGS += -I$(BUILD)/include -Ibpf -Iloader -Isigd
+# The version is debian/changelog's, so the package, the man pages and --version agree.
+XS_VERSION := $(shell sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' debian/changelog 2>/dev/null)
+CPPFLAGS += -I$(BUILD)/include -Ibpf -Iloader -Isigd -DXDPSBC_VERSION='"$(XS_VERSION)"'
 LDLIBS_BPF := -lxdp -lbpf -lelf -lz -lnftnl -lmnl
 LDLIBS_SIGD := -losip2 -losipparser2 -lpthread -ljansson
 
@@ -144,7 +146,6 @@ SYSCONFDIR ?= /etc
 INSTALL	   ?= install
 HELP2MAN   ?= help2man
 # One version for the package and the man pages: debian/changelog's.
-XS_VERSION ?= $(shell sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' debian/changelog 2>/dev/null)
 
 XS_INST_BPF   := $(filter-out $(BUILD)/bpf/xdp_trivial.bpf.o,$(BPF_OBJS))
 XS_UNITS      := xdpsbc-sigd.service xdpsbc-firewall.service

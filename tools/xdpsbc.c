@@ -198,6 +198,7 @@ static void usage(FILE *f, const char *prefix)
 			"  -v, --verbose     more messages (twice: libbpf/libxdp debug)\n"
 			"  --pin-root DIR    maps under DIR (default $XDPSBC_PIN_ROOT, else %s)\n"
 			"  -h, --help        this text, or one command's: xdpsbc block add --help\n"
+			"  -V, --version     the version\n"
 			"\ncommands:\n",
 			XS_PIN_ROOT_DEFAULT);
 	usage_table(f, prefix);
@@ -255,6 +256,9 @@ int main(int argc, char **argv)
 			verbose++;
 		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			help = true;
+		} else if (!strcmp(a, "-V") || !strcmp(a, "--version")) {
+			printf("xdpsbc %s\n", XDPSBC_VERSION);
+			return 0;
 		} else if (!strcmp(a, "--pin-root")) {
 			if (++i >= argc)
 				return cli_err("--pin-root needs a directory"), EXIT_USAGE;
