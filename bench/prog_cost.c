@@ -54,6 +54,8 @@ struct path {
 static const struct path paths[] = {
 	{ "pass (v4 sip)", XS_PASS, BASE_PASS, 1.5,
 	  { .src = "198.51.100.10", .dst = EDGE, .sport = 5060, .dport = 5060, .payload = 400 } },
+	{ "pass (v4 udp, not sip)", XS_PASS, BASE_PASS, 1.5,
+	  { .src = "198.51.100.10", .dst = EDGE, .sport = 5060, .dport = 5080, .payload = 400 } },
 	{ "pass (v6 sip)", XS_PASS, BASE_PASS, 1.5,
 	  { .src = "2001:db8:1::10", .dst = "2001:db8:1::1", .sport = 5060, .dport = 5060,
 	    .payload = 400 } },

@@ -6,8 +6,9 @@
  *         -> relay/pinhole -> pass
  *
  * Trusted sources skip the blocking stages but are still relayed. Media of a
- * flow whose source passed the source checks under the current blocklist
- * generation skips them (relay.h). Non-first
+ * flow, and SIP of a source the flood limit tracks, whose source passed the
+ * source checks under the current blocklist generation skip them (relay.h,
+ * flood.h). Non-first
  * fragments are judged by source (trust, blocklist) and then pass: they have
  * no transport header for the later stages.
  */
@@ -26,10 +27,11 @@
 
 static __always_inline int xs_pipeline(struct xdp_md *ctx, struct xs_pkt *pkt)
 {
+	struct xs_flood_ctx fc;
 	const struct xs_config *cfg;
 	struct xs_flow *f;
 	__u32 zero = 0;
-	int trusted, in_range;
+	int trusted = 0, in_range;
 	__u64 gen = 0;
 	int r;
 
@@ -38,30 +40,33 @@ static __always_inline int xs_pipeline(struct xdp_md *ctx, struct xs_pkt *pkt)
 		return r;
 
 	/*
-	 * Media of a flow whose source already passed the source checks under
-	 * the current blocklist generation goes straight to the relay. The
-	 * generation is read before the checks, so a change made meanwhile
-	 * invalidates what they find.
+	 * Media of a flow, and SIP from a source the flood limit tracks, whose
+	 * source already passed the source checks under the current blocklist
+	 * generation skip them (relay.h, flood.h). The generation is read
+	 * before the checks, so a change made meanwhile invalidates what they
+	 * find.
 	 */
 	cfg = bpf_map_lookup_elem(&xs_config, &zero);
 	f = xs_relay_lookup(pkt, cfg, &in_range);
-	if (f) {
+	xs_flood_lookup(pkt, cfg, &fc);
+	if (f || fc.watched)
 		gen = xs_block_gen();
-		if (xs_flow_checked(f, pkt, cfg, gen))
-			return xs_relay_flow(ctx, pkt, cfg, f);
+	if (f && xs_flow_checked(f, pkt, cfg, gen))
+		return xs_relay_flow(ctx, pkt, cfg, f);
+
+	if (!xs_flood_checked(&fc, gen)) {
+		trusted = xs_trusted(pkt);
+		if (!trusted) {
+			r = xs_blocklist(pkt);
+			if (r != XS_CONTINUE)
+				return r;
+		}
+		if (pkt->frag)
+			return trusted ? XS_PASS_TRUSTED : XS_PASS_FRAGMENT;
 	}
 
-	trusted = xs_trusted(pkt);
 	if (!trusted) {
-		r = xs_blocklist(pkt);
-		if (r != XS_CONTINUE)
-			return r;
-	}
-	if (pkt->frag)
-		return trusted ? XS_PASS_TRUSTED : XS_PASS_FRAGMENT;
-
-	if (!trusted) {
-		r = xs_flood_limit(ctx, pkt, cfg);
+		r = xs_flood_limit(ctx, pkt, cfg, &fc, gen);
 		if (r != XS_CONTINUE)
 			return r;
 		r = xs_v6media(pkt, cfg);

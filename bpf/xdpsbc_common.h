@@ -207,10 +207,11 @@ struct xs_flow {
 };
 
 /*
- * xs_blkgen: one __u64, key 0. Every change that can make a source blocked
- * (a blocklist entry added or refreshed, a trusted network removed) stores a
- * fresh random value here after making it. A flow's cached "this source was
- * checked" (chk_gen) is valid only while the value is unchanged; random
+ * xs_blkgen: one __u64, key 0. Every change to what the source checks
+ * answer for a source (a blocklist entry added or refreshed, a trusted
+ * network added or removed) stores a fresh random value here after making
+ * it. A flow's or a flood entry's cached "this source was checked"
+ * (chk_gen) is valid only while the value is unchanged; random
  * rather than counted, so that two writers racing cannot bring back a value
  * a cache was taken under (no ABA). Deleting entries needs no change.
  */
@@ -241,6 +242,7 @@ struct xs_flood {
 	__u64 banned_until_ns; /* datapath clock; 0: never banned */
 	__u32 count; /* requests in the window */
 	__u32 bans; /* bans of this source while it stayed in the map */
+	__u64 chk_gen; /* /32 or /128 key: passed the source checks under xs_blkgen chk_gen - 1 */
 };
 
 /* xs_bans ring buffer record: one per new ban. */

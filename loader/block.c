@@ -383,11 +383,14 @@ int xs_trust_add(const struct xs_maps *m, const struct xs_cidr *c)
 	int fd = c->family == AF_INET ? m->trust4 : m->trust6;
 	struct xs_trust t = {};
 	union xs_lpm k;
+	int ret;
 
 	lpm_key(c, &k);
 	if (!bpf_map_lookup_elem(fd, &k, &t))
 		return 0; /* already trusted: keep its counter */
-	return put(fd, &k, &t);
+	ret = put(fd, &k, &t);
+	gen_bump(m); /* cached "checked, not trusted" answers go stale */
+	return ret;
 }
 
 int xs_trust_del(const struct xs_maps *m, const struct xs_cidr *c)
@@ -397,7 +400,7 @@ int xs_trust_del(const struct xs_maps *m, const struct xs_cidr *c)
 	lpm_key(c, &k);
 	if (bpf_map_delete_elem(c->family == AF_INET ? m->trust4 : m->trust6, &k))
 		return -errno;
-	gen_bump(m); /* its sources now face the blocklist */
+	gen_bump(m); /* its sources now face the blocklist and the flood limit */
 	return 0;
 }
 

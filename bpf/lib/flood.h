@@ -138,33 +138,82 @@ static __always_inline void xs_flood_ban(struct xs_flood *e, const struct xs_flo
 	bpf_ringbuf_output(&xs_bans, &ev, sizeof(ev), 0);
 }
 
-static __always_inline int xs_flood_limit(struct xdp_md *ctx, const struct xs_pkt *pkt,
-				    const struct xs_config *cfg)
-{
-	struct xs_flood_key key = {};
+/* A packet the flood limit watches, and its source's entry (NULL: none yet). */
+struct xs_flood_ctx {
+	struct xs_flood_key key;
 	struct xs_flood *e;
+	int watched;
+};
+
+/*
+ * Does the flood limit watch this packet (UDP or TCP to a SIP port, limit
+ * on)? Then look its source up. Done before the source checks, because a
+ * source's entry also caches that it passed them (xs_flood_checked()).
+ */
+static __always_inline void xs_flood_lookup(const struct xs_pkt *pkt, const struct xs_config *cfg,
+					    struct xs_flood_ctx *fc)
+{
+	fc->watched = 0;
+	fc->e = NULL;
+	if (!cfg || !(cfg->flags & XS_CFG_FLOOD) || pkt->frag)
+		return;
+	if (pkt->l4proto != IPPROTO_UDP && pkt->l4proto != IPPROTO_TCP)
+		return;
+	if (!xs_flood_port(cfg, bpf_ntohs(pkt->dport)))
+		return;
+	fc->watched = 1;
+	/* Hashed whole: padding and host bits must be zero. */
+	__builtin_memset(&fc->key, 0, sizeof(fc->key));
+	xs_flood_key(pkt, cfg, &fc->key);
+	fc->e = bpf_map_lookup_elem(&xs_flood, &fc->key);
+}
+
+/* A key that is one address (/32, /128) can cache that address's checks. */
+static __always_inline int xs_flood_exact(const struct xs_flood_key *k)
+{
+	return k->prefixlen == (k->family == 4 ? 32 : 128);
+}
+
+/*
+ * Did this source pass the source checks (trusted networks, blocklist)
+ * under blocklist generation @gen? Then they are skipped: a steady SIP
+ * source costs one hash lookup, whatever the size of the blocklist. The
+ * entry is only ever marked after the checks found the source neither
+ * trusted nor blocked, and any change that could make it either (blocklist
+ * add, trust add or removal) changes @gen first.
+ */
+static __always_inline int xs_flood_checked(const struct xs_flood_ctx *fc, __u64 gen)
+{
+	return fc->e && fc->e->chk_gen == gen + 1 && xs_flood_exact(&fc->key);
+}
+
+/*
+ * The flood limit for a watched packet whose source passed the source
+ * checks under @gen (read before them).
+ */
+static __always_inline int xs_flood_limit(struct xdp_md *ctx, const struct xs_pkt *pkt,
+					  const struct xs_config *cfg, struct xs_flood_ctx *fc,
+					  __u64 gen)
+{
+	__u64 chk = xs_flood_exact(&fc->key) ? gen + 1 : 0;
+	struct xs_flood *e = fc->e;
 	__u64 now;
 	__u32 count;
 
-	if (!cfg || !(cfg->flags & XS_CFG_FLOOD))
+	if (!fc->watched)
 		return XS_CONTINUE;
-	if (pkt->l4proto != IPPROTO_UDP && pkt->l4proto != IPPROTO_TCP)
-		return XS_CONTINUE;
-	if (!xs_flood_port(cfg, bpf_ntohs(pkt->dport)))
-		return XS_CONTINUE;
-
-	xs_flood_key(pkt, cfg, &key);
 	now = xs_flood_now();
-	e = bpf_map_lookup_elem(&xs_flood, &key);
 	if (e && now < e->banned_until_tick)
 		return XS_DROP_FLOOD;
+	if (e && e->chk_gen != chk)
+		e->chk_gen = chk;
 	if (!xs_flood_counts(ctx, pkt))
 		return XS_CONTINUE;
 	if (!e) {
 		/* A first request never bans: userspace keeps flood_rate >= 1. */
-		struct xs_flood init = {.window_tick = now, .count = 1};
+		struct xs_flood init = {.window_tick = now, .count = 1, .chk_gen = chk};
 
-		bpf_map_update_elem(&xs_flood, &key, &init, BPF_NOEXIST);
+		bpf_map_update_elem(&xs_flood, &fc->key, &init, BPF_NOEXIST);
 		return XS_CONTINUE;
 	}
 	/*
@@ -181,7 +230,7 @@ static __always_inline int xs_flood_limit(struct xdp_md *ctx, const struct xs_pk
 	if (count <= cfg->flood_rate)
 		return XS_CONTINUE;
 	if (count == cfg->flood_rate + 1)
-		xs_flood_ban(e, &key, cfg, now, count);
+		xs_flood_ban(e, &fc->key, cfg, now, count);
 	return XS_DROP_FLOOD;
 }
 

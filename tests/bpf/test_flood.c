@@ -45,6 +45,9 @@ enum op {
 	OP_EVENTS, /* exactly n ban events since the last OP_EVENTS, for addr/prefix */
 	OP_COUNT,  /* the entry of addr/prefix counts n requests (-1: no entry) */
 	OP_BANNED, /* the entry is banned, until about n seconds from now */
+	OP_CACHED, /* the entry caches the source checks (n = 1) or not (n = 0) */
+	OP_BLOCK,  /* blocklist addr/prefix (a new blocklist generation) */
+	OP_TRUST,  /* trust addr/prefix (a new generation, as the loader makes) */
 };
 
 struct step {
@@ -72,6 +75,9 @@ struct tcase {
 #define EVENTS(a, p, k) {.op = OP_EVENTS, .n = (k), .addr = (a), .prefix = (p)}
 #define COUNT(a, p, k)	{.op = OP_COUNT, .n = (k), .addr = (a), .prefix = (p)}
 #define BANNED(a, p, s) {.op = OP_BANNED, .n = (s), .addr = (a), .prefix = (p)}
+#define CACHED(a, p, k) {.op = OP_CACHED, .n = (k), .addr = (a), .prefix = (p)}
+#define BLOCK(a, p)	{.op = OP_BLOCK, .addr = (a), .prefix = (p)}
+#define TRUST(a, p)	{.op = OP_TRUST, .addr = (a), .prefix = (p)}
 
 /* clang-format off */
 static const struct tcase cases[] = {
@@ -162,6 +168,28 @@ static const struct tcase cases[] = {
 	{ "flood limiting off: nothing counted, nothing dropped", C_OFF, {
 		SEND(40, PASS, .src = "198.51.100.31", EDGE4, UDP(5060), .data = INVITE),
 		COUNT("198.51.100.31", 32, -1) } },
+	{ "check cache: a counted /32 remembers it passed the source checks", C_DEFAULT, {
+		SEND(3, PASS, .src = "198.51.100.32", EDGE4, UDP(5060), .data = INVITE),
+		CACHED("198.51.100.32", 32, 1),
+		SEND(3, PASS, .src = "198.51.100.32", EDGE4, UDP(5060), .data = RESPONSE),
+		COUNT("198.51.100.32", 32, 3) } },
+	{ "check cache: blocking the source drops it at once, uncounted", C_DEFAULT, {
+		BLOCK("198.51.100.32", 32),
+		SEND(2, DROP_BLOCKLIST, .src = "198.51.100.32", EDGE4, UDP(5060), .data = INVITE),
+		COUNT("198.51.100.32", 32, 3) } },
+	{ "check cache: trusting a counted source exempts it at once", C_DEFAULT, {
+		SEND(3, PASS, .src = "198.51.100.33", EDGE4, UDP(5060), .data = INVITE),
+		CACHED("198.51.100.33", 32, 1),
+		TRUST("198.51.100.33", 32),
+		SEND(30, PASS_TRUSTED, .src = "198.51.100.33", EDGE4, UDP(5060), .data = INVITE),
+		COUNT("198.51.100.33", 32, 3) } },
+	{ "check cache: a /64 key is many addresses and caches nothing", C_DEFAULT, {
+		SEND(2, PASS, .src = "2001:db8:7:1::1", EDGE6, UDP(5060), .data = INVITE),
+		CACHED("2001:db8:7:1::", 64, 0),
+		BLOCK("2001:db8:7:1::2", 128),
+		SEND(1, DROP_BLOCKLIST, .src = "2001:db8:7:1::2", EDGE6, UDP(5060), .data = INVITE),
+		SEND(1, PASS, .src = "2001:db8:7:1::1", EDGE6, UDP(5060), .data = INVITE),
+		COUNT("2001:db8:7:1::", 64, 3) } },
 	{ "ipv6 fragment to 5060: no ports, not counted", C_DEFAULT, {
 		SEND(20, PASS_FRAGMENT, .src = "2001:db8:6::1", EDGE6, UDP(5060), .data = INVITE,
 		     .ext = {IPPROTO_FRAGMENT}, .n_ext = 1, .frag_off = 100),
@@ -304,6 +332,27 @@ static int step(const char *name, const struct step *s, int idx)
 			return 0;
 		}
 		return 1;
+	case OP_CACHED:
+		flood_key(s->addr, s->prefix, &k);
+		if (bpf_map_lookup_elem(t.flood_fd, &k, &f)) {
+			T_FAIL(name, "step %d: no flood entry for %s/%u", idx, s->addr, s->prefix);
+			return 0;
+		}
+		if (!!f.chk_gen != s->n) {
+			T_FAIL(name, "step %d: chk_gen %llu, want %s", idx,
+			       (unsigned long long)f.chk_gen, s->n ? "set" : "0");
+			return 0;
+		}
+		return 1;
+	case OP_BLOCK:
+	case OP_TRUST:
+		snprintf(why, sizeof(why), "%s/%u", s->addr, s->prefix);
+		err = s->op == OP_BLOCK ? bt_block_add(&t, why, 0) : bt_trust_add(&t, why);
+		if (err) {
+			T_FAIL(name, "step %d: add %s: %s", idx, why, strerror(-err));
+			return 0;
+		}
+		return 1;
 	case OP_END:
 		break;
 	}
@@ -416,10 +465,11 @@ static void test_loader(void)
 	name = "loader: xs_flood_walk sees every source";
 	err = xs_flood_walk(&m, walk_cb, &walked);
 	/*
-	 * Counted above: 198.51.100.21-26, .29, .30, .40 (/32), 203.0.113.0/24,
-	 * 2001:db8:5::/64 and 2001:db8:5:1::/64. Nobody else is counted.
+	 * Counted above: 198.51.100.21-26, .29, .30, .32, .33, .40 (/32),
+	 * 203.0.113.0/24, 2001:db8:5::/64, 2001:db8:5:1::/64 and
+	 * 2001:db8:7:1::/64. Nobody else is counted.
 	 */
-	if (T_CHECK(name, !err && walked == 12, "err %d, %lu entries, want 12", err, walked))
+	if (T_CHECK(name, !err && walked == 15, "err %d, %lu entries, want 15", err, walked))
 		T_PASS(name);
 out:
 	xs_bans_close(b);

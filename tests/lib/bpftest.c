@@ -311,7 +311,9 @@ int bt_trust_add(struct bt_ctx *t, const char *cidr)
 		err = bpf_map_update_elem(t->trust4_fd, &k4, &v, BPF_ANY);
 	else
 		err = bpf_map_update_elem(t->trust6_fd, &k6, &v, BPF_ANY);
-	return err ? -errno : 0;
+	if (err)
+		return -errno;
+	return bt_blkgen_bump(t); /* as xs_trust_add() does */
 }
 
 int bt_trust_get(struct bt_ctx *t, const char *cidr, struct xs_trust *out)

@@ -72,7 +72,7 @@ uint64_t bt_now_ns(void);
  * value as userspace must.
  */
 int bt_block_add(struct bt_ctx *t, const char *cidr, uint64_t expires_ns);
-/* A fresh xs_blkgen, as userspace must after a blocklist add (bt_block_add does). */
+/* A fresh xs_blkgen, as userspace must after a blocklist add or trust change (the *_add do). */
 int bt_blkgen_bump(struct bt_ctx *t);
 int bt_block_get(struct bt_ctx *t, const char *cidr, struct xs_block *out);
 int bt_trust_add(struct bt_ctx *t, const char *cidr);
