@@ -202,11 +202,12 @@ static __always_inline int xs_flood_limit(struct xdp_md *ctx, const struct xs_pk
 
 	if (!fc->watched)
 		return XS_CONTINUE;
+	/* Passed the checks, banned or not: a banned flooder's drops skip them too. */
+	if (e && e->chk_gen != chk)
+		e->chk_gen = chk;
 	now = xs_flood_now();
 	if (e && now < e->banned_until_tick)
 		return XS_DROP_FLOOD;
-	if (e && e->chk_gen != chk)
-		e->chk_gen = chk;
 	if (!xs_flood_counts(ctx, pkt))
 		return XS_CONTINUE;
 	if (!e) {

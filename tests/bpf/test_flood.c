@@ -183,6 +183,13 @@ static const struct tcase cases[] = {
 		TRUST("198.51.100.33", 32),
 		SEND(30, PASS_TRUSTED, .src = "198.51.100.33", EDGE4, UDP(5060), .data = INVITE),
 		COUNT("198.51.100.33", 32, 3) } },
+	{ "check cache: a banned source put on the blocklist is dropped by the blocklist", C_DEFAULT, {
+		SEND(16, PASS, .src = "198.51.100.34", EDGE4, UDP(5060), .data = INVITE),
+		SEND(3, DROP_FLOOD, .src = "198.51.100.34", EDGE4, UDP(5060), .data = INVITE),
+		CACHED("198.51.100.34", 32, 1),
+		BLOCK("198.51.100.34", 32),
+		SEND(2, DROP_BLOCKLIST, .src = "198.51.100.34", EDGE4, UDP(5060), .data = INVITE),
+		EVENTS("198.51.100.34", 32, 1) } },
 	{ "check cache: a /64 key is many addresses and caches nothing", C_DEFAULT, {
 		SEND(2, PASS, .src = "2001:db8:7:1::1", EDGE6, UDP(5060), .data = INVITE),
 		CACHED("2001:db8:7:1::", 64, 0),
@@ -465,11 +472,11 @@ static void test_loader(void)
 	name = "loader: xs_flood_walk sees every source";
 	err = xs_flood_walk(&m, walk_cb, &walked);
 	/*
-	 * Counted above: 198.51.100.21-26, .29, .30, .32, .33, .40 (/32),
+	 * Counted above: 198.51.100.21-26, .29, .30, .32-34, .40 (/32),
 	 * 203.0.113.0/24, 2001:db8:5::/64, 2001:db8:5:1::/64 and
 	 * 2001:db8:7:1::/64. Nobody else is counted.
 	 */
-	if (T_CHECK(name, !err && walked == 15, "err %d, %lu entries, want 15", err, walked))
+	if (T_CHECK(name, !err && walked == 16, "err %d, %lu entries, want 16", err, walked))
 		T_PASS(name);
 out:
 	xs_bans_close(b);
