@@ -26,6 +26,7 @@ run_one() {
 	name=$(basename "$t")
 	out=$log/$name.out
 	echo "== $name"
+	local t0=$SECONDS
 	if [[ $t == *.sh ]]; then
 		timeout -k 10 600 bash "$t" >"$out" 2>&1
 	else
@@ -43,7 +44,7 @@ run_one() {
 		f=1
 	fi
 	[ "$f" != 0 ] && failures+=("$name (log: $out)")
-	echo "   $p passed, $f failed, $s skipped"
+	echo "   $p passed, $f failed, $s skipped ($((SECONDS - t0)) s)"
 	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
 }
 
