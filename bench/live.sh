@@ -22,10 +22,13 @@
 #   scale-N (with SCALE="1000 ... 1000000") the native relay with N flows in
 #                                        the table: pps and kernel memory per flow
 # Delivered = packets that reached the sink interface (relays) or that the
-# filter dropped (drops), divided by the generator's sending time. CPU is
-# the whole machine's busy time from /proc/stat over the case (generator
-# included; other work on the machine too, so the idle share before each
-# case is recorded as "background"), plus the competitor's own process time.
+# filter dropped (drops), divided by the generator's sending time; saturated
+# = the edge lost some (delivered < 98% of sent), i.e. the edge and not the
+# generator set the rate. CPU (cpu_s, cpu_ns_per_pkt) = the generator's own
+# time + all softirq time (/proc/stat) + the competitor's process time: the
+# work this case caused, generator included, without other users of the
+# machine. busy_ns_per_pkt uses the whole machine's busy time instead; the
+# machine's busy share before each case is recorded as "background".
 # Writes one JSON object per case (an array) to OUT_JSON.
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -85,7 +88,10 @@ run_case() {
 			delivered_pps: (if $g.seconds > 0 then ($d / $g.seconds | floor) else 0 end),
 			cpu_busy_s: $busy, cpu_softirq_s: $si, generator_cpu_s: $g.cpu_s,
 			process_cpu_s: $p, background_busy: $bg,
-			cpu_ns_per_pkt: (if $d > 0 then ($busy * 1e9 / $d | floor) else null end)
+			cpu_s: (($g.cpu_s + $si + $p) * 1000 | floor) / 1000,
+			cpu_ns_per_pkt: (if $d > 0 then (($g.cpu_s + $si + $p) * 1e9 / $d | floor) else null end),
+			busy_ns_per_pkt: (if $d > 0 then ($busy * 1e9 / $d | floor) else null end),
+			saturated: ($d < 0.98 * $g.sent)
 		}')
 	echo "$cpu" | jq -c .
 	RESULTS+=("$cpu")

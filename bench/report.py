@@ -156,23 +156,33 @@ def main():
         fmt(common), fmt(cpu_at(sigd, common)), fmt(cpu_at(kam, common)),
         fmt(ratios["cpu_per_call_kamailio_vs_sigd"], "x"),
         goal_text(ratios["cpu_per_call_kamailio_vs_sigd"], 1.5)))
+    for case, what in (("relay-rtpengine", "rtpengine"), ("drop-nft", "nftables")):
+        if lc.get(case, {}).get("saturated") is False:
+            md.append("\nCaution: %s was not saturated in this run (it delivered what the "
+                      "generator could send), so its pps is a lower bound and the pps ratio "
+                      "against it an upper bound; the CPU ns/packet ratio still holds." % what)
     md.append("")
     md.append("## Live packets per second (200-byte IPv4/UDP, veth between namespaces)\n")
     md.append("Delivered: packets that reached the sink (relays) or that the filter dropped "
-              "(drops), per second of sending. CPU: the whole machine's busy time over the "
-              "run (generator included), per delivered packet; background: the machine's busy "
-              "share just before the run (other work on the host).\n")
-    md.append("| case | flows | sent pps | delivered pps | CPU busy s | softirq s | "
-              "process s | CPU ns/pkt | background |")
-    md.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+              "(drops), per second of sending. Saturated: the edge lost packets (delivered < "
+              "98%% of sent), so the edge set the rate; 'no' means the generator did and the "
+              "edge could do more. CPU: generator + softirq + the competitor's process time "
+              "(the work the case caused), per delivered packet; busy: the whole machine's "
+              "busy time per packet; background: the machine's busy share just before the "
+              "case (other work on the host).\n")
+    md.append("| case | flows | sent pps | delivered pps | saturated | gen s | softirq s | "
+              "process s | CPU ns/pkt | busy ns/pkt | background |")
+    md.append("|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|")
     for r in live or []:
         if "na" in r:
-            md.append("| %s | | | n/a: %s | | | | | |" % (r["case"], r["na"]))
+            md.append("| %s | | | n/a: %s | | | | | | | |" % (r["case"], r["na"]))
             continue
-        md.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
-            r["case"], r["flows"], r["sent_pps"], r["delivered_pps"], r["cpu_busy_s"],
+        sat = r.get("saturated")
+        md.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            r["case"], r["flows"], r["sent_pps"], r["delivered_pps"],
+            "n/a" if sat is None else ("yes" if sat else "no"), r["generator_cpu_s"],
             r["cpu_softirq_s"], r["process_cpu_s"], fmt(r["cpu_ns_per_pkt"]),
-            r["background_busy"]))
+            fmt(r.get("busy_ns_per_pkt")), r["background_busy"]))
     md.append("")
     md.append("## Signalling: calls per second, stepped\n")
     md.append("| edge | rate | calls | completed | failed | edge CPU s | CPU ms/call | clean |")
