@@ -45,7 +45,8 @@
 #define XS_XSK_FRAME  XSK_UMEM__DEFAULT_FRAME_SIZE
 #define XS_XSK_RING   2048
 #define XS_XSK_BATCH  64
-#define XS_XSK_MAX    16 /* sockets: interfaces x queues */
+#define XS_XSK_MAX    16			      /* sockets: interfaces x queues */
+#define XS_XSK_BASE   (~((uint64_t)XS_XSK_FRAME - 1)) /* aligned mode: frame start */
 
 struct xsock {
 	struct xsk_socket *xsk;
@@ -281,8 +282,9 @@ static void complete_tx(struct xsock *s)
 	if (!s->tx_pending)
 		return;
 	n = xsk_ring_cons__peek(&s->cq, XS_XSK_RING, &idx);
+	/* Back to the frame's start: a transmitted RX frame carries its headroom. */
 	for (uint32_t i = 0; i < n; i++)
-		s->free[s->nfree++] = *xsk_ring_cons__comp_addr(&s->cq, idx++);
+		s->free[s->nfree++] = *xsk_ring_cons__comp_addr(&s->cq, idx++) & XS_XSK_BASE;
 	xsk_ring_cons__release(&s->cq, n);
 	s->tx_pending -= n;
 }
@@ -306,6 +308,11 @@ static void refill(struct xsock *s)
 	uint32_t idx, want = s->nfree > XS_XSK_FRAMES / 8 ? s->nfree - XS_XSK_FRAMES / 8 : 0;
 	uint32_t n;
 
+	/* reserve() is all or nothing: ask for what the ring has room for. */
+	if (want)
+		want = xsk_prod_nb_free(&s->fq, want);
+	if (want > XS_XSK_RING)
+		want = XS_XSK_RING;
 	if (!want)
 		return;
 	n = xsk_ring_prod__reserve(&s->fq, want, &idx);
@@ -324,6 +331,7 @@ static void rx_batch(struct afxdp_dp *d, struct xsock *s, bool *kick)
 	for (uint32_t i = 0; i < n; i++) {
 		const struct xdp_desc *desc = xsk_ring_cons__rx_desc(&s->rx, idx++);
 		uint64_t addr = xsk_umem__extract_addr(desc->addr);
+		uint64_t base = addr & XS_XSK_BASE;
 		uint8_t *p = xsk_umem__get_data(s->area, desc->addr);
 		struct xsock *out = relay_one(d, s, p, desc->len, acc, &nacc);
 		bool sent = false;
@@ -354,13 +362,24 @@ static void rx_batch(struct afxdp_dp *d, struct xsock *s, bool *kick)
 			       s->ifindex, out ? "egress ring full" : "no flow or route");
 		if (sent)
 			atomic_fetch_add(&d->relayed, 1);
-		s->free[s->nfree++] = addr;
+		s->free[s->nfree++] = base;
 	}
 	xsk_ring_cons__release(&s->rx, n);
 	for (unsigned int i = 0; i < nacc; i++)
 		if (acc[i].pkts || acc[i].latched)
 			xs_dp_account(d->o.flows_fd, &acc[i].key, &acc[i].f, acc[i].latched,
 				      acc[i].pkts, acc[i].bytes, acc[i].ifindex);
+}
+
+static void kick_tx(struct xsock *s)
+{
+	for (int i = 0; i < 64; i++) {
+		if (sendto(xsk_socket__fd(s->xsk), NULL, 0, MSG_DONTWAIT, NULL, 0) >= 0)
+			return;
+		if (errno != EAGAIN && errno != EBUSY && errno != ENOBUFS)
+			return;
+		complete_tx(s);
+	}
 }
 
 static void *loop(void *arg)
@@ -384,9 +403,15 @@ static void *loop(void *arg)
 		for (unsigned int i = 0; i < d->n; i++) {
 			struct xsock *s = &d->s[i];
 
-			/* Copy mode transmits in sendto(); zero-copy when the driver asks. */
-			if (kick[i] && (!s->zc || xsk_ring_prod__needs_wakeup(&s->tx)))
-				sendto(xsk_socket__fd(s->xsk), NULL, 0, MSG_DONTWAIT, NULL, 0);
+			/*
+			 * Copy mode transmits in sendto(), at most 32 frames a call
+			 * (-EAGAIN when more wait): kick while the ring holds any, or
+			 * frames stay queued and the UMEM drains. Zero-copy: when the
+			 * driver asks for it.
+			 */
+			if ((kick[i] || s->tx_pending) &&
+			    (!s->zc || xsk_ring_prod__needs_wakeup(&s->tx)))
+				kick_tx(s);
 			complete_tx(s);
 			refill(s);
 		}
