@@ -2,10 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """Merge the bench's parts into one result: markdown table, JSON and a PNG.
 
-  report.py OUTDIR LIVE_JSON CPS_JSON PROG_COST_JSON
+  report.py OUTDIR LIVE_JSON CPS_JSON PROG_COST_JSON [--docs docs/performance.md]
 
 Writes OUTDIR/bench.md, OUTDIR/bench.json and OUTDIR/bench.png (gnuplot,
-when installed). Missing inputs are reported as missing, never invented.
+when installed); with --docs, also puts the tables into that document
+between its "results begin/end" markers. Missing inputs are reported as missing, never invented.
 Ratios compare xdpsbc with the tool an operator would otherwise use; the
 goals of issue 7 are reported (met or missed), not asserted.
 """
@@ -165,7 +166,7 @@ def main():
     md.append("## Live packets per second (200-byte IPv4/UDP, veth between namespaces)\n")
     md.append("Delivered: packets that reached the sink (relays) or that the filter dropped "
               "(drops), per second of sending. Saturated: the edge lost packets (delivered < "
-              "98%% of sent), so the edge set the rate; 'no' means the generator did and the "
+              "98% of sent), so the edge set the rate; 'no' means the generator did and the "
               "edge could do more. CPU: generator + softirq + the competitor's process time "
               "(the work the case caused), per delivered packet; busy: the whole machine's "
               "busy time per packet; background: the machine's busy share just before the "
@@ -220,8 +221,29 @@ def main():
         md.append("")
     with open(os.path.join(outdir, "bench.md"), "w") as f:
         f.write("\n".join(md) + "\n")
+    if len(sys.argv) > 6 and sys.argv[5] == "--docs":
+        update_docs(sys.argv[6], md)
 
     plot(outdir, live, cs)
+
+
+def update_docs(path, md):
+    """Put this run's tables between the results markers of docs/performance.md."""
+    begin, end = "<!-- results begin -->", "<!-- results end -->"
+    try:
+        with open(path) as f:
+            doc = f.read()
+    except OSError:
+        return
+    if begin not in doc or end not in doc:
+        return
+    body = "\n".join(l.replace("## ", "### ", 1) if l.startswith("## ") else l
+                     for l in md if not l.startswith("# "))
+    head, rest = doc.split(begin, 1)
+    tail = rest.split(end, 1)[1]
+    with open(path, "w") as f:
+        f.write(head + begin + "\n" + body + "\n![bench plot](../bench/results/bench.png)\n"
+                + end + tail)
 
 
 def plot(outdir, live, cs):

@@ -72,7 +72,10 @@ if want cps; then
 		rc=1
 	}
 fi
-python3 bench/report.py "$out" "$out/live.json" "$out/cps.json" "$out/prog_cost.json" || rc=1
+docs=()
+[ "$out" = bench/results ] && docs=(--docs docs/performance.md)
+python3 bench/report.py "$out" "$out/live.json" "$out/cps.json" "$out/prog_cost.json" \
+	"${docs[@]}" || rc=1
 echo
 cat "$out/bench.md"
 echo
