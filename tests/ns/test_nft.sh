@@ -60,6 +60,13 @@ test_install_uninstall() {
 		test "$(nftj "$NS" | jq '[.nftables[] | select(.set.name == "block4") | .set.elem[] | .elem.timeout] | .[0]')" -gt 3500
 	t_check nft_foreign_after_install "operator table gone" foreign_ok "$NS"
 	t_eq nft_status_json "$(in_ns "$NS" "$XS" -j fw status | jq -c '[.nftables.installed, .nftables.complete]')" '[true,true]'
+	# Only the test namespace got it: the CLI works in the netns it runs in.
+	t_check nft_install_netns_only "a table inet xdpsbc appeared in the root namespace" \
+		bash -c "! nft list table inet xdpsbc >/dev/null 2>&1"
+	# A rule removed behind our back: status says so.
+	h=$(nftj "$NS" | jq '[.nftables[] | select(.rule) | .rule | select(.comment == "xdpsbc: pinholes") | .handle][0]')
+	in_ns "$NS" nft delete rule inet xdpsbc pre handle "$h"
+	t_eq nft_status_incomplete "$(in_ns "$NS" "$XS" -j fw status | jq -c '[.nftables.installed, .nftables.complete, .nftables.rules]')" '[true,false,10]'
 	# Installing again replaces ours, once.
 	in_ns "$NS" "$XS" fw install >/dev/null
 	t_eq nft_reinstall_once "$(in_ns "$NS" nft -j list tables | jq '[.nftables[] | select(.table.name == "xdpsbc")] | length')" 1
