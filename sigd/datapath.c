@@ -217,8 +217,9 @@ static bool is_relay(int pid)
 }
 
 /*
- * A relay left by an earlier sigd: adopted when it runs datapath @want,
- * else stopped (SIGTERM, bounded wait) so that ours can take the ports.
+ * A relay left by an earlier sigd: adopted when it runs datapath @want
+ * (afxdp or udp), else stopped (SIGTERM, bounded wait) so that ours can take
+ * the ports, or, for xdp, so that it does not keep serving beside the driver.
  */
 static bool relay_adopt(const char *pin_root, enum xs_datapath want, struct sigd_dp *sd)
 {
@@ -228,7 +229,9 @@ static bool relay_adopt(const char *pin_root, enum xs_datapath want, struct sigd
 	if (xs_dp_state_read(pin_root, dp, sizeof(dp), fw, sizeof(fw), &pid) || pid == getpid() ||
 	    !is_relay(pid))
 		return false;
-	if (!strcmp(dp, xs_dp_str(want))) {
+	if (strcmp(dp, xs_dp_str(XS_DP_AFXDP)) && strcmp(dp, xs_dp_str(XS_DP_UDP)))
+		return false; /* an xdp sigd: no relay process */
+	if (want != XS_DP_XDP && !strcmp(dp, xs_dp_str(want))) {
 		sd->relay_pid = pid;
 		snprintf(sd->relay_line, sizeof(sd->relay_line),
 			 "relay process %d of an earlier sigd adopted", pid);
@@ -338,6 +341,8 @@ int sigd_dp_start(const char *pin_root, const struct sigd_cfg *cfg, const struct
 		cfg->firewall == SIGD_FW_NFT || (cfg->firewall == SIGD_FW_AUTO && want == XS_DP_UDP)
 			? SIGD_FW_NFT
 			: SIGD_FW_XDP;
+	if (want == XS_DP_XDP)
+		relay_adopt(pin_root, XS_DP_XDP, sd); /* stops an earlier sigd's relay */
 	if (want == XS_DP_AFXDP && !sd->relay_pid)
 		err = start_afxdp(pin_root, cfg, maps, sd);
 	else if (want == XS_DP_UDP)

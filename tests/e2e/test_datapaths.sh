@@ -147,8 +147,30 @@ auto_cases() (
 		else
 			echo "FAIL auto_$name: want datapath $want, sigd said: ${line:-$(tail -n 3 "$work/$name.log" | tr '\n' ' ')}"
 		fi
-		nsenter --net=/run/netns/$ns "$XS" --pin-root "$pin" unload >/dev/null 2>&1
+		[ -n "${KEEP_PINS:-}" ] ||
+			nsenter --net=/run/netns/$ns "$XS" --pin-root "$pin" unload >/dev/null 2>&1
 	}
+	# The relay process outlives sigd; the next sigd adopts it, or stops it
+	# when it runs another datapath.
+	KEEP_PINS=1 sigd_auto relay_first udp --datapath udp
+	relay=$(sed -n 's/^pid=//p' "$work"/datapath* 2>/dev/null | head -n 1)
+	if [ -n "$relay" ] && kill -0 "$relay" 2>/dev/null; then
+		echo "PASS relay_outlives_sigd"
+	else
+		echo "FAIL relay_outlives_sigd: no relay process after sigd stopped (pid '$relay')"
+	fi
+	KEEP_PINS=1 sigd_auto relay_adopted udp --datapath udp
+	grep -q "relay process $relay of an earlier sigd adopted" "$work/relay_adopted.log" &&
+		echo "PASS relay_adopted" ||
+		echo "FAIL relay_adopted: $(grep -m1 '^datapath' "$work/relay_adopted.log")"
+	sigd_auto relay_replaced xdp --iface v0 --datapath xdp
+	sleep 0.5
+	if [ -n "$relay" ] && ! kill -0 "$relay" 2>/dev/null &&
+		grep -q "stopping the udp relay process $relay" "$work/relay_replaced.log"; then
+		echo "PASS relay_stopped_for_xdp"
+	else
+		echo "FAIL relay_stopped_for_xdp: relay $relay $(kill -0 "$relay" 2>/dev/null && echo still running)"
+	fi
 	sigd_auto veth_native xdp --iface v0
 	sigd_auto bridge_generic afxdp --iface b0
 	sigd_auto no_iface udp
