@@ -22,10 +22,10 @@ UDP_PROBE=${UDP_PROBE:-${BUILD:-$HERE/../../build}/tests/tools/udp_probe}
 # policy_cases DP: one topology, sigd on DP, the policy checks.
 policy_cases() (
 	dp=$1
-	TOPO_PREFIX=xd$$$dp
-	XDPSBC_PIN_ROOT=/sys/fs/bpf/xdpsbc-e2e-$$-$dp
+	# shellcheck disable=SC2034 # read by topo.sh
+	TOPO_PREFIX=xd$$$dp XDPSBC_PIN_ROOT=/sys/fs/bpf/xdpsbc-e2e-$$-$dp
+	# shellcheck source=tests/e2e/topo.sh
 	source "$HERE/topo.sh"
-	failed=0
 
 	topo_up || { fail "${dp}_topology" "could not build the namespaces"; exit 1; }
 	topo_attach_edge native >"$TOPO_WORK/attach.log" 2>&1 ||
