@@ -88,7 +88,7 @@ run_case() {
 			delivered_pps: (if $g.seconds > 0 then ($d / $g.seconds | floor) else 0 end),
 			cpu_busy_s: $busy, cpu_softirq_s: $si, generator_cpu_s: $g.cpu_s,
 			process_cpu_s: $p, background_busy: $bg,
-			cpu_s: (($g.cpu_s + $si + $p) * 1000 | floor) / 1000,
+			cpu_s: ((($g.cpu_s + $si + $p) * 1000 | floor) / 1000),
 			cpu_ns_per_pkt: (if $d > 0 then (($g.cpu_s + $si + $p) * 1e9 / $d | floor) else null end),
 			busy_ns_per_pkt: (if $d > 0 then ($busy * 1e9 / $d | floor) else null end),
 			saturated: ($d < 0.98 * $g.sent)
