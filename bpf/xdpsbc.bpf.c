@@ -6,9 +6,9 @@
  *         -> relay/pinhole -> pass
  *
  * Trusted sources skip the blocking stages but are still relayed. Media of a
- * flow, and SIP of a source the flood limit tracks, whose source passed the
- * source checks under the current blocklist generation skip them (relay.h,
- * flood.h). Non-first
+ * flow whose source passed the source checks under the current blocklist
+ * generation skips them (relay.h); SIP of a source the flood limit tracks
+ * skips the blocklist lookup the same way (flood.h). Non-first
  * fragments are judged by source (trust, blocklist) and then pass: they have
  * no transport header for the later stages.
  */
@@ -31,7 +31,7 @@ static __always_inline int xs_pipeline(struct xdp_md *ctx, struct xs_pkt *pkt)
 	const struct xs_config *cfg;
 	struct xs_flow *f;
 	__u32 zero = 0;
-	int trusted = 0, in_range;
+	int trusted, in_range;
 	__u64 gen = 0;
 	int r;
 
@@ -40,30 +40,35 @@ static __always_inline int xs_pipeline(struct xdp_md *ctx, struct xs_pkt *pkt)
 		return r;
 
 	/*
-	 * Media of a flow, and SIP from a source the flood limit tracks, whose
-	 * source already passed the source checks under the current blocklist
-	 * generation skip them (relay.h, flood.h). The generation is read
-	 * before the checks, so a change made meanwhile invalidates what they
-	 * find.
+	 * Media of a flow whose source already passed the source checks under
+	 * the current blocklist generation skips them (relay.h); so does the
+	 * blocklist lookup for SIP of a source the flood limit tracks (flood.h).
+	 * The generation is read before the checks, so a change made meanwhile
+	 * invalidates what they find.
 	 */
 	cfg = bpf_map_lookup_elem(&xs_config, &zero);
 	f = xs_relay_lookup(pkt, cfg, &in_range);
-	xs_flood_lookup(pkt, cfg, &fc);
-	if (f || fc.watched)
+	if (f) {
 		gen = xs_block_gen();
-	if (f && xs_flow_checked(f, pkt, cfg, gen))
-		return xs_relay_flow(ctx, pkt, cfg, f);
+		if (xs_flow_checked(f, pkt, cfg, gen))
+			return xs_relay_flow(ctx, pkt, cfg, f);
+	}
 
-	if (!xs_flood_checked(&fc, gen)) {
-		trusted = xs_trusted(pkt);
-		if (!trusted) {
+	trusted = xs_trusted(pkt);
+	fc.watched = 0;
+	if (!trusted) {
+		/* The trusted lookup stays first: the core's SIP pays no flood lookup. */
+		xs_flood_lookup(pkt, cfg, &fc);
+		if (fc.watched && !f)
+			gen = xs_block_gen();
+		if (!xs_flood_checked(&fc, gen)) {
 			r = xs_blocklist(pkt);
 			if (r != XS_CONTINUE)
 				return r;
 		}
-		if (pkt->frag)
-			return trusted ? XS_PASS_TRUSTED : XS_PASS_FRAGMENT;
 	}
+	if (pkt->frag)
+		return trusted ? XS_PASS_TRUSTED : XS_PASS_FRAGMENT;
 
 	if (!trusted) {
 		r = xs_flood_limit(ctx, pkt, cfg, &fc, gen);

@@ -147,8 +147,8 @@ struct xs_flood_ctx {
 
 /*
  * Does the flood limit watch this packet (UDP or TCP to a SIP port, limit
- * on)? Then look its source up. Done before the source checks, because a
- * source's entry also caches that it passed them (xs_flood_checked()).
+ * on)? Then look its source up. Done before the blocklist, because a
+ * source's entry also caches that it passed it (xs_flood_checked()).
  */
 static __always_inline void xs_flood_lookup(const struct xs_pkt *pkt, const struct xs_config *cfg,
 					    struct xs_flood_ctx *fc)
@@ -175,12 +175,11 @@ static __always_inline int xs_flood_exact(const struct xs_flood_key *k)
 }
 
 /*
- * Did this source pass the source checks (trusted networks, blocklist)
- * under blocklist generation @gen? Then they are skipped: a steady SIP
- * source costs one hash lookup, whatever the size of the blocklist. The
- * entry is only ever marked after the checks found the source neither
- * trusted nor blocked, and any change that could make it either (blocklist
- * add, trust add or removal) changes @gen first.
+ * Did this (untrusted) source pass the blocklist under blocklist generation
+ * @gen? Then the LPM lookup is skipped: a steady SIP source costs its flood
+ * entry's hash lookup, whatever the size of the blocklist. The entry is
+ * only ever marked after the blocklist found the source not blocked, and
+ * any blocklist add changes @gen first.
  */
 static __always_inline int xs_flood_checked(const struct xs_flood_ctx *fc, __u64 gen)
 {
@@ -188,8 +187,8 @@ static __always_inline int xs_flood_checked(const struct xs_flood_ctx *fc, __u64
 }
 
 /*
- * The flood limit for a watched packet whose source passed the source
- * checks under @gen (read before them).
+ * The flood limit for a watched packet whose untrusted source passed the
+ * blocklist under @gen (read before it).
  */
 static __always_inline int xs_flood_limit(struct xdp_md *ctx, const struct xs_pkt *pkt,
 					  const struct xs_config *cfg, struct xs_flood_ctx *fc,
