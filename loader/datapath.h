@@ -49,6 +49,12 @@ int xs_nft_present(void);
  * table is present.
  */
 int xs_nft_sync(const struct xs_maps *m);
+/* Only some of them: what a change to the blocklist, trusted networks or settings touches. */
+#define XS_NFT_SYNC_BLOCK  (1U << 0)
+#define XS_NFT_SYNC_TRUST  (1U << 1)
+#define XS_NFT_SYNC_CONFIG (1U << 2)
+#define XS_NFT_SYNC_ALL	   (XS_NFT_SYNC_BLOCK | XS_NFT_SYNC_TRUST | XS_NFT_SYNC_CONFIG)
+int xs_nft_sync_some(const struct xs_maps *m, unsigned int what);
 /* Replace the pinhole set (relay ports a flow owns) with @ports. */
 int xs_nft_pinholes(const uint16_t *ports, unsigned int n);
 /* Our rules' counters summed by the XDP verdict reason each stands for. */
@@ -77,7 +83,7 @@ struct xs_dp_opts {
 	unsigned int nifaces;
 	uint16_t port_min, port_max; /* the relay range (UDP: which flows to serve) */
 	bool nft_pinholes;	     /* UDP: keep the nft pinhole set in step */
-	const struct xs_maps *maps; /* UDP with nft: re-sync the sets when xs_blkgen moves */
+	const struct xs_maps *maps;  /* UDP with nft: re-sync the sets when xs_blkgen moves */
 	unsigned int workers;	     /* UDP: threads (0: one per CPU, at most 4) */
 };
 

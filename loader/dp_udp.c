@@ -65,7 +65,7 @@ struct udp_dp {
 	/* Verdicts not yet added to xs_stats (packets, bytes), by reason. */
 	atomic_ulong verdict[XS_REASON_MAX][2];
 	struct xs_counter nft_last[XS_REASON_MAX]; /* nft counters already counted */
-	uint64_t blkgen; /* xs_blkgen at the last nft set sync */
+	uint64_t blkgen;			   /* xs_blkgen at the last nft set sync */
 };
 
 static void count(struct udp_dp *d, unsigned int reason, unsigned long pkts, unsigned long bytes)
@@ -93,7 +93,7 @@ static void nft_follow(struct udp_dp *d)
 
 	if (!d->o.maps || bpf_map_lookup_elem(d->o.maps->blkgen, &zero, &gen) || gen == d->blkgen)
 		return;
-	err = xs_nft_sync(d->o.maps);
+	err = xs_nft_sync_some(d->o.maps, XS_NFT_SYNC_BLOCK | XS_NFT_SYNC_TRUST);
 	if (err)
 		xs_log(XS_LOG_WARN, "udp datapath: nft sets not re-synced: %s\n", strerror(-err));
 	else

@@ -440,7 +440,7 @@ int xs_nft_install(const struct xs_maps *m)
 	err = err ?: add_chain(&t);
 	for (unsigned int i = 0; !err && i < xs_nft_nrules; i++)
 		err = add_rule(&t, &xs_nft_rules[i], &cfg);
-	err = err ?: xs_nft_sync_batch(&t, m);
+	err = err ?: xs_nft_sync_batch(&t, m, XS_NFT_SYNC_ALL);
 	err = err ?: xs_nft_batch_commit(&t);
 	xs_nft_batch_close(&t);
 	return err;
@@ -461,12 +461,17 @@ int xs_nft_uninstall(void)
 
 int xs_nft_sync(const struct xs_maps *m)
 {
+	return xs_nft_sync_some(m, XS_NFT_SYNC_ALL);
+}
+
+int xs_nft_sync_some(const struct xs_maps *m, unsigned int what)
+{
 	struct xs_nft_batch t;
 	int err = xs_nft_batch_open(&t);
 
 	if (err)
 		return err;
-	err = xs_nft_sync_batch(&t, m);
+	err = xs_nft_sync_batch(&t, m, what);
 	err = err ?: xs_nft_batch_commit(&t);
 	xs_nft_batch_close(&t);
 	return err;

@@ -94,7 +94,7 @@ int xs_nft_set_add(struct xs_nft_batch *t, enum xs_nft_set s, const struct xs_nf
 /* nft_sync.c: the elements of set @s from the maps (free *@out). */
 int xs_nft_elems(const struct xs_maps *m, enum xs_nft_set s, struct xs_nft_elem **out, size_t *n);
 /* Flush and refill every map-backed set. */
-int xs_nft_sync_batch(struct xs_nft_batch *t, const struct xs_maps *m);
+int xs_nft_sync_batch(struct xs_nft_batch *t, const struct xs_maps *m, unsigned int what);
 /* nft_persist.c */
 bool xs_nft_persisted(void);
 

@@ -245,11 +245,17 @@ int xs_nft_elems(const struct xs_maps *m, enum xs_nft_set s, struct xs_nft_elem 
 	return err;
 }
 
-int xs_nft_sync_batch(struct xs_nft_batch *t, const struct xs_maps *m)
+int xs_nft_sync_batch(struct xs_nft_batch *t, const struct xs_maps *m, unsigned int what)
 {
-	static const enum xs_nft_set synced[] = {
-		XS_NS_TRUST4, XS_NS_TRUST6, XS_NS_BLOCK4,   XS_NS_BLOCK6,   XS_NS_V6UDP,
-		XS_NS_V6TCP,  XS_NS_RELAY,  XS_NS_SIPPROTO, XS_NS_SIPPORTS,
+	static const struct {
+		enum xs_nft_set set;
+		unsigned int group;
+	} synced[] = {
+		{XS_NS_TRUST4, XS_NFT_SYNC_TRUST},    {XS_NS_TRUST6, XS_NFT_SYNC_TRUST},
+		{XS_NS_BLOCK4, XS_NFT_SYNC_BLOCK},    {XS_NS_BLOCK6, XS_NFT_SYNC_BLOCK},
+		{XS_NS_V6UDP, XS_NFT_SYNC_CONFIG},    {XS_NS_V6TCP, XS_NFT_SYNC_CONFIG},
+		{XS_NS_RELAY, XS_NFT_SYNC_CONFIG},    {XS_NS_SIPPROTO, XS_NFT_SYNC_CONFIG},
+		{XS_NS_SIPPORTS, XS_NFT_SYNC_CONFIG},
 	};
 	int err = 0;
 
@@ -257,11 +263,13 @@ int xs_nft_sync_batch(struct xs_nft_batch *t, const struct xs_maps *m)
 		struct xs_nft_elem *e;
 		size_t n;
 
-		err = xs_nft_elems(m, synced[i], &e, &n);
+		if (!(synced[i].group & what))
+			continue;
+		err = xs_nft_elems(m, synced[i].set, &e, &n);
 		if (err)
 			break;
-		xs_nft_set_flush(t, synced[i]);
-		err = xs_nft_set_add(t, synced[i], e, n);
+		xs_nft_set_flush(t, synced[i].set);
+		err = xs_nft_set_add(t, synced[i].set, e, n);
 		free(e);
 	}
 	return err;

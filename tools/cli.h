@@ -76,5 +76,6 @@ extern const struct cmd cmds_fw[];
 int fw_status_fields(bool json);
 /* Re-sync the nft sets from the maps when the nft table is installed. */
 void fw_sync_after_change(const struct xs_maps *m);
+extern const char *fw_cmd; /* the command running, set before it runs */
 
 #endif /* XDPSBC_CLI_H */

@@ -152,12 +152,28 @@ static int do_persist_off(struct cli *c, int argc, char **argv)
 	return do_persist(c, argc, argv, false);
 }
 
+/* The command running (cli_open), so a change re-syncs only the sets it touches. */
+const char *fw_cmd;
+
+static unsigned int sync_what(void)
+{
+	if (!fw_cmd)
+		return XS_NFT_SYNC_ALL;
+	if (!strncmp(fw_cmd, "block ", 6) || !strcmp(fw_cmd, "gc"))
+		return XS_NFT_SYNC_BLOCK;
+	if (!strncmp(fw_cmd, "trust ", 6))
+		return XS_NFT_SYNC_TRUST;
+	if (!strncmp(fw_cmd, "media ", 6) || !strncmp(fw_cmd, "flood ", 6))
+		return XS_NFT_SYNC_CONFIG;
+	return XS_NFT_SYNC_ALL;
+}
+
 void fw_sync_after_change(const struct xs_maps *m)
 {
 	int ret = xs_nft_present();
 
 	if (ret == 1)
-		ret = xs_nft_sync(m);
+		ret = xs_nft_sync_some(m, sync_what());
 	if (ret < 0)
 		fprintf(stderr, "xdpsbc: warning: nftables sets not updated: %s\n", strerror(-ret));
 }

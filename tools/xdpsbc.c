@@ -302,5 +302,6 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	c.cmd = cmd;
+	fw_cmd = cmd->name;
 	return cmd->fn(&c, n - words, args + words);
 }
