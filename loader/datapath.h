@@ -81,7 +81,7 @@ struct xs_dp_opts {
 	const char *pin_root;
 	const char *ifaces[4]; /* AF_XDP: interfaces to open sockets on */
 	unsigned int nifaces;
-	uint16_t port_min, port_max; /* the relay range (UDP: which flows to serve) */
+	uint16_t port_min, port_max; /* the relay range, for the log (every UDP flow is served) */
 	bool nft_pinholes;	     /* UDP: keep the nft pinhole set in step */
 	const struct xs_maps *maps;  /* UDP with nft: re-sync the sets when xs_blkgen moves */
 	unsigned int workers;	     /* UDP: threads (0: one per CPU, at most 4) */

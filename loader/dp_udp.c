@@ -206,11 +206,6 @@ static void reap(struct udp_dp *d, bool all)
 	}
 }
 
-static bool in_range(const struct udp_dp *d, uint16_t port)
-{
-	return !d->o.port_max || (port >= d->o.port_min && port <= d->o.port_max);
-}
-
 /* One pass over xs_flows: open what flows own, close what they no longer own. */
 static void scan(struct udp_dp *d)
 {
@@ -226,7 +221,11 @@ static void scan(struct udp_dp *d)
 
 		first = false;
 		key = next;
-		if (key.proto != IPPROTO_UDP || !in_range(d, port))
+		/*
+		 * Every UDP flow, whatever the relay range: calls keep their
+		 * ports when a reload moves the range.
+		 */
+		if (key.proto != IPPROTO_UDP)
 			continue;
 		s = atomic_load(&d->table[port]);
 		if (s && s->addr != key.addr) {
@@ -243,8 +242,7 @@ static void scan(struct udp_dp *d)
 		}
 		s->seen = d->gen;
 	}
-	for (unsigned int p = d->o.port_max ? d->o.port_min : 1;
-	     p <= (d->o.port_max ? d->o.port_max : 65535); p++) {
+	for (unsigned int p = 1; p <= 65535; p++) {
 		struct usock *s = atomic_load(&d->table[p]);
 
 		if (!s)
