@@ -66,6 +66,7 @@ struct udp_dp {
 	atomic_ulong verdict[XS_REASON_MAX][2];
 	struct xs_counter nft_last[XS_REASON_MAX]; /* nft counters already counted */
 	uint64_t blkgen;			   /* xs_blkgen at the last nft set sync */
+	struct xs_config cfg;			   /* xs_config at the last nft set sync */
 };
 
 static void count(struct udp_dp *d, unsigned int reason, unsigned long pkts, unsigned long bytes)
@@ -82,22 +83,31 @@ static void count(struct udp_dp *d, unsigned int reason, unsigned long pkts, uns
  */
 /*
  * sigd's own policy (scanners, brute force) blocks sources by writing the
- * blocklist maps; every such change moves xs_blkgen. Follow it into the nft
- * sets, which are this path's firewall. (CLI changes re-sync themselves.)
+ * blocklist maps; every such change moves xs_blkgen. Follow it, and sigd's
+ * settings, into the nft sets, which are this path's firewall. (CLI changes
+ * re-sync themselves.)
  */
 static void nft_follow(struct udp_dp *d)
 {
+	struct xs_config cfg;
 	uint32_t zero = 0;
 	uint64_t gen;
 	int err;
 
-	if (!d->o.maps || bpf_map_lookup_elem(d->o.maps->blkgen, &zero, &gen) || gen == d->blkgen)
+	if (!d->o.maps)
 		return;
-	err = xs_nft_sync_some(d->o.maps, XS_NFT_SYNC_BLOCK | XS_NFT_SYNC_TRUST);
-	if (err)
-		xs_log(XS_LOG_WARN, "udp datapath: nft sets not re-synced: %s\n", strerror(-err));
-	else
-		d->blkgen = gen;
+	if (!bpf_map_lookup_elem(d->o.maps->blkgen, &zero, &gen) && gen != d->blkgen) {
+		err = xs_nft_sync_some(d->o.maps, XS_NFT_SYNC_BLOCK | XS_NFT_SYNC_TRUST);
+		if (err)
+			xs_log(XS_LOG_WARN, "udp datapath: nft sets not re-synced: %s\n",
+			       strerror(-err));
+		else
+			d->blkgen = gen;
+	}
+	/* sigd's reload moves the relay range in xs_config: the nft relay set follows. */
+	if (!xs_config_get(d->o.maps, &cfg) && memcmp(&cfg, &d->cfg, sizeof(cfg)) &&
+	    !xs_nft_sync_some(d->o.maps, XS_NFT_SYNC_CONFIG))
+		d->cfg = cfg;
 }
 
 static void nft_stats(struct udp_dp *d)
