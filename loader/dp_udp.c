@@ -42,7 +42,7 @@
 #define XS_UDP_GRACE	  5 /* scans a closed socket waits before it is freed */
 #define XS_UDP_MTU	  2048
 #define XS_UDP_RESYNC	  50 /* scans between full nft pinhole syncs */
-#define XS_UDP_NFT_STATS  5  /* scans between reads of the nft rule counters */
+#define XS_UDP_NFT_STATS  2  /* scans between reads of the nft rule counters */
 
 struct usock {
 	int fd;

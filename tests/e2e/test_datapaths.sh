@@ -63,7 +63,7 @@ policy_cases() (
 		shift 3
 		c0=$(xs_stat "$reason")
 		got=$("$@")
-		sleep 0.3 # the UDP path folds the nft counters in every 0.1 s
+		sleep 0.3 # the UDP path folds the nft counters in every 40 ms
 		c=$(($(xs_stat "$reason") - c0))
 		if [ "$got" != 0 ]; then
 			fail "$name" "$got of 10 datagrams arrived"
