@@ -239,7 +239,8 @@ static bool relay_adopt(const char *pin_root, enum xs_datapath want, struct sigd
 	}
 	xs_log(XS_LOG_INFO, "stopping the %s relay process %d of an earlier sigd\n", dp, pid);
 	kill(pid, SIGTERM);
-	for (int i = 0; i < 50 && !kill(pid, 0); i++) {
+	/* A zombie (nobody reaps an orphan here) has an empty cmdline: gone. */
+	for (int i = 0; i < 50 && !kill(pid, 0) && is_relay(pid); i++) {
 		struct timespec ts = {.tv_nsec = 100000000};
 
 		nanosleep(&ts, NULL);
