@@ -109,6 +109,25 @@ test_bad_ports() {
 	t_eq ports_set "$(xs media ipv4-only status -j | jq -r .settings.rtp_ports)" "30000-30010"
 }
 
+test_bad_flood_settings() {
+	local before
+	seed || { t_fail bad_flood_seed "seeding failed"; return 1; }
+	before=$(xs flood status -j)
+	expect_err flood_rate_zero "invalid --rate '0'" xs flood set --rate 0
+	expect_err flood_rate_text "invalid --rate 'x'" xs flood set --rate x
+	expect_err flood_window "invalid --window 'abc'" xs flood set --window abc
+	expect_err flood_ban "invalid --ban" xs flood set --ban -5
+	expect_err flood_port "invalid port '99999'" xs flood set --ports 5060,99999
+	expect_err flood_prefix "invalid --prefix4" xs flood set --prefix4 33
+	t_eq flood_nothing_changed "$(xs flood status -j)" "$before" "flood settings after bad input"
+	xs flood set --rate 40 --window 4 --ban 60 --ports 5060,5080 >/dev/null
+	t_eq flood_set "$(xs flood status -j | jq -c '[.rate, .window_s, .ban_s, .ports]')" \
+		'[40,4,60,"5060,5080"]'
+	xs flood off >/dev/null
+	t_eq flood_off "$(xs flood status -j | jq .on)" false
+	t_eq bans_empty "$(xs bans -j)" "[]"
+}
+
 test_usage_errors() {
 	expect_err unknown_command "unknown command 'frobnicate'" xs frobnicate
 	expect_err unknown_subcommand "unknown or missing subcommand" xs block zap
