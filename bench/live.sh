@@ -25,10 +25,12 @@
 # filter dropped (drops), divided by the generator's sending time; saturated
 # = the edge lost some (delivered < 98% of sent), i.e. the edge and not the
 # generator set the rate. CPU (cpu_s, cpu_ns_per_pkt) = the generator's own
-# time + all softirq time (/proc/stat) + the competitor's process time: the
+# time + the competitor's process time (utime+stime: a task's stime includes
+# the softirq work, veth NAPI and XDP included, that ran in its context): the
 # work this case caused, generator included, without other users of the
-# machine. busy_ns_per_pkt uses the whole machine's busy time instead; the
-# machine's busy share before each case is recorded as "background".
+# machine; softirq run by ksoftirqd is not in it. busy_ns_per_pkt uses the
+# whole machine's busy time instead; the machine's busy share before each
+# case is recorded as "background". softirq_s is all softirq time, for scale.
 # Writes one JSON object per case (an array) to OUT_JSON.
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -88,8 +90,8 @@ run_case() {
 			delivered_pps: (if $g.seconds > 0 then ($d / $g.seconds | floor) else 0 end),
 			cpu_busy_s: $busy, cpu_softirq_s: $si, generator_cpu_s: $g.cpu_s,
 			process_cpu_s: $p, background_busy: $bg,
-			cpu_s: ((($g.cpu_s + $si + $p) * 1000 | floor) / 1000),
-			cpu_ns_per_pkt: (if $d > 0 then (($g.cpu_s + $si + $p) * 1e9 / $d | floor) else null end),
+			cpu_s: ((($g.cpu_s + $p) * 1000 | floor) / 1000),
+			cpu_ns_per_pkt: (if $d > 0 then (($g.cpu_s + $p) * 1e9 / $d | floor) else null end),
 			busy_ns_per_pkt: (if $d > 0 then ($busy * 1e9 / $d | floor) else null end),
 			saturated: ($d < 0.98 * $g.sent)
 		}')

@@ -73,6 +73,12 @@ def cps_summary(cps):
 def main():
     outdir, live_p, cps_p, pc_p = sys.argv[1:5]
     live, cps, pc = load(live_p), load(cps_p), load(pc_p)
+    # CPU per packet from the raw times of the run: generator + competitor
+    # task times (a task's stime already holds the softirq run in its context).
+    for r in live or []:
+        if "na" not in r and r.get("delivered"):
+            r["cpu_s"] = round(r["generator_cpu_s"] + r["process_cpu_s"], 3)
+            r["cpu_ns_per_pkt"] = int(r["cpu_s"] * 1e9 / r["delivered"])
     lc = by_case(live)
     cs = cps_summary(cps)
 
@@ -167,8 +173,9 @@ def main():
     md.append("Delivered: packets that reached the sink (relays) or that the filter dropped "
               "(drops), per second of sending. Saturated: the edge lost packets (delivered < "
               "98% of sent), so the edge set the rate; 'no' means the generator did and the "
-              "edge could do more. CPU: generator + softirq + the competitor's process time "
-              "(the work the case caused), per delivered packet; busy: the whole machine's "
+              "edge could do more. CPU: the generator's and the competitor's process time "
+              "(utime+stime, which holds the softirq work, XDP included, run in their "
+              "context), per delivered packet; busy: the whole machine's "
               "busy time per packet; background: the machine's busy share just before the "
               "case (other work on the host).\n")
     md.append("| case | flows | sent pps | delivered pps | saturated | gen s | softirq s | "
