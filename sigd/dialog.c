@@ -139,7 +139,11 @@ int dlg_save(const char *dir)
 		put(f, d->brand, '\t');
 		put(f, d->rw_user, '\n');
 	}
-	if (fflush(f) || fsync(fileno(f)))
+	/*
+	 * No fsync: the file guards against the daemon dying, not the machine;
+	 * after a reboot the pinned flows it describes are gone too.
+	 */
+	if (fflush(f))
 		err = -errno;
 	if (fclose(f) && !err)
 		err = -errno;

@@ -117,10 +117,27 @@ int proxy_reconfigure(struct proxy *p, const struct sigd_cfg *cfg)
 	return 0;
 }
 
+/*
+ * The dialogs changed: save them soon. Writing the whole file on every change
+ * made the save the daemon's cost per call (three rewrites a call, growing
+ * with the calls in progress); batching it into proxy_tick() bounds it to
+ * SAVE_INTERVAL_MS. A sigd killed in that window loses only the newest
+ * changes, and the pinned flows still carry the media of those calls.
+ */
 void proxy_save(struct proxy *p)
 {
-	int err = dlg_save(p->state_dir);
+	p->dirty = true;
+}
 
+void proxy_flush(struct proxy *p)
+{
+	int err;
+
+	if (!p->dirty)
+		return;
+	p->dirty = false;
+	p->last_save_ms = sigd_now_ms();
+	err = dlg_save(p->state_dir);
 	if (err)
 		xs_log(XS_LOG_WARN, "saving dialogs to %s: %s\n", p->state_dir, strerror(-err));
 }

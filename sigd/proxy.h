@@ -26,6 +26,8 @@ struct proxy {
 	void *send_arg;
 	char state_dir[256]; /* "" = do not persist */
 	uint64_t last_poll_ms;
+	uint64_t last_save_ms;
+	bool dirty; /* dialogs changed since the last save */
 	struct proxy_stats st;
 	struct policy pol; /* security policy; pol.block set by main (XDP blocklist) */
 };
@@ -40,6 +42,8 @@ void proxy_input(struct proxy *p, const char *buf, size_t len, const struct sip_
 void proxy_tick(struct proxy *p);
 /* The media timeout callback: BYE to both legs of the call with @cookie. */
 void proxy_media_timeout(uint64_t cookie, void *arg);
+/* Save the dialogs now if they changed (proxy_tick() does it within 200 ms). */
+void proxy_flush(struct proxy *p);
 /* Reload the dialogs saved in the state directory; returns how many. */
 int proxy_restore(struct proxy *p);
 /* Save the dialogs and drop transactions; returns the number of dialogs kept. */

@@ -12,6 +12,8 @@ int proxy_send_msg(struct proxy *p, osip_message_t *m, const struct sip_addr *ds
 		   char **out, size_t *out_len);
 void proxy_reply(struct proxy *p, const osip_message_t *req, const struct sip_addr *dst, int code,
 		 const char *reason, const char *cid);
+/* Dialogs changed: proxy_tick() saves them within SAVE_INTERVAL_MS. */
+#define SAVE_INTERVAL_MS 200
 void proxy_save(struct proxy *p);
 void proxy_count_failure(struct proxy *p, const struct sip_addr *dst, int code, const char *method,
 			 const char *cid);

@@ -245,6 +245,8 @@ void proxy_tick(struct proxy *p)
 	uint64_t now = sigd_now_ms();
 
 	txn_tick(now, on_resend, on_timeout, p);
+	if (p->dirty && now - p->last_save_ms >= SAVE_INTERVAL_MS)
+		proxy_flush(p);
 	if (now - p->last_poll_ms >= 1000) {
 		p->last_poll_ms = now;
 		if (p->mc)
@@ -295,6 +297,7 @@ void proxy_status(struct proxy *p)
 unsigned int proxy_shutdown(struct proxy *p)
 {
 	proxy_save(p);
+	proxy_flush(p);
 	txn_flush();
 	return dlg_count();
 }
