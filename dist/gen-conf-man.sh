@@ -59,10 +59,10 @@ from this file to attach the XDP program at boot.
 HDR
 
 # One record per option (dist/man/opt-table.awk); "config" (which file to
-# read) and "help" are not file keys.
+# read), "help" and "version" are not file keys.
 printf '%s\n' "$help" | awk -f "$(dirname "$0")/man/opt-table.awk" |
 	while IFS=$(printf '\037') read -r name arg text; do
-	case $name in config | help) continue ;; esac
+	case $name in config | help | version) continue ;; esac
 	echo ".TP"
 	if [ -n "$arg" ]; then
 		printf '\\fB%s\\fR = \\fI%s\\fR\n' "$(printf '%s' "$name" | esc)" \

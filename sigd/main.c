@@ -159,6 +159,7 @@ static void reload(int argc, char **argv, struct sigd_cfg *cfg, struct proxy *px
 	memcpy(nc.iface, cfg->iface, sizeof(nc.iface));
 	*cfg = nc;
 	xs_log_set_level(cfg->log_level);
+	xs_log_set_target(cfg->log_syslog ? XS_LOG_SYSLOG : XS_LOG_STDERR, "xdpsbc-sigd");
 	if (proxy_reconfigure(px, cfg))
 		xs_log(XS_LOG_WARN, "reload: routing unchanged\n");
 	media_opts_of(cfg, maps->flows, &mo);
@@ -167,7 +168,8 @@ static void reload(int argc, char **argv, struct sigd_cfg *cfg, struct proxy *px
 	if (set_relay_range(maps, cfg))
 		xs_log(XS_LOG_WARN, "reload: relay range not set\n");
 	ctl_reconfigure(ctl, cfg);
-	xs_log(XS_LOG_INFO, "configuration reloaded: %u companies, %u brands, %u users, %u trusted\n",
+	xs_log(XS_LOG_INFO,
+	       "configuration reloaded: %u companies, %u brands, %u users, %u trusted\n",
 	       cfg->pol.ncompanies, cfg->pol.nbrands, cfg->pol.nusers, cfg->pol.ntrusted);
 }
 
@@ -188,6 +190,7 @@ int main(int argc, char **argv)
 	if (err)
 		return err > 0 ? 0 : 2;
 	xs_log_set_level(cfg.log_level);
+	xs_log_set_target(cfg.log_syslog ? XS_LOG_SYSLOG : XS_LOG_STDERR, "xdpsbc-sigd");
 	xs_log_route_libs();
 	if (opts_validate(&cfg))
 		return 2;

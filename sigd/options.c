@@ -209,6 +209,17 @@ static int set_log_level(struct sigd_cfg *c, const char *v)
 	return -EINVAL;
 }
 
+static int set_log_target(struct sigd_cfg *c, const char *v)
+{
+	if (!strcmp(v, "stderr"))
+		c->log_syslog = false;
+	else if (!strcmp(v, "syslog"))
+		c->log_syslog = true;
+	else
+		return -EINVAL;
+	return 0;
+}
+
 static int set_trusted(struct sigd_cfg *c, const char *v)
 {
 	return policy_set_trusted(&c->pol, v);
@@ -356,6 +367,8 @@ static const struct opt opts[] = {
 	{"state-dir", "DIR", set_state_dir,
 	 "call state directory (default " SIGD_STATE_DEFAULT ")"},
 	{"log-level", "err|warn|info|debug", set_log_level, "log verbosity (default info)"},
+	{"log-target", "stderr|syslog", set_log_target,
+	 "stderr (the journal under systemd, with priorities) or syslog (default stderr)"},
 	{"foreground", NULL, set_foreground, "do not detach from the terminal"},
 	{"trusted", "CIDR,..", set_trusted,
 	 "SIP sources exempt from policy checks and never blocked by sigd"},
@@ -394,6 +407,7 @@ void opts_usage(FILE *f)
 		fprintf(f, "  --%-20s %-12s %s\n", opts[i].name, opts[i].arg ? opts[i].arg : "",
 			opts[i].help);
 	fprintf(f, "  --%-20s %-12s %s\n", "help", "", "this text");
+	fprintf(f, "  --%-20s %-12s %s\n", "version", "", "print the version");
 }
 
 static void defaults(struct sigd_cfg *c)
@@ -500,19 +514,27 @@ static int load_file(struct sigd_cfg *c, const char *path, bool must_exist)
 
 static int apply_argv(struct sigd_cfg *c, int argc, char **argv, bool only_config)
 {
-	struct option lo[NOPTS + 2];
+	struct option lo[NOPTS + 3];
 	int idx, ch;
 
 	for (unsigned int i = 0; i < NOPTS; i++)
 		lo[i] = (struct option){opts[i].name, opts[i].arg ? required_argument : no_argument,
 					NULL, 1000 + i};
 	lo[NOPTS] = (struct option){"help", no_argument, NULL, 'h'};
-	lo[NOPTS + 1] = (struct option){0};
+	lo[NOPTS + 1] = (struct option){"version", no_argument, NULL, 'V'};
+	lo[NOPTS + 2] = (struct option){0};
 	optind = 0;
 	opterr = !only_config;
-	while ((ch = getopt_long(argc, argv, "h", lo, &idx)) != -1) {
+	while ((ch = getopt_long(argc, argv, "hV", lo, &idx)) != -1) {
 		const struct opt *o;
 
+		if (ch == 'V') {
+			if (!only_config) {
+				printf("xdpsbc-sigd %s\n", XDPSBC_VERSION);
+				return 1;
+			}
+			continue;
+		}
 		if (ch == 'h') {
 			if (!only_config) {
 				opts_usage(stdout);

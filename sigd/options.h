@@ -34,6 +34,7 @@ struct sigd_cfg {
 	uint16_t rtp_min, rtp_max;
 	unsigned int media_timeout;
 	bool strict_source, latch_signalled_ip, foreground;
+	bool log_syslog;    /* log-target = syslog */
 	char pin_root[256]; /* "" = xs_pin_root(NULL) */
 	char state_dir[256];
 	enum xs_log_level log_level;

@@ -212,9 +212,9 @@ else
 		fail installed-sigd-help "$out"
 	fi
 	# Every key of the example configuration is an option, and every option
-	# (but --config and --help) is in the example.
+	# (but --config, --help and --version) is in the example.
 	opts=$(isolated "$SIGD" --help 2>&1 | sed -n 's/^  --\([a-z0-9-]*\).*/\1/p' |
-		grep -v -x -e config -e help | sort)
+		grep -v -x -e config -e help -e version | sort)
 	keys=$(sed -n 's/^#\{0,1\}\([a-z0-9-]*\) *=.*/\1/p' "$D/etc/xdpsbc/xdpsbc.conf" | sort -u)
 	if [ -n "$opts" ] && [ "$opts" = "$keys" ]; then
 		pass conf-example-keys
