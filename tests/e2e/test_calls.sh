@@ -10,6 +10,7 @@
 #
 #   E2E_CASES="call_media cancel"  run only these cases (names without test_)
 #   E2E_XDP_MODE=skb               attach the edge in generic mode (default native)
+#   DATAPATH=afxdp                 sigd on another datapath: xdp (default), afxdp, udp
 #   TOPO_KEEP=1                    keep the sipp traces, media summaries, sigd logs
 set -u
 source "$(dirname "$0")/topo.sh"
