@@ -138,6 +138,13 @@ cap_b()
 	local rc=1
 	grep -q 'afxdp: [1-9][0-9]* sockets' "$tmp/cap.log" && rc=0
 	isolated "$XS" unload >/dev/null 2>&1
+	# The relay process outlives sigd by design and leaves about a second
+	# after unload; the next run must not adopt it (its sockets were opened
+	# with the previous run's capabilities).
+	for _ in $(seq 50); do
+		pgrep -f -- "xdpsbc-sigd.*--pin-root $PIN" >/dev/null || break
+		sleep 0.1
+	done
 	return $rc
 }
 isolated "$XS" unload >/dev/null 2>&1
