@@ -109,19 +109,19 @@ bench-deps:
 	@sh bench/deps.sh
 
 test: deps
-	@$(MAKE) --no-print-directory tests-build
+	@$(MAKE) --no-print-directory -j$(shell nproc) tests-build
 	@BUILD=$(abspath $(BUILD)) bash tests/run.sh
 
 demo: deps
-	@$(MAKE) --no-print-directory tests-build
+	@$(MAKE) --no-print-directory -j$(shell nproc) tests-build
 	@BUILD=$(abspath $(BUILD)) bash tools/demo.sh
 
 bench: deps
-	@$(MAKE) --no-print-directory tests-build
+	@$(MAKE) --no-print-directory -j$(shell nproc) tests-build
 	@BUILD=$(abspath $(BUILD)) bash bench/run.sh
 
 bench-quick: deps
-	@$(MAKE) --no-print-directory tests-build
+	@$(MAKE) --no-print-directory -j$(shell nproc) tests-build
 	@BUILD=$(abspath $(BUILD)) QUICK=1 bash bench/run.sh
 
 format:
