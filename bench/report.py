@@ -169,6 +169,18 @@ def main():
                       "generator could send), so its pps is a lower bound and the pps ratio "
                       "against it an upper bound; the CPU ns/packet ratio still holds." % what)
     md.append("")
+    md.append("## Datapaths, as ratios to the UDP path (issue 5)\n")
+    md.append("Relayed pps of calls set up through xdpsbc-sigd on each datapath, same run. "
+              "Two-armed: caller and callee behind different edge interfaces; one-armed: "
+              "both behind the interface the media arrives on.\n")
+    md.append("| datapath | two-armed pps | vs udp | one-armed pps | vs udp |")
+    md.append("|---|---:|---:|---:|---:|")
+    for dp in ("sigd-xdp", "afxdp", "udp"):
+        two, one = pps("relay-" + dp), pps("relay-" + dp + "-1arm")
+        md.append("| %s | %s | %s | %s | %s |" % (
+            dp.replace("sigd-", ""), fmt(two), fmt(ratio(two, pps("relay-udp")), "x"),
+            fmt(one), fmt(ratio(one, pps("relay-udp-1arm")), "x")))
+    md.append("")
     md.append("## Live packets per second (200-byte IPv4/UDP, veth between namespaces)\n")
     md.append("Delivered: packets that reached the sink (relays) or that the filter dropped "
               "(drops), per second of sending. Saturated: the edge lost packets (delivered < "
