@@ -192,7 +192,9 @@ sigd_media_case() { # DATAPATH NAME [one-arm]
 		return
 	fi
 	in_ns "$NS_E" ip link set dev e0 xdp off 2>/dev/null
-	[ "$dp" = xdp ] && in_ns "$NS_E" "$XS" attach e1 --mode native >/dev/null 2>&1
+	# The far arm carries xdpsbc too: XDP_REDIRECT (xdp) and the AF_XDP relay's
+	# second socket (afxdp) need it in xs_txports, as on the e2e edge.
+	[ "$dp" != udp ] && in_ns "$NS_E" "$XS" attach e1 --mode native >/dev/null 2>&1
 	# Without a native XDP program on e0 (udp), GRO gives veth its NAPI.
 	[ "$dp" = udp ] && in_ns "$NS_E" ethtool -K e0 gro on >/dev/null
 	# One sipp stands for many callers: a trusted peer, as in cps.sh.
