@@ -58,9 +58,11 @@ int main(int argc, char **argv)
 		xs_maps_close(&m);
 		return 0;
 	}
-	if ((argc != 8 && argc != 9) || parse4(argv[2], &in) || parse4(argv[4], &out) || parse4(argv[5], &peer)) {
-		fprintf(stderr, "usage: flowprog PIN_ROOT EDGE_IN PORT EDGE_OUT PEER PEER_PORT N [IDLE]\n"
-				"       flowprog PIN_ROOT --clear\n");
+	if ((argc != 8 && argc != 9) || parse4(argv[2], &in) || parse4(argv[4], &out) ||
+	    parse4(argv[5], &peer)) {
+		fprintf(stderr,
+			"usage: flowprog PIN_ROOT EDGE_IN PORT EDGE_OUT PEER PEER_PORT N [IDLE]\n"
+			"       flowprog PIN_ROOT --clear\n");
 		return 2;
 	}
 	port = atoi(argv[3]);
@@ -77,9 +79,12 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	for (i = 0; i < n; i++) {
-		struct xs_flow_key k = {.addr = in, .port = htons(port + 2 * i), .proto = IPPROTO_UDP};
-		struct xs_flow f = {.dst_addr = peer, .dst_port = htons(pport + 2 * i),
-				    .src_addr = out, .src_port = htons(port + 2 * i)};
+		struct xs_flow_key k = {
+			.addr = in, .port = htons(port + 2 * i), .proto = IPPROTO_UDP};
+		struct xs_flow f = {.dst_addr = peer,
+				    .dst_port = htons(pport + 2 * i),
+				    .src_addr = out,
+				    .src_port = htons(port + 2 * i)};
 
 		if (bpf_map_update_elem(m.flows, &k, &f, BPF_ANY)) {
 			fprintf(stderr, "flowprog: flow %u: %s\n", i, strerror(errno));
@@ -93,8 +98,10 @@ int main(int argc, char **argv)
 		struct xs_flow_key k = {.addr = htonl(0xc6120000U + (i >> 15)),
 					.port = htons(1024 + (i & 0x7fff)),
 					.proto = IPPROTO_UDP};
-		struct xs_flow f = {.dst_addr = peer, .dst_port = htons(pport),
-				    .src_addr = out, .src_port = htons(port)};
+		struct xs_flow f = {.dst_addr = peer,
+				    .dst_port = htons(pport),
+				    .src_addr = out,
+				    .src_port = htons(port)};
 
 		if (bpf_map_update_elem(m.flows, &k, &f, BPF_ANY)) {
 			fprintf(stderr, "flowprog: idle flow %u: %s\n", i, strerror(errno));

@@ -149,7 +149,9 @@ static size_t build_frame(unsigned char *f, const unsigned char *smac, const str
 static int parse_mac(const char *s, unsigned char *mac)
 {
 	return sscanf(s, "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &mac[0], &mac[1], &mac[2], &mac[3],
-		      &mac[4], &mac[5]) == 6 ? 0 : -EINVAL;
+		      &mac[4], &mac[5]) == 6
+		       ? 0
+		       : -EINVAL;
 }
 
 static int own_mac(const char *ifname, unsigned char *mac)
@@ -348,15 +350,15 @@ static void usage(void)
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
-		{"ifname", 1, 0, 'i'}, {"dst-mac", 1, 0, 'm'}, {"src", 1, 0, 's'},
-		{"dst", 1, 0, 'd'},    {"dport", 1, 0, 'P'},   {"sport", 1, 0, 'p'},
-		{"flows", 1, 0, 'f'},  {"srcs", 1, 0, 'S'},    {"size", 1, 0, 'z'},
-		{"burst", 1, 0, 'b'},  {"seconds", 1, 0, 't'}, {"count", 1, 0, 'c'},
+		{"ifname", 1, 0, 'i'}, {"dst-mac", 1, 0, 'm'},	  {"src", 1, 0, 's'},
+		{"dst", 1, 0, 'd'},    {"dport", 1, 0, 'P'},	  {"sport", 1, 0, 'p'},
+		{"flows", 1, 0, 'f'},  {"srcs", 1, 0, 'S'},	  {"size", 1, 0, 'z'},
+		{"burst", 1, 0, 'b'},  {"seconds", 1, 0, 't'},	  {"count", 1, 0, 'c'},
 		{"rate", 1, 0, 'r'},   {"dport-file", 1, 0, 'F'}, {"obj", 1, 0, 'o'},
 		{0, 0, 0, 0},
 	};
-	struct opts o = {.sport = 40000, .flows = 1, .srcs = 1, .size = 200, .burst = 64,
-			 .seconds = 5};
+	struct opts o = {
+		.sport = 40000, .flows = 1, .srcs = 1, .size = 200, .burst = 64, .seconds = 5};
 	int c, have_mac = 0;
 
 	if (argc >= 3 && !strcmp(argv[1], "xdp-drop"))
@@ -368,22 +370,55 @@ int main(int argc, char **argv)
 	optind = 2;
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (c) {
-		case 'i': o.ifname = optarg; break;
-		case 'm': have_mac = !parse_mac(optarg, o.dmac); break;
-		case 's': if (!inet_pton(AF_INET, optarg, &o.src)) goto bad; break;
-		case 'd': if (!inet_pton(AF_INET, optarg, &o.dst)) goto bad; break;
-		case 'P': o.dport = atoi(optarg); break;
-		case 'p': o.sport = atoi(optarg); break;
-		case 'f': o.flows = atoi(optarg); break;
-		case 'S': o.srcs = atoi(optarg); break;
-		case 'z': o.size = atoi(optarg); break;
-		case 'b': o.burst = atoi(optarg); break;
-		case 't': o.seconds = atof(optarg); break;
-		case 'c': o.count = strtoull(optarg, NULL, 0); break;
-		case 'r': o.rate = atof(optarg); break;
-		case 'F': o.dport_file = optarg; break;
-		case 'o': o.obj = optarg; break;
-		default: goto bad;
+		case 'i':
+			o.ifname = optarg;
+			break;
+		case 'm':
+			have_mac = !parse_mac(optarg, o.dmac);
+			break;
+		case 's':
+			if (!inet_pton(AF_INET, optarg, &o.src))
+				goto bad;
+			break;
+		case 'd':
+			if (!inet_pton(AF_INET, optarg, &o.dst))
+				goto bad;
+			break;
+		case 'P':
+			o.dport = atoi(optarg);
+			break;
+		case 'p':
+			o.sport = atoi(optarg);
+			break;
+		case 'f':
+			o.flows = atoi(optarg);
+			break;
+		case 'S':
+			o.srcs = atoi(optarg);
+			break;
+		case 'z':
+			o.size = atoi(optarg);
+			break;
+		case 'b':
+			o.burst = atoi(optarg);
+			break;
+		case 't':
+			o.seconds = atof(optarg);
+			break;
+		case 'c':
+			o.count = strtoull(optarg, NULL, 0);
+			break;
+		case 'r':
+			o.rate = atof(optarg);
+			break;
+		case 'F':
+			o.dport_file = optarg;
+			break;
+		case 'o':
+			o.obj = optarg;
+			break;
+		default:
+			goto bad;
 		}
 	}
 	if (o.dport_file) {
@@ -403,8 +438,7 @@ int main(int argc, char **argv)
 	if (!o.ifname || !have_mac || !o.src.s_addr || !o.dst.s_addr || !o.dport || !o.flows ||
 	    !o.srcs || o.srcs > MAX_SRCS || o.size < 28 + 12 || o.size > FRAME_MAX - 14 ||
 	    !o.burst || o.burst > 256 || o.seconds <= 0 || o.seconds > 600 ||
-	    (!o.dport_file && o.dport + 2 * o.flows > 65536) ||
-	    o.sport + 2 * o.flows > 65536)
+	    (!o.dport_file && o.dport + 2 * o.flows > 65536) || o.sport + 2 * o.flows > 65536)
 		goto bad;
 	return do_send(&o);
 bad:

@@ -28,11 +28,11 @@
 #define XS_MAP_XSKS	"xs_xsks" /* AF_XDP sockets of the afxdp datapath */
 
 /* Sizes. The blocklist is sized for a million sources (issue 2). */
-#define XS_BLOCK_MAX	(1U << 20)
-#define XS_TRUST_MAX	65536
-#define XS_FLOWS_MAX	(1U << 20)
-#define XS_TXPORTS_MAX	64
-#define XS_NOTE_LEN	64
+#define XS_BLOCK_MAX   (1U << 20)
+#define XS_TRUST_MAX   65536
+#define XS_FLOWS_MAX   (1U << 20)
+#define XS_TXPORTS_MAX 64
+#define XS_NOTE_LEN    64
 /*
  * Flood-limiting state per source: an LRU map, so a spoofed-source storm
  * evicts the oldest sources instead of failing inserts. LRU maps are
@@ -81,7 +81,7 @@ struct xs_block {
 	__u64 added_ns;
 	__u64 hits;
 	__u64 last_hit_ns; /* 0: never hit */
-	__u32 prefixlen; /* of this entry: an expired match retries one bit shorter */
+	__u32 prefixlen;   /* of this entry: an expired match retries one bit shorter */
 	__u32 pad;
 };
 
@@ -110,11 +110,11 @@ struct xs_trust {
  * key folds both so one map serves every armed interface; userspace refuses
  * interfaces whose keys would collide.
  */
-#define XS_XSK_IF_BITS	8
-#define XS_XSK_Q_BITS	6
-#define XS_XSKS_MAX	(1U << (XS_XSK_IF_BITS + XS_XSK_Q_BITS))
-#define XS_XSK_KEY(ifindex, queue)                                                   \
-	((((ifindex) & ((1U << XS_XSK_IF_BITS) - 1)) << XS_XSK_Q_BITS) |              \
+#define XS_XSK_IF_BITS 8
+#define XS_XSK_Q_BITS  6
+#define XS_XSKS_MAX    (1U << (XS_XSK_IF_BITS + XS_XSK_Q_BITS))
+#define XS_XSK_KEY(ifindex, queue)                                       \
+	((((ifindex) & ((1U << XS_XSK_IF_BITS) - 1)) << XS_XSK_Q_BITS) | \
 	 ((queue) & ((1U << XS_XSK_Q_BITS) - 1)))
 
 /* SIP ports the flood limit watches (UDP and TCP); 0 ends the list. */
@@ -126,8 +126,8 @@ struct xs_config {
 	__u16 rtp_max;
 	__u16 turn_min; /* TURN relay range, default 49152-49252 */
 	__u16 turn_max;
-	__u16 turn_udp; /* default 3478 */
-	__u16 turn_tls; /* TCP, default 5349 */
+	__u16 turn_udp;	 /* default 3478 */
+	__u16 turn_tls;	 /* TCP, default 5349 */
 	__u16 relay_min; /* media relay (pinhole) range; 0-0: none */
 	__u16 relay_max;
 	__u32 pad;
@@ -142,12 +142,12 @@ struct xs_config {
 	__u16 flood_pad;
 };
 
-#define XS_CFG_DEFAULT_RTP_MIN	10000
-#define XS_CFG_DEFAULT_RTP_MAX	20000
-#define XS_CFG_DEFAULT_TURN_MIN 49152
-#define XS_CFG_DEFAULT_TURN_MAX 49252
-#define XS_CFG_DEFAULT_TURN_UDP 3478
-#define XS_CFG_DEFAULT_TURN_TLS 5349
+#define XS_CFG_DEFAULT_RTP_MIN	     10000
+#define XS_CFG_DEFAULT_RTP_MAX	     20000
+#define XS_CFG_DEFAULT_TURN_MIN	     49152
+#define XS_CFG_DEFAULT_TURN_MAX	     49252
+#define XS_CFG_DEFAULT_TURN_UDP	     3478
+#define XS_CFG_DEFAULT_TURN_TLS	     5349
 #define XS_CFG_DEFAULT_FLOOD_RATE    16
 #define XS_CFG_DEFAULT_FLOOD_WINDOW  2
 #define XS_CFG_DEFAULT_FLOOD_BAN     300
@@ -166,24 +166,24 @@ struct xs_flow_key {
 	__u8 pad;
 };
 
-#define XS_FLOW_LATCH	     (1U << 0) /* learn the sender's real address from its packets */
-#define XS_FLOW_STRICT	     (1U << 1) /* once latched, drop media from anyone else */
-#define XS_FLOW_LATCH_SIG_IP (1U << 2) /* latch only from the signalled IP (expect_addr) */
-#define XS_FLOW_LATCHED	     (1U << 3) /* set by the XDP program */
+#define XS_FLOW_LATCH	     (1U << 0)	 /* learn the sender's real address from its packets */
+#define XS_FLOW_STRICT	     (1U << 1)	 /* once latched, drop media from anyone else */
+#define XS_FLOW_LATCH_SIG_IP (1U << 2)	 /* latch only from the signalled IP (expect_addr) */
+#define XS_FLOW_LATCHED	     (1U << 3)	 /* set by the XDP program */
 #define XS_FLOW_SIGD_MASK    0xffff0000U /* sigd's own (m-line, leg); XDP leaves them alone */
 
 struct xs_flow {
 	__be32 dst_addr; /* peer of the other leg (signalled, then latched) */
 	__be32 src_addr; /* edge address the packet leaves from */
 	__be16 dst_port;
-	__be16 src_port; /* edge port the packet leaves from */
+	__be16 src_port;    /* edge port the packet leaves from */
 	__be32 expect_addr; /* signalled address of this leg's sender */
-	__be32 peer_addr; /* latched source of this leg's sender */
+	__be32 peer_addr;   /* latched source of this leg's sender */
 	__be16 expect_port;
 	__be16 peer_port;
 	__u32 flags;
 	__u32 ifindex; /* set by the XDP program: egress of the last relayed packet */
-	__u64 cookie; /* call identity, set by sigd (hash of Call-ID) */
+	__u64 cookie;  /* call identity, set by sigd (hash of Call-ID) */
 	__u64 packets;
 	__u64 bytes;
 	__u64 last_seen_ns;
@@ -237,11 +237,11 @@ struct xs_flood_key {
  * banned_until_ns is the same instant on the datapath clock, for userspace.
  */
 struct xs_flood {
-	__u64 window_tick; /* start of the counting window */
+	__u64 window_tick;	 /* start of the counting window */
 	__u64 banned_until_tick; /* banned while now < this */
-	__u64 banned_until_ns; /* datapath clock; 0: never banned */
-	__u32 count; /* requests in the window */
-	__u32 bans; /* bans of this source while it stayed in the map */
+	__u64 banned_until_ns;	 /* datapath clock; 0: never banned */
+	__u32 count;		 /* requests in the window */
+	__u32 bans;		 /* bans of this source while it stayed in the map */
 	__u64 chk_gen; /* /32 or /128 key: passed the source checks under xs_blkgen chk_gen - 1 */
 };
 

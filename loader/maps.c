@@ -18,8 +18,10 @@
 #include "loader_int.h"
 #include "xdpsbc.skel.h"
 
-#define DESC(name, field, key, val)                                                                \
-	{ name, offsetof(struct xs_maps, field), sizeof(key), sizeof(val) }
+#define DESC(name, field, key, val)                                             \
+	{                                                                       \
+		name, offsetof(struct xs_maps, field), sizeof(key), sizeof(val) \
+	}
 
 /* Sizes are checked on open: userspace copies keys and values of these sizes. */
 const struct xs_map_desc xs_map_descs[] = {
@@ -35,7 +37,7 @@ const struct xs_map_desc xs_map_descs[] = {
 	DESC(XS_MAP_TXPORTS, txports, __u32, __u32),
 	DESC(XS_MAP_FLOOD, flood, struct xs_flood_key, struct xs_flood),
 	DESC(XS_MAP_BLKGEN, blkgen, __u32, __u64),
-	{ NULL, 0, 0, 0 },
+	{NULL, 0, 0, 0},
 };
 
 static int *map_fd(struct xs_maps *m, const struct xs_map_desc *d)

@@ -19,11 +19,11 @@
 struct media_ctx;
 
 struct media_opts {
-	struct in_addr public_ip; /* the edge's media address, written into c= and o= */
+	struct in_addr public_ip;    /* the edge's media address, written into c= and o= */
 	uint16_t port_min, port_max; /* relay port range (even RTP port, RTCP on +1) */
-	int flows_fd; /* pinned xs_flows map */
-	uint32_t flow_flags; /* XS_FLOW_LATCH | XS_FLOW_STRICT | XS_FLOW_LATCH_SIG_IP */
-	unsigned int timeout_s; /* media timeout: no packets either way (default 60) */
+	int flows_fd;		     /* pinned xs_flows map */
+	uint32_t flow_flags;	     /* XS_FLOW_LATCH | XS_FLOW_STRICT | XS_FLOW_LATCH_SIG_IP */
+	unsigned int timeout_s;	     /* media timeout: no packets either way (default 60) */
 };
 
 /* The two legs of a call: A sent the initial INVITE (the dialog's caller), B answers it. */

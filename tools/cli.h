@@ -69,7 +69,7 @@ void json_done(void); /* newline after the top-level value */
 
 extern const struct cmd cmds_iface[], cmds_block[], cmds_trust[], cmds_media[], cmds_stats[];
 extern const struct cmd cmds_flood[]; /* flood status|on|off|set, bans */
-extern const struct cmd cmds_ctl[]; /* calls, policy: asked of xdpsbc-sigd */
+extern const struct cmd cmds_ctl[];   /* calls, policy: asked of xdpsbc-sigd */
 
 /* cmd_fw.c: the nftables backend. */
 extern const struct cmd cmds_fw[];

@@ -78,8 +78,7 @@ static int do_status(struct cli *c, int argc, char **argv)
 	       "  bans it for %u s; SIP ports (UDP and TCP): %s\n"
 	       "  sources tracked: %lu, banned now: %lu\n",
 	       cfg.flags & XS_CFG_FLOOD ? "on" : "off", cfg.flood_rate, cfg.flood_window_s,
-	       cfg.flood_prefix4, cfg.flood_prefix6, cfg.flood_ban_s, ports, bc.tracked,
-	       bc.banned);
+	       cfg.flood_prefix4, cfg.flood_prefix6, cfg.flood_ban_s, ports, bc.tracked, bc.banned);
 	return 0;
 }
 
@@ -208,8 +207,7 @@ static void apply_set(struct xs_config *cfg, const void *arg)
 
 static int do_set(struct cli *c, int argc, char **argv)
 {
-	const char *rate = NULL, *window = NULL, *ban = NULL, *ports = NULL, *p4 = NULL,
-		   *p6 = NULL;
+	const char *rate = NULL, *window = NULL, *ban = NULL, *ports = NULL, *p4 = NULL, *p6 = NULL;
 	const struct opt opts[] = {
 		{"--rate", "N", &rate, "requests allowed per window (more bans), 1-1000000"},
 		{"--window", "S", &window, "the counting window, seconds (default 2)"},
@@ -334,8 +332,9 @@ const struct cmd cmds_flood[] = {
 	 "the SIP flood limit: on/off, rate, window, ban, ports, sources tracked and banned"},
 	{"flood on", do_on, "", "limit SIP requests per source in XDP (the default)"},
 	{"flood off", do_off, "", "stop limiting (bans in force stop dropping too)"},
-	{"flood set", do_set, "[--rate N] [--window S] [--ban S] [--ports P,P] [--prefix4 N] "
-			      "[--prefix6 N]",
+	{"flood set", do_set,
+	 "[--rate N] [--window S] [--ban S] [--ports P,P] [--prefix4 N] "
+	 "[--prefix6 N]",
 	 "more than N requests to the SIP ports within S s bans the source for S s (defaults: "
 	 "16, 2, 300; ports 5060,5061; /32 and /64)"},
 	{"bans", do_bans, "[-j]", "sources banned by the flood limit now, with time left"},

@@ -249,7 +249,8 @@ const struct cmd cmds_iface[] = {
 	{"unload", do_unload, "",
 	 "detach from every interface running this pin root's xdpsbc and remove the pins"},
 	{"status", do_status, "[-j]",
-	 "pin root, datapath and firewall (as sigd chose them), nftables table, attached interfaces "
+	 "pin root, datapath and firewall (as sigd chose them), nftables table, attached "
+	 "interfaces "
 	 "(mode, prog id), settings and entry counts"},
 	{NULL},
 };

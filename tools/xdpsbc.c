@@ -13,8 +13,9 @@
 #include <net/if.h>
 #include "cli.h"
 
-static const struct cmd *const tables[] = {cmds_iface, cmds_block, cmds_trust, cmds_media,
-					   cmds_flood, cmds_stats, cmds_fw, cmds_ctl, NULL};
+static const struct cmd *const tables[] = {cmds_iface, cmds_block, cmds_trust,
+					   cmds_media, cmds_flood, cmds_stats,
+					   cmds_fw,    cmds_ctl,   NULL};
 
 int cli_err(const char *fmt, ...)
 {

@@ -20,7 +20,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
-#define LG_HDR (sizeof(struct ethhdr) + sizeof(struct iphdr) + sizeof(struct udphdr))
+#define LG_HDR	     (sizeof(struct ethhdr) + sizeof(struct iphdr) + sizeof(struct udphdr))
 #define LG_MAX_FLOWS 65536
 
 struct lg_cfg {

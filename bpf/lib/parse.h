@@ -59,9 +59,9 @@ struct xs_pkt {
 	__be16 sport; /* only for UDP/TCP that is not a non-first fragment */
 	__be16 dport;
 	__be32 daddr4;
-	__u16 l4len;  /* bytes from the transport header on, as the IP header says */
-	__u16 payoff; /* UDP/TCP payload: offset from the frame start ... */
-	__u16 paylen; /* ... and length by the IP header (not frame padding) */
+	__u16 l4len;	     /* bytes from the transport header on, as the IP header says */
+	__u16 payoff;	     /* UDP/TCP payload: offset from the frame start ... */
+	__u16 paylen;	     /* ... and length by the IP header (not frame padding) */
 	struct xs_lpm4 src4; /* LPM keys of the source, ready for the lookups */
 	struct xs_lpm6 src6;
 };

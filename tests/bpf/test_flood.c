@@ -28,14 +28,14 @@
 #include "../lib/check.h"
 #include "../lib/pkt.h"
 
-#define EDGE4	 .dst = "198.51.100.1"
-#define EDGE6	 .dst = "2001:db8:1::1"
-#define INVITE	 "INVITE sip:bob@example.com SIP/2.0\r\n"
-#define RESPONSE "SIP/2.0 200 OK\r\n"
-#define UDP(p)	 .l4 = IPPROTO_UDP, .sport = 5060, .dport = (p)
-#define TCP(p)	 .l4 = IPPROTO_TCP, .sport = 40000, .dport = (p)
-#define TCP_ACK	 0x10
-#define TCP_PSH	 0x08
+#define EDGE4	  .dst = "198.51.100.1"
+#define EDGE6	  .dst = "2001:db8:1::1"
+#define INVITE	  "INVITE sip:bob@example.com SIP/2.0\r\n"
+#define RESPONSE  "SIP/2.0 200 OK\r\n"
+#define UDP(p)	  .l4 = IPPROTO_UDP, .sport = 5060, .dport = (p)
+#define TCP(p)	  .l4 = IPPROTO_TCP, .sport = 40000, .dport = (p)
+#define TCP_ACK	  0x10
+#define TCP_PSH	  0x08
 #define MAX_STEPS 8
 
 enum op {
@@ -67,17 +67,38 @@ struct tcase {
 	struct step steps[MAX_STEPS];
 };
 
-#define SEND(count, r, ...)                                                                        \
-	{                                                                                          \
-		.op = OP_SEND, .n = (count), .reason = XS_##r, .pkt = { __VA_ARGS__ }              \
+#define SEND(count, r, ...)                                                           \
+	{                                                                             \
+		.op = OP_SEND, .n = (count), .reason = XS_##r, .pkt = { __VA_ARGS__ } \
 	}
-#define AGE(a, p, s)	{.op = OP_AGE, .n = (s), .addr = (a), .prefix = (p)}
-#define EVENTS(a, p, k) {.op = OP_EVENTS, .n = (k), .addr = (a), .prefix = (p)}
-#define COUNT(a, p, k)	{.op = OP_COUNT, .n = (k), .addr = (a), .prefix = (p)}
-#define BANNED(a, p, s) {.op = OP_BANNED, .n = (s), .addr = (a), .prefix = (p)}
-#define CACHED(a, p, k) {.op = OP_CACHED, .n = (k), .addr = (a), .prefix = (p)}
-#define BLOCK(a, p)	{.op = OP_BLOCK, .addr = (a), .prefix = (p)}
-#define TRUST(a, p)	{.op = OP_TRUST, .addr = (a), .prefix = (p)}
+#define AGE(a, p, s)                                               \
+	{                                                          \
+		.op = OP_AGE, .n = (s), .addr = (a), .prefix = (p) \
+	}
+#define EVENTS(a, p, k)                                               \
+	{                                                             \
+		.op = OP_EVENTS, .n = (k), .addr = (a), .prefix = (p) \
+	}
+#define COUNT(a, p, k)                                               \
+	{                                                            \
+		.op = OP_COUNT, .n = (k), .addr = (a), .prefix = (p) \
+	}
+#define BANNED(a, p, s)                                               \
+	{                                                             \
+		.op = OP_BANNED, .n = (s), .addr = (a), .prefix = (p) \
+	}
+#define CACHED(a, p, k)                                               \
+	{                                                             \
+		.op = OP_CACHED, .n = (k), .addr = (a), .prefix = (p) \
+	}
+#define BLOCK(a, p)                                        \
+	{                                                  \
+		.op = OP_BLOCK, .addr = (a), .prefix = (p) \
+	}
+#define TRUST(a, p)                                        \
+	{                                                  \
+		.op = OP_TRUST, .addr = (a), .prefix = (p) \
+	}
 
 /* clang-format off */
 static const struct tcase cases[] = {
@@ -306,7 +327,8 @@ static int step(const char *name, const struct step *s, int idx)
 			if (memcmp(&events[i].src, &k, sizeof(k)) || events[i].count != 17 ||
 			    events[i].banned_until_ns < now + 299 * sec ||
 			    events[i].banned_until_ns > now + 301 * sec) {
-				T_FAIL(name, "step %d: event %d: family %u /%u count %u until %+.1f s",
+				T_FAIL(name,
+				       "step %d: event %d: family %u /%u count %u until %+.1f s",
 				       idx, i, events[i].src.family, events[i].src.prefixlen,
 				       events[i].count,
 				       ((double)events[i].banned_until_ns - (double)now) / 1e9);

@@ -46,7 +46,7 @@
 #define MAC_NAT	 "02:00:00:00:00:50"
 #define MAC_FAR	 "02:00:00:00:00:40"
 #define MAC_B2	 "02:00:00:00:00:31" /* leg B's neighbour after a failover */
-#define PORT_MAX 64 /* edge ports 20000..20063 are tallied */
+#define PORT_MAX 64		     /* edge ports 20000..20063 are tallied */
 
 static struct bt_ctx t;
 static int if_a, if_b;
@@ -427,7 +427,8 @@ static void s_afxdp_nosock(void)
 
 static void s_afxdp_sock(void)
 {
-	struct xsk_socket_config xc = {.rx_size = 64, .tx_size = 64,
+	struct xsk_socket_config xc = {.rx_size = 64,
+				       .tx_size = 64,
 				       .libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
 				       .bind_flags = XDP_COPY};
 	struct xsk_ring_prod fq, tx;

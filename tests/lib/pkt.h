@@ -28,12 +28,12 @@ struct pkt_spec {
 	bool more_frags;
 	uint8_t ext[PKT_EXT_MAX]; /* IPv6 extension headers in order (IPPROTO_HOPOPTS, ...) */
 	int n_ext;
-	uint16_t payload; /* payload bytes after L4 (a fixed pattern) */
-	const char *data; /* payload text at its start (payload grows to fit) */
+	uint16_t payload;  /* payload bytes after L4 (a fixed pattern) */
+	const char *data;  /* payload text at its start (payload grows to fit) */
 	uint8_t tcp_flags; /* 0: SYN */
-	bool udp_nocsum;  /* UDP checksum 0 */
-	uint8_t tcp_doff; /* override TCP data offset (bad) */
-	size_t truncate;  /* cut the frame to this many bytes (0: keep) */
+	bool udp_nocsum;   /* UDP checksum 0 */
+	uint8_t tcp_doff;  /* override TCP data offset (bad) */
+	size_t truncate;   /* cut the frame to this many bytes (0: keep) */
 };
 
 #define PKT_SMAC "02:00:00:00:0a:01"
