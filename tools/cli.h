@@ -47,6 +47,8 @@ int cli_fail(int ret, const char *what);
 /* Open the pinned maps (creating them when @create) and, to change state, lock first. */
 int cli_lock_err(struct cli *c, int ret);
 int cli_open(struct cli *c, bool create, struct xs_maps *m, int *lock_fd);
+/* For listings: 1 maps open, 0 nothing pinned (an empty list), <0 reported. */
+int cli_open_listing(struct cli *c, struct xs_maps *m);
 void cli_close(struct xs_maps *m, int lock_fd);
 
 int cli_parse_cidr(const char *s, struct xs_cidr *out);

@@ -176,19 +176,17 @@ static int do_list(struct cli *c, int argc, char **argv)
 	ret = cli_args(c, argc, argv, NULL, 0, 0, &pos, &npos);
 	if (ret)
 		return ret;
-	ret = xs_maps_open(c->pin_root, false, &m);
-	if (ret && ret != -ENOENT)
-		return cli_fail(ret, c->pin_root);
+	ret = cli_open_listing(c, &m);
+	if (ret < 0)
+		return ret;
 	if (c->json)
 		json_arr_begin(NULL);
 	else
 		printf("%-24s %-20s %-10s %10s %-20s %s\n", "CIDR", "EXPIRES", "REMAINING", "HITS",
 		       "LAST HIT", "REASON");
-	if (!ret) {
+	if (ret) { /* nothing pinned: nothing blocked */
 		ret = xs_block_walk(&m, list_one, &l);
 		xs_maps_close(&m);
-	} else {
-		ret = 0; /* nothing pinned: nothing blocked */
 	}
 	if (c->json) {
 		json_arr_end();

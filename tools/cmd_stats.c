@@ -183,21 +183,21 @@ static int do_flows(struct cli *c, int argc, char **argv)
 	ret = cli_args(c, argc, argv, NULL, 0, 0, &pos, &npos);
 	if (ret)
 		return ret;
-	ret = xs_maps_open(c->pin_root, false, &m);
-	if (ret && ret != -ENOENT)
-		return cli_fail(ret, c->pin_root);
+	ret = cli_open_listing(c, &m);
+	if (ret < 0)
+		return ret;
 	if (c->json)
 		json_arr_begin(NULL);
 	else
 		printf("%-21s    %-21s      %-21s %-21s %-22s %10s %12s %6s %s\n", "EDGE", "DST",
 		       "SRC", "PEER", "FLAGS", "PACKETS", "BYTES", "IDLE", "COOKIE");
-	while (!ret && !bpf_map_get_next_key(m.flows, prev, &next)) {
+	while (ret && !bpf_map_get_next_key(m.flows, prev, &next)) {
 		if (!bpf_map_lookup_elem(m.flows, &next, &f))
 			flow_print(c->json, &next, &f, now);
 		k = next;
 		prev = &k;
 	}
-	if (!ret)
+	if (ret)
 		xs_maps_close(&m);
 	if (c->json) {
 		json_arr_end();

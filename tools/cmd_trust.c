@@ -65,18 +65,16 @@ static int do_list(struct cli *c, int argc, char **argv)
 	ret = cli_args(c, argc, argv, NULL, 0, 0, &pos, &npos);
 	if (ret)
 		return ret;
-	ret = xs_maps_open(c->pin_root, false, &m);
-	if (ret && ret != -ENOENT)
-		return cli_fail(ret, c->pin_root);
+	ret = cli_open_listing(c, &m);
+	if (ret < 0)
+		return ret;
 	if (c->json)
 		json_arr_begin(NULL);
 	else
 		printf("%-44s %10s\n", "CIDR", "HITS");
-	if (!ret) {
+	if (ret) {
 		ret = xs_trust_walk(&m, list_one, &c->json);
 		xs_maps_close(&m);
-	} else {
-		ret = 0;
 	}
 	if (c->json) {
 		json_arr_end();

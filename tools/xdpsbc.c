@@ -119,6 +119,15 @@ int cli_open(struct cli *c, bool create, struct xs_maps *m, int *lock_fd)
 	return 0;
 }
 
+int cli_open_listing(struct cli *c, struct xs_maps *m)
+{
+	int ret = xs_maps_open(c->pin_root, false, m);
+
+	if (ret == -ENOENT)
+		return 0;
+	return ret ? cli_fail(ret, c->pin_root) : 1;
+}
+
 void cli_close(struct xs_maps *m, int lock_fd)
 {
 	if (lock_fd >= 0) /* a change: the nftables backend follows, if installed */
