@@ -18,6 +18,7 @@
 #include "ctl.h"
 #include "options.h"
 #include "proxy.h"
+#include "secret.h"
 #include "sipmsg.h"
 #include "transport.h"
 
@@ -224,6 +225,10 @@ int main(int argc, char **argv)
 	if (err)
 		xs_log(XS_LOG_WARN, "state dir %s: %s; calls will not survive a restart\n",
 		       cfg.state_dir, strerror(-err));
+	if (secret_init(err ? NULL : cfg.state_dir)) {
+		xs_log(XS_LOG_ERR, "no signing secret: refusing to start\n");
+		return 1;
+	}
 	if (proxy_init(&px, &cfg, mc, tp_send, NULL))
 		return 1;
 	err = proxy_restore(&px);
