@@ -18,6 +18,17 @@ LDLIBS_SIGD := -losip2 -losipparser2 -lpthread -ljansson -lcrypto
 
 BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Wno-unused-value \
 	-I/usr/include/$(MULTIARCH) -Ibpf
+# Each object records the headers it includes (build/**/*.d, read at the end).
+DEPFLAGS := -MMD -MP
+# WERROR=1 (what `make test`, and so CI, builds with): any warning fails the build.
+ifeq ($(WERROR),1)
+CFLAGS	   += -Werror
+BPF_CFLAGS += -Werror
+endif
+# Quiet "CC file" lines; V=1 prints the full command lines.
+ifneq ($(V),1)
+say	= @printf '  %-8s%s\n' '$(1)' '$(2)';
+endif
 
 BPF_PROGS := xdpsbc xdp_trivial
 BPF_OBJS  := $(BPF_PROGS:%=$(BUILD)/bpf/%.bpf.o)
@@ -49,51 +60,55 @@ endif
 
 .PHONY: all deps test demo bench bench-quick clean format tests-build
 .DELETE_ON_ERROR:
+# Keep intermediate files (skeletons, test objects): removing them rebuilds their users.
+.SECONDARY:
 
 all: $(BINS) $(BPF_OBJS)
 
 deps:
 	@sh tools/deps.sh
 
-$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c bpf/xdpsbc_common.h bpf/xdpsbc_reasons.inc $(wildcard bpf/lib/*.h)
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c
 	@mkdir -p $(@D)
-	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(call say,CLANG,$@)$(CLANG) $(BPF_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(BUILD)/include/%.skel.h: $(BUILD)/bpf/%.bpf.o
 	@mkdir -p $(@D)
-	$(BPFTOOL) gen skeleton $< name $(subst .,_,$*) > $@
+	$(call say,GEN,$@)$(BPFTOOL) gen skeleton $< name $(subst .,_,$*) > $@
 
-$(BUILD)/%.o: %.c $(SKELS) $(wildcard bpf/*.h bpf/*.inc loader/*.h sigd/*.h tests/lib/*.h)
+# The skeletons exist before any C file is compiled (order-only); which
+# objects include one, and so are rebuilt with it, their .d files say.
+$(BUILD)/%.o: %.c | $(SKELS)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+	$(call say,CC,$<)$(CC) $(CPPFLAGS) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(LOADER_LIB): $(LOADER_OBJS)
 	@mkdir -p $(@D)
-	$(AR) rcs $@ $^
+	$(call say,AR,$@)$(AR) rcs $@ $^
 
 $(BUILD)/bin/xdpsbc: $(CLI_OBJS) $(LOADER_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_BPF)
+	$(call say,LD,$@)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_BPF)
 
 $(BUILD)/bin/xdpsbc-sigd: $(SIGD_OBJS) $(LOADER_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_SIGD) $(LDLIBS_BPF)
+	$(call say,LD,$@)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_SIGD) $(LDLIBS_BPF)
 
 $(BUILD)/tests/test_%: $(BUILD)/tests/bpf/test_%.o $(TEST_LIB_OBJS) $(LOADER_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_BPF)
+	$(call say,LD,$@)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_BPF)
 
 $(TEST_SIP_BINS): $(BUILD)/tests/%: $(BUILD)/tests/sip/%.o $(SIGD_LIB_OBJS) $(LOADER_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_SIGD) $(LDLIBS_BPF)
+	$(call say,LD,$@)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_SIGD) $(LDLIBS_BPF)
 
 $(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o $(TEST_LIB_OBJS) $(LOADER_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_BPF)
+	$(call say,LD,$@)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_BPF)
 
 $(BUILD)/bench/%: $(BUILD)/bench/%.o $(TEST_LIB_OBJS) $(LOADER_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_BPF)
+	$(call say,LD,$@)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_BPF)
 
 tests-build: all $(TEST_BPF_BINS) $(TEST_SIP_BINS) $(TOOL_BINS) $(BENCH_BINS)
 
@@ -102,14 +117,14 @@ tests-build: all $(TEST_BPF_BINS) $(TEST_SIP_BINS) $(TOOL_BINS) $(BENCH_BINS)
 BENCH_BPF_OBJS := $(patsubst bench/bpf/%.bpf.c,$(BUILD)/bench/%.bpf.o,$(wildcard bench/bpf/*.bpf.c))
 $(BUILD)/bench/%.bpf.o: bench/bpf/%.bpf.c
 	@mkdir -p $(@D)
-	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(call say,CLANG,$@)$(CLANG) $(BPF_CFLAGS) $(DEPFLAGS) -c $< -o $@
 tests-build: $(BENCH_BPF_OBJS)
 .PHONY: bench-deps
 bench-deps:
 	@sh bench/deps.sh
 
 test: deps
-	@$(MAKE) --no-print-directory -j$(shell nproc) tests-build
+	@$(MAKE) --no-print-directory -j$(shell nproc) WERROR=1 tests-build
 	@BUILD=$(abspath $(BUILD)) bash tests/run.sh
 
 demo: deps
@@ -229,3 +244,5 @@ uninstall:
 	@for d in $(DESTDIR)$(XS_LIBDIR) $(DESTDIR)$(DOCDIR) $(DESTDIR)$(SYSCONFDIR)/xdpsbc; do \
 		rmdir $$d 2>/dev/null || true; \
 	done
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
