@@ -64,20 +64,29 @@ const char *xs_reason_action(unsigned int r)
 /**
  * xs_stats_read() - the per-reason counters summed over every possible CPU.
  * @out: XS_REASON_MAX entries.
+ *
+ * A map pinned by an older version has fewer reasons (the list only grows):
+ * the ones it lacks read as zero until the next load re-creates it.
  */
 int xs_stats_read(const struct xs_maps *m, struct xs_counter *out)
 {
 	int ncpu = libbpf_num_possible_cpus();
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
 	struct xs_counter *percpu;
 	int ret = 0;
 
 	if (ncpu < 0)
 		return ncpu;
+	if (bpf_obj_get_info_by_fd(m->stats, &info, &len))
+		return -errno;
 	percpu = calloc(ncpu, sizeof(*percpu));
 	if (!percpu)
 		return -ENOMEM;
 	for (__u32 r = 0; r < XS_REASON_MAX; r++) {
 		out[r].packets = out[r].bytes = 0;
+		if (r >= info.max_entries)
+			continue;
 		if (bpf_map_lookup_elem(m->stats, &r, percpu)) {
 			ret = -errno;
 			break;

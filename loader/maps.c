@@ -53,6 +53,18 @@ int xs_pin_path(const char *pin_root, const char *name, char *buf, size_t len)
 }
 
 /*
+ * Maps indexed by an enum of the program (xs_stats by enum xs_reason): their
+ * size is the program's, not the operator's. The reason list only grows, so a
+ * pin left by an older version is smaller than this program needs; it is
+ * re-created (its counters restart) rather than adopted, every other map is
+ * kept.
+ */
+static bool sized_by_program(const struct bpf_map *map)
+{
+	return !strcmp(bpf_map__name(map), XS_MAP_STATS);
+}
+
+/*
  * libbpf reuses a pin only when its sizes and flags match the object's. A
  * pin of another layout is an error (logged, -EINVAL); a pin created smaller
  * (XDPSBC_TEST_BLOCK_MAX) must still be reused, so take its size, and the
@@ -79,6 +91,13 @@ static int adopt_pinned_size(struct bpf_map *map, const char *path)
 		       "size); left by another xdpsbc version? 'xdpsbc unload' removes it\n",
 		       path);
 		return -EINVAL;
+	}
+	if (info.max_entries != bpf_map__max_entries(map) && sized_by_program(map)) {
+		xs_log(XS_LOG_WARN,
+		       "%s: %u entries, this program counts %u: re-creating it (its counters "
+		       "restart; the other maps are kept)\n",
+		       path, info.max_entries, bpf_map__max_entries(map));
+		return unlink(path) && errno != ENOENT ? -errno : 0;
 	}
 	if (info.max_entries != bpf_map__max_entries(map))
 		ret = bpf_map__set_max_entries(map, info.max_entries);
