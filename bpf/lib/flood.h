@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * Stage 3: SIP flood limiting (issue 4, seed 003's anti-flooding), in the
+ * Stage 3: SIP flood limiting (per-source request rate and bans), in the
  * manner of Kamailio's pike module but in the driver.
  *
  * A source is its address masked to flood_prefix4/6 (/32 and /64 by
@@ -26,6 +26,7 @@
 #include "lib/maps.h"
 #include "lib/parse.h"
 #include "lib/clock.h"
+#include "lib/config.h"
 
 #define XS_NSEC_PER_SEC 1000000000ULL
 
@@ -49,20 +50,6 @@ static __always_inline __u64 xs_flood_ticks(__u32 secs)
 }
 /* Payload further in than this is not looked at (counted as a request). */
 #define XS_FLOOD_PAYOFF_MAX 1024
-
-static __always_inline int xs_flood_port(const struct xs_config *cfg, __u16 dport)
-{
-	int i;
-
-#pragma unroll
-	for (i = 0; i < XS_FLOOD_PORTS_MAX; i++) {
-		if (!cfg->flood_ports[i])
-			return 0;
-		if (cfg->flood_ports[i] == dport)
-			return 1;
-	}
-	return 0;
-}
 
 /* The source as a flood key: its address with the host bits cleared. */
 static __always_inline void xs_flood_key(const struct xs_pkt *pkt, const struct xs_config *cfg,

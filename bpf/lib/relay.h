@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * Stage 4: media pinholes and the RTP/RTCP relay (IPv4 UDP).
+ * Stage 5: media pinholes and the RTP/RTCP relay (IPv4 UDP).
  *
  * xs_flows is keyed by the edge address and port a packet arrives on. A hit
  * rewrites the packet to leave from the flow's edge address/port towards the
@@ -19,9 +19,8 @@
 #include "lib/maps.h"
 #include "lib/parse.h"
 #include "lib/csum.h"
-#include "lib/v6media.h"
 #include "lib/clock.h"
-#include "lib/flood.h"
+#include "lib/config.h"
 
 #define XS_FIB_AF_INET 2 /* AF_INET, which the BPF target's headers do not carry */
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * Stage 3: IPv4-only media. When on, IPv6 UDP to the RTP range is dropped
+ * Stage 4: IPv4-only media. When on, IPv6 UDP to the RTP range is dropped
  * and, with TURN on, IPv6 to the TURN ports too (UDP turn_udp and the relay
  * range, TCP turn_tls). Signalling (5060/5061) and everything else pass. The
  * settings are read per packet, so `xdpsbc media ...` takes effect without a
@@ -11,11 +11,7 @@
 
 #include "lib/maps.h"
 #include "lib/parse.h"
-
-static __always_inline int xs_in_range(__u16 port, __u16 min, __u16 max)
-{
-	return max && port >= min && port <= max;
-}
+#include "lib/config.h"
 
 static __always_inline int xs_v6media(const struct xs_pkt *pkt, const struct xs_config *cfg)
 {
