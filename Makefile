@@ -145,7 +145,7 @@ format:
 clean:
 	rm -rf $(BUILD)
 
-# ---- install, uninstall, man pages (issue 6) --------------------------------
+# ---- install, uninstall, man pages -------------------------------------------
 # `make install [DESTDIR=...] [PREFIX=/usr]`, `make uninstall`, `make man`.
 # The binaries embed the XDP program through their skeletons and need nothing
 # from the build tree; the BPF object is installed for inspection with

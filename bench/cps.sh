@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
-# Signalling: calls per second and the edge's CPU per call (issue 7, item 3).
+# Signalling: calls per second and the edge's CPU per call (vs Kamailio with rtpengine).
 #
 #   bench/cps.sh OUT_JSON [STEP_SECONDS] [RATES...]
 #

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
-# Live packets per second between namespaces over veth (issue 7, item 2).
+# Live packets per second between namespaces over veth (every datapath and tool).
 #
 #   bench/live.sh OUT_JSON [SECONDS] [FLOWS]
 #

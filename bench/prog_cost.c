@@ -47,7 +47,7 @@ struct path {
 	const char *name;
 	int reason;
 	enum base base;
-	double goal; /* ratio to the baseline the issue asks for */
+	double goal; /* the ratio to the baseline the design aims at */
 	struct pkt_spec pkt;
 };
 

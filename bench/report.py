@@ -8,7 +8,7 @@ Writes OUTDIR/bench.md, OUTDIR/bench.json and OUTDIR/bench.png (gnuplot,
 when installed); with --docs, also puts the tables into that document
 between its "results begin/end" markers. Missing inputs are reported as missing, never invented.
 Ratios compare xdpsbc with the tool an operator would otherwise use; the
-goals of issue 7 are reported (met or missed), not asserted.
+design goals are reported (met or missed), not asserted.
 """
 import json
 import os
@@ -169,7 +169,7 @@ def main():
                       "generator could send), so its pps is a lower bound and the pps ratio "
                       "against it an upper bound; the CPU ns/packet ratio still holds." % what)
     md.append("")
-    md.append("## Datapaths, as ratios to the UDP path (issue 5)\n")
+    md.append("## Datapaths, as ratios to the UDP path\n")
     md.append("Relayed pps of calls set up through xdpsbc-sigd on each datapath, same run. "
               "Two-armed: caller and callee behind different edge interfaces; one-armed: "
               "both behind the interface the media arrives on.\n")

@@ -27,7 +27,7 @@
 #define XS_MAP_BLKGEN	"xs_blkgen"
 #define XS_MAP_XSKS	"xs_xsks" /* AF_XDP sockets of the afxdp datapath */
 
-/* Sizes. The blocklist is sized for a million sources (issue 2). */
+/* Sizes. The blocklist is sized for a million sources. */
 #define XS_BLOCK_MAX   (1U << 20)
 #define XS_TRUST_MAX   65536
 #define XS_FLOWS_MAX   (1U << 20)

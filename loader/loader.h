@@ -30,6 +30,8 @@ const char *xs_pin_root(const char *override);
 int xs_bpffs_ensure(const char *pin_root);
 /* Exclusive lock on the pin directory (created when missing); returns an fd. */
 int xs_lock(const char *pin_root);
+/* Like xs_lock(), waiting at most @timeout_ms; -EWOULDBLOCK when still busy. */
+int xs_lock_wait(const char *pin_root, int timeout_ms);
 void xs_unlock(int fd);
 
 /* ---- maps (maps.c) ---- */
@@ -61,6 +63,15 @@ int xs_detach(int ifindex);
 int xs_attached(int ifindex, enum xs_mode *mode, uint32_t *prog_id);
 /* Remove every pin under @pin_root (after detaching from all interfaces). */
 int xs_unload(const char *pin_root);
+/*
+ * Is the program attached to @ifindex (id @prog_id) the one using the maps
+ * pinned under @pin_root? 1 yes, 0 no (another pin root's xdpsbc), <0 error.
+ */
+int xs_prog_uses_root(uint32_t prog_id, const char *pin_root);
+/* 1 when the XDP program on @ifindex runs alone (no libxdp dispatcher), 0 if not, <0 error. */
+int xs_attached_single(int ifindex);
+/* xs_detach(), and remove @ifindex from the pin root's redirect devmap. */
+int xs_detach_root(const char *pin_root, int ifindex);
 
 /* ---- addresses, durations (parse.c) ---- */
 struct xs_cidr {
@@ -75,6 +86,8 @@ int xs_cidr_format(const struct xs_cidr *c, char *buf, size_t len);
 int xs_duration_parse(const char *s, uint64_t *seconds);
 /* The datapath clock: CLOCK_MONOTONIC_COARSE, as bpf_ktime_get_coarse_ns(). */
 uint64_t xs_now_ns(void);
+/* Datapath clock nanoseconds -> wall-clock seconds since the epoch (display). */
+int64_t xs_clock_to_wall(uint64_t clock_ns);
 
 /* ---- blocklist and trusted networks (block.c) ---- */
 int xs_block_add(const struct xs_maps *m, const struct xs_cidr *c, uint64_t seconds,
@@ -82,29 +95,7 @@ int xs_block_add(const struct xs_maps *m, const struct xs_cidr *c, uint64_t seco
 int xs_block_del(const struct xs_maps *m, const struct xs_cidr *c);
 int xs_trust_add(const struct xs_maps *m, const struct xs_cidr *c);
 int xs_trust_del(const struct xs_maps *m, const struct xs_cidr *c);
-
-/* ---- settings (config.c) ---- */
-int xs_config_get(const struct xs_maps *m, struct xs_config *cfg);
-int xs_config_set(const struct xs_maps *m, const struct xs_config *cfg);
-
-/*
- * ---- additions (not in the first API sketch; existing signatures unchanged) ----
- */
-/* Like xs_lock(), waiting at most @timeout_ms; -EWOULDBLOCK when still busy. */
-int xs_lock_wait(const char *pin_root, int timeout_ms);
-/* Datapath clock nanoseconds -> wall-clock seconds since the epoch (display). */
-int64_t xs_clock_to_wall(uint64_t clock_ns);
-/* The settings a freshly created xs_config gets. */
-int xs_config_defaults(struct xs_config *cfg);
-
-/* Verdict reasons by enum xs_reason: "drop-blocklist", its doc, "drop"/"pass"/... */
-const char *xs_reason_name(unsigned int reason);
-const char *xs_reason_doc(unsigned int reason);
-const char *xs_reason_action(unsigned int reason);
-/* Per-reason counters summed over CPUs; @out has XS_REASON_MAX entries. */
-int xs_stats_read(const struct xs_maps *m, struct xs_counter *out);
-
-/* Blocklist listing, import, expiry. */
+/* Listing, import, expiry. */
 struct xs_block_entry {
 	struct xs_cidr cidr;
 	struct xs_block val;
@@ -125,19 +116,22 @@ int xs_block_gc(const struct xs_maps *m, unsigned int *removed);
 int xs_block_flush(const struct xs_maps *m, unsigned int *removed);
 /* Entries in an LPM map (blocklist, notes or trusted networks). */
 unsigned long xs_map_count_lpm(int fd);
-
 typedef int (*xs_trust_cb)(const struct xs_cidr *c, const struct xs_trust *t, void *arg);
 int xs_trust_walk(const struct xs_maps *m, xs_trust_cb cb, void *arg);
 
-/*
- * Is the program attached to @ifindex (id @prog_id) the one using the maps
- * pinned under @pin_root? 1 yes, 0 no (another pin root's xdpsbc), <0 error.
- */
-int xs_prog_uses_root(uint32_t prog_id, const char *pin_root);
-/* 1 when the XDP program on @ifindex runs alone (no libxdp dispatcher), 0 if not, <0 error. */
-int xs_attached_single(int ifindex);
-/* xs_detach(), and remove @ifindex from the pin root's redirect devmap. */
-int xs_detach_root(const char *pin_root, int ifindex);
+/* ---- settings (config.c) ---- */
+int xs_config_get(const struct xs_maps *m, struct xs_config *cfg);
+int xs_config_set(const struct xs_maps *m, const struct xs_config *cfg);
+/* The settings a freshly created xs_config gets. */
+int xs_config_defaults(struct xs_config *cfg);
+
+/* ---- verdict reasons and their counters (config.c) ---- */
+/* By enum xs_reason: "drop-blocklist", its doc, "drop"/"pass"/... */
+const char *xs_reason_name(unsigned int reason);
+const char *xs_reason_doc(unsigned int reason);
+const char *xs_reason_action(unsigned int reason);
+/* Per-reason counters summed over CPUs; @out has XS_REASON_MAX entries. */
+int xs_stats_read(const struct xs_maps *m, struct xs_counter *out);
 
 /* ---- SIP flood bans (bans.c) ---- */
 /*

@@ -178,7 +178,7 @@ int xs_config_defaults(struct xs_config *cfg)
 	cfg->turn_udp = XS_CFG_DEFAULT_TURN_UDP;
 	cfg->turn_tls = XS_CFG_DEFAULT_TURN_TLS;
 	/*
-	 * IPv4-only media is the default policy of a carrier edge (seed 000): IPv6
+	 * IPv4-only media is the default policy of a carrier edge: IPv6
 	 * RTP is dropped, IPv6 signalling stays open. `media ipv4-only off` undoes it.
 	 */
 	cfg->flags |= XS_CFG_V6_MEDIA_DROP;

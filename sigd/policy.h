@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Edge security policy (issue 4): trusted sources, tenants ("companies")
+ * Edge security policy: trusted sources, tenants ("companies")
  * grouped in brands with authorised source networks, road-warrior users,
  * concurrent-call limits, scanner User-Agents, brute-force blocking and
  * message sanity limits.

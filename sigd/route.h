@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Routing decisions (seed 000): single upstream, or by Request-URI restricted
+ * Routing decisions: single upstream, or by Request-URI restricted
  * to allowed domains, never an open relay; loose routing (RFC 3261 16.4,
  * 16.6), Record-Route and our Via.
  */

@@ -8,7 +8,7 @@
 # a SIP core with the callee), places one call with RTP and RTCP both ways,
 # and prints the call result, the SDP before and after the edge rewrote it,
 # the flow table, and the counters that show the media was relayed in XDP.
-# Then the issue-2 policy at work: a blocklisted scanner dropped, IPv6 media
+# Then the edge policy at work: a blocklisted scanner dropped, IPv6 media
 # dropped while IPv6 signalling passes. Removes everything when it ends.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -148,7 +148,7 @@ in_ns "$NS_K" bash -c "echo late >/dev/udp/$EDGE_IP/$port"
 sleep 0.2
 echo "   a late packet to the old relay port $port: drop-pinhole +$(($(xs_stat drop-pinhole) - p0))"
 
-head1 "Issue-2 policy: blocklist"
+head1 "Edge policy: blocklist"
 in_ns "$NS_N" ip addr add 192.0.2.66/32 dev n1
 in_ns "$NS_E" "$XS" block add 192.0.2.0/24 --for 1h --reason "SIP scanner" | indent
 b0=$(xs_stat drop-blocklist)
@@ -156,7 +156,7 @@ in_ns "$NS_N" "$RTP_PEER" -l 192.0.2.66:5060 -r $EDGE_IP:5060 -n 5 -i 10 -t 1 -L
 echo "   192.0.2.66 sends 5 packets to $EDGE_IP:5060: drop-blocklist +$(($(xs_stat drop-blocklist) - b0))"
 in_ns "$NS_E" "$XS" block list | indent
 
-head1 "Issue-2 policy: IPv6 media dropped, IPv6 signalling passes"
+head1 "Edge policy: IPv6 media dropped, IPv6 signalling passes"
 in_ns "$NS_E" "$XS" media ipv4-only on | indent
 v0=$(xs_stat drop-v6-media)
 s0=$(xs_stat pass)

@@ -32,7 +32,7 @@
 
 /*
  * The flood clock. bpf_jiffies64() is inlined by the verifier into a load
- * of jiffies: no helper call, where a coarse-clock read costs ~20 ns here,
+ * of jiffies: no helper call, unlike a coarse-clock read,
  * and a tick is all a window of seconds needs. Its rate comes from the
  * kernel config (libbpf reads /proc/config.gz or /boot/config-*); without
  * one CONFIG_HZ is 0 and the datapath clock in ns stands in.

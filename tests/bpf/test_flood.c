@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Table tests of the SIP flood limit (issue 4) under BPF_PROG_TEST_RUN. Each
+ * Table tests of the SIP flood limit under BPF_PROG_TEST_RUN. Each
  * case is a short script of steps: send N frames and expect each to take a
  * verdict (with exactly that reason's counters moving by one frame each),
  * age a source's flood entry as if seconds had passed, expect a number of

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Table tests of the xdpsbc verdict pipeline (issue 2) under
+ * Table tests of the xdpsbc verdict pipeline under
  * BPF_PROG_TEST_RUN: each row builds a frame, sets the media settings, runs
  * it once and checks the verdict and that exactly its reason's counters moved
  * (one packet, the frame's bytes). Unchanged frames must come back unchanged.

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Table tests of the XDP relay and media pinholes (issue 3) under
+ * Table tests of the XDP relay and media pinholes under
  * BPF_PROG_TEST_RUN. bpf_fib_lookup needs real interfaces, routes and
  * neighbours, so the test first moves itself into a private network
  * namespace with two veth pairs, addresses and permanent neighbour entries:

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# Calls end to end through the edge (issue 3, "Namespace end-to-end"): a caller
+# Calls end to end through the edge (in namespaces): a caller
 # behind a masquerading NAT calls the core through xdpsbc-sigd, RTP and RTCP
 # flow both ways and are relayed by the XDP program on a two-armed edge.
 # One topology and one sigd serve every case; each case places its own call

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# The edge on each datapath (issue 5): xdp, afxdp, udp. For each, on the
+# The edge on each datapath: xdp, afxdp, udp. For each, on the
 # end-to-end topology (topo.sh) with sigd started with XDPSBC_DATAPATH:
 #   - sigd runs the datapath asked for and `xdpsbc status` says so;
 #   - blocklist, IPv6 media drop and closed pinholes, the same assertions on

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# Edge security policy end to end (issue 4): the real xdpsbc-sigd with a test
+# Edge security policy end to end: the real xdpsbc-sigd with a test
 # config on the e2e topology (tests/e2e/topo.sh), clients on distinct source
 # addresses (203.0.113.21-.49 on the NAT namespace's outside interface), the
 # SIP core a sipp UAS (tests/sip/scenarios/policy_uas.xml), callers sipp
@@ -46,7 +46,7 @@ write_conf() {
 	echo "$TOKEN" >"$TOPO_WORK/token"
 	chmod 600 "$TOPO_WORK/token"
 	cat >"$TOPO_WORK/sigd.conf" <<-EOF
-		# issue 4 test config: short blocks, small limits
+		# the test config: short blocks, small limits
 		ctl-socket = $TOPO_WORK/ctl.sock
 		http-listen = $HTTP
 		http-token-file = $TOPO_WORK/token

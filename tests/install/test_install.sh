@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# Operate xdpsbc like a product (issue 6): install into a DESTDIR and run the
+# Operate xdpsbc like a product: install into a DESTDIR and run the
 # INSTALLED binaries (with the source and build trees hidden), check the man
 # pages, the example configuration, the boot policy script and the systemd
 # units, uninstall, and build the .deb from a copy of the tree.
