@@ -73,7 +73,7 @@ int xs_attached_single(int ifindex);
 /* xs_detach(), and remove @ifindex from the pin root's redirect devmap. */
 int xs_detach_root(const char *pin_root, int ifindex);
 
-/* ---- addresses, durations (parse.c) ---- */
+/* ---- addresses, durations, numbers (parse.c) ---- */
 struct xs_cidr {
 	int family; /* AF_INET or AF_INET6 */
 	uint32_t prefixlen;
@@ -84,6 +84,10 @@ int xs_cidr_parse(const char *s, struct xs_cidr *out);
 int xs_cidr_format(const struct xs_cidr *c, char *buf, size_t len);
 /* "90", "90s", "15m", "2h", "7d", "permanent" -> seconds (0 = permanent). */
 int xs_duration_parse(const char *s, uint64_t *seconds);
+/* A decimal number in [@min, @max]: -EINVAL bad text, -ERANGE out of bounds. */
+int xs_u32_parse(const char *s, uint32_t min, uint32_t max, uint32_t *out);
+/* "MIN-MAX", ports 1-65535: -EINVAL bad text, -ERANGE MIN above MAX. */
+int xs_port_range_parse(const char *s, uint16_t *lo, uint16_t *hi);
 /* The datapath clock: CLOCK_MONOTONIC_COARSE, as bpf_ktime_get_coarse_ns(). */
 uint64_t xs_now_ns(void);
 /* Datapath clock nanoseconds -> wall-clock seconds since the epoch (display). */

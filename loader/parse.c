@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* Text in, text out: CIDRs and durations as an operator types them. */
+/*
+ * Text in, text out: CIDRs, durations, numbers and port ranges as an operator
+ * types them. The one parser of each for the CLI and the daemon.
+ */
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -143,6 +146,58 @@ int xs_duration_parse(const char *s, uint64_t *seconds)
 	if (n > XS_DURATION_MAX / mult)
 		return -ERANGE;
 	*seconds = n * mult;
+	return 0;
+}
+
+/**
+ * xs_u32_parse() - a decimal number in [@min, @max].
+ *
+ * Digits only: no sign, no spaces, no base prefix, nothing after them.
+ * Returns 0, -EINVAL for bad text, -ERANGE outside the bounds.
+ */
+int xs_u32_parse(const char *s, uint32_t min, uint32_t max, uint32_t *out)
+{
+	uint64_t n = 0;
+
+	if (!s || !*s)
+		return -EINVAL;
+	for (const char *p = s; *p; p++) {
+		if (!isdigit((unsigned char)*p))
+			return -EINVAL;
+		n = n * 10 + (*p - '0');
+		if (n > UINT32_MAX)
+			return -ERANGE;
+	}
+	if (n < min || n > max)
+		return -ERANGE;
+	*out = n;
+	return 0;
+}
+
+/**
+ * xs_port_range_parse() - "MIN-MAX", each 1-65535.
+ *
+ * Returns 0, -EINVAL for bad text or a port out of 1-65535, -ERANGE when
+ * MIN is above MAX.
+ */
+int xs_port_range_parse(const char *s, uint16_t *lo, uint16_t *hi)
+{
+	char buf[16], *dash;
+	uint32_t a, b;
+
+	if (!s || strlen(s) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, s);
+	dash = strchr(buf, '-');
+	if (!dash)
+		return -EINVAL;
+	*dash = '\0';
+	if (xs_u32_parse(buf, 1, 65535, &a) || xs_u32_parse(dash + 1, 1, 65535, &b))
+		return -EINVAL;
+	if (a > b)
+		return -ERANGE;
+	*lo = a;
+	*hi = b;
 	return 0;
 }
 

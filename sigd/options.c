@@ -31,11 +31,12 @@ static int copy_str(char *dst, size_t len, const char *v)
 
 static int parse_uint(const char *v, unsigned long max, unsigned long *out)
 {
-	char *end;
+	uint32_t n;
 
-	errno = 0;
-	*out = strtoul(v, &end, 10);
-	return errno || !*v || *end || *out > max ? -EINVAL : 0;
+	if (xs_u32_parse(v, 0, max, &n))
+		return -EINVAL;
+	*out = n;
+	return 0;
 }
 
 static int parse_bool(const char *v, bool *out)
@@ -147,14 +148,9 @@ static int set_core(struct sigd_cfg *c, const char *v)
 
 static int set_rtp_ports(struct sigd_cfg *c, const char *v)
 {
-	unsigned long lo, hi;
-	char buf[32], *dash;
+	uint16_t lo, hi;
 
-	if (copy_str(buf, sizeof(buf), v) || !(dash = strchr(buf, '-')))
-		return -EINVAL;
-	*dash = 0;
-	if (parse_uint(buf, 65535, &lo) || parse_uint(dash + 1, 65535, &hi) || lo < 1024 ||
-	    hi < lo + 3)
+	if (xs_port_range_parse(v, &lo, &hi) || lo < 1024 || hi < lo + 3)
 		return -EINVAL;
 	/* RTP on even ports, RTCP on the odd one above. */
 	c->rtp_min = (lo + 1) & ~1UL;

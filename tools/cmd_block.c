@@ -6,21 +6,6 @@
 #include <string.h>
 #include "cli.h"
 
-static int parse_duration(const char *s, uint64_t *secs)
-{
-	int ret = xs_duration_parse(s, secs);
-
-	if (ret == -ERANGE)
-		cli_err("invalid duration '%s': must be more than 0 and at most 100 years "
-			"(use 'permanent' for no expiry)",
-			s);
-	else if (ret)
-		cli_err("invalid duration '%s': expected N[s|m|h|d|w] (e.g. 90, 15m, 2h, 7d) or "
-			"'permanent'",
-			s);
-	return ret ? EXIT_USAGE : 0;
-}
-
 static int check_reason(const char *r)
 {
 	if (r && strlen(r) >= XS_NOTE_LEN) {
@@ -38,56 +23,70 @@ static int block_err(int ret, const struct xs_maps *m, const char *what)
 	return cli_fail(ret, what);
 }
 
-static int do_add(struct cli *c, int argc, char **argv)
-{
-	const char *dur = NULL, *reason = NULL;
-	const struct opt opts[] = {
-		{"--for", "DURATION", &dur, "expire after DURATION (default: permanent)"},
-		{"--reason", "TEXT", &reason, "note kept with the entry"},
-		{NULL},
-	};
+struct block_args {
 	struct xs_cidr cidr;
-	struct xs_maps m;
-	uint64_t secs = 0;
-	int npos, lock, ret;
-	char **pos, buf[64];
+	uint64_t secs; /* 0: permanent */
+	const char *reason;
+	const char *file;
+};
 
-	ret = cli_args(c, argc, argv, opts, 1, 1, &pos, &npos);
-	if (!ret)
-		ret = cli_parse_cidr(pos[0], &cidr);
-	if (!ret && dur)
-		ret = parse_duration(dur, &secs);
-	if (!ret)
-		ret = check_reason(reason);
-	if (ret || (ret = cli_open(c, true, &m, &lock)))
-		return ret;
-	ret = xs_block_add(&m, &cidr, secs, reason);
-	if (ret)
-		ret = block_err(ret, &m, "block add");
-	cli_close(&m, lock);
-	if (!ret) {
-		xs_cidr_format(&cidr, buf, sizeof(buf));
-		printf("blocked %s %s%s%s\n", buf, secs ? "for " : "permanently", secs ? dur : "",
-		       "");
-	}
-	return ret;
+static const struct opt add_opts[] = {
+	DEFINE_ARG("CIDR", CIDR, struct block_args, cidr),
+	DEFINE_OPTION("--for", DURATION, struct block_args, secs, .metavar = "DURATION",
+		      .help = "expire after DURATION (default: permanent)"),
+	DEFINE_OPTION("--reason", STR, struct block_args, reason, .metavar = "TEXT",
+		      .help = "note kept with the entry"),
+	END_OPTIONS,
+};
+
+/* @secs in its largest exact unit: 3600 -> "1h", 90 -> "90s". */
+static void fmt_duration(uint64_t secs, char *buf, size_t len)
+{
+	static const struct {
+		char unit;
+		uint64_t secs;
+	} units[] = {{'d', 86400}, {'h', 3600}, {'m', 60}};
+
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (!(secs % units[i].secs)) {
+			snprintf(buf, len, "%llu%c", (unsigned long long)(secs / units[i].secs),
+				 units[i].unit);
+			return;
+		}
+	snprintf(buf, len, "%llus", (unsigned long long)secs);
 }
 
-static int do_del(struct cli *c, int argc, char **argv)
+static int do_add(struct cli *c, const struct xs_maps *m, void *args)
 {
-	struct xs_cidr cidr;
-	struct xs_maps m;
-	int npos, lock, ret;
-	char **pos, buf[64];
+	struct block_args *a = args;
+	char buf[64], dur[32];
+	int ret;
 
-	ret = cli_args(c, argc, argv, NULL, 1, 1, &pos, &npos);
-	if (!ret)
-		ret = cli_parse_cidr(pos[0], &cidr);
-	if (ret || (ret = cli_open(c, true, &m, &lock)))
+	ret = check_reason(a->reason);
+	if (ret)
 		return ret;
-	xs_cidr_format(&cidr, buf, sizeof(buf));
-	ret = xs_block_del(&m, &cidr);
-	cli_close(&m, lock);
+	ret = xs_block_add(m, &a->cidr, a->secs, a->reason);
+	if (ret)
+		return block_err(ret, m, "block add");
+	xs_cidr_format(&a->cidr, buf, sizeof(buf));
+	fmt_duration(a->secs, dur, sizeof(dur));
+	printf("blocked %s %s%s\n", buf, a->secs ? "for " : "permanently", a->secs ? dur : "");
+	return 0;
+}
+
+static const struct opt cidr_arg[] = {
+	DEFINE_ARG("CIDR", CIDR, struct block_args, cidr),
+	END_OPTIONS,
+};
+
+static int do_del(struct cli *c, const struct xs_maps *m, void *args)
+{
+	struct block_args *a = args;
+	char buf[64];
+	int ret;
+
+	xs_cidr_format(&a->cidr, buf, sizeof(buf));
+	ret = xs_block_del(m, &a->cidr);
 	if (ret == -ENOENT)
 		return cli_err("block del: %s is not in the blocklist", buf);
 	if (ret)
@@ -166,28 +165,18 @@ static int list_one(const struct xs_block_entry *e, void *arg)
 	return 0;
 }
 
-static int do_list(struct cli *c, int argc, char **argv)
+static int do_list(struct cli *c, const struct xs_maps *m, void *args)
 {
 	struct list_ctx l = {c->json, xs_now_ns()};
-	struct xs_maps m;
-	char **pos;
-	int npos, ret;
+	int ret = 0;
 
-	ret = cli_args(c, argc, argv, NULL, 0, 0, &pos, &npos);
-	if (ret)
-		return ret;
-	ret = cli_open_listing(c, &m);
-	if (ret < 0)
-		return ret;
 	if (c->json)
 		json_arr_begin(NULL);
 	else
 		printf("%-24s %-20s %-10s %10s %-20s %s\n", "CIDR", "EXPIRES", "REMAINING", "HITS",
 		       "LAST HIT", "REASON");
-	if (ret) { /* nothing pinned: nothing blocked */
-		ret = xs_block_walk(&m, list_one, &l);
-		xs_maps_close(&m);
-	}
+	if (m) /* nothing pinned: nothing blocked */
+		ret = xs_block_walk(m, list_one, &l);
 	if (c->json) {
 		json_arr_end();
 		json_done();
@@ -195,36 +184,22 @@ static int do_list(struct cli *c, int argc, char **argv)
 	return ret ? cli_fail(ret, "block list") : 0;
 }
 
-static int do_flush(struct cli *c, int argc, char **argv)
+static int do_flush(struct cli *c, const struct xs_maps *m, void *args)
 {
 	unsigned int n = 0;
-	struct xs_maps m;
-	int npos, lock, ret;
-	char **pos;
+	int ret = xs_block_flush(m, &n);
 
-	ret = cli_args(c, argc, argv, NULL, 0, 0, &pos, &npos);
-	if (ret || (ret = cli_open(c, true, &m, &lock)))
-		return ret;
-	ret = xs_block_flush(&m, &n);
-	cli_close(&m, lock);
 	if (ret)
 		return cli_fail(ret, "block flush");
 	printf("removed %u blocklist entries\n", n);
 	return 0;
 }
 
-static int do_gc(struct cli *c, int argc, char **argv)
+static int do_gc(struct cli *c, const struct xs_maps *m, void *args)
 {
 	unsigned int n = 0;
-	struct xs_maps m;
-	int npos, lock, ret;
-	char **pos;
+	int ret = xs_block_gc(m, &n);
 
-	ret = cli_args(c, argc, argv, NULL, 0, 0, &pos, &npos);
-	if (ret || (ret = cli_open(c, true, &m, &lock)))
-		return ret;
-	ret = xs_block_gc(&m, &n);
-	cli_close(&m, lock);
 	if (ret)
 		return cli_fail(ret, "gc");
 	if (c->json) {
@@ -335,55 +310,73 @@ static int read_import(const char *file, struct xs_block_req **out, size_t *coun
 	return ret;
 }
 
-static int do_import(struct cli *c, int argc, char **argv)
-{
-	struct xs_block_req *reqs = NULL;
-	unsigned long *lines = NULL;
-	size_t n = 0, failed = 0;
-	struct xs_maps m;
-	int npos, lock, ret;
-	char **pos;
+struct import_ctx {
+	const char *file;
+	struct xs_block_req *reqs;
+	unsigned long *lines;
+	size_t n;
+};
 
-	ret = cli_args(c, argc, argv, NULL, 1, 1, &pos, &npos);
-	if (ret)
-		return ret;
-	ret = read_import(pos[0], &reqs, &n, &lines);
-	if (ret) {
-		ret = EXIT_USAGE;
-		goto out;
-	}
-	ret = cli_open(c, true, &m, &lock);
-	if (ret)
-		goto out;
-	ret = xs_block_import(&m, reqs, n, &failed);
+static int import_act(struct cli *c, const struct xs_maps *m, void *arg)
+{
+	struct import_ctx *x = arg;
+	size_t failed = 0;
+	int ret;
+
+	ret = xs_block_import(m, x->reqs, x->n, &failed);
 	if (ret == -ENOSPC)
-		ret = cli_err("%s:%lu: blocklist full after %zu new entries; rolled back, nothing "
-			      "changed",
-			      pos[0], lines[failed], failed);
-	else if (ret)
-		ret = cli_err("%s:%lu: %s; rolled back, nothing changed", pos[0], lines[failed],
-			      strerror(-ret));
-	else
-		printf("imported %zu blocklist entries from %s\n", n, pos[0]);
-	cli_close(&m, lock);
-out:
-	for (size_t i = 0; i < n; i++)
-		free((char *)reqs[i].note);
-	free(reqs);
-	free(lines);
+		return cli_err("%s:%lu: blocklist full after %zu new entries; rolled back, nothing "
+			       "changed",
+			       x->file, x->lines[failed], failed);
+	if (ret)
+		return cli_err("%s:%lu: %s; rolled back, nothing changed", x->file,
+			       x->lines[failed], strerror(-ret));
+	printf("imported %zu blocklist entries from %s\n", x->n, x->file);
+	return 0;
+}
+
+static const struct opt file_arg[] = {
+	DEFINE_ARG("FILE", STR, struct block_args, file),
+	END_OPTIONS,
+};
+
+/* The file is read whole before the lock is taken: a slow stdin holds no one up. */
+static int do_import(struct cli *c, const struct xs_maps *unused, void *args)
+{
+	struct import_ctx x = {.file = ((struct block_args *)args)->file};
+	int ret;
+
+	ret = read_import(x.file, &x.reqs, &x.n, &x.lines);
+	ret = ret ? EXIT_USAGE : cli_change(c, import_act, &x);
+	for (size_t i = 0; i < x.n; i++)
+		free((char *)x.reqs[i].note);
+	free(x.reqs);
+	free(x.lines);
 	return ret;
 }
 
+/* Every block command that changes state touches the blocklist sets only. */
+#define BLOCK_SYNC XS_NFT_SYNC_BLOCK
+
 const struct cmd cmds_block[] = {
 	{"block add", do_add, "CIDR [--for DURATION] [--reason TEXT]",
-	 "block a source network; DURATION is N, Ns, Nm, Nh, Nd, Nw or 'permanent' (default)"},
-	{"block del", do_del, "CIDR", "remove a blocklist entry (exact CIDR)"},
+	 "block a source network; DURATION is N, Ns, Nm, Nh, Nd, Nw or 'permanent' (default)",
+	 .opts = add_opts, .args_size = sizeof(struct block_args), .maps = CLI_MAPS_CHANGE,
+	 .nft_sync = BLOCK_SYNC},
+	{"block del", do_del, "CIDR", "remove a blocklist entry (exact CIDR)", .opts = cidr_arg,
+	 .args_size = sizeof(struct block_args), .maps = CLI_MAPS_CHANGE, .nft_sync = BLOCK_SYNC},
 	{"block list", do_list, "[-j]",
-	 "list entries: CIDR, expiry (UTC), time left, hits, last hit, reason"},
-	{"block flush", do_flush, "", "remove every blocklist entry"},
+	 "list entries: CIDR, expiry (UTC), time left, hits, last hit, reason",
+	 .maps = CLI_MAPS_READ},
+	{"block flush", do_flush, "", "remove every blocklist entry", .maps = CLI_MAPS_CHANGE,
+	 .nft_sync = BLOCK_SYNC},
+	/* CLI_MAPS_NONE: it reads the file first, then runs the change sequence itself. */
 	{"block import", do_import, "FILE",
 	 "add 'CIDR[,DURATION][,REASON]' lines ('#' comments, blank lines ok); all or nothing: a "
-	 "bad line or a full blocklist changes nothing"},
-	{"gc", do_gc, "[-j]", "remove expired blocklist entries (they already never match)"},
+	 "bad line or a full blocklist changes nothing",
+	 .opts = file_arg, .args_size = sizeof(struct block_args), .maps = CLI_MAPS_NONE,
+	 .nft_sync = BLOCK_SYNC},
+	{"gc", do_gc, "[-j]", "remove expired blocklist entries (they already never match)",
+	 .maps = CLI_MAPS_CHANGE, .nft_sync = BLOCK_SYNC},
 	{NULL},
 };

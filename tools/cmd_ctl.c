@@ -59,38 +59,34 @@ static int ctl_ask(struct cli *c, const char *cmd, const char *path)
 	return ret;
 }
 
-static int do_calls(struct cli *c, int argc, char **argv)
-{
-	const char *path = NULL;
-	const struct opt opts[] = {
-		{"--ctl", "PATH", &path, "control socket"},
-		{NULL},
-	};
-	char **pos;
-	int npos, ret = cli_args(c, argc, argv, opts, 0, 0, &pos, &npos);
+struct ctl_args {
+	const char *path;
+};
 
-	return ret ?: ctl_ask(c, "calls", path);
+static const struct opt ctl_opts[] = {
+	DEFINE_OPTION("--ctl", STR, struct ctl_args, path, .metavar = "PATH",
+		      .help = "control socket"),
+	END_OPTIONS,
+};
+
+static int do_calls(struct cli *c, const struct xs_maps *unused, void *args)
+{
+	return ctl_ask(c, "calls", ((struct ctl_args *)args)->path);
 }
 
-static int do_policy(struct cli *c, int argc, char **argv)
+static int do_policy(struct cli *c, const struct xs_maps *unused, void *args)
 {
-	const char *path = NULL;
-	const struct opt opts[] = {
-		{"--ctl", "PATH", &path, "control socket"},
-		{NULL},
-	};
-	char **pos;
-	int npos, ret = cli_args(c, argc, argv, opts, 0, 0, &pos, &npos);
-
-	return ret ?: ctl_ask(c, "policy", path);
+	return ctl_ask(c, "policy", ((struct ctl_args *)args)->path);
 }
 
 const struct cmd cmds_ctl[] = {
 	{"calls", do_calls, "[-j] [--ctl PATH]",
 	 "calls in progress from xdpsbc-sigd: Call-ID, state, company, brand, caller and callee "
-	 "legs, age, relay flows (control socket, default " CTL_SOCKET_DEFAULT " or $XDPSBC_CTL)"},
+	 "legs, age, relay flows (control socket, default " CTL_SOCKET_DEFAULT " or $XDPSBC_CTL)",
+	 .opts = ctl_opts, .args_size = sizeof(struct ctl_args)},
 	{"policy", do_policy, "[-j] [--ctl PATH]",
 	 "xdpsbc-sigd's tenants, brands and road-warrior users with calls and limits, policy "
-	 "refusals per reason, blocks"},
+	 "refusals per reason, blocks",
+	 .opts = ctl_opts, .args_size = sizeof(struct ctl_args)},
 	{NULL},
 };

@@ -33,27 +33,18 @@ static int count_cb(const struct xs_flood_key *k, const struct xs_flood *v, void
 	return 0;
 }
 
-static int do_status(struct cli *c, int argc, char **argv)
+static int do_status(struct cli *c, const struct xs_maps *m, void *args)
 {
 	struct ban_count bc = {.now = xs_now_ns()};
 	struct xs_config cfg;
-	struct xs_maps m;
 	char ports[64];
-	int ret, npos;
-	char **pos;
+	int ret;
 
-	ret = cli_args(c, argc, argv, NULL, 0, 0, &pos, &npos);
-	if (ret)
-		return ret;
-	ret = xs_maps_open(c->pin_root, false, &m);
-	if (ret == -ENOENT) {
+	if (!m) {
 		xs_config_defaults(&cfg); /* nothing pinned yet: what a new pin root gets */
-	} else if (ret) {
-		return cli_fail(ret, c->pin_root);
 	} else {
-		ret = xs_config_get(&m, &cfg);
-		ret = ret ?: xs_flood_walk(&m, count_cb, &bc);
-		xs_maps_close(&m);
+		ret = xs_config_get(m, &cfg);
+		ret = ret ?: xs_flood_walk(m, count_cb, &bc);
 		if (ret)
 			return cli_fail(ret, "flood");
 	}
@@ -82,26 +73,6 @@ static int do_status(struct cli *c, int argc, char **argv)
 	return 0;
 }
 
-/* Read, change with @fn and write xs_config under the lock. */
-static int update(struct cli *c, void (*fn)(struct xs_config *cfg, const void *arg),
-		  const void *arg)
-{
-	struct xs_config cfg;
-	struct xs_maps m;
-	int lock, ret;
-
-	ret = cli_open(c, true, &m, &lock);
-	if (ret)
-		return ret;
-	ret = xs_config_get(&m, &cfg);
-	if (!ret) {
-		fn(&cfg, arg);
-		ret = xs_config_set(&m, &cfg);
-	}
-	cli_close(&m, lock);
-	return ret ? cli_fail(ret, "flood settings") : 0;
-}
-
 static void set_on(struct xs_config *cfg, const void *arg)
 {
 	if (*(const bool *)arg)
@@ -110,152 +81,85 @@ static void set_on(struct xs_config *cfg, const void *arg)
 		cfg->flags &= ~XS_CFG_FLOOD;
 }
 
-static int on_off(struct cli *c, int argc, char **argv, bool on)
+static int on_off(const struct xs_maps *m, bool on)
 {
-	int ret, npos;
-	char **pos;
+	int ret = cli_config_edit(m, set_on, &on);
 
-	ret = cli_args(c, argc, argv, NULL, 0, 0, &pos, &npos);
 	if (ret)
-		return ret;
-	ret = update(c, set_on, &on);
-	if (!ret)
-		printf("flood limit %s\n", on ? "on" : "off");
-	return ret;
-}
-
-static int do_on(struct cli *c, int argc, char **argv)
-{
-	return on_off(c, argc, argv, true);
-}
-
-static int do_off(struct cli *c, int argc, char **argv)
-{
-	return on_off(c, argc, argv, false);
-}
-
-static int parse_uint(const char *s, unsigned long max, unsigned long *out)
-{
-	char *end;
-
-	if (*s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	*out = strtoul(s, &end, 10);
-	return errno || *end || *out > max ? -EINVAL : 0;
-}
-
-/* A duration of at least a second ("2", "2s", "5m"); permanent is not one. */
-static int parse_secs(struct cli *c, const char *opt, const char *s, uint32_t *out)
-{
-	uint64_t secs;
-
-	if (xs_duration_parse(s, &secs) || !secs || secs > UINT32_MAX)
-		return cli_usage_err(c, "invalid %s '%s': expected seconds (or 5m, 1h), at least 1",
-				     opt, s);
-	*out = secs;
+		return cli_fail(ret, "flood settings");
+	printf("flood limit %s\n", on ? "on" : "off");
 	return 0;
 }
 
-static int parse_ports(struct cli *c, const char *s, uint16_t ports[XS_FLOOD_PORTS_MAX])
+static int do_on(struct cli *c, const struct xs_maps *m, void *args)
 {
-	char buf[128], *tok, *save = NULL;
-	unsigned long v;
-	int n = 0;
+	return on_off(m, true);
+}
 
-	if (strlen(s) >= sizeof(buf))
-		return cli_usage_err(c, "invalid --ports '%s': too long", s);
-	strcpy(buf, s);
-	memset(ports, 0, XS_FLOOD_PORTS_MAX * sizeof(ports[0]));
-	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		if (parse_uint(tok, 65535, &v) || !v)
-			return cli_usage_err(c, "invalid port '%s' in --ports: expected 1-65535",
-					     tok);
-		if (n == XS_FLOOD_PORTS_MAX)
-			return cli_usage_err(c, "too many --ports: at most %d", XS_FLOOD_PORTS_MAX);
-		ports[n++] = v;
-	}
-	if (!n)
-		return cli_usage_err(c, "--ports needs at least one port");
-	return 0;
+static int do_off(struct cli *c, const struct xs_maps *m, void *args)
+{
+	return on_off(m, false);
 }
 
 struct flood_set {
-	uint32_t rate, window, ban;
-	int prefix4, prefix6; /* -1: unchanged */
-	bool have_ports;
+	const struct cli *c; /* which options were given */
+	uint32_t rate, window, ban, prefix4, prefix6;
 	uint16_t ports[XS_FLOOD_PORTS_MAX];
+};
+
+static const struct opt set_opts[] = {
+	DEFINE_OPTION("--rate", U32, struct flood_set, rate, .metavar = "N", .min = 1,
+		      .max = 1000000, .help = "requests allowed per window (more bans), 1-1000000"),
+	DEFINE_OPTION("--window", SECONDS, struct flood_set, window, .metavar = "S",
+		      .help = "the counting window, seconds (default 2)"),
+	DEFINE_OPTION("--ban", SECONDS, struct flood_set, ban, .metavar = "S",
+		      .help = "how long a ban lasts, seconds (default 300)"),
+	DEFINE_OPTION("--ports", PORT_LIST, struct flood_set, ports, .metavar = "P,P",
+		      .help = "the SIP ports watched, UDP and TCP (at most 8)"),
+	DEFINE_OPTION("--prefix4", U32, struct flood_set, prefix4, .metavar = "N", .max = 32,
+		      .help = "an IPv4 source is its /N (default 32)"),
+	DEFINE_OPTION("--prefix6", U32, struct flood_set, prefix6, .metavar = "N", .max = 128,
+		      .help = "an IPv6 source is its /N (default 64)"),
+	END_OPTIONS,
 };
 
 static void apply_set(struct xs_config *cfg, const void *arg)
 {
 	const struct flood_set *fs = arg;
 
-	if (fs->rate)
+	if (cli_given(fs->c, "--rate"))
 		cfg->flood_rate = fs->rate;
-	if (fs->window)
+	if (cli_given(fs->c, "--window"))
 		cfg->flood_window_s = fs->window;
-	if (fs->ban)
+	if (cli_given(fs->c, "--ban"))
 		cfg->flood_ban_s = fs->ban;
-	if (fs->prefix4 >= 0)
+	if (cli_given(fs->c, "--prefix4"))
 		cfg->flood_prefix4 = fs->prefix4;
-	if (fs->prefix6 >= 0)
+	if (cli_given(fs->c, "--prefix6"))
 		cfg->flood_prefix6 = fs->prefix6;
-	if (fs->have_ports)
+	if (cli_given(fs->c, "--ports"))
 		memcpy(cfg->flood_ports, fs->ports, sizeof(fs->ports));
 }
 
-static int do_set(struct cli *c, int argc, char **argv)
+static int set_act(struct cli *c, const struct xs_maps *m, void *args)
 {
-	const char *rate = NULL, *window = NULL, *ban = NULL, *ports = NULL, *p4 = NULL, *p6 = NULL;
-	const struct opt opts[] = {
-		{"--rate", "N", &rate, "requests allowed per window (more bans), 1-1000000"},
-		{"--window", "S", &window, "the counting window, seconds (default 2)"},
-		{"--ban", "S", &ban, "how long a ban lasts, seconds (default 300)"},
-		{"--ports", "P,P", &ports, "the SIP ports watched, UDP and TCP (at most 8)"},
-		{"--prefix4", "N", &p4, "an IPv4 source is its /N (default 32)"},
-		{"--prefix6", "N", &p6, "an IPv6 source is its /N (default 64)"},
-		{NULL},
-	};
-	struct flood_set fs = {.prefix4 = -1, .prefix6 = -1};
-	unsigned long v;
-	int ret, npos;
-	char **pos;
+	int ret = cli_config_edit(m, apply_set, args);
 
-	ret = cli_args(c, argc, argv, opts, 0, 0, &pos, &npos);
 	if (ret)
-		return ret;
-	if (!rate && !window && !ban && !ports && !p4 && !p6)
+		return cli_fail(ret, "flood settings");
+	printf("flood limit settings changed\n");
+	return 0;
+}
+
+/* Checked before the lock: "nothing to set" changes nothing and locks nothing. */
+static int do_set(struct cli *c, const struct xs_maps *unused, void *args)
+{
+	struct flood_set *fs = args;
+
+	if (!c->given)
 		return cli_usage_err(c, "nothing to set");
-	if (rate) {
-		if (parse_uint(rate, 1000000, &v) || !v)
-			return cli_usage_err(c, "invalid --rate '%s': expected 1-1000000", rate);
-		fs.rate = v;
-	}
-	if (window && (ret = parse_secs(c, "--window", window, &fs.window)))
-		return ret;
-	if (ban && (ret = parse_secs(c, "--ban", ban, &fs.ban)))
-		return ret;
-	if (ports) {
-		ret = parse_ports(c, ports, fs.ports);
-		if (ret)
-			return ret;
-		fs.have_ports = true;
-	}
-	if (p4) {
-		if (parse_uint(p4, 32, &v))
-			return cli_usage_err(c, "invalid --prefix4 '%s': expected 0-32", p4);
-		fs.prefix4 = v;
-	}
-	if (p6) {
-		if (parse_uint(p6, 128, &v))
-			return cli_usage_err(c, "invalid --prefix6 '%s': expected 0-128", p6);
-		fs.prefix6 = v;
-	}
-	ret = update(c, apply_set, &fs);
-	if (!ret)
-		printf("flood limit settings changed\n");
-	return ret;
+	fs->c = c;
+	return cli_change(c, set_act, fs);
 }
 
 struct ban_list {
@@ -296,28 +200,19 @@ static int list_cb(const struct xs_flood_key *k, const struct xs_flood *v, void 
 	return 0;
 }
 
-static int do_bans(struct cli *c, int argc, char **argv)
+static int do_bans(struct cli *c, const struct xs_maps *m, void *args)
 {
 	struct ban_list l = {.json = c->json, .now = xs_now_ns()};
-	struct xs_maps m;
-	int ret, npos;
-	char **pos;
+	int ret;
 
-	ret = cli_args(c, argc, argv, NULL, 0, 0, &pos, &npos);
-	if (ret)
-		return ret;
-	ret = xs_maps_open(c->pin_root, false, &m);
-	if (ret == -ENOENT) {
+	if (!m) {
 		if (c->json)
 			printf("[]\n");
 		return 0;
 	}
-	if (ret)
-		return cli_fail(ret, c->pin_root);
 	if (c->json)
 		json_arr_begin(NULL);
-	ret = xs_flood_walk(&m, list_cb, &l);
-	xs_maps_close(&m);
+	ret = xs_flood_walk(m, list_cb, &l);
 	if (c->json) {
 		json_arr_end();
 		json_done();
@@ -329,14 +224,21 @@ static int do_bans(struct cli *c, int argc, char **argv)
 
 const struct cmd cmds_flood[] = {
 	{"flood status", do_status, "[-j]",
-	 "the SIP flood limit: on/off, rate, window, ban, ports, sources tracked and banned"},
-	{"flood on", do_on, "", "limit SIP requests per source in XDP (the default)"},
-	{"flood off", do_off, "", "stop limiting (bans in force stop dropping too)"},
+	 "the SIP flood limit: on/off, rate, window, ban, ports, sources tracked and banned",
+	 .maps = CLI_MAPS_READ},
+	{"flood on", do_on, "", "limit SIP requests per source in XDP (the default)",
+	 .maps = CLI_MAPS_CHANGE, .nft_sync = XS_NFT_SYNC_CONFIG},
+	{"flood off", do_off, "", "stop limiting (bans in force stop dropping too)",
+	 .maps = CLI_MAPS_CHANGE, .nft_sync = XS_NFT_SYNC_CONFIG},
+	/* CLI_MAPS_NONE: it refuses an empty change before locking, then changes. */
 	{"flood set", do_set,
 	 "[--rate N] [--window S] [--ban S] [--ports P,P] [--prefix4 N] "
 	 "[--prefix6 N]",
 	 "more than N requests to the SIP ports within S s bans the source for S s (defaults: "
-	 "16, 2, 300; ports 5060,5061; /32 and /64)"},
-	{"bans", do_bans, "[-j]", "sources banned by the flood limit now, with time left"},
+	 "16, 2, 300; ports 5060,5061; /32 and /64)",
+	 .opts = set_opts, .args_size = sizeof(struct flood_set), .maps = CLI_MAPS_NONE,
+	 .nft_sync = XS_NFT_SYNC_CONFIG},
+	{"bans", do_bans, "[-j]", "sources banned by the flood limit now, with time left",
+	 .maps = CLI_MAPS_READ},
 	{NULL},
 };

@@ -2,9 +2,9 @@
 /*
  * fw install|uninstall|status|persist|unpersist: the nftables backend
  * (loader/nft*.c), the firewall of the UDP datapath and, on request, of any
- * datapath. Its sets follow the pinned policy: cli_close() re-syncs them after
- * every command that changed state (block, trust, media, gc) while the table
- * is installed.
+ * datapath. Its sets follow the pinned policy: after a command that changed
+ * state, cli.c re-syncs the sets that command's table entry names (.nft_sync)
+ * while the table is installed.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -12,20 +12,13 @@
 #include "cli.h"
 #include "datapath.h"
 
-static int do_install(struct cli *c, int argc, char **argv)
+/* A change with .nft_sync 0: the install fills every set itself. */
+static int do_install(struct cli *c, const struct xs_maps *m, void *args)
 {
 	struct xs_nft_status st;
-	struct xs_maps m;
-	int lock, ret;
-	char **pos;
-	int npos;
+	int ret;
 
-	ret = cli_args(c, argc, argv, NULL, 0, 0, &pos, &npos);
-	if (ret || (ret = cli_open(c, true, &m, &lock)))
-		return ret;
-	ret = xs_nft_install(&m);
-	xs_maps_close(&m); /* not cli_close: no second sync */
-	xs_unlock(lock);
+	ret = xs_nft_install(m);
 	if (ret)
 		return cli_fail(ret, "fw install: nftables");
 	ret = xs_nft_status(&st);
@@ -34,14 +27,10 @@ static int do_install(struct cli *c, int argc, char **argv)
 	return ret ? cli_fail(ret, "fw status") : 0;
 }
 
-static int do_uninstall(struct cli *c, int argc, char **argv)
+static int do_uninstall(struct cli *c, const struct xs_maps *unused, void *args)
 {
-	char **pos;
-	int npos, ret, ret2;
+	int ret, ret2;
 
-	ret = cli_args(c, argc, argv, NULL, 0, 0, &pos, &npos);
-	if (ret)
-		return ret;
 	/* Everything xdpsbc added: the table and, if persisted, the file and its include. */
 	ret = xs_nft_uninstall();
 	ret2 = xs_nft_unpersist();
@@ -90,14 +79,10 @@ int fw_status_fields(bool json)
 	return ret;
 }
 
-static int do_status(struct cli *c, int argc, char **argv)
+static int do_status(struct cli *c, const struct xs_maps *unused, void *args)
 {
-	char **pos;
-	int npos, ret;
+	int ret;
 
-	ret = cli_args(c, argc, argv, NULL, 0, 0, &pos, &npos);
-	if (ret)
-		return ret;
 	if (c->json)
 		json_obj_begin(NULL);
 	ret = fw_status_fields(c->json);
@@ -110,82 +95,42 @@ static int do_status(struct cli *c, int argc, char **argv)
 	return ret ? cli_fail(ret, "fw status") : 0;
 }
 
-static int do_persist(struct cli *c, int argc, char **argv, bool on)
+static int do_persist(struct cli *c, const struct xs_maps *m, void *args)
 {
-	struct xs_maps m;
-	int lock, ret;
-	char **pos;
-	int npos;
+	int ret = xs_nft_persist(m);
 
-	ret = cli_args(c, argc, argv, NULL, 0, 0, &pos, &npos);
-	if (ret)
-		return ret;
-	if (!on) {
-		ret = xs_nft_unpersist();
-		if (ret == -ENOENT)
-			return printf("not persisted\n"), 0;
-		if (ret)
-			return cli_fail(ret, "fw unpersist");
-		printf("removed %s and its include from %s\n", xs_nft_file_path(),
-		       xs_nft_conf_path());
-		return 0;
-	}
-	ret = cli_open(c, true, &m, &lock);
-	if (ret)
-		return ret;
-	ret = xs_nft_persist(&m);
-	xs_maps_close(&m);
-	xs_unlock(lock);
 	if (ret)
 		return cli_fail(ret, "fw persist");
 	printf("wrote %s, included from %s\n", xs_nft_file_path(), xs_nft_conf_path());
 	return 0;
 }
 
-static int do_persist_on(struct cli *c, int argc, char **argv)
+static int do_unpersist(struct cli *c, const struct xs_maps *unused, void *args)
 {
-	return do_persist(c, argc, argv, true);
+	int ret = xs_nft_unpersist();
+
+	if (ret == -ENOENT)
+		return printf("not persisted\n"), 0;
+	if (ret)
+		return cli_fail(ret, "fw unpersist");
+	printf("removed %s and its include from %s\n", xs_nft_file_path(), xs_nft_conf_path());
+	return 0;
 }
 
-static int do_persist_off(struct cli *c, int argc, char **argv)
-{
-	return do_persist(c, argc, argv, false);
-}
-
-/* The command running (cli_open), so a change re-syncs only the sets it touches. */
-const char *fw_cmd;
-
-static unsigned int sync_what(void)
-{
-	if (!fw_cmd)
-		return XS_NFT_SYNC_ALL;
-	if (!strncmp(fw_cmd, "block ", 6) || !strcmp(fw_cmd, "gc"))
-		return XS_NFT_SYNC_BLOCK;
-	if (!strncmp(fw_cmd, "trust ", 6))
-		return XS_NFT_SYNC_TRUST;
-	if (!strncmp(fw_cmd, "media ", 6) || !strncmp(fw_cmd, "flood ", 6))
-		return XS_NFT_SYNC_CONFIG;
-	return XS_NFT_SYNC_ALL;
-}
-
-void fw_sync_after_change(const struct xs_maps *m)
-{
-	int ret = xs_nft_present();
-
-	if (ret == 1)
-		ret = xs_nft_sync_some(m, sync_what());
-	if (ret < 0)
-		fprintf(stderr, "xdpsbc: warning: nftables sets not updated: %s\n", strerror(-ret));
-}
-
+/* install and persist read the maps under the lock and write every set themselves. */
 const struct cmd cmds_fw[] = {
 	{"fw install", do_install, "",
-	 "install the nftables table inet xdpsbc with the pinned policy (replaces ours only)"},
+	 "install the nftables table inet xdpsbc with the pinned policy (replaces ours only)",
+	 .maps = CLI_MAPS_CHANGE},
 	{"fw uninstall", do_uninstall, "",
-	 "remove table inet xdpsbc and its persistent copy; nothing else is touched"},
-	{"fw status", do_status, "[-j]", "is the nftables policy in place, complete, persisted"},
-	{"fw persist", do_persist_on, "",
-	 "write the policy as nft text and include it once from nftables.conf"},
-	{"fw unpersist", do_persist_off, "", "remove that file and exactly its include line"},
+	 "remove table inet xdpsbc and its persistent copy; nothing else is touched",
+	 .maps = CLI_MAPS_NONE},
+	{"fw status", do_status, "[-j]", "is the nftables policy in place, complete, persisted",
+	 .maps = CLI_MAPS_NONE},
+	{"fw persist", do_persist, "",
+	 "write the policy as nft text and include it once from nftables.conf",
+	 .maps = CLI_MAPS_CHANGE},
+	{"fw unpersist", do_unpersist, "", "remove that file and exactly its include line",
+	 .maps = CLI_MAPS_NONE},
 	{NULL},
 };

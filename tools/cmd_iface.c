@@ -8,92 +8,96 @@
 #include "cli.h"
 #include "datapath.h"
 
-static int do_attach(struct cli *c, int argc, char **argv)
+struct iface_args {
+	struct cli_iface iface;
+	int mode; /* index in mode_words */
+};
+
+static const char *const mode_words[] = {"native", "skb", "generic", NULL};
+
+static const struct opt attach_opts[] = {
+	DEFINE_ARG("IFACE", IFACE, struct iface_args, iface),
+	DEFINE_OPTION("--mode", WORD, struct iface_args, mode, .metavar = "native|skb",
+		      .words = mode_words, .expect = "native or skb",
+		      .help = "attach mode (default: native, else skb)"),
+	END_OPTIONS,
+};
+
+static const struct opt iface_arg[] = {
+	DEFINE_ARG("IFACE", IFACE, struct iface_args, iface),
+	END_OPTIONS,
+};
+
+/* attach, detach and unload lock the pin root but open no maps: they load or unpin. */
+static int lock_root(struct cli *c, int *fd)
 {
-	const char *mode_s = NULL;
-	const struct opt opts[] = {
-		{"--mode", "native|skb", &mode_s, "attach mode (default: native, else skb)"},
-		{NULL},
-	};
-	enum xs_mode mode = XS_MODE_AUTO, used;
-	char **pos;
-	int npos, ifindex, lock, ret;
-	uint32_t id = 0;
+	int ret = xs_lock(c->pin_root);
 
-	ret = cli_args(c, argc, argv, opts, 1, 1, &pos, &npos);
-	if (ret)
-		return ret;
-	if (mode_s && !strcmp(mode_s, "native"))
-		mode = XS_MODE_NATIVE;
-	else if (mode_s && (!strcmp(mode_s, "skb") || !strcmp(mode_s, "generic")))
-		mode = XS_MODE_SKB;
-	else if (mode_s)
-		return cli_usage_err(c, "invalid mode '%s': native or skb", mode_s);
-	ifindex = cli_ifindex(pos[0]);
-	if (ifindex < 0)
-		return EXIT_USAGE;
-
-	ret = xs_lock(c->pin_root);
 	if (ret < 0)
 		return cli_lock_err(c, ret);
-	lock = ret;
-	ret = xs_attach(c->pin_root, ifindex, mode, &used);
+	*fd = ret;
+	return 0;
+}
+
+static int do_attach(struct cli *c, const struct xs_maps *unused, void *args)
+{
+	const struct iface_args *a = args;
+	enum xs_mode mode = XS_MODE_AUTO, used;
+	const char *name = a->iface.name;
+	uint32_t id = 0;
+	int lock = -1, ret;
+
+	if (cli_given(c, "--mode"))
+		mode = a->mode == 0 ? XS_MODE_NATIVE : XS_MODE_SKB;
+	ret = lock_root(c, &lock);
+	if (ret)
+		return ret;
+	ret = xs_attach(c->pin_root, a->iface.ifindex, mode, &used);
 	xs_unlock(lock);
 	if (ret == -EEXIST)
-		return cli_err("%s: xdpsbc is already attached (detach it first)", pos[0]);
+		return cli_err("%s: xdpsbc is already attached (detach it first)", name);
 	if (ret == -EBUSY)
-		return cli_err("%s: another XDP program is attached; not replacing it", pos[0]);
+		return cli_err("%s: another XDP program is attached; not replacing it", name);
 	if (ret)
-		return cli_err("%s: attach in %s mode failed: %s", pos[0], xs_mode_str(mode),
+		return cli_err("%s: attach in %s mode failed: %s", name, xs_mode_str(mode),
 			       strerror(-ret));
-	xs_attached(ifindex, NULL, &id);
-	printf("attached xdpsbc to %s (%s mode, prog id %u, maps %s)\n", pos[0], xs_mode_str(used),
+	xs_attached(a->iface.ifindex, NULL, &id);
+	printf("attached xdpsbc to %s (%s mode, prog id %u, maps %s)\n", name, xs_mode_str(used),
 	       id, c->pin_root);
-	if (xs_attached_single(ifindex) == 1)
+	if (xs_attached_single(a->iface.ifindex) == 1)
 		printf("note: libxdp's multi-program dispatcher cannot load on this kernel; "
 		       "xdpsbc runs as the interface's only XDP program\n");
 	return 0;
 }
 
-static int do_detach(struct cli *c, int argc, char **argv)
+static int do_detach(struct cli *c, const struct xs_maps *unused, void *args)
 {
-	int npos, ifindex, lock, ret;
-	char **pos;
+	const struct iface_args *a = args;
+	int lock = -1, ret;
 
-	ret = cli_args(c, argc, argv, NULL, 1, 1, &pos, &npos);
+	ret = lock_root(c, &lock);
 	if (ret)
 		return ret;
-	ifindex = cli_ifindex(pos[0]);
-	if (ifindex < 0)
-		return EXIT_USAGE;
-	ret = xs_lock(c->pin_root);
-	if (ret < 0)
-		return cli_lock_err(c, ret);
-	lock = ret;
-	ret = xs_detach_root(c->pin_root, ifindex);
+	ret = xs_detach_root(c->pin_root, a->iface.ifindex);
 	xs_unlock(lock);
 	if (ret == -ENOENT)
-		return cli_err("%s: xdpsbc is not attached", pos[0]);
+		return cli_err("%s: xdpsbc is not attached", a->iface.name);
 	if (ret == -EBUSY)
-		return cli_err("%s: the XDP program attached is not xdpsbc; leaving it", pos[0]);
+		return cli_err("%s: the XDP program attached is not xdpsbc; leaving it",
+			       a->iface.name);
 	if (ret)
-		return cli_fail(ret, pos[0]);
-	printf("detached xdpsbc from %s (maps kept under %s)\n", pos[0], c->pin_root);
+		return cli_fail(ret, a->iface.name);
+	printf("detached xdpsbc from %s (maps kept under %s)\n", a->iface.name, c->pin_root);
 	return 0;
 }
 
-static int do_unload(struct cli *c, int argc, char **argv)
+static int do_unload(struct cli *c, const struct xs_maps *unused, void *args)
 {
-	int npos, lock, ret;
-	char **pos;
+	int lock = -1, ret;
 
-	ret = cli_args(c, argc, argv, NULL, 0, 0, &pos, &npos);
+	ret = lock_root(c, &lock);
 	if (ret)
 		return ret;
-	ret = xs_lock(c->pin_root);
-	if (ret < 0)
-		return cli_lock_err(c, ret);
-	lock = ret;
 	ret = xs_unload(c->pin_root);
 	xs_unlock(lock);
 	if (ret)
@@ -155,21 +159,15 @@ static unsigned long flow_count(int fd)
 	return cnt;
 }
 
-static int do_status(struct cli *c, int argc, char **argv)
+static int do_status(struct cli *c, const struct xs_maps *m, void *args)
 {
 	struct if_nameindex *ifs, *i;
 	struct xs_config cfg;
-	struct xs_maps m;
 	enum xs_mode mode;
-	bool have_maps;
-	char **pos, dp[16], fw[16];
-	int npos, ret;
+	bool have_maps = m;
+	char dp[16], fw[16];
 	uint32_t id;
 
-	ret = cli_args(c, argc, argv, NULL, 0, 0, &pos, &npos);
-	if (ret)
-		return ret;
-	have_maps = !xs_maps_open(c->pin_root, false, &m);
 	/* What the running sigd chose (datapath = auto|xdp|afxdp|udp); else the program. */
 	if (xs_dp_state_read(c->pin_root, dp, sizeof(dp), fw, sizeof(fw), NULL)) {
 		snprintf(dp, sizeof(dp), "xdp");
@@ -211,10 +209,10 @@ static int do_status(struct cli *c, int argc, char **argv)
 		if_freenameindex(ifs);
 	if (c->json)
 		json_arr_end();
-	if (have_maps && !xs_config_get(&m, &cfg)) {
-		unsigned long b4 = xs_map_count_lpm(m.block4), b6 = xs_map_count_lpm(m.block6);
-		unsigned long t4 = xs_map_count_lpm(m.trust4), t6 = xs_map_count_lpm(m.trust6);
-		unsigned long fl = flow_count(m.flows);
+	if (have_maps && !xs_config_get(m, &cfg)) {
+		unsigned long b4 = xs_map_count_lpm(m->block4), b6 = xs_map_count_lpm(m->block6);
+		unsigned long t4 = xs_map_count_lpm(m->trust4), t6 = xs_map_count_lpm(m->trust6);
+		unsigned long fl = flow_count(m->flows);
 
 		status_settings(&cfg, c->json);
 		if (c->json) {
@@ -235,22 +233,26 @@ static int do_status(struct cli *c, int argc, char **argv)
 		json_obj_end();
 		json_done();
 	}
-	if (have_maps)
-		xs_maps_close(&m);
 	return 0;
 }
+
+#define IFACE_CMD(...) .args_size = sizeof(struct iface_args), .maps = CLI_MAPS_NONE, __VA_ARGS__
 
 const struct cmd cmds_iface[] = {
 	{"attach", do_attach, "IFACE [--mode native|skb]",
 	 "attach the XDP program to IFACE (native mode, else skb with a warning; --mode forces "
 	 "one); "
-	 "maps under the pin root are reused"},
-	{"detach", do_detach, "IFACE", "remove xdpsbc from IFACE; the maps and their entries stay"},
+	 "maps under the pin root are reused",
+	 .opts = attach_opts, IFACE_CMD()},
+	{"detach", do_detach, "IFACE", "remove xdpsbc from IFACE; the maps and their entries stay",
+	 .opts = iface_arg, IFACE_CMD()},
 	{"unload", do_unload, "",
-	 "detach from every interface running this pin root's xdpsbc and remove the pins"},
+	 "detach from every interface running this pin root's xdpsbc and remove the pins",
+	 IFACE_CMD()},
 	{"status", do_status, "[-j]",
 	 "pin root, datapath and firewall (as sigd chose them), nftables table, attached "
 	 "interfaces "
-	 "(mode, prog id), settings and entry counts"},
+	 "(mode, prog id), settings and entry counts",
+	 .maps = CLI_MAPS_READ},
 	{NULL},
 };

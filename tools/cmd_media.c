@@ -6,39 +6,25 @@
 #include <string.h>
 #include "cli.h"
 
-static int on_off(struct cli *c, const char *s, bool *on)
-{
-	if (!strcmp(s, "on"))
-		*on = true;
-	else if (!strcmp(s, "off"))
-		*on = false;
-	else
-		return cli_usage_err(c, "expected on or off, not '%s'", s);
-	return 0;
-}
+enum { W_OFF, W_ON, W_STATUS };
+static const char *const on_off_status[] = {"off", "on", "status", NULL};
 
-/* Read, change and write xs_config under the lock. */
-static int config_update(struct cli *c, uint32_t set, uint32_t clear, int rtp_min, int rtp_max)
-{
-	struct xs_config cfg;
-	struct xs_maps m;
-	int lock, ret;
+struct media_args {
+	int word; /* W_OFF, W_ON, W_STATUS */
+	struct cli_port_range ports;
+	uint32_t flag; /* the xs_config flag the command sets or clears */
+};
 
-	ret = cli_open(c, true, &m, &lock);
-	if (ret)
-		return ret;
-	ret = xs_config_get(&m, &cfg);
-	if (!ret) {
-		cfg.flags = (cfg.flags & ~clear) | set;
-		if (rtp_min >= 0) {
-			cfg.rtp_min = rtp_min;
-			cfg.rtp_max = rtp_max;
-		}
-		ret = xs_config_set(&m, &cfg);
-	}
-	cli_close(&m, lock);
-	return ret ? cli_fail(ret, "settings") : 0;
-}
+static const struct opt word_arg[] = {
+	DEFINE_ARG("setting", WORD, struct media_args, word, .words = on_off_status,
+		   .expect = "on or off (or status)"),
+	END_OPTIONS,
+};
+
+static const struct opt range_arg[] = {
+	DEFINE_ARG("MIN-MAX", PORT_RANGE, struct media_args, ports),
+	END_OPTIONS,
+};
 
 static int show(struct cli *c)
 {
@@ -70,85 +56,82 @@ static int show(struct cli *c)
 	return 0;
 }
 
-static int do_ipv4_only(struct cli *c, int argc, char **argv)
+static void set_flag(struct xs_config *cfg, const void *arg)
 {
-	char **pos;
-	int npos, ret;
-	bool on;
+	const struct media_args *a = arg;
 
-	ret = cli_args(c, argc, argv, NULL, 1, 1, &pos, &npos);
+	if (a->word == W_ON)
+		cfg->flags |= a->flag;
+	else
+		cfg->flags &= ~a->flag;
+}
+
+static int flag_act(struct cli *c, const struct xs_maps *m, void *args)
+{
+	const struct media_args *a = args;
+	int ret = cli_config_edit(m, set_flag, a);
+
 	if (ret)
-		return ret;
-	if (!strcmp(pos[0], "status"))
+		return cli_fail(ret, "settings");
+	if (a->flag == XS_CFG_V6_MEDIA_DROP)
+		printf("media ipv4-only %s: IPv6 media %s\n", on_off_status[a->word],
+		       a->word == W_ON ? "dropped" : "passes");
+	else
+		printf("media turn %s\n", on_off_status[a->word]);
+	return 0;
+}
+
+/* "status" reads, "on" and "off" change: the handler picks the sequence. */
+static int on_off(struct cli *c, struct media_args *a, uint32_t flag)
+{
+	if (a->word == W_STATUS)
 		return show(c);
-	ret = on_off(c, pos[0], &on);
-	if (ret)
-		return ret;
-	ret = config_update(c, on ? XS_CFG_V6_MEDIA_DROP : 0, on ? 0 : XS_CFG_V6_MEDIA_DROP, -1,
-			    -1);
-	if (!ret)
-		printf("media ipv4-only %s: IPv6 media %s\n", pos[0], on ? "dropped" : "passes");
-	return ret;
+	a->flag = flag;
+	return cli_change(c, flag_act, a);
 }
 
-static int parse_port(const char *s, char **end)
+static int do_ipv4_only(struct cli *c, const struct xs_maps *unused, void *args)
 {
-	long v;
-
-	if (*s < '0' || *s > '9')
-		return -1;
-	v = strtol(s, end, 10);
-	return v < 1 || v > 65535 ? -1 : (int)v;
+	return on_off(c, args, XS_CFG_V6_MEDIA_DROP);
 }
 
-static int do_ports(struct cli *c, int argc, char **argv)
+static int do_turn(struct cli *c, const struct xs_maps *unused, void *args)
 {
-	int npos, ret, lo, hi;
-	char **pos, *end;
-
-	ret = cli_args(c, argc, argv, NULL, 1, 1, &pos, &npos);
-	if (ret)
-		return ret;
-	lo = parse_port(pos[0], &end);
-	hi = lo > 0 && *end == '-' ? parse_port(end + 1, &end) : -1;
-	if (lo < 0 || hi < 0 || *end)
-		return cli_usage_err(c, "invalid port range '%s': expected MIN-MAX, 1-65535",
-				     pos[0]);
-	if (lo > hi)
-		return cli_usage_err(c, "invalid port range '%s': MIN is above MAX", pos[0]);
-	ret = config_update(c, 0, 0, lo, hi);
-	if (!ret)
-		printf("media ports %d-%d (IPv6 UDP to these is dropped while ipv4-only is on)\n",
-		       lo, hi);
-	return ret;
+	return on_off(c, args, XS_CFG_TURN);
 }
 
-static int do_turn(struct cli *c, int argc, char **argv)
+static void set_ports(struct xs_config *cfg, const void *arg)
 {
-	char **pos;
-	int npos, ret;
-	bool on;
+	const struct media_args *a = arg;
 
-	ret = cli_args(c, argc, argv, NULL, 1, 1, &pos, &npos);
-	if (ret)
-		return ret;
-	if (!strcmp(pos[0], "status"))
-		return show(c);
-	ret = on_off(c, pos[0], &on);
-	if (ret)
-		return ret;
-	ret = config_update(c, on ? XS_CFG_TURN : 0, on ? 0 : XS_CFG_TURN, -1, -1);
-	if (!ret)
-		printf("media turn %s\n", pos[0]);
-	return ret;
+	cfg->rtp_min = a->ports.lo;
+	cfg->rtp_max = a->ports.hi;
 }
+
+static int do_ports(struct cli *c, const struct xs_maps *m, void *args)
+{
+	const struct media_args *a = args;
+	int ret = cli_config_edit(m, set_ports, a);
+
+	if (ret)
+		return cli_fail(ret, "settings");
+	printf("media ports %u-%u (IPv6 UDP to these is dropped while ipv4-only is on)\n",
+	       a->ports.lo, a->ports.hi);
+	return 0;
+}
+
+#define MEDIA_CMD(...) \
+	.args_size = sizeof(struct media_args), .nft_sync = XS_NFT_SYNC_CONFIG, __VA_ARGS__
 
 const struct cmd cmds_media[] = {
 	{"media ipv4-only", do_ipv4_only, "on|off|status [-j]",
 	 "on: drop IPv6 UDP to the RTP port range (and TURN ports when turn is on); IPv6 "
-	 "signalling still passes. Takes effect at once, no reload"},
-	{"media ports", do_ports, "MIN-MAX", "the RTP port range (default 10000-20000)"},
+	 "signalling still passes. Takes effect at once, no reload",
+	 .opts = word_arg, .maps = CLI_MAPS_NONE, MEDIA_CMD()},
+	{"media ports", do_ports, "MIN-MAX", "the RTP port range (default 10000-20000)",
+	 .opts = range_arg, .maps = CLI_MAPS_CHANGE, MEDIA_CMD()},
 	{"media turn", do_turn, "on|off|status",
-	 "with ipv4-only on, also drop IPv6 UDP 3478, TCP 5349 and UDP 49152-49252"},
+	 "with ipv4-only on, also drop IPv6 UDP 3478, TCP 5349 and UDP 49152-49252",
+	 .opts = word_arg, .maps = CLI_MAPS_NONE, MEDIA_CMD()},
 	{NULL},
 };

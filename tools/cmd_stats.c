@@ -50,54 +50,53 @@ static void stats_print(struct cli *c, const struct xs_counter *cur, const struc
 	fflush(stdout);
 }
 
-static int do_stats(struct cli *c, int argc, char **argv)
-{
-	const char *watch = NULL, *interval = "1", *count = NULL;
-	const struct opt opts[] = {
-		{"--watch", NULL, &watch, "print again every interval"},
-		{"--interval", "SECONDS", &interval, "with --watch (default 1)"},
-		{"--count", "N", &count, "with --watch: stop after N reports"},
-		{NULL},
-	};
-	struct xs_counter cur[XS_REASON_MAX], prev[XS_REASON_MAX];
-	long n = -1, i;
-	struct xs_maps m;
-	double secs;
-	char **pos, *end;
-	int npos, ret;
+struct stats_args {
+	bool watch;
+	const char *interval;
+	uint32_t count;
+};
 
-	ret = cli_args(c, argc, argv, opts, 0, 0, &pos, &npos);
-	if (ret)
-		return ret;
+static const struct opt stats_opts[] = {
+	DEFINE_OPTION("--watch", FLAG, struct stats_args, watch,
+		      .help = "print again every interval"),
+	DEFINE_OPTION("--interval", STR, struct stats_args, interval, .metavar = "SECONDS",
+		      .help = "with --watch (default 1)"),
+	DEFINE_OPTION("--count", U32, struct stats_args, count, .metavar = "N", .min = 1,
+		      .max = UINT32_MAX, .help = "with --watch: stop after N reports"),
+	END_OPTIONS,
+};
+
+static int do_stats(struct cli *c, const struct xs_maps *m, void *args)
+{
+	const struct stats_args *a = args;
+	struct xs_counter cur[XS_REASON_MAX], prev[XS_REASON_MAX];
+	const char *interval = a->interval ?: "1";
+	long n = a->count ? (long)a->count : -1, i;
+	double secs;
+	char *end;
+	int ret;
+
+	/* Fractions of a second: the one option that is not one of the typed values. */
 	secs = strtod(interval, &end);
 	if (*end || !(secs >= 0.1 && secs <= 3600))
 		return cli_usage_err(c, "invalid interval '%s': 0.1 to 3600 seconds", interval);
-	if (count) {
-		n = strtol(count, &end, 10);
-		if (*end || n < 1)
-			return cli_usage_err(c, "invalid count '%s'", count);
-	}
-	ret = xs_maps_open(c->pin_root, false, &m);
-	if (ret == -ENOENT)
+	if (!m)
 		return cli_err("no xdpsbc maps pinned under %s", c->pin_root);
-	if (ret)
-		return cli_fail(ret, c->pin_root);
-	ret = xs_stats_read(&m, cur);
+	ret = xs_stats_read(m, cur);
 	if (!ret)
 		stats_print(c, cur, NULL, 0);
-	for (i = 1; !ret && watch && (n < 0 || i < n); i++) {
+	for (i = 1; !ret && a->watch && (n < 0 || i < n); i++) {
 		struct timespec ts = {(time_t)secs, (long)((secs - (time_t)secs) * 1e9)};
 
 		memcpy(prev, cur, sizeof(cur));
 		nanosleep(&ts, NULL);
-		ret = xs_stats_read(&m, cur);
+		ret = xs_stats_read(m, cur);
 		if (ret)
 			break;
 		if (!c->json)
 			putchar('\n');
 		stats_print(c, cur, prev, secs);
 	}
-	xs_maps_close(&m);
 	return ret ? cli_fail(ret, "stats") : 0;
 }
 
@@ -170,35 +169,24 @@ static void flow_print(bool json, const struct xs_flow_key *k, const struct xs_f
 	       cookie);
 }
 
-static int do_flows(struct cli *c, int argc, char **argv)
+static int do_flows(struct cli *c, const struct xs_maps *m, void *args)
 {
 	struct xs_flow_key k, next;
 	uint64_t now = xs_now_ns();
 	struct xs_flow f;
-	struct xs_maps m;
 	void *prev = NULL;
-	char **pos;
-	int npos, ret;
 
-	ret = cli_args(c, argc, argv, NULL, 0, 0, &pos, &npos);
-	if (ret)
-		return ret;
-	ret = cli_open_listing(c, &m);
-	if (ret < 0)
-		return ret;
 	if (c->json)
 		json_arr_begin(NULL);
 	else
 		printf("%-21s    %-21s      %-21s %-21s %-22s %10s %12s %6s %s\n", "EDGE", "DST",
 		       "SRC", "PEER", "FLAGS", "PACKETS", "BYTES", "IDLE", "COOKIE");
-	while (ret && !bpf_map_get_next_key(m.flows, prev, &next)) {
-		if (!bpf_map_lookup_elem(m.flows, &next, &f))
+	while (m && !bpf_map_get_next_key(m->flows, prev, &next)) {
+		if (!bpf_map_lookup_elem(m->flows, &next, &f))
 			flow_print(c->json, &next, &f, now);
 		k = next;
 		prev = &k;
 	}
-	if (ret)
-		xs_maps_close(&m);
 	if (c->json) {
 		json_arr_end();
 		json_done();
@@ -209,9 +197,11 @@ static int do_flows(struct cli *c, int argc, char **argv)
 const struct cmd cmds_stats[] = {
 	{"stats", do_stats, "[-j] [--watch [--interval S] [--count N]]",
 	 "packets and bytes per verdict reason, summed over CPUs (relay counters included); "
-	 "--watch adds rates; -j --watch prints one JSON object a line"},
+	 "--watch adds rates; -j --watch prints one JSON object a line",
+	 .opts = stats_opts, .args_size = sizeof(struct stats_args), .maps = CLI_MAPS_READ},
 	{"flows", do_flows, "[-j]",
 	 "the relay flows: edge addr:port -> destination, from edge port, latched peer, flags, "
-	 "packets, bytes, idle seconds, call cookie"},
+	 "packets, bytes, idle seconds, call cookie",
+	 .maps = CLI_MAPS_READ},
 	{NULL},
 };

@@ -4,21 +4,22 @@
 #include <stdio.h>
 #include "cli.h"
 
-static int trust_change(struct cli *c, int argc, char **argv, bool add)
-{
+struct trust_args {
 	struct xs_cidr cidr;
-	struct xs_maps m;
-	int npos, lock, ret;
-	char **pos, buf[64];
+};
 
-	ret = cli_args(c, argc, argv, NULL, 1, 1, &pos, &npos);
-	if (!ret)
-		ret = cli_parse_cidr(pos[0], &cidr);
-	if (ret || (ret = cli_open(c, true, &m, &lock)))
-		return ret;
-	ret = add ? xs_trust_add(&m, &cidr) : xs_trust_del(&m, &cidr);
-	cli_close(&m, lock);
-	xs_cidr_format(&cidr, buf, sizeof(buf));
+static const struct opt cidr_arg[] = {
+	DEFINE_ARG("CIDR", CIDR, struct trust_args, cidr),
+	END_OPTIONS,
+};
+
+static int trust_change(const struct xs_maps *m, const struct xs_cidr *cidr, bool add)
+{
+	char buf[64];
+	int ret;
+
+	ret = add ? xs_trust_add(m, cidr) : xs_trust_del(m, cidr);
+	xs_cidr_format(cidr, buf, sizeof(buf));
 	if (ret == -ENOENT)
 		return cli_err("trust del: %s is not trusted", buf);
 	if (ret == -ENOSPC)
@@ -29,14 +30,14 @@ static int trust_change(struct cli *c, int argc, char **argv, bool add)
 	return 0;
 }
 
-static int do_add(struct cli *c, int argc, char **argv)
+static int do_add(struct cli *c, const struct xs_maps *m, void *args)
 {
-	return trust_change(c, argc, argv, true);
+	return trust_change(m, &((struct trust_args *)args)->cidr, true);
 }
 
-static int do_del(struct cli *c, int argc, char **argv)
+static int do_del(struct cli *c, const struct xs_maps *m, void *args)
 {
-	return trust_change(c, argc, argv, false);
+	return trust_change(m, &((struct trust_args *)args)->cidr, false);
 }
 
 static int list_one(const struct xs_cidr *cidr, const struct xs_trust *t, void *arg)
@@ -56,26 +57,16 @@ static int list_one(const struct xs_cidr *cidr, const struct xs_trust *t, void *
 	return 0;
 }
 
-static int do_list(struct cli *c, int argc, char **argv)
+static int do_list(struct cli *c, const struct xs_maps *m, void *args)
 {
-	struct xs_maps m;
-	char **pos;
-	int npos, ret;
+	int ret = 0;
 
-	ret = cli_args(c, argc, argv, NULL, 0, 0, &pos, &npos);
-	if (ret)
-		return ret;
-	ret = cli_open_listing(c, &m);
-	if (ret < 0)
-		return ret;
 	if (c->json)
 		json_arr_begin(NULL);
 	else
 		printf("%-44s %10s\n", "CIDR", "HITS");
-	if (ret) {
-		ret = xs_trust_walk(&m, list_one, &c->json);
-		xs_maps_close(&m);
-	}
+	if (m)
+		ret = xs_trust_walk(m, list_one, &c->json);
 	if (c->json) {
 		json_arr_end();
 		json_done();
@@ -84,8 +75,13 @@ static int do_list(struct cli *c, int argc, char **argv)
 }
 
 const struct cmd cmds_trust[] = {
-	{"trust add", do_add, "CIDR", "never block sources in CIDR (checked before the blocklist)"},
-	{"trust del", do_del, "CIDR", "remove a trusted network (exact CIDR)"},
-	{"trust list", do_list, "[-j]", "list trusted networks with their hit counters"},
+	{"trust add", do_add, "CIDR", "never block sources in CIDR (checked before the blocklist)",
+	 .opts = cidr_arg, .args_size = sizeof(struct trust_args), .maps = CLI_MAPS_CHANGE,
+	 .nft_sync = XS_NFT_SYNC_TRUST},
+	{"trust del", do_del, "CIDR", "remove a trusted network (exact CIDR)", .opts = cidr_arg,
+	 .args_size = sizeof(struct trust_args), .maps = CLI_MAPS_CHANGE,
+	 .nft_sync = XS_NFT_SYNC_TRUST},
+	{"trust list", do_list, "[-j]", "list trusted networks with their hit counters",
+	 .maps = CLI_MAPS_READ},
 	{NULL},
 };

@@ -4,189 +4,13 @@
  * subcommands ("block add", "media ports", ...); global options may appear
  * anywhere: -j/--json, -v/--verbose, --pin-root DIR, -h/--help.
  */
-#include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <net/if.h>
 #include "cli.h"
 
 static const struct cmd *const tables[] = {cmds_iface, cmds_block, cmds_trust,
 					   cmds_media, cmds_flood, cmds_stats,
 					   cmds_fw,    cmds_ctl,   NULL};
-
-int cli_err(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("xdpsbc: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return 1;
-}
-
-int cli_usage_err(struct cli *c, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "xdpsbc %s: ", c->cmd ? c->cmd->name : "");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	if (c->cmd)
-		fprintf(stderr, " (usage: xdpsbc %s %s)", c->cmd->name, c->cmd->args);
-	fputc('\n', stderr);
-	return EXIT_USAGE;
-}
-
-int cli_fail(int ret, const char *what)
-{
-	return cli_err("%s: %s", what, strerror(-ret));
-}
-
-int cli_parse_cidr(const char *s, struct xs_cidr *out)
-{
-	int ret = xs_cidr_parse(s, out);
-
-	if (ret == -ERANGE)
-		cli_err("invalid CIDR '%s': prefix length longer than the address (/32 for IPv4, "
-			"/128 for IPv6)",
-			s);
-	else if (ret)
-		cli_err("invalid CIDR '%s': expected ADDRESS[/PREFIXLEN], e.g. 192.0.2.0/24 or "
-			"2001:db8::/32",
-			s);
-	return ret ? EXIT_USAGE : 0;
-}
-
-int cli_ifindex(const char *name)
-{
-	unsigned int idx = if_nametoindex(name);
-
-	if (!idx) {
-		cli_err("unknown interface '%s'", name);
-		return -ENODEV;
-	}
-	return idx;
-}
-
-void cli_iso_time(int64_t wall, char *buf, size_t len)
-{
-	time_t t = wall;
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-/* Why the pin root could not be locked, in one line. */
-int cli_lock_err(struct cli *c, int ret)
-{
-	if (ret == -EWOULDBLOCK)
-		return cli_err("%s is locked by another xdpsbc run (waited; XDPSBC_LOCK_TIMEOUT "
-			       "sets how long)",
-			       c->pin_root);
-	if (ret == -ENOTSUP)
-		return cli_err("pin root %s is not on a bpf filesystem (use a directory under "
-			       "/sys/fs/bpf)",
-			       c->pin_root);
-	return cli_err("cannot lock %s: %s", c->pin_root, strerror(-ret));
-}
-
-int cli_open(struct cli *c, bool create, struct xs_maps *m, int *lock_fd)
-{
-	int ret;
-
-	*lock_fd = -1;
-	if (lock_fd && create) {
-		ret = xs_lock(c->pin_root);
-		if (ret < 0)
-			return cli_lock_err(c, ret);
-		*lock_fd = ret;
-	}
-	ret = xs_maps_open(c->pin_root, create, m);
-	if (ret) {
-		xs_unlock(*lock_fd);
-		*lock_fd = -1;
-		if (ret == -ENOENT)
-			return cli_err("no xdpsbc maps pinned under %s", c->pin_root);
-		return cli_err("cannot open the maps under %s: %s", c->pin_root, strerror(-ret));
-	}
-	return 0;
-}
-
-int cli_open_listing(struct cli *c, struct xs_maps *m)
-{
-	int ret = xs_maps_open(c->pin_root, false, m);
-
-	if (ret == -ENOENT)
-		return 0;
-	return ret ? cli_fail(ret, c->pin_root) : 1;
-}
-
-void cli_close(struct xs_maps *m, int lock_fd)
-{
-	if (lock_fd >= 0) /* a change: the nftables backend follows, if installed */
-		fw_sync_after_change(m);
-	xs_maps_close(m);
-	xs_unlock(lock_fd);
-}
-
-/*
- * Options are matched by name; "--opt=value" and "--opt value" both work.
- * "--" ends options, so a reason may start with a dash.
- */
-int cli_args(struct cli *c, int argc, char **argv, const struct opt *opts, int min, int max,
-	     char ***pos, int *npos)
-{
-	static char *out[16];
-	bool dashdash = false;
-	int n = 0;
-
-	for (int i = 0; i < argc; i++) {
-		const struct opt *o = NULL;
-		char *a = argv[i], *eq;
-		size_t len;
-
-		if (dashdash || a[0] != '-' || !a[1]) {
-			if (n >= 16 || n >= max)
-				return cli_usage_err(c, "unexpected argument '%s'", a);
-			out[n++] = a;
-			continue;
-		}
-		if (!strcmp(a, "--")) {
-			dashdash = true;
-			continue;
-		}
-		eq = strchr(a, '=');
-		len = eq ? (size_t)(eq - a) : strlen(a);
-		for (const struct opt *p = opts; p && p->name; p++)
-			if (strlen(p->name) == len && !strncmp(p->name, a, len))
-				o = p;
-		if (!o)
-			return cli_usage_err(c, "unknown option '%s'", a);
-		if (!o->metavar) {
-			if (eq)
-				return cli_usage_err(c, "%s takes no value", o->name);
-			*o->val = "1";
-		} else if (eq) {
-			*o->val = eq + 1;
-		} else if (i + 1 < argc) {
-			*o->val = argv[++i];
-		} else {
-			return cli_usage_err(c, "%s needs a value (%s)", o->name, o->metavar);
-		}
-	}
-	if (n < min)
-		return cli_usage_err(c, "missing argument");
-	*pos = out;
-	*npos = n;
-	return 0;
-}
 
 static void usage_table(FILE *f, const char *prefix)
 {
@@ -309,9 +133,13 @@ int main(int argc, char **argv)
 	}
 	if (help) {
 		printf("usage: xdpsbc %s %s\n  %s\n", cmd->name, cmd->args, cmd->help);
+		for (const struct opt *o = cmd->opts; o && (o->name || o->metavar); o++)
+			if (o->name && o->help)
+				printf("  %s%s%-*s %s\n", o->name, o->metavar ? " " : "",
+				       (int)(20 - strlen(o->name) - (o->metavar ? 1 : 0)),
+				       o->metavar ?: "", o->help);
 		return 0;
 	}
 	c.cmd = cmd;
-	fw_cmd = cmd->name;
-	return cmd->fn(&c, n - words, args + words);
+	return cli_run(&c, n - words, args + words);
 }
