@@ -20,6 +20,7 @@
 
 #include "loader.h"
 #include "media_int.h"
+#include "secret.h"
 
 #define NSEC_PER_SEC 1000000000ULL
 
@@ -34,13 +35,9 @@ uint64_t media_now_ns(void)
 
 uint64_t media_cookie(const char *call_id)
 {
-	uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a 64 */
-	const unsigned char *p;
+	/* Keyed (secret.h): a sender cannot pick Call-IDs that collide with a victim's call. */
+	uint64_t h = secret_hash64(call_id ? call_id : "", call_id ? strlen(call_id) : 0);
 
-	for (p = (const unsigned char *)call_id; p && *p; p++) {
-		h ^= *p;
-		h *= 0x100000001b3ULL;
-	}
 	/* 0 is "no call" in a flow. */
 	return h ? h : 1;
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "nat.h"
+#include "secret.h"
 #include "sipmsg.h"
 
 static void param_set(osip_list_t *params, const char *name, const char *value)
@@ -39,34 +40,57 @@ int nat_fix_via(osip_message_t *req, const struct sip_addr *src)
 	return 0;
 }
 
+/* The MAC of the alias value "ip~port~proto", as the fourth component. */
+static void alias_tag(const char *val, size_t len, char tag[NAT_ALIAS_MAC_HEX + 1])
+{
+	secret_tag(val, len, tag, NAT_ALIAS_MAC_HEX);
+}
+
 int nat_alias_encode(const struct sip_addr *a, char *buf, size_t len)
 {
-	char ip[INET_ADDRSTRLEN];
+	char ip[INET_ADDRSTRLEN], tag[NAT_ALIAS_MAC_HEX + 1];
+	size_t used;
 	int n;
 
 	inet_ntop(AF_INET, &a->ip, ip, sizeof(ip));
 	n = snprintf(buf, len, "%s~%u~%u", ip, a->port, a->proto);
-	return n < 0 || (size_t)n >= len ? -ENOSPC : 0;
+	if (n < 0 || (size_t)n >= len)
+		return -ENOSPC;
+	used = n;
+	alias_tag(buf, used, tag);
+	n = snprintf(buf + used, len - used, "~%s", tag);
+	return n < 0 || (size_t)n >= len - used ? -ENOSPC : 0;
 }
 
 int nat_alias_decode(const osip_uri_t *u, struct sip_addr *a)
 {
 	osip_uri_param_t *p = NULL;
-	char ip[INET_ADDRSTRLEN + 1];
+	char ip[INET_ADDRSTRLEN + 1], canon[64];
 	unsigned int port, proto;
-	char tail;
+	const char *tag;
+	struct sip_addr got = {0};
+	int n;
 
 	osip_uri_param_get_byname((osip_list_t *)&u->url_params, "alias", &p);
 	if (!p)
 		return -ENOENT;
-	if (!p->gvalue || sscanf(p->gvalue, "%16[0-9.]~%u~%u%c", ip, &port, &proto, &tail) != 3 ||
-	    port == 0 || port > 65535 || (proto != SIP_UDP && proto != SIP_TCP))
+	if (!p->gvalue || sscanf(p->gvalue, "%16[0-9.]~%u~%u", ip, &port, &proto) != 3 ||
+	    port == 0 || port > 65535 || (proto != SIP_UDP && proto != SIP_TCP) ||
+	    inet_pton(AF_INET, ip, &got.ip) != 1)
 		return -EINVAL;
-	memset(a, 0, sizeof(*a));
-	if (inet_pton(AF_INET, ip, &a->ip) != 1)
+	got.port = port;
+	got.proto = proto;
+	/* Only the canonical spelling was signed: no leading zeros or spaces slip by. */
+	inet_ntop(AF_INET, &got.ip, ip, sizeof(ip));
+	n = snprintf(canon, sizeof(canon), "%s~%u~%u", ip, port, proto);
+	if (strncmp(p->gvalue, canon, n))
 		return -EINVAL;
-	a->port = port;
-	a->proto = proto;
+	tag = p->gvalue + n;
+	/* An alias the edge did not write (none, or a bad MAC) is never followed. */
+	if (*tag != '~' || strlen(tag + 1) != NAT_ALIAS_MAC_HEX ||
+	    !secret_check(canon, n, tag + 1, NAT_ALIAS_MAC_HEX))
+		return -EPERM;
+	*a = got;
 	return 0;
 }
 
@@ -88,31 +112,4 @@ static void uparam_del(osip_uri_t *u, const char *name)
 void nat_alias_strip(osip_uri_t *u)
 {
 	uparam_del(u, "alias");
-}
-
-int nat_alias_contacts(osip_message_t *m, const struct sip_edge *edge, const struct sip_addr *src)
-{
-	osip_contact_t *c;
-	char alias[64];
-	int pos = 0, err;
-
-	err = nat_alias_encode(src, alias, sizeof(alias));
-	if (err)
-		return err;
-	while ((c = osip_list_get(&m->contacts, pos++))) {
-		osip_uri_t *u = c->url;
-
-		/* "Contact: *" (REGISTER removing all bindings) has no URI to rewrite. */
-		if (!u || !u->host)
-			continue;
-		/* A client cannot choose where the core sends: drop any alias it sent. */
-		uparam_del(u, "alias");
-		uparam_del(u, "transport");
-		osip_free(u->host);
-		u->host = osip_strdup(edge->ip_str);
-		osip_free(u->port);
-		u->port = osip_strdup(edge->port_str);
-		osip_uri_uparam_add(u, osip_strdup("alias"), osip_strdup(alias));
-	}
-	return 0;
 }

@@ -240,17 +240,14 @@ bool dialog_refresh(struct dlg_leg *leg, const osip_message_t *m, const struct s
 }
 
 /*
- * An in-dialog request of a known call whose Request-URI names the edge
- * without alias and carries no Route (a UA that ignored our Record-Route, as
- * sipp's built-in scenarios do) goes to the dialog's other leg.
+ * Where the known dialog @d sends in-dialog requests from the sender of @m:
+ * the other leg (by From tag); NULL without a dialog.
  */
-static void dialog_fallback(const struct dialog *d, const osip_message_t *m,
-			    struct route_result *rr)
+static const struct sip_addr *dialog_hop(const struct dialog *d, const osip_message_t *m)
 {
-	if (!d || rr->action != ROUTE_REJECT || rr->code != 404 || !msg_to_tag(m))
-		return;
-	rr->dst = !strcmp(msg_from_tag(m) ?: "", d->a.tag) ? d->b.addr : d->a.addr;
-	rr->action = ROUTE_FORWARD;
+	if (!d)
+		return NULL;
+	return !strcmp(msg_from_tag(m) ?: "", d->a.tag) ? &d->b.addr : &d->a.addr;
 }
 
 static void handle_ack(struct proxy *p, osip_message_t *m, const struct sip_addr *src,
@@ -271,9 +268,11 @@ static void handle_ack(struct proxy *p, osip_message_t *m, const struct sip_addr
 		CLOG(XS_LOG_DEBUG, cid, "ACK without dialog or transaction absorbed");
 		return;
 	}
-	route_request(&p->rc, m, from_core, d != NULL, &rr);
-	dialog_fallback(d, m, &rr);
-	/* An ACK for a non-2xx final goes where its INVITE went (same branch). */
+	route_request(&p->rc, m, from_core, dialog_hop(d, m), &rr);
+	/*
+	 * An ACK for a non-2xx final goes where its INVITE went (same branch):
+	 * a destination the edge chose and judged for that INVITE.
+	 */
 	if (t && t->resp_code >= 300)
 		rr.dst = t->dst, rr.action = ROUTE_FORWARD;
 	if (rr.action != ROUTE_FORWARD) {
@@ -288,8 +287,10 @@ static void handle_ack(struct proxy *p, osip_message_t *m, const struct sip_addr
 		if (err)
 			CLOG(XS_LOG_WARN, cid, "ACK SDP not rewritten: %s", strerror(-err));
 	}
-	if (!from_core)
-		nat_alias_contacts(m, &p->rc.edge, src);
+	if (!from_core && nat_alias_contacts(m, &p->rc.edge, src)) {
+		CLOG(XS_LOG_INFO, cid, "ACK Contact cannot be rebuilt, dropped");
+		return;
+	}
 	route_push_via(&p->rc, m, branch, rr.dst.proto);
 	if (!proxy_send_msg(p, m, &rr.dst, cid, NULL, NULL))
 		CLOG(XS_LOG_DEBUG, cid, "ACK forwarded");
@@ -341,7 +342,7 @@ static void handle_request(struct proxy *p, osip_message_t *m, const struct sip_
 	bool from_core = route_from_core(&p->rc, &src->ip);
 	bool initial = is_method(m, "INVITE") && !msg_to_tag(m);
 	char branch[SIGD_BRANCH_LEN + 1], ab[SIP_ADDR_STRLEN], *fwd = NULL;
-	osip_message_t *orig = NULL;
+	osip_message_t *orig = NULL, *contacts = NULL;
 	struct route_result rr;
 	struct pol_call pc;
 	enum pol_reason pr;
@@ -386,12 +387,22 @@ static void handle_request(struct proxy *p, osip_message_t *m, const struct sip_
 	if (osip_message_clone(m, &orig))
 		orig = NULL;
 	d = dlg_find(cid);
-	route_request(&p->rc, m, from_core, d != NULL, &rr);
-	dialog_fallback(d, m, &rr);
+	route_request(&p->rc, m, from_core, dialog_hop(d, m), &rr);
 	if (rr.action != ROUTE_FORWARD) {
 		if (rr.code >= 300)
 			p->st.rejected++;
+		if (rr.code == 403 || rr.code == 404)
+			CLOG(XS_LOG_INFO, cid, "%s from %s not routed: %s", m->sip_method,
+			     sip_addr_str(src, ab, sizeof(ab)), rr.reason);
 		proxy_reply(p, orig ?: m, src, rr.code, rr.reason, cid);
+		goto out;
+	}
+	/* A client's Contacts, rebuilt before anything is allocated for the request. */
+	if (!from_core && nat_contacts_rebuild(m, &p->rc.edge, src, &contacts)) {
+		p->st.rejected++;
+		CLOG(XS_LOG_INFO, cid, "%s from %s: Contact cannot be rebuilt", m->sip_method,
+		     sip_addr_str(src, ab, sizeof(ab)));
+		proxy_reply(p, orig ?: m, src, 400, "Bad Request (Contact)", cid);
 		goto out;
 	}
 	if (is_method(m, "INVITE"))
@@ -418,8 +429,8 @@ static void handle_request(struct proxy *p, osip_message_t *m, const struct sip_
 			dlg_del(d);
 		goto out;
 	}
-	if (!from_core)
-		nat_alias_contacts(m, &p->rc.edge, src);
+	nat_contacts_apply(m, contacts);
+	contacts = NULL;
 	if (is_method(m, "REGISTER") && !from_core) {
 		binding_from_register(m, src);
 		if (p->state_dir[0])
@@ -454,6 +465,8 @@ static void handle_request(struct proxy *p, osip_message_t *m, const struct sip_
 out:
 	if (orig)
 		osip_message_free(orig);
+	if (contacts)
+		osip_message_free(contacts);
 	if (changed)
 		proxy_save(p);
 }

@@ -102,6 +102,7 @@ void proxy_response(struct proxy *p, osip_message_t *m, const struct sip_addr *s
 	bool from_core = route_from_core(&p->rc, &src->ip);
 	osip_via_t *v = msg_top_via(m);
 	char branch[SIGD_BRANCH_LEN + 1], ab[SIP_ADDR_STRLEN], *out = NULL;
+	osip_message_t *contacts = NULL;
 	int code = m->status_code;
 	struct sip_addr dst;
 	struct dialog *d;
@@ -141,6 +142,12 @@ void proxy_response(struct proxy *p, osip_message_t *m, const struct sip_addr *s
 			p->send(&t->resp_dst, t->resp, t->resp_len, p->send_arg);
 		return;
 	}
+	/* A client's Contacts, checked before the dialog or the media learn anything. */
+	if (!from_core && nat_contacts_rebuild(m, &p->rc.edge, src, &contacts)) {
+		CLOG(XS_LOG_WARN, cid, "response %d: Contact cannot be rebuilt, dropped", code);
+		p->st.bad++;
+		return;
+	}
 	d = dlg_find(cid);
 	if (d && p->mc && code >= 180 && code < 300 && msg_has_body(m) && sdp_method(m)) {
 		/* The answerer is the other side from the request's sender (its From tag). */
@@ -152,6 +159,8 @@ void proxy_response(struct proxy *p, osip_message_t *m, const struct sip_addr *s
 			CLOG(XS_LOG_WARN, cid, "%d %s SDP: %s; response dropped", code,
 			     m->cseq->method, strerror(-err));
 			p->st.bad++;
+			if (contacts)
+				osip_message_free(contacts);
 			return;
 		}
 	}
@@ -177,8 +186,8 @@ void proxy_response(struct proxy *p, osip_message_t *m, const struct sip_addr *s
 			proxy_save(p);
 		}
 	}
-	if (!from_core)
-		nat_alias_contacts(m, &p->rc.edge, src);
+	nat_contacts_apply(m, contacts);
+	contacts = NULL;
 	if (sip_addr_from_via(msg_top_via(m), &dst)) {
 		CLOG(XS_LOG_WARN, cid, "response %d: next Via unusable, dropped", code);
 		p->st.dropped++;

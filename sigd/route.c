@@ -8,6 +8,7 @@
 #include "binding.h"
 #include "nat.h"
 #include "route.h"
+#include "secret.h"
 #include "sipmsg.h"
 
 static void add_core_ip(struct route_cfg *rc, struct in_addr ip)
@@ -91,97 +92,204 @@ static void set_reject(struct route_result *r, enum route_action a, int code, co
 	r->reason = reason;
 }
 
-/* Next hop for a request following its route set and Request-URI (RFC 3261 16.6). */
-static int next_hop(const struct route_cfg *rc, osip_message_t *req, struct sip_addr *dst)
+/*
+ * What a Record-Route entry's MAC covers: the Call-ID (an entry copied from
+ * another call does not verify) and its transport (the double entries of a
+ * transport change are not interchangeable).
+ */
+static int rr_data(const osip_message_t *req, const char *proto, char *buf, size_t len)
+{
+	char cid[256];
+	int n = snprintf(buf, len, "rr|%s|%s", msg_call_id(req, cid, sizeof(cid)),
+			 proto ? proto : "");
+
+	return n < 0 || (size_t)n >= len ? -ENOSPC : n;
+}
+
+bool route_uri_is_ours(const struct route_cfg *rc, const osip_message_t *req, const osip_uri_t *u)
+{
+	osip_uri_param_t *tag = NULL, *tp = NULL;
+	char data[320];
+	int n;
+
+	if (!sip_edge_is_uri(&rc->edge, u))
+		return false;
+	osip_uri_param_get_byname((osip_list_t *)&u->url_params, "xs", &tag);
+	osip_uri_param_get_byname((osip_list_t *)&u->url_params, "transport", &tp);
+	n = rr_data(req, tp ? tp->gvalue : NULL, data, sizeof(data));
+	return tag && tag->gvalue && n > 0 && secret_check(data, n, tag->gvalue, ROUTE_RR_MAC_HEX);
+}
+
+/* A Request-URI naming the edge: its signed alias, else a registration, else -ENOENT. */
+static int edge_target(osip_uri_t *ruri, struct route_result *r)
+{
+	int err = nat_alias_decode(ruri, &r->dst);
+
+	if (!err) {
+		nat_alias_strip(ruri);
+		r->how = ROUTE_BY_ALIAS;
+		return 0;
+	}
+	if (err != -ENOENT)
+		return err; /* -EPERM: not ours; -EINVAL: malformed */
+	if (binding_lookup(ruri->username, &r->dst))
+		return -ENOENT;
+	r->how = ROUTE_BY_BINDING;
+	return 0;
+}
+
+/* Next hop for an in-dialog request following its route set and Request-URI (RFC 3261 16.6). */
+static int next_hop(const struct route_cfg *rc, osip_message_t *req,
+		    const struct sip_addr *dialog_hop, struct route_result *r)
 {
 	osip_route_t *rt = osip_list_get(&req->routes, 0);
 	osip_uri_t *ruri = req->req_uri;
+	int err;
 
-	if (rt && rt->url)
-		return sip_addr_from_uri(rt->url, dst);
-	if (sip_edge_is_uri(&rc->edge, ruri)) {
-		int err = nat_alias_decode(ruri, dst);
-
-		if (!err) {
-			nat_alias_strip(ruri);
-			return 0;
-		}
-		if (err != -ENOENT)
-			return err;
-		/* The edge without alias: a user registered through us. */
-		return binding_lookup(ruri->username, dst);
+	if (rt && rt->url) {
+		r->how = ROUTE_BY_ROUTE;
+		return sip_addr_from_uri(rt->url, &r->dst);
 	}
-	return sip_addr_from_uri(ruri, dst);
+	if (sip_edge_is_uri(&rc->edge, ruri)) {
+		err = edge_target(ruri, r);
+		if (err != -ENOENT || !dialog_hop)
+			return err;
+		/*
+		 * A UA that ignored our Record-Route (sipp's built-in scenarios do)
+		 * and names the edge without alias: the known dialog's other leg.
+		 */
+		r->dst = *dialog_hop;
+		r->how = ROUTE_BY_DIALOG;
+		return 0;
+	}
+	r->how = route_domain_allowed(rc, ruri->host) ? ROUTE_BY_DOMAIN : ROUTE_BY_RURI;
+	return sip_addr_from_uri(ruri, &r->dst);
 }
 
-void route_request(const struct route_cfg *rc, osip_message_t *req, bool from_core,
-		   bool known_dialog, struct route_result *r)
+bool route_dst_allowed(const struct route_cfg *rc, const osip_message_t *req, bool from_core,
+		       const struct sip_addr *dialog_hop, const struct route_result *r)
+{
+	/* The core chooses its destinations (a spoofed core source is the reverse-path check's). */
+	if (from_core)
+		return true;
+	switch (r->how) {
+	case ROUTE_BY_UPSTREAM:
+	case ROUTE_BY_DOMAIN:
+	case ROUTE_BY_ALIAS:
+	case ROUTE_BY_BINDING:
+	case ROUTE_BY_DIALOG:
+		return true;
+	case ROUTE_BY_ROUTE:
+	case ROUTE_BY_RURI:
+		/* A host the client named: only the core, or where its dialog goes anyway. */
+		return route_from_core(rc, &r->dst.ip) ||
+		       (dialog_hop && dialog_hop->ip.s_addr == r->dst.ip.s_addr &&
+			dialog_hop->port == r->dst.port);
+	default:
+		return false;
+	}
+}
+
+static void drop_routes(osip_message_t *req)
 {
 	osip_route_t *rt;
+
+	while ((rt = osip_list_get(&req->routes, 0))) {
+		osip_list_remove(&req->routes, 0);
+		osip_route_free(rt);
+	}
+}
+
+static void decide(const struct route_cfg *rc, osip_message_t *req, bool from_core,
+		   const struct sip_addr *dialog_hop, struct route_result *r)
+{
 	osip_uri_t *ruri = req->req_uri;
 	bool in_dialog = msg_to_tag(req) != NULL;
 	bool ruri_is_edge = sip_edge_is_uri(&rc->edge, ruri);
+	int err;
 
-	memset(r, 0, sizeof(*r));
-	/* Loose routing: remove the Route entries that name us (one or two). */
-	while ((rt = osip_list_get(&req->routes, 0)) && sip_edge_is_uri(&rc->edge, rt->url)) {
-		osip_list_remove(&req->routes, 0);
-		osip_route_free(rt);
-		r->had_own_route = true;
-	}
 	if (ruri_is_edge && !ruri->username && !osip_list_size(&req->routes) &&
 	    MSG_IS_OPTIONS(req)) {
 		set_reject(r, ROUTE_LOCAL, 200, "OK");
 		return;
 	}
-	if (from_core || (in_dialog && (known_dialog || r->had_own_route))) {
-		if (next_hop(rc, req, &r->dst)) {
+	if (from_core || (in_dialog && (dialog_hop || r->had_own_route))) {
+		err = next_hop(rc, req, dialog_hop, r);
+		if (err == -EPERM)
+			set_reject(r, ROUTE_REJECT, 403, "Forbidden (alias not issued here)");
+		else if (err)
 			set_reject(r, ROUTE_REJECT, 404, "Not Found");
-			return;
-		}
-		/*
-		 * A client's in-dialog request may only leave towards the core, another
-		 * client (an alias) or a dialog we record-routed: a forged Route
-		 * naming us must not make the edge a relay.
-		 */
-		if (!from_core && !known_dialog && !route_from_core(rc, &r->dst.ip) &&
-		    !route_domain_allowed(rc, ruri->host) && !ruri_is_edge) {
-			set_reject(r, ROUTE_REJECT, 403, "Forbidden");
-			return;
-		}
-		r->action = ROUTE_FORWARD;
+		else
+			r->action = ROUTE_FORWARD;
 		return;
 	}
-	/* From a client, out of dialog: the routing policy decides, nothing else. */
+	/*
+	 * From a client, out of dialog: the routing policy decides, nothing else.
+	 * Not even a pre-loaded Route beyond the edge: the next hop would follow it.
+	 */
+	drop_routes(req);
 	if (rc->ndomains && !ruri_is_edge && !route_domain_allowed(rc, ruri->host)) {
 		set_reject(r, ROUTE_REJECT, 403, "Forbidden (domain not served)");
 		return;
 	}
 	if (rc->have_upstream) {
 		r->dst = rc->upstream;
+		r->how = ROUTE_BY_UPSTREAM;
 	} else if (ruri_is_edge) {
-		int err = nat_alias_decode(ruri, &r->dst);
-
-		if (!err)
-			nat_alias_strip(ruri);
-		else if (binding_lookup(ruri->username, &r->dst)) {
+		err = edge_target(ruri, r);
+		if (err == -EPERM) {
+			set_reject(r, ROUTE_REJECT, 403, "Forbidden (alias not issued here)");
+			return;
+		} else if (err) {
 			set_reject(r, ROUTE_REJECT, 404, "Not Found");
 			return;
 		}
-	} else if (sip_addr_from_uri(ruri, &r->dst)) {
-		set_reject(r, ROUTE_REJECT, 404, "Not Found");
-		return;
+	} else {
+		r->how = route_domain_allowed(rc, ruri->host) ? ROUTE_BY_DOMAIN : ROUTE_BY_RURI;
+		if (sip_addr_from_uri(ruri, &r->dst)) {
+			set_reject(r, ROUTE_REJECT, 404, "Not Found");
+			return;
+		}
 	}
 	r->action = ROUTE_FORWARD;
+}
+
+void route_request(const struct route_cfg *rc, osip_message_t *req, bool from_core,
+		   const struct sip_addr *dialog_hop, struct route_result *r)
+{
+	osip_route_t *rt;
+
+	memset(r, 0, sizeof(*r));
+	/*
+	 * Loose routing: remove the Route entries that name us (one or two). Only
+	 * those we signed for this Call-ID say the request belongs to a dialog we
+	 * record-routed; one that merely names the edge (a phone's outbound-proxy
+	 * setting, or a forgery) is removed too, as it names where the request
+	 * already is, but gives it no standing.
+	 */
+	while ((rt = osip_list_get(&req->routes, 0)) && sip_edge_is_uri(&rc->edge, rt->url)) {
+		if (route_uri_is_ours(rc, req, rt->url))
+			r->had_own_route = true;
+		osip_list_remove(&req->routes, 0);
+		osip_route_free(rt);
+	}
+	decide(rc, req, from_core, dialog_hop, r);
+	/* The one place that judges a destination, whatever the branch above. */
+	if (r->action == ROUTE_FORWARD && !route_dst_allowed(rc, req, from_core, dialog_hop, r))
+		set_reject(r, ROUTE_REJECT, 403, "Forbidden (destination not allowed)");
 }
 
 static int add_rr(const struct route_cfg *rc, osip_message_t *req, int pos, const char *proto)
 {
 	osip_record_route_t *rr;
-	char buf[128];
+	char buf[256], data[320], tag[ROUTE_RR_MAC_HEX + 1];
+	int n = rr_data(req, proto, data, sizeof(data));
 
-	snprintf(buf, sizeof(buf), "<sip:%s:%s%s%s;lr>", rc->edge.ip_str, rc->edge.port_str,
-		 proto ? ";transport=" : "", proto ? proto : "");
+	if (n < 0)
+		return n;
+	secret_tag(data, n, tag, ROUTE_RR_MAC_HEX);
+	snprintf(buf, sizeof(buf), "<sip:%s:%s;xs=%s%s%s;lr>", rc->edge.ip_str, rc->edge.port_str,
+		 tag, proto ? ";transport=" : "", proto ? proto : "");
 	if (osip_record_route_init(&rr))
 		return -ENOMEM;
 	if (osip_record_route_parse(rr, buf)) {
@@ -223,8 +331,7 @@ int route_push_via(const struct route_cfg *rc, osip_message_t *req, const char *
 
 bool route_via_is_ours(const struct route_cfg *rc, const osip_via_t *v)
 {
-	const char *br = msg_via_branch(v);
-
-	return v && v->host && !strcmp(v->host, rc->edge.ip_str) && br &&
-	       !strncmp(br, SIGD_BRANCH_PREFIX, strlen(SIGD_BRANCH_PREFIX));
+	/* The prefix anyone can write: only the MAC says the edge issued it. */
+	return v && v->host && !strcmp(v->host, rc->edge.ip_str) &&
+	       msg_branch_is_ours(msg_via_branch(v));
 }

@@ -1,8 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Routing decisions: single upstream, or by Request-URI restricted
- * to allowed domains, never an open relay; loose routing (RFC 3261 16.4,
- * 16.6), Record-Route and our Via.
+ * Routing decisions: single upstream, or by Request-URI restricted to allowed
+ * domains, never an open relay; loose routing (RFC 3261 16.4, 16.6),
+ * Record-Route and our Via.
+ *
+ * What the edge hands out and later reads back carries a MAC (secret.h): its
+ * Via branch (sipmsg.h), its Contact alias (nat.h) and its Record-Route
+ * entries (;xs=, bound to the Call-ID). The destination of a client's request
+ * is then decided in one place, route_request(), from what the edge issued or
+ * was configured with, never from a host the client named.
  */
 #ifndef XDPSBC_SIGD_ROUTE_H
 #define XDPSBC_SIGD_ROUTE_H
@@ -27,13 +33,28 @@ struct route_cfg {
 
 enum route_action { ROUTE_FORWARD, ROUTE_LOCAL, ROUTE_REJECT };
 
+/* Where the destination came from: what the policy in route_request() judges. */
+enum route_how {
+	ROUTE_BY_NONE,
+	ROUTE_BY_UPSTREAM, /* the configured upstream */
+	ROUTE_BY_DOMAIN,   /* the Request-URI's host, an allowed domain */
+	ROUTE_BY_ALIAS,	   /* a Contact alias the edge signed */
+	ROUTE_BY_BINDING,  /* a registration seen through the edge */
+	ROUTE_BY_DIALOG,   /* the known dialog's other leg */
+	ROUTE_BY_ROUTE,	   /* the first Route entry after ours */
+	ROUTE_BY_RURI,	   /* the Request-URI's host */
+};
+
 struct route_result {
 	enum route_action action;
 	int code; /* ROUTE_LOCAL / ROUTE_REJECT: the response to send */
 	const char *reason;
 	struct sip_addr dst;
-	bool had_own_route;
+	enum route_how how;
+	bool had_own_route; /* a Route entry the edge signed for this Call-ID was popped */
 };
+
+#define ROUTE_RR_MAC_HEX 16
 
 /* Fill @rc from @cfg (resolving --upstream and the domains); @cfg must outlive @rc. */
 int route_cfg_init(struct route_cfg *rc, const struct sigd_cfg *cfg);
@@ -41,13 +62,29 @@ int route_cfg_init(struct route_cfg *rc, const struct sigd_cfg *cfg);
 bool route_from_core(const struct route_cfg *rc, const struct in_addr *src);
 bool route_domain_allowed(const struct route_cfg *rc, const char *host);
 /*
- * Decide where @req goes: pops our own Route entries, strips an alias from a
- * Request-URI naming the edge. @known_dialog: the Call-ID belongs to a dialog
- * the edge record-routed.
+ * Decide where @req goes: pops our own Route entries (those naming the edge
+ * that do not verify are removed and count for nothing), strips an alias from
+ * a Request-URI naming the edge. @dialog_hop: the Call-ID belongs to a dialog
+ * the edge keeps, and this is where that dialog's requests from this sender
+ * go (its other leg); NULL otherwise.
+ *
+ * The core is trusted to choose destinations. For a client's request the
+ * destination must be the upstream, an allowed domain, a signed alias, a
+ * registered binding, the dialog's other leg or a core address: anything
+ * else is refused (403) and nothing is sent. A client's request out of
+ * dialog loses all its Route entries: the edge chooses where it goes.
  */
 void route_request(const struct route_cfg *rc, osip_message_t *req, bool from_core,
-		   bool known_dialog, struct route_result *r);
-/* Record-Route on a dialog-creating request; two entries when transports differ. */
+		   const struct sip_addr *dialog_hop, struct route_result *r);
+/* May a request go to @r->dst (route_request() checks this itself; for callers' overrides). */
+bool route_dst_allowed(const struct route_cfg *rc, const osip_message_t *req, bool from_core,
+		       const struct sip_addr *dialog_hop, const struct route_result *r);
+/* Is @u one of our Record-Route entries for @req's Call-ID, its MAC valid? */
+bool route_uri_is_ours(const struct route_cfg *rc, const osip_message_t *req, const osip_uri_t *u);
+/*
+ * Record-Route on a dialog-creating request; two entries when transports
+ * differ. Each carries ;xs=<MAC of the Call-ID and its transport>.
+ */
 int route_record(const struct route_cfg *rc, osip_message_t *req, uint8_t in_proto,
 		 uint8_t out_proto);
 /* Push our Via (with @branch and rport) on top of @req. */

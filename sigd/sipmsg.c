@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include "secret.h"
 #include "sipmsg.h"
 
 uint64_t fnv1a(uint64_t h, const char *s)
@@ -90,35 +91,61 @@ const char *msg_method(const osip_message_t *m)
 	return m->cseq ? m->cseq->method : "";
 }
 
+/*
+ * What identifies the incoming transaction, hashed with the install's hash
+ * key: fields are length-prefixed so ("ab","c") and ("a","bc") differ, and
+ * keyed so that no sender can aim two transactions at one id.
+ */
+static void id_add(char *buf, size_t cap, size_t *n, const char *s)
+{
+	size_t l = s ? strlen(s) : 0;
+	int w;
+
+	if (*n >= cap)
+		return;
+	w = snprintf(buf + *n, cap - *n, "%zu:%s|", l, s ? s : "");
+	*n = w < 0 ? cap : *n + (size_t)w;
+}
+
 static uint64_t txn_hash(const osip_message_t *req)
 {
 	const osip_via_t *v = msg_top_via(req);
 	const char *br = msg_via_branch(v);
-	char cid[256];
-	uint64_t h = FNV1A_INIT;
+	char cid[256], buf[2048];
+	size_t n = 0;
 
-	h = fnv1a(h, br);
-	h = fnv1a(h, v ? v->host : NULL);
-	h = fnv1a(h, v ? v->port : NULL);
-	h = fnv1a(h, msg_call_id(req, cid, sizeof(cid)));
+	id_add(buf, sizeof(buf), &n, br);
+	id_add(buf, sizeof(buf), &n, v ? v->host : NULL);
+	id_add(buf, sizeof(buf), &n, v ? v->port : NULL);
+	id_add(buf, sizeof(buf), &n, msg_call_id(req, cid, sizeof(cid)));
 	if (!br || strncmp(br, "z9hG4bK", 7)) {
 		/* RFC 2543 peers: no unique branch, identify by dialog and CSeq. */
 		char *ruri = NULL;
 
 		if (req->req_uri)
 			osip_uri_to_str(req->req_uri, &ruri);
-		h = fnv1a(h, req->cseq ? req->cseq->number : NULL);
-		h = fnv1a(h, msg_from_tag(req));
-		h = fnv1a(h, ruri);
+		id_add(buf, sizeof(buf), &n, req->cseq ? req->cseq->number : NULL);
+		id_add(buf, sizeof(buf), &n, msg_from_tag(req));
+		id_add(buf, sizeof(buf), &n, ruri);
 		osip_free(ruri);
 	}
-	return h;
+	/* A truncated identity (a huge Via) still hashes what fitted: deterministic. */
+	return secret_hash64(buf, n < sizeof(buf) ? n : sizeof(buf) - 1);
+}
+
+static void branch_of(uint64_t id, char out[SIGD_BRANCH_LEN + 1])
+{
+	const size_t plen = sizeof(SIGD_BRANCH_PREFIX) - 1;
+	char mac[SIGD_BRANCH_MAC_HEX + 1];
+
+	snprintf(out, SIGD_BRANCH_LEN + 1, SIGD_BRANCH_PREFIX "%016llx", (unsigned long long)id);
+	secret_tag(out + plen, SIGD_BRANCH_ID_HEX, mac, SIGD_BRANCH_MAC_HEX);
+	memcpy(out + plen + SIGD_BRANCH_ID_HEX, mac, SIGD_BRANCH_MAC_HEX + 1);
 }
 
 void msg_branch(const osip_message_t *req, char out[SIGD_BRANCH_LEN + 1])
 {
-	snprintf(out, SIGD_BRANCH_LEN + 1, SIGD_BRANCH_PREFIX "%016llx",
-		 (unsigned long long)txn_hash(req));
+	branch_of(txn_hash(req), out);
 }
 
 void msg_branch_random(char out[SIGD_BRANCH_LEN + 1])
@@ -127,7 +154,17 @@ void msg_branch_random(char out[SIGD_BRANCH_LEN + 1])
 
 	if (getrandom(&r, sizeof(r), 0) != sizeof(r))
 		r = sigd_now_ms() ^ (uint64_t)(uintptr_t)out;
-	snprintf(out, SIGD_BRANCH_LEN + 1, SIGD_BRANCH_PREFIX "%016llx", (unsigned long long)r);
+	branch_of(r, out);
+}
+
+bool msg_branch_is_ours(const char *br)
+{
+	const size_t plen = sizeof(SIGD_BRANCH_PREFIX) - 1;
+
+	if (!br || strlen(br) != SIGD_BRANCH_LEN || strncmp(br, SIGD_BRANCH_PREFIX, plen))
+		return false;
+	return secret_check(br + plen, SIGD_BRANCH_ID_HEX, br + plen + SIGD_BRANCH_ID_HEX,
+			    SIGD_BRANCH_MAC_HEX);
 }
 
 osip_message_t *msg_make_response(const osip_message_t *req, int code, const char *reason)

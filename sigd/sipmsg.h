@@ -5,9 +5,15 @@
 
 #include "sigd.h"
 
-/* Our branches: the RFC 3261 magic cookie, "xs", 16 hex digits. */
-#define SIGD_BRANCH_PREFIX "z9hG4bKxs"
-#define SIGD_BRANCH_LEN	   (sizeof(SIGD_BRANCH_PREFIX) - 1 + 16)
+/*
+ * Our branches: the RFC 3261 magic cookie, "xs", a 16-hex-digit transaction
+ * id and a 16-hex-digit MAC of that id (secret.h), so a response's branch
+ * can be checked as ours with no state: the id alone anyone could compute.
+ */
+#define SIGD_BRANCH_PREFIX  "z9hG4bKxs"
+#define SIGD_BRANCH_ID_HEX  16
+#define SIGD_BRANCH_MAC_HEX 16
+#define SIGD_BRANCH_LEN	    (sizeof(SIGD_BRANCH_PREFIX) - 1 + SIGD_BRANCH_ID_HEX + SIGD_BRANCH_MAC_HEX)
 
 /* parser_init() with libosip2 traces routed into xs_log. */
 int sigd_osip_init(void);
@@ -37,13 +43,15 @@ osip_message_t *msg_make_response(const osip_message_t *req, int code, const cha
 int msg_serialize(osip_message_t *m, char **buf, size_t *len);
 
 /*
- * The branch we put on a forwarded request: a hash of what identifies the
- * incoming transaction (RFC 3261 16.11), so a retransmission gets the same
- * branch, and a CANCEL or an ACK for a non-2xx gets the INVITE's branch. The
- * method is left out on purpose for that reason.
+ * The branch we put on a forwarded request: a keyed hash of what identifies
+ * the incoming transaction (RFC 3261 16.11), so a retransmission gets the
+ * same branch, and a CANCEL or an ACK for a non-2xx gets the INVITE's branch
+ * (the method is left out on purpose for that reason), followed by its MAC.
  */
 void msg_branch(const osip_message_t *req, char out[SIGD_BRANCH_LEN + 1]);
 /* A fresh branch for requests the proxy originates (BYE on media timeout). */
 void msg_branch_random(char out[SIGD_BRANCH_LEN + 1]);
+/* Is @br one of our branches, its MAC valid under the current or previous key? */
+bool msg_branch_is_ours(const char *br);
 
 #endif /* XDPSBC_SIGD_SIPMSG_H */

@@ -140,6 +140,29 @@ static char *contact_str(osip_message_t *m)
 	return buf;
 }
 
+/* The alias the edge writes for @ip:@port (signed: nat.h). */
+static const char *alias_of(const char *ip, uint16_t port, uint8_t proto)
+{
+	static char buf[4][64];
+	static int i;
+	struct sip_addr a = addr(ip, port);
+
+	a.proto = proto;
+	i = (i + 1) % 4;
+	nat_alias_encode(&a, buf[i], sizeof(buf[i]));
+	return buf[i];
+}
+
+/* "<sip:alice@203.0.113.1:5060;alias=...>" for the client. */
+static const char *edge_contact(const char *user, const char *ip, uint16_t port, uint8_t proto)
+{
+	static char buf[256];
+
+	snprintf(buf, sizeof(buf), "<sip:%s@203.0.113.1:5060;alias=%s>", user,
+		 alias_of(ip, port, proto));
+	return buf;
+}
+
 static struct sigd_cfg cfg;
 static struct proxy px;
 
@@ -228,14 +251,18 @@ static void test_invite_forward(void)
 	rr = osip_list_get(&fw->msg->record_routes, 0);
 	if (rr)
 		osip_record_route_to_str(rr, &rrs);
-	T_CHECK(name, rrs && !strcmp(rrs, "<sip:203.0.113.1:5060;lr>"), "Record-Route: %s",
-		rrs ? rrs : "(none)");
+	/* Ours, with the MAC that binds it to this Call-ID. */
+	T_CHECK(name,
+		rrs && !strncmp(rrs, "<sip:203.0.113.1:5060;xs=", 25) &&
+			strlen(rrs) == 25 + ROUTE_RR_MAC_HEX + 4 &&
+			!strcmp(rrs + 25 + ROUTE_RR_MAC_HEX, ";lr>") &&
+			route_uri_is_ours(&px.rc, fw->msg, rr->url),
+		"Record-Route: %s", rrs ? rrs : "(none)");
 	osip_free(rrs);
 	T_CHECK(name, hdr(fw->msg, "max-forwards") && !strcmp(hdr(fw->msg, "max-forwards"), "69"),
 		"Max-Forwards %s", hdr(fw->msg, "max-forwards"));
 	T_CHECK(name,
-		!strcmp(contact_str(fw->msg),
-			"<sip:alice@203.0.113.1:5060;alias=192.0.2.50~40000~1>"),
+		!strcmp(contact_str(fw->msg), edge_contact("alice", "192.0.2.50", 40000, SIP_UDP)),
 		"Contact %s", contact_str(fw->msg));
 	T_CHECK(name, dlg_find(CALLID) != NULL, "no dialog");
 	if (!check_failed)
@@ -327,13 +354,35 @@ static void test_alias(void)
 
 	a.proto = SIP_TCP;
 	nat_alias_encode(&a, buf, sizeof(buf));
-	T_CHECK(name, !strcmp(buf, "10.0.0.2~5060~2"), "%s", buf);
-	osip_uri_init(&u);
-	osip_uri_parse(u, "sip:alice@203.0.113.1:5060;alias=10.0.0.2~5060~2;ob");
+	T_CHECK(name,
+		!strncmp(buf, "10.0.0.2~5060~2~", 16) && strlen(buf) == 16 + NAT_ALIAS_MAC_HEX,
+		"%s", buf);
+	{
+		char uri[256];
+
+		snprintf(uri, sizeof(uri), "sip:alice@203.0.113.1:5060;alias=%s;ob", buf);
+		osip_uri_init(&u);
+		osip_uri_parse(u, uri);
+	}
 	T_CHECK(name, !nat_alias_decode(u, &d) && sip_addr_eq(&a, &d), "decode");
 	nat_alias_strip(u);
 	T_CHECK(name, nat_alias_decode(u, &d) == -ENOENT, "strip");
 	osip_uri_free(u);
+	/* What the edge did not sign: none, or another address under our MAC. */
+	osip_uri_init(&u);
+	osip_uri_parse(u, "sip:alice@203.0.113.1;alias=10.0.0.2~5060~2");
+	T_CHECK(name, nat_alias_decode(u, &d) == -EPERM, "unsigned alias accepted");
+	osip_uri_free(u);
+	{
+		char uri[256];
+
+		snprintf(uri, sizeof(uri), "sip:alice@203.0.113.1;alias=10.0.0.3~5060~2%s",
+			 buf + 15);
+		osip_uri_init(&u);
+		osip_uri_parse(u, uri);
+		T_CHECK(name, nat_alias_decode(u, &d) == -EPERM, "moved alias accepted");
+		osip_uri_free(u);
+	}
 	osip_uri_init(&u);
 	osip_uri_parse(u, "sip:alice@203.0.113.1;alias=10.0.0.2~99999~1");
 	T_CHECK(name, nat_alias_decode(u, &d) == -EINVAL, "bad port accepted");
@@ -353,16 +402,18 @@ static void test_call_to_alias(void)
 	int before = check_failed;
 	struct sip_addr core = CORE;
 	struct sent *fw;
-	static const char inv[] =
-		L("INVITE sip:alice@203.0.113.1:5060;alias=192.0.2.50~40000~1 SIP/2.0")
-			L("Via: SIP/2.0/UDP 198.51.100.10:5060;branch=z9hG4bKcore1")
-				L("Max-Forwards: 69") L("From: <sip:carol@example.com>;tag=77")
-					L("To: <sip:alice@example.com>") L("Call-ID: core-call-1")
-						L("CSeq: 1 INVITE")
-							L("Contact: <sip:carol@198.51.100.10>")
-								L("Content-Length: 0") L("");
+	char inv[1024];
 
 	setup("sip:198.51.100.10:5060", NULL);
+	snprintf(inv, sizeof(inv),
+		 L("INVITE sip:alice@203.0.113.1:5060;alias=%s SIP/2.0")
+			 L("Via: SIP/2.0/UDP 198.51.100.10:5060;branch=z9hG4bKcore1")
+				 L("Max-Forwards: 69") L("From: <sip:carol@example.com>;tag=77")
+					 L("To: <sip:alice@example.com>") L("Call-ID: core-call-1")
+						 L("CSeq: 1 INVITE")
+							 L("Contact: <sip:carol@198.51.100.10>")
+								 L("Content-Length: 0") L(""),
+		 alias_of("192.0.2.50", 40000, SIP_UDP));
 	input(inv, &core);
 	fw = find_req("INVITE");
 	if (T_CHECK(name, fw && fw->msg, "not forwarded")) {
@@ -706,15 +757,19 @@ static void test_loose_route(void)
 	struct sip_addr core = CORE;
 	struct sent *fw;
 
+	char bye[1024];
+
 	setup("sip:198.51.100.10:5060", NULL);
-	input(L("BYE sip:alice@203.0.113.1:5060;alias=192.0.2.50~40000~1 SIP/2.0")
-		      L("Via: SIP/2.0/UDP 198.51.100.20:5060;branch=z9hG4bKb1")
-			      L("Route: <sip:203.0.113.1:5060;lr>") L("Max-Forwards: 70")
-				      L("From: <sip:bob@example.com>;tag=bobtag")
-					      L("To: <sip:alice@example.com>;tag=1928301774")
-						      L("Call-ID: other-call") L("CSeq: 5 BYE")
-							      L("Content-Length: 0") L(""),
-	      &core);
+	snprintf(bye, sizeof(bye),
+		 L("BYE sip:alice@203.0.113.1:5060;alias=%s SIP/2.0")
+			 L("Via: SIP/2.0/UDP 198.51.100.20:5060;branch=z9hG4bKb1")
+				 L("Route: <sip:203.0.113.1:5060;lr>") L("Max-Forwards: 70")
+					 L("From: <sip:bob@example.com>;tag=bobtag")
+						 L("To: <sip:alice@example.com>;tag=1928301774")
+							 L("Call-ID: other-call") L("CSeq: 5 BYE")
+								 L("Content-Length: 0") L(""),
+		 alias_of("192.0.2.50", 40000, SIP_UDP));
+	input(bye, &core);
 	fw = find_req("BYE");
 	if (T_CHECK(name, fw, "not forwarded")) {
 		T_CHECK(name, addr_is(&fw->dst, "192.0.2.50", 40000), "wrong destination");
@@ -741,10 +796,14 @@ static void test_register_binding(void)
 	      &c);
 	fw = find_req("REGISTER");
 	T_CHECK(name, fw && addr_is(&fw->dst, "198.51.100.10", 5060), "REGISTER not sent upstream");
-	T_CHECK(name,
-		fw && !strcmp(contact_str(fw->msg),
-			      "<sip:alice@203.0.113.1:5060;alias=192.0.2.50~40000~1>;expires=600"),
-		"Contact %s", fw ? contact_str(fw->msg) : "");
+	{
+		char want[320];
+
+		snprintf(want, sizeof(want), "%s;expires=600",
+			 edge_contact("alice", "192.0.2.50", 40000, SIP_UDP));
+		T_CHECK(name, fw && !strcmp(contact_str(fw->msg), want), "Contact %s",
+			fw ? contact_str(fw->msg) : "");
+	}
 	T_CHECK(name, fw && osip_list_size(&fw->msg->record_routes) == 0, "REGISTER record-routed");
 	T_CHECK(name, !binding_lookup("alice", &b) && addr_is(&b, "192.0.2.50", 40000),
 		"no binding");
@@ -842,12 +901,21 @@ static void test_double_rr(void)
 		osip_record_route_to_str(osip_list_get(&fw->msg->record_routes, 0), &rr0);
 		osip_record_route_to_str(osip_list_get(&fw->msg->record_routes, 1), &rr1);
 		T_CHECK(name,
-			!strcmp(rr0, "<sip:203.0.113.1:5060;transport=udp;lr>") &&
-				!strcmp(rr1, "<sip:203.0.113.1:5060;transport=tcp;lr>"),
+			strstr(rr0, ";transport=udp;lr>") && strstr(rr1, ";transport=tcp;lr>") &&
+				route_uri_is_ours(&px.rc, fw->msg,
+						  ((osip_record_route_t *)osip_list_get(
+							   &fw->msg->record_routes, 0))
+							  ->url) &&
+				route_uri_is_ours(&px.rc, fw->msg,
+						  ((osip_record_route_t *)osip_list_get(
+							   &fw->msg->record_routes, 1))
+							  ->url),
 			"%s / %s", rr0, rr1);
 		T_CHECK(name, !strcmp(msg_top_via(fw->msg)->protocol, "UDP"), "our Via transport");
 		T_CHECK(name, fw->dst.proto == SIP_UDP, "sent over TCP");
-		T_CHECK(name, strstr(contact_str(fw->msg), "alias=192.0.2.50~40000~2") != NULL,
+		T_CHECK(name,
+			strstr(contact_str(fw->msg), alias_of("192.0.2.50", 40000, SIP_TCP)) !=
+				NULL,
 			"TCP alias: %s", contact_str(fw->msg));
 		osip_free(rr0);
 		osip_free(rr1);
