@@ -174,6 +174,50 @@ out:
 	close(cli);
 }
 
+/*
+ * An outsider asks for TCP to an "internal" port through a forged alias, in
+ * dialog and not: the edge never connects there (the requests have no
+ * standing, so they go to the upstream, which is no longer listening).
+ */
+static void tcp_forged_alias(uint16_t port)
+{
+	const char *name = "tcp_forged_alias_not_connected";
+	int before = check_failed, lst, cli, conn = -1;
+	struct sockaddr_in edge = {.sin_family = AF_INET, .sin_port = htons(port)};
+	char buf[4096];
+
+	inet_pton(AF_INET, "127.0.0.1", &edge.sin_addr);
+	lst = sock(SOCK_STREAM, "127.0.0.4", 0);
+	listen(lst, 4);
+	cli = sock(SOCK_DGRAM, "127.0.0.5", 0);
+	for (int i = 0; i < 2; i++) {
+		snprintf(buf, sizeof(buf),
+			 L("MESSAGE sip:x@127.0.0.1:%u;alias=127.0.0.4~%u~2 SIP/2.0") L(
+				 "Via: SIP/2.0/UDP 127.0.0.5:%u;branch=z9hG4bKfa%d;rport")
+				 L("Route: <sip:127.0.0.1:%u;lr>") L("Max-Forwards: 70") L(
+					 "From: <sip:m@example.com>;tag=m")
+					 L("To: <sip:x@example.com>%s") L("Call-ID: fa-tcp-%d")
+						 L("CSeq: 1 MESSAGE") L("Content-Length: 0") L(""),
+			 port, local_port(lst), local_port(cli), i, port, i ? ";tag=t" : "", i);
+		sendto(cli, buf, strlen(buf), 0, (struct sockaddr *)&edge, sizeof(edge));
+		pump_read(cli, buf, sizeof(buf), 300);
+	}
+	for (int i = 0; i < 50 && conn < 0; i++) {
+		struct pollfd p = {.fd = lst, .events = POLLIN};
+
+		tp_poll(5);
+		if (poll(&p, 1, 5) > 0)
+			conn = accept(lst, NULL, NULL);
+	}
+	T_CHECK(name, conn < 0, "the edge connected to the port the alias named");
+	if (check_failed == before)
+		T_PASS(name);
+	if (conn >= 0)
+		close(conn);
+	close(lst);
+	close(cli);
+}
+
 int main(void)
 {
 	const char *name = "tcp_client_udp_core";
@@ -266,6 +310,7 @@ int main(void)
 	close(cli);
 	close(core);
 	tcp_upstream(&cfg, port);
+	tcp_forged_alias(port);
 	tp_close();
 	return check_failed ? 1 : 0;
 }
