@@ -336,6 +336,22 @@ static int media_request(struct proxy *p, osip_message_t *m, struct dialog *d, c
 	return err;
 }
 
+/*
+ * Our branch for request @m: msg_branch(), unless the transaction it belongs
+ * to (its own, or the INVITE of a CANCEL or ACK) began before a key rotation,
+ * under the branch made with the previous key: then that one, so that
+ * retransmissions, CANCEL and ACK still find it.
+ */
+static void request_branch(const osip_message_t *m, char branch[SIGD_BRANCH_LEN + 1])
+{
+	const char *meth = MSG_IS_ACK(m) || MSG_IS_CANCEL(m) ? "INVITE" : m->sip_method;
+	char old[SIGD_BRANCH_LEN + 1];
+
+	msg_branch(m, branch);
+	if (!txn_find(branch, meth) && msg_branch_prev(m, old) && txn_find(old, meth))
+		memcpy(branch, old, sizeof(old));
+}
+
 static void handle_request(struct proxy *p, osip_message_t *m, const struct sip_addr *src,
 			   const char *cid)
 {
@@ -352,7 +368,7 @@ static void handle_request(struct proxy *p, osip_message_t *m, const struct sip_
 	bool changed = false;
 
 	nat_fix_via(m, src);
-	msg_branch(m, branch);
+	request_branch(m, branch);
 	if (MSG_IS_ACK(m)) {
 		handle_ack(p, m, src, cid, from_core, branch);
 		return;

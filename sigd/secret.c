@@ -184,6 +184,16 @@ void secret_tag(const void *data, size_t len, char *out, size_t nhex)
 	mac_hex(keys.mac, data, len, out, nhex);
 }
 
+bool secret_tag_prev(const void *data, size_t len, char *out, size_t nhex)
+{
+	ensure_ready();
+	out[0] = '\0';
+	if (!keys.have_prev)
+		return false;
+	mac_hex(keys.prev, data, len, out, nhex);
+	return true;
+}
+
 bool secret_check(const void *data, size_t len, const char *tag, size_t nhex)
 {
 	char want[65];

@@ -25,6 +25,11 @@ int secret_rotate(const char *dir);
  * into @out, which holds @nhex + 1 bytes. @nhex is even and at most 64.
  */
 void secret_tag(const void *data, size_t len, char *out, size_t nhex);
+/*
+ * secret_tag() under the previous key, for state indexed by a tag made before
+ * a rotation; false (and @out "") when there is no previous key.
+ */
+bool secret_tag_prev(const void *data, size_t len, char *out, size_t nhex);
 /* Does @tag (@nhex digits) match @data under the current or the previous key? */
 bool secret_check(const void *data, size_t len, const char *tag, size_t nhex);
 /* A keyed 64-bit hash of @data (the hash key: stable for the life of the install). */

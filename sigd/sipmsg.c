@@ -133,19 +133,28 @@ static uint64_t txn_hash(const osip_message_t *req)
 	return secret_hash64(buf, n < sizeof(buf) ? n : sizeof(buf) - 1);
 }
 
-static void branch_of(uint64_t id, char out[SIGD_BRANCH_LEN + 1])
+static bool branch_of(uint64_t id, bool prev, char out[SIGD_BRANCH_LEN + 1])
 {
 	const size_t plen = sizeof(SIGD_BRANCH_PREFIX) - 1;
 	char mac[SIGD_BRANCH_MAC_HEX + 1];
 
 	snprintf(out, SIGD_BRANCH_LEN + 1, SIGD_BRANCH_PREFIX "%016llx", (unsigned long long)id);
-	secret_tag(out + plen, SIGD_BRANCH_ID_HEX, mac, SIGD_BRANCH_MAC_HEX);
+	if (!prev)
+		secret_tag(out + plen, SIGD_BRANCH_ID_HEX, mac, SIGD_BRANCH_MAC_HEX);
+	else if (!secret_tag_prev(out + plen, SIGD_BRANCH_ID_HEX, mac, SIGD_BRANCH_MAC_HEX))
+		return false;
 	memcpy(out + plen + SIGD_BRANCH_ID_HEX, mac, SIGD_BRANCH_MAC_HEX + 1);
+	return true;
 }
 
 void msg_branch(const osip_message_t *req, char out[SIGD_BRANCH_LEN + 1])
 {
-	branch_of(txn_hash(req), out);
+	branch_of(txn_hash(req), false, out);
+}
+
+bool msg_branch_prev(const osip_message_t *req, char out[SIGD_BRANCH_LEN + 1])
+{
+	return branch_of(txn_hash(req), true, out);
 }
 
 void msg_branch_random(char out[SIGD_BRANCH_LEN + 1])
@@ -154,7 +163,7 @@ void msg_branch_random(char out[SIGD_BRANCH_LEN + 1])
 
 	if (getrandom(&r, sizeof(r), 0) != sizeof(r))
 		r = sigd_now_ms() ^ (uint64_t)(uintptr_t)out;
-	branch_of(r, out);
+	branch_of(r, false, out);
 }
 
 bool msg_branch_is_ours(const char *br)

@@ -49,6 +49,8 @@ int msg_serialize(osip_message_t *m, char **buf, size_t *len);
  * (the method is left out on purpose for that reason), followed by its MAC.
  */
 void msg_branch(const osip_message_t *req, char out[SIGD_BRANCH_LEN + 1]);
+/* msg_branch() under the MAC key a rotation retired; false without one. */
+bool msg_branch_prev(const osip_message_t *req, char out[SIGD_BRANCH_LEN + 1]);
 /* A fresh branch for requests the proxy originates (BYE on media timeout). */
 void msg_branch_random(char out[SIGD_BRANCH_LEN + 1]);
 /* Is @br one of our branches, its MAC valid under the current or previous key? */

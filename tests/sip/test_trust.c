@@ -273,6 +273,48 @@ static void test_legit(void)
 		T_PASS(name);
 }
 
+/* A transaction begun before a rotation: its retransmission and CANCEL still find it. */
+static void test_rotation_txn(void)
+{
+	const char *name = "trust_rotation_transaction";
+	int before = check_failed;
+	struct sip_addr c = CLIENT;
+	char inv[1024], br[SIGD_BRANCH_LEN + 1];
+	struct sent *fw;
+
+	setup("sip:198.51.100.10:5060", NULL);
+	snprintf(inv, sizeof(inv),
+		 L("INVITE sip:bob@example.com SIP/2.0")
+			 L("Via: SIP/2.0/UDP 10.0.0.2:5060;branch=z9hG4bKrot1;rport")
+				 L("Max-Forwards: 70") L("From: <sip:alice@example.com>;tag=r1")
+					 L("To: <sip:bob@example.com>") L("Call-ID: rot-1")
+						 L("CSeq: 1 INVITE")
+							 L("Contact: <sip:alice@10.0.0.2>")
+								 L("Content-Length: 0") L(""));
+	input(inv, &c);
+	fw = find_req("INVITE");
+	if (!T_CHECK(name, fw, "INVITE not forwarded"))
+		return;
+	snprintf(br, sizeof(br), "%s", msg_via_branch(msg_top_via(fw->msg)));
+	secret_rotate(NULL);
+	reset();
+	input(inv, &c);
+	T_CHECK(name, !find_req("INVITE"), "retransmission after a rotation forwarded again");
+	reset();
+	input(L("CANCEL sip:bob@example.com SIP/2.0")
+		      L("Via: SIP/2.0/UDP 10.0.0.2:5060;branch=z9hG4bKrot1;rport")
+			      L("Max-Forwards: 70") L("From: <sip:alice@example.com>;tag=r1")
+				      L("To: <sip:bob@example.com>") L("Call-ID: rot-1")
+					      L("CSeq: 1 CANCEL") L("Content-Length: 0") L(""),
+	      &c);
+	T_CHECK(name,
+		find_req("CANCEL") &&
+			!strcmp(msg_via_branch(msg_top_via(find_req("CANCEL")->msg)), br),
+		"CANCEL after a rotation: %s", find_resp(481) ? "481" : "not forwarded");
+	if (check_failed == before)
+		T_PASS(name);
+}
+
 /* Contacts rebuilt from scratch: the fuzzer's cases and the ones that must pass. */
 static void test_contact_rebuild(void)
 {
@@ -342,6 +384,7 @@ int main(void)
 	test_forged_route();
 	test_forged_branch();
 	test_legit();
+	test_rotation_txn();
 	test_contact_rebuild();
 	reset();
 	return check_failed ? 1 : 0;
