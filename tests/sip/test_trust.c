@@ -375,6 +375,99 @@ static void test_contact_rebuild(void)
 		T_PASS(name);
 }
 
+/*
+ * Contacts assembled from the pieces parsers trip on (quotes, commas,
+ * brackets, escapes, empty parameters): whatever the edge forwards must have
+ * every Contact naming the edge with our alias, or be a lone "*"; the rest
+ * is refused. Bounded: 4000 messages.
+ */
+static void test_contact_mutations(void)
+{
+	const char *name = "trust_contact_mutations";
+	int before = check_failed, fwd = 0, refused = 0;
+	static const char *const piece[] = {
+		"<",
+		">",
+		"\"",
+		",",
+		";",
+		"%",
+		"%0d%0a",
+		"sip:",
+		"sips:",
+		"tel:",
+		"a@",
+		"10.0.0.2",
+		"10.1.1.1",
+		":8080",
+		"=",
+		"x",
+		"+sip.instance",
+		"expires",
+		"q=0.5",
+		";ob",
+		" ",
+		"\\",
+		"*",
+		";alias=10.1.1.1~8080~2",
+		";transport=tcp",
+		"@",
+		"\"<urn:x>\"",
+		"<sip:b@10.0.0.3>",
+		";lr",
+		"?h=v",
+		"methods=\"INVITE, BYE\"",
+	};
+	unsigned int seed = 1;
+
+	setup("sip:198.51.100.10:5060", NULL);
+	for (int i = 0; i < 4000; i++) {
+		char contact[512] = "", cid[32], ip[32];
+		int n = 1 + (seed = seed * 1103515245 + 12345) % 12;
+		struct sip_addr c;
+		struct sent *fw;
+
+		/* A source per message: the 400s must not get one source banned. */
+		snprintf(ip, sizeof(ip), "172.20.%d.%d", i / 250, 1 + i % 250);
+		c = addr(ip, 40000);
+
+		if (i % 2)
+			strcat(contact, "<sip:a@10.0.0.2");
+		for (int k = 0; k < n; k++) {
+			seed = seed * 1103515245 + 12345;
+			strcat(contact, piece[(seed >> 8) % (sizeof(piece) / sizeof(*piece))]);
+		}
+		snprintf(cid, sizeof(cid), "mut-%d", i);
+		reset();
+		send_req("REGISTER", "sip:example.com", cid, NULL, NULL, contact, &c);
+		fw = find_req("REGISTER");
+		if (!fw) {
+			refused++;
+			continue;
+		}
+		fwd++;
+		if (!T_CHECK(name, fw->msg, "forwarded REGISTER does not parse: %s", fw->buf))
+			break;
+		for (int k = 0; k < osip_list_size(&fw->msg->contacts); k++) {
+			osip_contact_t *ct = osip_list_get(&fw->msg->contacts, k);
+			struct sip_addr a;
+
+			if (!ct->url && osip_list_size(&fw->msg->contacts) == 1)
+				continue; /* "*" */
+			if (!T_CHECK(name,
+				     ct->url && sip_edge_is_uri(&px.rc.edge, ct->url) &&
+					     !nat_alias_decode(ct->url, &a) && sip_addr_eq(&a, &c),
+				     "Contact [%s] forwarded unanchored: %s", contact, fw->buf))
+				break;
+		}
+		if (check_failed != before)
+			break;
+	}
+	printf("# %d forwarded, %d refused or unparseable\n", fwd, refused);
+	if (check_failed == before)
+		T_PASS(name);
+}
+
 int main(void)
 {
 	xs_log_set_level(getenv("V") ? XS_LOG_DEBUG : XS_LOG_ERR);
@@ -386,6 +479,7 @@ int main(void)
 	test_legit();
 	test_rotation_txn();
 	test_contact_rebuild();
+	test_contact_mutations();
 	reset();
 	return check_failed ? 1 : 0;
 }
