@@ -279,6 +279,11 @@ static void handle_ack(struct proxy *p, osip_message_t *m, const struct sip_addr
 		CLOG(XS_LOG_DEBUG, cid, "ACK not routable (%d), dropped", rr.code);
 		return;
 	}
+	/* Before the media learn anything from it (an ACK may carry the answer). */
+	if (!from_core && nat_alias_contacts(m, &p->rc.edge, src)) {
+		CLOG(XS_LOG_INFO, cid, "ACK Contact cannot be rebuilt, dropped");
+		return;
+	}
 	if (p->mc && d && msg_has_body(m)) {
 		enum media_side side =
 			!strcmp(msg_from_tag(m) ?: "", d->a.tag) ? MEDIA_SIDE_A : MEDIA_SIDE_B;
@@ -286,10 +291,6 @@ static void handle_ack(struct proxy *p, osip_message_t *m, const struct sip_addr
 
 		if (err)
 			CLOG(XS_LOG_WARN, cid, "ACK SDP not rewritten: %s", strerror(-err));
-	}
-	if (!from_core && nat_alias_contacts(m, &p->rc.edge, src)) {
-		CLOG(XS_LOG_INFO, cid, "ACK Contact cannot be rebuilt, dropped");
-		return;
 	}
 	route_push_via(&p->rc, m, branch, rr.dst.proto);
 	if (!proxy_send_msg(p, m, &rr.dst, cid, NULL, NULL))
