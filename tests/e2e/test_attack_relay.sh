@@ -130,7 +130,7 @@ write_helper() {
 
 # Forged alias / Route / Request-URI / responses: nothing reaches the internal or outside host.
 test_forged() {
-	local report answers i
+	local report answers
 
 	in_ns "$NS_K" timeout 20 python3 "$TOPO_WORK/attack.py" listen \
 		"udp:$INTERNAL:5060,tcp:$INTERNAL:8080" 8 >"$TOPO_WORK/internal.txt" 2>"$TOPO_WORK/internal.err" &
@@ -138,7 +138,7 @@ test_forged() {
 	in_ns "$NS_N" timeout 20 python3 "$TOPO_WORK/attack.py" listen \
 		"udp:$OUTSIDE:5060" 8 >"$TOPO_WORK/outside.txt" 2>"$TOPO_WORK/outside.err" &
 	local lo=$!
-	for i in $(seq 50); do
+	for _ in $(seq 50); do
 		grep -q ready "$TOPO_WORK/internal.err" 2>/dev/null &&
 			grep -q ready "$TOPO_WORK/outside.err" 2>/dev/null && break
 		sleep 0.1

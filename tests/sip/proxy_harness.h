@@ -153,7 +153,8 @@ static inline const char *alias_of(const char *ip, uint16_t port, uint8_t proto)
 }
 
 /* "<sip:alice@203.0.113.1:5060;alias=...>" for the client. */
-static inline const char *edge_contact(const char *user, const char *ip, uint16_t port, uint8_t proto)
+static inline const char *edge_contact(const char *user, const char *ip, uint16_t port,
+				       uint8_t proto)
 {
 	static char buf[256];
 
