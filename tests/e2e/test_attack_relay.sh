@@ -11,7 +11,9 @@
 # host 203.0.113.99 listens on UDP 5060. Nothing may arrive at either, and a
 # legitimate sipp call through the edge (route set from the signed
 # Record-Route, BYE from the caller; then one where the callee hangs up)
-# still completes. Prints PASS/FAIL/SKIP lines; takes about 20 s.
+# still completes. The attack runs twice: with an upstream (requests without
+# standing go there) and with allowed domains only (the edge refuses each
+# itself). Prints PASS/FAIL/SKIP lines; takes about 30 s.
 #
 #   TOPO_KEEP=1   keep the sigd log, the listener's report and the sipp traces
 set -u
@@ -128,36 +130,67 @@ write_helper() {
 	EOF
 }
 
-# Forged alias / Route / Request-URI / responses: nothing reaches the internal or outside host.
-test_forged() {
-	local report answers
+# run_attack SUFFIX: the listeners up, the attacker's messages sent; sets
+# ANSWERS (the attacker's answer codes, in order) and checks that nothing
+# reached the internal or the outside host.
+run_attack() {
+	local sfx=$1 report lk lo
 
 	in_ns "$NS_K" timeout 20 python3 "$TOPO_WORK/attack.py" listen \
-		"udp:$INTERNAL:5060,tcp:$INTERNAL:8080" 8 >"$TOPO_WORK/internal.txt" 2>"$TOPO_WORK/internal.err" &
-	local lk=$!
+		"udp:$INTERNAL:5060,tcp:$INTERNAL:8080" 8 >"$TOPO_WORK/internal$sfx.txt" 2>"$TOPO_WORK/internal$sfx.err" &
+	lk=$!
 	in_ns "$NS_N" timeout 20 python3 "$TOPO_WORK/attack.py" listen \
-		"udp:$OUTSIDE:5060" 8 >"$TOPO_WORK/outside.txt" 2>"$TOPO_WORK/outside.err" &
-	local lo=$!
+		"udp:$OUTSIDE:5060" 8 >"$TOPO_WORK/outside$sfx.txt" 2>"$TOPO_WORK/outside$sfx.err" &
+	lo=$!
 	for _ in $(seq 50); do
-		grep -q ready "$TOPO_WORK/internal.err" 2>/dev/null &&
-			grep -q ready "$TOPO_WORK/outside.err" 2>/dev/null && break
+		grep -q ready "$TOPO_WORK/internal$sfx.err" 2>/dev/null &&
+			grep -q ready "$TOPO_WORK/outside$sfx.err" 2>/dev/null && break
 		sleep 0.1
 	done
-	answers=$(in_ns "$NS_N" timeout 20 python3 "$TOPO_WORK/attack.py" attack $EDGE_IP $ATTACKER $INTERNAL $OUTSIDE)
+	ANSWERS=$(in_ns "$NS_N" timeout 20 python3 "$TOPO_WORK/attack.py" attack $EDGE_IP $ATTACKER $INTERNAL $OUTSIDE)
 	wait $lk $lo
-	report="$(cat "$TOPO_WORK/internal.txt") $(cat "$TOPO_WORK/outside.txt")"
-	echo "# attacker's answers: $answers; listeners: $report"
-	if ! grep -q "udp:$INTERNAL:5060=0 tcp:$INTERNAL:8080=0" "$TOPO_WORK/internal.txt"; then
-		fail forged_not_relayed_internal "the internal host received: $report (answers $answers)"
+	report="$(cat "$TOPO_WORK/internal$sfx.txt") $(cat "$TOPO_WORK/outside$sfx.txt")"
+	echo "# attacker's answers: $ANSWERS; listeners: $report"
+	if ! grep -q "udp:$INTERNAL:5060=0 tcp:$INTERNAL:8080=0" "$TOPO_WORK/internal$sfx.txt"; then
+		fail forged_not_relayed_internal$sfx "the internal host received: $report (answers $ANSWERS)"
 	else
-		pass forged_not_relayed_internal
+		pass forged_not_relayed_internal$sfx
 	fi
-	if ! grep -q "udp:$OUTSIDE:5060=0" "$TOPO_WORK/outside.txt"; then
-		fail forged_not_relayed_outside "the outside host received: $report (answers $answers)"
+	if ! grep -q "udp:$OUTSIDE:5060=0" "$TOPO_WORK/outside$sfx.txt"; then
+		fail forged_not_relayed_outside$sfx "the outside host received: $report (answers $ANSWERS)"
 	else
-		pass forged_not_relayed_outside
+		pass forged_not_relayed_outside$sfx
 	fi
 	kill -0 "$SIGD_PID" 2>/dev/null || fail sigd_alive "sigd died: $(tail -n 5 "$TOPO_WORK"/sigd.log.*)"
+}
+
+# With an upstream: the requests without standing go there; nothing elsewhere.
+test_forged() {
+	run_attack ""
+}
+
+# Without an upstream (allowed domains only) the edge decides alone: every
+# forged request is refused by the edge itself, 403 (alias, destination,
+# domain) or 404 (the edge's own URI, nothing behind it).
+test_forged_domains() {
+	local want="403 403 403 403 403 403 403 403 404 none none none"
+
+	sigd_stop
+	bg_ns "$NS_E" "$TOPO_WORK/sigd.log.$((++SIGD_RUNS))" "$XS_SIGD" --config none --iface e0 \
+		--public-ip $EDGE_IP --listen $EDGE_IP:5060 --domains $CORE_IP \
+		--rtp-ports 20000-29999 --foreground --pin-root "$XDPSBC_PIN_ROOT" \
+		--state-dir "$TOPO_WORK/state"
+	SIGD_PID=$BG_PID
+	if ! topo_wait 5 sh -c "nsenter --net=/run/netns/$NS_E ss -Hlun 'sport = :5060' | grep -q 5060"; then
+		fail forged_refused_domains "sigd --domains did not start: $(tail -n 5 "$TOPO_WORK/sigd.log.$SIGD_RUNS")"
+		return
+	fi
+	run_attack _domains
+	if [ "$ANSWERS" != "$want" ]; then
+		fail forged_refused_domains "answers \"$ANSWERS\", want \"$want\""
+	else
+		pass forged_refused_domains
+	fi
 }
 
 # After the attacks, legitimate calls through the edge: caller's BYE, then callee's BYE.
@@ -187,7 +220,8 @@ main() {
 	local why t0=$SECONDS
 
 	if ! why=$(need); then
-		for t in forged_not_relayed_internal forged_not_relayed_outside legit_call legit_callee_bye; do
+		for t in forged_not_relayed_internal forged_not_relayed_outside legit_call legit_callee_bye \
+			forged_not_relayed_internal_domains forged_not_relayed_outside_domains forged_refused_domains; do
 			skip $t "$why"
 		done
 		exit 0
@@ -204,6 +238,7 @@ main() {
 	sigd_start || { fail topology "sigd: $(tail -n 5 "$TOPO_WORK"/sigd.log.*)"; exit 1; }
 	test_forged
 	test_legit_call
+	test_forged_domains
 	echo "# e2e attack_relay took $((SECONDS - t0)) s${TOPO_KEEP:+; logs kept in $TOPO_WORK}"
 	[ "${TOPO_FAILED:-0}" = 0 ]
 }
