@@ -166,11 +166,23 @@ struct xs_flow_key {
 	__u8 pad;
 };
 
-#define XS_FLOW_LATCH	     (1U << 0)	 /* learn the sender's real address from its packets */
-#define XS_FLOW_STRICT	     (1U << 1)	 /* once latched, drop media from anyone else */
-#define XS_FLOW_LATCH_SIG_IP (1U << 2)	 /* latch only from the signalled IP (expect_addr) */
-#define XS_FLOW_LATCHED	     (1U << 3)	 /* set by the XDP program */
-#define XS_FLOW_SIGD_MASK    0xffff0000U /* sigd's own (m-line, leg); XDP leaves them alone */
+/*
+ * Latching (RFC 7362 "symmetric RTP"). A LATCH flow relays only packets from
+ * its latched peer. It learns that peer once, from the first packet whose
+ * source IP is latch_addr (the leg's signalling source, or its SDP address)
+ * and that arrives before latch_until_ns; anything else is dropped as
+ * drop-media-source, never forwarded. sigd reopens the window (a new
+ * deadline, LATCHED cleared) when it reprograms the flow after an offer or
+ * answer. PRELATCHED: the latch is provisional: sigd set the peer itself,
+ * to the SDP address and port (the leg is not behind a NAT) or to the peer
+ * latched before the leg's own new offer/answer; until the deadline the first
+ * packet from latch_addr may still move it, once; a packet from the peer
+ * confirms it. A flow without LATCH (static flows, tests) relays any source.
+ */
+#define XS_FLOW_LATCH	   (1U << 0)   /* source-checked latching, see above (sigd: always) */
+#define XS_FLOW_PRELATCHED (1U << 1)   /* provisional: may move once within the window */
+#define XS_FLOW_LATCHED	   (1U << 3)   /* peer_addr/port valid: set by the datapath (or sigd) */
+#define XS_FLOW_SIGD_MASK  0xffff0000U /* sigd's own (m-line, leg); XDP leaves them alone */
 
 struct xs_flow {
 	__be32 dst_addr; /* peer of the other leg (signalled, then latched) */
@@ -204,6 +216,13 @@ struct xs_flow {
 	__u64 chk_gen;
 	__be32 chk_saddr;
 	__u32 chk_pad;
+	/*
+	 * Latching, sigd's: only latch_addr may latch, only while the datapath
+	 * clock is below latch_until_ns (see XS_FLOW_LATCH above).
+	 */
+	__u64 latch_until_ns;
+	__be32 latch_addr;
+	__u32 latch_pad;
 };
 
 /*

@@ -37,9 +37,11 @@ int xs_dp_parse(const char *s, enum xs_datapath *dp)
 }
 
 /*
- * As xs_latch(): a LATCH flow not latched yet learns the sender (unless
- * LATCH_SIG_IP and the sender is not the signalled address) and aims the
- * reverse flow at it; a latched STRICT flow drops anyone else.
+ * As xs_latch() in bpf/lib/relay.h (the rule is in xdpsbc_common.h, above
+ * XS_FLOW_LATCH): a packet from the latched peer passes; a flow learns its
+ * peer once, from its latch_addr within the window, and aims the reverse flow
+ * at it; anything else is XS_DROP_MEDIA_SOURCE. *@changed: @f's latch moved,
+ * xs_dp_account() must write it back.
  */
 int xs_dp_latch(int flows_fd, struct xs_flow *f, uint32_t saddr, uint16_t sport, bool *changed)
 {
@@ -48,46 +50,55 @@ int xs_dp_latch(int flows_fd, struct xs_flow *f, uint32_t saddr, uint16_t sport,
 	struct xs_flow rev;
 
 	*changed = false;
-	if ((flags & (XS_FLOW_LATCH | XS_FLOW_LATCHED)) == XS_FLOW_LATCH) {
-		if ((flags & XS_FLOW_LATCH_SIG_IP) && saddr != f->expect_addr)
-			return flags & XS_FLOW_STRICT ? XS_DROP_STRICT_SOURCE : 0;
-		f->peer_addr = saddr;
-		f->peer_port = sport;
-		f->flags = flags | XS_FLOW_LATCHED;
-		*changed = true;
-		rkey.addr = f->src_addr;
-		rkey.port = f->src_port;
-		if (!bpf_map_lookup_elem(flows_fd, &rkey, &rev)) {
-			rev.dst_addr = saddr;
-			rev.dst_port = sport;
-			bpf_map_update_elem(flows_fd, &rkey, &rev, BPF_EXIST);
+	if (!(flags & XS_FLOW_LATCH))
+		return 0;
+	if ((flags & XS_FLOW_LATCHED) && saddr == f->peer_addr && sport == f->peer_port) {
+		if (flags & XS_FLOW_PRELATCHED) {
+			f->flags = flags & ~XS_FLOW_PRELATCHED;
+			*changed = true;
 		}
 		return 0;
 	}
-	if ((flags & (XS_FLOW_LATCHED | XS_FLOW_STRICT)) == (XS_FLOW_LATCHED | XS_FLOW_STRICT) &&
-	    (saddr != f->peer_addr || sport != f->peer_port))
-		return XS_DROP_STRICT_SOURCE;
+	if (!saddr || saddr != f->latch_addr ||
+	    (flags & (XS_FLOW_LATCHED | XS_FLOW_PRELATCHED)) == XS_FLOW_LATCHED ||
+	    xs_now_ns() >= f->latch_until_ns)
+		return XS_DROP_MEDIA_SOURCE;
+	f->peer_addr = saddr;
+	f->peer_port = sport;
+	f->flags = (flags | XS_FLOW_LATCHED) & ~XS_FLOW_PRELATCHED;
+	*changed = true;
+	rkey.addr = f->src_addr;
+	rkey.port = f->src_port;
+	if (!bpf_map_lookup_elem(flows_fd, &rkey, &rev)) {
+		rev.dst_addr = saddr;
+		rev.dst_port = sport;
+		bpf_map_update_elem(flows_fd, &rkey, &rev, BPF_EXIST);
+	}
 	return 0;
 }
 
 /*
  * Add @pkts/@bytes to the flow @k and take the latch of @f, on a fresh copy
  * so a change sigd made since our lookup (a re-INVITE's new destination)
- * survives; BPF_EXIST never brings back a flow sigd deleted meanwhile.
+ * survives; BPF_EXIST never brings back a flow sigd deleted meanwhile. A
+ * latch is taken only while the flow is still in the latch window it was
+ * learnt in: sigd reprogramming it (a new deadline) reopens the window, and
+ * what was learnt under the old one does not count.
  */
 int xs_dp_account(int flows_fd, const struct xs_flow_key *k, const struct xs_flow *f, bool latched,
 		  uint64_t pkts, uint64_t bytes, uint32_t ifindex)
 {
+	const uint32_t lf = XS_FLOW_LATCHED | XS_FLOW_PRELATCHED;
 	struct xs_flow cur;
 
 	if (bpf_map_lookup_elem(flows_fd, k, &cur))
 		return -errno;
 	if (cur.cookie != f->cookie)
 		return -ESTALE;
-	if (latched && !(cur.flags & XS_FLOW_LATCHED)) {
+	if (latched && cur.latch_until_ns == f->latch_until_ns && cur.latch_addr == f->latch_addr) {
 		cur.peer_addr = f->peer_addr;
 		cur.peer_port = f->peer_port;
-		cur.flags |= XS_FLOW_LATCHED;
+		cur.flags = (cur.flags & ~lf) | (f->flags & lf);
 	}
 	cur.packets += pkts;
 	cur.bytes += bytes;

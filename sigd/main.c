@@ -104,9 +104,11 @@ static void media_opts_of(const struct sigd_cfg *cfg, int flows_fd, struct media
 	mo->port_min = cfg->rtp_min;
 	mo->port_max = cfg->rtp_max;
 	mo->flows_fd = flows_fd;
-	mo->flow_flags = XS_FLOW_LATCH | (cfg->strict_source ? XS_FLOW_STRICT : 0) |
-			 (cfg->latch_signalled_ip ? XS_FLOW_LATCH_SIG_IP : 0);
+	mo->latch = cfg->latch_sdp ? MEDIA_LATCH_SDP : MEDIA_LATCH_SIGNALLING;
+	mo->latch_window_s = cfg->latch_window;
 	mo->timeout_s = cfg->media_timeout;
+	mo->max_streams = cfg->max_streams;
+	mo->source_ports = cfg->source_ports;
 }
 
 static int attach_iface(const char *pin_root, const struct sigd_cfg *cfg)

@@ -90,11 +90,16 @@ static void call_unlink(struct media_ctx *mc, struct media_call *c)
 	}
 }
 
+/* Ports a stream holds: an RTP/RTCP pair toward each leg. */
+#define STREAM_PORTS 4
+
 static void stream_release(struct media_ctx *mc, struct media_call *c, struct media_stream *s)
 {
 	media_flows_delete(mc, c, s);
 	media_ports_free(&mc->ports, s->edge[0]);
 	media_ports_free(&mc->ports, s->edge[1]);
+	if (s->edge[0])
+		media_quota_add(&mc->quota, s->owner, -STREAM_PORTS);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -108,6 +113,7 @@ struct media_ctx *media_new(const struct media_opts *o)
 	mc->o = *o;
 	if (media_ports_init(&mc->ports, o->port_min, o->port_max))
 		goto fail;
+	mc->ports.rng = o->port_rng;
 	if (o->flows_fd >= 0) {
 		err = media_flows_rebuild(mc);
 		if (err) {
@@ -139,6 +145,7 @@ void media_free(struct media_ctx *mc)
 			free(c);
 		}
 	media_ports_fini(&mc->ports);
+	media_quota_fini(&mc->quota);
 	free(mc);
 }
 
@@ -152,6 +159,7 @@ int media_reconfigure(struct media_ctx *mc, const struct media_opts *o)
 	err = media_ports_init(&np, o->port_min, o->port_max);
 	if (err)
 		return err;
+	np.rng = o->port_rng;
 	/*
 	 * Calls in progress keep their ports and edge address; their ports
 	 * stay reserved when they fall in the new range too. New flow flags
@@ -172,6 +180,16 @@ int media_reconfigure(struct media_ctx *mc, const struct media_opts *o)
 unsigned int media_calls(const struct media_ctx *mc)
 {
 	return mc ? mc->calls : 0;
+}
+
+unsigned int media_ports_used(const struct media_ctx *mc)
+{
+	return mc ? 2 * mc->ports.used_count : 0;
+}
+
+unsigned int media_source_ports(const struct media_ctx *mc, struct in_addr src)
+{
+	return mc ? media_quota_held(&mc->quota, src) : 0;
 }
 
 static bool ct_is(const osip_content_type_t *ct, const char *type, const char *subtype)
@@ -226,10 +244,15 @@ static int body_replace(osip_message_t *msg, osip_body_t *b, char *text, bool mu
 }
 
 /* What leg @l now signals for a stream. A hold keeps the address it holds from. */
-static void leg_update(struct media_leg *l, const struct sdp_media_info *mi)
+static void leg_update(struct media_leg *l, const struct sdp_media_info *mi,
+		       const struct media_src *src)
 {
 	bool had = l->known && !l->v6 && l->addr.s_addr;
 
+	if (src) {
+		l->sig_addr = src->addr;
+		l->sig_core = src->core;
+	}
 	l->known = true;
 	l->mux = mi->mux;
 	l->v6 = mi->v6;
@@ -248,13 +271,50 @@ static const char *side_name(enum media_side from)
 }
 
 /*
+ * The limits, before anything is allocated: relayed m-lines per call (each
+ * holds STREAM_PORTS ports) and ports per signalling source (the core has no
+ * such limit: every call from the core comes from it).
+ */
+static int check_limits(struct media_ctx *mc, const struct media_call *c,
+			const struct sdp_info *info, unsigned int n, const struct media_src *src,
+			const char *call_id)
+{
+	unsigned int i, streams = 0, fresh = 0, held;
+
+	for (i = 0; i < n; i++) {
+		if (!info->m[i].relay || !info->m[i].port)
+			continue;
+		streams++;
+		if (!c || !c->s[i].edge[0])
+			fresh++;
+	}
+	if (mc->o.max_streams && streams > mc->o.max_streams) {
+		xs_log(XS_LOG_WARN, "[%s] %u relayed m-lines, more than max-media-streams %u\n",
+		       call_id, streams, mc->o.max_streams);
+		return -E2BIG;
+	}
+	if (!fresh || !src || src->core || !src->addr.s_addr || !mc->o.source_ports)
+		return 0;
+	held = media_quota_held(&mc->quota, src->addr);
+	if (held + fresh * STREAM_PORTS > mc->o.source_ports) {
+		xs_log(XS_LOG_WARN,
+		       "[%s] source %s holds %u relay ports, %u more would pass "
+		       "max-ports-per-source %u\n",
+		       call_id, inet_ntoa(src->addr), held, fresh * STREAM_PORTS,
+		       mc->o.source_ports);
+		return -EDQUOT;
+	}
+	return 0;
+}
+
+/*
  * Work on a copy of the call's streams; allocate what new m-lines need; only
  * when the SDP could be rewritten commit: program flows, release rejected
  * streams, replace the body. On error the message and the call are unchanged
- * (a call that was created here is dropped again).
+ * (a call that was created here is dropped again, its ports and flows gone).
  */
 int media_rewrite(struct media_ctx *mc, osip_message_t *msg, const char *call_id,
-		  enum media_side from)
+		  enum media_side from, const struct media_src *src)
 {
 	uint16_t edge_port[MEDIA_MAX_STREAMS] = {0}, fresh_ports[2 * MEDIA_MAX_STREAMS];
 	struct media_stream ns[MEDIA_MAX_STREAMS];
@@ -292,7 +352,13 @@ int media_rewrite(struct media_ctx *mc, osip_message_t *msg, const char *call_id
 		return err;
 	}
 
+	n = info.n < MEDIA_MAX_STREAMS ? info.n : MEDIA_MAX_STREAMS;
 	c = media_call_find(mc, media_cookie(call_id));
+	err = check_limits(mc, c, &info, n, src, call_id);
+	if (err) {
+		sdp_message_free(sdp);
+		return err;
+	}
 	if (!c) {
 		c = media_call_add(mc, media_cookie(call_id), call_id);
 		if (!c) {
@@ -306,7 +372,6 @@ int media_rewrite(struct media_ctx *mc, osip_message_t *msg, const char *call_id
 	}
 
 	memcpy(ns, c->s, sizeof(ns));
-	n = info.n < MEDIA_MAX_STREAMS ? info.n : MEDIA_MAX_STREAMS;
 	for (i = 0; i < n; i++) {
 		const struct sdp_media_info *mi = &info.m[i];
 
@@ -327,8 +392,10 @@ int media_rewrite(struct media_ctx *mc, osip_message_t *msg, const char *call_id
 				}
 				fresh_ports[nfresh++] = ns[i].edge[x];
 			}
+			if (src && !src->core)
+				ns[i].owner = src->addr;
 		}
-		leg_update(&ns[i].leg[from], mi);
+		leg_update(&ns[i].leg[from], mi, src);
 		edge_port[i] = ns[i].edge[!from];
 	}
 
@@ -346,31 +413,39 @@ int media_rewrite(struct media_ctx *mc, osip_message_t *msg, const char *call_id
 		if (release[i])
 			stream_release(mc, c, &c->s[i]);
 		else if (ns[i].edge[0])
-			e = media_flows_program(mc, c, i, &ns[i], &c->s[i]);
+			e = media_flows_program(mc, c, i, &ns[i], &c->s[i], from);
 		if (e && !err) {
 			xs_log(XS_LOG_ERR, "[%s] programming relay flows: %s\n", call_id,
 			       strerror(-e));
 			err = e;
 		}
+		if (!release[i] && ns[i].edge[0] && !c->s[i].edge[0])
+			media_quota_add(&mc->quota, ns[i].owner, STREAM_PORTS);
 		c->s[i] = ns[i];
 	}
 	if (n > c->n)
 		c->n = n;
 	c->active_ns = media_now_ns();
 	if (err) {
-		/* The flows are half there; media_end() removes them. */
+		/* The flows are half there: a new call goes at once, ports and all. */
 		osip_free(out);
-		return err;
+		goto fail_committed;
 	}
 
 	err = body_replace(msg, b, out, multipart);
-	if (!err)
-		for (i = 0; i < n; i++)
-			if (ns[i].edge[0])
-				xs_log(XS_LOG_DEBUG,
-				       "[%s] m-line %u from the %s: %s:%u, relayed on %u/%u\n",
-				       call_id, i, side_name(from), inet_ntoa(ns[i].leg[from].addr),
-				       ns[i].leg[from].port, ns[i].edge[from], ns[i].edge[!from]);
+	if (err)
+		goto fail_committed;
+	for (i = 0; i < n; i++)
+		if (ns[i].edge[0])
+			xs_log(XS_LOG_DEBUG,
+			       "[%s] m-line %u from the %s: %s:%u, relayed on %u/%u\n", call_id, i,
+			       side_name(from), inet_ntoa(ns[i].leg[from].addr),
+			       ns[i].leg[from].port, ns[i].edge[from], ns[i].edge[!from]);
+	return err;
+
+fail_committed:
+	if (created)
+		media_end_cookie(mc, c->cookie);
 	return err;
 
 rollback:

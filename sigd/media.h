@@ -12,18 +12,49 @@
 #ifndef XDPSBC_SIGD_MEDIA_H
 #define XDPSBC_SIGD_MEDIA_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <netinet/in.h>
 #include <osipparser2/osip_parser.h>
 
 struct media_ctx;
 
+/* Which address a leg's media may latch from (docs/security/media.md). */
+enum media_latch {
+	MEDIA_LATCH_SIGNALLING = 0, /* the leg's signalling source IP (the core: its SDP address) */
+	MEDIA_LATCH_SDP,	    /* the address in the leg's SDP (no NAT anywhere) */
+};
+
+#define MEDIA_LATCH_WINDOW_DEFAULT 10  /* s after an offer/answer a leg may latch */
+#define MEDIA_MAX_STREAMS_DEFAULT  8   /* relayed m-lines per call */
+#define MEDIA_SOURCE_PORTS_DEFAULT 400 /* relay ports one signalling source may hold */
+
 struct media_opts {
 	struct in_addr public_ip;    /* the edge's media address, written into c= and o= */
 	uint16_t port_min, port_max; /* relay port range (even RTP port, RTCP on +1) */
 	int flows_fd;		     /* pinned xs_flows map */
-	uint32_t flow_flags;	     /* XS_FLOW_LATCH | XS_FLOW_STRICT | XS_FLOW_LATCH_SIG_IP */
+	enum media_latch latch;	     /* latch source rule */
+	unsigned int latch_window_s; /* 0: MEDIA_LATCH_WINDOW_DEFAULT */
 	unsigned int timeout_s;	     /* media timeout: no packets either way (default 60) */
+	unsigned int max_streams;    /* relayed m-lines per call; 0: no limit but SDP_MAX_MEDIA */
+	unsigned int source_ports;   /* relay ports per signalling source; 0: no limit */
+	/*
+	 * Random source for port picks; NULL: getrandom(). Tests that compare
+	 * rewritten SDP byte for byte plug in a counter, which makes the
+	 * allocation sequential.
+	 */
+	uint32_t (*port_rng)(void);
+};
+
+/*
+ * Who sent the SDP being rewritten: the signalling source of the message
+ * (the address the INVITE, 18x/200, ACK or UPDATE came from) and whether
+ * that is the core (trusted: its SDP address is where its media comes from,
+ * and it is not held to the per-source port limit).
+ */
+struct media_src {
+	struct in_addr addr; /* 0: unknown or not IPv4 */
+	bool core;
 };
 
 /* The two legs of a call: A sent the initial INVITE (the dialog's caller), B answers it. */
@@ -35,14 +66,18 @@ void media_free(struct media_ctx *mc);
 int media_reconfigure(struct media_ctx *mc, const struct media_opts *o);
 
 /*
- * Rewrite the SDP body of @msg, sent by leg @from of call @call_id: allocate or
- * reuse relay ports per m-line, program the flows, replace c=/m=/o=/a=rtcp,
- * the body and Content-Length. Returns 0 (also when @msg has no SDP body), or
- * a negative errno leaving @msg untouched: -EBADMSG for malformed SDP,
- * -ENOSPC when the port range is exhausted.
+ * Rewrite the SDP body of @msg, sent by leg @from of call @call_id from @src
+ * (NULL: unknown): allocate or reuse relay ports per m-line, program the
+ * flows (opening the leg's latch window), replace c=/m=/o=/a=rtcp, the body
+ * and Content-Length. Returns 0 (also when @msg has no SDP body), or a
+ * negative errno leaving @msg and the call's media untouched (a call this
+ * message created is gone again, its ports free): -EBADMSG for malformed
+ * SDP, -E2BIG for more relayed m-lines than max_streams, -EDQUOT when @src
+ * would hold more than source_ports, -ENOSPC when the port range is
+ * exhausted.
  */
 int media_rewrite(struct media_ctx *mc, osip_message_t *msg, const char *call_id,
-		  enum media_side from);
+		  enum media_side from, const struct media_src *src);
 
 /* The call ended (BYE, CANCEL, final >= 300): remove its flows, free its ports. */
 void media_end(struct media_ctx *mc, const char *call_id);
@@ -70,5 +105,8 @@ void media_confirm(struct media_ctx *mc, const char *call_id);
 
 /* Number of calls with media state; for status and tests. */
 unsigned int media_calls(const struct media_ctx *mc);
+/* Relay ports allocated, and those held by signalling source @src; for status and tests. */
+unsigned int media_ports_used(const struct media_ctx *mc);
+unsigned int media_source_ports(const struct media_ctx *mc, struct in_addr src);
 
 #endif /* XDPSBC_SIGD_MEDIA_H */

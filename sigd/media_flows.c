@@ -4,7 +4,8 @@
  * "Relay flows"). Per m-line and leg X the flow keyed {edge, edge[X], udp}
  * carries X's packets to the other leg Y: dst = Y's address (signalled, later
  * latched by the XDP program), src = edge:edge[Y], expect = X's signalled
- * address. RTCP likewise on edge[X] + 1, unless both legs use rtcp-mux.
+ * address, latch = the one address X's media may latch from. RTCP likewise on
+ * edge[X] + 1, unless both legs use rtcp-mux.
  *
  * A leg that is not known yet (before the answer), on hold (c=0.0.0.0) or
  * IPv6 (the relay is IPv4) gives the flows toward it dst_addr 0: the XDP
@@ -70,18 +71,47 @@ static int lookup(struct media_ctx *mc, const struct media_call *c, uint16_t por
 }
 
 /*
+ * The only address the media of leg @l may latch from (docs/security/media.md):
+ * its signalling source, where a NAT in front of it sends from too; the SDP
+ * address for the core (trusted, never behind a NAT, and its media servers
+ * are not its SIP proxy), when the source is unknown, or under latch = sdp.
+ */
+static __be32 latch_from(const struct media_ctx *mc, const struct media_leg *l, __be32 sdp)
+{
+	if (mc->o.latch == MEDIA_LATCH_SDP || l->sig_core || !l->sig_addr.s_addr)
+		return sdp;
+	return l->sig_addr.s_addr;
+}
+
+static uint64_t latch_window_ns(const struct media_ctx *mc)
+{
+	unsigned int s = mc->o.latch_window_s ? mc->o.latch_window_s : MEDIA_LATCH_WINDOW_DEFAULT;
+
+	return (uint64_t)s * 1000000000ULL;
+}
+
+/*
  * One flow, read-modify-write: counters, egress and last-seen always survive
- * a re-offer; the sender's latched peer survives when its signalled address
- * did not change; the destination keeps the other leg's latched address when
- * that leg's signalled address did not change.
+ * a re-offer. The sender's latch survives when nothing about its leg
+ * changed: as it is when another leg's offer or answer reprograms the flow;
+ * provisional (PRELATCHED, a new window) when its own offer or answer does,
+ * so media keeps flowing to and from the latched peer while the first packet
+ * from the latch address may still move it once (a NAT that rebound: RFC
+ * 7362 4, re-latch only on a new offer/answer). A new or changed leg starts
+ * unlatched with a new window, or pre-latched to its SDP address and port
+ * when that is the latch address (no NAT). The destination keeps the other
+ * leg's latched address when that leg's signalled address did not change.
  */
 static int program_one(struct media_ctx *mc, struct media_call *c, unsigned int idx,
 		       const struct media_stream *s, const struct media_stream *old, int from,
-		       bool rtcp)
+		       bool rtcp, enum media_side sender)
 {
-	int to = !from, r = rtcp ? 1 : 0;
-	struct xs_flow f, cur, rev;
+	const uint32_t lf = XS_FLOW_LATCHED | XS_FLOW_PRELATCHED;
+	unsigned int r = rtcp ? 1 : 0;
+	uint64_t until = media_now_ns() + latch_window_ns(mc);
 	struct xs_flow_key k;
+	struct xs_flow f, cur, rev;
+	int to = !from;
 	bool have, have_rev;
 
 	memset(&f, 0, sizeof(f));
@@ -92,22 +122,31 @@ static int program_one(struct media_ctx *mc, struct media_call *c, unsigned int 
 	f.src_addr = c->edge_addr.s_addr;
 	f.src_port = htons(s->edge[to] + r);
 	leg_addr(&s->leg[from], rtcp, &f.expect_addr, &f.expect_port);
-	f.flags = (mc->o.flow_flags & ~(XS_FLOW_SIGD_MASK | XS_FLOW_LATCHED)) |
-		  (idx << MEDIA_FLOW_IDX_SHIFT) | (from ? MEDIA_FLOW_FROM_B : 0) |
+	f.flags = XS_FLOW_LATCH | (idx << MEDIA_FLOW_IDX_SHIFT) | (from ? MEDIA_FLOW_FROM_B : 0) |
 		  (rtcp ? MEDIA_FLOW_RTCP : 0) | leg_bits(&s->leg[from]);
 	f.cookie = c->cookie;
+	f.latch_addr = latch_from(mc, &s->leg[from], f.expect_addr);
+	f.latch_until_ns = until;
 
 	if (have) {
 		f.packets = cur.packets;
 		f.bytes = cur.bytes;
 		f.last_seen_ns = cur.last_seen_ns;
 		f.ifindex = cur.ifindex;
-		if (leg_same(&s->leg[from], &old->leg[from], rtcp) &&
-		    (cur.flags & XS_FLOW_LATCHED)) {
-			f.peer_addr = cur.peer_addr;
-			f.peer_port = cur.peer_port;
-			f.flags |= XS_FLOW_LATCHED;
-		}
+	}
+	if (have && leg_same(&s->leg[from], &old->leg[from], rtcp) &&
+	    (cur.flags & XS_FLOW_LATCHED) && cur.latch_addr == f.latch_addr) {
+		f.peer_addr = cur.peer_addr;
+		f.peer_port = cur.peer_port;
+		f.flags |= XS_FLOW_LATCHED;
+		if ((int)sender == from || (cur.flags & XS_FLOW_PRELATCHED))
+			f.flags |= XS_FLOW_PRELATCHED;
+		else
+			f.latch_until_ns = cur.latch_until_ns;
+	} else if (f.latch_addr && f.latch_addr == f.expect_addr && f.expect_port) {
+		f.peer_addr = f.expect_addr;
+		f.peer_port = f.expect_port;
+		f.flags |= lf;
 	}
 
 	if (!s->leg[to].hold)
@@ -137,21 +176,22 @@ static void delete_one(struct media_ctx *mc, struct media_call *c, uint16_t port
 }
 
 int media_flows_program(struct media_ctx *mc, struct media_call *c, unsigned int idx,
-			const struct media_stream *s, const struct media_stream *old)
+			const struct media_stream *s, const struct media_stream *old,
+			enum media_side sender)
 {
 	/* Mux is in effect once both offer and answer carry it (RFC 5761 5.1.1). */
 	bool mux = s->leg[0].known && s->leg[1].known && s->leg[0].mux && s->leg[1].mux;
 	int from, err;
 
 	for (from = 0; from < 2; from++) {
-		err = program_one(mc, c, idx, s, old, from, false);
+		err = program_one(mc, c, idx, s, old, from, false, sender);
 		if (err)
 			return err;
 		if (mux) {
 			delete_one(mc, c, s->edge[from] + 1);
 			continue;
 		}
-		err = program_one(mc, c, idx, s, old, from, true);
+		err = program_one(mc, c, idx, s, old, from, true, sender);
 		if (err)
 			return err;
 	}
@@ -221,6 +261,8 @@ static int rebuild_one(struct media_ctx *mc, const struct xs_flow_key *k, const 
 	l->v6 = f->flags & MEDIA_FLOW_V6;
 	l->addr.s_addr = f->expect_addr;
 	l->port = ntohs(f->expect_port);
+	/* The same latch address as before the restart: latch_from() gives it back. */
+	l->sig_addr.s_addr = f->latch_addr;
 	return 0;
 }
 

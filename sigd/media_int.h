@@ -42,6 +42,13 @@ struct media_leg {
 	uint16_t port;
 	struct in_addr rtcp_addr; /* a=rtcp, else addr */
 	uint16_t rtcp_port;	  /* a=rtcp, else port + 1 */
+	/*
+	 * Where the leg's SDP came from: the signalling source IP of its last
+	 * offer or answer (0: unknown or not IPv4), and whether that was the
+	 * core. Its media may latch only from latch_addr (media_flows.c).
+	 */
+	struct in_addr sig_addr;
+	bool sig_core;
 };
 
 struct media_stream {
@@ -51,6 +58,8 @@ struct media_stream {
 	 */
 	uint16_t edge[2];
 	struct media_leg leg[2];
+	/* The source the stream's ports are counted against (0: none, the core). */
+	struct in_addr owner;
 };
 
 struct media_call {
@@ -68,14 +77,30 @@ struct media_call {
 struct media_ports {
 	uint16_t base;	    /* first (even) RTP port */
 	unsigned int pairs; /* RTP/RTCP pairs in the range */
-	unsigned int next;  /* next-fit cursor: freed ports are reused last */
 	unsigned int used_count;
-	uint8_t *used; /* one byte per pair */
+	uint8_t *used;	       /* one byte per pair */
+	uint32_t rnd[64];      /* getrandom() buffer for random picks */
+	unsigned int rnd_left; /* values of rnd not used yet */
+	uint32_t (*rng)(void); /* media_opts.port_rng */
+};
+
+/* Relay ports held per signalling source (IPv4), a chained hash. */
+#define MEDIA_QUOTA_BITS 10
+struct media_quota_ent {
+	struct media_quota_ent *next;
+	struct in_addr addr;
+	unsigned int ports;
+};
+
+struct media_quota {
+	struct media_quota_ent *hash[1U << MEDIA_QUOTA_BITS];
+	unsigned int sources;
 };
 
 struct media_ctx {
 	struct media_opts o;
 	struct media_ports ports;
+	struct media_quota quota;
 	struct media_call *hash[MEDIA_HASH_SIZE];
 	unsigned int calls;
 };
@@ -87,15 +112,21 @@ int media_ports_alloc(struct media_ports *p, uint16_t *rtp);
 void media_ports_free(struct media_ports *p, uint16_t rtp);
 /* Mark @rtp used (rebuild, reconfigure); ignored outside the range. */
 void media_ports_mark(struct media_ports *p, uint16_t rtp);
+/* Ports @src holds; add (or, negative, remove) @ports. Source 0 is never counted. */
+unsigned int media_quota_held(const struct media_quota *q, struct in_addr src);
+int media_quota_add(struct media_quota *q, struct in_addr src, int ports);
+void media_quota_fini(struct media_quota *q);
 
 /* media_flows.c */
 /*
  * Program the flows of stream @idx of @c as @s says, @old being what was
- * programmed before (zeroed when nothing was). 2 flows with rtcp-mux on both
- * legs, else 4. Returns 0 or a negative errno.
+ * programmed before (zeroed when nothing was), after an offer or answer from
+ * leg @sender. 2 flows with rtcp-mux on both legs, else 4. Returns 0 or a
+ * negative errno.
  */
 int media_flows_program(struct media_ctx *mc, struct media_call *c, unsigned int idx,
-			const struct media_stream *s, const struct media_stream *old);
+			const struct media_stream *s, const struct media_stream *old,
+			enum media_side sender);
 /* Delete the flows of a stream (missing ones are fine). */
 void media_flows_delete(struct media_ctx *mc, struct media_call *c, const struct media_stream *s);
 /* The latest last_seen_ns over the call's flows, 0 when none saw a packet. */

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "options.h"
+#include "media.h"
+#include "sdp.h"
 
 typedef int (*opt_set_fn)(struct sigd_cfg *c, const char *v);
 
@@ -168,14 +170,77 @@ static int set_media_timeout(struct sigd_cfg *c, const char *v)
 	return 0;
 }
 
+/*
+ * Both old latching switches predate the latch rule of docs/security/media.md.
+ * strict-source (drop media from anyone but the latched source) is what every
+ * flow does now and cannot be turned off; latch-signalled-ip (latch only from
+ * the SDP address) is latch-source = sdp.
+ */
 static int set_strict(struct sigd_cfg *c, const char *v)
 {
-	return parse_bool(v, &c->strict_source);
+	bool on;
+
+	(void)c;
+	if (parse_bool(v, &on))
+		return -EINVAL;
+	xs_log(XS_LOG_WARN,
+	       "strict-source is deprecated: latched flows always drop media from "
+	       "other sources%s\n",
+	       on ? "" : " (strict-source = no is ignored)");
+	return 0;
 }
 
 static int set_latch_sig(struct sigd_cfg *c, const char *v)
 {
-	return parse_bool(v, &c->latch_signalled_ip);
+	bool on;
+
+	if (parse_bool(v, &on))
+		return -EINVAL;
+	xs_log(XS_LOG_WARN, "latch-signalled-ip is deprecated: use latch-source = %s\n",
+	       on ? "sdp" : "signalling");
+	c->latch_sdp = on;
+	return 0;
+}
+
+static int set_latch_source(struct sigd_cfg *c, const char *v)
+{
+	if (!strcmp(v, "signalling"))
+		c->latch_sdp = false;
+	else if (!strcmp(v, "sdp"))
+		c->latch_sdp = true;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static int set_latch_window(struct sigd_cfg *c, const char *v)
+{
+	unsigned long t;
+
+	if (parse_uint(v, 300, &t) || t == 0)
+		return -EINVAL;
+	c->latch_window = t;
+	return 0;
+}
+
+static int set_max_streams(struct sigd_cfg *c, const char *v)
+{
+	unsigned long n;
+
+	if (parse_uint(v, SDP_MAX_MEDIA, &n) || n == 0)
+		return -EINVAL;
+	c->max_streams = n;
+	return 0;
+}
+
+static int set_source_ports(struct sigd_cfg *c, const char *v)
+{
+	unsigned long n;
+
+	if (parse_uint(v, 65536, &n))
+		return -EINVAL;
+	c->source_ports = n;
+	return 0;
 }
 
 static int set_foreground(struct sigd_cfg *c, const char *v)
@@ -356,8 +421,18 @@ static const struct opt opts[] = {
 	{"core", "CIDR,..", set_core, "addresses of the SIP core besides --upstream"},
 	{"rtp-ports", "MIN-MAX", set_rtp_ports, "media relay port range (default 20000-29999)"},
 	{"media-timeout", "SEC", set_media_timeout, "end calls without media for SEC (default 60)"},
-	{"strict-source", NULL, set_strict, "once latched, drop media from other sources"},
-	{"latch-signalled-ip", NULL, set_latch_sig, "latch media only from the signalled IP"},
+	{"latch-source", "signalling|sdp", set_latch_source,
+	 "a leg's media latches only from its SIP source IP, or from its SDP address "
+	 "(default signalling)"},
+	{"latch-window", "SEC", set_latch_window,
+	 "a leg may latch only within SEC of its offer/answer (default 10)"},
+	{"max-media-streams", "N", set_max_streams,
+	 "relayed m-lines per call; more get 488 (default 8)"},
+	{"max-ports-per-source", "N", set_source_ports,
+	 "relay ports one signalling source may hold; beyond: 503 (default 400; 0 off; "
+	 "the core has no limit)"},
+	{"strict-source", NULL, set_strict, "deprecated: always on (see latch-source)"},
+	{"latch-signalled-ip", NULL, set_latch_sig, "deprecated: latch-source = sdp"},
 	{"pin-root", "DIR", set_pin_root,
 	 "bpffs pin directory (default $XDPSBC_PIN_ROOT or " XS_PIN_ROOT_DEFAULT ")"},
 	{"state-dir", "DIR", set_state_dir,
@@ -416,6 +491,9 @@ static void defaults(struct sigd_cfg *c)
 	c->rtp_min = 20000;
 	c->rtp_max = 29999;
 	c->media_timeout = 60;
+	c->latch_window = MEDIA_LATCH_WINDOW_DEFAULT;
+	c->max_streams = MEDIA_MAX_STREAMS_DEFAULT;
+	c->source_ports = MEDIA_SOURCE_PORTS_DEFAULT;
 	c->log_level = XS_LOG_INFO;
 	/* For tests and benches that run sigd through scripts they do not own. */
 	if (getenv("XDPSBC_DATAPATH"))

@@ -33,7 +33,12 @@ struct sigd_cfg {
 	unsigned int ncore;
 	uint16_t rtp_min, rtp_max;
 	unsigned int media_timeout;
-	bool strict_source, latch_signalled_ip, foreground;
+	/* Media latching and limits (docs/security/media.md). */
+	bool latch_sdp;		   /* latch-source = sdp */
+	unsigned int latch_window; /* s */
+	unsigned int max_streams;  /* relayed m-lines per call */
+	unsigned int source_ports; /* relay ports per signalling source, 0: no limit */
+	bool foreground;
 	bool log_syslog;    /* log-target = syslog */
 	char pin_root[256]; /* "" = xs_pin_root(NULL) */
 	char state_dir[256];

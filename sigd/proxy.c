@@ -287,7 +287,8 @@ static void handle_ack(struct proxy *p, osip_message_t *m, const struct sip_addr
 	if (p->mc && d && msg_has_body(m)) {
 		enum media_side side =
 			!strcmp(msg_from_tag(m) ?: "", d->a.tag) ? MEDIA_SIDE_A : MEDIA_SIDE_B;
-		int err = media_rewrite(p->mc, m, cid, side);
+		struct media_src ms = {.addr = src->ip, .core = from_core};
+		int err = media_rewrite(p->mc, m, cid, side, &ms);
 
 		if (err)
 			CLOG(XS_LOG_WARN, cid, "ACK SDP not rewritten: %s", strerror(-err));
@@ -318,18 +319,23 @@ static void handle_retransmission(struct proxy *p, struct txn *t, const osip_mes
 static int media_request(struct proxy *p, osip_message_t *m, struct dialog *d, const char *cid,
 			 const struct sip_addr *src)
 {
+	struct media_src ms = {.addr = src->ip, .core = route_from_core(&p->rc, &src->ip)};
 	enum media_side side;
 	int err;
 
 	if (!p->mc || !d || !msg_has_body(m) || !sdp_method(m))
 		return 0;
 	side = !strcmp(msg_from_tag(m) ?: "", d->a.tag) ? MEDIA_SIDE_A : MEDIA_SIDE_B;
-	err = media_rewrite(p->mc, m, cid, side);
+	err = media_rewrite(p->mc, m, cid, side, &ms);
 	if (!err)
 		return 0;
 	CLOG(XS_LOG_WARN, cid, "%s SDP: %s", m->sip_method, strerror(-err));
 	if (err == -EBADMSG)
 		proxy_reply(p, m, src, 400, "Bad Request (SDP)", cid);
+	else if (err == -E2BIG)
+		proxy_reply(p, m, src, 488, "Not Acceptable Here (too many media streams)", cid);
+	else if (err == -EDQUOT)
+		proxy_reply(p, m, src, 503, "Service Unavailable (media port limit)", cid);
 	else if (err == -ENOSPC)
 		proxy_reply(p, m, src, 503, "Service Unavailable (no media ports)", cid);
 	else

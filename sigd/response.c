@@ -153,7 +153,8 @@ void proxy_response(struct proxy *p, osip_message_t *m, const struct sip_addr *s
 		/* The answerer is the other side from the request's sender (its From tag). */
 		enum media_side side =
 			!strcmp(msg_from_tag(m) ?: "", d->a.tag) ? MEDIA_SIDE_B : MEDIA_SIDE_A;
-		int err = media_rewrite(p->mc, m, cid, side);
+		struct media_src ms = {.addr = src->ip, .core = from_core};
+		int err = media_rewrite(p->mc, m, cid, side, &ms);
 
 		if (err) {
 			CLOG(XS_LOG_WARN, cid, "%d %s SDP: %s; response dropped", code,

@@ -110,9 +110,9 @@ static void addr_port(char *buf, size_t len, __be32 addr, __be16 port)
 
 static void flag_str(uint32_t f, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s%s%s%s", f & XS_FLOW_LATCH ? "latch," : "",
-		 f & XS_FLOW_STRICT ? "strict," : "", f & XS_FLOW_LATCH_SIG_IP ? "sig-ip," : "",
-		 f & XS_FLOW_LATCHED ? "latched," : "");
+	snprintf(buf, len, "%s%s%s", f & XS_FLOW_LATCH ? "latch," : "",
+		 f & XS_FLOW_LATCHED ? "latched," : "",
+		 f & XS_FLOW_PRELATCHED ? "prelatched," : "");
 	if (*buf)
 		buf[strlen(buf) - 1] = '\0';
 	else
@@ -122,7 +122,7 @@ static void flag_str(uint32_t f, char *buf, size_t len)
 static void flow_print(bool json, const struct xs_flow_key *k, const struct xs_flow *f,
 		       uint64_t now)
 {
-	char edge[32], dst[32], src[32], peer[32], expect[32], flags[48], cookie[24];
+	char edge[32], dst[32], src[32], peer[32], expect[32], flags[48], cookie[24], from[16];
 	uint64_t idle = f->last_seen_ns && now > f->last_seen_ns
 				? (now - f->last_seen_ns) / 1000000000ULL
 				: 0;
@@ -149,6 +149,13 @@ static void flow_print(bool json, const struct xs_flow_key *k, const struct xs_f
 		else
 			json_null("peer");
 		json_str("flags", flags);
+		/* Who may latch, and for how many more seconds (0: window over). */
+		inet_ntop(AF_INET, &f->latch_addr, from, sizeof(from));
+		json_str("latch_from", from);
+		json_u64("latch_window_s",
+			 f->latch_until_ns > now
+				 ? (f->latch_until_ns - now + 999999999ULL) / 1000000000ULL
+				 : 0);
 		json_u64("ifindex", f->ifindex);
 		json_u64("packets", f->packets);
 		json_u64("bytes", f->bytes);
@@ -201,7 +208,7 @@ const struct cmd cmds_stats[] = {
 	 .opts = stats_opts, .args_size = sizeof(struct stats_args), .maps = CLI_MAPS_READ},
 	{"flows", do_flows, "[-j]",
 	 "the relay flows: edge addr:port -> destination, from edge port, latched peer, flags, "
-	 "packets, bytes, idle seconds, call cookie",
+	 "packets, bytes, idle seconds, call cookie (-j adds the latch source and window)",
 	 .maps = CLI_MAPS_READ},
 	{NULL},
 };

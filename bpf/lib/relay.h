@@ -8,10 +8,12 @@
  * (XDP_REDIRECT via xs_txports), next hop from the kernel's FIB. A miss on a
  * port of the relay range is a closed pinhole.
  *
- * Symmetric latching: the first packet of a LATCH flow teaches us the
- * sender's real (NATed) address and port; we store it in this flow and aim
- * the reverse flow (the one keyed by this flow's edge source) at it, so the
- * other leg's media reaches the NAT binding the sender just opened.
+ * Symmetric latching: the first packet of a LATCH flow from the leg's
+ * signalled source, within the latch window, teaches us the sender's real
+ * (NATed) address and port; we store it in this flow and aim the reverse
+ * flow (the one keyed by this flow's edge source) at it, so the other leg's
+ * media reaches the NAT binding the sender just opened. Every other source
+ * is dropped.
  */
 #ifndef XDPSBC_BPF_RELAY_H
 #define XDPSBC_BPF_RELAY_H
@@ -35,10 +37,13 @@ static __always_inline int xs_pinhole(const struct xs_pkt *pkt, const struct xs_
 }
 
 /*
- * Source checks and latching for flow @f. The flow value is shared by every
- * CPU; concurrent first packets of one flow may both latch, the last writer
- * wins, which is what latching means anyway. flags is only ever OR-ed here
- * and rewritten by userspace when it re-programs the flow.
+ * Source check and latching for flow @f (the rule is in xdpsbc_common.h,
+ * above XS_FLOW_LATCH). The steady state, a packet from the latched peer,
+ * costs two compares and no clock read; the clock is read only for a packet
+ * that could latch. The flow value is shared by every CPU: two first packets
+ * from the signalled address racing on two CPUs may both latch, the last
+ * writer wins, and both came from the one address allowed to latch.
+ * Userspace rewrites the whole value when it reprograms the flow.
  */
 static __always_inline int xs_latch(struct xs_flow *f, __be32 saddr, __be16 sport)
 {
@@ -46,28 +51,33 @@ static __always_inline int xs_latch(struct xs_flow *f, __be32 saddr, __be16 spor
 	__u32 flags = f->flags;
 	struct xs_flow *rev;
 
-	if ((flags & (XS_FLOW_LATCH | XS_FLOW_LATCHED)) == XS_FLOW_LATCH) {
-		if ((flags & XS_FLOW_LATCH_SIG_IP) && saddr != f->expect_addr) {
-			/* Someone else: never learnt; forwarded unless strict. */
-			if (flags & XS_FLOW_STRICT)
-				return XS_DROP_STRICT_SOURCE;
-			return XS_CONTINUE;
-		}
-		f->peer_addr = saddr;
-		f->peer_port = sport;
-		f->flags = flags | XS_FLOW_LATCHED;
-		rkey.addr = f->src_addr;
-		rkey.port = f->src_port;
-		rev = bpf_map_lookup_elem(&xs_flows, &rkey);
-		if (rev) {
-			rev->dst_addr = saddr;
-			rev->dst_port = sport;
-		}
+	if (!(flags & XS_FLOW_LATCH))
+		return XS_CONTINUE;
+	if ((flags & XS_FLOW_LATCHED) && saddr == f->peer_addr && sport == f->peer_port) {
+		/* sigd's guess confirmed by a packet: the port is settled. */
+		if (flags & XS_FLOW_PRELATCHED)
+			f->flags = flags & ~XS_FLOW_PRELATCHED;
 		return XS_CONTINUE;
 	}
-	if ((flags & (XS_FLOW_LATCHED | XS_FLOW_STRICT)) == (XS_FLOW_LATCHED | XS_FLOW_STRICT) &&
-	    (saddr != f->peer_addr || sport != f->peer_port))
-		return XS_DROP_STRICT_SOURCE;
+	/*
+	 * Latching, once: only from the signalled source, only in the window
+	 * (a pre-latched flow may still correct its port once). Anyone else
+	 * is never forwarded: no takeover and no injection.
+	 */
+	if (!saddr || saddr != f->latch_addr ||
+	    (flags & (XS_FLOW_LATCHED | XS_FLOW_PRELATCHED)) == XS_FLOW_LATCHED ||
+	    xs_now() >= f->latch_until_ns)
+		return XS_DROP_MEDIA_SOURCE;
+	f->peer_addr = saddr;
+	f->peer_port = sport;
+	f->flags = (flags | XS_FLOW_LATCHED) & ~XS_FLOW_PRELATCHED;
+	rkey.addr = f->src_addr;
+	rkey.port = f->src_port;
+	rev = bpf_map_lookup_elem(&xs_flows, &rkey);
+	if (rev) {
+		rev->dst_addr = saddr;
+		rev->dst_port = sport;
+	}
 	return XS_CONTINUE;
 }
 
@@ -272,7 +282,7 @@ static __always_inline int xs_relay_flow(struct xdp_md *ctx, const struct xs_pkt
 	if (reason != XS_CONTINUE)
 		return reason;
 	/*
-	 * Datapath afxdp: latched (and strict-checked, counted) here like any
+	 * Datapath afxdp: source-checked and latched here like any
 	 * relayed packet; next hop, rewrite and transmit happen in userspace
 	 * (loader/dp_afxdp.c) on the same flow. Without a socket on this
 	 * queue the redirect fails (XDP_PASS) and the packet is relayed here.

@@ -101,34 +101,84 @@ static void config(uint32_t flags)
 	bt_config_set(&t, &c);
 }
 
-/* The call of the header comment, both legs with @flags. */
+#define WINDOW_NS (10 * 1000000000ULL)
+
+enum { LATCH_OPEN, LATCH_PRE, LATCH_KEEP };
+
+/*
+ * Flow @port's latch as sigd programs it: only @from may latch, until
+ * @until_ns; LATCH_PRE: pre-latched to the signalled address and port;
+ * LATCH_KEEP: the latched peer kept, provisionally (the leg's own re-offer).
+ */
+static void latch_set(uint16_t port, const char *from, uint64_t until_ns, int how)
+{
+	struct xs_flow f;
+
+	if (bt_flow_get(&t, EDGE, port, &f)) {
+		fprintf(stderr, "flow %u missing\n", port);
+		return;
+	}
+	if (how == LATCH_KEEP) {
+		f.flags |= XS_FLOW_LATCHED | XS_FLOW_PRELATCHED;
+		f.latch_until_ns = until_ns;
+		bt_flow_set(&t, EDGE, port, &f);
+		return;
+	}
+	f.flags = (f.flags & ~(XS_FLOW_LATCHED | XS_FLOW_PRELATCHED)) | XS_FLOW_LATCH;
+	f.latch_addr = ip4(from);
+	f.latch_until_ns = until_ns;
+	if (how == LATCH_PRE) {
+		f.peer_addr = f.expect_addr;
+		f.peer_port = f.expect_port;
+		f.flags |= XS_FLOW_LATCHED | XS_FLOW_PRELATCHED;
+	}
+	bt_flow_set(&t, EDGE, port, &f);
+}
+
+/* The call of the header comment, both legs with @flags (LATCH: from the SDP address). */
 static void call(uint32_t flags)
 {
 	flows_flush();
 	config(0);
 	flow_put(PA, B_SIG, 6000, EDGE, PB, A_SIG, 4000, flags);
 	flow_put(PB, A_SIG, 4000, EDGE, PA, B_SIG, 6000, flags);
+	if (flags & XS_FLOW_LATCH) {
+		latch_set(PA, A_SIG, bt_now_ns() + WINDOW_NS, LATCH_OPEN);
+		latch_set(PB, B_SIG, bt_now_ns() + WINDOW_NS, LATCH_OPEN);
+	}
 }
 
 static void s_plain(void)
 {
 	call(0);
 }
+
+/*
+ * As sigd programs a call from a NATed caller to the core: leg A signalled
+ * from the NAT's address NAT_A (its SDP says A_SIG), so it latches from
+ * NAT_A only; leg B (the core) is pre-latched to its SDP address.
+ */
 static void s_latch(void)
 {
-	call(XS_FLOW_LATCH);
+	call(0);
+	latch_set(PA, NAT_A, bt_now_ns() + WINDOW_NS, LATCH_OPEN);
+	latch_set(PB, B_SIG, bt_now_ns() + WINDOW_NS, LATCH_PRE);
 }
-static void s_strict(void)
+static void s_latch_expired(void)
 {
-	call(XS_FLOW_LATCH | XS_FLOW_STRICT);
+	call(0);
+	latch_set(PA, NAT_A, bt_now_ns() - 1, LATCH_OPEN);
+	latch_set(PB, B_SIG, bt_now_ns() - 1, LATCH_PRE);
 }
-static void s_sigip(void)
+/* Leg A's new offer: sigd keeps its latch, provisionally, with a new deadline. */
+static void s_reoffer(void)
 {
-	call(XS_FLOW_LATCH | XS_FLOW_LATCH_SIG_IP);
+	latch_set(PA, NAT_A, bt_now_ns() + WINDOW_NS, LATCH_KEEP);
 }
-static void s_sigip_strict(void)
+/* A new offer/answer after the window went by unlatched: a new deadline. */
+static void s_reoffer_open(void)
 {
-	call(XS_FLOW_LATCH | XS_FLOW_LATCH_SIG_IP | XS_FLOW_STRICT);
+	latch_set(PA, NAT_A, bt_now_ns() + WINDOW_NS, LATCH_OPEN);
 }
 static void s_pinholes(void)
 {
@@ -321,18 +371,48 @@ static int c_not_latched(char *why, size_t cap)
 	return addr_is(b.dst_addr, b.dst_port, A_SIG, 4000, "reverse flow destination", why, cap);
 }
 
-static int c_latched_sig(char *why, size_t cap)
+/* After a re-offer, leg A latched to the NAT's new port, and B follows it. */
+static int c_relatched(char *why, size_t cap)
 {
 	struct xs_flow a, b;
 
 	if (!flow_is(PA, &a, why, cap) || !flow_is(PB, &b, why, cap))
 		return 0;
 	if (!(a.flags & XS_FLOW_LATCHED)) {
-		snprintf(why, cap, "leg A not latched from the signalled address");
+		snprintf(why, cap, "leg A not latched again after the re-offer");
 		return 0;
 	}
-	return addr_is(a.peer_addr, a.peer_port, A_SIG, 4444, "A peer", why, cap) &&
-	       addr_is(b.dst_addr, b.dst_port, A_SIG, 4444, "reverse flow destination", why, cap);
+	return addr_is(a.peer_addr, a.peer_port, NAT_A, 31002, "A peer", why, cap) &&
+	       addr_is(b.dst_addr, b.dst_port, NAT_A, 31002, "reverse flow destination", why, cap);
+}
+
+/* Leg B's pre-latch confirmed by a packet: latched, no longer correctable. */
+static int c_b_confirmed(char *why, size_t cap)
+{
+	struct xs_flow b;
+
+	if (!flow_is(PB, &b, why, cap))
+		return 0;
+	if ((b.flags & (XS_FLOW_LATCHED | XS_FLOW_PRELATCHED)) != XS_FLOW_LATCHED) {
+		snprintf(why, cap, "leg B flags %#x, want latched and not pre-latched", b.flags);
+		return 0;
+	}
+	return addr_is(b.peer_addr, b.peer_port, B_SIG, 6000, "B peer", why, cap);
+}
+
+/* Leg B's pre-latch corrected to port 6001, and A's media follows. */
+static int c_b_moved(char *why, size_t cap)
+{
+	struct xs_flow a, b;
+
+	if (!flow_is(PA, &a, why, cap) || !flow_is(PB, &b, why, cap))
+		return 0;
+	if ((b.flags & (XS_FLOW_LATCHED | XS_FLOW_PRELATCHED)) != XS_FLOW_LATCHED) {
+		snprintf(why, cap, "leg B flags %#x, want latched and not pre-latched", b.flags);
+		return 0;
+	}
+	return addr_is(b.peer_addr, b.peer_port, B_SIG, 6001, "B peer", why, cap) &&
+	       addr_is(a.dst_addr, a.dst_port, B_SIG, 6001, "A destination", why, cap);
 }
 
 /* Flow A holds a next hop for B_SIG resolved in this test run. */
@@ -520,42 +600,58 @@ static const struct step steps[] = {
 	{ "next hop back to the first neighbour after the next refresh", s_neigh_back,
 	  { FROM(A_SIG, 4000), TO(EDGE, PA), RTP }, 0, XS_RELAY_TX,
 	  { OUT_A(EDGE, PB, MAC_B), TO(B_SIG, 6000), RTP }, c_nh_cached },
-	/* symmetric latching */
-	{ "latch: other leg first, to the signalled address (caches its next hop)", s_latch,
+	/* latching: only from the signalled source, within the window, once */
+	{ "latch: pre-latched leg relayed to the other leg's signalled address", s_latch,
 	  { FROM(B_SIG, 6000), TO(EDGE, PB), RTP }, 0, XS_RELAY_TX,
-	  { OUT_A(EDGE, PA, MAC_A), TO(A_SIG, 4000), RTP }, NULL },
-	{ "latch: first packet from the NAT", NULL,
+	  { OUT_A(EDGE, PA, MAC_A), TO(A_SIG, 4000), RTP }, c_b_confirmed },
+	{ "latch: another IP before the latch dropped, not learnt", NULL,
+	  { FROM(OTHER, 31000), TO(EDGE, PA), RTP }, 0, XS_DROP_MEDIA_SOURCE, {}, c_not_latched },
+	{ "latch: the SDP address is not the signalled source: dropped", NULL,
+	  { FROM(A_SIG, 4000), TO(EDGE, PA), RTP }, 0, XS_DROP_MEDIA_SOURCE, {}, c_not_latched },
+	{ "latch: signalled source IP within the window latches (NAT port)", NULL,
 	  { FROM(NAT_A, 31000), TO(EDGE, PA), RTP }, 0, XS_RELAY_TX,
 	  { OUT_A(EDGE, PB, MAC_B), TO(B_SIG, 6000), RTP }, c_latched_nat },
 	{ "latch: other leg goes to the NAT binding (new destination: cache not used)", NULL,
 	  { FROM(B_SIG, 6000), TO(EDGE, PB), RTP }, 0, XS_RELAY_TX,
 	  { OUT_A(EDGE, PA, MAC_NAT), TO(NAT_A, 31000), RTP }, c_both_latched },
-	{ "latch: non-strict flow forwards another source", NULL,
-	  { FROM(OTHER, 31000), TO(EDGE, PA), RTP }, 0, XS_RELAY_TX,
+	{ "latch: another IP after the latch dropped", NULL,
+	  { FROM(OTHER, 31000), TO(EDGE, PA), RTP }, 0, XS_DROP_MEDIA_SOURCE, {}, c_both_latched },
+	{ "latch: signalled IP from another port does not re-latch", NULL,
+	  { FROM(NAT_A, 31001), TO(EDGE, PA), RTP }, 0, XS_DROP_MEDIA_SOURCE, {}, c_both_latched },
+	{ "latch: latched source relayed", NULL,
+	  { FROM(NAT_A, 31000), TO(EDGE, PA), RTP }, 0, XS_RELAY_TX,
 	  { OUT_A(EDGE, PB, MAC_B), TO(B_SIG, 6000), RTP }, c_both_latched },
-	/* strict source */
-	{ "strict: latches the first source", s_strict,
+	{ "latch: pre-latched leg drops another IP", NULL,
+	  { FROM(OTHER, 6000), TO(EDGE, PB), RTP }, 0, XS_DROP_MEDIA_SOURCE, {}, c_both_latched },
+	{ "latch: pre-latched leg confirmed: its port no longer moves", NULL,
+	  { FROM(B_SIG, 6001), TO(EDGE, PB), RTP }, 0, XS_DROP_MEDIA_SOURCE, {}, c_both_latched },
+	{ "latch: re-offer: another IP still dropped", s_reoffer,
+	  { FROM(OTHER, 31000), TO(EDGE, PA), RTP }, 0, XS_DROP_MEDIA_SOURCE, {}, c_both_latched },
+	{ "latch: re-offer reopens the window: the signalled IP re-latches (NAT rebound)", NULL,
+	  { FROM(NAT_A, 31002), TO(EDGE, PA), RTP }, 0, XS_RELAY_TX,
+	  { OUT_A(EDGE, PB, MAC_B), TO(B_SIG, 6000), RTP }, c_relatched },
+	{ "latch: re-offer: once: the old port is now dropped", NULL,
+	  { FROM(NAT_A, 31000), TO(EDGE, PA), RTP }, 0, XS_DROP_MEDIA_SOURCE, {}, c_relatched },
+	{ "latch: window over: the signalled IP does not latch", s_latch_expired,
+	  { FROM(NAT_A, 31000), TO(EDGE, PA), RTP }, 0, XS_DROP_MEDIA_SOURCE, {}, c_not_latched },
+	{ "latch: window over: another IP dropped", NULL,
+	  { FROM(OTHER, 31000), TO(EDGE, PA), RTP }, 0, XS_DROP_MEDIA_SOURCE, {}, c_not_latched },
+	{ "latch: window over: a pre-latched leg still relays its SDP address", NULL,
+	  { FROM(B_SIG, 6000), TO(EDGE, PB), RTP }, 0, XS_RELAY_TX,
+	  { OUT_A(EDGE, PA, MAC_A), TO(A_SIG, 4000), RTP }, NULL },
+	{ "latch: window over: a pre-latched leg's port cannot move", NULL,
+	  { FROM(B_SIG, 6002), TO(EDGE, PB), RTP }, 0, XS_DROP_MEDIA_SOURCE, {}, NULL },
+	{ "latch: window over, re-offer: the signalled IP latches", s_reoffer_open,
 	  { FROM(NAT_A, 31000), TO(EDGE, PA), RTP }, 0, XS_RELAY_TX,
 	  { OUT_A(EDGE, PB, MAC_B), TO(B_SIG, 6000), RTP }, c_latched_nat },
-	{ "strict: other address dropped", NULL,
-	  { FROM(OTHER, 31000), TO(EDGE, PA), RTP }, 0, XS_DROP_STRICT_SOURCE, {}, c_latched_nat },
-	{ "strict: other port dropped", NULL,
-	  { FROM(NAT_A, 31001), TO(EDGE, PA), RTP }, 0, XS_DROP_STRICT_SOURCE, {}, c_latched_nat },
-	{ "strict: latched source relayed", NULL,
-	  { FROM(NAT_A, 31000), TO(EDGE, PA), RTP }, 0, XS_RELAY_TX,
-	  { OUT_A(EDGE, PB, MAC_B), TO(B_SIG, 6000), RTP }, c_latched_nat },
-	/* latch only from the signalled IP */
-	{ "signalled-ip: unsignalled source relayed, not learnt", s_sigip,
-	  { FROM(NAT_A, 31000), TO(EDGE, PA), RTP }, 0, XS_RELAY_TX,
-	  { OUT_A(EDGE, PB, MAC_B), TO(B_SIG, 6000), RTP }, c_not_latched },
-	{ "signalled-ip: signalled ip latches (any port)", NULL,
-	  { FROM(A_SIG, 4444), TO(EDGE, PA), RTP }, 0, XS_RELAY_TX,
-	  { OUT_A(EDGE, PB, MAC_B), TO(B_SIG, 6000), RTP }, c_latched_sig },
-	{ "signalled-ip strict: unsignalled source dropped", s_sigip_strict,
-	  { FROM(NAT_A, 31000), TO(EDGE, PA), RTP }, 0, XS_DROP_STRICT_SOURCE, {}, c_not_latched },
-	{ "signalled-ip strict: signalled ip latches", NULL,
-	  { FROM(A_SIG, 4444), TO(EDGE, PA), RTP }, 0, XS_RELAY_TX,
-	  { OUT_A(EDGE, PB, MAC_B), TO(B_SIG, 6000), RTP }, c_latched_sig },
+	{ "latch: pre-latched leg corrects its port once within the window", s_latch,
+	  { FROM(B_SIG, 6001), TO(EDGE, PB), RTP }, 0, XS_RELAY_TX,
+	  { OUT_A(EDGE, PA, MAC_A), TO(A_SIG, 4000), RTP }, c_b_moved },
+	{ "latch: pre-latched leg, corrected: a third port dropped", NULL,
+	  { FROM(B_SIG, 6002), TO(EDGE, PB), RTP }, 0, XS_DROP_MEDIA_SOURCE, {}, c_b_moved },
+	{ "latch: flow without latching (static) relays any source", s_plain,
+	  { FROM(OTHER, 31000), TO(EDGE, PA), RTP }, 0, XS_RELAY_TX,
+	  { OUT_A(EDGE, PB, MAC_B), TO(B_SIG, 6000), RTP }, NULL },
 	/* pinholes */
 	{ "pinhole closed: relay port without flow dropped", s_pinholes,
 	  { FROM(NAT_A, 31000), TO(EDGE, 20004), RTP }, 0, XS_DROP_PINHOLE, {}, NULL },

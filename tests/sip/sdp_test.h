@@ -145,7 +145,7 @@ static inline int rewrite_file(struct media_ctx *mc, const char *file, enum medi
 	*wire = NULL;
 	if (!m)
 		return -ENOENT;
-	err = media_rewrite(mc, m, call_id_of(m), from);
+	err = media_rewrite(mc, m, call_id_of(m), from, NULL);
 	*wire = msg_str(m);
 	osip_message_free(m);
 	return err;
@@ -257,7 +257,14 @@ struct env {
 	struct media_opts o;
 };
 
-/* A private flow map and a media context on it: ports @min-@max. */
+/* Port picks in order (0, 1, 2, ...): the rewritten SDP is then known. */
+static uint32_t seq_rng_next;
+static inline uint32_t seq_rng(void)
+{
+	return seq_rng_next++;
+}
+
+/* A private flow map and a media context on it: ports @min-@max, allocated in order. */
 static inline int env_open(struct env *e, uint16_t min, uint16_t max, unsigned int timeout_s)
 {
 	memset(&e->o, 0, sizeof(e->o));
@@ -265,7 +272,8 @@ static inline int env_open(struct env *e, uint16_t min, uint16_t max, unsigned i
 	e->o.port_min = min;
 	e->o.port_max = max;
 	e->o.timeout_s = timeout_s;
-	e->o.flow_flags = XS_FLOW_LATCH;
+	e->o.port_rng = seq_rng;
+	seq_rng_next = 0;
 	e->fd = flows_create();
 	if (e->fd < 0)
 		return -errno;

@@ -627,15 +627,16 @@ static void test_options_file(void)
 	f = fdopen(fd, "w");
 	fputs("# comment\npublic-ip = 192.0.2.1\nlisten = 192.0.2.1:5070 # trailing\n"
 	      "upstream = sip:198.51.100.10:5060\nrtp-ports = 30001-30999\nmedia-timeout = 90\n"
-	      "strict-source = yes\ndomains = a.example, b.example\ncore = 198.51.100.0/24\n",
+	      "strict-source = yes\nlatch-signalled-ip = yes\nlatch-window = 5\n"
+	      "max-ports-per-source = 0\ndomains = a.example, b.example\ncore = 198.51.100.0/24\n",
 	      f);
 	fclose(f);
 	T_CHECK(name, opts_load(&c, 5, argv) == 0, "load");
 	T_CHECK(name, c.listen.port == 5070 && c.rtp_min == 30002 && c.rtp_max == 30999, "ports");
 	T_CHECK(name, c.media_timeout == 30, "command line does not win: %u", c.media_timeout);
 	T_CHECK(name,
-		c.strict_source && c.ndomains == 2 && !strcmp(c.domains[1], "b.example") &&
-			c.ncore == 1,
+		c.latch_sdp && c.latch_window == 5 && !c.source_ports && c.max_streams == 8 &&
+			c.ndomains == 2 && !strcmp(c.domains[1], "b.example") && c.ncore == 1,
 		"lists");
 	f = fopen(path, "w");
 	fputs("no-such-key = 1\n", f);

@@ -104,7 +104,7 @@ static void test_restart(void)
 		return;
 	}
 	flow_get(e.fd, 20000, &latched);
-	latched.flags |= XS_FLOW_LATCHED;
+	latched.flags = (latched.flags | XS_FLOW_LATCHED) & ~XS_FLOW_PRELATCHED;
 	latched.packets = 7;
 	inet_pton(AF_INET, "192.0.2.77", &latched.peer_addr);
 	latched.peer_port = htons(40000);
