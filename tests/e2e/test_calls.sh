@@ -392,20 +392,16 @@ test_tcp_call() {
 	fi
 }
 
-# sigd --strict-source: once the caller's leg has latched, media from anyone
-# else to its relay port is dropped in XDP and never reaches the callee.
-test_strict_source() {
-	local d=$TOPO_WORK/strict n=250 port s0 s
+# By default (the old --strict-source is always on): once the caller's leg
+# has latched, media from anyone else to its relay port is dropped
+# (drop-media-source) and never reaches the callee.
+test_foreign_source() {
+	local d=$TOPO_WORK/foreign n=250 port s0 s
 
-	sigd_stop
-	if ! sigd_start --strict-source; then
-		fail strict_source "sigd --strict-source did not start: $(tail -n 5 "$TOPO_WORK/sigd.log.$SIGD_RUNS")"
-		return
-	fi
 	call_start "$d" $n
 	sleep 1.5
 	port=$(xs_flows_json | jq -r --arg e "$CALLER_IP:$CALLER_RTP" '.[] | select(.expect == $e) | .edge' | cut -d: -f2)
-	s0=$(xs_stat drop-strict-source)
+	s0=$(xs_stat drop-media-source)
 	in_ns "$NS_N" ip addr add 203.0.113.99/32 dev n1
 	if [ -n "$port" ]; then
 		in_ns "$NS_N" "$RTP_PEER" -l 203.0.113.99:$CALLER_RTP -r $EDGE_IP:"$port" \
@@ -414,23 +410,21 @@ test_strict_source() {
 	# The userspace datapaths add their verdicts to xs_stats every few tens
 	# of ms: give the last of them a second to land.
 	for _ in $(seq 20); do
-		s=$(($(xs_stat drop-strict-source) - s0))
+		s=$(($(xs_stat drop-media-source) - s0))
 		[ "$s" -ge 20 ] && break
 		sleep 0.05
 	done
 	call_wait "$d"
 	if [ -z "$port" ]; then
-		fail strict_source "no caller flow found: $(xs_flows_json)"
-	elif ! check_media strict_source "$d" callee caller $n || ! check_media strict_source "$d" caller callee $n; then
+		fail foreign_source "no caller flow found: $(xs_flows_json)"
+	elif ! check_media foreign_source "$d" callee caller $n || ! check_media foreign_source "$d" caller callee $n; then
 		:
 	elif [ "$s" -lt 20 ]; then
-		fail strict_source "20 spoofed packets from 203.0.113.99 to port $port: drop-strict-source grew by $s"
+		fail foreign_source "20 spoofed packets from 203.0.113.99 to port $port: drop-media-source grew by $s"
 	else
-		pass strict_source
+		pass foreign_source
 	fi
 	in_ns "$NS_N" ip addr del 203.0.113.99/32 dev n1
-	sigd_stop
-	sigd_start
 }
 
 # sigd --media-timeout: when the media stops, the edge ends the call itself,
@@ -463,7 +457,7 @@ main() {
 	local why t0=$SECONDS
 
 	if ! why=$(need); then
-		for t in call_media ${DATAPATH}_relayed flows_listed teardown_pinholes concurrent_calls hold_resume late_offer callee_bye cancel tcp_call sigd_kill9 restart_new_call strict_source media_timeout; do
+		for t in call_media ${DATAPATH}_relayed flows_listed teardown_pinholes concurrent_calls hold_resume late_offer callee_bye cancel tcp_call sigd_kill9 restart_new_call foreign_source media_timeout; do
 			skip $t "$why"
 		done
 		exit 0
@@ -473,7 +467,7 @@ main() {
 		{ fail topology "attach: $(cat "$TOPO_WORK/attach.log")"; exit 1; }
 	sigd_start || { fail topology "sigd: $(tail -n 5 "$TOPO_WORK"/sigd.log.*)"; exit 1; }
 
-	for t in ${E2E_CASES:-call_media teardown_pinholes concurrent_calls hold_resume late_offer callee_bye cancel tcp_call sigd_kill9 restart_new_call strict_source media_timeout}; do
+	for t in ${E2E_CASES:-call_media teardown_pinholes concurrent_calls hold_resume late_offer callee_bye cancel tcp_call sigd_kill9 restart_new_call foreign_source media_timeout}; do
 		"test_$t"
 	done
 	echo "# e2e calls took $((SECONDS - t0)) s${TOPO_KEEP:+; logs kept in $TOPO_WORK}"

@@ -9,7 +9,7 @@
 #     `xdpsbc stats` grows (XDP's own counters, or on the UDP path the nft
 #     rule counters sigd folds into them);
 # then the call suite (test_calls.sh: calls through NAT with RTP/RTCP,
-# latching, teardown, hold, CANCEL, TCP, sigd kill -9, strict source, media
+# latching, teardown, hold, CANCEL, TCP, sigd kill -9, foreign media source, media
 # timeout) runs once per datapath, its result names prefixed "DP_".
 #
 #   DATAPATHS="udp afxdp"   only these (default: xdp afxdp udp)
