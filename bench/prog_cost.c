@@ -12,9 +12,9 @@
  * atomic add) and none is banned; the flood-drop row's source is banned.
  *
  * BPF_PROG_TEST_RUN with repeat runs the program over the same buffer and
- * keeps what it wrote, so the relay is measured on a pair of flows that
- * send each other's output back: every repeat is a full lookup, latch check,
- * FIB lookup and rewrite.
+ * keeps what it wrote, so the relay is measured on a pair of latched flows
+ * that send each other's output back: every repeat is a full lookup, source
+ * check, next hop and rewrite.
  *
  * Usage: prog_cost [--quick] [--json FILE]   (QUICK=1 in the environment = --quick)
  * Markdown on stdout.
@@ -72,8 +72,8 @@ static const struct path paths[] = {
 	{ "pinhole drop", XS_DROP_PINHOLE, BASE_PASS, 1.5,
 	  { .src = "198.51.100.10", .dst = EDGE, .sport = 30000, .dport = 20004, .payload = 172 } },
 	{ "relay rewrite + XDP_TX", XS_RELAY_TX, BASE_TX, 2.5,
-	  { .smac = "02:00:00:00:00:20", .dmac = MAC_XSA, .src = PEER1, .dst = PEER2,
-	    .sport = 20008, .dport = 20006, .payload = 172 } },
+	  { .smac = "02:00:00:00:00:20", .dmac = MAC_XSA, .src = EDGE, .dst = PEER2,
+	    .sport = 20002, .dport = 20006, .payload = 172 } },
 };
 /* clang-format on */
 #define NPATHS (sizeof(paths) / sizeof(paths[0]))
@@ -164,13 +164,22 @@ static int flows_fill(unsigned int have, unsigned int want)
 	return 0;
 }
 
+/*
+ * A flow as sigd programs it, latched: the source check is part of every
+ * relayed packet. Its peer is where the looped packet comes from, the edge
+ * port of the other flow of the pair.
+ */
 static int flow_put(const char *addr, uint16_t port, const char *dst, uint16_t dport,
-		    uint16_t sport)
+		    uint16_t sport, uint16_t peer_port)
 {
-	struct xs_flow f = {.dst_port = htons(dport), .src_port = htons(sport)};
+	struct xs_flow f = {.dst_port = htons(dport),
+			    .src_port = htons(sport),
+			    .peer_port = htons(peer_port),
+			    .flags = XS_FLOW_LATCH | XS_FLOW_LATCHED};
 
 	inet_pton(AF_INET, dst, &f.dst_addr);
 	inet_pton(AF_INET, EDGE, &f.src_addr);
+	inet_pton(AF_INET, EDGE, &f.peer_addr);
 	return bt_flow_set(&t, addr, port, &f);
 }
 
@@ -194,8 +203,8 @@ static int setup_maps(void)
 	err = err ?: bt_trust_add(&t, "192.0.2.10/32");
 	err = err ?: bt_block_add(&t, "198.51.100.192/26", 0);
 	/* The ping-pong pair: each rewrites the frame into the other's key. */
-	err = err ?: flow_put(PEER2, 20006, PEER1, 20008, 20000);
-	err = err ?: flow_put(PEER1, 20008, PEER2, 20006, 20002);
+	err = err ?: flow_put(PEER2, 20006, PEER1, 20008, 20000, 20002);
+	err = err ?: flow_put(PEER1, 20008, PEER2, 20006, 20002, 20000);
 	return err;
 }
 
