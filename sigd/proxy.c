@@ -290,8 +290,12 @@ static void handle_ack(struct proxy *p, osip_message_t *m, const struct sip_addr
 		struct media_src ms = {.addr = src->ip, .core = from_core};
 		int err = media_rewrite(p->mc, m, cid, side, &ms);
 
-		if (err)
-			CLOG(XS_LOG_WARN, cid, "ACK SDP not rewritten: %s", strerror(-err));
+		if (err) {
+			/* Forwarded as is, its media would bypass the edge: dropped. */
+			CLOG(XS_LOG_WARN, cid, "ACK SDP not rewritten: %s; ACK dropped",
+			     strerror(-err));
+			return;
+		}
 	}
 	route_push_via(&p->rc, m, branch, rr.dst.proto);
 	if (!proxy_send_msg(p, m, &rr.dst, cid, NULL, NULL))
