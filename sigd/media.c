@@ -460,6 +460,22 @@ rollback:
 	return err;
 }
 
+const char *media_strerror(int err)
+{
+	switch (err) {
+	case -EBADMSG:
+		return "malformed SDP";
+	case -E2BIG:
+		return "more m-lines than max-media-streams";
+	case -EDQUOT:
+		return "source at max-ports-per-source";
+	case -ENOSPC:
+		return "relay ports exhausted";
+	default:
+		return strerror(-err);
+	}
+}
+
 void media_end_cookie(struct media_ctx *mc, uint64_t cookie)
 {
 	struct media_call *c = media_call_find(mc, cookie);

@@ -79,6 +79,9 @@ int media_reconfigure(struct media_ctx *mc, const struct media_opts *o);
 int media_rewrite(struct media_ctx *mc, osip_message_t *msg, const char *call_id,
 		  enum media_side from, const struct media_src *src);
 
+/* media_rewrite()'s error @err (negative) in words, for log lines. */
+const char *media_strerror(int err);
+
 /* The call ended (BYE, CANCEL, final >= 300): remove its flows, free its ports. */
 void media_end(struct media_ctx *mc, const char *call_id);
 

@@ -293,7 +293,7 @@ static void handle_ack(struct proxy *p, osip_message_t *m, const struct sip_addr
 		if (err) {
 			/* Forwarded as is, its media would bypass the edge: dropped. */
 			CLOG(XS_LOG_WARN, cid, "ACK SDP not rewritten: %s; ACK dropped",
-			     strerror(-err));
+			     media_strerror(err));
 			return;
 		}
 	}
@@ -333,7 +333,7 @@ static int media_request(struct proxy *p, osip_message_t *m, struct dialog *d, c
 	err = media_rewrite(p->mc, m, cid, side, &ms);
 	if (!err)
 		return 0;
-	CLOG(XS_LOG_WARN, cid, "%s SDP: %s", m->sip_method, strerror(-err));
+	CLOG(XS_LOG_WARN, cid, "%s SDP: %s", m->sip_method, media_strerror(err));
 	if (err == -EBADMSG)
 		proxy_reply(p, m, src, 400, "Bad Request (SDP)", cid);
 	else if (err == -E2BIG)

@@ -158,7 +158,7 @@ void proxy_response(struct proxy *p, osip_message_t *m, const struct sip_addr *s
 
 		if (err) {
 			CLOG(XS_LOG_WARN, cid, "%d %s SDP: %s; response dropped", code,
-			     m->cseq->method, strerror(-err));
+			     m->cseq->method, media_strerror(err));
 			p->st.bad++;
 			if (contacts)
 				osip_message_free(contacts);
