@@ -6,7 +6,9 @@
 # namespace, routed by the NAT namespace without translation) makes a call of
 # its own, so it holds relay ports and knows the range, and then sprays RTP
 # at the relay ports next to its own and, worst case, at the victim's actual
-# relay ports (read from the flow table, as if it had guessed them). Asserted:
+# relay ports (read from the flow table, as if it had guessed them), from
+# before the victim's call is answered (racing its latch window) until after
+# its media latched. Asserted:
 #   - the attacker receives none of the victim's media (no latch moved);
 #   - the victim's media flows both ways, every packet, intact, and nothing
 #     of the attacker's reaches either end of the victim's call;
@@ -86,20 +88,22 @@ hijack_case() (
 	a=$d/atk
 	mkdir -p "$a"
 	t=$((NPKT * 20 / 1000 + 8))
-	# The callee answers both calls; the victim's is its first (callee-1).
+	# The attacker calls first (callee-1 answers it), then the victim
+	# (callee-2); the spray starts as soon as the victim's flows exist,
+	# before its call is answered and its first packet latches: the
+	# attacker races the latch window as well as hitting the latched flow.
 	CALLS=2 uas_start "$d" $NPKT
-	CALLS=1 uac_start "$d" $NPKT
-	topo_wait 5 sh -c "nsenter --net=/run/netns/$NS_E $XS flows -j | jq -e 'length >= 4'" ||
-		{ fail "${dp}_rtp_hijack" "victim's call has no flows: $(xs_flows_json)"; exit 1; }
-	sleep 0.5
 	bg_ns "$NS_A" "$a/uac.log" sipp -sf "$SCEN/uac_media.xml" -i $ATK_IP -p 5060 -m 1 -l 1 \
 		-d $((NPKT * 20 + 2500)) -nostdin -timeout $((t + 20))s -timeout_error \
 		-key mport $ATK_RTP -key out_dir "$a" \
 		-key rtp_cmd "$RTP_PEER -R -n $NPKT -i 20 -t $t -e $NPKT" \
 		-trace_err -error_file "$a/uac.err" $EDGE_IP:5060
 	atk_pid=$BG_PID
-	topo_wait 5 sh -c "nsenter --net=/run/netns/$NS_E $XS flows -j | jq -e 'length >= 8'" ||
+	topo_wait 5 sh -c "nsenter --net=/run/netns/$NS_E $XS flows -j | jq -e 'length >= 4'" ||
 		{ fail "${dp}_rtp_hijack" "attacker's call has no flows: $(xs_flows_json)"; exit 1; }
+	CALLS=1 uac_start "$d" $NPKT
+	topo_wait 5 sh -c "nsenter --net=/run/netns/$NS_E $XS flows -j | jq -e 'length >= 8'" ||
+		{ fail "${dp}_rtp_hijack" "victim's call has no flows: $(xs_flows_json)"; exit 1; }
 
 	flows=$(xs_flows_json)
 	# The victim's relay ports: the flow its caller sends to (expect is
@@ -125,7 +129,7 @@ hijack_case() (
 	nports=$(wc -w <<<"$ports")
 	s0=$(xs_stat drop-media-source)
 	# shellcheck disable=SC2086 # a list of ports
-	read -r sent got < <(in_ns "$NS_A" timeout 20 python3 -c "$SPRAY_PY" 3 $EDGE_IP $ports)
+	read -r sent got < <(in_ns "$NS_A" timeout 20 python3 -c "$SPRAY_PY" 4 $EDGE_IP $ports)
 	wait "$UAC_PID"
 	UAC_RC=$?
 	wait "$UAS_PID"
@@ -133,8 +137,11 @@ hijack_case() (
 	wait "$atk_pid"
 	atk_rc=$?
 	topo_wait 15 test -s "$d/caller-1.json"
-	topo_wait 5 test -s "$d/callee-1.json"
+	topo_wait 5 test -s "$d/callee-2.json"
 	topo_wait 5 test -s "$a/caller-1.json"
+	# The victim's callee is the UAS's second call.
+	mv "$d/callee-2.json" "$d/callee-v.json"
+	vrtp() { jq -r ".$3" "$1/$2-$([ "$2" = callee ] && echo v || echo 1).json" 2>/dev/null; }
 	for _ in $(seq 20); do # the userspace paths flush their counters every few tens of ms
 		s=$(($(xs_stat drop-media-source) - s0))
 		[ "$s" -gt 0 ] && break
@@ -150,10 +157,10 @@ hijack_case() (
 	for who in caller callee; do
 		far=callee
 		[ $who = callee ] && far=caller
-		if [ "$(rtp "$d" $who unique)" != $NPKT ] || [ "$(rtp "$d" $who corrupt)" != 0 ] ||
-			[ "$(rtp "$d" $who foreign)" != 0 ] || [ "$(rtp "$d" $who duplicates)" != 0 ] ||
-			[ "$(rtp "$d" $far sent)" != $NPKT ]; then
-			fail "$name" "victim's $who: want $NPKT intact packets, none foreign: $(cat "$d/$who-1.json" 2>/dev/null)"
+		if [ "$(vrtp "$d" $who unique)" != $NPKT ] || [ "$(vrtp "$d" $who corrupt)" != 0 ] ||
+			[ "$(vrtp "$d" $who foreign)" != 0 ] || [ "$(vrtp "$d" $who duplicates)" != 0 ] ||
+			[ "$(vrtp "$d" $far sent)" != $NPKT ]; then
+			fail "$name" "victim's $who: want $NPKT intact packets, none foreign: $(cat "$d/$who-"[1v].json 2>/dev/null)"
 			ok=0
 		fi
 	done
