@@ -27,20 +27,31 @@
 #define XS_MAP_BLKGEN	"xs_blkgen"
 #define XS_MAP_XSKS	"xs_xsks" /* AF_XDP sockets of the afxdp datapath */
 
-/* Sizes. The blocklist is sized for a million sources. */
-#define XS_BLOCK_MAX   (1U << 20)
-#define XS_TRUST_MAX   65536
-#define XS_FLOWS_MAX   (1U << 20)
-#define XS_TXPORTS_MAX 64
-#define XS_NOTE_LEN    64
+/*
+ * Sizes. The big maps (blocklist, trusted networks, flows, flood state) are
+ * created with the operator's size (map-sizes, loader/sizes.c), between 1
+ * and the _MAX ceiling here; the BTF definitions in lib/maps.h carry the
+ * defaults, chosen so that a fresh pin root costs about 45 MB of kernel
+ * memory and all maps full stay under 200 MB (docs/operations.md). Per
+ * family for the blocklist and the trusted networks.
+ */
+#define XS_BLOCK_DEFAULT (1U << 18)
+#define XS_BLOCK_MAX	 (1U << 22)
+#define XS_TRUST_DEFAULT 65536
+#define XS_TRUST_MAX	 (1U << 20)
+#define XS_FLOWS_DEFAULT (1U << 18) /* 65,536 calls of 4 flows */
+#define XS_FLOWS_MAX	 (1U << 22)
+#define XS_TXPORTS_MAX	 64
+#define XS_NOTE_LEN	 64
 /*
  * Flood-limiting state per source: an LRU map, so a spoofed-source storm
  * evicts the oldest sources instead of failing inserts. LRU maps are
- * preallocated: 120 bytes of kernel memory per entry (bench/), 504 MB for
- * 1<<22 sources, taken when the maps are created.
+ * preallocated: 128 bytes of kernel memory per entry (fdinfo memlock),
+ * 32 MiB for the default 1<<18 sources, taken when the maps are created.
  */
-#define XS_FLOOD_MAX	(1U << 22)
-#define XS_BANS_RINGBUF (256U * 1024) /* bytes: ~6,500 ban events in flight */
+#define XS_FLOOD_DEFAULT (1U << 18)
+#define XS_FLOOD_MAX	 (1U << 22)
+#define XS_BANS_RINGBUF	 (256U * 1024) /* bytes: ~6,500 ban events in flight */
 
 enum xs_reason {
 #define XS_REASON(name, str, action, doc) XS_##name,

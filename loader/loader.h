@@ -48,6 +48,47 @@ struct xs_maps {
 int xs_maps_open(const char *pin_root, bool create, struct xs_maps *m);
 void xs_maps_close(struct xs_maps *m);
 
+/* ---- map sizes (sizes.c) and use (usage.c) ---- */
+/* The size knobs, one per group of maps: "flood", "flows", "blocklist", "trusted". */
+enum xs_size { XS_SIZE_FLOOD, XS_SIZE_FLOWS, XS_SIZE_BLOCKLIST, XS_SIZE_TRUSTED, XS_SIZE_MAX };
+struct xs_map_sizes {
+	uint32_t n[XS_SIZE_MAX]; /* max entries; per family for blocklist and trusted */
+};
+const char *xs_size_name(enum xs_size k);
+void xs_map_sizes_defaults(struct xs_map_sizes *s);
+/* "flood=65536,blocklist=16" onto @s; -EINVAL (@s unchanged) with the reason in @why. */
+int xs_map_sizes_parse(const char *list, struct xs_map_sizes *s, char *why, size_t len);
+/* $XDPSBC_MAP_SIZES onto @s, when set. */
+int xs_map_sizes_env(struct xs_map_sizes *s, char *why, size_t len);
+/*
+ * The sizes this process gives the maps it creates (xs_maps_open() with
+ * create, xs_attach()). Until set: the defaults with $XDPSBC_MAP_SIZES.
+ */
+void xs_map_sizes_use(const struct xs_map_sizes *s);
+const struct xs_map_sizes *xs_map_sizes_current(void);
+/* Warn (once per knob) about maps of @m pinned with another size than configured. */
+void xs_maps_check_sizes(const struct xs_maps *m, const char *pin_root);
+/* The knob sizing pinned map @name ("xs_block4"), or -1 (sized by the program). */
+int xs_size_of_map(const char *name);
+
+struct xs_map_usage {
+	char name[32];
+	const char *type;     /* "hash", "lru_hash", ... */
+	uint32_t max_entries; /* what the pin was created with */
+	long entries;	      /* in use; -1: not counted (arrays, ring buffers) */
+	uint64_t memlock;     /* kernel memory, bytes, as /proc/PID/fdinfo reports it */
+	int knob;	      /* enum xs_size, -1 when the program sizes it */
+};
+typedef int (*xs_map_usage_cb)(const struct xs_map_usage *u, void *arg);
+/*
+ * Every map pinned under @pin_root, by name, with its size, use and memory.
+ * Use is counted by walking the keys (bounded by max_entries): about 0.5 us
+ * per entry, so a full 2^18-entry map adds ~0.1 s.
+ */
+int xs_maps_usage(const char *pin_root, xs_map_usage_cb cb, void *arg);
+/* One map's size, use (counted as above, unless !@count) and memory, by fd. */
+int xs_map_usage_fd(int fd, bool count, struct xs_map_usage *u);
+
 /* ---- attach (attach.c) ---- */
 enum xs_mode { XS_MODE_AUTO, XS_MODE_NATIVE, XS_MODE_SKB };
 const char *xs_mode_str(enum xs_mode mode);

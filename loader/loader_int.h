@@ -4,6 +4,7 @@
 #define XDPSBC_LOADER_INT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct bpf_object;
 
@@ -16,6 +17,9 @@ extern const struct xs_map_desc xs_map_descs[];
 
 int xs_pin_path(const char *pin_root, const char *name, char *buf, size_t len);
 int xs_obj_set_pins(struct bpf_object *obj, const char *pin_root);
-int xs_obj_apply_test_sizes(struct bpf_object *obj);
+struct bpf_map;
+/* sizes.c */
+int xs_obj_size_map(struct bpf_map *map);
+void xs_size_pinned_differs(const char *path, const char *name, uint32_t pinned);
 
 #endif /* XDPSBC_LOADER_INT_H */

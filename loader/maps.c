@@ -66,9 +66,10 @@ static bool sized_by_program(const struct bpf_map *map)
 
 /*
  * libbpf reuses a pin only when its sizes and flags match the object's. A
- * pin of another layout is an error (logged, -EINVAL); a pin created smaller
- * (XDPSBC_TEST_BLOCK_MAX) must still be reused, so take its size, and the
- * flags the kernel added at creation.
+ * pin of another layout is an error (logged, -EINVAL); a pin of another size
+ * (created with other map sizes, or by a version with other defaults) is
+ * kept, so take its size, and the flags the kernel added at creation. A map
+ * not pinned yet gets the configured size (sizes.c).
  */
 static int adopt_pinned_size(struct bpf_map *map, const char *path)
 {
@@ -78,7 +79,7 @@ static int adopt_pinned_size(struct bpf_map *map, const char *path)
 
 	fd = bpf_obj_get(path);
 	if (fd < 0)
-		return errno == ENOENT ? 0 : -errno;
+		return errno == ENOENT ? xs_obj_size_map(map) : -errno;
 	ret = bpf_obj_get_info_by_fd(fd, &info, &len);
 	close(fd);
 	if (ret)
@@ -99,6 +100,7 @@ static int adopt_pinned_size(struct bpf_map *map, const char *path)
 		       path, info.max_entries, bpf_map__max_entries(map));
 		return unlink(path) && errno != ENOENT ? -errno : 0;
 	}
+	xs_size_pinned_differs(path, bpf_map__name(map), info.max_entries);
 	if (info.max_entries != bpf_map__max_entries(map))
 		ret = bpf_map__set_max_entries(map, info.max_entries);
 	/* The kernel adds flags of its own (BPF_F_RDONLY_PROG on devmaps). */
@@ -129,39 +131,6 @@ int xs_obj_set_pins(struct bpf_object *obj, const char *pin_root)
 		if (ret)
 			return ret;
 		ret = adopt_pinned_size(map, path);
-		if (ret)
-			return ret;
-	}
-	return 0;
-}
-
-/*
- * XDPSBC_TEST_BLOCK_MAX=N creates the blocklist (and its notes) with N
- * entries instead of XS_BLOCK_MAX, so tests can fill it in a blink. Only at
- * creation: existing pins keep their size.
- */
-int xs_obj_apply_test_sizes(struct bpf_object *obj)
-{
-	static const char *const names[] = {XS_MAP_BLOCK4, XS_MAP_BLOCK6, XS_MAP_BLKNOTE4,
-					    XS_MAP_BLKNOTE6};
-	const char *env = getenv("XDPSBC_TEST_BLOCK_MAX");
-	struct bpf_map *map;
-	unsigned long n;
-	char *end;
-	int ret;
-
-	if (!env || !*env)
-		return 0;
-	n = strtoul(env, &end, 10);
-	if (*end || !n || n > XS_BLOCK_MAX)
-		return -EINVAL;
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		map = bpf_object__find_map_by_name(obj, names[i]);
-		if (!map || bpf_map__pin_path(map) == NULL)
-			continue;
-		if (!access(bpf_map__pin_path(map), F_OK))
-			continue;
-		ret = bpf_map__set_max_entries(map, n);
 		if (ret)
 			return ret;
 	}
@@ -205,9 +174,6 @@ static int create_pins(const char *pin_root)
 	if (!skel)
 		return -errno ?: -EINVAL;
 	ret = xs_obj_set_pins(skel->obj, pin_root);
-	if (ret)
-		goto out;
-	ret = xs_obj_apply_test_sizes(skel->obj);
 	if (ret)
 		goto out;
 	bpf_object__for_each_program(prog, skel->obj) bpf_program__set_autoload(prog, false);

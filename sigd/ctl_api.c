@@ -558,6 +558,45 @@ static void metric_head(struct sbuf *o, const char *name, const char *type, cons
 	sb_printf(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/*
+ * Size, use and kernel memory of the maps that have a size knob. Use is a
+ * key walk (loader/usage.c): about 0.5 us per entry, paid per scrape.
+ */
+static void ctl_metrics_maps(struct ctl *c, struct sbuf *o)
+{
+	const struct {
+		const char *name;
+		int fd;
+	} maps[] = {
+		{XS_MAP_FLOOD, c->maps->flood},	      {XS_MAP_FLOWS, c->maps->flows},
+		{XS_MAP_BLOCK4, c->maps->block4},     {XS_MAP_BLOCK6, c->maps->block6},
+		{XS_MAP_BLKNOTE4, c->maps->blknote4}, {XS_MAP_BLKNOTE6, c->maps->blknote6},
+		{XS_MAP_TRUST4, c->maps->trust4},     {XS_MAP_TRUST6, c->maps->trust6},
+	};
+	struct xs_map_usage u[sizeof(maps) / sizeof(maps[0])];
+	const size_t n = sizeof(maps) / sizeof(maps[0]);
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (xs_map_usage_fd(maps[i].fd, true, &u[i]))
+			u[i].max_entries = 0, u[i].entries = -1;
+	metric_head(o, "xdpsbc_map_max_entries", "gauge",
+		    "Entries a map was created with (map-sizes); full maps: docs/operations.md.");
+	for (i = 0; i < n; i++)
+		sb_printf(o, "xdpsbc_map_max_entries{map=\"%s\"} %u\n", maps[i].name,
+			  u[i].max_entries);
+	metric_head(o, "xdpsbc_map_entries", "gauge", "Entries in use.");
+	for (i = 0; i < n; i++)
+		if (u[i].entries >= 0)
+			sb_printf(o, "xdpsbc_map_entries{map=\"%s\"} %ld\n", maps[i].name,
+				  u[i].entries);
+	metric_head(o, "xdpsbc_map_memory_bytes", "gauge",
+		    "Kernel memory of the map (memlock in fdinfo).");
+	for (i = 0; i < n; i++)
+		sb_printf(o, "xdpsbc_map_memory_bytes{map=\"%s\"} %llu\n", maps[i].name,
+			  (unsigned long long)u[i].memlock);
+}
+
 void ctl_metrics(struct ctl *c, struct sbuf *o)
 {
 	const struct proxy *px = c->px;
@@ -583,6 +622,16 @@ void ctl_metrics(struct ctl *c, struct sbuf *o)
 	metric_head(o, "xdpsbc_blocklist_entries", "gauge", "Entries in the XDP blocklist.");
 	sb_printf(o, "xdpsbc_blocklist_entries %lu\n",
 		  xs_map_count_lpm(c->maps->block4) + xs_map_count_lpm(c->maps->block6));
+	ctl_metrics_maps(c, o);
+	metric_head(o, "xdpsbc_media_flows_refused_total", "counter",
+		    "Relay flow inserts refused because xs_flows was full (calls answered 503).");
+	sb_printf(o, "xdpsbc_media_flows_refused_total %llu\n",
+		  (unsigned long long)media_flows_full(px->mc));
+	metric_head(
+		o, "xdpsbc_policy_block_errors_total", "counter",
+		"Blocks sigd could not store in the XDP blocklist (full: map-sizes blocklist).");
+	sb_printf(o, "xdpsbc_policy_block_errors_total %llu\n",
+		  (unsigned long long)px->pol.block_errors);
 	metric_head(o, "xdpsbc_calls", "gauge", "Calls in progress (dialogs) per company.");
 	for (unsigned int i = 0; i < pc->ncompanies; i++)
 		sb_printf(o, "xdpsbc_calls{company=\"%s\",brand=\"%s\"} %u\n",

@@ -154,6 +154,9 @@ static void reload(int argc, char **argv, struct sigd_cfg *cfg, struct proxy *px
 	    nc.http_listen.port != cfg->http_listen.port ||
 	    nc.http_listen.ip.s_addr != cfg->http_listen.ip.s_addr)
 		xs_log(XS_LOG_WARN, "reload: ctl-socket and http-listen changes need a restart\n");
+	if (memcmp(&nc.map_sizes, &cfg->map_sizes, sizeof(nc.map_sizes)))
+		xs_log(XS_LOG_WARN, "reload: map-sizes apply when the maps are created; the "
+				    "pinned maps keep their size\n");
 	nc.listen = cfg->listen;
 	nc.public_ip = cfg->public_ip;
 	memcpy(nc.ctl_socket, cfg->ctl_socket, sizeof(nc.ctl_socket));
@@ -200,12 +203,14 @@ int main(int argc, char **argv)
 	sigd_osip_init();
 
 	pin_root = xs_pin_root(cfg.pin_root[0] ? cfg.pin_root : NULL);
+	xs_map_sizes_use(&cfg.map_sizes); /* for maps created now; pins keep their size */
 	err = xs_bpffs_ensure(pin_root);
 	err = err ?: xs_maps_open(pin_root, true, &maps);
 	if (err) {
 		xs_log(XS_LOG_ERR, "maps under %s: %s\n", pin_root, strerror(-err));
 		return 1;
 	}
+	xs_maps_check_sizes(&maps, pin_root);
 	/* Choose the datapath (auto probes); the XDP one attaches as before. */
 	if (sigd_dp_start(pin_root, &cfg, &maps, &sdp))
 		return 1;

@@ -192,6 +192,11 @@ unsigned int media_source_ports(const struct media_ctx *mc, struct in_addr src)
 	return mc ? media_quota_held(&mc->quota, src) : 0;
 }
 
+uint64_t media_flows_full(const struct media_ctx *mc)
+{
+	return mc ? mc->flows_full : 0;
+}
+
 static bool ct_is(const osip_content_type_t *ct, const char *type, const char *subtype)
 {
 	return ct && ct->type && !strcasecmp(ct->type, type) &&
@@ -415,8 +420,14 @@ int media_rewrite(struct media_ctx *mc, osip_message_t *msg, const char *call_id
 		else if (ns[i].edge[0])
 			e = media_flows_program(mc, c, i, &ns[i], &c->s[i], from);
 		if (e && !err) {
-			xs_log(XS_LOG_ERR, "[%s] programming relay flows: %s\n", call_id,
-			       strerror(-e));
+			if (e == -ENOSPC)
+				xs_log(XS_LOG_ERR,
+				       "[%s] relay flow table full (xs_flows at its max entries, "
+				       "map-sizes flows): call refused\n",
+				       call_id);
+			else
+				xs_log(XS_LOG_ERR, "[%s] programming relay flows: %s\n", call_id,
+				       strerror(-e));
 			err = e;
 		}
 		if (!release[i] && ns[i].edge[0] && !c->s[i].edge[0])
@@ -470,7 +481,7 @@ const char *media_strerror(int err)
 	case -EDQUOT:
 		return "source at max-ports-per-source";
 	case -ENOSPC:
-		return "relay ports exhausted";
+		return "relay ports exhausted or relay flow table full";
 	default:
 		return strerror(-err);
 	}

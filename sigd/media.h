@@ -74,7 +74,7 @@ int media_reconfigure(struct media_ctx *mc, const struct media_opts *o);
  * message created is gone again, its ports free): -EBADMSG for malformed
  * SDP, -E2BIG for more relayed m-lines than max_streams, -EDQUOT when @src
  * would hold more than source_ports, -ENOSPC when the port range is
- * exhausted.
+ * exhausted or the flow map (xs_flows, map-sizes flows) is full.
  */
 int media_rewrite(struct media_ctx *mc, osip_message_t *msg, const char *call_id,
 		  enum media_side from, const struct media_src *src);
@@ -111,5 +111,7 @@ unsigned int media_calls(const struct media_ctx *mc);
 /* Relay ports allocated, and those held by signalling source @src; for status and tests. */
 unsigned int media_ports_used(const struct media_ctx *mc);
 unsigned int media_source_ports(const struct media_ctx *mc, struct in_addr src);
+/* Flow inserts refused because xs_flows was full (calls answered 503), for /metrics. */
+uint64_t media_flows_full(const struct media_ctx *mc);
 
 #endif /* XDPSBC_SIGD_MEDIA_H */

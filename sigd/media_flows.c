@@ -162,8 +162,14 @@ static int program_one(struct media_ctx *mc, struct media_call *c, unsigned int 
 		}
 	}
 
-	if (bpf_map_update_elem(mc->o.flows_fd, &k, &f, BPF_ANY))
+	if (bpf_map_update_elem(mc->o.flows_fd, &k, &f, BPF_ANY)) {
+		/* A full hash map says E2BIG: the relay table is at map-sizes flows. */
+		if (errno == E2BIG) {
+			mc->flows_full++;
+			return -ENOSPC;
+		}
 		return -errno;
+	}
 	return 0;
 }
 

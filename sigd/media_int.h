@@ -103,6 +103,7 @@ struct media_ctx {
 	struct media_quota quota;
 	struct media_call *hash[MEDIA_HASH_SIZE];
 	unsigned int calls;
+	uint64_t flows_full; /* flow inserts refused: xs_flows at its max entries */
 };
 
 /* media_ports.c */

@@ -367,6 +367,16 @@ static int set_max_uri(struct sigd_cfg *c, const char *v)
 	return err;
 }
 
+static int set_map_sizes(struct sigd_cfg *c, const char *v)
+{
+	char why[160];
+	int err = xs_map_sizes_parse(v, &c->map_sizes, why, sizeof(why));
+
+	if (err)
+		xs_log(XS_LOG_ERR, "map-sizes: %s\n", why);
+	return err;
+}
+
 static int set_ctl_socket(struct sigd_cfg *c, const char *v)
 {
 	if (strcmp(v, "none") && v[0] != '/')
@@ -460,6 +470,9 @@ static const struct opt opts[] = {
 	{"max-message-size", "BYTES", set_max_msg,
 	 "larger SIP messages are dropped (default 16384)"},
 	{"max-uri-length", "BYTES", set_max_uri, "longer Request-URIs get 414 (default 1024)"},
+	{"map-sizes", "NAME=N,..", set_map_sizes,
+	 "entries of the maps when sigd creates them: flood, flows, blocklist, trusted "
+	 "(docs/operations.md; pinned maps keep their size)"},
 	{"ctl-socket", "PATH|none", set_ctl_socket,
 	 "control socket for the CLI (default STATE-DIR/ctl.sock, i.e. " SIGD_CTL_DEFAULT ")"},
 	{"http-listen", "[IP:]PORT|none", set_http_listen,
@@ -499,6 +512,7 @@ static void defaults(struct sigd_cfg *c)
 	if (getenv("XDPSBC_DATAPATH"))
 		xs_dp_parse(getenv("XDPSBC_DATAPATH"), &c->datapath);
 	policy_cfg_defaults(&c->pol);
+	xs_map_sizes_defaults(&c->map_sizes);
 }
 
 static const struct opt *find_opt(const char *name)
@@ -640,10 +654,16 @@ static int apply_argv(struct sigd_cfg *c, int argc, char **argv, bool only_confi
 
 int opts_load(struct sigd_cfg *c, int argc, char **argv)
 {
+	char why[160];
 	int err;
 	bool explicit;
 
 	defaults(c);
+	/* For tests and scripts, as $XDPSBC_DATAPATH: the file and flags win. */
+	if (xs_map_sizes_env(&c->map_sizes, why, sizeof(why))) {
+		xs_log(XS_LOG_ERR, "map sizes: %s\n", why);
+		return -EINVAL;
+	}
 	err = apply_argv(c, argc, argv, true);
 	if (err)
 		return err;

@@ -49,6 +49,8 @@ struct sigd_cfg {
 	struct sip_addr http_listen;
 	char http_token[256];
 	char http_token_file[256];
+	/* Sizes of the maps sigd creates (pinned maps keep theirs); loader/sizes.c. */
+	struct xs_map_sizes map_sizes;
 	/* Security policy: global keys and the [brand]/[company]/[user] sections. */
 	struct policy_cfg pol;
 };

@@ -340,7 +340,7 @@ static int media_request(struct proxy *p, osip_message_t *m, struct dialog *d, c
 		proxy_reply(p, m, src, 488, "Not Acceptable Here (too many media streams)", cid);
 	else if (err == -EDQUOT)
 		proxy_reply(p, m, src, 503, "Service Unavailable (media port limit)", cid);
-	else if (err == -ENOSPC)
+	else if (err == -ENOSPC) /* no relay ports, or the relay flow table is full */
 		proxy_reply(p, m, src, 503, "Service Unavailable (no media ports)", cid);
 	else
 		proxy_reply(p, m, src, 500, "Server Internal Error", cid);

@@ -17,9 +17,16 @@ static int check_reason(const char *r)
 
 static int block_err(int ret, const struct xs_maps *m, const char *what)
 {
-	if (ret == -ENOSPC)
-		return cli_err("%s: blocklist full (%lu IPv4 + %lu IPv6 entries); nothing changed",
-			       what, xs_map_count_lpm(m->block4), xs_map_count_lpm(m->block6));
+	struct xs_map_usage u4, u6;
+
+	if (ret == -ENOSPC) {
+		xs_map_usage_fd(m->block4, false, &u4);
+		xs_map_usage_fd(m->block6, false, &u6);
+		return cli_err("%s: blocklist full (%lu of %u IPv4, %lu of %u IPv6 entries; "
+			       "map-sizes blocklist); nothing changed",
+			       what, xs_map_count_lpm(m->block4), u4.max_entries,
+			       xs_map_count_lpm(m->block6), u6.max_entries);
+	}
 	return cli_fail(ret, what);
 }
 

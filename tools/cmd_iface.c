@@ -145,18 +145,75 @@ void status_settings(const struct xs_config *cfg, bool json)
 					    : "");
 }
 
-static unsigned long flow_count(int fd)
-{
-	struct xs_flow_key k, n;
-	unsigned long cnt = 0;
-	void *prev = NULL;
+/* The maps section of status: size, use and kernel memory of every pin. */
+struct maps_sum {
+	bool json;
+	uint64_t memlock;
+};
 
-	while (!bpf_map_get_next_key(fd, prev, &n)) {
-		cnt++;
-		k = n;
-		prev = &k;
+static void mib(char *buf, size_t len, uint64_t bytes)
+{
+	snprintf(buf, len, "%.1f MiB", bytes / 1048576.0);
+}
+
+static int map_row(const struct xs_map_usage *u, void *arg)
+{
+	const struct xs_map_sizes *want = xs_map_sizes_current();
+	struct maps_sum *s = arg;
+	bool differs = u->knob >= 0 && want->n[u->knob] != u->max_entries;
+	char used[24], pct[24], mem[24];
+
+	s->memlock += u->memlock;
+	if (s->json) {
+		json_obj_begin(NULL);
+		json_str("name", u->name);
+		json_str("type", u->type);
+		json_u64("max_entries", u->max_entries);
+		if (u->entries >= 0)
+			json_u64("entries", u->entries);
+		else
+			json_null("entries");
+		json_u64("memlock_bytes", u->memlock);
+		if (u->knob >= 0) {
+			json_str("size_knob", xs_size_name(u->knob));
+			json_u64("configured", want->n[u->knob]);
+		}
+		json_obj_end();
+		return 0;
 	}
-	return cnt;
+	used[0] = pct[0] = '\0';
+	if (u->entries >= 0)
+		snprintf(used, sizeof(used), "%ld", u->entries);
+	else
+		snprintf(used, sizeof(used), "-");
+	if (u->entries >= 0 && u->max_entries)
+		snprintf(pct, sizeof(pct), "%ld%%", u->entries * 100 / u->max_entries);
+	mib(mem, sizeof(mem), u->memlock);
+	printf("  %-12s %-12s %11u %9s %5s %10s", u->name, u->type, u->max_entries, used, pct, mem);
+	if (differs)
+		printf("  (pinned size kept; %s=%u applies when re-created)", xs_size_name(u->knob),
+		       want->n[u->knob]);
+	putchar('\n');
+	return 0;
+}
+
+static void status_maps(struct cli *c)
+{
+	struct maps_sum s = {.json = c->json};
+	char mem[24];
+
+	if (c->json) {
+		json_arr_begin("maps");
+		xs_maps_usage(c->pin_root, map_row, &s);
+		json_arr_end();
+		json_u64("maps_memlock_bytes", s.memlock);
+		return;
+	}
+	printf("maps:\n  %-12s %-12s %11s %9s %5s %10s\n", "NAME", "TYPE", "MAX ENTRIES", "IN USE",
+	       "", "MEMORY");
+	xs_maps_usage(c->pin_root, map_row, &s);
+	mib(mem, sizeof(mem), s.memlock);
+	printf("  total kernel memory: %s (%llu bytes)\n", mem, (unsigned long long)s.memlock);
 }
 
 static int do_status(struct cli *c, const struct xs_maps *m, void *args)
@@ -212,7 +269,11 @@ static int do_status(struct cli *c, const struct xs_maps *m, void *args)
 	if (have_maps && !xs_config_get(m, &cfg)) {
 		unsigned long b4 = xs_map_count_lpm(m->block4), b6 = xs_map_count_lpm(m->block6);
 		unsigned long t4 = xs_map_count_lpm(m->trust4), t6 = xs_map_count_lpm(m->trust6);
-		unsigned long fl = flow_count(m->flows);
+		struct xs_map_usage fu;
+		unsigned long fl = 0;
+
+		if (!xs_map_usage_fd(m->flows, true, &fu) && fu.entries > 0)
+			fl = fu.entries;
 
 		status_settings(&cfg, c->json);
 		if (c->json) {
@@ -228,6 +289,7 @@ static int do_status(struct cli *c, const struct xs_maps *m, void *args)
 			       "  trusted:   %lu (IPv4 %lu, IPv6 %lu)\n  flows:     %lu\n",
 			       b4 + b6, b4, b6, t4 + t6, t4, t6, fl);
 		}
+		status_maps(c);
 	}
 	if (c->json) {
 		json_obj_end();
@@ -252,7 +314,7 @@ const struct cmd cmds_iface[] = {
 	{"status", do_status, "[-j]",
 	 "pin root, datapath and firewall (as sigd chose them), nftables table, attached "
 	 "interfaces "
-	 "(mode, prog id), settings and entry counts",
+	 "(mode, prog id), settings, entry counts, and each map's size, use and kernel memory",
 	 .maps = CLI_MAPS_READ},
 	{NULL},
 };

@@ -2,6 +2,7 @@
 /* trust add|del|list: networks that are never blocked. */
 #include <errno.h>
 #include <stdio.h>
+#include <sys/socket.h>
 #include "cli.h"
 
 struct trust_args {
@@ -22,8 +23,14 @@ static int trust_change(const struct xs_maps *m, const struct xs_cidr *cidr, boo
 	xs_cidr_format(cidr, buf, sizeof(buf));
 	if (ret == -ENOENT)
 		return cli_err("trust del: %s is not trusted", buf);
-	if (ret == -ENOSPC)
-		return cli_err("trust add: trusted networks full (%d per family)", XS_TRUST_MAX);
+	if (ret == -ENOSPC) {
+		struct xs_map_usage u;
+
+		xs_map_usage_fd(cidr->family == AF_INET ? m->trust4 : m->trust6, false, &u);
+		return cli_err("trust add: trusted networks full (%u per family, map-sizes "
+			       "trusted); nothing changed",
+			       u.max_entries);
+	}
 	if (ret)
 		return cli_fail(ret, add ? "trust add" : "trust del");
 	printf("%s %s\n", add ? "trusted" : "no longer trusted:", buf);

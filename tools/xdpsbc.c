@@ -25,12 +25,15 @@ static void usage(FILE *f, const char *prefix)
 {
 	if (!prefix)
 		fprintf(f,
-			"usage: xdpsbc [-j] [-v] [--pin-root DIR] COMMAND [ARGS]\n"
+			"usage: xdpsbc [-j] [-v] [--pin-root DIR] [--map-sizes LIST] COMMAND "
+			"[ARGS]\n"
 			"\n"
 			"global options (anywhere on the line):\n"
 			"  -j, --json        JSON output for listings\n"
 			"  -v, --verbose     more messages (twice: libbpf/libxdp debug)\n"
 			"  --pin-root DIR    maps under DIR (default $XDPSBC_PIN_ROOT, else %s)\n"
+			"  --map-sizes LIST  sizes of maps this command creates: flood=N,flows=N,\n"
+			"                    blocklist=N,trusted=N (default $XDPSBC_MAP_SIZES)\n"
 			"  -h, --help        this text, or one command's: xdpsbc block add --help\n"
 			"  -V, --version     the version\n"
 			"\ncommands:\n",
@@ -72,6 +75,9 @@ int main(int argc, char **argv)
 {
 	struct cli c = {.pin_root = NULL};
 	char *args[256];
+	const char *sizes = NULL;
+	struct xs_map_sizes ms;
+	char why[160];
 	const struct cmd *cmd;
 	int n = 0, verbose = 0, words = 0;
 	bool help = false, dashdash = false;
@@ -99,6 +105,12 @@ int main(int argc, char **argv)
 			c.pin_root = argv[i];
 		} else if (!strncmp(a, "--pin-root=", 11)) {
 			c.pin_root = a + 11;
+		} else if (!strcmp(a, "--map-sizes")) {
+			if (++i >= argc)
+				return cli_err("--map-sizes needs NAME=N,.."), EXIT_USAGE;
+			sizes = argv[i];
+		} else if (!strncmp(a, "--map-sizes=", 12)) {
+			sizes = a + 12;
 		} else {
 			if (!strcmp(a, "--"))
 				dashdash = true;
@@ -109,6 +121,12 @@ int main(int argc, char **argv)
 	c.pin_root = xs_pin_root(c.pin_root);
 	xs_log_set_level(verbose >= 2 ? XS_LOG_DEBUG : verbose ? XS_LOG_INFO : XS_LOG_WARN);
 	xs_log_route_libs();
+	/* Sizes apply to maps this run creates; pinned ones keep theirs. */
+	xs_map_sizes_defaults(&ms);
+	if (xs_map_sizes_env(&ms, why, sizeof(why)) ||
+	    (sizes && xs_map_sizes_parse(sizes, &ms, why, sizeof(why))))
+		return cli_err("map sizes: %s", why), EXIT_USAGE;
+	xs_map_sizes_use(&ms);
 
 	if (!n) {
 		usage(help ? stdout : stderr, NULL);

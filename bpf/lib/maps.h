@@ -31,7 +31,7 @@ struct {
 /* LPM tries cannot be preallocated; the kernel insists on BPF_F_NO_PREALLOC. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(max_entries, XS_BLOCK_MAX);
+	__uint(max_entries, XS_BLOCK_DEFAULT);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct xs_lpm4);
 	__type(value, struct xs_block);
@@ -39,7 +39,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(max_entries, XS_BLOCK_MAX);
+	__uint(max_entries, XS_BLOCK_DEFAULT);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct xs_lpm6);
 	__type(value, struct xs_block);
@@ -60,7 +60,7 @@ struct {
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, XS_BLOCK_MAX);
+	__uint(max_entries, XS_BLOCK_DEFAULT);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct xs_lpm4);
 	__type(value, struct xs_note);
@@ -68,7 +68,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, XS_BLOCK_MAX);
+	__uint(max_entries, XS_BLOCK_DEFAULT);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct xs_lpm6);
 	__type(value, struct xs_note);
@@ -76,7 +76,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(max_entries, XS_TRUST_MAX);
+	__uint(max_entries, XS_TRUST_DEFAULT);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct xs_lpm4);
 	__type(value, struct xs_trust);
@@ -84,7 +84,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(max_entries, XS_TRUST_MAX);
+	__uint(max_entries, XS_TRUST_DEFAULT);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct xs_lpm6);
 	__type(value, struct xs_trust);
@@ -96,7 +96,7 @@ struct {
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, XS_FLOWS_MAX);
+	__uint(max_entries, XS_FLOWS_DEFAULT);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct xs_flow_key);
 	__type(value, struct xs_flow);
@@ -117,7 +117,7 @@ struct {
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, XS_FLOOD_MAX);
+	__uint(max_entries, XS_FLOOD_DEFAULT);
 	__type(key, struct xs_flood_key);
 	__type(value, struct xs_flood);
 } xs_flood SEC(".maps");
