@@ -147,24 +147,42 @@ void status_settings(const struct xs_config *cfg, bool json)
 
 /* The maps section of status: size, use and kernel memory of every pin. */
 struct maps_sum {
-	bool json;
+	struct xs_map_usage u[64];
+	size_t n;
 	uint64_t memlock;
 };
+
+static int map_collect(const struct xs_map_usage *u, void *arg)
+{
+	struct maps_sum *s = arg;
+
+	if (s->n < sizeof(s->u) / sizeof(s->u[0]))
+		s->u[s->n++] = *u;
+	s->memlock += u->memlock;
+	return 0;
+}
+
+/* Entries in pinned map @name as the walk counted them, 0 when not. */
+static unsigned long map_entries(const struct maps_sum *s, const char *name)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (!strcmp(s->u[i].name, name))
+			return s->u[i].entries > 0 ? (unsigned long)s->u[i].entries : 0;
+	return 0;
+}
 
 static void mib(char *buf, size_t len, uint64_t bytes)
 {
 	snprintf(buf, len, "%.1f MiB", bytes / 1048576.0);
 }
 
-static int map_row(const struct xs_map_usage *u, void *arg)
+static void map_row(const struct xs_map_usage *u, bool json)
 {
 	const struct xs_map_sizes *want = xs_map_sizes_current();
-	struct maps_sum *s = arg;
 	bool differs = u->knob >= 0 && want->n[u->knob] != u->max_entries;
 	char used[24], pct[24], mem[24];
 
-	s->memlock += u->memlock;
-	if (s->json) {
+	if (json) {
 		json_obj_begin(NULL);
 		json_str("name", u->name);
 		json_str("type", u->type);
@@ -179,7 +197,7 @@ static int map_row(const struct xs_map_usage *u, void *arg)
 			json_u64("configured", want->n[u->knob]);
 		}
 		json_obj_end();
-		return 0;
+		return;
 	}
 	used[0] = pct[0] = '\0';
 	if (u->entries >= 0)
@@ -194,26 +212,26 @@ static int map_row(const struct xs_map_usage *u, void *arg)
 		printf("  (pinned size kept; %s=%u applies when re-created)", xs_size_name(u->knob),
 		       want->n[u->knob]);
 	putchar('\n');
-	return 0;
 }
 
-static void status_maps(struct cli *c)
+static void status_maps(struct cli *c, const struct maps_sum *s)
 {
-	struct maps_sum s = {.json = c->json};
 	char mem[24];
 
 	if (c->json) {
 		json_arr_begin("maps");
-		xs_maps_usage(c->pin_root, map_row, &s);
+		for (size_t i = 0; i < s->n; i++)
+			map_row(&s->u[i], true);
 		json_arr_end();
-		json_u64("maps_memlock_bytes", s.memlock);
+		json_u64("maps_memlock_bytes", s->memlock);
 		return;
 	}
 	printf("maps:\n  %-12s %-12s %11s %9s %5s %10s\n", "NAME", "TYPE", "MAX ENTRIES", "IN USE",
 	       "", "MEMORY");
-	xs_maps_usage(c->pin_root, map_row, &s);
-	mib(mem, sizeof(mem), s.memlock);
-	printf("  total kernel memory: %s (%llu bytes)\n", mem, (unsigned long long)s.memlock);
+	for (size_t i = 0; i < s->n; i++)
+		map_row(&s->u[i], false);
+	mib(mem, sizeof(mem), s->memlock);
+	printf("  total kernel memory: %s (%llu bytes)\n", mem, (unsigned long long)s->memlock);
 }
 
 static int do_status(struct cli *c, const struct xs_maps *m, void *args)
@@ -267,14 +285,14 @@ static int do_status(struct cli *c, const struct xs_maps *m, void *args)
 	if (c->json)
 		json_arr_end();
 	if (have_maps && !xs_config_get(m, &cfg)) {
-		unsigned long b4 = xs_map_count_lpm(m->block4), b6 = xs_map_count_lpm(m->block6);
-		unsigned long t4 = xs_map_count_lpm(m->trust4), t6 = xs_map_count_lpm(m->trust6);
-		struct xs_map_usage fu;
-		unsigned long fl = 0;
+		static struct maps_sum ms; /* 64 rows: not on the stack */
+		unsigned long b4, b6, t4, t6, fl;
 
-		if (!xs_map_usage_fd(m->flows, true, &fu) && fu.entries > 0)
-			fl = fu.entries;
-
+		/* One walk per map, for the entry counts and the maps section. */
+		xs_maps_usage(c->pin_root, map_collect, &ms);
+		b4 = map_entries(&ms, XS_MAP_BLOCK4), b6 = map_entries(&ms, XS_MAP_BLOCK6);
+		t4 = map_entries(&ms, XS_MAP_TRUST4), t6 = map_entries(&ms, XS_MAP_TRUST6);
+		fl = map_entries(&ms, XS_MAP_FLOWS);
 		status_settings(&cfg, c->json);
 		if (c->json) {
 			json_obj_begin("entries");
@@ -289,7 +307,7 @@ static int do_status(struct cli *c, const struct xs_maps *m, void *args)
 			       "  trusted:   %lu (IPv4 %lu, IPv6 %lu)\n  flows:     %lu\n",
 			       b4 + b6, b4, b6, t4 + t6, t4, t6, fl);
 		}
-		status_maps(c);
+		status_maps(c, &ms);
 	}
 	if (c->json) {
 		json_obj_end();
