@@ -2,9 +2,10 @@
 /*
  * Media state around the SDP rewrite: port exhaustion and reuse, a new port
  * range on reload, a restart that rebuilds calls from the flow map, media
- * timeouts, and SDP inside a multipart body.
+ * timeouts, SDP inside a multipart body, and a full relay flow table.
  */
 #include "sdp_test.h"
+#include "media_int.h" /* the port allocator, to see what a refused call holds */
 
 static int rewrite_ok(struct env *e, const char *name, const char *file, enum media_side from)
 {
@@ -257,6 +258,65 @@ static void test_multipart(void)
 	env_free(&e);
 }
 
+/*
+ * The relay flow table (xs_flows, map-sizes flows) full: a new call gets
+ * -ENOSPC (the proxy answers 503), its message is unchanged, it leaves no
+ * ports or half of its flows behind, the calls already up keep theirs, and
+ * once a call ends the next one fits.
+ */
+static void test_flows_full(void)
+{
+	const char *name = "sdp_flows_full";
+	char *orig, *wire = NULL;
+	struct env e;
+	osip_message_t *m;
+	int err, ok;
+
+	/* Room for one call (4 flows) and half of the next. */
+	if (env_new(&e)) {
+		T_FAIL(name, "setup");
+		return;
+	}
+	media_free(e.mc);
+	close(e.fd);
+	e.fd = bpf_map_create(BPF_MAP_TYPE_HASH, "xs_flows_test", sizeof(struct xs_flow_key),
+			      sizeof(struct xs_flow), 6, NULL);
+	e.o.flows_fd = e.fd;
+	e.mc = e.fd >= 0 ? media_new(&e.o) : NULL;
+	if (!e.mc) {
+		T_FAIL(name, "setup of a 6-flow map");
+		return;
+	}
+	m = load_msg("mux_invite.sip");
+	orig = m ? msg_str(m) : NULL;
+	if (m)
+		osip_message_free(m);
+	ok = rewrite_ok(&e, name, "invite.sip", MEDIA_SIDE_A) &&
+	     T_CHECK(name, flows_count(e.fd) == 4, "%u flows", flows_count(e.fd));
+	err = rewrite_file(e.mc, "mux_invite.sip", MEDIA_SIDE_A, &wire);
+	ok = ok && T_CHECK(name, err == -ENOSPC, "second call got %d", err) &&
+	     T_CHECK(name, wire && orig && !strcmp(wire, orig), "message changed") &&
+	     T_CHECK(name, media_calls(e.mc) == 1 && flows_count(e.fd) == 4,
+		     "%u calls, %u flows: state left behind", media_calls(e.mc),
+		     flows_count(e.fd)) &&
+	     T_CHECK(name, e.mc->ports.used_count == 2, "%u port pairs held, want call 1's 2",
+		     e.mc->ports.used_count) &&
+	     T_CHECK(name, media_flows_full(e.mc) >= 1, "refusal not counted") &&
+	     T_CHECK(name, rewritten_port(&e, "200.sip", MEDIA_SIDE_B) > 0,
+		     "the call already up lost its media");
+	free(wire);
+	free(orig);
+	/* Once the first call ends, the refused one fits. */
+	media_end(e.mc, "call-1@192.0.2.10");
+	ok = ok && T_CHECK(name, flows_count(e.fd) == 0, "flows of the ended call left") &&
+	     T_CHECK(name, rewritten_port(&e, "mux_invite.sip", MEDIA_SIDE_A) > 0,
+		     "the next call was refused") &&
+	     T_CHECK(name, flows_count(e.fd) == 4, "%u flows", flows_count(e.fd));
+	if (ok)
+		T_PASS(name);
+	env_free(&e);
+}
+
 int main(int argc, char **argv)
 {
 	struct env e;
@@ -276,5 +336,6 @@ int main(int argc, char **argv)
 	test_restart();
 	test_timeout();
 	test_multipart();
+	test_flows_full();
 	return check_failed ? 1 : 0;
 }
