@@ -31,6 +31,7 @@ int main(int argc, char **argv)
 {
 	struct xs_maps m;
 	struct xs_config cfg;
+	struct xs_map_usage u;
 	__be32 in, out, peer;
 	unsigned int port, pport, n, i, idle;
 	int err;
@@ -92,8 +93,11 @@ int main(int argc, char **argv)
 		}
 	}
 	idle = argc == 9 ? strtoul(argv[8], NULL, 0) : 0;
-	if (idle > XS_FLOWS_MAX - n)
-		idle = XS_FLOWS_MAX - n;
+	/* As many as the pinned map holds (map-sizes flows). */
+	if (xs_map_usage_fd(m.flows, false, &u) || u.max_entries < n)
+		u.max_entries = n;
+	if (idle > u.max_entries - n)
+		idle = u.max_entries - n;
 	for (i = 0; i < idle; i++) {
 		struct xs_flow_key k = {.addr = htonl(0xc6120000U + (i >> 15)),
 					.port = htons(1024 + (i & 0x7fff)),

@@ -33,6 +33,8 @@ NS_G=${B_PREFIX}-gen
 NS_E=${B_PREFIX}-edge
 NS_K=${B_PREFIX}-sink
 export XDPSBC_PIN_ROOT=${XDPSBC_PIN_ROOT:-/sys/fs/bpf/xdpsbc-bench-$$}
+# The scaling case fills the flow table with up to 10^6 flows (default 2^18).
+export XDPSBC_MAP_SIZES=${XDPSBC_MAP_SIZES:-flows=1048576}
 B_WORK=${B_WORK:-$(mktemp -d /tmp/xdpsbc-bench.XXXXXX)}
 
 GEN_IP=203.0.113.10

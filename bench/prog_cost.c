@@ -449,10 +449,10 @@ int main(int argc, char **argv)
 	       "|---|---:|---:|---:|---:|\n");
 	printf("| xs_block4 (LPM trie) | %u | %lld | %lld | %.1f |\n", have_b, mem_block0,
 	       mem_block, (double)(mem_block - mem_block0) / have_b);
-	printf("| xs_flows (hash, %u buckets) | %u | %lld | %lld | %.1f |\n", XS_FLOWS_MAX, have_f,
-	       mem_flow0, mem_flow, (double)(mem_flow - mem_flow0) / have_f);
+	printf("| xs_flows (hash, %u buckets) | %u | %lld | %lld | %.1f |\n", BT_BENCH_ENTRIES,
+	       have_f, mem_flow0, mem_flow, (double)(mem_flow - mem_flow0) / have_f);
 	printf("| xs_flood (LRU hash, preallocated) | %u (max) | %lld | %lld | %.1f |\n",
-	       XS_FLOOD_MAX, mem_flood, mem_flood, (double)mem_flood / XS_FLOOD_MAX);
+	       XS_FLOOD_DEFAULT, mem_flood, mem_flood, (double)mem_flood / XS_FLOOD_DEFAULT);
 
 	if (json) {
 		jf = fopen(json, "w");
@@ -481,8 +481,8 @@ int main(int argc, char **argv)
 			"\"memlock\":%lld,\"bytes_per_entry\":%.1f},{\"map\":\"xs_flood\","
 			"\"entries\":%u,\"memlock\":%lld,\"bytes_per_entry\":%.1f}]",
 			have_b, mem_block, (double)(mem_block - mem_block0) / have_b, have_f,
-			mem_flow, (double)(mem_flow - mem_flow0) / have_f, XS_FLOOD_MAX, mem_flood,
-			(double)mem_flood / XS_FLOOD_MAX);
+			mem_flow, (double)(mem_flow - mem_flow0) / have_f, XS_FLOOD_DEFAULT,
+			mem_flood, (double)mem_flood / XS_FLOOD_DEFAULT);
 		fprintf(jf, ",\"programs\":[");
 		for (i = 0; i < (unsigned int)nprogs; i++)
 			fprintf(jf,

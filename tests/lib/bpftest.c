@@ -56,11 +56,14 @@ int bt_open_sized(struct bt_ctx *t, unsigned int flood_max)
 		if (err)
 			goto fail;
 	}
-	if (flood_max) {
+	if (flood_max)
 		err = bpf_map__set_max_entries(t->skel->maps.xs_flood, flood_max);
-		if (err)
-			goto fail;
-	}
+	else
+		err = bpf_map__set_max_entries(t->skel->maps.xs_flows, BT_BENCH_ENTRIES)
+			      ?: bpf_map__set_max_entries(t->skel->maps.xs_block4,
+							  BT_BENCH_ENTRIES);
+	if (err)
+		goto fail;
 	err = xdpsbc__load(t->skel);
 	if (err)
 		goto fail;

@@ -25,10 +25,12 @@ struct bt_ctx {
 
 /*
  * Open and load xdpsbc with no map pinned. Returns 0 or a negative errno.
- * The flood map (preallocated, ~0.5 GB at full size) gets BT_FLOOD_MAX
- * entries; bt_open_sized() with 0 keeps the program's size.
+ * The flood map (preallocated) gets BT_FLOOD_MAX entries; bt_open_sized()
+ * with 0 keeps the program's default size and gives the blocklist and the
+ * flow table BT_BENCH_ENTRIES, for the bench's million-entry lookups.
  */
-#define BT_FLOOD_MAX 4096
+#define BT_FLOOD_MAX	 4096
+#define BT_BENCH_ENTRIES (1U << 20)
 int bt_open_sized(struct bt_ctx *t, unsigned int flood_max);
 static inline int bt_open(struct bt_ctx *t)
 {
