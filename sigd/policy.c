@@ -105,7 +105,7 @@ static void do_block(struct policy *pol, const struct in_addr *ip, uint64_t seco
 	if (err) {
 		pol->block_errors++;
 		CLOG(XS_LOG_WARN, cid, "blocking %s (%s) in XDP failed: %s", ipb, note,
-		     strerror(-err));
+		     err == -ENOSPC ? "blocklist full (map-sizes blocklist)" : strerror(-err));
 		return;
 	}
 	if (seconds)

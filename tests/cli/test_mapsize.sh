@@ -63,7 +63,7 @@ test_bad_sizes() {
 test_full_blocklist() {
 	local before i
 	for i in $(seq 1 16); do
-		xs --map-sizes blocklist=16 block add 192.0.2.$i --reason "r$i" >/dev/null ||
+		xs --map-sizes blocklist=16 block add "192.0.2.$i" --reason "r$i" >/dev/null ||
 			{ t_fail full_fill "add $i failed"; return 1; }
 	done
 	before=$(xs block list -j | jq -c 'map(del(.remaining_s, .expires, .added))')
