@@ -32,7 +32,7 @@
  * created with the operator's size (map-sizes, loader/sizes.c), between 1
  * and the _MAX ceiling here; the BTF definitions in lib/maps.h carry the
  * defaults, chosen so that a fresh pin root costs about 45 MB of kernel
- * memory and all maps full stay under 200 MB (docs/operations.md). Per
+ * memory and all maps full about 200 MB (docs/operations.md). Per
  * family for the blocklist and the trusted networks.
  */
 #define XS_BLOCK_DEFAULT (1U << 18)

@@ -121,7 +121,9 @@ test_default_memory() {
 		# xs_block4 holds 192.0.2.1 already: it fills up to one short.
 		"$MAP_FILL" "$XDPSBC_PIN_ROOT/$m" "$(map_max $m)" >/dev/null
 	done
-	t_eq default_all_full "$(xs status -j | jq '[.maps[] | select(.size_knob) | .entries == .max_entries] | all')" true
+	# An LRU map may evict before it is exactly full (per-CPU free lists).
+	t_eq default_all_full "$(xs status -j | jq '[.maps[] | select(.size_knob) |
+		if .type == "lru_hash" then .entries * 10 >= .max_entries * 9 else .entries == .max_entries end] | all')" true
 	full=$(xs status -j | jq .maps_memlock_bytes)
 	echo "default map memory with flood, flows, blocklist and trusted full: $full bytes ($((full / 1048576)) MiB)"
 	t_check default_memory_full "full maps cost $full bytes" test "$full" -lt $((256 * 1048576))
