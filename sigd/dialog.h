@@ -4,7 +4,13 @@
  * the initial INVITE) so media_rewrite() knows the direction, and enough of
  * both legs (tags, remote targets, route sets, addresses, CSeqs) for the proxy
  * to send BYE to both on media timeout. Persisted to the state directory
- * (write, then rename) so a restarted daemon can still end calls.
+ * (statefile.h: JSON lines, 0600, checked on load) so a restarted daemon can
+ * still end calls.
+ *
+ * A dialog belongs to the leg that created it: the source and From tag of
+ * its initial INVITE. Another initial INVITE with the same Call-ID from
+ * anyone else is refused, never merged into it. Each source holds at most
+ * max-dialogs-per-source dialogs, the table max-dialogs.
  */
 #ifndef XDPSBC_SIGD_DIALOG_H
 #define XDPSBC_SIGD_DIALOG_H
@@ -14,8 +20,16 @@
 
 enum dlg_state { DLG_EARLY, DLG_CONFIRMED };
 
-/* An INVITE rings at most this long before the dialog is forgotten (timer C is 3 min). */
-#define DLG_EARLY_MAX_S 600
+/*
+ * An early dialog is forgotten after this, whatever happened to its
+ * INVITE: timer C (3 min) cancels a ringing INVITE and answers 408 itself;
+ * this catches the rest (a restart in between, a lost final response).
+ */
+#define DLG_EARLY_MAX_S 240
+
+/* Defaults of max-dialogs and max-dialogs-per-source. */
+#define DLG_MAX_DEFAULT	    65536
+#define DLG_PER_SRC_DEFAULT 128
 
 /* One leg: what a request to that party needs. */
 struct dlg_leg {
@@ -34,6 +48,10 @@ struct dialog {
 	enum dlg_state state;
 	uint32_t inv_cseq; /* CSeq of the initial INVITE */
 	time_t created;
+	time_t ringing;		 /* the latest provisional answer to the initial INVITE (0: none) */
+	struct sip_addr inv_src; /* where the initial INVITE came from (the dialog's owner) */
+	struct sip_addr inv_hop; /* where it went: its 2xx come from there */
+	bool counted;		 /* counts against inv_src's share */
 	struct dlg_leg a, b;
 	/* Policy accounting (policy.h): the call's company, brand, road-warrior user. */
 	char company[64], brand[64], rw_user[160];
@@ -43,13 +61,28 @@ struct dialog {
 
 struct dialog *dlg_find(const char *call_id);
 struct dialog *dlg_find_cookie(uint64_t cookie);
-struct dialog *dlg_new(const char *call_id);
+/* max-dialogs, max-dialogs-per-source (0: no per-source cap). */
+void dlg_set_limits(unsigned int max, unsigned int per_source);
+/*
+ * A new dialog owned by @src (@exempt: not counted in its share: the core,
+ * trusted sources). NULL with *@err -ENOSPC (table full), -EDQUOT (the
+ * source's share is used), -EEXIST (the Call-ID has a dialog) or -EINVAL.
+ */
+struct dialog *dlg_new(const char *call_id, const struct sip_addr *src, bool exempt, int *err);
+unsigned int dlg_count_src(struct in_addr ip);
+/*
+ * The leg of @d that sent an in-dialog request with these tags, or NULL
+ * when they are not this dialog's: the Call-ID alone proves nothing. Early,
+ * only the caller's tag is known (From for A, To for B); confirmed, both
+ * must match.
+ */
+struct dlg_leg *dlg_sender(struct dialog *d, const char *from_tag, const char *to_tag);
 void dlg_del(struct dialog *d);
 unsigned int dlg_count(void);
 void dlg_flush(void);
 struct dialog *dlg_first(void);
 
-/* State file @dir/dialogs: write-then-rename; load at start. */
+/* State file @dir/dialogs: JSON lines, 0600, write-then-rename; load at start. */
 int dlg_save(const char *dir);
 int dlg_load(const char *dir);
 

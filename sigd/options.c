@@ -10,9 +10,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "binding.h"
+#include "dialog.h"
 #include "options.h"
 #include "media.h"
 #include "sdp.h"
+#include "txn.h"
 
 typedef int (*opt_set_fn)(struct sigd_cfg *c, const char *v);
 
@@ -377,6 +380,43 @@ static int set_map_sizes(struct sigd_cfg *c, const char *v)
 	return err;
 }
 
+static int set_cap(const char *v, unsigned long min, unsigned long max, unsigned int *out)
+{
+	unsigned long n;
+	int err = parse_uint(v, max, &n);
+
+	if (!err && n < min)
+		err = -EINVAL;
+	if (!err)
+		*out = n;
+	return err;
+}
+
+static int set_max_dialogs(struct sigd_cfg *c, const char *v)
+{
+	return set_cap(v, 1, 1U << 20, &c->max_dialogs);
+}
+
+static int set_max_dialogs_src(struct sigd_cfg *c, const char *v)
+{
+	return set_cap(v, 0, 1U << 20, &c->max_dialogs_src);
+}
+
+static int set_max_txns(struct sigd_cfg *c, const char *v)
+{
+	return set_cap(v, 1, 1U << 22, &c->max_txns);
+}
+
+static int set_max_txns_src(struct sigd_cfg *c, const char *v)
+{
+	return set_cap(v, 0, 1U << 22, &c->max_txns_src);
+}
+
+static int set_max_reg_expires(struct sigd_cfg *c, const char *v)
+{
+	return set_cap(v, 1, 7 * 86400, &c->max_reg_expires);
+}
+
 static int set_ctl_socket(struct sigd_cfg *c, const char *v)
 {
 	if (strcmp(v, "none") && v[0] != '/')
@@ -473,6 +513,16 @@ static const struct opt opts[] = {
 	{"map-sizes", "NAME=N,..", set_map_sizes,
 	 "entries of the maps when sigd creates them: flood, flows, blocklist, trusted "
 	 "(docs/operations.md; pinned maps keep their size)"},
+	{"max-dialogs", "N", set_max_dialogs,
+	 "calls in progress at most; a new one beyond gets 503 (default 65536)"},
+	{"max-dialogs-per-source", "N", set_max_dialogs_src,
+	 "calls in progress per client address, core and trusted exempt (default 128; 0 none)"},
+	{"max-transactions", "N", set_max_txns,
+	 "requests in progress at most; beyond: 503 (default 65536)"},
+	{"max-transactions-per-source", "N", set_max_txns_src,
+	 "requests in progress per client address, core and trusted exempt (default 512; 0 none)"},
+	{"max-register-expires", "SEC", set_max_reg_expires,
+	 "registrations the core accepted are kept at most this long (default 3600)"},
 	{"ctl-socket", "PATH|none", set_ctl_socket,
 	 "control socket for the CLI (default STATE-DIR/ctl.sock, i.e. " SIGD_CTL_DEFAULT ")"},
 	{"http-listen", "[IP:]PORT|none", set_http_listen,
@@ -507,6 +557,11 @@ static void defaults(struct sigd_cfg *c)
 	c->latch_window = MEDIA_LATCH_WINDOW_DEFAULT;
 	c->max_streams = MEDIA_MAX_STREAMS_DEFAULT;
 	c->source_ports = MEDIA_SOURCE_PORTS_DEFAULT;
+	c->max_dialogs = DLG_MAX_DEFAULT;
+	c->max_dialogs_src = DLG_PER_SRC_DEFAULT;
+	c->max_txns = TXN_MAX_DEFAULT;
+	c->max_txns_src = TXN_PER_SRC_DEFAULT;
+	c->max_reg_expires = BINDING_EXPIRES_DEFAULT;
 	c->log_level = XS_LOG_INFO;
 	/* For tests and benches that run sigd through scripts they do not own. */
 	if (getenv("XDPSBC_DATAPATH"))

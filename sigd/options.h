@@ -51,6 +51,8 @@ struct sigd_cfg {
 	char http_token_file[256];
 	/* Sizes of the maps sigd creates (pinned maps keep theirs); loader/sizes.c. */
 	struct xs_map_sizes map_sizes;
+	/* Table caps (dialog.h, txn.h; 0 per source: none) and the registration cap. */
+	unsigned int max_dialogs, max_dialogs_src, max_txns, max_txns_src, max_reg_expires;
 	/* Security policy: global keys and the [brand]/[company]/[user] sections. */
 	struct policy_cfg pol;
 };

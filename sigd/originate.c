@@ -16,17 +16,25 @@
 static void send_local(struct proxy *p, osip_message_t *m, const struct sip_addr *dst,
 		       const char *cid, const char *branch)
 {
+	struct sip_addr none = {0};
 	char *buf = NULL;
 	size_t len = 0;
 	struct txn *t;
+	int err;
 
 	if (proxy_send_msg(p, m, dst, cid, &buf, &len))
 		return;
-	t = txn_add(branch, m->sip_method, cid, NULL, buf, len);
-	if (t) {
-		t->local = true;
-		t->dst = *dst;
+	/* Ours: bounded by the table, not by a source's share. */
+	t = txn_add(branch, m->sip_method, cid, &none, true, &err);
+	if (!t) {
+		CLOG(XS_LOG_WARN, cid, "%s sent but not tracked: %s", LOG_METHOD(m),
+		     strerror(-err));
+		osip_free(buf);
+		return;
 	}
+	t->local = true;
+	t->dst = *dst;
+	txn_set_fwd(t, buf, len);
 }
 
 /* RFC 3261 9.1: same Request-URI, Call-ID, From, To, Route and top Via as the INVITE. */
@@ -67,34 +75,50 @@ out:
 	return c;
 }
 
+void proxy_send_cancel(struct proxy *p, struct txn *inv)
+{
+	osip_message_t *c;
+
+	if (!inv->fwd || inv->resp_code >= 200 || txn_find(inv->branch, "CANCEL"))
+		return;
+	c = make_cancel(inv->fwd, inv->fwd_len);
+	if (!c) {
+		CLOG(XS_LOG_WARN, inv->call_id, "cannot build CANCEL");
+		return;
+	}
+	send_local(p, c, &inv->dst, inv->call_id, inv->branch);
+	osip_message_free(c);
+}
+
+/*
+ * The CANCEL only asks the callee to stop ringing: the media and the dialog
+ * end with the INVITE's final response (the 487, or a 408 from timer C),
+ * not here. A CANCEL crossing the 2xx thus leaves the answered call and its
+ * media alone, and so does a CANCEL from anyone but the INVITE's sender.
+ */
 void proxy_cancel(struct proxy *p, osip_message_t *m, const struct sip_addr *src, const char *cid,
 		  const char *branch)
 {
 	struct txn *inv = txn_find(branch, "INVITE");
-	osip_message_t *c;
+	struct txn *own = txn_find(branch, "CANCEL");
 
-	if (txn_find(branch, "CANCEL")) {
+	if (own && own->local && inv && sip_addr_eq(src, &inv->src)) {
 		/* A retransmitted CANCEL: our 200 was lost. */
 		proxy_reply(p, m, src, 200, "OK", cid);
 		return;
 	}
-	if (!inv || inv->local) {
+	if (!inv || inv->local || !sip_addr_eq(src, &inv->src)) {
 		proxy_reply(p, m, src, 481, "Call/Transaction Does Not Exist", cid);
 		return;
 	}
 	proxy_reply(p, m, src, 200, "OK", cid);
-	CLOG(XS_LOG_INFO, cid, "CANCEL from caller");
-	if (p->mc)
-		media_end(p->mc, cid);
-	if (inv->resp_code >= 200 || !inv->fwd)
-		return; /* too late: the final response crossed the CANCEL */
-	c = make_cancel(inv->fwd, inv->fwd_len);
-	if (!c) {
-		CLOG(XS_LOG_WARN, cid, "cannot build CANCEL");
+	if (inv->resp_code >= 200) {
+		CLOG(XS_LOG_INFO, cid, "CANCEL after the final %d: nothing to cancel",
+		     inv->resp_code);
 		return;
 	}
-	send_local(p, c, &inv->dst, cid, branch);
-	osip_message_free(c);
+	CLOG(XS_LOG_INFO, cid, "CANCEL from caller");
+	proxy_send_cancel(p, inv);
 }
 
 /* A BYE from leg @from to leg @to of @d, as the edge would send it for @from. */

@@ -27,7 +27,7 @@ int proxy_send_msg(struct proxy *p, osip_message_t *m, const struct sip_addr *ds
 	int err = msg_serialize(m, &buf, &len);
 
 	if (err) {
-		CLOG(XS_LOG_WARN, cid, "cannot serialise %s", msg_method(m));
+		CLOG(XS_LOG_WARN, cid, "cannot serialise %s", LOG_METHOD(m));
 		return err;
 	}
 	err = p->send(dst, buf, len, p->send_arg);
@@ -53,7 +53,7 @@ void proxy_reply(struct proxy *p, const osip_message_t *req, const struct sip_ad
 	if (!r)
 		return;
 	if (code >= 300)
-		CLOG(XS_LOG_INFO, cid, "%s answered %d %s", msg_method(req), code,
+		CLOG(XS_LOG_INFO, cid, "%s answered %d %s", LOG_METHOD(req), code,
 		     r->reason_phrase ? r->reason_phrase : "");
 	proxy_send_msg(p, r, dst, cid, NULL, NULL);
 	osip_message_free(r);
@@ -93,6 +93,14 @@ static unsigned int count_calls(const char *company, const char *brand, const ch
 	return proxy_count_calls(company, brand, rw_user, arg);
 }
 
+/* The caps apply to new entries: lowering one never drops what exists. */
+static void set_limits(const struct sigd_cfg *cfg)
+{
+	dlg_set_limits(cfg->max_dialogs, cfg->max_dialogs_src);
+	txn_set_limits(cfg->max_txns, cfg->max_txns_src);
+	binding_set_max_expires(cfg->max_reg_expires);
+}
+
 int proxy_init(struct proxy *p, const struct sigd_cfg *cfg, struct media_ctx *mc,
 	       proxy_send_fn send, void *send_arg)
 {
@@ -102,6 +110,7 @@ int proxy_init(struct proxy *p, const struct sigd_cfg *cfg, struct media_ctx *mc
 	p->send_arg = send_arg;
 	snprintf(p->state_dir, sizeof(p->state_dir), "%s", cfg->state_dir);
 	policy_init(&p->pol, &cfg->pol, NULL, NULL);
+	set_limits(cfg);
 	return route_cfg_init(&p->rc, cfg);
 }
 
@@ -114,6 +123,7 @@ int proxy_reconfigure(struct proxy *p, const struct sigd_cfg *cfg)
 		return err;
 	p->rc = rc;
 	policy_set_cfg(&p->pol, &cfg->pol);
+	set_limits(cfg);
 	return 0;
 }
 
@@ -183,22 +193,39 @@ static int max_forwards(osip_message_t *m)
 	return 0;
 }
 
-/* Record leg A of a new dialog from its initial INVITE. */
-static struct dialog *dialog_start(struct proxy *p, osip_message_t *m, const char *cid,
-				   const struct sip_addr *src, bool from_core,
-				   const struct sip_addr *dst, const struct pol_call *pc)
+/* Is @src exempt from the per-source caps (the core, a trusted source)? */
+static bool cap_exempt(const struct proxy *p, const struct sip_addr *src, bool from_core)
 {
+	return from_core || policy_trusted(p->pol.cfg, &src->ip);
+}
+
+/*
+ * Record leg A of a new dialog from its initial INVITE. The Call-ID may
+ * already have a dialog: only its owner (same source, same From tag) may
+ * start it again while it is early (an INVITE sent anew after a 491, say);
+ * anyone else gets -EEXIST, so a guessed Call-ID cannot take a call's media.
+ * Returns 0 for a new dialog, 1 for the owner's again, or a negative errno.
+ */
+static int dialog_start(struct proxy *p, osip_message_t *m, const char *cid,
+			const struct sip_addr *src, bool from_core, const struct sip_addr *dst,
+			const struct pol_call *pc, struct dialog **out)
+{
+	const char *ftag = msg_from_tag(m) ?: "";
 	struct dialog *d = dlg_find(cid);
 	osip_contact_t *c = osip_list_get(&m->contacts, 0);
 	char *s = NULL;
+	int err = 0, again = d != NULL;
 
+	if (d &&
+	    (d->state != DLG_EARLY || strcmp(d->a.tag, ftag) || !sip_addr_eq(&d->inv_src, src)))
+		return -EEXIST;
 	if (!d)
-		d = dlg_new(cid);
+		d = dlg_new(cid, src, cap_exempt(p, src, from_core), &err);
 	if (!d)
-		return NULL;
+		return err;
 	d->state = DLG_EARLY;
 	d->inv_cseq = strtoul(m->cseq->number, NULL, 10);
-	snprintf(d->a.tag, sizeof(d->a.tag), "%s", msg_from_tag(m) ? msg_from_tag(m) : "");
+	snprintf(d->a.tag, sizeof(d->a.tag), "%s", ftag);
 	osip_from_to_str(m->from, &s);
 	copy_osip_str(d->a.hdr, sizeof(d->a.hdr), s);
 	copy_osip_str(d->a.target, sizeof(d->a.target), c ? uri_str(c->url) : NULL);
@@ -207,10 +234,34 @@ static struct dialog *dialog_start(struct proxy *p, osip_message_t *m, const cha
 	d->a.cseq = d->inv_cseq;
 	d->b.addr = *dst;
 	d->b.client = from_core;
+	d->inv_hop = *dst;
 	snprintf(d->company, sizeof(d->company), "%s", pc->company);
 	snprintf(d->brand, sizeof(d->brand), "%s", pc->brand);
 	snprintf(d->rw_user, sizeof(d->rw_user), "%s", pc->rw_user);
-	return d;
+	*out = d;
+	return again;
+}
+
+/* A request the edge refuses on its own (a cap, a Call-ID in use): counted and answered. */
+static void refuse(struct proxy *p, const osip_message_t *m, const struct sip_addr *src,
+		   enum pol_reason r, const char *cid)
+{
+	char ab[SIP_ADDR_STRLEN];
+
+	p->pol.refusals[r]++;
+	p->st.rejected++;
+	CLOG(XS_LOG_INFO, cid, "%s from %s refused (%s)", LOG_METHOD(m),
+	     sip_addr_str(src, ab, sizeof(ab)), pol_reason_label(r));
+	proxy_reply(p, m, src, pol_reason_code(r), pol_reason_phrase(r), cid);
+}
+
+static enum pol_reason cap_reason(int err, bool dialog)
+{
+	if (err == -EEXIST)
+		return POL_CALL_ID_IN_USE;
+	if (err == -EDQUOT)
+		return dialog ? POL_DIALOGS_PER_SOURCE : POL_TXNS_PER_SOURCE;
+	return dialog ? POL_DIALOGS_FULL : POL_TXNS_FULL;
 }
 
 /*
@@ -240,25 +291,47 @@ bool dialog_refresh(struct dlg_leg *leg, const osip_message_t *m, const struct s
 }
 
 /*
- * Where the known dialog @d sends in-dialog requests from the sender of @m:
- * the other leg (by From tag); NULL without a dialog.
+ * Where the known dialog @d sends in-dialog requests from its leg @leg (the
+ * sender, matched by both tags in dialog_of()): the other leg; NULL without
+ * a dialog.
  */
-static const struct sip_addr *dialog_hop(const struct dialog *d, const osip_message_t *m)
+static const struct sip_addr *dialog_hop(const struct dialog *d, const struct dlg_leg *leg)
 {
 	if (!d)
 		return NULL;
-	return !strcmp(msg_from_tag(m) ?: "", d->a.tag) ? &d->b.addr : &d->a.addr;
+	return leg == &d->a ? &d->b.addr : &d->a.addr;
+}
+
+/*
+ * The dialog an in-dialog request belongs to: its Call-ID and both tags
+ * (dlg_sender()). A request with a known Call-ID and foreign tags is
+ * treated as belonging to no dialog: no routing by the dialog, no policy
+ * exemption, no media change, no leg update.
+ */
+static struct dialog *dialog_of(const osip_message_t *m, const char *cid, struct dlg_leg **leg)
+{
+	struct dialog *d = dlg_find(cid);
+
+	*leg = NULL;
+	if (!d || !msg_to_tag(m))
+		return NULL;
+	*leg = dlg_sender(d, msg_from_tag(m), msg_to_tag(m));
+	return *leg ? d : NULL;
 }
 
 static void handle_ack(struct proxy *p, osip_message_t *m, const struct sip_addr *src,
 		       const char *cid, bool from_core, const char *branch)
 {
 	struct txn *t = txn_find(branch, "INVITE");
-	struct dialog *d = dlg_find(cid);
+	struct dlg_leg *leg;
+	struct dialog *d = dialog_of(m, cid, &leg);
 	struct route_result rr;
 
 	if (max_forwards(m))
 		return;
+	/* The ACK of a failure is hop by hop: only from the INVITE's sender. */
+	if (t && !t->local && t->resp_code >= 300 && !sip_addr_eq(src, &t->src))
+		t = NULL;
 	/*
 	 * A client's ACK that belongs to no dialog and no forwarded INVITE
 	 * acknowledges one of our own refusals (403, 486, ...): it ends here,
@@ -268,7 +341,7 @@ static void handle_ack(struct proxy *p, osip_message_t *m, const struct sip_addr
 		CLOG(XS_LOG_DEBUG, cid, "ACK without dialog or transaction absorbed");
 		return;
 	}
-	route_request(&p->rc, m, from_core, dialog_hop(d, m), &rr);
+	route_request(&p->rc, m, from_core, dialog_hop(d, leg), &rr);
 	/*
 	 * An ACK for a non-2xx final goes where its INVITE went (same branch):
 	 * a destination the edge chose and judged for that INVITE.
@@ -285,8 +358,7 @@ static void handle_ack(struct proxy *p, osip_message_t *m, const struct sip_addr
 		return;
 	}
 	if (p->mc && d && msg_has_body(m)) {
-		enum media_side side =
-			!strcmp(msg_from_tag(m) ?: "", d->a.tag) ? MEDIA_SIDE_A : MEDIA_SIDE_B;
+		enum media_side side = leg == &d->a ? MEDIA_SIDE_A : MEDIA_SIDE_B;
 		struct media_src ms = {.addr = src->ip, .core = from_core};
 		int err = media_rewrite(p->mc, m, cid, side, &ms);
 
@@ -333,7 +405,7 @@ static int media_request(struct proxy *p, osip_message_t *m, struct dialog *d, c
 	err = media_rewrite(p->mc, m, cid, side, &ms);
 	if (!err)
 		return 0;
-	CLOG(XS_LOG_WARN, cid, "%s SDP: %s", m->sip_method, media_strerror(err));
+	CLOG(XS_LOG_WARN, cid, "%s SDP: %s", LOG_METHOD(m), media_strerror(err));
 	if (err == -EBADMSG)
 		proxy_reply(p, m, src, 400, "Bad Request (SDP)", cid);
 	else if (err == -E2BIG)
@@ -363,6 +435,29 @@ static void request_branch(const osip_message_t *m, char branch[SIGD_BRANCH_LEN 
 		memcpy(branch, old, sizeof(old));
 }
 
+/*
+ * A client's REGISTER: nothing is stored until the core accepts it (its 2xx
+ * through this transaction, response.c), so a REGISTER the core refuses
+ * (401, 403) leaves the AOR's binding as it was.
+ */
+static void register_pending(struct txn *t, const osip_message_t *m, const struct sip_addr *src,
+			     const char *cid)
+{
+	char aor[BINDING_AOR_LEN], ab[SIP_ADDR_STRLEN], eb[LOG_ESC_LEN];
+	unsigned int expires;
+
+	if (binding_register_request(m, aor, sizeof(aor), &expires)) {
+		CLOG(XS_LOG_INFO, cid, "REGISTER from %s: no usable address of record",
+		     sip_addr_str(src, ab, sizeof(ab)));
+		return;
+	}
+	free(t->reg_aor);
+	t->reg_aor = strdup(aor);
+	t->reg_expires = expires;
+	CLOG(XS_LOG_INFO, cid, "REGISTER %s from %s, %u s asked", log_esc(aor, eb, sizeof(eb)),
+	     sip_addr_str(src, ab, sizeof(ab)), expires);
+}
+
 static void handle_request(struct proxy *p, osip_message_t *m, const struct sip_addr *src,
 			   const char *cid)
 {
@@ -373,10 +468,12 @@ static void handle_request(struct proxy *p, osip_message_t *m, const struct sip_
 	struct route_result rr;
 	struct pol_call pc;
 	enum pol_reason pr;
+	struct dlg_leg *leg;
 	struct dialog *d;
 	struct txn *t;
 	size_t fwd_len = 0;
-	bool changed = false;
+	bool changed = false, new_dialog = false;
+	int err;
 
 	nat_fix_via(m, src);
 	request_branch(m, branch);
@@ -394,8 +491,9 @@ static void handle_request(struct proxy *p, osip_message_t *m, const struct sip_
 		return;
 	}
 	/* Policy (policy.h): before anything is answered or routed. */
-	pr = policy_check_request(&p->pol, m, src, from_core, dlg_find(cid) != NULL, cid,
-				  count_calls, (void *)cid, &pc);
+	d = dialog_of(m, cid, &leg);
+	pr = policy_check_request(&p->pol, m, src, from_core, d != NULL, cid, count_calls,
+				  (void *)cid, &pc);
 	if (pr != POL_REASON_MAX) {
 		if (pol_reason_code(pr))
 			proxy_reply(p, m, src, pol_reason_code(pr), pol_reason_phrase(pr), cid);
@@ -413,13 +511,12 @@ static void handle_request(struct proxy *p, osip_message_t *m, const struct sip_
 	}
 	if (osip_message_clone(m, &orig))
 		orig = NULL;
-	d = dlg_find(cid);
-	route_request(&p->rc, m, from_core, dialog_hop(d, m), &rr);
+	route_request(&p->rc, m, from_core, dialog_hop(d, leg), &rr);
 	if (rr.action != ROUTE_FORWARD) {
 		if (rr.code >= 300)
 			p->st.rejected++;
 		if (rr.code == 403 || rr.code == 404)
-			CLOG(XS_LOG_INFO, cid, "%s from %s not routed: %s", m->sip_method,
+			CLOG(XS_LOG_INFO, cid, "%s from %s not routed: %s", LOG_METHOD(m),
 			     sip_addr_str(src, ab, sizeof(ab)), rr.reason);
 		proxy_reply(p, orig ?: m, src, rr.code, rr.reason, cid);
 		goto out;
@@ -427,24 +524,45 @@ static void handle_request(struct proxy *p, osip_message_t *m, const struct sip_
 	/* A client's Contacts, rebuilt before anything is allocated for the request. */
 	if (!from_core && nat_contacts_rebuild(m, &p->rc.edge, src, &contacts)) {
 		p->st.rejected++;
-		CLOG(XS_LOG_INFO, cid, "%s from %s: Contact cannot be rebuilt", m->sip_method,
+		CLOG(XS_LOG_INFO, cid, "%s from %s: Contact cannot be rebuilt", LOG_METHOD(m),
 		     sip_addr_str(src, ab, sizeof(ab)));
 		proxy_reply(p, orig ?: m, src, 400, "Bad Request (Contact)", cid);
 		goto out;
 	}
+	/*
+	 * Room first, in the dialog table and the transaction table: a request
+	 * the edge cannot track is refused, never forwarded half-handled (an
+	 * INVITE without a dialog would leave its media unanchored, a request
+	 * without a transaction could not have its response matched).
+	 */
+	if (initial) {
+		err = dialog_start(p, m, cid, src, from_core, &rr.dst, &pc, &d);
+		if (err < 0) {
+			refuse(p, orig ?: m, src, cap_reason(err, true), cid);
+			goto out;
+		}
+		new_dialog = err == 0;
+		changed = true;
+	}
+	t = txn_add(branch, m->sip_method, cid, src, cap_exempt(p, src, from_core), &err);
+	if (!t) {
+		if (new_dialog)
+			dlg_del(d);
+		refuse(p, orig ?: m, src, cap_reason(err, false), cid);
+		goto out;
+	}
+	t->dst = rr.dst;
+	t->initial_invite = initial;
 	if (is_method(m, "INVITE"))
 		proxy_reply(p, orig ?: m, src, 100, "Trying", cid);
 	if (initial) {
-		d = dialog_start(p, m, cid, src, from_core, &rr.dst, &pc);
-		changed = true;
-		char *ru = uri_str(m->req_uri), db[SIP_ADDR_STRLEN];
+		char *ru = uri_str(m->req_uri), db[SIP_ADDR_STRLEN], eb[LOG_ESC_LEN];
 
-		CLOG(XS_LOG_INFO, cid, "INVITE %s from %s (%s) to %s", ru ? ru : "?",
-		     sip_addr_str(src, ab, sizeof(ab)), from_core ? "core" : "client",
-		     sip_addr_str(&rr.dst, db, sizeof(db)));
+		CLOG(XS_LOG_INFO, cid, "INVITE %s from %s (%s) to %s",
+		     log_esc(ru ? ru : "?", eb, sizeof(eb)), sip_addr_str(src, ab, sizeof(ab)),
+		     from_core ? "core" : "client", sip_addr_str(&rr.dst, db, sizeof(db)));
 		osip_free(ru);
 	} else if (d && m->cseq) {
-		struct dlg_leg *leg = !strcmp(msg_from_tag(m) ?: "", d->a.tag) ? &d->a : &d->b;
 		uint32_t n = strtoul(m->cseq->number, NULL, 10);
 
 		if (n > leg->cseq)
@@ -452,42 +570,31 @@ static void handle_request(struct proxy *p, osip_message_t *m, const struct sip_
 		changed |= dialog_refresh(leg, m, src);
 	}
 	if (media_request(p, m, d, cid, src)) {
-		if (initial && d)
+		if (new_dialog)
 			dlg_del(d);
+		txn_del(t);
 		goto out;
 	}
 	nat_contacts_apply(m, contacts);
 	contacts = NULL;
-	if (is_method(m, "REGISTER") && !from_core) {
-		binding_from_register(m, src);
-		if (p->state_dir[0])
-			binding_save(p->state_dir);
-		CLOG(XS_LOG_INFO, cid, "REGISTER %s@%s seen from %s",
-		     m->to->url->username ? m->to->url->username : "",
-		     m->to->url->host ? m->to->url->host : "", sip_addr_str(src, ab, sizeof(ab)));
-	}
+	if (is_method(m, "REGISTER") && !from_core)
+		register_pending(t, m, src, cid);
 	if (!msg_to_tag(m) && creates_dialog(m))
 		route_record(&p->rc, m, src->proto, rr.dst.proto);
 	route_push_via(&p->rc, m, branch, rr.dst.proto);
-	if (proxy_send_msg(p, m, &rr.dst, cid, &fwd, &fwd_len) && initial && d)
+	if (proxy_send_msg(p, m, &rr.dst, cid, &fwd, &fwd_len) && initial)
 		CLOG(XS_LOG_WARN, cid, "INVITE not sent; caller will retransmit");
-	CLOG(XS_LOG_DEBUG, cid, "%s forwarded to %s", m->sip_method,
+	CLOG(XS_LOG_DEBUG, cid, "%s forwarded to %s", LOG_METHOD(m),
 	     sip_addr_str(&rr.dst, ab, sizeof(ab)));
-	t = txn_add(branch, m->sip_method, cid, orig, fwd, fwd_len);
-	orig = NULL;
-	if (t) {
-		t->src = *src;
-		t->dst = rr.dst;
-		t->initial_invite = initial;
-	}
-	if (is_method(m, "BYE")) {
+	/* Kept even when the send failed: timer A and the client's retransmissions resend it. */
+	txn_set_fwd(t, fwd, fwd_len);
+	if (is_method(m, "BYE") && d) {
+		/* Only a BYE of the dialog (both tags) ends its media. */
 		CLOG(XS_LOG_INFO, cid, "BYE from %s", from_core ? "core" : "client");
 		if (p->mc)
 			media_end(p->mc, cid);
-		if (d) {
-			dlg_del(d);
-			changed = true;
-		}
+		dlg_del(d);
+		changed = true;
 	}
 out:
 	if (orig)

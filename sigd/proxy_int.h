@@ -20,6 +20,9 @@ void proxy_count_failure(struct proxy *p, const struct sip_addr *dst, int code, 
 /* A CANCEL from the caller: 200 to it, a CANCEL of our own to the INVITE's next hop. */
 void proxy_cancel(struct proxy *p, osip_message_t *m, const struct sip_addr *src, const char *cid,
 		  const char *branch);
+struct txn;
+/* Our CANCEL of the forwarded INVITE @inv, to its next hop (once). */
+void proxy_send_cancel(struct proxy *p, struct txn *inv);
 
 struct dlg_leg;
 /* Update @leg's remote target and seen address from its in-dialog message @m. */
@@ -43,6 +46,10 @@ static inline bool sdp_method(const osip_message_t *m)
 	       is_method(m, "ACK");
 }
 
+/* The method (a request's, a response's CSeq) for a log line: the sender's bytes, escaped. */
+#define LOG_METHOD_LEN 48
+#define LOG_METHOD(m)  log_esc(msg_method(m), (char[LOG_METHOD_LEN]){0}, LOG_METHOD_LEN)
+
 static inline char *uri_str(const osip_uri_t *u)
 {
 	char *s = NULL;
@@ -52,9 +59,18 @@ static inline char *uri_str(const osip_uri_t *u)
 	return s;
 }
 
+/*
+ * Copy @s (osip_malloc'd, freed) into a dialog field. A quoted display name
+ * may hold a tab: fields are kept free of control characters, so what is
+ * saved loads back (statefile.h refuses them) and a BYE built from them
+ * stays one header per line.
+ */
 static inline void copy_osip_str(char *dst, size_t len, char *s)
 {
 	snprintf(dst, len, "%s", s ? s : "");
+	for (char *c = dst; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = ' ';
 	osip_free(s);
 }
 

@@ -120,8 +120,11 @@ bool route_uri_is_ours(const struct route_cfg *rc, const osip_message_t *req, co
 	return tag && tag->gvalue && n > 0 && secret_check(data, n, tag->gvalue, ROUTE_RR_MAC_HEX);
 }
 
-/* A Request-URI naming the edge: its signed alias, else a registration, else -ENOENT. */
-static int edge_target(osip_uri_t *ruri, struct route_result *r)
+/*
+ * A Request-URI naming the edge: its signed alias, else a registration (of
+ * its user at the To URI's host: the full AOR), else -ENOENT.
+ */
+static int edge_target(const osip_message_t *req, osip_uri_t *ruri, struct route_result *r)
 {
 	int err = nat_alias_decode(ruri, &r->dst);
 
@@ -132,7 +135,7 @@ static int edge_target(osip_uri_t *ruri, struct route_result *r)
 	}
 	if (err != -ENOENT)
 		return err; /* -EPERM: not ours; -EINVAL: malformed */
-	if (binding_lookup(ruri->username, &r->dst))
+	if (binding_lookup_request(req, &r->dst))
 		return -ENOENT;
 	r->how = ROUTE_BY_BINDING;
 	return 0;
@@ -151,7 +154,7 @@ static int next_hop(const struct route_cfg *rc, osip_message_t *req,
 		return sip_addr_from_uri(rt->url, &r->dst);
 	}
 	if (sip_edge_is_uri(&rc->edge, ruri)) {
-		err = edge_target(ruri, r);
+		err = edge_target(req, ruri, r);
 		if (err != -ENOENT || !dialog_hop)
 			return err;
 		/*
@@ -236,7 +239,7 @@ static void decide(const struct route_cfg *rc, osip_message_t *req, bool from_co
 		r->dst = rc->upstream;
 		r->how = ROUTE_BY_UPSTREAM;
 	} else if (ruri_is_edge) {
-		err = edge_target(ruri, r);
+		err = edge_target(req, ruri, r);
 		if (err == -EPERM) {
 			set_reject(r, ROUTE_REJECT, 403, "Forbidden (alias not issued here)");
 			return;

@@ -18,7 +18,21 @@ static inline const char *clog_id(const char *cid)
 	return cid && *cid ? cid : "-";
 }
 
-#define CLOG(lvl, cid, fmt, ...) xs_log(lvl, "[%s] " fmt "\n", clog_id(cid), ##__VA_ARGS__)
+/*
+ * @s with control characters, backslash and bytes >= 0x7f written as \r,
+ * \n, \t, \\ or \xNN, cut to fit @len: network strings (a Call-ID, a
+ * username unescaped from %0d%0a) must not split or forge log lines.
+ */
+const char *log_esc(const char *s, char *buf, size_t len);
+#define LOG_ESC_LEN 320
+
+/* The Call-ID is the sender's: escaped like any other network string. */
+#define CLOG(lvl, cid, fmt, ...)                                                                   \
+	do {                                                                                       \
+		char clog_buf_[LOG_ESC_LEN];                                                       \
+		xs_log(lvl, "[%s] " fmt "\n", log_esc(clog_id(cid), clog_buf_, sizeof(clog_buf_)), \
+		       ##__VA_ARGS__);                                                             \
+	} while (0)
 
 /* Transport codes as kamailio writes them in ;alias= (1 udp, 2 tcp). */
 enum sip_proto { SIP_UDP = 1, SIP_TCP = 2 };

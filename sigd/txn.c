@@ -1,14 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "srccount.h"
 #include "txn.h"
 
 #define TXN_BUCKETS 4096
-#define TXN_MAX	    (1U << 18) /* bound memory under a flood of distinct requests */
 
 static struct txn *buckets[TXN_BUCKETS];
 static unsigned int ntxn;
+static unsigned int txn_max = TXN_MAX_DEFAULT, txn_per_src = TXN_PER_SRC_DEFAULT;
+static struct srcc_tab per_src;
+
+void txn_set_limits(unsigned int max, unsigned int per_source)
+{
+	txn_max = max;
+	txn_per_src = per_source;
+}
 
 static unsigned int bucket(const char *branch, const char *method)
 {
@@ -29,31 +38,40 @@ struct txn *txn_find(const char *branch, const char *method)
 
 static void txn_free(struct txn *t)
 {
-	if (t->orig)
-		osip_message_free(t->orig);
-	osip_free(t->fwd);
+	if (t->counted)
+		srcc_dec(&per_src, t->src.ip);
+	free(t->fwd);
 	free(t->resp);
+	free(t->reg_aor);
 	free(t);
+	ntxn--;
 }
 
 struct txn *txn_add(const char *branch, const char *method, const char *call_id,
-		    osip_message_t *orig, char *fwd, size_t fwd_len)
+		    const struct sip_addr *src, bool exempt, int *err)
 {
 	unsigned int b = bucket(branch, method);
 	struct txn *t;
 
-	if (ntxn >= TXN_MAX || !(t = calloc(1, sizeof(*t)))) {
-		if (orig)
-			osip_message_free(orig);
-		osip_free(fwd);
+	if (ntxn >= txn_max) {
+		*err = -ENOSPC;
 		return NULL;
 	}
+	if (!exempt && txn_per_src && srcc_get(&per_src, src->ip) >= txn_per_src) {
+		*err = -EDQUOT;
+		return NULL;
+	}
+	t = calloc(1, sizeof(*t));
+	if (!t || (!exempt && srcc_inc(&per_src, src->ip))) {
+		free(t);
+		*err = -ENOMEM;
+		return NULL;
+	}
+	t->counted = !exempt;
 	snprintf(t->branch, sizeof(t->branch), "%s", branch);
 	snprintf(t->method, sizeof(t->method), "%s", method);
 	snprintf(t->call_id, sizeof(t->call_id), "%s", call_id);
-	t->orig = orig;
-	t->fwd = fwd;
-	t->fwd_len = fwd_len;
+	t->src = *src;
 	t->created_ms = sigd_now_ms();
 	t->interval_ms = TXN_T1_MS;
 	t->next_ms = t->created_ms + TXN_T1_MS;
@@ -64,10 +82,74 @@ struct txn *txn_add(const char *branch, const char *method, const char *call_id,
 	return t;
 }
 
+void txn_set_fwd(struct txn *t, char *fwd, size_t fwd_len)
+{
+	free(t->fwd);
+	t->fwd = NULL;
+	t->fwd_len = 0;
+	/*
+	 * libosip2 serialises into a buffer of several KB whatever the
+	 * message's size: keep an exact copy, the request stays for minutes.
+	 */
+	if (fwd && (t->fwd = malloc(fwd_len ? fwd_len : 1))) {
+		memcpy(t->fwd, fwd, fwd_len);
+		t->fwd_len = fwd_len;
+	}
+	osip_free(fwd);
+}
+
+void txn_del(struct txn *t)
+{
+	for (struct txn **pp = &buckets[bucket(t->branch, t->method)]; *pp; pp = &(*pp)->next)
+		if (*pp == t) {
+			*pp = t->next;
+			txn_free(t);
+			return;
+		}
+}
+
+osip_message_t *txn_request(const struct txn *t)
+{
+	osip_message_t *m;
+	osip_via_t *v;
+
+	if (!t->fwd || osip_message_init(&m))
+		return NULL;
+	if (osip_message_parse(m, t->fwd, t->fwd_len) || !msg_has_required(m)) {
+		osip_message_free(m);
+		return NULL;
+	}
+	v = msg_top_via(m);
+	osip_list_remove(&m->vias, 0);
+	osip_via_free(v);
+	return m;
+}
+
+/*
+ * How long a transaction that got its final response stays to absorb
+ * retransmissions: an INVITE until the 2xx retransmissions and the ACK of
+ * a failure are over (timers H, and 2xx retransmissions, 64*T1); other
+ * requests over UDP until the client's own retransmissions stop (timer J,
+ * counted from the first request, as its timer F is), over TCP only T4
+ * for a late copy of the response (timer K).
+ */
+static uint64_t linger(const struct txn *t, uint64_t now)
+{
+	uint64_t end;
+
+	if (!strcmp(t->method, "INVITE"))
+		return now + TXN_LINGER_MS;
+	if (t->src.proto != SIP_UDP || t->local)
+		return now + TXN_T4_MS;
+	end = t->created_ms + TXN_LINGER_MS;
+	return end > now + TXN_T4_MS ? end : now + TXN_T4_MS;
+}
+
 void txn_set_response(struct txn *t, int code, const char *resp, size_t len,
 		      const struct sip_addr *dst)
 {
-	char *copy = malloc(len);
+	uint64_t now = sigd_now_ms();
+	char *copy = malloc(len ? len : 1);
 
 	if (!copy)
 		return;
@@ -77,26 +159,30 @@ void txn_set_response(struct txn *t, int code, const char *resp, size_t len,
 	t->resp_len = len;
 	t->resp_code = code;
 	t->resp_dst = *dst;
-	if (code >= 200)
-		t->expire_ms = sigd_now_ms() + TXN_LINGER_MS;
-	else if (!strcmp(t->method, "INVITE"))
-		/* Ringing may last: keep the INVITE for a CANCEL (timer C, 3 min). */
-		t->expire_ms = sigd_now_ms() + 180000;
+	if (code >= 200) {
+		t->expire_ms = linger(t, now);
+		txn_set_fwd(t, NULL, 0);
+	} else if (!strcmp(t->method, "INVITE") && t->expire_ms < now + TXN_TIMER_C_MS) {
+		/* Ringing may last: keep the INVITE for a CANCEL until timer C. */
+		t->expire_ms = now + TXN_TIMER_C_MS;
+	}
 }
 
 void txn_tick(uint64_t now, void (*resend)(struct txn *, void *),
-	      void (*timeout)(struct txn *, void *), void *arg)
+	      bool (*timeout)(struct txn *, void *), void *arg)
 {
 	for (unsigned int b = 0; b < TXN_BUCKETS; b++) {
 		struct txn **pp = &buckets[b], *t;
 
 		while ((t = *pp)) {
 			if (now >= t->expire_ms) {
-				if (!t->answered && timeout)
-					timeout(t, arg);
+				if (t->resp_code < 200 && timeout && timeout(t, arg) &&
+				    t->expire_ms > now) {
+					pp = &t->next;
+					continue;
+				}
 				*pp = t->next;
 				txn_free(t);
-				ntxn--;
 				continue;
 			}
 			/*
@@ -121,6 +207,11 @@ unsigned int txn_count(void)
 	return ntxn;
 }
 
+unsigned int txn_count_src(struct in_addr ip)
+{
+	return srcc_get(&per_src, ip);
+}
+
 void txn_flush(void)
 {
 	for (unsigned int b = 0; b < TXN_BUCKETS; b++) {
@@ -132,4 +223,5 @@ void txn_flush(void)
 		}
 	}
 	ntxn = 0;
+	srcc_clear(&per_src);
 }

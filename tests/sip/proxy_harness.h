@@ -220,7 +220,11 @@ static inline void core_answers(struct sent *fw, int code, const char *totag)
 	osip_list_special_free(&r->record_routes, (void (*)(void *))osip_record_route_free);
 	osip_list_clone(&fw->msg->record_routes, &r->record_routes,
 			(int (*)(void *, void **))osip_from_clone);
-	if (code >= 200 && code < 300)
+	if (code >= 200 && code < 300 && MSG_IS_REGISTER(fw->msg))
+		/* A registrar's 2xx lists the bindings it holds (RFC 3261 10.3 step 8). */
+		osip_list_clone(&fw->msg->contacts, &r->contacts,
+				(int (*)(void *, void **))osip_contact_clone);
+	else if (code >= 200 && code < 300)
 		osip_message_set_contact(r, "<sip:bob@198.51.100.20:5060>");
 	msg_serialize(r, &buf, &len);
 	proxy_input(&px, buf, len, &core);

@@ -592,8 +592,18 @@ static void test_register_binding(void)
 			fw ? contact_str(fw->msg) : "");
 	}
 	T_CHECK(name, fw && osip_list_size(&fw->msg->record_routes) == 0, "REGISTER record-routed");
-	T_CHECK(name, !binding_lookup("alice", &b) && addr_is(&b, "192.0.2.50", 40000),
+	/* Nothing is stored before the core accepts the REGISTER. */
+	T_CHECK(name, binding_lookup("alice@example.com", &b), "binding before the core's 2xx");
+	if (fw) {
+		osip_message_t *reg;
+
+		osip_message_clone(fw->msg, &reg);
+		core_answers(&(struct sent){.msg = reg}, 200, "regtag");
+		osip_message_free(reg);
+	}
+	T_CHECK(name, !binding_lookup("alice@example.com", &b) && addr_is(&b, "192.0.2.50", 40000),
 		"no binding");
+	T_CHECK(name, binding_lookup("alice", &b), "binding keyed by the user part alone");
 	/* The core calls sip:alice@edge without alias: the binding routes it. */
 	reset();
 	input(L("INVITE sip:alice@203.0.113.1:5060 SIP/2.0")

@@ -163,15 +163,20 @@ static void test_forged_route(void)
 		"pre-loaded Route passed on to the core");
 	/*
 	 * 4. The Request-URI names the edge, no alias, no registration: in a
-	 * dialog, only that dialog's other leg (a UA that ignored our
-	 * Record-Route), nowhere else.
+	 * dialog (its Call-ID and both its tags), only that dialog's other leg
+	 * (a UA that ignored our Record-Route), nowhere else; with the Call-ID
+	 * and a To tag that is not the dialog's, not even there.
 	 */
 	reset();
 	snprintf(extra, sizeof(extra), "Route: %s\r\n", rr);
-	send_req("MESSAGE", "sip:nobody@203.0.113.1:5060", "own-call", "zz", extra, NULL, &m);
+	send_req("MESSAGE", "sip:nobody@203.0.113.1:5060", "own-call", "bobtag", extra, NULL, &m);
 	T_CHECK(name,
 		find_req("MESSAGE") && addr_is(&find_req("MESSAGE")->dst, "198.51.100.20", 5060),
 		"R-URI naming the edge in a dialog: not to its other leg");
+	reset();
+	send_req("MESSAGE", "sip:nobody@203.0.113.1:5060", "own-call", "zz", extra, NULL, &m);
+	T_CHECK(name, !find_req("MESSAGE") && find_resp(404),
+		"R-URI naming the edge, foreign To tag: routed by the dialog");
 	/* 5. Same without any dialog: refused (domains mode, nothing else to go to). */
 	setup(NULL, "example.com");
 	send_req("MESSAGE", "sip:nobody@203.0.113.1:5060", "forged-4", "zz",
