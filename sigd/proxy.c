@@ -143,13 +143,24 @@ void proxy_flush(struct proxy *p)
 {
 	int err;
 
-	if (!p->dirty)
+	if (!p->dirty && !p->bindings_dirty)
 		return;
-	p->dirty = false;
 	p->last_save_ms = sigd_now_ms();
-	err = dlg_save(p->state_dir);
-	if (err)
-		xs_log(XS_LOG_WARN, "saving dialogs to %s: %s\n", p->state_dir, strerror(-err));
+	if (p->dirty) {
+		p->dirty = false;
+		err = dlg_save(p->state_dir);
+		if (err)
+			xs_log(XS_LOG_WARN, "saving dialogs to %s: %s\n", p->state_dir,
+			       strerror(-err));
+	}
+	/* Registrations too: one rewrite per interval, not one per REGISTER. */
+	if (p->bindings_dirty) {
+		p->bindings_dirty = false;
+		err = binding_save(p->state_dir);
+		if (err)
+			xs_log(XS_LOG_WARN, "saving registrations to %s: %s\n", p->state_dir,
+			       strerror(-err));
+	}
 }
 
 int proxy_restore(struct proxy *p)

@@ -27,7 +27,8 @@ struct proxy {
 	char state_dir[256]; /* "" = do not persist */
 	uint64_t last_poll_ms;
 	uint64_t last_save_ms;
-	bool dirty; /* dialogs changed since the last save */
+	bool dirty;	     /* dialogs changed since the last save */
+	bool bindings_dirty; /* registrations changed since the last save */
 	struct proxy_stats st;
 	struct policy pol; /* security policy; pol.block set by main (XDP blocklist) */
 };

@@ -127,8 +127,7 @@ static void register_done(struct proxy *p, struct txn *t, const osip_message_t *
 	CLOG(XS_LOG_INFO, t->call_id, "registration %s at %s %s",
 	     log_esc(t->reg_aor, eb, sizeof(eb)), sip_addr_str(&t->src, ab, sizeof(ab)),
 	     e ? "accepted" : "removed");
-	if (p->state_dir[0])
-		binding_save(p->state_dir);
+	p->bindings_dirty = true;
 	free(t->reg_aor);
 	t->reg_aor = NULL;
 }
@@ -364,7 +363,7 @@ void proxy_tick(struct proxy *p)
 	uint64_t now = sigd_now_ms();
 
 	txn_tick(now, on_resend, on_timeout, p);
-	if (p->dirty && now - p->last_save_ms >= SAVE_INTERVAL_MS)
+	if ((p->dirty || p->bindings_dirty) && now - p->last_save_ms >= SAVE_INTERVAL_MS)
 		proxy_flush(p);
 	if (now - p->last_poll_ms >= 1000) {
 		p->last_poll_ms = now;

@@ -128,6 +128,7 @@ static void test_file_injection(void)
 	snprintf(px.state_dir, sizeof(px.state_dir), "%s", dir);
 	registr(user, "example.com", "203.0.113.66", "i1", "600", &att);
 	core_registers(200);
+	proxy_flush(&px); /* what proxy_tick() does within SAVE_INTERVAL_MS */
 	/* What the AOR is once parsed: the raw control characters. */
 	osip_uri_init(&u);
 	snprintf(path, sizeof(path), "sip:%s@example.com", user);
