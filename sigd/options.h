@@ -11,6 +11,7 @@
 #include "policy.h"
 #include "sigd.h"
 #include "dpsel.h"
+#include "transport.h"
 
 #define SIGD_CONFIG_DEFAULT "/etc/xdpsbc/xdpsbc.conf"
 #define SIGD_STATE_DEFAULT  "/run/xdpsbc"
@@ -51,6 +52,7 @@ struct sigd_cfg {
 	char http_token_file[256];
 	/* Sizes of the maps sigd creates (pinned maps keep theirs); loader/sizes.c. */
 	struct xs_map_sizes map_sizes;
+	struct tp_limits tcp; /* TCP connection caps, timeouts, output queue */
 	/* Security policy: global keys and the [brand]/[company]/[user] sections. */
 	struct policy_cfg pol;
 };
