@@ -419,20 +419,22 @@ static void accept_pause(bool on)
  */
 static bool accept_no_fd(void)
 {
-	int fd;
+	bool had_spare = spare_fd >= 0;
+	int fd = -1;
 
-	st.refused_fd++;
-	WARN_RATE(WARN_FD, "out of file descriptors, refusing connections (%llu so far)",
-		  (unsigned long long)st.refused_fd);
-	if (spare_fd < 0) {
-		accept_pause(true);
-		return false;
+	/* accept() takes the fd before it looks at the backlog: EMFILE also when it is empty. */
+	if (spare_fd >= 0) {
+		close(spare_fd);
+		spare_fd = -1;
+		fd = accept4(tcp_fd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd >= 0)
+			close(fd);
 	}
-	close(spare_fd);
-	spare_fd = -1;
-	fd = accept4(tcp_fd, NULL, NULL, SOCK_CLOEXEC);
-	if (fd >= 0)
-		close(fd);
+	if (fd >= 0 || !had_spare) {
+		st.refused_fd++;
+		WARN_RATE(WARN_FD, "out of file descriptors, refusing connections (%llu so far)",
+			  (unsigned long long)st.refused_fd);
+	}
 	if (spare_open() < 0) {
 		accept_pause(true);
 		return false;
