@@ -17,6 +17,7 @@
 #include <arpa/inet.h>
 #include "bans.h"
 #include "ctl.h"
+#include "dns.h"
 #include "options.h"
 #include "proxy.h"
 #include "secret.h"
@@ -176,6 +177,7 @@ static void reload(int argc, char **argv, struct sigd_cfg *cfg, struct proxy *px
 		xs_log(XS_LOG_WARN, "reload: relay range not set\n");
 	ctl_reconfigure(ctl, cfg);
 	tp_set_limits(&cfg->tcp);
+	dns_set_cfg(&cfg->dns);
 	xs_log(XS_LOG_INFO,
 	       "configuration reloaded: %u companies, %u brands, %u users, %u trusted\n",
 	       cfg->pol.ncompanies, cfg->pol.nbrands, cfg->pol.nusers, cfg->pol.ntrusted);
@@ -258,8 +260,12 @@ int main(int argc, char **argv)
 		xs_log(XS_LOG_ERR, "no signing secret: refusing to start\n");
 		return 1;
 	}
+	/* Configured names may be waited for now, before the loop; never in it. */
+	dns_set_cfg(&cfg.dns);
+	dns_set_wait(2 * cfg.dns.timeout_ms);
 	if (proxy_init(&px, &cfg, mc, tp_send, NULL))
 		return 1;
+	dns_set_wait(0);
 	err = proxy_restore(&px);
 	if (err > 0)
 		xs_log(XS_LOG_INFO, "%d dialogs restored, %u calls with media\n", err,
@@ -306,6 +312,7 @@ int main(int argc, char **argv)
 		}
 		proxy_tick(&px);
 		ctl_tick(&ctl);
+		dns_tick();
 	}
 	xs_log(XS_LOG_INFO, "shutting down; %u dialogs saved, media flows stay pinned\n",
 	       proxy_shutdown(&px));

@@ -465,6 +465,21 @@ static int set_tcp_max_output(struct sigd_cfg *c, const char *v)
 	return set_count(v, TP_MAX_MSG, 64UL << 20, &c->tcp.max_out);
 }
 
+static int set_dns_ttl(struct sigd_cfg *c, const char *v)
+{
+	return set_secs_u(v, &c->dns.ttl_s);
+}
+
+static int set_dns_neg_ttl(struct sigd_cfg *c, const char *v)
+{
+	return set_secs_u(v, &c->dns.neg_ttl_s);
+}
+
+static int set_dns_timeout(struct sigd_cfg *c, const char *v)
+{
+	return set_ms(v, 60, &c->dns.timeout_ms);
+}
+
 static const struct opt opts[] = {
 	{"config", "FILE|none", set_config, "config file (default " SIGD_CONFIG_DEFAULT ")"},
 	{"iface", "IFACE", set_iface, "attach the XDP program here if it is not attached"},
@@ -539,6 +554,12 @@ static const struct opt opts[] = {
 	 "close TCP connections without traffic for this long (default 5m)"},
 	{"tcp-max-output", "BYTES", set_tcp_max_output,
 	 "close a TCP peer that leaves this much unread (default 262144)"},
+	{"dns-ttl", "DURATION", set_dns_ttl,
+	 "keep a resolved host name this long, then refresh it (default 5m)"},
+	{"dns-negative-ttl", "DURATION", set_dns_neg_ttl,
+	 "do not look up a name that failed again for this long (default 30s)"},
+	{"dns-timeout", "DURATION", set_dns_timeout,
+	 "a name lookup not answered by then has failed (default 2s)"},
 };
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
 
@@ -573,6 +594,7 @@ static void defaults(struct sigd_cfg *c)
 	policy_cfg_defaults(&c->pol);
 	xs_map_sizes_defaults(&c->map_sizes);
 	tp_limits_default(&c->tcp);
+	dns_cfg_default(&c->dns);
 }
 
 static const struct opt *find_opt(const char *name)

@@ -12,6 +12,7 @@
 #include "sigd.h"
 #include "dpsel.h"
 #include "transport.h"
+#include "dns.h"
 
 #define SIGD_CONFIG_DEFAULT "/etc/xdpsbc/xdpsbc.conf"
 #define SIGD_STATE_DEFAULT  "/run/xdpsbc"
@@ -53,6 +54,7 @@ struct sigd_cfg {
 	/* Sizes of the maps sigd creates (pinned maps keep theirs); loader/sizes.c. */
 	struct xs_map_sizes map_sizes;
 	struct tp_limits tcp; /* TCP connection caps, timeouts, output queue */
+	struct dns_cfg dns;   /* resolver cache lifetimes and lookup deadline */
 	/* Security policy: global keys and the [brand]/[company]/[user] sections. */
 	struct policy_cfg pol;
 };
