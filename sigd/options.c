@@ -553,7 +553,7 @@ static const struct opt opts[] = {
 	{"tcp-idle-timeout", "DURATION", set_tcp_idle_timeout,
 	 "close TCP connections without traffic for this long (default 5m)"},
 	{"tcp-max-output", "BYTES", set_tcp_max_output,
-	 "close a TCP peer that leaves this much unread (default 262144)"},
+	 "close a TCP peer that leaves this much unread (default 131072)"},
 	{"dns-ttl", "DURATION", set_dns_ttl,
 	 "keep a resolved host name this long, then refresh it (default 5m)"},
 	{"dns-negative-ttl", "DURATION", set_dns_neg_ttl,

@@ -29,7 +29,7 @@ struct tp_limits {
 #define TP_DEFAULT_MAX_PER_SOURCE 32
 #define TP_DEFAULT_MSG_MS	  (10 * 1000)
 #define TP_DEFAULT_IDLE_MS	  (300 * 1000)
-#define TP_DEFAULT_MAX_OUT	  (256 * 1024)
+#define TP_DEFAULT_MAX_OUT	  (128 * 1024)
 
 struct tp_stats {
 	uint64_t accepted, refused_cap, refused_source, refused_fd;

@@ -121,19 +121,20 @@ static bool core_got(int core, int ms)
  */
 static void bad_frame_closes(uint16_t port, int core)
 {
-#define INV(cl)                                                                  \
-	L("INVITE sip:bob@example.com SIP/2.0")                                  \
-	L("Via: SIP/2.0/TCP 10.0.0.2:5060;branch=z9hG4bKsm1;rport")              \
-	L("Max-Forwards: 70")                                                    \
-	L("From: <sip:alice@example.com>;tag=s1") L("To: <sip:bob@example.com>") \
-		L("Call-ID: smuggle-1") L("CSeq: 1 INVITE")                      \
-			L("Contact: <sip:alice@10.0.0.2:5060>") cl
-#define SMUGGLED                                                                   \
-	L("INVITE sip:carol@example.com SIP/2.0")                                  \
-	L("Via: SIP/2.0/TCP 10.0.0.2:5060;branch=z9hG4bKsm2;rport")                \
+#define INV(cl)                                                                    \
+	L("INVITE sip:bob@example.com SIP/2.0")                                    \
+	L("Via: SIP/2.0/TCP 10.0.0.2:5060;branch=z9hG4bKsm1;rport")                \
 	L("Max-Forwards: 70")                                                      \
-	L("From: <sip:alice@example.com>;tag=s2") L("To: <sip:carol@example.com>") \
-		L("Call-ID: smuggle-2") L("CSeq: 1 INVITE") L("Content-Length: 0") L("")
+	L("From: <sip:alice@example.com>;tag=s1")                                  \
+	L("To: <sip:bob@example.com>") L("Call-ID: smuggle-1") L("CSeq: 1 INVITE") \
+		L("Contact: <sip:alice@10.0.0.2:5060>") cl
+#define SMUGGLED                                                                     \
+	L("INVITE sip:carol@example.com SIP/2.0")                                    \
+	L("Via: SIP/2.0/TCP 10.0.0.2:5060;branch=z9hG4bKsm2;rport")                  \
+	L("Max-Forwards: 70")                                                        \
+	L("From: <sip:alice@example.com>;tag=s2")                                    \
+	L("To: <sip:carol@example.com>") L("Call-ID: smuggle-2") L("CSeq: 1 INVITE") \
+		L("Content-Length: 0") L("")
 	static const struct {
 		const char *desc, *msg;
 	} cases[] = {
