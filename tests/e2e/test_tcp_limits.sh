@@ -13,6 +13,7 @@ source "$(dirname "$0")/topo.sh"
 TCP_CLIENTS=${TCP_CLIENTS:-$BUILD/tests/tools/tcp_clients}
 SRC2=203.0.113.20 # a second source address on the NAT's outside
 PER_SOURCE=8
+TOKEN=tcp-limits-test-token
 
 need() {
 	local what
@@ -20,6 +21,7 @@ need() {
 		[ -x "$what" ] || [ -f "$what" ] || { echo "$what not built"; return 1; }
 	done
 	command -v prlimit >/dev/null || { echo "prlimit missing"; return 1; }
+	command -v curl >/dev/null || { echo "curl missing"; return 1; }
 	return 0
 }
 
@@ -101,11 +103,26 @@ test_emfile_no_spin() {
 	fi
 }
 
+test_metrics() {
+	local m
+
+	m=$(in_ns "$NS_E" curl -s -m 5 -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8089/metrics)
+	if grep -Eq '^xdpsbc_sigd_tcp_events_total\{event="refused-source"\} [1-9]' <<<"$m" &&
+		grep -Eq '^xdpsbc_sigd_tcp_events_total\{event="refused-fd"\} [1-9]' <<<"$m" &&
+		grep -Eq '^xdpsbc_sigd_tcp_events_total\{event="closed-timeout"\} [1-9]' <<<"$m" &&
+		grep -Eq '^xdpsbc_sigd_tcp_connections [0-9]' <<<"$m" &&
+		grep -Eq '^xdpsbc_sigd_dns_lookups_total\{result="miss"\} [0-9]' <<<"$m"; then
+		pass tcp_metrics
+	else
+		fail tcp_metrics "$(grep -E 'tcp_|dns_' <<<"$m")"
+	fi
+}
+
 main() {
 	local why
 
 	if ! why=$(need); then
-		for t in per_source_cap silent_closed emfile_no_spin; do
+		for t in per_source_cap silent_closed emfile_no_spin tcp_metrics; do
 			skip $t "$why"
 		done
 		exit 0
@@ -114,12 +131,14 @@ main() {
 	ip -n "$NS_N" addr add $SRC2/24 dev n1
 	topo_attach_edge "${E2E_XDP_MODE:-native}" >"$TOPO_WORK/attach.log" 2>&1 ||
 		{ fail topology "attach: $(cat "$TOPO_WORK/attach.log")"; exit 1; }
-	sigd_start --tcp-max-per-source $PER_SOURCE --tcp-message-timeout 2s ||
+	sigd_start --tcp-max-per-source $PER_SOURCE --tcp-message-timeout 2s \
+		--http-listen 127.0.0.1:8089 --http-token "$TOKEN" ||
 		{ fail topology "sigd: $(tail -n 5 "$TOPO_WORK"/sigd.log.*)"; exit 1; }
 	_topo_poke "$NS_N" $EDGE_IP
 	test_per_source_cap
 	test_silent_closed
 	test_emfile_no_spin
+	test_metrics
 }
 
 main "$@"
