@@ -5,7 +5,7 @@
  * osipparser2 must agree on where a message ends, or a body could smuggle a
  * second message past the policy checks: so the header section is accepted
  * only in the form both read the same way (CRLF line ends only, one
- * Content-Length of plain digits, a message within TP_MAX_MSG), and anything
+ * no NUL, one Content-Length of plain digits, a message within TP_MAX_MSG), and anything
  * else is refused rather than guessed at.
  */
 #include <errno.h>
@@ -72,10 +72,11 @@ ssize_t tp_frame(const char *buf, size_t len)
 		eol = memmem(line, end - line, "\r\n", 2);
 		/*
 		 * A bare CR or LF ends a line for osipparser2 but not for this
-		 * framing: a Content-Length behind one would be read by only one
-		 * of them.
+		 * framing, and a NUL ends its strings: a Content-Length behind one
+		 * would be read by only one of them.
 		 */
-		if (memchr(line, '\n', eol - line) || memchr(line, '\r', eol - line))
+		if (memchr(line, '\n', eol - line) || memchr(line, '\r', eol - line) ||
+		    memchr(line, '\0', eol - line))
 			return -EBADMSG;
 		r = clen_header(line, eol, &v);
 		if (r < 0)

@@ -42,7 +42,7 @@ static void *rx_arg;
 static struct tp_limits lim = {TP_DEFAULT_MAX_CONNS, TP_DEFAULT_MAX_PER_SOURCE, TP_DEFAULT_MSG_MS,
 			       TP_DEFAULT_IDLE_MS, TP_DEFAULT_MAX_OUT};
 static struct tp_stats st;
-static uint64_t accept_paused_until;
+static uint64_t accept_paused_until, last_expire_ms;
 static uint64_t last_warn_ms[4];
 
 /* Tags in epoll data: listeners by fd value, connections by slot + 0x10000. */
@@ -50,6 +50,7 @@ static uint64_t last_warn_ms[4];
 /* Without a spare fd for the EMFILE trick, stop accepting this long. */
 #define ACCEPT_PAUSE_MS 1000
 #define WARN_EVERY_MS	10000
+#define EXPIRE_EVERY_MS 50
 
 enum { WARN_CAP, WARN_SOURCE, WARN_FD, WARN_CLOSE };
 
@@ -593,7 +594,11 @@ int tp_poll(int timeout_ms)
 	now = sigd_now_ms();
 	if (accept_paused_until && now >= accept_paused_until)
 		accept_pause(false);
-	conns_expire(now);
+	/* A busy loop polls often: the timers need a scan only every EXPIRE_EVERY_MS. */
+	if (now - last_expire_ms >= EXPIRE_EVERY_MS) {
+		last_expire_ms = now;
+		conns_expire(now);
+	}
 	conns_reap();
 	return 0;
 }

@@ -31,42 +31,50 @@ static void core_reply(int fd, const char *req, const struct sockaddr_in *to)
 /* The framing alone: what a header section announces, and what is refused. */
 static void frame_cases(void)
 {
+	/* The input's length from its literal: one case has a NUL in it. */
+#define C(desc, in, want)                      \
+	{                                      \
+		desc, in, sizeof(in) - 1, want \
+	}
 	static const struct {
 		const char *desc, *in;
+		size_t len;
 		ssize_t want; /* >0 length, 0 incomplete, <0 error; -1000 - k: all but k bytes */
 	} cases[] = {
-		{"no Content-Length", HDRS L("") "rest", -1000 - 4},
-		{"Content-Length", HDRS L("Content-Length: 5") L("") "hello", -1000},
-		{"compact form", HDRS L("l:5") L("") "hello", -1000},
-		{"space before the colon, case", HDRS L("content-LENGTH :  5  ") L("") "hello",
-		 -1000},
-		{"body incomplete", HDRS L("Content-Length: 6") L("") "hello", 0},
-		{"headers incomplete", HDRS "Content-Length: 5", 0},
-		{"repeated, same value", HDRS L("l: 5") L("Content-Length: 5") L("") "hello",
-		 -1000},
-		{"conflicting", HDRS L("Content-Length: 0") L("l: 5") L("") "hello", -EBADMSG},
-		{"empty value, digits in the body", HDRS L("Content-Length:") L("") "12345",
-		 -EBADMSG},
-		{"trailing junk", HDRS L("Content-Length: 5 5") L("") "hello", -EBADMSG},
-		{"negative", HDRS L("Content-Length: -5") L("") "hello", -EBADMSG},
-		{"sign", HDRS L("Content-Length: +5") L("") "hello", -EBADMSG},
-		{"hex", HDRS L("Content-Length: 0x5") L("") "hello", -EBADMSG},
-		{"too many digits", HDRS L("Content-Length: 0000000000005") L("") "hello",
-		 -EMSGSIZE},
-		{"too large", HDRS L("Content-Length: 65536") L("") "x", -EMSGSIZE},
-		{"bare LF before it", HDRS "X-A: b\nContent-Length: 5" L("") L("") "hello",
-		 -EBADMSG},
-		{"bare CR in a line", HDRS L("X-A: b\rc") L("") "", -EBADMSG},
-		{"folded line is not one", HDRS L("X-A: b") L(" Content-Length: 5") L("") "hello",
-		 -1000 - 5},
-		{"Content-Length-X is another header", HDRS L("Content-Length-X: 5") L("") "hello",
-		 -1000 - 5},
+		C("no Content-Length", HDRS L("") "rest", -1000 - 4),
+		C("Content-Length", HDRS L("Content-Length: 5") L("") "hello", -1000),
+		C("compact form", HDRS L("l:5") L("") "hello", -1000),
+		C("space before the colon, case", HDRS L("content-LENGTH :  5  ") L("") "hello",
+		  -1000),
+		C("body incomplete", HDRS L("Content-Length: 6") L("") "hello", 0),
+		C("headers incomplete", HDRS "Content-Length: 5", 0),
+		C("repeated, same value", HDRS L("l: 5") L("Content-Length: 5") L("") "hello",
+		  -1000),
+		C("conflicting", HDRS L("Content-Length: 0") L("l: 5") L("") "hello", -EBADMSG),
+		C("empty value, digits in the body", HDRS L("Content-Length:") L("") "12345",
+		  -EBADMSG),
+		C("trailing junk", HDRS L("Content-Length: 5 5") L("") "hello", -EBADMSG),
+		C("negative", HDRS L("Content-Length: -5") L("") "hello", -EBADMSG),
+		C("sign", HDRS L("Content-Length: +5") L("") "hello", -EBADMSG),
+		C("hex", HDRS L("Content-Length: 0x5") L("") "hello", -EBADMSG),
+		C("too many digits", HDRS L("Content-Length: 0000000000005") L("") "hello",
+		  -EMSGSIZE),
+		C("too large", HDRS L("Content-Length: 65536") L("") "x", -EMSGSIZE),
+		C("bare LF before it", HDRS "X-A: b\nContent-Length: 5" L("") L("") "hello",
+		  -EBADMSG),
+		C("bare CR in a line", HDRS L("X-A: b\rc") L("") "", -EBADMSG),
+		C("NUL in the header section",
+		  HDRS "X-A: b\0" L("") L("Content-Length: 5") L("") "hello", -EBADMSG),
+		C("folded line is not one", HDRS L("X-A: b") L(" Content-Length: 5") L("") "hello",
+		  -1000 - 5),
+		C("Content-Length-X is another header", HDRS L("Content-Length-X: 5") L("") "hello",
+		  -1000 - 5),
 	};
 	const char *name = "tcp_frame_cases";
 	int before = check_failed;
 
 	for (unsigned int i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		size_t len = strlen(cases[i].in);
+		size_t len = cases[i].len;
 		/* Exactly sized, not NUL-terminated: a read past it is caught under ASan. */
 		char *b = malloc(len);
 		ssize_t want = cases[i].want <= -1000 ? (ssize_t)len + cases[i].want + 1000
@@ -121,20 +129,20 @@ static bool core_got(int core, int ms)
  */
 static void bad_frame_closes(uint16_t port, int core)
 {
-#define INV(cl)                                                                    \
-	L("INVITE sip:bob@example.com SIP/2.0")                                    \
-	L("Via: SIP/2.0/TCP 10.0.0.2:5060;branch=z9hG4bKsm1;rport")                \
-	L("Max-Forwards: 70")                                                      \
-	L("From: <sip:alice@example.com>;tag=s1")                                  \
-	L("To: <sip:bob@example.com>") L("Call-ID: smuggle-1") L("CSeq: 1 INVITE") \
-		L("Contact: <sip:alice@10.0.0.2:5060>") cl
-#define SMUGGLED                                                                     \
-	L("INVITE sip:carol@example.com SIP/2.0")                                    \
-	L("Via: SIP/2.0/TCP 10.0.0.2:5060;branch=z9hG4bKsm2;rport")                  \
-	L("Max-Forwards: 70")                                                        \
-	L("From: <sip:alice@example.com>;tag=s2")                                    \
-	L("To: <sip:carol@example.com>") L("Call-ID: smuggle-2") L("CSeq: 1 INVITE") \
-		L("Content-Length: 0") L("")
+#define INV(cl)                                                     \
+	L("INVITE sip:bob@example.com SIP/2.0")                     \
+	L("Via: SIP/2.0/TCP 10.0.0.2:5060;branch=z9hG4bKsm1;rport") \
+	L("Max-Forwards: 70")                                       \
+	L("From: <sip:alice@example.com>;tag=s1")                   \
+	L("To: <sip:bob@example.com>")                              \
+	L("Call-ID: smuggle-1") L("CSeq: 1 INVITE") L("Contact: <sip:alice@10.0.0.2:5060>") cl
+#define SMUGGLED                                                    \
+	L("INVITE sip:carol@example.com SIP/2.0")                   \
+	L("Via: SIP/2.0/TCP 10.0.0.2:5060;branch=z9hG4bKsm2;rport") \
+	L("Max-Forwards: 70")                                       \
+	L("From: <sip:alice@example.com>;tag=s2")                   \
+	L("To: <sip:carol@example.com>")                            \
+	L("Call-ID: smuggle-2") L("CSeq: 1 INVITE") L("Content-Length: 0") L("")
 	static const struct {
 		const char *desc, *msg;
 	} cases[] = {
