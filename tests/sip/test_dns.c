@@ -40,6 +40,7 @@ static struct {
 	bool retry_after;
 } last;
 static unsigned int nsent;
+static char hosts_path[128], work_dir[64];
 
 static int capture(const struct sip_addr *dst, const char *buf, size_t len, void *arg)
 {
@@ -67,7 +68,7 @@ static int write_file(const char *path, const char *text)
 /* Private /etc files and loopback only, with a name server that swallows queries. */
 static int isolate(char *why, size_t len)
 {
-	char dir[64], path[128];
+	char *dir = work_dir, path[128];
 	struct ifreq ifr = {0};
 	struct sockaddr_in ns = {.sin_family = AF_INET, .sin_port = htons(53)};
 	static const char *const files[][2] = {
@@ -83,7 +84,7 @@ static int isolate(char *why, size_t len)
 		snprintf(why, len, "unshare/mount: %s", strerror(errno));
 		return -1;
 	}
-	snprintf(dir, sizeof(dir), "/tmp/xdpsbc-dns.%d", getpid());
+	snprintf(work_dir, sizeof(work_dir), "/tmp/xdpsbc-dns.%d", getpid());
 	mkdir(dir, 0700);
 	for (unsigned int i = 0; i < 3; i++) {
 		char etc[64];
@@ -94,9 +95,11 @@ static int isolate(char *why, size_t len)
 			snprintf(why, len, "bind %s: %s", etc, strerror(errno));
 			return -1;
 		}
-		unlink(path); /* the mount keeps it */
+		/* hosts stays: a test rewrites it in place (same inode, the mount sees it). */
+		if (i != 1)
+			unlink(path);
 	}
-	rmdir(dir);
+	snprintf(hosts_path, sizeof(hosts_path), "%s/hosts", dir);
 	fd = socket(AF_INET, SOCK_DGRAM, 0);
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
 	ioctl(fd, SIOCGIFFLAGS, &ifr);
@@ -293,6 +296,44 @@ static void via_names(void)
 		T_PASS(name);
 }
 
+/*
+ * A pinned name is refreshed by its own thread while the other resolver
+ * threads are still stuck on the flood's names: a new address is picked up,
+ * and when the name stops resolving the last address is kept.
+ */
+static void pinned_refresh(void)
+{
+	const char *name = "dns_pinned_refresh";
+	int before = check_failed;
+	struct in_addr ip = {0};
+	uint64_t t0 = sigd_now_ms();
+	struct dns_stats ds;
+
+	write_file(hosts_path, "127.0.0.1 localhost\n192.0.2.12 good.example\n");
+	while (sigd_now_ms() - t0 < 3000) {
+		dns_tick();
+		if (!dns_lookup4("good.example", &ip) && ip.s_addr == htonl(0xc000020c))
+			break;
+		usleep(20000);
+	}
+	dns_get_stats(&ds);
+	printf("# new address of a pinned name after %llu ms (dns-ttl 1s), %u lookups still "
+	       "pending\n",
+	       (unsigned long long)(sigd_now_ms() - t0), ds.pending);
+	T_CHECK(name, ip.s_addr == htonl(0xc000020c), "good.example not refreshed: %s",
+		inet_ntoa(ip));
+	write_file(hosts_path, "127.0.0.1 localhost\n");
+	/* Past another TTL: the refresh fails (the name server never answers). */
+	for (t0 = sigd_now_ms(); sigd_now_ms() - t0 < 3500;) {
+		dns_tick();
+		usleep(20000);
+	}
+	T_CHECK(name, !dns_lookup4("good.example", &ip) && ip.s_addr == htonl(0xc000020c),
+		"a pinned name lost its address when its refresh failed");
+	if (check_failed == before)
+		T_PASS(name);
+}
+
 int main(void)
 {
 	char why[160], *argv[] = {"t",
@@ -308,6 +349,8 @@ int main(void)
 				  "198.51.100.0/24",
 				  "--state-dir",
 				  "",
+				  "--dns-ttl",
+				  "1",
 				  NULL};
 	struct sigd_cfg cfg;
 	struct in_addr ip;
@@ -338,5 +381,8 @@ int main(void)
 	via_names();
 	not_cached_yet();
 	flood();
+	pinned_refresh();
+	unlink(hosts_path);
+	rmdir(work_dir);
 	return check_failed ? 1 : 0;
 }
