@@ -8,8 +8,9 @@
  *	send an OPTIONS to the edge (unless "silent") and wait up to 2 s for
  *	the answers; then keep the connections HOLD_MS (at most 60000), watching
  *	which the far end closes. Prints one line:
- *	  connected=N answered=N closed=N first_close_ms=N
- *	(first_close_ms: from the last connect to the first close, -1 none).
+ *	  connected=N answered=N closed=N first_close_ms=N rtt_max_ms=N
+ *	(first_close_ms: from the last connect to the first close, -1 none;
+ *	rtt_max_ms: the slowest 200 after its OPTIONS, -1 none).
  *
  * Exit 0, or 1 with a message.
  */
@@ -61,7 +62,7 @@ int main(int argc, char **argv)
 	static int fds[MAX_CONNS], answered[MAX_CONNS], closed[MAX_CONNS];
 	struct sockaddr_in dst = {.sin_family = AF_INET};
 	int n, nconn = 0, nans = 0, nclosed = 0;
-	long long hold, t_conn, first_close = -1, t_end;
+	long long hold, t_conn, first_close = -1, t_end, rtt_max = -1;
 	bool silent = argc > 6 && !strcmp(argv[6], "silent");
 	char buf[2048];
 
@@ -122,8 +123,11 @@ int main(int argc, char **argv)
 			r = recv(fds[i], buf, sizeof(buf) - 1, MSG_DONTWAIT);
 			if (r > 0) {
 				buf[r] = 0;
-				if (!answered[i] && strstr(buf, "SIP/2.0 200"))
+				if (!answered[i] && strstr(buf, "SIP/2.0 200")) {
 					answered[i] = 1, nans++;
+					if (now_ms() - t_conn > rtt_max)
+						rtt_max = now_ms() - t_conn;
+				}
 			} else if (r == 0 || errno != EAGAIN) {
 				closed[i] = 1;
 				nclosed++;
@@ -132,8 +136,8 @@ int main(int argc, char **argv)
 			}
 		}
 	}
-	printf("connected=%d answered=%d closed=%d first_close_ms=%lld\n", nconn, nans, nclosed,
-	       first_close);
+	printf("connected=%d answered=%d closed=%d first_close_ms=%lld rtt_max_ms=%lld\n", nconn,
+	       nans, nclosed, first_close, rtt_max);
 	for (int i = 0; i < nconn; i++)
 		close(fds[i]);
 	return 0;
