@@ -114,7 +114,8 @@ tests-build: all $(TEST_BPF_BINS) $(TEST_SIP_BINS) $(TOOL_BINS) $(BENCH_BINS)
 
 # Tests that also run built with AddressSanitizer and UBSan (build/tests/NAME_asan):
 # the transport's ownership of connections and buffers, checked by the run itself.
-ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer
+# The same optimisation as the normal build: its warnings (-Werror) are the same too.
+ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer
 ASAN_TESTS := test_proxy_tcp test_tcp_limits test_dns
 ASAN_SIGD_OBJS := $(SIGD_LIB_OBJS:$(BUILD)/%=$(BUILD)/asan/%)
 $(BUILD)/asan/%.o: %.c | $(SKELS)

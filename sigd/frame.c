@@ -69,15 +69,18 @@ ssize_t tp_frame(const char *buf, size_t len)
 		long v;
 		int r;
 
+		/* Always found: @end takes the CRLF of the last line along. */
 		eol = memmem(line, end - line, "\r\n", 2);
+		if (!eol)
+			return -EBADMSG;
 		/*
 		 * A bare CR or LF ends a line for osipparser2 but not for this
 		 * framing, and a NUL ends its strings: a Content-Length behind one
 		 * would be read by only one of them.
 		 */
-		if (memchr(line, '\n', eol - line) || memchr(line, '\r', eol - line) ||
-		    memchr(line, '\0', eol - line))
-			return -EBADMSG;
+		for (const char *p = line; p < eol; p++)
+			if (*p == '\r' || *p == '\n' || !*p)
+				return -EBADMSG;
 		r = clen_header(line, eol, &v);
 		if (r < 0)
 			return r;

@@ -47,8 +47,11 @@ static int capture(const struct sip_addr *dst, const char *buf, size_t len, void
 	const char *eol = memchr(buf, '\r', len);
 	size_t n = eol ? (size_t)(eol - buf) : len;
 
+	if (n >= sizeof(last.first))
+		n = sizeof(last.first) - 1;
 	last.dst = *dst;
-	snprintf(last.first, sizeof(last.first), "%.*s", (int)n, buf);
+	memcpy(last.first, buf, n);
+	last.first[n] = 0;
 	last.retry_after = memmem(buf, len, "\r\nRetry-After: ", 15) != NULL;
 	nsent++;
 	return 0;
