@@ -5,12 +5,14 @@
 # namespace of its own whose /etc/resolv.conf names a server (in the edge
 # namespace) that takes every query and never answers, with the resolver
 # options a distribution ships (5 s x 2 attempts). Under the XDP flood
-# limit, the core sends requests to a new unresolvable host every 200 ms and
-# an outsider sends forged in-dialog requests whose Route names one; one such
-# request used to hold all signalling for 10 s. Meanwhile a third source
-# pings the edge with OPTIONS over TCP every 250 ms and a caller behind the
-# NAT places a call with media: every ping must be answered within a second
-# and the call complete. Prints PASS/FAIL/SKIP lines.
+# limit, two core hosts each send a request to a new unresolvable host every
+# 200 ms (the core routes by Request-URI; a client's requests go to the
+# upstream, and a Route it did not get signed by the edge is never followed,
+# so names from the core are what reaches the resolver); one such request
+# used to hold all signalling for 10 s. Meanwhile another source pings the
+# edge with OPTIONS over TCP every 250 ms and a caller behind the NAT places a
+# call with media: every ping must be answered within a second and the call
+# complete. Prints PASS/FAIL/SKIP lines.
 set -u
 source "$(dirname "$0")/topo.sh"
 
@@ -18,8 +20,8 @@ TCP_CLIENTS=${TCP_CLIENTS:-$BUILD/tests/tools/tcp_clients}
 UDP_PROBE=${UDP_PROBE:-$BUILD/tests/tools/udp_probe}
 REAL_SIGD=$XS_SIGD
 PING_SRC=203.0.113.20
-FORGER=203.0.113.21
-FLOOD_N=35 # per flooding source, 200 ms apart: 7 s
+CORE2_IP=198.51.100.11 # a second core host (--core 198.51.100.0/24)
+FLOOD_N=35 # per flooding host, 200 ms apart: 7 s
 
 need() {
 	local what
@@ -43,29 +45,20 @@ wrap_sigd() {
 	XS_SIGD=$TOPO_WORK/sigd-wrap
 }
 
-# flood SRC PORT KIND: requests naming hosts nobody can resolve, one datagram
-# each, 200 ms apart (under the XDP flood limit): "core" from the core to such
-# a Request-URI host, "forged" an outsider's in-dialog request whose second
-# Route names one.
+# flood SRC PORT TAG: from the core, requests whose Request-URI names a host
+# nobody can resolve, one datagram each, 200 ms apart (under the XDP flood limit).
 flood() {
-	local ns=$NS_N
-	[ "$3" = core ] && ns=$NS_K
-	in_ns "$ns" python3 - "$1" "$2" "$3" "$EDGE_IP" "$FLOOD_N" <<-'PY'
+	in_ns "$NS_K" python3 - "$1" "$2" "$3" "$EDGE_IP" "$FLOOD_N" <<-'PY'
 		import socket, sys, time
-		src, port, kind, edge, n = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], int(sys.argv[5])
+		src, port, tag, edge, n = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], int(sys.argv[5])
 		s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 		s.bind((src, port))
 		for i in range(n):
-		    host = "%s%d.flood.example" % (kind, i)
-		    if kind == "core":
-		        first, route, to = "MESSAGE sip:x@%s SIP/2.0" % host, "", "<sip:x@%s>" % host
-		    else:
-		        first, to = "MESSAGE sip:x@%s SIP/2.0" % edge, "<sip:x@example.com>;tag=t%d" % i
-		        route = "Route: <sip:%s:5060;lr>\r\nRoute: <sip:%s;lr>\r\n" % (edge, host)
-		    m = ("%s\r\nVia: SIP/2.0/UDP %s:%d;branch=z9hG4bK%s%d\r\nMax-Forwards: 70\r\n"
-		         "From: <sip:m@example.com>;tag=f%d\r\nTo: %s\r\nCall-ID: flood-%s-%d\r\n%s"
-		         "CSeq: 1 MESSAGE\r\nContent-Length: 0\r\n\r\n") % (
-		        first, src, port, kind, i, i, to, kind, i, route)
+		    host = "%s%d.flood.example" % (tag, i)
+		    m = ("MESSAGE sip:x@%s SIP/2.0\r\nVia: SIP/2.0/UDP %s:%d;branch=z9hG4bK%s%d\r\n"
+		         "Max-Forwards: 70\r\nFrom: <sip:core@example.com>;tag=f%d\r\n"
+		         "To: <sip:x@%s>\r\nCall-ID: flood-%s-%d\r\nCSeq: 1 MESSAGE\r\n"
+		         "Content-Length: 0\r\n\r\n") % (host, src, port, tag, i, i, host, tag, i)
 		    s.sendto(m.encode(), (edge, 5060))
 		    time.sleep(0.2)
 	PY
@@ -82,9 +75,9 @@ test_dns_no_stall() {
 	bg_ns "$NS_E" "$TOPO_WORK/ns.out" "$UDP_PROBE" recv 127.0.0.53 53 12
 	local ns_pid=$BG_PID
 	sleep 0.3
-	flood $CORE_IP 5070 core &
+	flood $CORE_IP 5070 a &
 	local fc=$!
-	flood $FORGER 5090 forged &
+	flood $CORE2_IP 5070 b &
 	local ff=$!
 	sleep 0.5
 	CALLS=1 call_start "$d" $n
@@ -124,11 +117,11 @@ main() {
 	fi
 	topo_up || { fail topology "could not build the namespaces"; exit 1; }
 	ip -n "$NS_N" addr add $PING_SRC/24 dev n1
-	ip -n "$NS_N" addr add $FORGER/24 dev n1
+	ip -n "$NS_K" addr add $CORE2_IP/24 dev k0
 	topo_attach_edge "${E2E_XDP_MODE:-native}" >"$TOPO_WORK/attach.log" 2>&1 ||
 		{ fail topology "attach: $(cat "$TOPO_WORK/attach.log")"; exit 1; }
 	wrap_sigd
-	sigd_start || { fail topology "sigd: $(tail -n 5 "$TOPO_WORK"/sigd.log.*)"; exit 1; }
+	sigd_start --core 198.51.100.0/24 || { fail topology "sigd: $(tail -n 5 "$TOPO_WORK"/sigd.log.*)"; exit 1; }
 	test_dns_no_stall
 }
 

@@ -163,7 +163,11 @@ static void core_request(char *buf, size_t len, const char *host, unsigned int n
 		 host, n, n, host, n);
 }
 
-/* A client's forged in-dialog request: its second Route names a host. */
+/*
+ * A client's forged in-dialog request whose second Route names a host: the
+ * first Route is not one the edge signed, so none is followed and the name
+ * is never looked up; it is part of the flood's load all the same.
+ */
 static void forged_route(char *buf, size_t len, unsigned int n)
 {
 	snprintf(buf, len,
