@@ -112,6 +112,20 @@ $(BUILD)/bench/%: $(BUILD)/bench/%.o $(TEST_LIB_OBJS) $(LOADER_LIB)
 
 tests-build: all $(TEST_BPF_BINS) $(TEST_SIP_BINS) $(TOOL_BINS) $(BENCH_BINS)
 
+# Tests that also run built with AddressSanitizer and UBSan (build/tests/NAME_asan):
+# the transport's ownership of connections and buffers, checked by the run itself.
+# The same optimisation as the normal build: its warnings (-Werror) are the same too.
+ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer
+ASAN_TESTS := test_proxy_tcp test_tcp_limits test_dns
+ASAN_SIGD_OBJS := $(SIGD_LIB_OBJS:$(BUILD)/%=$(BUILD)/asan/%)
+$(BUILD)/asan/%.o: %.c | $(SKELS)
+	@mkdir -p $(@D)
+	$(call say,CC-ASAN,$<)$(CC) $(CPPFLAGS) $(CFLAGS) $(ASAN_FLAGS) $(DEPFLAGS) -c $< -o $@
+$(BUILD)/tests/%_asan: $(BUILD)/asan/tests/sip/%.o $(ASAN_SIGD_OBJS) $(LOADER_LIB)
+	@mkdir -p $(@D)
+	$(call say,LD,$@)$(CC) $(CFLAGS) $(ASAN_FLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_SIGD) $(LDLIBS_BPF)
+tests-build: $(ASAN_TESTS:%=$(BUILD)/tests/%_asan)
+
 # The bench's own BPF programs (bench/bpf/*.bpf.c, e.g. loadgen's generator),
 # loaded by path at run time; and the packages only `make bench` needs.
 BENCH_BPF_OBJS := $(patsubst bench/bpf/%.bpf.c,$(BUILD)/bench/%.bpf.o,$(wildcard bench/bpf/*.bpf.c))

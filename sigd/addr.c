@@ -1,13 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* Signalling addresses: formatting, parsing, and resolving URIs and Vias. */
+/*
+ * Signalling addresses: formatting, parsing, and resolving URIs and Vias.
+ * Host names in URIs come from the resolver cache (dns.h) and never block;
+ * a Via names where to answer with received/rport, so it takes literals only.
+ */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include "dns.h"
 #include "sigd.h"
 
 const char *sip_proto_name(uint8_t proto)
@@ -39,21 +43,6 @@ static int parse_port(const char *s, uint16_t *port)
 	if (errno || *end || !*s || v == 0 || v > 65535)
 		return -EINVAL;
 	*port = v;
-	return 0;
-}
-
-/* Resolve @host (literal or name) to IPv4; names go through the resolver once. */
-static int resolve4(const char *host, struct in_addr *ip)
-{
-	struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_DGRAM};
-	struct addrinfo *res;
-
-	if (inet_pton(AF_INET, host, ip) == 1)
-		return 0;
-	if (getaddrinfo(host, NULL, &hints, &res))
-		return -EHOSTUNREACH;
-	*ip = ((struct sockaddr_in *)res->ai_addr)->sin_addr;
-	freeaddrinfo(res);
 	return 0;
 }
 
@@ -91,7 +80,7 @@ int sip_addr_from_uri(const osip_uri_t *u, struct sip_addr *a)
 	osip_uri_param_get_byname((osip_list_t *)&u->url_params, "transport", &tp);
 	if (tp && tp->gvalue && !strcasecmp(tp->gvalue, "tcp"))
 		a->proto = SIP_TCP;
-	return resolve4(u->host, &a->ip);
+	return dns_lookup4(u->host, &a->ip);
 }
 
 int sip_addr_from_via(const osip_via_t *v, struct sip_addr *a)
@@ -112,9 +101,14 @@ int sip_addr_from_via(const osip_via_t *v, struct sip_addr *a)
 	} else if (v->port && v->port[0] && parse_port(v->port, &a->port)) {
 		return -EINVAL;
 	}
-	if (!host)
+	/*
+	 * The edge adds received= whenever sent-by is not the source address
+	 * (nat_fix_via()), so a name here was never checked against anything:
+	 * refused rather than looked up.
+	 */
+	if (!host || inet_pton(AF_INET, host, &a->ip) != 1)
 		return -EINVAL;
-	return resolve4(host, &a->ip);
+	return 0;
 }
 
 uint64_t sigd_now_ms(void)

@@ -15,6 +15,8 @@
 #include "binding.h"
 #include "ctl.h"
 #include "dialog.h"
+#include "dns.h"
+#include "transport.h"
 #include "txn.h"
 
 /* ---- calls ---- */
@@ -600,6 +602,46 @@ static void ctl_metrics_maps(struct ctl *c, struct sbuf *o)
 			  (unsigned long long)u[i].memlock);
 }
 
+/* TCP connections (refused, closed by the limits) and the resolver cache. */
+static void metrics_transport(struct sbuf *o)
+{
+	struct tp_stats t;
+	struct dns_stats d;
+
+	tp_get_stats(&t);
+	dns_get_stats(&d);
+	metric_head(o, "xdpsbc_sigd_tcp_connections", "gauge", "TCP connections open.");
+	sb_printf(o, "xdpsbc_sigd_tcp_connections %u\n", t.conns);
+	metric_head(o, "xdpsbc_sigd_tcp_events_total", "counter",
+		    "TCP connections accepted, refused and closed by a limit, per event.");
+	sb_printf(o,
+		  "xdpsbc_sigd_tcp_events_total{event=\"accepted\"} %llu\n"
+		  "xdpsbc_sigd_tcp_events_total{event=\"refused-cap\"} %llu\n"
+		  "xdpsbc_sigd_tcp_events_total{event=\"refused-source\"} %llu\n"
+		  "xdpsbc_sigd_tcp_events_total{event=\"refused-fd\"} %llu\n"
+		  "xdpsbc_sigd_tcp_events_total{event=\"closed-timeout\"} %llu\n"
+		  "xdpsbc_sigd_tcp_events_total{event=\"closed-overflow\"} %llu\n"
+		  "xdpsbc_sigd_tcp_events_total{event=\"closed-bad-frame\"} %llu\n",
+		  (unsigned long long)t.accepted, (unsigned long long)t.refused_cap,
+		  (unsigned long long)t.refused_source, (unsigned long long)t.refused_fd,
+		  (unsigned long long)t.closed_timeout, (unsigned long long)t.closed_overflow,
+		  (unsigned long long)t.closed_bad_frame);
+	metric_head(o, "xdpsbc_sigd_dns_lookups_total", "counter",
+		    "Host name lookups by the SIP layer, per result.");
+	sb_printf(o,
+		  "xdpsbc_sigd_dns_lookups_total{result=\"hit\"} %llu\n"
+		  "xdpsbc_sigd_dns_lookups_total{result=\"miss\"} %llu\n"
+		  "xdpsbc_sigd_dns_lookups_total{result=\"failed\"} %llu\n"
+		  "xdpsbc_sigd_dns_lookups_total{result=\"timeout\"} %llu\n"
+		  "xdpsbc_sigd_dns_lookups_total{result=\"queue-full\"} %llu\n",
+		  (unsigned long long)d.hits, (unsigned long long)d.misses,
+		  (unsigned long long)d.failures, (unsigned long long)d.timeouts,
+		  (unsigned long long)d.queue_full);
+	metric_head(o, "xdpsbc_sigd_dns_names", "gauge", "Names in the resolver cache.");
+	sb_printf(o, "xdpsbc_sigd_dns_names{state=\"cached\"} %u\n", d.entries - d.pending);
+	sb_printf(o, "xdpsbc_sigd_dns_names{state=\"pending\"} %u\n", d.pending);
+}
+
 void ctl_metrics(struct ctl *c, struct sbuf *o)
 {
 	const struct proxy *px = c->px;
@@ -676,6 +718,7 @@ void ctl_metrics(struct ctl *c, struct sbuf *o)
 	sb_printf(o, "xdpsbc_sigd_transactions %u\n", txn_count());
 	metric_head(o, "xdpsbc_sigd_registrations", "gauge", "Registrations seen.");
 	sb_printf(o, "xdpsbc_sigd_registrations %u\n", binding_count());
+	metrics_transport(o);
 	metric_head(o, "xdpsbc_api_requests_total", "counter", "Control API requests.");
 	sb_printf(o,
 		  "xdpsbc_api_requests_total{api=\"http\"} %llu\n"

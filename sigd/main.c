@@ -11,11 +11,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include "bans.h"
 #include "ctl.h"
+#include "dns.h"
 #include "options.h"
 #include "proxy.h"
 #include "secret.h"
@@ -174,9 +176,31 @@ static void reload(int argc, char **argv, struct sigd_cfg *cfg, struct proxy *px
 	if (set_relay_range(maps, cfg))
 		xs_log(XS_LOG_WARN, "reload: relay range not set\n");
 	ctl_reconfigure(ctl, cfg);
+	tp_set_limits(&cfg->tcp);
+	dns_set_cfg(&cfg->dns);
 	xs_log(XS_LOG_INFO,
 	       "configuration reloaded: %u companies, %u brands, %u users, %u trusted\n",
 	       cfg->pol.ncompanies, cfg->pol.nbrands, cfg->pol.nusers, cfg->pol.ntrusted);
+}
+
+/*
+ * Every TCP connection is a descriptor: lift the soft limit (often 1024) to
+ * what the connection cap needs, as far as the hard limit allows. Beyond it
+ * the transport refuses connections without spinning.
+ */
+static void raise_nofile(const struct sigd_cfg *cfg)
+{
+	rlim_t want = cfg->tcp.max_conns + TP_SLOTS_OUT + 256;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = rl.rlim_max < want ? rl.rlim_max : want;
+	if (setrlimit(RLIMIT_NOFILE, &rl))
+		xs_log(XS_LOG_WARN, "open file limit not raised: %s\n", strerror(errno));
+	if (rl.rlim_cur < want)
+		xs_log(XS_LOG_WARN, "open file limit %llu is below what %u TCP connections need\n",
+		       (unsigned long long)rl.rlim_cur, cfg->tcp.max_conns);
 }
 
 int main(int argc, char **argv)
@@ -236,8 +260,12 @@ int main(int argc, char **argv)
 		xs_log(XS_LOG_ERR, "no signing secret: refusing to start\n");
 		return 1;
 	}
+	/* Configured names may be waited for now, before the loop; never in it. */
+	dns_set_cfg(&cfg.dns);
+	dns_set_wait(2 * cfg.dns.timeout_ms);
 	if (proxy_init(&px, &cfg, mc, tp_send, NULL))
 		return 1;
+	dns_set_wait(0);
 	err = proxy_restore(&px);
 	if (err > 0)
 		xs_log(XS_LOG_INFO, "%d dialogs restored, %u calls with media\n", err,
@@ -247,6 +275,8 @@ int main(int argc, char **argv)
 	px.pol.block = block_source;
 	if (tp_init(&cfg.listen, rx, &px))
 		return 1;
+	tp_set_limits(&cfg.tcp);
+	raise_nofile(&cfg);
 	if (cfg.ctl_socket[0] && strcmp(cfg.ctl_socket, "none") && mkdir_p_parent(cfg.ctl_socket))
 		xs_log(XS_LOG_WARN, "cannot create the directory of %s\n", cfg.ctl_socket);
 	if (ctl_init(&ctl, &cfg, &px, &maps, pin_root))
@@ -282,6 +312,7 @@ int main(int argc, char **argv)
 		}
 		proxy_tick(&px);
 		ctl_tick(&ctl);
+		dns_tick();
 	}
 	xs_log(XS_LOG_INFO, "shutting down; %u dialogs saved, media flows stay pinned\n",
 	       proxy_shutdown(&px));

@@ -456,6 +456,70 @@ static int set_http_token_file(struct sigd_cfg *c, const char *v)
 	return copy_str(c->http_token_file, sizeof(c->http_token_file), v);
 }
 
+static int set_count(const char *v, unsigned long min, unsigned long max, unsigned int *out)
+{
+	unsigned long n;
+	int err = parse_uint(v, max, &n);
+
+	if (!err && n < min)
+		err = -EINVAL;
+	if (!err)
+		*out = n;
+	return err;
+}
+
+static int set_tcp_max(struct sigd_cfg *c, const char *v)
+{
+	return set_count(v, 1, TP_SLOTS - TP_SLOTS_OUT, &c->tcp.max_conns);
+}
+
+static int set_tcp_per_source(struct sigd_cfg *c, const char *v)
+{
+	return set_count(v, 1, TP_SLOTS - TP_SLOTS_OUT, &c->tcp.max_per_source);
+}
+
+static int set_ms(const char *v, uint64_t max_s, unsigned int *out)
+{
+	uint64_t s;
+	int err = parse_secs(v, false, &s);
+
+	if (!err && s > max_s)
+		err = -EINVAL;
+	if (!err)
+		*out = s * 1000;
+	return err;
+}
+
+static int set_tcp_msg_timeout(struct sigd_cfg *c, const char *v)
+{
+	return set_ms(v, 3600, &c->tcp.msg_ms);
+}
+
+static int set_tcp_idle_timeout(struct sigd_cfg *c, const char *v)
+{
+	return set_ms(v, 86400, &c->tcp.idle_ms);
+}
+
+static int set_tcp_max_output(struct sigd_cfg *c, const char *v)
+{
+	return set_count(v, TP_MAX_MSG, 64UL << 20, &c->tcp.max_out);
+}
+
+static int set_dns_ttl(struct sigd_cfg *c, const char *v)
+{
+	return set_secs_u(v, &c->dns.ttl_s);
+}
+
+static int set_dns_neg_ttl(struct sigd_cfg *c, const char *v)
+{
+	return set_secs_u(v, &c->dns.neg_ttl_s);
+}
+
+static int set_dns_timeout(struct sigd_cfg *c, const char *v)
+{
+	return set_ms(v, 60, &c->dns.timeout_ms);
+}
+
 static const struct opt opts[] = {
 	{"config", "FILE|none", set_config, "config file (default " SIGD_CONFIG_DEFAULT ")"},
 	{"iface", "IFACE", set_iface, "attach the XDP program here if it is not attached"},
@@ -530,6 +594,22 @@ static const struct opt opts[] = {
 	{"http-token", "TOKEN", set_http_token, "bearer token of the REST API"},
 	{"http-token-file", "FILE", set_http_token_file,
 	 "read the REST API token from FILE (first line)"},
+	{"tcp-max-connections", "N", set_tcp_max,
+	 "SIP over TCP: accepted connections in all (default 1024)"},
+	{"tcp-max-per-source", "N", set_tcp_per_source,
+	 "SIP over TCP: accepted connections from one IP address (default 32)"},
+	{"tcp-message-timeout", "DURATION", set_tcp_msg_timeout,
+	 "a TCP connection's first message, and any message once begun, within (default 10s)"},
+	{"tcp-idle-timeout", "DURATION", set_tcp_idle_timeout,
+	 "close TCP connections without traffic for this long (default 5m)"},
+	{"tcp-max-output", "BYTES", set_tcp_max_output,
+	 "close a TCP peer that leaves this much unread (default 131072)"},
+	{"dns-ttl", "DURATION", set_dns_ttl,
+	 "keep a resolved host name this long, then refresh it (default 5m)"},
+	{"dns-negative-ttl", "DURATION", set_dns_neg_ttl,
+	 "do not look up a name that failed again for this long (default 30s)"},
+	{"dns-timeout", "DURATION", set_dns_timeout,
+	 "a name lookup not answered by then has failed (default 2s)"},
 };
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
 
@@ -568,6 +648,8 @@ static void defaults(struct sigd_cfg *c)
 		xs_dp_parse(getenv("XDPSBC_DATAPATH"), &c->datapath);
 	policy_cfg_defaults(&c->pol);
 	xs_map_sizes_defaults(&c->map_sizes);
+	tp_limits_default(&c->tcp);
+	dns_cfg_default(&c->dns);
 }
 
 static const struct opt *find_opt(const char *name)

@@ -11,6 +11,8 @@
 #include "policy.h"
 #include "sigd.h"
 #include "dpsel.h"
+#include "transport.h"
+#include "dns.h"
 
 #define SIGD_CONFIG_DEFAULT "/etc/xdpsbc/xdpsbc.conf"
 #define SIGD_STATE_DEFAULT  "/run/xdpsbc"
@@ -53,6 +55,8 @@ struct sigd_cfg {
 	struct xs_map_sizes map_sizes;
 	/* Table caps (dialog.h, txn.h; 0 per source: none) and the registration cap. */
 	unsigned int max_dialogs, max_dialogs_src, max_txns, max_txns_src, max_reg_expires;
+	struct tp_limits tcp; /* TCP connection caps, timeouts, output queue */
+	struct dns_cfg dns;   /* resolver cache lifetimes and lookup deadline */
 	/* Security policy: global keys and the [brand]/[company]/[user] sections. */
 	struct policy_cfg pol;
 };

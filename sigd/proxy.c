@@ -469,6 +469,20 @@ static void register_pending(struct txn *t, const osip_message_t *m, const struc
 	     sip_addr_str(src, ab, sizeof(ab)), expires);
 }
 
+/* 503 with Retry-After (RFC 3261 21.5.4): the next hop is being resolved. */
+static void reply_retry_after(struct proxy *p, const osip_message_t *req,
+			      const struct sip_addr *dst, const char *reason, const char *cid)
+{
+	osip_message_t *r = msg_make_response(req, 503, reason);
+
+	if (!r)
+		return;
+	CLOG(XS_LOG_INFO, cid, "%s answered 503 %s", LOG_METHOD(req), reason);
+	osip_message_set_header(r, "Retry-After", "5");
+	proxy_send_msg(p, r, dst, cid, NULL, NULL);
+	osip_message_free(r);
+}
+
 static void handle_request(struct proxy *p, osip_message_t *m, const struct sip_addr *src,
 			   const char *cid)
 {
@@ -524,12 +538,22 @@ static void handle_request(struct proxy *p, osip_message_t *m, const struct sip_
 		orig = NULL;
 	route_request(&p->rc, m, from_core, dialog_hop(d, leg), &rr);
 	if (rr.action != ROUTE_FORWARD) {
+		if (rr.resolving && src->proto == SIP_UDP) {
+			/* The lookup is started; the client's retransmission will find it. */
+			CLOG(XS_LOG_DEBUG, cid, "%s: next hop being resolved, dropped",
+			     msg_method(m));
+			p->st.dropped++;
+			goto out;
+		}
 		if (rr.code >= 300)
 			p->st.rejected++;
 		if (rr.code == 403 || rr.code == 404)
 			CLOG(XS_LOG_INFO, cid, "%s from %s not routed: %s", LOG_METHOD(m),
 			     sip_addr_str(src, ab, sizeof(ab)), rr.reason);
-		proxy_reply(p, orig ?: m, src, rr.code, rr.reason, cid);
+		if (rr.code == 503)
+			reply_retry_after(p, orig ?: m, src, rr.reason, cid);
+		else
+			proxy_reply(p, orig ?: m, src, rr.code, rr.reason, cid);
 		goto out;
 	}
 	/* A client's Contacts, rebuilt before anything is allocated for the request. */

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <arpa/inet.h>
 #include <errno.h>
-#include <netdb.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include "binding.h"
+#include "dns.h"
 #include "nat.h"
 #include "route.h"
 #include "secret.h"
@@ -28,14 +28,22 @@ int route_cfg_init(struct route_cfg *rc, const struct sigd_cfg *cfg)
 	rc->ndomains = cfg->ndomains;
 	rc->core = cfg->core;
 	rc->ncore = cfg->ncore;
+	dns_unpin_all();
 	if (cfg->upstream[0]) {
+		struct in_addr ip;
 		osip_uri_t *u;
 		int err;
 
 		if (osip_uri_init(&u))
 			return -ENOMEM;
-		err = osip_uri_parse(u, cfg->upstream) ? -EINVAL
-						       : sip_addr_from_uri(u, &rc->upstream);
+		err = osip_uri_parse(u, cfg->upstream) || !u->host ? -EINVAL : 0;
+		/* A name: pinned (refreshed in the background), waited for only at start. */
+		if (!err && inet_pton(AF_INET, u->host, &ip) != 1) {
+			snprintf(rc->upstream_host, sizeof(rc->upstream_host), "%s", u->host);
+			dns_pin(u->host);
+			dns_lookup4_wait(u->host, &ip);
+		}
+		err = err ?: sip_addr_from_uri(u, &rc->upstream);
 		osip_uri_free(u);
 		if (err) {
 			xs_log(XS_LOG_ERR, "upstream %s: cannot parse or resolve\n", cfg->upstream);
@@ -45,15 +53,12 @@ int route_cfg_init(struct route_cfg *rc, const struct sigd_cfg *cfg)
 		add_core_ip(rc, rc->upstream.ip);
 	}
 	for (unsigned int i = 0; i < cfg->ndomains; i++) {
-		struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_DGRAM}, *res;
 		struct in_addr ip;
 
-		if (inet_pton(AF_INET, cfg->domains[i], &ip) == 1) {
+		/* Later addresses of a pinned name count too (route_from_core()). */
+		dns_pin(cfg->domains[i]);
+		if (!dns_lookup4_wait(cfg->domains[i], &ip))
 			add_core_ip(rc, ip);
-		} else if (!getaddrinfo(cfg->domains[i], NULL, &hints, &res)) {
-			add_core_ip(rc, ((struct sockaddr_in *)res->ai_addr)->sin_addr);
-			freeaddrinfo(res);
-		}
 	}
 	return 0;
 }
@@ -63,6 +68,8 @@ bool route_from_core(const struct route_cfg *rc, const struct in_addr *src)
 	for (unsigned int i = 0; i < rc->ncore_ips; i++)
 		if (rc->core_ips[i].s_addr == src->s_addr)
 			return true;
+	if ((rc->upstream_host[0] || rc->ndomains) && dns_pinned_addr(src))
+		return true;
 	for (unsigned int i = 0; i < rc->ncore; i++) {
 		uint32_t mask =
 			rc->core[i].prefixlen ? htonl(~0U << (32 - rc->core[i].prefixlen)) : 0;
@@ -90,6 +97,21 @@ static void set_reject(struct route_result *r, enum route_action a, int code, co
 	r->action = a;
 	r->code = code;
 	r->reason = reason;
+}
+
+/*
+ * No next hop: a name still being resolved is worth a retry (503; over UDP
+ * the caller drops it and the client's retransmission finds the cache
+ * filled), anything else is 404.
+ */
+static void set_unroutable(struct route_result *r, int err)
+{
+	if (err == -EAGAIN || err == -ETIMEDOUT) {
+		set_reject(r, ROUTE_REJECT, 503, "Service Unavailable (resolving)");
+		r->resolving = err == -EAGAIN;
+		return;
+	}
+	set_reject(r, ROUTE_REJECT, 404, "Not Found");
 }
 
 /*
@@ -221,7 +243,7 @@ static void decide(const struct route_cfg *rc, osip_message_t *req, bool from_co
 		if (err == -EPERM)
 			set_reject(r, ROUTE_REJECT, 403, "Forbidden (alias not issued here)");
 		else if (err)
-			set_reject(r, ROUTE_REJECT, 404, "Not Found");
+			set_unroutable(r, err);
 		else
 			r->action = ROUTE_FORWARD;
 		return;
@@ -238,6 +260,9 @@ static void decide(const struct route_cfg *rc, osip_message_t *req, bool from_co
 	if (rc->have_upstream) {
 		r->dst = rc->upstream;
 		r->how = ROUTE_BY_UPSTREAM;
+		/* A named upstream: its address as last refreshed (kept when a refresh fails). */
+		if (rc->upstream_host[0])
+			dns_lookup4(rc->upstream_host, &r->dst.ip);
 	} else if (ruri_is_edge) {
 		err = edge_target(req, ruri, r);
 		if (err == -EPERM) {
@@ -249,8 +274,9 @@ static void decide(const struct route_cfg *rc, osip_message_t *req, bool from_co
 		}
 	} else {
 		r->how = route_domain_allowed(rc, ruri->host) ? ROUTE_BY_DOMAIN : ROUTE_BY_RURI;
-		if (sip_addr_from_uri(ruri, &r->dst)) {
-			set_reject(r, ROUTE_REJECT, 404, "Not Found");
+		err = sip_addr_from_uri(ruri, &r->dst);
+		if (err) {
+			set_unroutable(r, err);
 			return;
 		}
 	}

@@ -22,6 +22,7 @@ struct route_cfg {
 	struct sip_edge edge;
 	bool have_upstream;
 	struct sip_addr upstream;
+	char upstream_host[256]; /* the upstream's name when it has one ("" = a literal) */
 	const char (*domains)[128];
 	unsigned int ndomains;
 	const struct xs_cidr *core;
@@ -52,6 +53,7 @@ struct route_result {
 	struct sip_addr dst;
 	enum route_how how;
 	bool had_own_route; /* a Route entry the edge signed for this Call-ID was popped */
+	bool resolving;	    /* 503 because a name is being looked up: over UDP, drop instead */
 };
 
 #define ROUTE_RR_MAC_HEX 16

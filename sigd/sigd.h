@@ -49,9 +49,12 @@ const char *sip_addr_str(const struct sip_addr *a, char *buf, size_t len);
 bool sip_addr_eq(const struct sip_addr *a, const struct sip_addr *b);
 /* "IP[:PORT]" (port default @defport) -> UDP address. */
 int sip_addr_parse(const char *s, uint16_t defport, struct sip_addr *a);
-/* Where a URI points: host (IPv4 literal or resolved name), port, ;transport=. */
+/*
+ * Where a URI points: host (IPv4 literal or cached name), port, ;transport=.
+ * Never blocks: -EAGAIN/-ETIMEDOUT while a name is being resolved (dns.h).
+ */
 int sip_addr_from_uri(const osip_uri_t *u, struct sip_addr *a);
-/* Where a response goes: Via received/rport, else sent-by, and the Via's transport. */
+/* Where a response goes: Via received/rport, else sent-by (literals only), and transport. */
 int sip_addr_from_via(const osip_via_t *v, struct sip_addr *a);
 const char *sip_proto_name(uint8_t proto);
 
