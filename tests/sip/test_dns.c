@@ -343,27 +343,13 @@ static void pinned_refresh(void)
 
 int main(void)
 {
-	char why[160], *argv[] = {"t",
-				  "--config",
-				  "none",
-				  "--public-ip",
-				  "203.0.113.1",
-				  "--listen",
-				  "203.0.113.1:5060",
-				  "--domains",
-				  "good.example",
-				  "--core",
-				  "198.51.100.0/24",
-				  "--state-dir",
-				  "",
-				  "--dns-ttl",
-				  "1",
-				  /* One client sends every INVITE: this test is about the resolver. */
-				  "--max-dialogs-per-source",
-				  "0",
-				  "--max-transactions-per-source",
-				  "0",
-				  NULL};
+	char why[160],
+		*argv[] = {"t", "--config", "none", "--public-ip", "203.0.113.1", "--listen",
+			   "203.0.113.1:5060", "--domains", "good.example", "--core",
+			   "198.51.100.0/24", "--state-dir", "", "--dns-ttl", "1",
+			   /* One client sends every INVITE: this test is about the resolver. */
+			   "--max-dialogs-per-source", "0", "--max-transactions-per-source", "0",
+			   NULL};
 	struct sigd_cfg cfg;
 	struct in_addr ip;
 
