@@ -103,6 +103,24 @@ void xs_dp_describe(const struct xs_dp *dp, char *buf, size_t len);
 int xs_dp_latch(int flows_fd, struct xs_flow *f, uint32_t saddr, uint16_t sport, bool *changed);
 
 /*
+ * IPv4 forwarding for the relay (fwd_guard.c). bpf_fib_lookup() needs
+ * net.ipv4.conf.IFACE.forwarding = 1 on the interface media arrives on;
+ * the guard, table `ip xdpsbc_guard`, keeps such an interface from routing
+ * anything else (prerouting drop of packets for other hosts). The guard's
+ * rules name the interfaces xdpsbc turned forwarding on for.
+ */
+#define XS_FWD_GUARD_TABLE "xdpsbc_guard"
+/* net.ipv4.conf.@ifname.forwarding: 0 or 1, or a negative errno. */
+int xs_fwd_get(const char *ifname);
+int xs_fwd_set(const char *ifname, bool on);
+/* Guard @ifname (idempotent); 1/0 whether it is guarded; the guarded names. */
+int xs_fwd_guard_add(const char *ifname);
+int xs_fwd_guard_has(const char *ifname);
+int xs_fwd_guard_list(char (*names)[16], unsigned int max);
+/* Remove the guard table (no error when there is none). */
+int xs_fwd_guard_remove(void);
+
+/*
  * The state file sigd writes and `xdpsbc status` reads: datapath, firewall,
  * why, and the pid of the process that carries the media (sigd, or its
  * relay process on afxdp/udp). Read fails with -ESRCH once that pid is gone.

@@ -26,6 +26,15 @@ void xs_log_route_libs(void);
 /* ---- pin root, bpffs, lock (pin.c) ---- */
 /* The pin root: @override, else $XDPSBC_PIN_ROOT, else XS_PIN_ROOT_DEFAULT. */
 const char *xs_pin_root(const char *override);
+/*
+ * The run-time directory of the instance that uses @pin_root: XS_RUN_DIR and
+ * the pin root's last component (/sys/fs/bpf/xdpsbc -> /run/xdpsbc,
+ * /sys/fs/bpf/xdpsbc-b -> /run/xdpsbc-b). sigd keeps its state, control
+ * socket and lock there unless told otherwise, so that instances on
+ * different pin roots never share them; the CLI finds the socket there.
+ */
+#define XS_RUN_DIR "/run"
+int xs_instance_dir(const char *pin_root, char *buf, size_t len);
 /* Mount bpffs on the parent of @pin_root's bpffs mount point when missing. */
 int xs_bpffs_ensure(const char *pin_root);
 /* Exclusive lock on the pin directory (created when missing); returns an fd. */

@@ -32,6 +32,18 @@ const char *xs_pin_root(const char *override)
 	return XS_PIN_ROOT_DEFAULT;
 }
 
+int xs_instance_dir(const char *pin_root, char *buf, size_t len)
+{
+	const char *base = strrchr(pin_root, '/');
+	int n;
+
+	base = base ? base + 1 : pin_root;
+	if (!*base || !strcmp(base, ".") || !strcmp(base, ".."))
+		return -EINVAL;
+	n = snprintf(buf, len, "%s/%s", XS_RUN_DIR, base);
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
 static int is_bpffs(const char *path)
 {
 	struct statfs st;

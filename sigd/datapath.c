@@ -28,6 +28,7 @@
 #include <bpf/bpf.h>
 
 #include "dpsel.h"
+#include "instance.h"
 #include "options.h"
 
 static int set_afxdp_flag(const struct xs_maps *maps, bool on)
@@ -132,6 +133,7 @@ static void relay_main(const char *pin_root, enum xs_datapath kind, const struct
 	int err;
 
 	setsid(); /* a terminal's ^C to sigd does not stop the media */
+	sigd_instance_lock_forget(); /* the next sigd can take the state dir */
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGHUP, SIG_IGN);

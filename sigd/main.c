@@ -18,6 +18,8 @@
 #include "bans.h"
 #include "ctl.h"
 #include "dns.h"
+#include "fwd.h"
+#include "instance.h"
 #include "options.h"
 #include "proxy.h"
 #include "secret.h"
@@ -226,6 +228,13 @@ int main(int argc, char **argv)
 		return 2;
 	sigd_osip_init();
 
+	/* One sigd per state dir, decided before anything is attached or changed. */
+	err = mkdir_p(cfg.state_dir);
+	if (err)
+		xs_log(XS_LOG_WARN, "state dir %s: %s; calls will not survive a restart\n",
+		       cfg.state_dir, strerror(-err));
+	if (!err && sigd_instance_lock(cfg.state_dir))
+		return 1;
 	pin_root = xs_pin_root(cfg.pin_root[0] ? cfg.pin_root : NULL);
 	xs_map_sizes_use(&cfg.map_sizes); /* for maps created now; pins keep their size */
 	err = xs_bpffs_ensure(pin_root);
@@ -240,6 +249,10 @@ int main(int argc, char **argv)
 		return 1;
 	if (sdp.kind == XS_DP_XDP && cfg.iface[0] && attach_iface(pin_root, &cfg))
 		return 1;
+	if (sdp.kind != XS_DP_UDP && sigd_fwd_prepare(pin_root, &cfg)) {
+		xs_log(XS_LOG_ERR, "the relay cannot forward media: refusing to start\n");
+		return 1;
+	}
 	err = set_relay_range(&maps, &cfg);
 	if (err)
 		xs_log(XS_LOG_WARN, "relay range %u-%u not set: %s\n", cfg.rtp_min, cfg.rtp_max,
@@ -252,10 +265,7 @@ int main(int argc, char **argv)
 		xs_log(XS_LOG_ERR, "media engine did not start\n");
 		return 1;
 	}
-	err = mkdir_p(cfg.state_dir);
-	if (err)
-		xs_log(XS_LOG_WARN, "state dir %s: %s; calls will not survive a restart\n",
-		       cfg.state_dir, strerror(-err));
+	err = access(cfg.state_dir, W_OK) ? -errno : 0;
 	if (secret_init(err ? NULL : cfg.state_dir)) {
 		xs_log(XS_LOG_ERR, "no signing secret: refusing to start\n");
 		return 1;
@@ -292,9 +302,11 @@ int main(int argc, char **argv)
 		xs_log(XS_LOG_ERR, "daemon: %s\n", strerror(errno));
 		return 1;
 	}
+	sigd_instance_lock_repid();
 	xs_log(XS_LOG_INFO, "xdpsbc-sigd listening on %s:%u udp+tcp, public %s, %s\n",
 	       cfg.listen.ip.s_addr ? px.rc.edge.ip_str : "0.0.0.0", cfg.listen.port,
 	       px.rc.edge.ip_str, cfg.upstream[0] ? cfg.upstream : "routing by Request-URI");
+	sigd_notify_ready("listening, datapath ready");
 
 	while (!got_term) {
 		err = tp_poll(100);
@@ -304,7 +316,11 @@ int main(int argc, char **argv)
 		}
 		if (got_hup) {
 			got_hup = 0;
+			sigd_notify_reloading();
 			reload(argc, argv, &cfg, &px, mc, &maps, &ctl);
+			if (sdp.kind != XS_DP_UDP)
+				sigd_fwd_prepare(pin_root, &cfg);
+			sigd_notify_ready("listening, configuration reloaded");
 		}
 		if (got_usr1) {
 			got_usr1 = 0;
@@ -313,7 +329,9 @@ int main(int argc, char **argv)
 		proxy_tick(&px);
 		ctl_tick(&ctl);
 		dns_tick();
+		sigd_notify_watchdog();
 	}
+	sigd_notify_stopping();
 	xs_log(XS_LOG_INFO, "shutting down; %u dialogs saved, media flows stay pinned\n",
 	       proxy_shutdown(&px));
 	bans_close();

@@ -12,6 +12,7 @@
 #include <string.h>
 #include "binding.h"
 #include "dialog.h"
+#include "fwd.h"
 #include "options.h"
 #include "media.h"
 #include "sdp.h"
@@ -259,6 +260,11 @@ static int set_pin_root(struct sigd_cfg *c, const char *v)
 static int set_state_dir(struct sigd_cfg *c, const char *v)
 {
 	return copy_str(c->state_dir, sizeof(c->state_dir), v);
+}
+
+static int set_forwarding(struct sigd_cfg *c, const char *v)
+{
+	return sigd_fwd_parse(v, &c->forwarding);
 }
 
 static int set_log_level(struct sigd_cfg *c, const char *v)
@@ -550,7 +556,11 @@ static const struct opt opts[] = {
 	{"pin-root", "DIR", set_pin_root,
 	 "bpffs pin directory (default $XDPSBC_PIN_ROOT or " XS_PIN_ROOT_DEFAULT ")"},
 	{"state-dir", "DIR", set_state_dir,
-	 "call state directory (default " SIGD_STATE_DEFAULT ")"},
+	 "call state, lock and control socket (default " SIGD_STATE_DEFAULT
+	 ": /run/xdpsbc for " XS_PIN_ROOT_DEFAULT ")"},
+	{"forwarding", "auto|require|off", set_forwarding,
+	 "IPv4 forwarding the relay needs on its interfaces: auto sets it behind a guard, "
+	 "require refuses to start without it, off leaves it (default auto)"},
 	{"log-level", "err|warn|info|debug", set_log_level, "log verbosity (default info)"},
 	{"log-target", "stderr|syslog", set_log_target,
 	 "stderr (the journal under systemd, with priorities) or syslog (default stderr)"},
@@ -628,7 +638,6 @@ static void defaults(struct sigd_cfg *c)
 {
 	memset(c, 0, sizeof(*c));
 	strcpy(c->config, SIGD_CONFIG_DEFAULT);
-	strcpy(c->state_dir, SIGD_STATE_DEFAULT);
 	c->listen.proto = SIP_UDP;
 	c->listen.port = 5060;
 	c->rtp_min = 20000;
@@ -810,7 +819,14 @@ int opts_load(struct sigd_cfg *c, int argc, char **argv)
 		if (err)
 			return err;
 	}
-	return apply_argv(c, argc, argv, false);
+	err = apply_argv(c, argc, argv, false);
+	if (!err && !c->state_dir[0] &&
+	    xs_instance_dir(xs_pin_root(c->pin_root[0] ? c->pin_root : NULL), c->state_dir,
+			    sizeof(c->state_dir))) {
+		xs_log(XS_LOG_ERR, "no state directory for this pin root: set --state-dir\n");
+		return -EINVAL;
+	}
+	return err;
 }
 
 int opts_validate(const struct sigd_cfg *c)

@@ -15,10 +15,10 @@
 #include "dns.h"
 
 #define SIGD_CONFIG_DEFAULT "/etc/xdpsbc/xdpsbc.conf"
-#define SIGD_STATE_DEFAULT  "/run/xdpsbc"
+#define SIGD_STATE_DEFAULT  "/run/PIN-ROOT-NAME" /* xs_instance_dir() of the pin root */
 #define SIGD_MAX_DOMAINS    64
 #define SIGD_MAX_CORE	    64
-#define SIGD_CTL_DEFAULT    "/run/xdpsbc/ctl.sock"
+#define SIGD_CTL_DEFAULT    SIGD_STATE_DEFAULT "/ctl.sock"
 
 struct sigd_cfg {
 	char config[256]; /* "none": no file */
@@ -41,9 +41,10 @@ struct sigd_cfg {
 	unsigned int max_streams;  /* relayed m-lines per call */
 	unsigned int source_ports; /* relay ports per signalling source, 0: no limit */
 	bool foreground;
-	bool log_syslog;    /* log-target = syslog */
-	char pin_root[256]; /* "" = xs_pin_root(NULL) */
-	char state_dir[256];
+	bool log_syslog;     /* log-target = syslog */
+	char pin_root[256];  /* "" = xs_pin_root(NULL) */
+	char state_dir[256]; /* "" until opts_load derives it from the pin root */
+	int forwarding;	     /* SIGD_FWD_*: IPv4 forwarding on the relay interfaces */
 	enum xs_log_level log_level;
 	/* Control API: Unix socket ("" = state-dir/ctl.sock, "none"), HTTP listener, token. */
 	char ctl_socket[108];

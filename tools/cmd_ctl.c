@@ -14,17 +14,24 @@
 #include <unistd.h>
 #include "cli.h"
 
-#define CTL_SOCKET_DEFAULT "/run/xdpsbc/ctl.sock"
+#define CTL_SOCKET_DEFAULT "/run/PIN-ROOT-NAME/ctl.sock"
 
 /* Send "@cmd json|text\n" and copy the answer to stdout; bounded by a timeout. */
 static int ctl_ask(struct cli *c, const char *cmd, const char *path)
 {
 	struct sockaddr_un sun = {.sun_family = AF_UNIX};
-	char line[64], buf[65536];
+	char line[64], buf[65536], dflt[108];
 	int fd, n, ret = 0;
 
 	if (!path)
-		path = getenv("XDPSBC_CTL") ?: CTL_SOCKET_DEFAULT;
+		path = getenv("XDPSBC_CTL");
+	if (!path) {
+		/* The socket of the sigd that runs on this pin root (its instance dir). */
+		if (xs_instance_dir(c->pin_root, dflt, sizeof(dflt) - 9))
+			return cli_err("no instance directory for pin root %s", c->pin_root);
+		strcat(dflt, "/ctl.sock");
+		path = dflt;
+	}
 	if (strlen(path) >= sizeof(sun.sun_path))
 		return cli_err("control socket path too long: %s", path);
 	strcpy(sun.sun_path, path);
@@ -82,7 +89,8 @@ static int do_policy(struct cli *c, const struct xs_maps *unused, void *args)
 const struct cmd cmds_ctl[] = {
 	{"calls", do_calls, "[-j] [--ctl PATH]",
 	 "calls in progress from xdpsbc-sigd: Call-ID, state, company, brand, caller and callee "
-	 "legs, age, relay flows (control socket, default " CTL_SOCKET_DEFAULT " or $XDPSBC_CTL)",
+	 "legs, age, relay flows (control socket, default " CTL_SOCKET_DEFAULT
+	 " (the pin root's instance dir) or $XDPSBC_CTL)",
 	 .opts = ctl_opts, .args_size = sizeof(struct ctl_args)},
 	{"policy", do_policy, "[-j] [--ctl PATH]",
 	 "xdpsbc-sigd's tenants, brands and road-warrior users with calls and limits, policy "

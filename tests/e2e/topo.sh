@@ -26,6 +26,9 @@
 #
 # Use: topo_up [direct]; ...; topo_down (installed as an EXIT trap by topo_up).
 # "direct" makes the edge forward IP, for calls caller->core without sigd.
+# TOPO_SYSCTLS=default leaves the edge's sysctls as a fresh namespace has them
+# (forwarding off) and installs no forward chain of its own: the edge is a
+# host as it comes, for tests of what xdpsbc itself sets up.
 
 : "${BUILD:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build}"
 XS=${XS:-$BUILD/bin/xdpsbc}
@@ -133,8 +136,9 @@ topo_up() {
 	# like any router; the stack itself must not forward anything, so a
 	# forward chain drops it all. XDP runs before netfilter: media relayed
 	# in the driver never meets this chain, and nothing else gets across.
-	in_ns "$NS_E" sysctl -qw net.ipv4.ip_forward=1
-	if [ "$direct" != direct ]; then
+	if [ "${TOPO_SYSCTLS:-}" = default ]; then
+		: # the kernel's defaults: forwarding off everywhere on the edge
+	elif in_ns "$NS_E" sysctl -qw net.ipv4.ip_forward=1 && [ "$direct" != direct ]; then
 		in_ns "$NS_E" nft -f - <<-'NFT' || return 1
 			table inet xsedge {
 				chain edgefwd {

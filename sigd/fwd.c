@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The XDP relay asks bpf_fib_lookup() for each call's next hop, and the
+ * kernel answers only for an ingress interface with IPv4 forwarding on
+ * (net.ipv4.conf.IFACE.forwarding; no lookup flag avoids it). A host as it
+ * comes has it off: every RTP packet would be dropped as drop-no-route.
+ *
+ * forwarding = auto (the default) turns it on for each relay interface that
+ * has it off, after installing the guard (loader/fwd_guard.c) that keeps the
+ * stack from routing anything arriving there: the host does not become a
+ * router. Interfaces that already forward (a host the operator made a router)
+ * are left as they are, unguarded. require changes nothing and refuses to
+ * start while one is off; off changes nothing and warns. IPv6 needs nothing:
+ * the relay carries IPv4 media only.
+ */
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "datapath.h"
+#include "fwd.h"
+#include "options.h"
+
+int sigd_fwd_parse(const char *s, int *mode)
+{
+	if (!strcmp(s, "auto"))
+		*mode = SIGD_FWD_AUTO;
+	else if (!strcmp(s, "require"))
+		*mode = SIGD_FWD_REQUIRE;
+	else if (!strcmp(s, "off"))
+		*mode = SIGD_FWD_OFF;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+const char *sigd_fwd_str(int mode)
+{
+	return mode == SIGD_FWD_REQUIRE ? "require" : mode == SIGD_FWD_OFF ? "off" : "auto";
+}
+
+static int fwd_one(const char *ifname, int mode)
+{
+	int on = xs_fwd_get(ifname), err;
+
+	if (on < 0) {
+		xs_log(XS_LOG_ERR, "%s: cannot read net.ipv4.conf.%s.forwarding: %s\n", ifname,
+		       ifname, strerror(-on));
+		return mode == SIGD_FWD_OFF ? 0 : on;
+	}
+	if (on)
+		return 0;
+	if (mode == SIGD_FWD_REQUIRE) {
+		xs_log(XS_LOG_ERR,
+		       "net.ipv4.conf.%s.forwarding is 0: the relay cannot forward media on %s "
+		       "(sysctl -w net.ipv4.conf.%s.forwarding=1, or forwarding = auto)\n",
+		       ifname, ifname, ifname);
+		return -EPERM;
+	}
+	if (mode == SIGD_FWD_OFF) {
+		xs_log(XS_LOG_WARN,
+		       "net.ipv4.conf.%s.forwarding is 0 and forwarding = off: media arriving on "
+		       "%s is dropped (drop-no-route)\n",
+		       ifname, ifname);
+		return 0;
+	}
+	/* Guard first: there is no moment where the host routes what arrives here. */
+	err = xs_fwd_guard_add(ifname);
+	if (err) {
+		xs_log(XS_LOG_ERR,
+		       "%s: forwarding guard (nftables table ip %s) not installed: %s; "
+		       "net.ipv4.conf.%s.forwarding stays 0 and media is dropped\n",
+		       ifname, XS_FWD_GUARD_TABLE, strerror(-err), ifname);
+		return err;
+	}
+	err = xs_fwd_set(ifname, true);
+	if (err) {
+		xs_log(XS_LOG_ERR, "net.ipv4.conf.%s.forwarding=1: %s\n", ifname, strerror(-err));
+		return err;
+	}
+	xs_log(XS_LOG_INFO,
+	       "net.ipv4.conf.%s.forwarding=1 for the relay's next-hop lookups; nftables table "
+	       "ip %s drops anything else %s would route\n",
+	       ifname, XS_FWD_GUARD_TABLE, ifname);
+	return 0;
+}
+
+int sigd_fwd_prepare(const char *pin_root, const struct sigd_cfg *cfg)
+{
+	struct if_nameindex *ifs = if_nameindex(), *i;
+	int err = 0, e;
+
+	if (cfg->iface[0])
+		err = fwd_one(cfg->iface, cfg->forwarding);
+	for (i = ifs; i && i->if_index; i++) {
+		enum xs_mode mode;
+		uint32_t id;
+
+		if (!strcmp(i->if_name, cfg->iface))
+			continue;
+		if (xs_attached(i->if_index, &mode, &id) != 1 ||
+		    xs_prog_uses_root(id, pin_root) != 1)
+			continue;
+		e = fwd_one(i->if_name, cfg->forwarding);
+		err = err ?: e;
+	}
+	if (ifs)
+		if_freenameindex(ifs);
+	return err;
+}
