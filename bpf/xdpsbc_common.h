@@ -26,6 +26,7 @@
 #define XS_MAP_BANS	"xs_bans"
 #define XS_MAP_BLKGEN	"xs_blkgen"
 #define XS_MAP_XSKS	"xs_xsks" /* AF_XDP sockets of the afxdp datapath */
+#define XS_MAP_NOROUTE	"xs_noroute"
 
 /*
  * Sizes. The big maps (blocklist, trusted networks, flows, flood state) are
@@ -226,7 +227,7 @@ struct xs_flow {
 	 */
 	__u64 chk_gen;
 	__be32 chk_saddr;
-	__u32 chk_pad;
+	__u32 noroute; /* XDP's own: packets dropped for want of a next hop (wraps) */
 	/*
 	 * Latching, sigd's: only latch_addr may latch, only while the datapath
 	 * clock is below latch_until_ns (see XS_FLOW_LATCH above).
@@ -234,6 +235,26 @@ struct xs_flow {
 	__u64 latch_until_ns;
 	__be32 latch_addr;
 	__u32 latch_pad;
+};
+
+/*
+ * xs_noroute: media dropped for want of a next hop, per ingress ifindex
+ * (key), for `xdpsbc status`'s readiness: how many, when last, and why.
+ * A call on hold (no destination) is not counted. Times are the datapath
+ * clock (xs_now_ns()); window_* counts the drops of a window of at most a
+ * minute, restarted by the first drop after it ends, so "in the last
+ * minute" needs no sampling by userspace.
+ */
+#define XS_NOROUTE_MAX	     256
+#define XS_NOROUTE_WINDOW_NS (60ULL * 1000000000ULL)
+#define XS_NOROUTE_NO_TXPORT 100 /* why: the egress is not an armed xdpsbc interface */
+struct xs_noroute {
+	__u64 packets;
+	__u64 last_ns;
+	__u64 window_ns;
+	__u64 window_packets;
+	__s32 why; /* bpf_fib_lookup()'s answer (BPF_FIB_LKUP_RET_*), or XS_NOROUTE_NO_TXPORT */
+	__u32 pad;
 };
 
 /*

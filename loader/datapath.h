@@ -119,6 +119,10 @@ int xs_fwd_guard_has(const char *ifname);
 int xs_fwd_guard_list(char (*names)[16], unsigned int max);
 /* Remove the guard table (no error when there is none). */
 int xs_fwd_guard_remove(void);
+/* Stop guarding @ifname, keeping the others' rules (one transaction). */
+int xs_fwd_guard_release(const char *ifname);
+/* What xs_noroute's why means, for a person. */
+const char *xs_noroute_why_str(int why);
 
 /*
  * The state file sigd writes and `xdpsbc status` reads: datapath, firewall,

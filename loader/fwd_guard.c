@@ -29,6 +29,7 @@
 #include <netinet/in.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
+#include <linux/bpf.h>
 #include <linux/rtnetlink.h>
 #include <libnftnl/chain.h>
 #include <libnftnl/common.h>
@@ -80,6 +81,30 @@ int xs_fwd_set(const char *ifname, bool on)
 	err = write(fd, on ? "1\n" : "0\n", 2) == 2 ? 0 : -errno;
 	close(fd);
 	return err;
+}
+
+const char *xs_noroute_why_str(int why)
+{
+	switch (why) {
+	case BPF_FIB_LKUP_RET_FWD_DISABLED:
+		return "forwarding disabled";
+	case BPF_FIB_LKUP_RET_NO_NEIGH:
+		return "next hop's MAC unresolved (no neighbour entry)";
+	case BPF_FIB_LKUP_RET_NOT_FWDED:
+		return "no route (or a local destination)";
+	case BPF_FIB_LKUP_RET_BLACKHOLE:
+	case BPF_FIB_LKUP_RET_UNREACHABLE:
+	case BPF_FIB_LKUP_RET_PROHIBIT:
+		return "route is blackhole/unreachable/prohibit";
+	case BPF_FIB_LKUP_RET_FRAG_NEEDED:
+		return "packet larger than the egress MTU";
+	case BPF_FIB_LKUP_RET_UNSUPP_LWT:
+		return "route needs encapsulation";
+	case XS_NOROUTE_NO_TXPORT:
+		return "egress interface not attached to xdpsbc";
+	default:
+		return "fib lookup error";
+	}
 }
 
 /* ---- the guard table ---- */
@@ -204,17 +229,7 @@ int xs_fwd_guard_add(const char *ifname)
 
 int xs_fwd_guard_remove(void)
 {
-	struct xs_nft_batch t;
-	int err = xs_nft_batch_open(&t);
-
-	if (err)
-		return err;
-	/* Created first, so that deleting a table that is not there is no error. */
-	g_table(&t, NFT_MSG_NEWTABLE);
-	g_table(&t, NFT_MSG_DELTABLE);
-	err = xs_nft_batch_commit(&t);
-	xs_nft_batch_close(&t);
-	return err;
+	return xs_fwd_guard_release(NULL);
 }
 
 /* ---- reading the guard back ---- */
@@ -312,4 +327,36 @@ int xs_fwd_guard_list(char (*names)[IF_NAMESIZE], unsigned int max)
 	int err = guard_dump(&d);
 
 	return err ?: (int)(d.n < max ? d.n : max);
+}
+
+int xs_fwd_guard_release(const char *ifname)
+{
+	char names[XS_NOROUTE_MAX][IF_NAMESIZE];
+	struct xs_nft_batch t;
+	int n = ifname ? xs_fwd_guard_list(names, XS_NOROUTE_MAX) : 0, err, kept = 0;
+
+	if (n < 0)
+		return n;
+	err = xs_nft_batch_open(&t);
+	if (err)
+		return err;
+	/*
+	 * One transaction: the table is emptied (created first, so that deleting
+	 * a missing one is no error) and the other interfaces' rules put back,
+	 * so they are never unguarded.
+	 */
+	g_table(&t, NFT_MSG_NEWTABLE);
+	g_table(&t, NFT_MSG_DELTABLE);
+	for (int i = 0; i < n && !err; i++) {
+		if (!strcmp(names[i], ifname))
+			continue;
+		if (!kept++) {
+			g_table(&t, NFT_MSG_NEWTABLE);
+			g_chain(&t);
+		}
+		err = g_rule(&t, names[i]);
+	}
+	err = err ?: xs_nft_batch_commit(&t);
+	xs_nft_batch_close(&t);
+	return err;
 }

@@ -12,11 +12,18 @@
  * are left as they are, unguarded. require changes nothing and refuses to
  * start while one is off; off changes nothing and warns. IPv6 needs nothing:
  * the relay carries IPv4 media only.
+ *
+ * The interfaces sigd turned forwarding on for are also listed in
+ * STATE-DIR/forwarding: a ruleset flush (`nft flush ruleset`, a reload of
+ * nftables.service) removes the guard but not the sysctl, and sigd, which
+ * checks every few seconds, puts the guard back and says so.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "datapath.h"
 #include "fwd.h"
@@ -40,6 +47,54 @@ const char *sigd_fwd_str(int mode)
 	return mode == SIGD_FWD_REQUIRE ? "require" : mode == SIGD_FWD_OFF ? "off" : "auto";
 }
 
+#define OWN_MAX 64
+
+static char owned[OWN_MAX][IF_NAMESIZE];
+static unsigned int nowned;
+static char own_path[300];
+
+static bool is_owned(const char *ifname)
+{
+	for (unsigned int i = 0; i < nowned; i++)
+		if (!strcmp(owned[i], ifname))
+			return true;
+	return false;
+}
+
+static void own(const char *ifname)
+{
+	FILE *f;
+
+	if (is_owned(ifname) || nowned == OWN_MAX)
+		return;
+	snprintf(owned[nowned++], IF_NAMESIZE, "%s", ifname);
+	if (!own_path[0])
+		return;
+	f = fopen(own_path, "a");
+	if (f) {
+		fprintf(f, "%s\n", ifname);
+		fclose(f);
+	}
+}
+
+static void own_load(const char *state_dir)
+{
+	char line[64];
+	FILE *f;
+
+	if (own_path[0])
+		return;
+	snprintf(own_path, sizeof(own_path), "%s/forwarding", state_dir);
+	f = fopen(own_path, "r");
+	while (f && fgets(line, sizeof(line), f) && nowned < OWN_MAX) {
+		line[strcspn(line, "\n")] = 0;
+		if (*line && strlen(line) < IF_NAMESIZE && !is_owned(line))
+			snprintf(owned[nowned++], IF_NAMESIZE, "%s", line);
+	}
+	if (f)
+		fclose(f);
+}
+
 static int fwd_one(const char *ifname, int mode)
 {
 	int on = xs_fwd_get(ifname), err;
@@ -49,8 +104,18 @@ static int fwd_one(const char *ifname, int mode)
 		       ifname, strerror(-on));
 		return mode == SIGD_FWD_OFF ? 0 : on;
 	}
-	if (on)
+	if (on) {
+		/* Ours from an earlier run (the guard or our list says so): keep it guarded. */
+		if (is_owned(ifname) || xs_fwd_guard_has(ifname) == 1) {
+			own(ifname);
+			err = xs_fwd_guard_add(ifname);
+			if (err)
+				xs_log(XS_LOG_ERR, "%s: forwarding guard not restored: %s\n",
+				       ifname, strerror(-err));
+			return err;
+		}
 		return 0;
+	}
 	if (mode == SIGD_FWD_REQUIRE) {
 		xs_log(XS_LOG_ERR,
 		       "net.ipv4.conf.%s.forwarding is 0: the relay cannot forward media on %s "
@@ -74,6 +139,7 @@ static int fwd_one(const char *ifname, int mode)
 		       ifname, XS_FWD_GUARD_TABLE, strerror(-err), ifname);
 		return err;
 	}
+	own(ifname);
 	err = xs_fwd_set(ifname, true);
 	if (err) {
 		xs_log(XS_LOG_ERR, "net.ipv4.conf.%s.forwarding=1: %s\n", ifname, strerror(-err));
@@ -91,6 +157,7 @@ int sigd_fwd_prepare(const char *pin_root, const struct sigd_cfg *cfg)
 	struct if_nameindex *ifs = if_nameindex(), *i;
 	int err = 0, e;
 
+	own_load(cfg->state_dir);
 	if (cfg->iface[0])
 		err = fwd_one(cfg->iface, cfg->forwarding);
 	for (i = ifs; i && i->if_index; i++) {
@@ -108,4 +175,28 @@ int sigd_fwd_prepare(const char *pin_root, const struct sigd_cfg *cfg)
 	if (ifs)
 		if_freenameindex(ifs);
 	return err;
+}
+
+void sigd_fwd_tick(void)
+{
+	static time_t last;
+	time_t now = time(NULL);
+
+	if (now - last < 5)
+		return;
+	last = now;
+	for (unsigned int i = 0; i < nowned; i++) {
+		if (xs_fwd_get(owned[i]) != 1 || xs_fwd_guard_has(owned[i]) != 0)
+			continue;
+		if (xs_fwd_guard_add(owned[i]))
+			xs_log(XS_LOG_ERR,
+			       "%s: the forwarding guard is gone and cannot be restored: the host "
+			       "routes what arrives there\n",
+			       owned[i]);
+		else
+			xs_log(XS_LOG_WARN,
+			       "%s: the forwarding guard (table ip %s) was removed (a ruleset "
+			       "flush?): restored\n",
+			       owned[i], XS_FWD_GUARD_TABLE);
+	}
 }

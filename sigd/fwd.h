@@ -21,5 +21,7 @@ const char *sigd_fwd_str(int mode);
  * (-EPERM, with one line naming the sysctl), off only warns.
  */
 int sigd_fwd_prepare(const char *pin_root, const struct sigd_cfg *cfg);
+/* Every few seconds: put back the guard of interfaces sigd made forward, if it went. */
+void sigd_fwd_tick(void);
 
 #endif /* XDPSBC_SIGD_FWD_H */

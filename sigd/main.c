@@ -329,6 +329,10 @@ int main(int argc, char **argv)
 		proxy_tick(&px);
 		ctl_tick(&ctl);
 		dns_tick();
+		if (sdp.kind != XS_DP_UDP) {
+			media_noroute_watch(mc, pin_root);
+			sigd_fwd_tick();
+		}
 		sigd_notify_watchdog();
 	}
 	sigd_notify_stopping();

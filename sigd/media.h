@@ -113,5 +113,12 @@ unsigned int media_ports_used(const struct media_ctx *mc);
 unsigned int media_source_ports(const struct media_ctx *mc, struct in_addr src);
 /* Flow inserts refused because xs_flows was full (calls answered 503), for /metrics. */
 uint64_t media_flows_full(const struct media_ctx *mc);
+/*
+ * Warn (rate-limited, with the Call-ID) about calls whose media the relay
+ * drops for no route. Call it often: it reads the pinned per-interface
+ * no-route counts at most once a second, and the calls' flows only when
+ * those grew (media_noroute.c).
+ */
+void media_noroute_watch(struct media_ctx *mc, const char *pin_root);
 
 #endif /* XDPSBC_SIGD_MEDIA_H */

@@ -232,6 +232,21 @@ uint64_t media_flows_last_seen(struct media_ctx *mc, struct media_call *c)
 	return last;
 }
 
+uint32_t media_flows_noroute(struct media_ctx *mc, struct media_call *c)
+{
+	uint32_t sum = 0;
+	struct xs_flow f;
+	unsigned int i;
+	int x, r;
+
+	for (i = 0; i < c->n; i++)
+		for (x = 0; x < 2; x++)
+			for (r = 0; r < 2 && c->s[i].edge[x]; r++)
+				if (!lookup(mc, c, c->s[i].edge[x] + r, &f))
+					sum += f.noroute;
+	return sum;
+}
+
 /* One flow read back from the map into its call's stream. */
 static int rebuild_one(struct media_ctx *mc, const struct xs_flow_key *k, const struct xs_flow *f)
 {

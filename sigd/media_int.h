@@ -70,6 +70,9 @@ struct media_call {
 	bool confirmed;			/* 2xx to INVITE or ACK seen, or rebuilt after a restart */
 	struct in_addr edge_addr;	/* the address its flows are keyed on */
 	char call_id[MEDIA_CALLID_MAX]; /* "" when rebuilt after a restart */
+	uint32_t noroute;		/* its flows' no-route drops when last read */
+	bool noroute_read;		/* noroute holds a reading */
+	uint64_t noroute_warn_ns;	/* last warning about them (media_noroute.c) */
 	unsigned int n;			/* streams in use */
 	struct media_stream s[MEDIA_MAX_STREAMS];
 };
@@ -128,6 +131,8 @@ void media_quota_fini(struct media_quota *q);
 int media_flows_program(struct media_ctx *mc, struct media_call *c, unsigned int idx,
 			const struct media_stream *s, const struct media_stream *old,
 			enum media_side sender);
+/* The no-route drops the XDP program counted on the flows of @c (wraps). */
+uint32_t media_flows_noroute(struct media_ctx *mc, struct media_call *c);
 /* Delete the flows of a stream (missing ones are fine). */
 void media_flows_delete(struct media_ctx *mc, struct media_call *c, const struct media_stream *s);
 /* The latest last_seen_ns over the call's flows, 0 when none saw a packet. */

@@ -148,6 +148,8 @@ int cli_lock_err(struct cli *c, int ret);
 void cli_iso_time(int64_t wall, char *buf, size_t len);
 /* The settings block of status and media status. */
 void status_settings(const struct xs_config *cfg, bool json);
+/* Per attached interface: can the relay forward (cmd_ready.c). */
+void status_readiness(struct cli *c);
 
 /* JSON: one document on stdout, built with nested begin/end calls. */
 void json_obj_begin(const char *key);

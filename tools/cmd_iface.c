@@ -64,6 +64,12 @@ static int do_attach(struct cli *c, const struct xs_maps *unused, void *args)
 	xs_attached(a->iface.ifindex, NULL, &id);
 	printf("attached xdpsbc to %s (%s mode, prog id %u, maps %s)\n", name, xs_mode_str(used),
 	       id, c->pin_root);
+	if (xs_fwd_get(name) == 0)
+		printf("note: net.ipv4.conf.%s.forwarding is 0: the relay drops media arriving on "
+		       "%s "
+		       "(drop-no-route) until it is 1; xdpsbc-sigd sets it behind a guard unless "
+		       "forwarding = require|off\n",
+		       name, name);
 	if (xs_attached_single(a->iface.ifindex) == 1)
 		printf("note: libxdp's multi-program dispatcher cannot load on this kernel; "
 		       "xdpsbc runs as the interface's only XDP program\n");
@@ -91,10 +97,38 @@ static int do_detach(struct cli *c, const struct xs_maps *unused, void *args)
 	return 0;
 }
 
+/*
+ * Interfaces this pin root's program left, whose forwarding sigd turned on
+ * behind the guard: back to off and unguarded, as the host had them.
+ */
+static void unforward(char (*names)[IF_NAMESIZE], unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		if (xs_fwd_guard_has(names[i]) != 1)
+			continue;
+		if (xs_fwd_set(names[i], false) || xs_fwd_guard_release(names[i]))
+			fprintf(stderr, "warning: %s: forwarding and its guard not undone\n",
+				names[i]);
+		else
+			printf("net.ipv4.conf.%s.forwarding back to 0 (xdpsbc-sigd had set it)\n",
+			       names[i]);
+	}
+}
+
 static int do_unload(struct cli *c, const struct xs_maps *unused, void *args)
 {
+	char names[XS_TXPORTS_MAX][IF_NAMESIZE];
+	struct if_nameindex *ifs = if_nameindex(), *i;
+	unsigned int n = 0;
 	int lock = -1, ret;
+	uint32_t id;
 
+	for (i = ifs; i && i->if_index && n < XS_TXPORTS_MAX; i++)
+		if (xs_attached(i->if_index, NULL, &id) == 1 &&
+		    xs_prog_uses_root(id, c->pin_root) == 1)
+			snprintf(names[n++], IF_NAMESIZE, "%s", i->if_name);
+	if (ifs)
+		if_freenameindex(ifs);
 	ret = lock_root(c, &lock);
 	if (ret)
 		return ret;
@@ -103,6 +137,7 @@ static int do_unload(struct cli *c, const struct xs_maps *unused, void *args)
 	if (ret)
 		return cli_fail(ret, "unload");
 	printf("unloaded xdpsbc: detached and removed the pins under %s\n", c->pin_root);
+	unforward(names, n);
 	return 0;
 }
 
@@ -284,6 +319,7 @@ static int do_status(struct cli *c, const struct xs_maps *m, void *args)
 		if_freenameindex(ifs);
 	if (c->json)
 		json_arr_end();
+	status_readiness(c);
 	if (have_maps && !xs_config_get(m, &cfg)) {
 		static struct maps_sum ms; /* 64 rows: not on the stack */
 		unsigned long b4, b6, t4, t6, fl;
@@ -332,7 +368,8 @@ const struct cmd cmds_iface[] = {
 	{"status", do_status, "[-j]",
 	 "pin root, datapath and firewall (as sigd chose them), nftables table, attached "
 	 "interfaces "
-	 "(mode, prog id), settings, entry counts, and each map's size, use and kernel memory",
+	 "(mode, prog id), their readiness to relay (forwarding, drops for no route in the last "
+	 "minute), settings, entry counts, and each map's size, use and kernel memory",
 	 .maps = CLI_MAPS_READ},
 	{NULL},
 };

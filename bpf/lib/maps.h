@@ -102,6 +102,14 @@ struct {
 	__type(value, struct xs_flow);
 } xs_flows SEC(".maps");
 
+/* Media dropped for no route, per ingress interface (xdpsbc_common.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, XS_NOROUTE_MAX);
+	__type(key, __u32);
+	__type(value, struct xs_noroute);
+} xs_noroute SEC(".maps");
+
 /* Egress interfaces for XDP_REDIRECT, key and value the ifindex. */
 struct {
 	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);

@@ -98,7 +98,8 @@ static __always_inline int xs_mac_eq(const __u8 *a, const __u8 *b)
  * younger than XS_NH_TTL_NS and for the same destination, else from
  * bpf_fib_lookup(), which then refills the cache. Steady-state relaying is
  * then a hash lookup and a rewrite; the FIB helper (the costly part) runs once
- * a second per flow. The bound is how late a route or neighbour change
+ * a second per flow. Returns 0, or the FIB's answer (BPF_FIB_LKUP_RET_*, a negative
+ * errno for an error). The bound is how late a route or neighbour change
  * (failover to another gateway MAC, a route moved to another interface) is
  * noticed: one second, 50 packets of a 20 ms RTP stream, less than the
  * neighbour subsystem itself takes to notice a dead gateway. A failed lookup
@@ -114,6 +115,7 @@ static __always_inline int xs_next_hop(struct xdp_md *ctx, struct xs_flow *f, st
 				       __be32 daddr, __u64 now)
 {
 	struct bpf_fib_lookup fib = {};
+	long ret;
 
 	if (f->nh_ns && f->nh_daddr == daddr && now - f->nh_ns < XS_NH_TTL_NS)
 		return 0;
@@ -125,9 +127,13 @@ static __always_inline int xs_next_hop(struct xdp_md *ctx, struct xs_flow *f, st
 	fib.ipv4_src = f->src_addr;
 	fib.ipv4_dst = daddr;
 	fib.ifindex = ctx->ingress_ifindex;
-	/* Needs forwarding enabled on the ingress interface, like any router. */
-	if (bpf_fib_lookup(ctx, &fib, sizeof(fib), 0) != BPF_FIB_LKUP_RET_SUCCESS)
-		return -1;
+	/*
+	 * Needs forwarding enabled on the ingress interface, like any router:
+	 * FWD_DISABLED otherwise, whatever the flags (sigd sets it up).
+	 */
+	ret = bpf_fib_lookup(ctx, &fib, sizeof(fib), 0);
+	if (ret != BPF_FIB_LKUP_RET_SUCCESS)
+		return ret;
 
 	if (!xs_mac_eq(f->nh_dmac, fib.dmac))
 		__builtin_memcpy(f->nh_dmac, fib.dmac, ETH_ALEN);
@@ -138,6 +144,40 @@ static __always_inline int xs_next_hop(struct xdp_md *ctx, struct xs_flow *f, st
 	f->nh_daddr = daddr;
 	f->nh_ns = now;
 	return 0;
+}
+
+/*
+ * Note a drop for no route (@why: the FIB's answer) on the flow and on the
+ * ingress interface. Only the failing path pays for it; entries are shared
+ * by all CPUs: atomic adds, plain stores for the times (any recent one will
+ * do), and a window restart that two CPUs may both do, losing a count.
+ */
+static __always_inline void xs_noroute_note(struct xdp_md *ctx, struct xs_flow *f, long why,
+					    __u64 now)
+{
+	__u32 key = ctx->ingress_ifindex;
+	struct xs_noroute *n, fresh = {};
+
+	__sync_fetch_and_add(&f->noroute, 1);
+	n = bpf_map_lookup_elem(&xs_noroute, &key);
+	if (!n) {
+		fresh.packets = 1;
+		fresh.window_packets = 1;
+		fresh.last_ns = now;
+		fresh.window_ns = now;
+		fresh.why = why;
+		bpf_map_update_elem(&xs_noroute, &key, &fresh, BPF_NOEXIST);
+		return;
+	}
+	if (now - n->window_ns >= XS_NOROUTE_WINDOW_NS) {
+		n->window_ns = now;
+		n->window_packets = 0;
+	}
+	__sync_fetch_and_add(&n->packets, 1);
+	__sync_fetch_and_add(&n->window_packets, 1);
+	n->last_ns = now;
+	if (n->why != why)
+		n->why = why;
 }
 
 /*
@@ -160,6 +200,7 @@ static __always_inline int xs_forward(struct xdp_md *ctx, struct xs_flow *f)
 	__sum16 check;
 	__u64 sum, now;
 	int reason;
+	long why;
 
 	if ((void *)(iph + 1) > data_end)
 		return XS_PASS_UNPARSED;
@@ -177,15 +218,20 @@ static __always_inline int xs_forward(struct xdp_md *ctx, struct xs_flow *f)
 
 	/* One clock read per packet: the next-hop age and last_seen_ns. */
 	now = xs_now();
-	if (xs_next_hop(ctx, f, iph, daddr, now))
+	why = xs_next_hop(ctx, f, iph, daddr, now);
+	if (why) {
+		xs_noroute_note(ctx, f, why, now);
 		return XS_DROP_NO_ROUTE;
+	}
 	egress = f->ifindex;
-	if (egress == ctx->ingress_ifindex)
+	if (egress == ctx->ingress_ifindex) {
 		reason = XS_RELAY_TX;
-	else if (bpf_redirect_map(&xs_txports, egress, 0) == XDP_REDIRECT)
+	} else if (bpf_redirect_map(&xs_txports, egress, 0) == XDP_REDIRECT) {
 		reason = XS_RELAY_REDIRECT;
-	else
+	} else {
+		xs_noroute_note(ctx, f, XS_NOROUTE_NO_TXPORT, now);
 		return XS_DROP_NO_ROUTE; /* egress not in xs_txports */
+	}
 
 	sum = csum_start(iph->check);
 	sum = csum_acc4(sum, iph->saddr, saddr);

@@ -8,7 +8,8 @@
 #
 #   readme_audio        README's sequence; a call with RTP both ways relayed
 #   forwarding_guard    sigd turned forwarding on for e0/e1 only, behind its
-#                       guard: the edge still routes nothing
+#                       guard: the edge still routes nothing; a flushed guard
+#                       is put back
 #   readiness_status    `xdpsbc status` says the relay can forward (text, -j)
 #   forwarding_require  forwarding = require refuses with the sysctl named
 #   noroute_warning     forwarding = off: the call's media is dropped, sigd
@@ -18,6 +19,7 @@
 #   state_dir_locked    a second sigd on the same state dir refuses to start
 #   notify_ready        READY=1 to $NOTIFY_SOCKET only once SIP answers;
 #                       RELOADING=1/READY=1 around SIGHUP, STOPPING=1
+#   unload_restores     `xdpsbc unload` turns forwarding back off, unguarded
 #
 #   TOPO_KEEP=1  keep the logs
 set -u
@@ -127,14 +129,14 @@ test_forwarding_guard() {
 		fail forwarding_guard "the edge routed a datagram from the NAT to the core"
 		return
 	fi
+	# A ruleset flush (nftables.service reload) takes the guard away but not
+	# the sysctl: the edge routes, until sigd notices and puts it back.
 	in_ns "$NS_E" nft delete table ip xdpsbc_guard
 	got=$(guard_probe)
-	# Put it back as sigd would (a restart re-adds a missing guard).
-	sigd_stop
-	in_ns "$NS_E" sysctl -qw net.ipv4.conf.e0.forwarding=0 net.ipv4.conf.e1.forwarding=0
-	readme_sigd
 	if [ "$got" = none ]; then
 		fail forwarding_guard "probe not routed even without the guard: the check proves nothing"
+	elif ! topo_wait 8 grep -q 'forwarding guard (table ip xdpsbc_guard) was removed' "$SIGD_LOG"; then
+		fail forwarding_guard "sigd did not restore the guard: $(tail -n 3 "$SIGD_LOG")"
 	elif [ "$(guard_probe)" != none ]; then
 		fail forwarding_guard "routed after sigd restored the guard"
 	else
@@ -343,8 +345,25 @@ test_notify_ready() {
 	fi
 }
 
+test_unload_restores() {
+	local out
+
+	readme_sigd --forwarding auto >/dev/null
+	sigd_stop
+	out=$(in_ns "$NS_E" "$XS" unload 2>&1)
+	if [ "$(fwd_of e0)" != 0 ] || [ "$(fwd_of e1)" != 0 ]; then
+		fail unload_restores "forwarding after unload: e0 $(fwd_of e0) e1 $(fwd_of e1): $out"
+	elif in_ns "$NS_E" nft list table ip xdpsbc_guard >/dev/null 2>&1; then
+		fail unload_restores "guard table left after unload"
+	elif ! grep -q 'net.ipv4.conf.e0.forwarding back to 0' <<<"$out"; then
+		fail unload_restores "unload did not say so: $out"
+	else
+		pass unload_restores
+	fi
+}
+
 main() {
-	local why t0=$SECONDS cases="readme_audio forwarding_guard readiness_status forwarding_require noroute_warning instances_apart state_dir_locked notify_ready"
+	local why t0=$SECONDS cases="readme_audio forwarding_guard readiness_status forwarding_require noroute_warning instances_apart state_dir_locked notify_ready unload_restores"
 
 	if ! why=$(need); then
 		for t in $cases; do skip $t "$why"; done
