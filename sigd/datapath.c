@@ -133,7 +133,8 @@ static void relay_main(const char *pin_root, enum xs_datapath kind, const struct
 	int err;
 
 	setsid(); /* a terminal's ^C to sigd does not stop the media */
-	sigd_instance_lock_forget(); /* the next sigd can take the state dir */
+	/* The relay outlives sigd: it must not keep the next sigd out of the state dir. */
+	sigd_instance_lock_forget();
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGHUP, SIG_IGN);
