@@ -14,6 +14,8 @@ set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-$ROOT/build}
 TOPO_PREFIX=xsdemo$$
+# The edge as a host comes (forwarding off): xdpsbc-sigd sets up what the relay needs.
+TOPO_SYSCTLS=default
 XDPSBC_PIN_ROOT=/sys/fs/bpf/xdpsbc-demo-$$
 source "$ROOT/tests/e2e/topo.sh"
 
@@ -73,6 +75,8 @@ echo "   $XS_SIGD --config none --iface e0 --public-ip $EDGE_IP --listen $EDGE_I
 echo "       --upstream sip:$CORE_IP:5060 --rtp-ports 20000-29999 --foreground"
 sigd_start || die "sigd did not start: $(tail -n 5 "$TOPO_WORK"/sigd.log.*)"
 ok "listening on $EDGE_IP:5060 (pid $SIGD_PID)"
+grep -h 'forwarding' "$TOPO_WORK"/sigd.log.* | indent
+in_ns "$NS_E" "$XS" status | sed -n '/^readiness:/,/^[a-z]/p' | sed '$d' | indent
 
 head1 "A call: caller 10.0.0.2 (behind NAT) -> edge -> callee $CORE_IP"
 D=$TOPO_WORK/call
@@ -134,7 +138,7 @@ else
 	bad "relay-redirect grew by only $redir (want >= $want)"
 fi
 echo "   the edge's own UDP stack received $udp datagrams during the call (SIP only; the media never reached it)"
-echo "   the edge's forward chain (policy drop) counted: $(in_ns "$NS_E" nft list chain inet xsedge edgefwd | grep -o 'packets [0-9]*')"
+echo "   the forwarding guard (nft table ip xdpsbc_guard: the edge routes nothing else) dropped: $(in_ns "$NS_E" nft list table ip xdpsbc_guard | grep -o 'packets [0-9]*' | paste -sd, -)"
 sleep 0.5
 left=$(xs_flows_json | jq length)
 if [ "$left" = 0 ]; then
