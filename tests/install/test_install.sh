@@ -110,6 +110,17 @@ else
 	fail installed-pins-bpftool "bpftool cannot dump $PIN/xs_block4"
 fi
 
+# ---- readiness and reload: what tests/e2e/test_deploy.sh notify_ready checks ----
+# sigd sends (READY=1 once SIP answers, RELOADING=1/READY=1 on SIGHUP) is what
+# this unit waits for.
+unit=$ROOT/dist/xdpsbc-sigd.service
+if grep -qx 'Type=notify' "$unit" && grep -qx 'NotifyAccess=main' "$unit" &&
+	grep -qx 'ExecReload=/bin/kill -HUP $MAINPID' "$unit"; then
+	pass unit-notify-reload
+else
+	fail unit-notify-reload "$(grep -E '^(Type|NotifyAccess|ExecReload)=' "$unit" | tr '\n' ' ')"
+fi
+
 # ---- the unit's capability set is enough, and each named one is needed --------
 unit_caps=$(sed -n 's/^CapabilityBoundingSet=//p' "$ROOT/dist/xdpsbc-sigd.service")
 bset="-all"
