@@ -229,7 +229,10 @@ topo_down() {
 		ip netns del "$ns" 2>/dev/null
 	done
 	case $XDPSBC_PIN_ROOT in
-	/sys/fs/bpf/xdpsbc-e2e-* | /sys/fs/bpf/xdpsbc-demo-*) rm -rf "$XDPSBC_PIN_ROOT" ;;
+	/sys/fs/bpf/xdpsbc-e2e-* | /sys/fs/bpf/xdpsbc-demo-*)
+		# and the state dir a sigd without --state-dir derived from it
+		rm -rf "$XDPSBC_PIN_ROOT" "/run/${XDPSBC_PIN_ROOT##*/}"
+		;;
 	esac
 	[ -n "${TOPO_KEEP:-}" ] || rm -rf "$TOPO_WORK"
 }
