@@ -43,7 +43,9 @@ need() {
 fwd_of() { in_ns "$NS_E" cat /proc/sys/net/ipv4/conf/"$1"/forwarding; }
 
 # The README's sigd line, verbatim but for the interface (eth0 -> e0).
+# Stops the one a previous case left running.
 readme_sigd() {
+	[ -n "${SIGD_PID:-}" ] && sigd_stop
 	bg_ns "$NS_E" "$TOPO_WORK/sigd.log.$((++SIGD_RUNS))" "$XS_SIGD" --config none --iface e0 \
 		--public-ip 203.0.113.1 --listen 203.0.113.1:5060 \
 		--upstream sip:198.51.100.10:5060 --rtp-ports 20000-29999 --foreground "$@"
@@ -233,12 +235,15 @@ test_noroute_warning() {
 # starts while the first has a call up (its dialog on disk), restores none
 # of it and keeps its state elsewhere; the first, restarted, restores it.
 test_instances_apart() {
-	local d=$TOPO_WORK/inst nsb=${TOPO_PREFIX}-b logb=$TOPO_WORK/sigd-b.log pidb
+	local d=$TOPO_WORK/inst nsb=${TOPO_PREFIX}-b logb=$TOPO_WORK/sigd-b.log pidb r0
 
 	ip netns add "$nsb" && ip -n "$nsb" link set lo up
 	readme_sigd || { fail instances_apart "sigd A did not start"; return; }
+	r0=$(xs_stat relay-redirect)
 	call_start "$d" 400 # 8 s: the dialog is up while B starts
-	topo_wait 8 grep -q . "$INST_DIR/dialogs"
+	# Answered and media flowing (a restart during the INVITE transaction would lose it).
+	topo_wait 8 sh -c "[ \$(nsenter --net=/run/netns/$NS_E $XS stats -j | jq '[.. | objects | select((.name? // .reason?) == \"relay-redirect\") | .packets] | first // 0') -gt $((r0 + 20)) ]"
+	topo_wait 3 grep -q . "$INST_DIR/dialogs"
 	XDPSBC_PIN_ROOT=$XDPSBC_PIN_ROOT-b nsenter --net=/run/netns/"$nsb" "$XS_SIGD" --config none \
 		--datapath xdp --public-ip 192.0.2.50 --listen 127.0.0.1:5060 \
 		--upstream sip:127.0.0.1:5080 --foreground >"$logb" 2>&1 &
