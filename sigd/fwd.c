@@ -106,12 +106,20 @@ static int fwd_one(const char *ifname, int mode)
 	}
 	if (on) {
 		/* Ours from an earlier run (the guard or our list says so): keep it guarded. */
-		if (is_owned(ifname) || xs_fwd_guard_has(ifname) == 1) {
+		int had = xs_fwd_guard_has(ifname);
+
+		if (is_owned(ifname) || had == 1) {
 			own(ifname);
 			err = xs_fwd_guard_add(ifname);
 			if (err)
 				xs_log(XS_LOG_ERR, "%s: forwarding guard not restored: %s\n",
 				       ifname, strerror(-err));
+			else if (had != 1)
+				xs_log(XS_LOG_WARN,
+				       "%s: net.ipv4.conf.%s.forwarding is 1 as sigd left it, but "
+				       "its "
+				       "guard (table ip %s) was gone: restored\n",
+				       ifname, ifname, XS_FWD_GUARD_TABLE);
 			return err;
 		}
 		return 0;

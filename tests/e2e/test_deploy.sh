@@ -131,13 +131,28 @@ test_forwarding_guard() {
 		fail forwarding_guard "the edge routed a datagram from the NAT to the core"
 		return
 	fi
-	# A ruleset flush (nftables.service reload) takes the guard away but not
-	# the sysctl: the edge routes, until sigd notices and puts it back.
+	# Without the guard the same datagram does get across (so the check
+	# proves something); a sigd started then sees forwarding on, knows from
+	# its state dir that it set it, and puts the guard back first.
+	sigd_stop
 	in_ns "$NS_E" nft delete table ip xdpsbc_guard
 	got=$(guard_probe)
+	readme_sigd
 	if [ "$got" = none ]; then
 		fail forwarding_guard "probe not routed even without the guard: the check proves nothing"
-	elif ! topo_wait 8 grep -q 'forwarding guard (table ip xdpsbc_guard) was removed' "$SIGD_LOG"; then
+		return
+	elif ! in_ns "$NS_E" nft list table ip xdpsbc_guard 2>/dev/null | grep -q 'iifname "e0"' ||
+		! grep -q "e0: net.ipv4.conf.e0.forwarding is 1 as sigd left it" "$SIGD_LOG"; then
+		fail forwarding_guard "sigd restarted over its forwarding without the guard: $(head -n 12 "$SIGD_LOG")"
+		return
+	elif [ "$(guard_probe)" != none ]; then
+		fail forwarding_guard "routed after sigd restarted over its forwarding: $(in_ns "$NS_E" nft list table ip xdpsbc_guard 2>&1 | tr '\n\t' '  ')"
+		return
+	fi
+	# A ruleset flush (nftables.service reload) while sigd runs takes the
+	# guard away but not the sysctl: sigd notices and puts it back.
+	in_ns "$NS_E" nft delete table ip xdpsbc_guard
+	if ! topo_wait 8 grep -q 'forwarding guard (table ip xdpsbc_guard) was removed' "$SIGD_LOG"; then
 		fail forwarding_guard "sigd did not restore the guard: $(tail -n 3 "$SIGD_LOG")"
 	elif [ "$(guard_probe)" != none ]; then
 		fail forwarding_guard "routed after sigd restored the guard"
@@ -149,11 +164,11 @@ test_forwarding_guard() {
 # guard_probe: a datagram from the NAT namespace to the core's address (the
 # NAT's default route is the edge): prints what the core received, or none.
 guard_probe() {
-	local out=$TOPO_WORK/probe.out
+	local out=$TOPO_WORK/probe.out lp
 
 	rm -f "$out"
-	in_ns "$NS_K" timeout 2 python3 -c '
-import socket, sys
+	in_ns "$NS_K" timeout 4 python3 -c '
+import socket
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind(("0.0.0.0", 9999))
 s.settimeout(1.5)
@@ -162,9 +177,13 @@ try:
 except socket.timeout:
     print("none")
 ' >"$out" &
-	local lp=$!
-	sleep 0.3
-	in_ns "$NS_N" bash -c "echo routed >/dev/udp/$CORE_IP/9999"
+	lp=$!
+	# Sent once the listener is bound, three times: a loaded machine is no "not routed".
+	topo_wait 3 sh -c "nsenter --net=/run/netns/$NS_K ss -Hlun 'sport = :9999' | grep -q 9999"
+	for _ in 1 2 3; do
+		in_ns "$NS_N" bash -c "echo routed >/dev/udp/$CORE_IP/9999"
+		sleep 0.1
+	done
 	wait $lp
 	cat "$out"
 }
