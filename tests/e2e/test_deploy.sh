@@ -23,6 +23,7 @@
 #
 #   TOPO_KEEP=1  keep the logs
 set -u
+# shellcheck disable=SC2034 # read by topo_up
 TOPO_SYSCTLS=default
 source "$(dirname "$0")/topo.sh"
 
@@ -107,7 +108,7 @@ test_readme_audio() {
 }
 
 test_forwarding_guard() {
-	local got rules before
+	local got rules
 
 	rules=$(in_ns "$NS_E" nft -j list table ip xdpsbc_guard 2>/dev/null |
 		jq -r '[.nftables[] | .rule? | objects | .comment] | sort | join(",")')
@@ -126,7 +127,6 @@ test_forwarding_guard() {
 	# Something for another host, sent to the edge as a gateway, must not
 	# get across (it would, without the guard: checked below).
 	got=$(guard_probe)
-	before=$got
 	if [ "$got" != none ]; then
 		fail forwarding_guard "the edge routed a datagram from the NAT to the core"
 		return
@@ -390,7 +390,7 @@ main() {
 	local why t0=$SECONDS cases="readme_audio forwarding_guard readiness_status forwarding_require noroute_warning instances_apart state_dir_locked notify_ready unload_restores"
 
 	if ! why=$(need); then
-		for t in $cases; do skip $t "$why"; done
+		for t in $cases; do skip "$t" "$why"; done
 		exit 0
 	fi
 	INST_DIR=/run/$(basename "$XDPSBC_PIN_ROOT")
