@@ -113,6 +113,9 @@ static int block_put(const struct xs_maps *m, const struct xs_cidr *c, uint64_t 
 
 	if (c->family != AF_INET && c->family != AF_INET6)
 		return -EAFNOSUPPORT;
+	/* Every caller's duration, whatever it parsed: seconds * 1e9 must not wrap. */
+	if (seconds > XS_DURATION_MAX)
+		return -ERANGE;
 	lpm_key(c, &k);
 	old->had_block = !bpf_map_lookup_elem(bfd, &k, &old->blk);
 	old->had_note = !bpf_map_lookup_elem(nfd, &k, &old->note);
@@ -431,4 +434,29 @@ int xs_trust_walk(const struct xs_maps *m, xs_trust_cb cb, void *arg)
 	if (!ret)
 		ret = walk_lpm(m->trust6, AF_INET6, trust_one, &w);
 	return ret;
+}
+
+struct conflict {
+	const struct xs_cidr *c;
+	struct xs_cidr *out;
+};
+
+static int conflict_one(const struct xs_cidr *t, const struct xs_trust *v, void *arg)
+{
+	struct conflict *w = arg;
+
+	if (!xs_cidr_overlap(t, w->c))
+		return 0;
+	*w->out = *t;
+	return 1; /* stops the walk */
+}
+
+int xs_block_trust_conflict(const struct xs_maps *m, const struct xs_cidr *c,
+			    struct xs_cidr *trusted)
+{
+	struct conflict w = {c, trusted};
+	int fd = c->family == AF_INET ? m->trust4 : m->trust6;
+
+	return walk_lpm(fd, c->family, trust_one,
+			&(struct trust_walk){m, conflict_one, &w});
 }

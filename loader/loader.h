@@ -132,6 +132,10 @@ struct xs_cidr {
 /* "192.0.2.0/24", "2001:db8::/32", or a bare address (/32, /128). */
 int xs_cidr_parse(const char *s, struct xs_cidr *out);
 int xs_cidr_format(const struct xs_cidr *c, char *buf, size_t len);
+/* Do the two networks share an address (one contains the other)? */
+bool xs_cidr_overlap(const struct xs_cidr *a, const struct xs_cidr *b);
+/* A hundred years: far beyond any sensible block, far below u64 nanoseconds. */
+#define XS_DURATION_MAX (100ULL * 365 * 24 * 3600)
 /* "90", "90s", "15m", "2h", "7d", "permanent" -> seconds (0 = permanent). */
 int xs_duration_parse(const char *s, uint64_t *seconds);
 /* A decimal number in [@min, @max]: -EINVAL bad text, -ERANGE out of bounds. */
@@ -172,6 +176,13 @@ int xs_block_flush(const struct xs_maps *m, unsigned int *removed);
 unsigned long xs_map_count_lpm(int fd);
 typedef int (*xs_trust_cb)(const struct xs_cidr *c, const struct xs_trust *t, void *arg);
 int xs_trust_walk(const struct xs_maps *m, xs_trust_cb cb, void *arg);
+/*
+ * A trusted network (xs_trust4/6) that overlaps @c, into @trusted: 1 found,
+ * 0 none, <0 error. Callers refuse such a block: trusted sources are never
+ * blocked, so it would silently not do what it says.
+ */
+int xs_block_trust_conflict(const struct xs_maps *m, const struct xs_cidr *c,
+			    struct xs_cidr *trusted);
 
 /* ---- settings (config.c) ---- */
 int xs_config_get(const struct xs_maps *m, struct xs_config *cfg);

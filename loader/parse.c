@@ -88,8 +88,24 @@ int xs_cidr_format(const struct xs_cidr *c, char *buf, size_t len)
 	return 0;
 }
 
-/* A hundred years: far beyond any sensible block, far below u64 nanoseconds. */
-#define XS_DURATION_MAX (100ULL * 365 * 24 * 3600)
+/**
+ * xs_cidr_overlap() - do @a and @b share an address?
+ *
+ * Two prefixes overlap exactly when one contains the other: compare the
+ * bits of the shorter prefix.
+ */
+bool xs_cidr_overlap(const struct xs_cidr *a, const struct xs_cidr *b)
+{
+	uint32_t bits = a->prefixlen < b->prefixlen ? a->prefixlen : b->prefixlen;
+	unsigned int i;
+
+	if (a->family != b->family)
+		return false;
+	for (i = 0; bits >= 8; i++, bits -= 8)
+		if (a->addr[i] != b->addr[i])
+			return false;
+	return !bits || !((a->addr[i] ^ b->addr[i]) & (uint8_t)(0xff << (8 - bits)));
+}
 
 /**
  * xs_duration_parse() - "90", "90s", "15m", "2h", "7d", "1w" or "permanent".

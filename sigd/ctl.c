@@ -193,31 +193,71 @@ static void conn_close(struct ctl *c, int i)
 	cc->fd = -1;
 }
 
+static const char *status_text(int code);
+
+/* A short answer that never waits: one non-blocking send (a newcomer, a stalled peer). */
+static void quick_answer(int fd, bool http, int code, const char *msg)
+{
+	char buf[256];
+	int n = http ? snprintf(buf, sizeof(buf),
+				"HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
+				"Content-Length: %zu\r\nConnection: close\r\n\r\n{\"error\":\"%s\"}\n",
+				code, status_text(code), strlen(msg) + 12, msg)
+		     : snprintf(buf, sizeof(buf), "error: %s\n", msg);
+
+	send(fd, buf, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
+static void refuse_conn(int fd, bool http, int code, const char *msg)
+{
+	quick_answer(fd, http, code, msg);
+	close(fd);
+}
+
 static void accept_one(struct ctl *c, int lfd, bool http)
 {
-	int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	struct sockaddr_in sin = {0};
+	socklen_t sl = sizeof(sin);
+	int fd = accept4(lfd, http ? (struct sockaddr *)&sin : NULL, http ? &sl : NULL,
+			 SOCK_NONBLOCK | SOCK_CLOEXEC);
+	int lo = http ? CTL_UNIX_CONNS : 0, hi = http ? CTL_MAX_CONNS : CTL_UNIX_CONNS;
+	int free_slot = -1, same = 0;
 
 	if (fd < 0)
 		return;
-	for (int i = 0; i < CTL_MAX_CONNS; i++) {
-		struct ctl_conn *cc = &c->conns[i];
+	for (int i = lo; i < hi; i++) {
+		const struct ctl_conn *cc = &c->conns[i];
 
-		if (cc->fd >= 0)
-			continue;
-		cc->buf = malloc(CTL_MAX_REQ + 1);
-		if (!cc->buf || add_fd(c, fd, TAG_CONN + i)) {
-			free(cc->buf);
-			cc->buf = NULL;
-			break;
-		}
-		cc->fd = fd;
-		cc->http = http;
-		cc->len = 0;
-		cc->start_ms = sigd_now_ms();
+		if (cc->fd < 0 && free_slot < 0)
+			free_slot = i;
+		else if (cc->fd >= 0 && http && cc->peer.s_addr == sin.sin_addr.s_addr)
+			same++;
+	}
+	if (http && same >= CTL_HTTP_PER_SRC) {
+		c->refused_per_src++;
+		refuse_conn(fd, true, 429, "too many connections from this address");
 		return;
 	}
-	/* Full: the busiest case is a stuck client; the newcomer retries. */
-	close(fd);
+	if (free_slot < 0) {
+		c->refused_full++;
+		refuse_conn(fd, http, 503, "control API busy: every connection slot is in use");
+		return;
+	}
+	struct ctl_conn *cc = &c->conns[free_slot];
+
+	cc->buf = malloc(CTL_MAX_REQ + 1);
+	if (!cc->buf || add_fd(c, fd, TAG_CONN + free_slot)) {
+		free(cc->buf);
+		cc->buf = NULL;
+		refuse_conn(fd, http, 503, "out of memory");
+		return;
+	}
+	cc->fd = fd;
+	cc->http = http;
+	cc->authed = false;
+	cc->peer = sin.sin_addr;
+	cc->len = 0;
+	cc->start_ms = sigd_now_ms();
 }
 
 /*
@@ -259,8 +299,12 @@ static const char *status_text(int code)
 		return "Method Not Allowed";
 	case 408:
 		return "Request Timeout";
+	case 409:
+		return "Conflict";
 	case 413:
 		return "Content Too Large";
+	case 429:
+		return "Too Many Requests";
 	case 500:
 		return "Internal Server Error";
 	case 503:
@@ -339,13 +383,6 @@ static void http_serve(struct ctl *c, struct ctl_conn *cc, size_t hlen, size_t b
 		http_error(cc->fd, 400, "bad request line");
 		return;
 	}
-	if (!ctl_authorised(cc->buf, c->token)) {
-		c->http_unauthorised++;
-		xs_log(XS_LOG_WARN, "[-] api: %s %s refused: missing or wrong token\n", method,
-		       path);
-		http_error(cc->fd, 401, "missing or wrong bearer token");
-		return;
-	}
 	cc->buf[hlen + blen] = 0;
 	code = ctl_http_route(c, method, path, cc->buf + hlen, blen, &out, &ctype);
 	if (out.oom) {
@@ -384,6 +421,10 @@ static void conn_read(struct ctl *c, int i)
 			*nl = 0;
 		c->unix_requests++;
 		ctl_unix_command(c, cc->buf, &out);
+		if (out.oom) {
+			sb_free(&out);
+			sb_printf(&out, "error: out of memory\n");
+		}
 		if (out.len)
 			write_all(cc->fd, out.s, out.len);
 		sb_free(&out);
@@ -391,6 +432,25 @@ static void conn_read(struct ctl *c, int i)
 		return;
 	}
 	st = http_complete(cc->buf, cc->len, &hlen, &blen);
+	/*
+	 * The token is checked as soon as the headers are in, before any body
+	 * is waited for: an unauthenticated peer holds its slot CTL_AUTH_MS.
+	 */
+	if (st >= 0 && !cc->authed && memmem(cc->buf, cc->len, "\r\n\r\n", 4)) {
+		char *end = memmem(cc->buf, cc->len, "\r\n\r\n", 4), save = end[2];
+
+		end[2] = 0;
+		cc->authed = ctl_authorised(cc->buf, c->token);
+		end[2] = save;
+		if (!cc->authed) {
+			c->http_requests++;
+			c->http_unauthorised++;
+			xs_log(XS_LOG_WARN, "[-] api: request refused: missing or wrong token\n");
+			http_error(cc->fd, 401, "missing or wrong bearer token");
+			conn_close(c, i);
+			return;
+		}
+	}
 	if (st == 0 && cc->len < CTL_MAX_REQ)
 		return;
 	if (st < 0 || st == 0)
@@ -500,10 +560,14 @@ void ctl_tick(struct ctl *c)
 	for (int i = 0; i < CTL_MAX_CONNS; i++) {
 		struct ctl_conn *cc = &c->conns[i];
 
-		if (cc->fd < 0 || now - cc->start_ms < CTL_TIMEOUT_MS)
+		uint64_t limit = cc->http && !cc->authed ? CTL_AUTH_MS : CTL_TIMEOUT_MS;
+
+		if (cc->fd < 0 || now - cc->start_ms < limit)
 			continue;
-		if (cc->http)
-			http_error(cc->fd, 408, "request timeout");
+		if (cc->http && !cc->authed)
+			c->auth_timeouts++;
+		/* Best effort, never waiting: a peer that stalled may not read either. */
+		quick_answer(cc->fd, cc->http, 408, "request timeout");
 		conn_close(c, i);
 	}
 }

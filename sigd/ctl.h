@@ -15,9 +15,21 @@
 #include "options.h"
 #include "proxy.h"
 
-#define CTL_MAX_CONNS  16
-#define CTL_MAX_REQ    (256 * 1024) /* a batch of some thousand blocklist entries */
-#define CTL_TIMEOUT_MS 5000
+/*
+ * Connection slots: the CLI's Unix socket and HTTP have pools of their own,
+ * so API clients (or anyone who can reach the HTTP port) holding every HTTP
+ * slot never lock the operator's CLI out. Before its token is checked an
+ * HTTP connection holds a slot at most CTL_AUTH_MS, and one address holds
+ * at most CTL_HTTP_PER_SRC of them; a newcomer finding no slot is answered
+ * (503, 429, or "error:" on the Unix socket), never silently closed.
+ */
+#define CTL_UNIX_CONNS	 8
+#define CTL_HTTP_CONNS	 16
+#define CTL_MAX_CONNS	 (CTL_UNIX_CONNS + CTL_HTTP_CONNS)
+#define CTL_HTTP_PER_SRC 4
+#define CTL_AUTH_MS	 2000
+#define CTL_MAX_REQ	 (256 * 1024) /* a batch of some thousand blocklist entries */
+#define CTL_TIMEOUT_MS	 5000
 #define CTL_WRITE_MS   2000 /* longest the loop waits on a peer that does not read */
 #define CTL_BANS_KEEP  1024 /* recent ban events listed by /api/v1/bans */
 
@@ -49,12 +61,15 @@ struct ctl {
 	struct ctl_conn {
 		int fd;
 		bool http;
+		bool authed; /* HTTP: the token was checked (headers complete) */
+		struct in_addr peer; /* HTTP: the client's address */
 		uint64_t start_ms;
 		size_t len;
 		char *buf; /* CTL_MAX_REQ + 1 */
 	} conns[CTL_MAX_CONNS];
 	/* Counters of the API and the ban events. */
 	uint64_t http_requests, http_unauthorised, unix_requests;
+	uint64_t refused_full, refused_per_src, auth_timeouts;
 	uint64_t bans_total;
 	struct ctl_ban bans[CTL_BANS_KEEP];
 	unsigned int bans_head, bans_n;

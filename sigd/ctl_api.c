@@ -277,6 +277,9 @@ static int block_entry(const struct xs_block_entry *e, void *arg)
 	return 0;
 }
 
+#define DUR_RANGE                                                                                  \
+	"\"duration\" out of range: 1 s to 100 years (36500d), or \"permanent\": true"
+
 /* One {"cidr"|"ip", "reason", "duration"|"permanent"} object. */
 static int block_req(json_t *o, struct xs_block_req *r, char *why, size_t wl)
 {
@@ -296,12 +299,29 @@ static int block_req(json_t *o, struct xs_block_req *r, char *why, size_t wl)
 	}
 	r->note = reason ? json_string_value(reason) : "api";
 	r->seconds = 3600;
+	if (perm && !json_is_boolean(perm)) {
+		snprintf(why, wl, "\"permanent\" must be true or false");
+		return -EINVAL;
+	}
 	if (json_is_true(perm)) {
 		r->seconds = 0;
-	} else if (json_is_integer(dur) && json_integer_value(dur) > 0) {
-		r->seconds = json_integer_value(dur);
+	} else if (json_is_integer(dur)) {
+		json_int_t v = json_integer_value(dur);
+
+		/* Bounded here, not by the multiplication into nanoseconds later. */
+		if (v <= 0 || (uint64_t)v > XS_DURATION_MAX) {
+			snprintf(why, wl, DUR_RANGE);
+			return -ERANGE;
+		}
+		r->seconds = v;
 	} else if (json_is_string(dur)) {
-		if (xs_duration_parse(json_string_value(dur), &r->seconds)) {
+		int err = xs_duration_parse(json_string_value(dur), &r->seconds);
+
+		if (err == -ERANGE) {
+			snprintf(why, wl, DUR_RANGE);
+			return -ERANGE;
+		}
+		if (err) {
 			snprintf(why, wl, "bad \"duration\" (90, 90s, 15m, 2h, 7d, permanent)");
 			return -EINVAL;
 		}
@@ -310,6 +330,34 @@ static int block_req(json_t *o, struct xs_block_req *r, char *why, size_t wl)
 		return -EINVAL;
 	}
 	return 0;
+}
+
+/*
+ * Does @ci overlap a network whose sources are never blocked: sigd's
+ * trusted list, the core, or the XDP trusted networks? Then @why names it.
+ */
+static bool trusted_conflict(const struct ctl *c, const struct xs_cidr *ci, char *why, size_t wl)
+{
+	const struct sigd_cfg *cfg = c->cfg;
+	const struct xs_cidr *hit = NULL;
+	const char *kind = "";
+	struct xs_cidr t;
+	char a[64], b[64];
+
+	for (unsigned int i = 0; i < cfg->pol.ntrusted && !hit; i++)
+		if (xs_cidr_overlap(ci, &cfg->pol.trusted[i]))
+			hit = &cfg->pol.trusted[i], kind = "sigd's trusted network";
+	for (unsigned int i = 0; i < cfg->ncore && !hit; i++)
+		if (xs_cidr_overlap(ci, &cfg->core[i]))
+			hit = &cfg->core[i], kind = "the core network";
+	if (!hit && xs_block_trust_conflict(c->maps, ci, &t) == 1)
+		hit = &t, kind = "the XDP trusted network";
+	if (!hit)
+		return false;
+	xs_cidr_format(ci, a, sizeof(a));
+	xs_cidr_format(hit, b, sizeof(b));
+	snprintf(why, wl, "%s overlaps %s %s", a, kind, b);
+	return true;
 }
 
 static int err_json(struct sbuf *out, int code, const char *msg)
@@ -326,11 +374,13 @@ static int blocklist_add(struct ctl *c, const char *body, size_t blen, bool batc
 	json_t *j = json_loadb(body, blen, JSON_REJECT_DUPLICATES, &je);
 	struct xs_block_req *reqs = NULL;
 	size_t n, i, failed = 0;
-	char why[128];
+	char why[256];
 	int err = 0, lk;
 
-	if (!j)
-		return err_json(out, 400, "body is not JSON");
+	if (!j) {
+		snprintf(why, sizeof(why), "body is not JSON: %s", je.text);
+		return err_json(out, 400, why);
+	}
 	if (batch != json_is_array(j)) {
 		json_decref(j);
 		return err_json(out, 400,
@@ -349,23 +399,25 @@ static int blocklist_add(struct ctl *c, const char *body, size_t blen, bool batc
 	for (i = 0; i < n && !err; i++)
 		err = block_req(batch ? json_array_get(j, i) : j, &reqs[i], why, sizeof(why));
 	if (err) {
-		char msg[160];
+		char msg[300];
 
 		snprintf(msg, sizeof(msg), "entry %zu: %s", i - 1, why);
 		free(reqs);
 		json_decref(j);
 		return err_json(out, 400, msg);
 	}
-	/* Refuse what sigd treats as trusted: never blocked. */
+	/* Refuse what overlaps a trusted network (never blocked), unless forced. */
 	for (i = 0; i < n; i++) {
-		struct in_addr a;
+		json_t *f = json_object_get(batch ? json_array_get(j, i) : j, "force");
+		char msg[320];
 
-		memcpy(&a, reqs[i].cidr.addr, 4);
-		if (reqs[i].cidr.family == AF_INET && policy_trusted(&c->cfg->pol, &a)) {
-			free(reqs);
-			json_decref(j);
-			return err_json(out, 400, "a trusted source cannot be blocked");
-		}
+		if (json_is_true(f) || !trusted_conflict(c, &reqs[i].cidr, why, sizeof(why)))
+			continue;
+		snprintf(msg, sizeof(msg), "entry %zu: %s; nothing changed (\"force\": true adds it)",
+			 i, why);
+		free(reqs);
+		json_decref(j);
+		return err_json(out, 409, msg);
 	}
 	lk = lock(c);
 	err = xs_block_import(c->maps, reqs, n, &failed);
@@ -726,4 +778,12 @@ void ctl_metrics(struct ctl *c, struct sbuf *o)
 		  "xdpsbc_api_requests_total{api=\"http-unauthorised\"} %llu\n",
 		  (unsigned long long)c->http_requests, (unsigned long long)c->unix_requests,
 		  (unsigned long long)c->http_unauthorised);
+	metric_head(o, "xdpsbc_api_connections_refused_total", "counter",
+		    "Control API connections refused or dropped before an answer, per cause.");
+	sb_printf(o,
+		  "xdpsbc_api_connections_refused_total{cause=\"full\"} %llu\n"
+		  "xdpsbc_api_connections_refused_total{cause=\"per-source\"} %llu\n"
+		  "xdpsbc_api_connections_refused_total{cause=\"auth-timeout\"} %llu\n",
+		  (unsigned long long)c->refused_full, (unsigned long long)c->refused_per_src,
+		  (unsigned long long)c->auth_timeouts);
 }

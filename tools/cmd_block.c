@@ -35,7 +35,31 @@ struct block_args {
 	uint64_t secs; /* 0: permanent */
 	const char *reason;
 	const char *file;
+	bool force; /* even where it overlaps a trusted network */
 };
+
+/*
+ * A block over a trusted network would not do what it says: trusted sources
+ * are never blocked. Refused unless @force; 0 fine, else the exit code.
+ */
+static int check_trusted(const struct xs_maps *m, const struct xs_cidr *cidr, bool force,
+			 const char *where)
+{
+	struct xs_cidr t;
+	char b[64], tb[64];
+	int ret = xs_block_trust_conflict(m, cidr, &t);
+
+	if (ret < 0)
+		return cli_fail(ret, "reading the trusted networks");
+	if (!ret || force)
+		return 0;
+	xs_cidr_format(cidr, b, sizeof(b));
+	xs_cidr_format(&t, tb, sizeof(tb));
+	cli_err("%s%s overlaps the trusted network %s, whose sources are never blocked; nothing "
+		"changed (xdpsbc trust del %s first, or --force to add it anyway)",
+		where, b, tb, tb);
+	return 1;
+}
 
 static const struct opt add_opts[] = {
 	DEFINE_ARG("CIDR", CIDR, struct block_args, cidr),
@@ -43,6 +67,8 @@ static const struct opt add_opts[] = {
 		      .help = "expire after DURATION (default: permanent)"),
 	DEFINE_OPTION("--reason", STR, struct block_args, reason, .metavar = "TEXT",
 		      .help = "note kept with the entry"),
+	DEFINE_OPTION("--force", FLAG, struct block_args, force,
+		      .help = "add it even where it overlaps a trusted network"),
 	END_OPTIONS,
 };
 
@@ -70,6 +96,9 @@ static int do_add(struct cli *c, const struct xs_maps *m, void *args)
 	int ret;
 
 	ret = check_reason(a->reason);
+	if (ret)
+		return ret;
+	ret = check_trusted(m, &a->cidr, a->force, "block add: ");
 	if (ret)
 		return ret;
 	ret = xs_block_add(m, &a->cidr, a->secs, a->reason);
@@ -322,14 +351,23 @@ struct import_ctx {
 	struct xs_block_req *reqs;
 	unsigned long *lines;
 	size_t n;
+	bool force;
 };
 
 static int import_act(struct cli *c, const struct xs_maps *m, void *arg)
 {
 	struct import_ctx *x = arg;
 	size_t failed = 0;
+	char where[300];
 	int ret;
 
+	/* All or nothing: one refused line leaves the blocklist as it was. */
+	for (size_t i = 0; i < x->n; i++) {
+		snprintf(where, sizeof(where), "%s:%lu: ", x->file, x->lines[i]);
+		ret = check_trusted(m, &x->reqs[i].cidr, x->force, where);
+		if (ret)
+			return ret;
+	}
 	ret = xs_block_import(m, x->reqs, x->n, &failed);
 	if (ret == -ENOSPC)
 		return cli_err("%s:%lu: blocklist full after %zu new entries; rolled back, nothing "
@@ -342,15 +380,18 @@ static int import_act(struct cli *c, const struct xs_maps *m, void *arg)
 	return 0;
 }
 
-static const struct opt file_arg[] = {
+static const struct opt import_opts[] = {
 	DEFINE_ARG("FILE", STR, struct block_args, file),
+	DEFINE_OPTION("--force", FLAG, struct block_args, force,
+		      .help = "import entries that overlap a trusted network too"),
 	END_OPTIONS,
 };
 
 /* The file is read whole before the lock is taken: a slow stdin holds no one up. */
 static int do_import(struct cli *c, const struct xs_maps *unused, void *args)
 {
-	struct import_ctx x = {.file = ((struct block_args *)args)->file};
+	struct import_ctx x = {.file = ((struct block_args *)args)->file,
+			       .force = ((struct block_args *)args)->force};
 	int ret;
 
 	ret = read_import(x.file, &x.reqs, &x.n, &x.lines);
@@ -366,8 +407,9 @@ static int do_import(struct cli *c, const struct xs_maps *unused, void *args)
 #define BLOCK_SYNC XS_NFT_SYNC_BLOCK
 
 const struct cmd cmds_block[] = {
-	{"block add", do_add, "CIDR [--for DURATION] [--reason TEXT]",
-	 "block a source network; DURATION is N, Ns, Nm, Nh, Nd, Nw or 'permanent' (default)",
+	{"block add", do_add, "CIDR [--for DURATION] [--reason TEXT] [--force]",
+	 "block a source network; DURATION is N, Ns, Nm, Nh, Nd, Nw or 'permanent' (default); "
+	 "a network overlapping a trusted one is refused unless --force",
 	 .opts = add_opts, .args_size = sizeof(struct block_args), .maps = CLI_MAPS_CHANGE,
 	 .nft_sync = BLOCK_SYNC},
 	{"block del", do_del, "CIDR", "remove a blocklist entry (exact CIDR)", .opts = cidr_arg,
@@ -378,10 +420,11 @@ const struct cmd cmds_block[] = {
 	{"block flush", do_flush, "", "remove every blocklist entry", .maps = CLI_MAPS_CHANGE,
 	 .nft_sync = BLOCK_SYNC},
 	/* CLI_MAPS_NONE: it reads the file first, then runs the change sequence itself. */
-	{"block import", do_import, "FILE",
+	{"block import", do_import, "FILE [--force]",
 	 "add 'CIDR[,DURATION][,REASON]' lines ('#' comments, blank lines ok); all or nothing: a "
-	 "bad line or a full blocklist changes nothing",
-	 .opts = file_arg, .args_size = sizeof(struct block_args), .maps = CLI_MAPS_NONE,
+	 "bad line, a line overlapping a trusted network (unless --force) or a full blocklist "
+	 "changes nothing",
+	 .opts = import_opts, .args_size = sizeof(struct block_args), .maps = CLI_MAPS_NONE,
 	 .nft_sync = BLOCK_SYNC},
 	{"gc", do_gc, "[-j]", "remove expired blocklist entries (they already never match)",
 	 .maps = CLI_MAPS_CHANGE, .nft_sync = BLOCK_SYNC},

@@ -16,11 +16,17 @@
 
 #define CTL_SOCKET_DEFAULT "/run/PIN-ROOT-NAME/ctl.sock"
 
-/* Send "@cmd json|text\n" and copy the answer to stdout; bounded by a timeout. */
+/*
+ * Send "@cmd json|text\n" and print the answer, bounded by a timeout. Every
+ * answer of the daemon ends in a newline; no answer, a cut one, or one
+ * starting with "error:" (a busy daemon, an unknown command) is an error,
+ * never an empty listing with exit 0.
+ */
 static int ctl_ask(struct cli *c, const char *cmd, const char *path)
 {
 	struct sockaddr_un sun = {.sun_family = AF_UNIX};
-	char line[64], buf[65536], dflt[108];
+	size_t len = 0, cap = 0;
+	char line[64], *buf = NULL, dflt[108];
 	int fd, n, ret = 0;
 
 	if (!path)
@@ -46,23 +52,49 @@ static int ctl_ask(struct cli *c, const char *cmd, const char *path)
 	}
 	n = snprintf(line, sizeof(line), "%s %s\n", cmd, c->json ? "json" : "text");
 	if (write(fd, line, n) != n) {
+		ret = cli_fail(-errno, "write to the control socket");
 		close(fd);
-		return cli_fail(-errno, "write to the control socket");
+		return ret;
 	}
-	for (int i = 0; i < 100000; i++) {
+	for (;;) {
 		struct pollfd p = {.fd = fd, .events = POLLIN};
 		ssize_t r;
 
 		if (poll(&p, 1, 5000) <= 0) {
-			ret = cli_err("xdpsbc-sigd did not answer within 5 s");
+			ret = cli_err("xdpsbc-sigd at %s did not answer within 5 s", path);
 			break;
 		}
-		r = read(fd, buf, sizeof(buf));
-		if (r <= 0)
+		if (len == cap) {
+			char *nb = cap < (64U << 20) ? realloc(buf, cap ? cap * 2 : 65536) : NULL;
+
+			if (!nb) {
+				ret = cli_err("the answer of xdpsbc-sigd is too large");
+				break;
+			}
+			buf = nb;
+			cap = cap ? cap * 2 : 65536;
+		}
+		r = read(fd, buf + len, cap - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			ret = cli_fail(-errno, "read from the control socket");
 			break;
-		fwrite(buf, 1, r, stdout);
+		}
+		if (!r)
+			break;
+		len += r;
 	}
 	close(fd);
+	if (!ret && !len)
+		ret = cli_err("xdpsbc-sigd at %s closed the connection without an answer", path);
+	else if (!ret && len >= 6 && !strncmp(buf, "error:", 6))
+		ret = cli_err("xdpsbc-sigd: %.*s", (int)(len - 6 - (buf[len - 1] == '\n')), buf + 6);
+	else if (!ret && buf[len - 1] != '\n')
+		ret = cli_err("the answer of xdpsbc-sigd at %s was cut short (%zu bytes)", path, len);
+	if (!ret && fwrite(buf, 1, len, stdout) != len)
+		ret = cli_fail(-EIO, "write to stdout");
+	free(buf);
 	return ret;
 }
 
