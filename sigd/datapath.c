@@ -198,6 +198,7 @@ static int relay_spawn(const char *pin_root, enum xs_datapath kind, const struct
 		return n <= 0 ? -ETIMEDOUT : -atoi(line + 1);
 	}
 	sd->relay_pid = pid;
+	sd->spawned = true;
 	snprintf(sd->relay_line, sizeof(sd->relay_line), "relay process %d: %s", (int)pid,
 		 line + 1);
 	return 0;
@@ -371,7 +372,7 @@ int sigd_dp_start(const char *pin_root, const struct sigd_cfg *cfg, const struct
 			err = xs_nft_install(maps);
 		if (err) {
 			xs_log(XS_LOG_ERR, "firewall nftables: %s\n", strerror(-err));
-			sigd_dp_stop(sd);
+			sigd_dp_abort(sd);
 			return err;
 		}
 	}
@@ -391,6 +392,34 @@ void sigd_dp_stop(struct sigd_dp *sd)
 		xs_log(XS_LOG_INFO, "%s relay process %d keeps carrying the media\n",
 		       xs_dp_str(sd->kind), sd->relay_pid);
 	sd->relay_pid = 0;
+}
+
+void sigd_dp_abort(struct sigd_dp *sd)
+{
+	int pid = sd->relay_pid, i;
+
+	sd->relay_pid = 0;
+	if (!pid)
+		return;
+	if (!sd->spawned) {
+		xs_log(XS_LOG_INFO, "%s relay process %d (adopted) keeps running\n",
+		       xs_dp_str(sd->kind), pid);
+		return;
+	}
+	kill(pid, SIGTERM);
+	/* It stops within its one-second poll; bounded, then forced. */
+	for (i = 0; i < 30 && waitpid(pid, NULL, WNOHANG) == 0; i++) {
+		struct timespec ts = {.tv_nsec = 100000000};
+
+		nanosleep(&ts, NULL);
+	}
+	if (i == 30) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+	sd->spawned = false;
+	xs_log(XS_LOG_INFO, "%s relay process %d stopped: sigd did not start\n",
+	       xs_dp_str(sd->kind), pid);
 }
 
 const char *sigd_fw_str(int fw)

@@ -17,6 +17,7 @@ struct sigd_dp {
 	enum xs_datapath kind;
 	int fw;	       /* SIGD_FW_XDP or SIGD_FW_NFT once started */
 	int relay_pid; /* the relay process (afxdp, udp), else 0 */
+	bool spawned;  /* forked by this sigd (not adopted from an earlier one) */
 	char relay_line[600];
 	char ifnames[4][IF_NAMESIZE];
 };
@@ -30,6 +31,12 @@ struct sigd_dp {
 int sigd_dp_start(const char *pin_root, const struct sigd_cfg *cfg, const struct xs_maps *maps,
 		  struct sigd_dp *sd);
 void sigd_dp_stop(struct sigd_dp *sd);
+/*
+ * The start was refused after the datapath came up: a relay this sigd
+ * forked is stopped (nothing else would ever stop it); an adopted one,
+ * carrying an earlier sigd's calls, is left to the next start.
+ */
+void sigd_dp_abort(struct sigd_dp *sd);
 const char *sigd_fw_str(int fw);
 int sigd_fw_parse(const char *s, int *fw);
 

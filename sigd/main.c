@@ -247,11 +247,12 @@ int main(int argc, char **argv)
 	/* Choose the datapath (auto probes); the XDP one attaches as before. */
 	if (sigd_dp_start(pin_root, &cfg, &maps, &sdp))
 		return 1;
+	/* From here a refusal also stops the relay process just forked (fail:). */
 	if (sdp.kind == XS_DP_XDP && cfg.iface[0] && attach_iface(pin_root, &cfg))
-		return 1;
+		goto fail;
 	if (sdp.kind != XS_DP_UDP && sigd_fwd_prepare(pin_root, &cfg)) {
 		xs_log(XS_LOG_ERR, "the relay cannot forward media: refusing to start\n");
-		return 1;
+		goto fail;
 	}
 	err = set_relay_range(&maps, &cfg);
 	if (err)
@@ -263,18 +264,18 @@ int main(int argc, char **argv)
 	mc = media_new(&mo);
 	if (!mc) {
 		xs_log(XS_LOG_ERR, "media engine did not start\n");
-		return 1;
+		goto fail;
 	}
 	err = access(cfg.state_dir, W_OK) ? -errno : 0;
 	if (secret_init(err ? NULL : cfg.state_dir)) {
 		xs_log(XS_LOG_ERR, "no signing secret: refusing to start\n");
-		return 1;
+		goto fail;
 	}
 	/* Configured names may be waited for now, before the loop; never in it. */
 	dns_set_cfg(&cfg.dns);
 	dns_set_wait(2 * cfg.dns.timeout_ms);
 	if (proxy_init(&px, &cfg, mc, tp_send, NULL))
-		return 1;
+		goto fail;
 	dns_set_wait(0);
 	err = proxy_restore(&px);
 	if (err > 0)
@@ -284,13 +285,13 @@ int main(int argc, char **argv)
 	block_root = pin_root;
 	px.pol.block = block_source;
 	if (tp_init(&cfg.listen, rx, &px))
-		return 1;
+		goto fail;
 	tp_set_limits(&cfg.tcp);
 	raise_nofile(&cfg);
 	if (cfg.ctl_socket[0] && strcmp(cfg.ctl_socket, "none") && mkdir_p_parent(cfg.ctl_socket))
 		xs_log(XS_LOG_WARN, "cannot create the directory of %s\n", cfg.ctl_socket);
 	if (ctl_init(&ctl, &cfg, &px, &maps, pin_root))
-		return 1;
+		goto fail;
 	bans_init(pin_root, &ctl);
 
 	sigaction(SIGHUP, &sa, NULL);
@@ -300,7 +301,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (!cfg.foreground && daemon(0, 1)) {
 		xs_log(XS_LOG_ERR, "daemon: %s\n", strerror(errno));
-		return 1;
+		goto fail;
 	}
 	sigd_instance_lock_repid();
 	xs_log(XS_LOG_INFO, "xdpsbc-sigd listening on %s:%u udp+tcp, public %s, %s\n",
@@ -346,4 +347,9 @@ int main(int argc, char **argv)
 	sigd_dp_stop(&sdp);
 	xs_maps_close(&maps);
 	return 0;
+
+fail:
+	xs_log(XS_LOG_ERR, "not started\n");
+	sigd_dp_abort(&sdp);
+	return 1;
 }

@@ -27,7 +27,7 @@ static int ctl_ask(struct cli *c, const char *cmd, const char *path)
 	struct sockaddr_un sun = {.sun_family = AF_UNIX};
 	size_t len = 0, cap = 0;
 	char line[64], *buf = NULL, dflt[108];
-	int fd, n, ret = 0;
+	int fd, n, ret = 0, werr = 0;
 
 	if (!path)
 		path = getenv("XDPSBC_CTL");
@@ -51,11 +51,9 @@ static int ctl_ask(struct cli *c, const char *cmd, const char *path)
 		return ret;
 	}
 	n = snprintf(line, sizeof(line), "%s %s\n", cmd, c->json ? "json" : "text");
-	if (write(fd, line, n) != n) {
-		ret = cli_fail(-errno, "write to the control socket");
-		close(fd);
-		return ret;
-	}
+	/* A busy daemon answers and closes at once: its refusal is still to be read. */
+	if (send(fd, line, n, MSG_NOSIGNAL) != n)
+		werr = -errno;
 	for (;;) {
 		struct pollfd p = {.fd = fd, .events = POLLIN};
 		ssize_t r;
@@ -86,10 +84,12 @@ static int ctl_ask(struct cli *c, const char *cmd, const char *path)
 		len += r;
 	}
 	close(fd);
-	if (!ret && !len)
+	if (!ret && !len && werr)
+		ret = cli_fail(werr, "write to the control socket");
+	else if (!ret && !len)
 		ret = cli_err("xdpsbc-sigd at %s closed the connection without an answer", path);
 	else if (!ret && len >= 6 && !strncmp(buf, "error:", 6))
-		ret = cli_err("xdpsbc-sigd: %.*s", (int)(len - 6 - (buf[len - 1] == '\n')), buf + 6);
+		ret = cli_err("xdpsbc-sigd:%.*s", (int)(len - 6 - (buf[len - 1] == '\n')), buf + 6);
 	else if (!ret && buf[len - 1] != '\n')
 		ret = cli_err("the answer of xdpsbc-sigd at %s was cut short (%zu bytes)", path, len);
 	if (!ret && fwrite(buf, 1, len, stdout) != len)
