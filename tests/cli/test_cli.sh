@@ -168,6 +168,31 @@ test_import_bad_line() {
 		"$(xs block list -j | jq -r '.[] | select(.cidr == "2001:db8:5::/48") | .permanent')" true
 }
 
+# A block over a trusted network would never match its sources: refused,
+# naming the trusted network, nothing changed; --force adds it anyway.
+test_block_overlaps_trusted() {
+	local f=$T_DIR/overlap.txt before
+	seed || { t_fail overlap_seed "seeding failed"; return 1; }
+	xs trust add 2001:db8:7::/48 >/dev/null
+	before=$(state)
+	expect_err overlap_inside "198.51.100.7/32 overlaps the trusted network 198.51.100.7/32" \
+		xs block add 198.51.100.7
+	expect_err overlap_covering "198.51.0.0/16 overlaps the trusted network 198.51.100.7/32.*--force" \
+		xs block add 198.51.0.0/16 --for 1h
+	expect_err overlap_v6 "overlaps the trusted network 2001:db8:7::/48" \
+		xs block add 2001:db8:7:1::/64
+	printf '%s\n' '203.0.113.0/24,1h' '198.51.100.0/24,2h,overlaps' >"$f"
+	expect_err overlap_import "$f:2: 198.51.100.0/24 overlaps the trusted network 198.51.100.7/32" \
+		xs block import "$f"
+	t_eq overlap_nothing_changed "$(state)" "$before" "state after refused blocks"
+	t_check overlap_neighbour "a block next to the trusted address was refused" \
+		xs block add 198.51.100.8
+	t_check overlap_forced "--force did not add it" xs block add 198.51.0.0/16 --force
+	t_check overlap_import_forced "import --force failed" xs block import "$f" --force
+	t_eq overlap_forced_listed "$(xs block list -j | jq -r '[.[].cidr] | sort | join(" ")')" \
+		"192.0.2.0/24 198.51.0.0/16 198.51.100.0/24 198.51.100.8/32 203.0.113.0/24"
+}
+
 test_expired_listing_and_gc() {
 	xs block add 192.0.2.1 --for 1s --reason short >/dev/null
 	xs block add 192.0.2.2 --reason long >/dev/null
