@@ -48,24 +48,32 @@ const struct xs_nft_setdef xs_nft_sets[XS_NS_MAX] = {
 };
 
 const struct xs_nft_rule xs_nft_rules[] = {
-	{NFPROTO_IPV4, 0, XS_NS_TRUST4, -1, -1, -1, NF_ACCEPT, "trusted networks", XS_PASS_TRUSTED},
-	{NFPROTO_IPV6, 0, XS_NS_TRUST6, -1, -1, -1, NF_ACCEPT, "trusted networks", XS_PASS_TRUSTED},
-	{NFPROTO_IPV4, 0, XS_NS_BLOCK4, -1, -1, -1, NF_DROP, "blocklist", XS_DROP_BLOCKLIST},
-	{NFPROTO_IPV6, 0, XS_NS_BLOCK6, -1, -1, -1, NF_DROP, "blocklist", XS_DROP_BLOCKLIST},
+	{NFPROTO_IPV4, 0, XS_NS_TRUST4, -1, -1, -1, NF_ACCEPT, "trusted networks", XS_PASS_TRUSTED,
+	 XS_NFT_M_ANY},
+	{NFPROTO_IPV6, 0, XS_NS_TRUST6, -1, -1, -1, NF_ACCEPT, "trusted networks", XS_PASS_TRUSTED,
+	 XS_NFT_M_ANY},
+	{NFPROTO_IPV4, 0, XS_NS_BLOCK4, -1, -1, -1, NF_DROP, "blocklist", XS_DROP_BLOCKLIST,
+	 XS_NFT_M_ANY},
+	{NFPROTO_IPV6, 0, XS_NS_BLOCK6, -1, -1, -1, NF_DROP, "blocklist", XS_DROP_BLOCKLIST,
+	 XS_NFT_M_ANY},
 	{NFPROTO_IPV4, XS_L4_SIP, XS_NS_BAN4, XS_NS_SIPPORTS, -1, -1, NF_DROP, "SIP flood ban",
-	 XS_DROP_FLOOD},
+	 XS_DROP_FLOOD, XS_NFT_M_ANY},
 	{NFPROTO_IPV6, XS_L4_SIP, XS_NS_BAN6, XS_NS_SIPPORTS, -1, -1, NF_DROP, "SIP flood ban",
-	 XS_DROP_FLOOD},
-	{NFPROTO_IPV4, XS_L4_SIP, -1, XS_NS_SIPPORTS, -1, XS_NS_FLOOD4, NF_DROP, "SIP flood limit",
-	 XS_DROP_FLOOD},
-	{NFPROTO_IPV6, XS_L4_SIP, -1, XS_NS_SIPPORTS, -1, XS_NS_FLOOD6, NF_DROP, "SIP flood limit",
-	 XS_DROP_FLOOD},
+	 XS_DROP_FLOOD, XS_NFT_M_ANY},
+	{NFPROTO_IPV4, IPPROTO_UDP, -1, XS_NS_SIPPORTS, -1, XS_NS_FLOOD4, NF_DROP,
+	 "SIP flood limit (udp requests)", XS_DROP_FLOOD, XS_NFT_M_UDP_REQUEST},
+	{NFPROTO_IPV6, IPPROTO_UDP, -1, XS_NS_SIPPORTS, -1, XS_NS_FLOOD6, NF_DROP,
+	 "SIP flood limit (udp requests)", XS_DROP_FLOOD, XS_NFT_M_UDP_REQUEST},
+	{NFPROTO_IPV4, IPPROTO_TCP, -1, XS_NS_SIPPORTS, -1, XS_NS_FLOOD4, NF_DROP,
+	 "SIP flood limit (tcp connections)", XS_DROP_FLOOD, XS_NFT_M_TCP_SYN},
+	{NFPROTO_IPV6, IPPROTO_TCP, -1, XS_NS_SIPPORTS, -1, XS_NS_FLOOD6, NF_DROP,
+	 "SIP flood limit (tcp connections)", XS_DROP_FLOOD, XS_NFT_M_TCP_SYN},
 	{NFPROTO_IPV6, IPPROTO_UDP, -1, XS_NS_V6UDP, -1, -1, NF_DROP, "IPv6 media",
-	 XS_DROP_V6_MEDIA},
+	 XS_DROP_V6_MEDIA, XS_NFT_M_ANY},
 	{NFPROTO_IPV6, IPPROTO_TCP, -1, XS_NS_V6TCP, -1, -1, NF_DROP, "IPv6 media",
-	 XS_DROP_V6_MEDIA},
+	 XS_DROP_V6_MEDIA, XS_NFT_M_ANY},
 	{NFPROTO_IPV4, IPPROTO_UDP, -1, XS_NS_RELAY, XS_NS_PINHOLES, -1, NF_DROP, "pinholes",
-	 XS_DROP_PINHOLE},
+	 XS_DROP_PINHOLE, XS_NFT_M_ANY},
 };
 const unsigned int xs_nft_nrules = sizeof(xs_nft_rules) / sizeof(xs_nft_rules[0]);
 
@@ -293,6 +301,51 @@ static void e_cmp8(struct nftnl_rule *r, uint8_t val)
 	nftnl_rule_add_expr(r, e);
 }
 
+/* reg1 & @mask, compared (@op) with @val: @len bytes, network order. */
+static void e_masked_cmp(struct nftnl_rule *r, const void *mask, const void *val, uint32_t len,
+			 uint32_t op)
+{
+	struct nftnl_expr *b = nftnl_expr_alloc("bitwise"), *e = nftnl_expr_alloc("cmp");
+	uint8_t zero[4] = {0};
+
+	nftnl_expr_set_u32(b, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(b, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+	nftnl_expr_set_u32(b, NFTNL_EXPR_BITWISE_LEN, len);
+	nftnl_expr_set(b, NFTNL_EXPR_BITWISE_MASK, mask, len);
+	nftnl_expr_set(b, NFTNL_EXPR_BITWISE_XOR, zero, len);
+	nftnl_rule_add_expr(r, b);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, op);
+	nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, val, len);
+	nftnl_rule_add_expr(r, e);
+}
+
+static void e_payload(struct nftnl_rule *r, uint32_t base, uint32_t off, uint32_t len);
+
+/*
+ * The XS_NFT_M_* match (nft_int.h). UDP: the 4 payload bytes past the fixed
+ * 8-byte header are not "SIP/", and the first is not CR or LF (& 0xf8 ==
+ * 0x08 also takes TAB, VT, FF and BS, which begin no request). A datagram
+ * with fewer than 4 payload bytes cannot be loaded and is not counted: it
+ * is nothing sigd parses. TCP: flags & (FIN|SYN|RST|ACK) == SYN.
+ */
+static void e_match(struct nftnl_rule *r, enum xs_nft_match m)
+{
+	static const uint8_t all[4] = {0xff, 0xff, 0xff, 0xff}, crlf_mask = 0xf8, crlf = 0x08;
+	static const uint8_t flags_mask = 0x17, syn = 0x02; /* FIN|SYN|RST|ACK, SYN */
+	uint32_t resp = htonl(XS_NFT_SIP_RESPONSE);
+
+	if (m == XS_NFT_M_UDP_REQUEST) {
+		e_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 8, 4);
+		e_masked_cmp(r, all, &resp, 4, NFT_CMP_NEQ);
+		e_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 8, 1);
+		e_masked_cmp(r, &crlf_mask, &crlf, 1, NFT_CMP_NEQ);
+	} else if (m == XS_NFT_M_TCP_SYN) {
+		e_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 13, 1);
+		e_masked_cmp(r, &flags_mask, &syn, 1, NFT_CMP_EQ);
+	}
+}
+
 static void e_payload(struct nftnl_rule *r, uint32_t base, uint32_t off, uint32_t len)
 {
 	struct nftnl_expr *e = nftnl_expr_alloc("payload");
@@ -400,6 +453,7 @@ static int add_rule(struct xs_nft_batch *t, const struct xs_nft_rule *d,
 		if (d->dport_not_set >= 0)
 			e_lookup(r, d->dport_not_set, true);
 	}
+	e_match(r, d->match);
 	if (d->meter >= 0) {
 		if (d->nfproto == NFPROTO_IPV4)
 			e_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 12, 4);

@@ -49,9 +49,23 @@ extern const struct xs_nft_setdef xs_nft_sets[XS_NS_MAX];
  * the sip_proto set) and the destination port against a set (and not in a
  * second one), optionally meters the source, and ends in the verdict.
  */
-#define XS_L4_SIP    0xff /* l4proto: "meta l4proto @sip_proto" */
-#define XS_NFT_CHAIN "pre"
-#define XS_NFT_PRIO  (-300) /* raw */
+#define XS_L4_SIP 0xff /* l4proto: "meta l4proto @sip_proto" */
+/*
+ * What of a packet the flood meter counts, as the XDP flood stage does
+ * (bpf/lib/flood.h): over UDP a datagram whose payload is not a response
+ * ("SIP/...") nor a CR/LF keep-alive, so the core's answers never ban it;
+ * over TCP, where nft cannot find the payload on every kernel (the inner
+ * header base needs 6.2), a connection attempt (SYN without ACK): the
+ * requests inside a connection are sigd's to limit.
+ */
+enum xs_nft_match {
+	XS_NFT_M_ANY,
+	XS_NFT_M_UDP_REQUEST,
+	XS_NFT_M_TCP_SYN,
+};
+#define XS_NFT_SIP_RESPONSE 0x5349502fU /* "SIP/" */
+#define XS_NFT_CHAIN	    "pre"
+#define XS_NFT_PRIO	    (-300) /* raw */
 struct xs_nft_rule {
 	uint8_t nfproto;				/* NFPROTO_IPV4 / NFPROTO_IPV6 */
 	uint8_t l4proto;				/* 0: any */
@@ -59,6 +73,7 @@ struct xs_nft_rule {
 	int verdict;
 	const char *what;
 	unsigned int reason; /* the XDP verdict reason it stands for (stats) */
+	enum xs_nft_match match;
 };
 extern const struct xs_nft_rule xs_nft_rules[];
 extern const unsigned int xs_nft_nrules;

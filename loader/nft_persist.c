@@ -132,6 +132,11 @@ static void write_rule(FILE *f, const struct xs_nft_rule *r, const struct xs_con
 		fprintf(f, " th dport @%s", xs_nft_sets[r->dport_set].name);
 	if (r->dport_not_set >= 0)
 		fprintf(f, " th dport != @%s", xs_nft_sets[r->dport_not_set].name);
+	/* The same matches as e_match() in nft.c. */
+	if (r->match == XS_NFT_M_UDP_REQUEST)
+		fprintf(f, " @th,64,32 != 0x%08x @th,64,8 & 0xf8 != 0x08", XS_NFT_SIP_RESPONSE);
+	else if (r->match == XS_NFT_M_TCP_SYN)
+		fprintf(f, " tcp flags & (fin | syn | rst | ack) == syn");
 	if (r->meter >= 0)
 		fprintf(f,
 			" update @%s { %s saddr limit rate over %llu/second burst %u packets }"

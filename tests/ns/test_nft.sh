@@ -8,7 +8,7 @@
 # and UDP to a closed relay port are dropped by nft without any XDP program;
 # persist/unpersist touch only their file and their include line.
 . "$(dirname "$0")/../lib/testlib.sh"
-t_need nft jq "$XS" "$UDP_PROBE"
+t_need nft jq python3 "$XS" "$UDP_PROBE"
 
 NS=${XS_PREFIX}n
 
@@ -29,6 +29,24 @@ arrive() {
 	udp_send "${NS}s" "$1" 4000 "$2" "$3" "$4"
 	udp_recv_count "$tag"
 }
+# arrive_text SRC DST PORT COUNT TEXT: datagrams carrying TEXT (printf escapes)
+# from ${NS}s, 1 ms apart, that reach DST:PORT in $NS.
+arrive_text() {
+	local tag=r$RANDOM
+	udp_recv_start "$NS" "$2" "$3" 3 "$tag" || { echo "recv-failed"; return; }
+	in_ns "${NS}s" python3 - "$@" <<-'EOF'
+		import socket, sys, time
+		src, dst, port, n, text = sys.argv[1:6]
+		s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+		s.bind((src, 0))
+		data = text.encode().decode("unicode_escape").encode("latin-1")
+		for _ in range(int(n)):
+		    s.sendto(data, (dst, int(port)))
+		    time.sleep(0.001)
+	EOF
+	udp_recv_count "$tag"
+}
+banned4() { nftj "$NS" | jq -r '.nftables[] | select(.set.name == "ban4") | .set.elem // [] | .[] | .elem.val // .'; }
 foreign_ok() { in_ns "$1" nft list table ip operator 2>/dev/null | grep -q 'comment "mine"'; }
 
 setup_ns() {
@@ -49,7 +67,7 @@ test_install_uninstall() {
 		in_ns "$NS" "$XS" block add 2001:db8:bad::/48 >/dev/null &&
 		in_ns "$NS" "$XS" trust add 198.51.100.0/24 >/dev/null || return 1
 	t_check nft_install "fw install failed" in_ns "$NS" "$XS" fw install
-	t_eq nft_install_rules "$(nft_rules "$NS")" 11 "rules with the xdpsbc comment"
+	t_eq nft_install_rules "$(nft_rules "$NS")" 13 "rules with the xdpsbc comment"
 	t_check nft_install_table_comment "no marker comment on the table" \
 		bash -c "nsenter --net=/run/netns/$NS nft list table inet xdpsbc | grep -q 'comment \"xdpsbc\"'"
 	t_eq nft_install_hook "$(nftj "$NS" | jq -r '.nftables[] | select(.chain) | "\(.chain.hook) \(.chain.prio)"')" "prerouting -300"
@@ -66,7 +84,7 @@ test_install_uninstall() {
 	# A rule removed behind our back: status says so.
 	h=$(nftj "$NS" | jq '[.nftables[] | select(.rule) | .rule | select(.comment == "xdpsbc: pinholes") | .handle][0]')
 	in_ns "$NS" nft delete rule inet xdpsbc pre handle "$h"
-	t_eq nft_status_incomplete "$(in_ns "$NS" "$XS" -j fw status | jq -c '[.nftables.installed, .nftables.complete, .nftables.rules]')" '[true,false,10]'
+	t_eq nft_status_incomplete "$(in_ns "$NS" "$XS" -j fw status | jq -c '[.nftables.installed, .nftables.complete, .nftables.rules]')" '[true,false,12]'
 	# Installing again replaces ours, once.
 	in_ns "$NS" "$XS" fw install >/dev/null
 	t_eq nft_reinstall_once "$(in_ns "$NS" nft -j list tables | jq '[.nftables[] | select(.table.name == "xdpsbc")] | length')" 1
@@ -152,7 +170,18 @@ test_flood() {
 	fi
 	got=$(arrive 192.0.2.10 192.0.2.1 5060 200 3)
 	t_check nft_flood_limited "$got of 200 datagrams got through" test "$got" -lt 100
-	t_eq nft_flood_banned "$(nftj "$NS" | jq -r '.nftables[] | select(.set.name == "ban4") | .set.elem // [] | .[] | .elem.val // .')" 192.0.2.10
+	t_eq nft_flood_banned "$(banned4)" 192.0.2.10
+	# The core answering a busy edge: responses and keep-alives never count,
+	# as in the XDP flood stage; its requests still do.
+	addr_add "${NS}s" s0 192.0.2.20/24
+	got=$(arrive_text 192.0.2.20 192.0.2.1 5060 200 'SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 192.0.2.1\r\n\r\n')
+	t_eq nft_flood_responses_pass "$got" 200 "responses from the core that got through"
+	got=$(arrive_text 192.0.2.20 192.0.2.1 5060 200 '\r\n\r\n')
+	t_eq nft_flood_keepalives_pass "$got" 200 "CRLF keep-alives that got through"
+	t_eq nft_flood_core_not_banned "$(banned4)" 192.0.2.10 "banned sources"
+	got=$(arrive_text 192.0.2.20 192.0.2.1 5060 200 'OPTIONS sip:x@192.0.2.1 SIP/2.0\r\n\r\n')
+	t_check nft_flood_requests_counted "$got of 200 requests got through" test "$got" -lt 100
+	t_eq nft_flood_request_flood_banned "$(banned4 | sort | tr '\n' ' ')" "192.0.2.10 192.0.2.20 "
 }
 
 test_persist() {
@@ -169,7 +198,7 @@ test_persist() {
 	t_check nft_persist_parses "nft -c rejects the file" in_ns "$NS" nft -c -f "$file"
 	# Loading the file gives the same table as fw install.
 	in_ns "$NS" nft -f "$file"
-	t_eq nft_persist_loaded_rules "$(nft_rules "$NS")" 11
+	t_eq nft_persist_loaded_rules "$(nft_rules "$NS")" 13
 	t_eq nft_persist_loaded_block "$(nft_set "$NS" block4)" 192.0.2.0/24
 	t_eq nft_persist_loaded_v6 "$(nft_set "$NS" v6media_udp)" 10000-20000
 	t_check nft_persist_status "status does not say persisted" \
