@@ -457,6 +457,5 @@ int xs_block_trust_conflict(const struct xs_maps *m, const struct xs_cidr *c,
 	struct conflict w = {c, trusted};
 	int fd = c->family == AF_INET ? m->trust4 : m->trust6;
 
-	return walk_lpm(fd, c->family, trust_one,
-			&(struct trust_walk){m, conflict_one, &w});
+	return walk_lpm(fd, c->family, trust_one, &(struct trust_walk){m, conflict_one, &w});
 }

@@ -201,7 +201,8 @@ static void quick_answer(int fd, bool http, int code, const char *msg)
 	char buf[256];
 	int n = http ? snprintf(buf, sizeof(buf),
 				"HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
-				"Content-Length: %zu\r\nConnection: close\r\n\r\n{\"error\":\"%s\"}\n",
+				"Content-Length: %zu\r\nConnection: "
+				"close\r\n\r\n{\"error\":\"%s\"}\n",
 				code, status_text(code), strlen(msg) + 12, msg)
 		     : snprintf(buf, sizeof(buf), "error: %s\n", msg);
 

@@ -30,8 +30,8 @@
 #define CTL_AUTH_MS	 2000
 #define CTL_MAX_REQ	 (256 * 1024) /* a batch of some thousand blocklist entries */
 #define CTL_TIMEOUT_MS	 5000
-#define CTL_WRITE_MS   2000 /* longest the loop waits on a peer that does not read */
-#define CTL_BANS_KEEP  1024 /* recent ban events listed by /api/v1/bans */
+#define CTL_WRITE_MS	 2000 /* longest the loop waits on a peer that does not read */
+#define CTL_BANS_KEEP	 1024 /* recent ban events listed by /api/v1/bans */
 
 /* A growing text buffer. */
 struct sbuf {
@@ -61,7 +61,7 @@ struct ctl {
 	struct ctl_conn {
 		int fd;
 		bool http;
-		bool authed; /* HTTP: the token was checked (headers complete) */
+		bool authed;	     /* HTTP: the token was checked (headers complete) */
 		struct in_addr peer; /* HTTP: the client's address */
 		uint64_t start_ms;
 		size_t len;

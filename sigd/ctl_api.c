@@ -277,8 +277,7 @@ static int block_entry(const struct xs_block_entry *e, void *arg)
 	return 0;
 }
 
-#define DUR_RANGE                                                                                  \
-	"\"duration\" out of range: 1 s to 100 years (36500d), or \"permanent\": true"
+#define DUR_RANGE "\"duration\" out of range: 1 s to 100 years (36500d), or \"permanent\": true"
 
 /* One {"cidr"|"ip", "reason", "duration"|"permanent"} object. */
 static int block_req(json_t *o, struct xs_block_req *r, char *why, size_t wl)
@@ -413,8 +412,8 @@ static int blocklist_add(struct ctl *c, const char *body, size_t blen, bool batc
 
 		if (json_is_true(f) || !trusted_conflict(c, &reqs[i].cidr, why, sizeof(why)))
 			continue;
-		snprintf(msg, sizeof(msg), "entry %zu: %s; nothing changed (\"force\": true adds it)",
-			 i, why);
+		snprintf(msg, sizeof(msg),
+			 "entry %zu: %s; nothing changed (\"force\": true adds it)", i, why);
 		free(reqs);
 		json_decref(j);
 		return err_json(out, 409, msg);

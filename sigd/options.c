@@ -247,6 +247,11 @@ static int set_source_ports(struct sigd_cfg *c, const char *v)
 	return 0;
 }
 
+static int set_require_tenant(struct sigd_cfg *c, const char *v)
+{
+	return parse_bool(v, &c->pol.require_tenant);
+}
+
 static int set_foreground(struct sigd_cfg *c, const char *v)
 {
 	return parse_bool(v, &c->foreground);
@@ -567,6 +572,8 @@ static const struct opt opts[] = {
 	{"foreground", NULL, set_foreground, "do not detach from the terminal"},
 	{"trusted", "CIDR,..", set_trusted,
 	 "SIP sources exempt from policy checks and never blocked by sigd"},
+	{"require-tenant", NULL, set_require_tenant,
+	 "refuse client requests from no company's networks whose From domain has no company"},
 	{"scanner-user-agents", "P1,P2|none", set_scanner_ua,
 	 "User-Agent substrings dropped and blocked (default friendly-scanner,sipvicious,"
 	 "sipcli,VaxSIPUserAgent,pplsip)"},

@@ -266,6 +266,13 @@ static enum pol_reason refuse(struct policy *pol, enum pol_reason r, const char 
 	return r;
 }
 
+static const char *src_str(const struct sip_addr *src)
+{
+	static char ab[SIP_ADDR_STRLEN];
+
+	return sip_addr_str(src, ab, sizeof(ab));
+}
+
 static const char *user_agent(const osip_message_t *m)
 {
 	osip_header_t *h = NULL;
@@ -302,6 +309,7 @@ enum pol_reason policy_check_request(struct policy *pol, const osip_message_t *m
 	const osip_uri_t *who;
 	const char *ua;
 	enum pol_reason r;
+	bool by_source;
 	char *ru = NULL;
 
 	memset(call, 0, sizeof(*call));
@@ -327,9 +335,23 @@ enum pol_reason policy_check_request(struct policy *pol, const osip_message_t *m
 		if (l > pc->max_ruri)
 			return refuse(pol, POL_URI_TOO_LONG, cid, src, m->sip_method);
 	}
-	/* The tenant: the caller's domain from a client, the called one from the core. */
+	/*
+	 * The tenant. From a client: the company whose authorised networks hold
+	 * its source, whatever its From says (a client picks its From, not its
+	 * address); only a source in no company's networks is taken at its
+	 * From domain, and then checked against that company's networks below.
+	 * From the core (a call to a client): the called domain.
+	 */
 	who = from_core ? m->to->url : m->from->url;
-	co = policy_company_of(pc, who ? who->host : NULL);
+	co = from_core ? NULL : policy_company_of_source(pc, &src->ip);
+	by_source = co != NULL;
+	if (!co)
+		co = policy_company_of(pc, who ? who->host : NULL);
+	if (by_source && who && who->host && policy_company_of(pc, who->host) != co)
+		CLOG(XS_LOG_DEBUG, cid, "policy: %s from %s: tenant %s by source (From %s)",
+		     m->sip_method, src_str(src), co->name, who->host);
+	if (!co && !trusted && pc->require_tenant && !(msg_to_tag(m) && known_dialog))
+		return refuse(pol, POL_NO_TENANT, cid, src, m->sip_method);
 	if (co && initial) {
 		snprintf(call->company, sizeof(call->company), "%s", co->name);
 		snprintf(call->brand, sizeof(call->brand), "%s", co->brand);
@@ -337,7 +359,7 @@ enum pol_reason policy_check_request(struct policy *pol, const osip_message_t *m
 	/* Requests in a known call follow it; a To tag alone proves nothing. */
 	if (!co || (msg_to_tag(m) && known_dialog))
 		return POL_REASON_MAX;
-	if (!from_core && !policy_trusted(pc, &src->ip) && co->nauth) {
+	if (!from_core && !by_source && !policy_trusted(pc, &src->ip) && co->nauth) {
 		bool ok = false;
 
 		for (unsigned int i = 0; i < co->nauth && !ok; i++)

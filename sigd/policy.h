@@ -69,6 +69,11 @@ struct policy_cfg {
 	unsigned int ncompanies;
 	struct pol_user users[POL_MAX_USERS];
 	unsigned int nusers;
+	/*
+	 * A client request whose source is in no company's authorised-ips and
+	 * whose From domain belongs to no company is refused (no-tenant).
+	 */
+	bool require_tenant;
 };
 
 enum pol_reason {
@@ -102,6 +107,13 @@ int policy_set_scanner_ua(struct policy_cfg *pc, const char *v);
 bool pol_cidr_match(const struct xs_cidr *c, const struct in_addr *ip);
 bool policy_trusted(const struct policy_cfg *pc, const struct in_addr *ip);
 const struct pol_company *policy_company_of(const struct policy_cfg *pc, const char *domain);
+/*
+ * The company whose authorised-ips hold @ip (the longest prefix; the first
+ * company defined on a tie), else NULL. What a client cannot choose, unlike
+ * the domain in its From.
+ */
+const struct pol_company *policy_company_of_source(const struct policy_cfg *pc,
+						   const struct in_addr *ip);
 const struct pol_brand *policy_brand(const struct policy_cfg *pc, const char *name);
 const struct pol_user *policy_user(const struct policy_cfg *pc, const char *user,
 				   const char *domain);

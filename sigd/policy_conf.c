@@ -311,6 +311,24 @@ const struct pol_company *policy_company_of(const struct policy_cfg *pc, const c
 	return NULL;
 }
 
+const struct pol_company *policy_company_of_source(const struct policy_cfg *pc,
+						   const struct in_addr *ip)
+{
+	const struct pol_company *best = NULL;
+	int best_len = -1;
+
+	for (unsigned int i = 0; i < pc->ncompanies; i++)
+		for (unsigned int j = 0; j < pc->companies[i].nauth; j++) {
+			const struct xs_cidr *c = &pc->companies[i].auth[j];
+
+			if ((int)c->prefixlen > best_len && pol_cidr_match(c, ip)) {
+				best = &pc->companies[i];
+				best_len = c->prefixlen;
+			}
+		}
+	return best;
+}
+
 const struct pol_brand *policy_brand(const struct policy_cfg *pc, const char *name)
 {
 	for (unsigned int i = 0; i < pc->nbrands; i++)

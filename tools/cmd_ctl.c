@@ -91,7 +91,8 @@ static int ctl_ask(struct cli *c, const char *cmd, const char *path)
 	else if (!ret && len >= 6 && !strncmp(buf, "error:", 6))
 		ret = cli_err("xdpsbc-sigd:%.*s", (int)(len - 6 - (buf[len - 1] == '\n')), buf + 6);
 	else if (!ret && buf[len - 1] != '\n')
-		ret = cli_err("the answer of xdpsbc-sigd at %s was cut short (%zu bytes)", path, len);
+		ret = cli_err("the answer of xdpsbc-sigd at %s was cut short (%zu bytes)", path,
+			      len);
 	if (!ret && fwrite(buf, 1, len, stdout) != len)
 		ret = cli_fail(-EIO, "write to stdout");
 	free(buf);

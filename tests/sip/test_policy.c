@@ -396,8 +396,8 @@ static void test_call_limits(void)
 	T_CHECK(name, req("INVITE", "c@acme.example", "l3", "192.0.2.10", NULL) == 486,
 		"company limit");
 	T_CHECK(name, px.pol.refusals[POL_MAX_CALLS_COMPANY] == 1, "company refusal count");
-	T_CHECK(name, req("INVITE", "d@beta.example", "l4", "192.0.2.30", NULL) == 0, "beta 1st");
-	T_CHECK(name, req("INVITE", "d@beta.example", "l5", "192.0.2.30", NULL) == 486,
+	T_CHECK(name, req("INVITE", "d@beta.example", "l4", "192.0.2.60", NULL) == 0, "beta 1st");
+	T_CHECK(name, req("INVITE", "d@beta.example", "l5", "192.0.2.60", NULL) == 486,
 		"brand limit");
 	T_CHECK(name, px.pol.refusals[POL_MAX_CALLS_BRAND] == 1, "brand refusal count");
 	/* A retransmitted INVITE of an admitted call is not refused by its own count. */
@@ -412,11 +412,88 @@ static void test_call_limits(void)
 			"unlimited company refused");
 	}
 	answer("l1", 603);
-	T_CHECK(name, req("INVITE", "d@beta.example", "l6", "192.0.2.30", NULL) == 0,
+	T_CHECK(name, req("INVITE", "d@beta.example", "l6", "192.0.2.60", NULL) == 0,
 		"brand slot not freed");
 	T_CHECK(name, proxy_count_calls(NULL, "big", NULL, NULL) == 3, "brand count");
 	/* Calls from the core to a tenant count too. */
 	T_CHECK(name, proxy_count_calls("acme", NULL, NULL, NULL) == 1, "acme count");
+	if (check_failed == f0)
+		T_PASS(name);
+}
+
+/*
+ * The tenant comes from the source, not the From a client writes: a phone in
+ * acme's office claiming beta's domain, or one no company owns, is still
+ * acme's call, under acme's limit; a source in nobody's networks with an
+ * unowned domain is refused when the policy requires a tenant.
+ */
+static void test_tenant_by_source(void)
+{
+	const char *name = "policy_tenant_by_source";
+	int f0 = check_failed, n0;
+	struct dialog *d;
+
+	if (!T_CHECK(name, setup() == 0, "setup"))
+		return;
+	T_CHECK(name, req("INVITE", "m@beta.example", "t1", "192.0.2.10", NULL) == 0, "t1");
+	d = dlg_find("t1");
+	T_CHECK(name, d && !strcmp(d->company, "acme") && !strcmp(d->brand, "big"),
+		"office call claiming beta's domain counted as '%s'", d ? d->company : "(none)");
+	T_CHECK(name, req("INVITE", "m@nowhere.example", "t2", "192.0.2.20", NULL) == 0, "t2");
+	d = dlg_find("t2");
+	T_CHECK(name, d && !strcmp(d->company, "acme"),
+		"office call with an unowned domain counted as '%s'", d ? d->company : "(none)");
+	/* acme's limit is 2: the unowned-domain trick does not get a third call. */
+	n0 = nout;
+	T_CHECK(name,
+		req("INVITE", "m@nowhere.example", "t3", "192.0.2.10", NULL) == 486 &&
+			!forwarded_since(n0),
+		"third acme call under an unowned domain not refused");
+	T_CHECK(name, px.pol.refusals[POL_MAX_CALLS_COMPANY] == 1, "company refusals %llu",
+		(unsigned long long)px.pol.refusals[POL_MAX_CALLS_COMPANY]);
+	T_CHECK(name, proxy_count_calls("acme", NULL, NULL, NULL) == 2, "acme count %u",
+		proxy_count_calls("acme", NULL, NULL, NULL));
+	/* Outside every company's networks, a company's domain is checked as before. */
+	T_CHECK(name, req("INVITE", "carol@acme.example", "t4", "192.0.2.99", NULL) == 403,
+		"acme's domain from outside its networks not refused");
+	/* No tenant at all: let through by default, untenanted ... */
+	n0 = nout;
+	T_CHECK(name,
+		req("INVITE", "x@nowhere.example", "t5", "192.0.2.99", NULL) == 0 &&
+			forwarded_since(n0),
+		"untenanted call refused without require-tenant");
+	d = dlg_find("t5");
+	T_CHECK(name, d && !d->company[0], "untenanted call counted as '%s'",
+		d ? d->company : "(none)");
+	/* ... and refused with require-tenant. */
+	cfg.pol.require_tenant = true;
+	n0 = nout;
+	T_CHECK(name,
+		req("INVITE", "x@nowhere.example", "t6", "192.0.2.99", NULL) == 403 &&
+			!forwarded_since(n0),
+		"untenanted call not refused with require-tenant");
+	T_CHECK(name, !strcmp(last_reason(), "Forbidden (no tenant)"), "reason '%s'",
+		last_reason());
+	T_CHECK(name, req("REGISTER", "x@nowhere.example", "t7", "192.0.2.99", NULL) == 403,
+		"untenanted REGISTER not refused");
+	/* Legitimate: a company without networks by its domain, acme from its office. */
+	n0 = nout;
+	T_CHECK(name,
+		req("INVITE", "e@free.example", "t8", "192.0.2.98", NULL) == 0 &&
+			forwarded_since(n0),
+		"free.example (no networks) refused");
+	d = dlg_find("t8");
+	T_CHECK(name, d && !strcmp(d->company, "free"), "free call counted as '%s'",
+		d ? d->company : "(none)");
+	answer("t1", 486);
+	n0 = nout;
+	T_CHECK(name,
+		req("INVITE", "carol@acme.example", "t9", "192.0.2.10", NULL) == 0 &&
+			forwarded_since(n0),
+		"acme's own call from its office refused");
+	T_CHECK(name, px.pol.refusals[POL_NO_TENANT] == 2, "no-tenant refusals %llu",
+		(unsigned long long)px.pol.refusals[POL_NO_TENANT]);
+	cfg.pol.require_tenant = false;
 	if (check_failed == f0)
 		T_PASS(name);
 }
@@ -670,6 +747,7 @@ int main(void)
 	test_authorised_ip();
 	test_road_warrior();
 	test_call_limits();
+	test_tenant_by_source();
 	test_scanner();
 	test_bruteforce();
 	test_sanity();
