@@ -244,6 +244,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	xs_maps_check_sizes(&maps, pin_root);
+	/* Before any socket: a spoofed core source must never reach one. */
+	if (sigd_rp_filter(cfg.rp_filter))
+		return 1;
 	/* Choose the datapath (auto probes); the XDP one attaches as before. */
 	if (sigd_dp_start(pin_root, &cfg, &maps, &sdp))
 		return 1;

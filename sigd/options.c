@@ -247,6 +247,17 @@ static int set_source_ports(struct sigd_cfg *c, const char *v)
 	return 0;
 }
 
+static int set_rp_filter(struct sigd_cfg *c, const char *v)
+{
+	if (!strcmp(v, "strict"))
+		c->rp_filter = SIGD_RPF_STRICT;
+	else if (!strcmp(v, "keep"))
+		c->rp_filter = SIGD_RPF_KEEP;
+	else
+		return -EINVAL;
+	return 0;
+}
+
 static int set_require_tenant(struct sigd_cfg *c, const char *v)
 {
 	return parse_bool(v, &c->pol.require_tenant);
@@ -544,6 +555,10 @@ static const struct opt opts[] = {
 	{"upstream", "URI", set_upstream, "send everything from clients to this provider URI"},
 	{"domains", "D1,D2", set_domains, "route by Request-URI, only to these domains (403 else)"},
 	{"core", "CIDR,..", set_core, "addresses of the SIP core besides --upstream"},
+	{"rp-filter", "strict|keep", set_rp_filter,
+	 "strict: drop packets whose source does not route back out of their ingress interface "
+	 "(net.ipv4.conf.all.rp_filter = 1), so outsiders cannot pose as the core; keep: leave "
+	 "the sysctl (default strict)"},
 	{"rtp-ports", "MIN-MAX", set_rtp_ports, "media relay port range (default 20000-29999)"},
 	{"media-timeout", "SEC", set_media_timeout, "end calls without media for SEC (default 60)"},
 	{"latch-source", "signalling|sdp", set_latch_source,

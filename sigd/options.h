@@ -13,6 +13,7 @@
 #include "dpsel.h"
 #include "transport.h"
 #include "dns.h"
+#include "rpfilter.h"
 
 #define SIGD_CONFIG_DEFAULT "/etc/xdpsbc/xdpsbc.conf"
 #define SIGD_STATE_DEFAULT  "/run/PIN-ROOT-NAME" /* xs_instance_dir() of the pin root */
@@ -33,6 +34,7 @@ struct sigd_cfg {
 	unsigned int ndomains;
 	struct xs_cidr core[SIGD_MAX_CORE];
 	unsigned int ncore;
+	enum sigd_rpf rp_filter; /* reverse-path filtering of the edge's interfaces */
 	uint16_t rtp_min, rtp_max;
 	unsigned int media_timeout;
 	/* Media latching and limits (docs/security/media.md). */
