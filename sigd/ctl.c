@@ -444,9 +444,17 @@ static void conn_read(struct ctl *c, int i)
 		cc->authed = ctl_authorised(cc->buf, c->token);
 		end[2] = save;
 		if (!cc->authed) {
+			char method[16] = "?", path[128] = "?";
+
+			/* %s stops at a space: the request line's fields, bounded. */
+			sscanf(cc->buf, "%15s %127s", method, path);
+			for (char *p = path; *p; p++)
+				if (*p < 0x20 || *p > 0x7e)
+					*p = '?'; /* the log shows what arrived, not what it says */
 			c->http_requests++;
 			c->http_unauthorised++;
-			xs_log(XS_LOG_WARN, "[-] api: request refused: missing or wrong token\n");
+			xs_log(XS_LOG_WARN, "[-] api: %s %s refused: missing or wrong token\n",
+			       method, path);
 			http_error(cc->fd, 401, "missing or wrong bearer token");
 			conn_close(c, i);
 			return;
