@@ -439,18 +439,25 @@ static void conn_read(struct ctl *c, int i)
 	 */
 	if (st >= 0 && !cc->authed && memmem(cc->buf, cc->len, "\r\n\r\n", 4)) {
 		char *end = memmem(cc->buf, cc->len, "\r\n\r\n", 4), save = end[2];
+		char method[16] = "?", path[1024] = "?";
 
 		end[2] = 0;
 		cc->authed = ctl_authorised(cc->buf, c->token);
 		end[2] = save;
+		if (sscanf(cc->buf, "%15s %1023s HTTP/1.%*c", method, path) != 2) {
+			c->http_requests++;
+			http_error(cc->fd, 400, "bad request line");
+			conn_close(c, i);
+			return;
+		}
 		if (!cc->authed) {
-			char method[16] = "?", path[128] = "?";
-
-			/* %s stops at a space: the request line's fields, bounded. */
-			sscanf(cc->buf, "%15s %127s", method, path);
+			/* The log shows what arrived, never control bytes from it. */
+			for (char *p = method; *p; p++)
+				if (*p < 0x20 || *p > 0x7e)
+					*p = '?';
 			for (char *p = path; *p; p++)
 				if (*p < 0x20 || *p > 0x7e)
-					*p = '?'; /* the log shows what arrived, not what it says */
+					*p = '?';
 			c->http_requests++;
 			c->http_unauthorised++;
 			xs_log(XS_LOG_WARN, "[-] api: %s %s refused: missing or wrong token\n",
