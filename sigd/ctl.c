@@ -211,7 +211,15 @@ static void quick_answer(int fd, bool http, int code, const char *msg)
 
 static void refuse_conn(int fd, bool http, int code, const char *msg)
 {
+	char sink[512];
+
 	quick_answer(fd, http, code, msg);
+	/*
+	 * Closing with the peer's request unread makes its kernel reset the
+	 * connection and drop our answer unread: take in what has arrived.
+	 */
+	while (recv(fd, sink, sizeof(sink), MSG_DONTWAIT) > 0)
+		;
 	close(fd);
 }
 

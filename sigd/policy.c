@@ -309,7 +309,6 @@ enum pol_reason policy_check_request(struct policy *pol, const osip_message_t *m
 	const osip_uri_t *who;
 	const char *ua;
 	enum pol_reason r;
-	bool by_source;
 	char *ru = NULL;
 
 	memset(call, 0, sizeof(*call));
@@ -336,20 +335,26 @@ enum pol_reason policy_check_request(struct policy *pol, const osip_message_t *m
 			return refuse(pol, POL_URI_TOO_LONG, cid, src, m->sip_method);
 	}
 	/*
-	 * The tenant. From a client: the company whose authorised networks hold
-	 * its source, whatever its From says (a client picks its From, not its
-	 * address); only a source in no company's networks is taken at its
-	 * From domain, and then checked against that company's networks below.
-	 * From the core (a call to a client): the called domain.
+	 * The tenant. From a client, what it cannot choose decides: a From
+	 * domain whose company has authorised networks counts only from them
+	 * or for one of its road warriors (checked below); any other From (an
+	 * unowned domain, a company without networks) belongs to the company
+	 * whose networks hold the source, if one does; only a source in no
+	 * company's networks is taken at its From domain. From the core (a
+	 * call to a client): the called domain.
 	 */
 	who = from_core ? m->to->url : m->from->url;
-	co = from_core ? NULL : policy_company_of_source(pc, &src->ip);
-	by_source = co != NULL;
-	if (!co)
-		co = policy_company_of(pc, who ? who->host : NULL);
-	if (by_source && who && who->host && policy_company_of(pc, who->host) != co)
-		CLOG(XS_LOG_DEBUG, cid, "policy: %s from %s: tenant %s by source (From %s)",
-		     m->sip_method, src_str(src), co->name, who->host);
+	co = policy_company_of(pc, who ? who->host : NULL);
+	if (!from_core && !(co && co->nauth)) {
+		const struct pol_company *by_src = policy_company_of_source(pc, &src->ip);
+
+		if (by_src && by_src != co)
+			CLOG(XS_LOG_DEBUG, cid, "policy: %s from %s: tenant %s by source (From %s)",
+			     m->sip_method, src_str(src), by_src->name,
+			     who && who->host ? who->host : "-");
+		if (by_src)
+			co = by_src;
+	}
 	if (!co && !trusted && pc->require_tenant && !(msg_to_tag(m) && known_dialog))
 		return refuse(pol, POL_NO_TENANT, cid, src, m->sip_method);
 	if (co && initial) {
@@ -359,7 +364,7 @@ enum pol_reason policy_check_request(struct policy *pol, const osip_message_t *m
 	/* Requests in a known call follow it; a To tag alone proves nothing. */
 	if (!co || (msg_to_tag(m) && known_dialog))
 		return POL_REASON_MAX;
-	if (!from_core && !by_source && !policy_trusted(pc, &src->ip) && co->nauth) {
+	if (!from_core && !policy_trusted(pc, &src->ip) && co->nauth) {
 		bool ok = false;
 
 		for (unsigned int i = 0; i < co->nauth && !ok; i++)

@@ -75,6 +75,12 @@ static int ctl_ask(struct cli *c, const char *cmd, const char *path)
 		r = read(fd, buf + len, cap - len);
 		if (r < 0 && errno == EINTR)
 			continue;
+		if (r < 0 && errno == ECONNRESET && !len) {
+			ret = cli_err("xdpsbc-sigd at %s reset the connection without an answer "
+				      "(busy?)",
+				      path);
+			break;
+		}
 		if (r < 0) {
 			ret = cli_fail(-errno, "read from the control socket");
 			break;

@@ -96,6 +96,9 @@ static const char conf[] = "public-ip = 203.0.113.1\n"
 			   "domains = beta.example\n"
 			   "[company free]\n"
 			   "domains = free.example\n"
+			   "[company gamma]\n"
+			   "domains = gamma.example\n"
+			   "authorised-ips = 192.0.2.128/28\n"
 			   "[user alice@acme.example]\n"
 			   "road-warrior-calls = 1\n";
 
@@ -240,7 +243,7 @@ static void test_config(void)
 
 	if (!T_CHECK(name, load(conf, &c) == 0, "the example config does not load"))
 		return;
-	T_CHECK(name, c.pol.ncompanies == 3 && c.pol.nbrands == 1 && c.pol.nusers == 1,
+	T_CHECK(name, c.pol.ncompanies == 4 && c.pol.nbrands == 1 && c.pol.nusers == 1,
 		"%u companies %u brands %u users", c.pol.ncompanies, c.pol.nbrands, c.pol.nusers);
 	T_CHECK(name,
 		c.pol.companies[0].nauth == 2 && c.pol.companies[0].ndomains == 2 &&
@@ -453,6 +456,14 @@ static void test_tenant_by_source(void)
 		(unsigned long long)px.pol.refusals[POL_MAX_CALLS_COMPANY]);
 	T_CHECK(name, proxy_count_calls("acme", NULL, NULL, NULL) == 2, "acme count %u",
 		proxy_count_calls("acme", NULL, NULL, NULL));
+	/* A domain whose company has networks counts only from them, even from acme's. */
+	n0 = nout;
+	T_CHECK(name,
+		req("REGISTER", "g@gamma.example", "t3g", "192.0.2.10", NULL) == 403 &&
+			!forwarded_since(n0),
+		"acme's office posing as a gamma user not refused");
+	T_CHECK(name, req("REGISTER", "g@gamma.example", "t3h", "192.0.2.130", NULL) == 0,
+		"gamma's own user refused");
 	/* Outside every company's networks, a company's domain is checked as before. */
 	T_CHECK(name, req("INVITE", "carol@acme.example", "t4", "192.0.2.99", NULL) == 403,
 		"acme's domain from outside its networks not refused");
