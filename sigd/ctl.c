@@ -392,6 +392,10 @@ static void http_serve(struct ctl *c, struct ctl_conn *cc, size_t hlen, size_t b
 		http_error(cc->fd, 400, "bad request line");
 		return;
 	}
+	if (!cc->authed) { /* conn_read() checked it; never route without */
+		http_error(cc->fd, 401, "missing or wrong bearer token");
+		return;
+	}
 	cc->buf[hlen + blen] = 0;
 	code = ctl_http_route(c, method, path, cc->buf + hlen, blen, &out, &ctype);
 	if (out.oom) {

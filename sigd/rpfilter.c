@@ -66,7 +66,10 @@ int sigd_rp_filter(enum sigd_rpf mode)
 	/* The kernel uses the higher of "all" and the interface's: loose (2) would win. */
 	err = write_val("all", 1);
 	if (err) {
-		xs_log(XS_LOG_ERR, "rp-filter: net.ipv4.conf.all.rp_filter: %s\n", strerror(-err));
+		xs_log(XS_LOG_ERR,
+		       "rp-filter strict: cannot set net.ipv4.conf.all.rp_filter: %s "
+		       "(rp-filter = keep runs without the check)\n",
+		       strerror(-err));
 		return err;
 	}
 	write_val("default", 1);
