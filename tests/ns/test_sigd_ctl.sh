@@ -56,14 +56,15 @@ sigd_up() {
 		wait_for 50 in_ns "$NS" curl -s -m 1 -o /dev/null "http://$HTTP/"
 }
 
-# hold N SECONDS SRC...: N idle TCP connections to the HTTP port from each
-# SRC (no bytes sent), held SECONDS; prints how many the daemon kept open.
+# hold_http N SECONDS SRC...: N idle TCP connections to the HTTP port from
+# each SRC (no bytes sent), held SECONDS; returns once they are connected.
 hold_http() {
 	local n=$1 secs=$2
 	shift 2
-	in_ns "$NS" python3 - "$n" "$secs" "$@" <<-'EOF' &
+	rm -f "$T_DIR/held"
+	in_ns "$NS" python3 - "$T_DIR/held" "$n" "$secs" "$@" <<-'EOF' &
 		import socket, sys, time
-		n, secs, srcs = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3:]
+		ready, n, secs, srcs = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), sys.argv[4:]
 		socks = []
 		for src in srcs:
 		    for _ in range(n):
@@ -71,10 +72,12 @@ hold_http() {
 		        s.bind((src, 0))
 		        s.connect(("127.0.0.1", 8080))
 		        socks.append(s)
-		open("/dev/stderr", "w").write("held\n")
+		time.sleep(0.2)  # the daemon's loop accepts them
+		open(ready, "w").close()
 		time.sleep(secs)
 	EOF
 	HOLD_PID=$!
+	wait_for 50 test -e "$T_DIR/held"
 }
 
 # The HTTP pool and the CLI's pool are separate; pre-auth slots time out.
@@ -83,7 +86,6 @@ test_http_slots_do_not_block_cli() {
 	sigd_up || { t_fail ctl_setup "sigd did not start: $(tail -3 "$T_DIR/sigd.log")"; return 1; }
 	# Four idle connections from each of four addresses: every HTTP slot.
 	hold_http 4 1.5 127.0.0.1 127.0.0.2 127.0.0.3 127.0.0.4
-	sleep 0.5
 	t_check ctl_calls_with_http_full "xdpsbc calls failed with the HTTP slots held" \
 		ctl calls
 	t_check ctl_calls_output "xdpsbc calls printed no listing" \
@@ -94,7 +96,6 @@ test_http_slots_do_not_block_cli() {
 	wait "$HOLD_PID"
 	# Per source: a fifth connection from one address is refused at once.
 	hold_http 4 1.5 127.0.0.6
-	sleep 0.5
 	code=$(in_ns "$NS" curl -s -m 3 -o /dev/null -w '%{http_code}' --interface 127.0.0.6 \
 		-H "Authorization: Bearer $TOKEN" "http://$HTTP/api/v1/calls")
 	t_eq ctl_http_per_source_429 "$code" 429 "a fifth connection from one address"
@@ -103,7 +104,7 @@ test_http_slots_do_not_block_cli() {
 	wait "$HOLD_PID"
 	# Idle before authenticating: dropped after 2 s, not the 5 s of a request.
 	hold_http 4 4 127.0.0.7 127.0.0.8 127.0.0.9 127.0.0.10
-	sleep 3
+	sleep 2.5
 	code=$(api -o /dev/null -w '%{http_code}' --interface 127.0.0.11 "http://$HTTP/api/v1/calls")
 	t_eq ctl_http_preauth_timeout "$code" 200 "after the pre-auth timeout freed the slots"
 	wait "$HOLD_PID"
@@ -117,17 +118,20 @@ test_cli_fails_loudly() {
 	local out rc
 	sigd_up || { t_fail ctl_setup "sigd did not start"; return 1; }
 	# Every Unix slot held: the ninth gets "busy", not an empty listing.
-	in_ns "$NS" python3 - "$T_DIR/ctl.sock" <<-'EOF' &
+	rm -f "$T_DIR/uheld"
+	in_ns "$NS" python3 - "$T_DIR/ctl.sock" "$T_DIR/uheld" <<-'EOF' &
 		import socket, sys, time
 		socks = []
 		for _ in range(8):
 		    s = socket.socket(socket.AF_UNIX)
 		    s.connect(sys.argv[1])
 		    socks.append(s)
+		time.sleep(0.2)  # the daemon's loop accepts them
+		open(sys.argv[2], "w").close()
 		time.sleep(1.5)
 	EOF
 	local holder=$!
-	sleep 0.5
+	wait_for 50 test -e "$T_DIR/uheld"
 	out=$(ctl calls 2>&1)
 	rc=$?
 	t_check ctl_cli_busy_exit "exit $rc with every Unix slot held: $out" test "$rc" -ne 0
