@@ -54,7 +54,7 @@ static __always_inline int xs_pipeline(struct xdp_md *ctx, struct xs_pkt *pkt)
 			return xs_relay_flow(ctx, pkt, cfg, f);
 	}
 
-	trusted = xs_trusted(pkt);
+	trusted = xs_trusted(ctx, pkt, cfg);
 	fc.watched = 0;
 	if (!trusted) {
 		/* The trusted lookup stays first: the core's SIP pays no flood lookup. */

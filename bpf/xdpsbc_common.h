@@ -116,6 +116,7 @@ struct xs_trust {
 #define XS_CFG_PINHOLES	     (1U << 2) /* relay range closed unless a flow owns the port */
 #define XS_CFG_FLOOD	     (1U << 3) /* SIP flood limiting on */
 #define XS_CFG_AFXDP	     (1U << 4) /* relay flows in userspace: hand them to xs_xsks */
+#define XS_CFG_RPF	     (1U << 5) /* trusted only via the interface routing back to it */
 
 /*
  * xs_xsks (XSKMAP): the AF_XDP socket of (ingress interface, RX queue). The

@@ -98,6 +98,11 @@ static int set_relay_range(const struct xs_maps *maps, const struct sigd_cfg *cf
 	xc.relay_min = cfg->rtp_min;
 	xc.relay_max = cfg->rtp_max;
 	xc.flags |= XS_CFG_PINHOLES;
+	/* The driver's half of rp-filter: trusted only via the interface routing back. */
+	if (cfg->rp_filter == SIGD_RPF_STRICT)
+		xc.flags |= XS_CFG_RPF;
+	else
+		xc.flags &= ~XS_CFG_RPF;
 	return xs_config_set(maps, &xc);
 }
 

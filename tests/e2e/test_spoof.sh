@@ -70,6 +70,22 @@ send_from() {
 	EOF
 }
 
+# burst NS SRC N: N OPTIONS to the edge from SRC (an address of NS), back to back.
+burst() {
+	in_ns "$1" python3 - "$2" "$EDGE_IP" "$3" <<-'EOF'
+		import socket, sys
+		src, edge, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+		s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+		s.bind((src, 5064))
+		for i in range(n):
+		    m = ("OPTIONS sip:%s SIP/2.0\r\nVia: SIP/2.0/UDP %s:5064;branch=z9hG4bKb%d\r\n"
+		         "Max-Forwards: 70\r\nFrom: <sip:b@example.net>;tag=b\r\nTo: <sip:%s>\r\n"
+		         "Call-ID: burst-%d\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n") % (
+		            edge, src, i, edge, i)
+		    s.sendto(m.encode(), (edge, 5060))
+	EOF
+}
+
 rpf_drops() {
 	in_ns "$NS_E" awk '/^TcpExt:/ { if (!h) { for (i = 1; i <= NF; i++) if ($i == "IPReversePathFilter") c = i; h = 1 } else print $c }' /proc/net/netstat
 }
@@ -115,6 +131,47 @@ test_spoofed_core() {
 	ip -n "$NS_N" addr del $CORE_IP/32 dev n1
 }
 
+# The core trusted in XDP (xdpsbc trust): a spoofed core address from
+# outside gets no exemption from the flood limit in the driver (XS_CFG_RPF),
+# the real core, on its own arm, keeps it.
+test_spoofed_trusted() {
+	local tr0 tr1 fl0 fl1
+	in_ns "$NS_E" "$XS" trust add $CORE_IP/32 >/dev/null
+	ip -n "$NS_N" addr add $CORE_IP/32 dev n1
+	tr0=$(xs_stat pass-trusted)
+	fl0=$(xs_stat drop-flood)
+	burst "$NS_N" $CORE_IP 200
+	sleep 0.3
+	tr1=$(xs_stat pass-trusted)
+	fl1=$(xs_stat drop-flood)
+	[ $((fl1 - fl0)) -ge 150 ] && pass spoof_trusted_flood_dropped ||
+		fail spoof_trusted_flood_dropped "drop-flood +$((fl1 - fl0)) of 200 spoofed"
+	[ $((tr1 - tr0)) -lt 10 ] && pass spoof_trusted_not_exempt ||
+		fail spoof_trusted_not_exempt "pass-trusted +$((tr1 - tr0)) for the spoofed source"
+	tr0=$tr1
+	burst "$NS_K" $CORE_IP 200
+	sleep 0.3
+	tr1=$(xs_stat pass-trusted)
+	[ $((tr1 - tr0)) -ge 200 ] && pass spoof_trusted_real_core_exempt ||
+		fail spoof_trusted_real_core_exempt "pass-trusted +$((tr1 - tr0)) of the real core's 200"
+	ip -n "$NS_N" addr del $CORE_IP/32 dev n1
+	# The spoof got the core's address banned in xs_flood; the real core,
+	# trusted on its own arm, never meets the ban: calls through it work.
+	in_ns "$NS_E" "$XS" bans 2>/dev/null | grep -q "$CORE_IP" && pass spoof_trusted_core_address_banned ||
+		fail spoof_trusted_core_address_banned "no ban for $CORE_IP: $(in_ns "$NS_E" "$XS" bans 2>&1 | head -3)"
+	bg_ns "$NS_K" "$TOPO_WORK/uas2.log" sipp -sf "$SCEN/policy_uas.xml" -i $CORE_IP -p 5060 -m 1 \
+		-nostdin -timeout 20s
+	UAS_PID=$BG_PID
+	topo_wait 5 sh -c "nsenter --net=/run/netns/$NS_K ss -Hlun 'sport = :5060' | grep -q 5060"
+	bg_ns "$NS_N" "$TOPO_WORK/legit2.log" sipp -sf "$SCEN/policy_uac.xml" -i 203.0.113.50 -p 5071 \
+		-m 1 -l 1 -d 200 -s bob -nostdin -timeout 15s -timeout_error -key user carol \
+		-key domain example.net -key ua t $EDGE_IP:5060
+	wait "$BG_PID" && pass spoof_trusted_core_calls_work ||
+		fail spoof_trusted_core_calls_work "$(tail -5 "$TOPO_WORK/legit2.log")"
+	kill "$UAS_PID" 2>/dev/null
+	wait "$UAS_PID" 2>/dev/null
+}
+
 # Without the check (rp-filter = keep, sysctl off) the same spoof is believed.
 test_spoof_without_check() {
 	sigd_stop
@@ -133,8 +190,17 @@ test_spoof_without_check() {
 	else
 		fail spoof_believed_without_check "the spoof did not reach sigd ($rx0 -> $rx1)"
 	fi
+	# ... and, trusted in XDP, exempt from the flood limit in the driver.
+	local tr0 tr1
+	tr0=$(xs_stat pass-trusted)
+	burst "$NS_N" $CORE_IP 200
+	sleep 0.3
+	tr1=$(xs_stat pass-trusted)
+	[ $((tr1 - tr0)) -ge 200 ] && pass spoof_trusted_exempt_without_check ||
+		fail spoof_trusted_exempt_without_check "pass-trusted +$((tr1 - tr0)) of 200"
 	ip -n "$NS_N" addr del $CORE_IP/32 dev n1
 	sigd_stop
+	in_ns "$NS_E" sysctl -qw net.ipv4.conf.all.rp_filter=1
 	sigd_start --config "$TOPO_WORK/sigd.conf"
 }
 
@@ -248,7 +314,10 @@ main() {
 	local why
 	if ! why=$(need); then
 		for t in spoof_control_reaches_sigd spoof_core_dropped spoof_rp_filter_counted \
-			spoof_core_call_works spoof_believed_without_check flood_sent flood_dropped_in_xdp \
+			spoof_core_call_works spoof_trusted_flood_dropped spoof_trusted_not_exempt \
+			spoof_trusted_real_core_exempt spoof_trusted_core_address_banned \
+			spoof_trusted_core_calls_work spoof_believed_without_check \
+			spoof_trusted_exempt_without_check flood_sent flood_dropped_in_xdp \
 			flood_calls_99pct flood_sigd_alive; do
 			skip $t "$why"
 		done
@@ -265,7 +334,7 @@ main() {
 	EOF
 	sigd_start --config "$TOPO_WORK/sigd.conf" ||
 		{ fail topology "sigd: $(tail -n 5 "$TOPO_WORK"/sigd.log.*)"; exit 1; }
-	for t in ${SPOOF_CASES:-spoofed_core spoof_without_check flood_while_calling}; do
+	for t in ${SPOOF_CASES:-spoofed_core spoofed_trusted spoof_without_check flood_while_calling}; do
 		"test_$t"
 	done
 	if [ -n "${TOPO_KEEP:-}" ]; then
