@@ -45,6 +45,7 @@ enum cfg {
 	C_V6,	   /* media ipv4-only on */
 	C_V6_TURN, /* ... and TURN */
 	C_ZERO,	   /* element never initialised: all zeros */
+	C_RPF,	   /* trusted only via the interface routing back (XS_CFG_RPF) */
 };
 
 struct row {
@@ -129,6 +130,15 @@ static const struct row rows[] = {
 		TRUSTED4, UDP(5060), .frag_off = 185, .payload = 64),
 	/* blocklist and trust */
 	ROW("trusted beats blocklist", C_OFF, PASS_TRUSTED, TRUSTED4, UDP(5060)),
+	/*
+	 * Reverse path: the test run's ingress is loopback, which routes back to
+	 * no remote source, so a trusted IPv4 source arriving there is spoofed.
+	 */
+	ROW("trusted (and blocked) source passes as trusted", C_OFF, PASS_TRUSTED,
+		.src = "192.0.2.20", .dst = "198.51.100.1", UDP(5060)),
+	ROW("rpf: trusted source on the wrong interface is blocked", C_RPF, DROP_BLOCKLIST,
+		.src = "192.0.2.20", .dst = "198.51.100.1", UDP(5060)),
+	ROW("rpf: v6 trusted source not checked", C_RPF, PASS_TRUSTED, TRUSTED6, UDP(5060)),
 	ROW("nested expired /32 inside live /24 still dropped", C_OFF, DROP_BLOCKLIST,
 		.src = "203.0.113.7", .dst = "198.51.100.1", UDP(5060)),
 	ROW("expired entry passes before gc", C_OFF, PASS,
@@ -204,6 +214,9 @@ static int set_cfg(struct bt_ctx *t, enum cfg c)
 	case C_V6_TURN:
 		bt_config_default(&cfg, XS_CFG_V6_MEDIA_DROP | XS_CFG_TURN);
 		break;
+	case C_RPF:
+		bt_config_default(&cfg, XS_CFG_RPF);
+		break;
 	default:
 		memset(&cfg, 0, sizeof(cfg));
 	}
@@ -219,6 +232,8 @@ static int setup(struct bt_ctx *t)
 	err |= bt_trust_add(t, "2001:db8:7::/48");
 	err |= bt_trust_add(t, "2001:db8:bad:7::/64");
 	err |= bt_block_add(t, "192.0.2.10/32", 0); /* also trusted */
+	err |= bt_trust_add(t, "192.0.2.20/32");
+	err |= bt_block_add(t, "192.0.2.20/32", 0); /* also trusted: for the reverse path */
 	err |= bt_block_add(t, "203.0.113.0/24", 0);
 	err |= bt_block_add(t, "203.0.113.7/32", 1 /* long past */); /* expired, nested */
 	err |= bt_block_add(t, "198.51.100.64/26", now - 1);	     /* expired, alone */
