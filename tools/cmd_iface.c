@@ -167,6 +167,7 @@ void status_settings(const struct xs_config *cfg, bool json)
 		json_u64("turn_udp", cfg->turn_udp);
 		json_u64("turn_tls", cfg->turn_tls);
 		json_str("relay_ports", r3);
+		json_bool("trusted_reverse_path", cfg->flags & XS_CFG_RPF);
 		json_obj_end();
 		return;
 	}
@@ -178,6 +179,9 @@ void status_settings(const struct xs_config *cfg, bool json)
 	       cfg->flags & XS_CFG_TURN ? "on" : "off", cfg->turn_udp, cfg->turn_tls, r2, r3,
 	       cfg->flags & XS_CFG_PINHOLES ? " (pinholes closed unless a flow owns the port)"
 					    : "");
+	if (cfg->flags & XS_CFG_RPF)
+		printf("  trusted:         only via the interface routing back to the source "
+		       "(set by xdpsbc-sigd rp-filter)\n");
 }
 
 /* The maps section of status: size, use and kernel memory of every pin. */
