@@ -249,6 +249,16 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	xs_maps_check_sizes(&maps, pin_root);
+	/*
+	 * Handlers before the datapath forks its relay: a SIGTERM during the
+	 * start ends it through fail:, which stops that relay, instead of
+	 * killing sigd and orphaning it.
+	 */
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
 	/* Before any socket: a spoofed core source must never reach one. */
 	if (sigd_rp_filter(cfg.rp_filter))
 		return 1;
@@ -301,12 +311,10 @@ int main(int argc, char **argv)
 	if (ctl_init(&ctl, &cfg, &px, &maps, pin_root))
 		goto fail;
 	bans_init(pin_root, &ctl);
-
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGUSR1, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	if (got_term) {
+		xs_log(XS_LOG_ERR, "stopped while starting\n");
+		goto fail;
+	}
 	if (!cfg.foreground && daemon(0, 1)) {
 		xs_log(XS_LOG_ERR, "daemon: %s\n", strerror(errno));
 		goto fail;

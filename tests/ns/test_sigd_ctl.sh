@@ -216,7 +216,7 @@ test_refused_start_stops_relay() {
 import socket, time
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind(("127.0.0.1", 5060))
-time.sleep(15)' &
+time.sleep(60)' &
 	local squatter=$!
 	sleep 0.3
 	cat >"$T_DIR/sigd.conf" <<-EOF
@@ -229,7 +229,7 @@ time.sleep(15)' &
 		ctl-socket = none
 		foreground = yes
 	EOF
-	timeout 20 nsenter --net=/run/netns/"$NS" "$XS_SIGD" --config "$T_DIR/sigd.conf" \
+	timeout 60 nsenter --net=/run/netns/"$NS" "$XS_SIGD" --config "$T_DIR/sigd.conf" \
 		>"$T_DIR/sigd.log" 2>&1
 	local rc=$?
 	kill "$squatter" 2>/dev/null
