@@ -202,8 +202,9 @@ fuzz: fuzz-build
 	@for t in $(FUZZ_TARGETS); do \
 		mkdir -p $(FUZZ_DIR)/corpus/$$t $(FUZZ_DIR)/artifacts/$$t; \
 		echo "== fuzz $$t: $(FUZZ_SECONDS) s"; \
+		d=tests/fuzz/$${t%%_*}.dict; [ -e $$d ] && d=-dict=$$d || d=; \
 		nice -n 10 $(FUZZ_DIR)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) \
-			-print_final_stats=1 \
+			-print_final_stats=1 -timeout=10 $$d \
 			-artifact_prefix=$(FUZZ_DIR)/artifacts/$$t/ \
 			$(FUZZ_DIR)/corpus/$$t tests/fuzz/$$t \
 			> $(FUZZ_DIR)/$$t.log 2>&1; rc=$$?; \

@@ -7,8 +7,9 @@
  * are programmed. An input is a sequence of messages separated by NUL
  * bytes; they arrive alternately from the two sides, starting with the one
  * FUZZ_FIRST_FROM_CORE names, so an INVITE, its answers and the ACK can be
- * one input. Edge 203.0.113.1:5060, core 198.51.100.10:5060, client
- * 192.0.2.50:40000. All state is dropped after each input.
+ * one input. Edge 203.0.113.1:5060, core 198.51.100.10:5060 (UDP), client
+ * 192.0.2.50:40000 (UDP, TCP in the core's target). All state is dropped
+ * after each input.
  *
  * What the edge issued and a peer echoes (its Via branch, its Record-Route,
  * the aliased Contact) cannot be guessed by a fuzzer once it is keyed: in a
@@ -167,6 +168,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const uint8_t *chunk;
 	size_t left = size;
 
+	/* The core's target sees its client over TCP: both transports are covered. */
+	side[0].proto = FUZZ_FIRST_FROM_CORE ? SIP_TCP : SIP_UDP;
 	if (!ready) {
 		setup();
 		core_ip = side[1].ip;

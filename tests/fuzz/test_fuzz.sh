@@ -25,13 +25,15 @@ for bin in "$BUILD"/fuzz/fuzz_*; do
 	fi
 	log=$tmp/$t.log
 	# Every corpus file once: the reproducers must not crash again.
-	if ! "$bin" -runs=1 "$corpus"/* >"$log" 2>&1; then
+	if ! "$bin" -runs=1 -timeout=10 "$corpus"/* >"$log" 2>&1; then
 		echo "FAIL $name: a corpus file crashes:"
 		grep -E 'ERROR|SUMMARY|Running:|abort|Test unit written' "$log" | tail -n 6 | sed 's/^/   /'
 		continue
 	fi
 	mkdir -p "$tmp/$t.corpus" "$tmp/$t.art"
-	if ! nice -n 10 "$bin" -max_total_time="$secs" -artifact_prefix="$tmp/$t.art/" \
+	dict=tests/fuzz/${t%%_*}.dict
+	[ -e "$dict" ] && dict=-dict=$dict || dict=
+	if ! nice -n 10 "$bin" -max_total_time="$secs" -timeout=10 -artifact_prefix="$tmp/$t.art/" $dict \
 		"$tmp/$t.corpus" "$corpus" >"$log" 2>&1; then
 		echo "FAIL $name: finding within $secs s (input kept in build/fuzz/regress-$t/):"
 		grep -E 'ERROR|SUMMARY|abort' "$log" | head -n 4 | sed 's/^/   /'
