@@ -25,8 +25,11 @@ static void setup(void)
 	inet_pton(AF_INET, "203.0.113.1", &mo.public_ip);
 	mo.port_min = 20000;
 	mo.port_max = 20999;
-	mo.flow_flags = XS_FLOW_LATCH;
+	mo.latch = MEDIA_LATCH_SIGNALLING;
+	mo.latch_window_s = MEDIA_LATCH_WINDOW_DEFAULT;
 	mo.timeout_s = 60;
+	mo.max_streams = MEDIA_MAX_STREAMS_DEFAULT;
+	mo.source_ports = MEDIA_SOURCE_PORTS_DEFAULT;
 	flows_fd = bpf_map_create(BPF_MAP_TYPE_HASH, "xs_flows_fuzz", sizeof(struct xs_flow_key),
 				  sizeof(struct xs_flow), 4096, NULL);
 	mo.flows_fd = flows_fd;
@@ -74,6 +77,8 @@ static const char hdrs[] = "%s\r\n"
 static void message(struct media_ctx *mc, const char *start, const char *to_tag, const char *body,
 		    size_t blen, bool multipart, enum media_side side)
 {
+	/* The caller a client behind NAT, the callee the core. */
+	struct media_src src = {.core = side == MEDIA_SIDE_B};
 	static const char mp_head[] = "--b1\r\nContent-Type: application/sdp\r\n\r\n";
 	static const char mp_tail[] = "\r\n--b1\r\nContent-Type: text/plain\r\n\r\nx\r\n--b1--\r\n";
 	size_t total = multipart ? sizeof(mp_head) - 1 + blen + sizeof(mp_tail) - 1 : blen;
@@ -82,6 +87,7 @@ static void message(struct media_ctx *mc, const char *start, const char *to_tag,
 	osip_message_t *m;
 	int n;
 
+	inet_pton(AF_INET, side == MEDIA_SIDE_A ? "192.0.2.50" : "198.51.100.10", &src.addr);
 	n = snprintf(buf, cap, hdrs, start, to_tag,
 		     multipart ? "multipart/mixed;boundary=b1" : "application/sdp", total);
 	p = buf + n;
@@ -92,7 +98,7 @@ static void message(struct media_ctx *mc, const char *start, const char *to_tag,
 		p = mempcpy(p, mp_tail, sizeof(mp_tail) - 1);
 	if (!osip_message_init(&m)) {
 		if (!osip_message_parse(m, buf, p - buf))
-			media_rewrite(mc, m, "fuzz-1@192.0.2.10", side);
+			media_rewrite(mc, m, "fuzz-1@192.0.2.10", side, &src);
 		osip_message_free(m);
 	}
 	free(buf);

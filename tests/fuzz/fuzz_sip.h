@@ -134,12 +134,16 @@ static void setup(void)
 	fuzz_quiet(); /* the configuration set the log level */
 	flows_fd = bpf_map_create(BPF_MAP_TYPE_HASH, "xs_flows_fuzz", sizeof(struct xs_flow_key),
 				  sizeof(struct xs_flow), 4096, NULL);
+	/* As main() sets it up from the configuration, on a smaller port range. */
 	mo.public_ip = cfg.public_ip;
 	mo.port_min = 20000;
 	mo.port_max = 20999;
 	mo.flows_fd = flows_fd;
-	mo.flow_flags = XS_FLOW_LATCH;
-	mo.timeout_s = 60;
+	mo.latch = cfg.latch_sdp ? MEDIA_LATCH_SDP : MEDIA_LATCH_SIGNALLING;
+	mo.latch_window_s = cfg.latch_window;
+	mo.timeout_s = cfg.media_timeout;
+	mo.max_streams = cfg.max_streams;
+	mo.source_ports = cfg.source_ports;
 	if (flows_fd < 0)
 		fprintf(stderr, "fuzz: no BPF flow map (%m): media engine off\n");
 }
