@@ -54,6 +54,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	nd2 = dlg_load(dir);
 	nb2 = binding_load(dir);
 	nb2 = nb2 > 0 ? (int)binding_count() : nb2;
+	if (getenv("FUZZ_VERBOSE"))
+		fprintf(stderr, "fuzz: %d dialogs, %d bindings loaded; %d, %d after a save\n", nd,
+			nb, nd2, nb2);
 	if (nd >= 0 && nd2 != nd) {
 		fprintf(stderr, "dialogs: %d loaded, %d after a save\n", nd, nd2);
 		abort();
