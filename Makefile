@@ -159,6 +159,61 @@ format:
 clean:
 	rm -rf $(BUILD)
 
+# ---- fuzzing ----------------------------------------------------------------
+# `make fuzz` builds the libFuzzer targets (tests/fuzz/fuzz_*.c) with clang,
+# ASan and UBSan into $(BUILD)/fuzz/, with their own sanitised objects of
+# sigd/ and loader/, and runs each for FUZZ_SECONDS on its corpus
+# (tests/fuzz/<target>/); new inputs go to $(BUILD)/fuzz/corpus/<target>/,
+# crashes to $(BUILD)/fuzz/artifacts/<target>/. `make test` runs every target
+# briefly on its corpus (tests/fuzz/test_fuzz.sh).
+FUZZ_SECONDS ?= 60
+FUZZ_CC	     ?= clang
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_CFLAGS  := -O1 -g -fno-omit-frame-pointer $(FUZZ_SAN) \
+		-Wall -Wno-unused-parameter -std=gnu11 -D_GNU_SOURCE
+ifeq ($(WERROR),1)
+FUZZ_CFLAGS  += -Werror
+endif
+FUZZ_DIR     := $(BUILD)/fuzz
+FUZZ_SRCS    := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS    := $(patsubst tests/fuzz/%.c,$(FUZZ_DIR)/%,$(FUZZ_SRCS))
+FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(FUZZ_SRCS))
+FUZZ_LIB_OBJS := $(patsubst %.c,$(FUZZ_DIR)/%.o,$(filter-out sigd/main.c,$(SIGD_SRCS)) \
+		   $(LOADER_SRCS))
+
+.PHONY: fuzz fuzz-build
+$(FUZZ_DIR)/%.o: %.c | $(SKELS)
+	@mkdir -p $(@D)
+	$(call say,FUZZCC,$<)$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) $(DEPFLAGS) \
+		-fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FUZZ_DIR)/fuzz_%: $(FUZZ_DIR)/tests/fuzz/fuzz_%.o $(FUZZ_LIB_OBJS)
+	@mkdir -p $(@D)
+	$(call say,FUZZLD,$@)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< \
+		$(filter-out $(if $(filter rest,$*),$(FUZZ_DIR)/sigd/ctl.o),$(FUZZ_LIB_OBJS)) \
+		$(LDLIBS_SIGD) $(LDLIBS_BPF)
+
+fuzz-build: $(FUZZ_BINS)
+tests-build: fuzz-build
+
+# One target after the other, each FUZZ_SECONDS (a campaign: FUZZ_SECONDS=1800).
+# FUZZ_TARGETS="sdp uri" narrows it.
+fuzz: fuzz-build
+	@for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(FUZZ_DIR)/corpus/$$t $(FUZZ_DIR)/artifacts/$$t; \
+		echo "== fuzz $$t: $(FUZZ_SECONDS) s"; \
+		d=tests/fuzz/$${t%%_*}.dict; [ -e $$d ] && d=-dict=$$d || d=; \
+		nice -n 10 $(FUZZ_DIR)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) \
+			-print_final_stats=1 -timeout=10 $$d \
+			-artifact_prefix=$(FUZZ_DIR)/artifacts/$$t/ \
+			$(FUZZ_DIR)/corpus/$$t tests/fuzz/$$t \
+			> $(FUZZ_DIR)/$$t.log 2>&1; rc=$$?; \
+		grep -E '^stat::number_of_executed_units|^#[0-9]+ *DONE|ERROR: ' $(FUZZ_DIR)/$$t.log | \
+			sed 's/^/   /'; \
+		if [ $$rc = 0 ]; then echo "   $$t: no finding"; \
+		else echo "   $$t: FINDING (exit $$rc), see $(FUZZ_DIR)/$$t.log"; fail=1; fi; \
+	done; [ -z "$$fail" ]
+
 # ---- install, uninstall, man pages -------------------------------------------
 # `make install [DESTDIR=...] [PREFIX=/usr]`, `make uninstall`, `make man`.
 # The binaries embed the XDP program through their skeletons and need nothing

@@ -16,6 +16,7 @@
 #include "nat.h"
 #include "proxy_int.h"
 #include "proxy.h"
+#include "sipguard.h"
 #include "sipmsg.h"
 #include "txn.h"
 
@@ -658,6 +659,15 @@ void proxy_input(struct proxy *p, const char *buf, size_t len, const struct sip_
 		p->st.bad++;
 		xs_log(XS_LOG_INFO, "[-] policy: message of %zu bytes from %s dropped (too-big)\n",
 		       len, sip_addr_str(src, ab, sizeof(ab)));
+		return;
+	}
+	if (sipguard_raw(buf, len)) {
+		/* What libosip2 would mishandle is never parsed: no Call-ID either. */
+		p->st.bad++;
+		p->pol.refusals[POL_UNPARSEABLE]++;
+		xs_log(XS_LOG_WARN,
+		       "[-] message of %zu bytes from %s dropped (repeated Content-Type)\n", len,
+		       sip_addr_str(src, ab, sizeof(ab)));
 		return;
 	}
 	if (osip_message_init(&m))

@@ -134,16 +134,47 @@ static int parse_media(sdp_message_t *sdp, int i, struct sdp_media_info *mi)
 	return 0;
 }
 
+/*
+ * libosip2's SDP parser reads past the string it is given: an m= line without
+ * a format list at the end of the text makes it look one byte beyond the
+ * terminating NUL (and search on from there), so what it parses is never the
+ * caller's buffer but a copy ended by a line break and SDP_PARSE_PAD zero
+ * bytes, whatever the caller allocated.
+ */
+#define SDP_PARSE_PAD 8
+
+static char *parse_copy(const char *text)
+{
+	size_t len = strlen(text);
+	bool bare = !len || text[len - 1] != '\n';
+	char *s = calloc(1, len + 2 + SDP_PARSE_PAD);
+
+	if (!s)
+		return NULL;
+	memcpy(s, text, len);
+	if (bare)
+		memcpy(s + len, "\r\n", 2);
+	return s;
+}
+
 int sdp_parse(const char *text, sdp_message_t **out, struct sdp_info *info)
 {
 	sdp_message_t *sdp;
+	char *copy;
 	int i, n, err;
 
 	*out = NULL;
 	memset(info, 0, sizeof(*info));
-	if (sdp_message_init(&sdp))
+	copy = parse_copy(text);
+	if (!copy)
 		return -ENOMEM;
-	if (sdp_message_parse(sdp, text) || !sdp->v_version || !sdp->o_addr) {
+	if (sdp_message_init(&sdp)) {
+		free(copy);
+		return -ENOMEM;
+	}
+	err = sdp_message_parse(sdp, copy);
+	free(copy);
+	if (err || !sdp->v_version || !sdp->o_addr) {
 		sdp_message_free(sdp);
 		return -EBADMSG;
 	}

@@ -36,7 +36,8 @@ struct sdp_info {
  * Parse and validate @text. On success *@out is the parsed message (free with
  * sdp_message_free) and @info describes its m-lines. -EBADMSG when libosip2
  * cannot parse it, a port is not a number below 65536, a relayed m-line has no
- * c= or an unusable one, or a=rtcp is malformed; -ENOMEM.
+ * c= or an unusable one, or a=rtcp is malformed; -ENOMEM. @text need not end
+ * in a line break; libosip2 never sees @text itself, only a padded copy.
  */
 int sdp_parse(const char *text, sdp_message_t **out, struct sdp_info *info);
 

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # Runs every xdpsbc test and ends with one line: "N passed, N failed[, N skipped]".
 #
-# A test is a program (build/tests/test_*) or a script (tests/{cli,ns,e2e}/test_*.sh)
+# A test is a program (build/tests/test_*) or a script (tests/{cli,fuzz,ns,e2e}/test_*.sh)
 # that prints "PASS name", "FAIL name: why" or "SKIP name: why" lines. A test
 # that exits non-zero without printing a FAIL line counts as one failure.
 # TESTS=pattern runs only the tests whose path matches.
@@ -49,7 +49,7 @@ run_one() {
 }
 
 tests=()
-for t in "$BUILD"/tests/test_* tests/cli/test_*.sh tests/ns/test_*.sh tests/e2e/test_*.sh tests/install/test_*.sh tests/bench/test_*.sh; do
+for t in "$BUILD"/tests/test_* tests/cli/test_*.sh tests/fuzz/test_*.sh tests/ns/test_*.sh tests/e2e/test_*.sh tests/install/test_*.sh tests/bench/test_*.sh; do
 	[ -e "$t" ] || continue
 	[ -n "${TESTS:-}" ] && [[ $t != *${TESTS}* ]] && continue
 	tests+=("$t")
