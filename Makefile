@@ -12,7 +12,7 @@ CFLAGS	?= -O2 -g
 CFLAGS	+= -Wall -Wextra -Wno-unused-parameter -std=gnu11 -D_GNU_SOURCE
 # The version is debian/changelog's, so the package, the man pages and --version agree.
 XS_VERSION := $(shell sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' debian/changelog 2>/dev/null)
-CPPFLAGS += -I$(BUILD)/include -Ibpf -Iloader -Isigd -DXDPSBC_VERSION='"$(XS_VERSION)"'
+CPPFLAGS += -I$(BUILD)/include -I. -Isigd -Ibpf -DXDPSBC_VERSION='"$(XS_VERSION)"'
 LDLIBS_BPF := -lxdp -lbpf -lelf -lz -lnftnl -lmnl
 LDLIBS_SIGD := -losip2 -losipparser2 -lpthread -ljansson -lcrypto -lsystemd
 
@@ -34,14 +34,14 @@ BPF_PROGS := xdpsbc xdp_trivial
 BPF_OBJS  := $(BPF_PROGS:%=$(BUILD)/bpf/%.bpf.o)
 SKELS     := $(BPF_PROGS:%=$(BUILD)/include/%.skel.h)
 
-LOADER_SRCS := $(wildcard loader/*.c)
+LOADER_SRCS := $(wildcard lib/*.c fw/*.c relay/*.c)
 LOADER_OBJS := $(LOADER_SRCS:%.c=$(BUILD)/%.o)
 LOADER_LIB  := $(BUILD)/libxdpsbc.a
 
 CLI_SRCS := $(wildcard tools/*.c)
 CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/%.o)
 
-SIGD_SRCS := $(wildcard sigd/*.c)
+SIGD_SRCS := $(wildcard sigd/*.c sigd/*/*.c)
 SIGD_OBJS := $(SIGD_SRCS:%.c=$(BUILD)/%.o)
 SIGD_LIB_OBJS := $(filter-out $(BUILD)/sigd/main.o,$(SIGD_OBJS))
 
@@ -162,7 +162,7 @@ clean:
 # ---- fuzzing ----------------------------------------------------------------
 # `make fuzz` builds the libFuzzer targets (tests/fuzz/fuzz_*.c) with clang,
 # ASan and UBSan into $(BUILD)/fuzz/, with their own sanitised objects of
-# sigd/ and loader/, and runs each for FUZZ_SECONDS on its corpus
+# sigd/ and the library (lib/, fw/, relay/), and runs each for FUZZ_SECONDS on its corpus
 # (tests/fuzz/<target>/); new inputs go to $(BUILD)/fuzz/corpus/<target>/,
 # crashes to $(BUILD)/fuzz/artifacts/<target>/. `make test` runs every target
 # briefly on its corpus (tests/fuzz/test_fuzz.sh).
@@ -190,7 +190,7 @@ $(FUZZ_DIR)/%.o: %.c | $(SKELS)
 $(FUZZ_DIR)/fuzz_%: $(FUZZ_DIR)/tests/fuzz/fuzz_%.o $(FUZZ_LIB_OBJS)
 	@mkdir -p $(@D)
 	$(call say,FUZZLD,$@)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< \
-		$(filter-out $(if $(filter rest,$*),$(FUZZ_DIR)/sigd/ctl.o),$(FUZZ_LIB_OBJS)) \
+		$(filter-out $(if $(filter rest,$*),$(FUZZ_DIR)/sigd/ctl/ctl.o),$(FUZZ_LIB_OBJS)) \
 		$(LDLIBS_SIGD) $(LDLIBS_BPF)
 
 fuzz-build: $(FUZZ_BINS)

@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
-#include "loader.h"
+#include "lib/xdpsbc.h"
 
 static int parse4(const char *s, __be32 *a)
 {

@@ -30,7 +30,7 @@
 
 /*
  * Sizes. The big maps (blocklist, trusted networks, flows, flood state) are
- * created with the operator's size (map-sizes, loader/sizes.c), between 1
+ * created with the operator's size (map-sizes, lib/sizes.c), between 1
  * and the _MAX ceiling here; the BTF definitions in lib/maps.h carry the
  * defaults, chosen so that a fresh pin root costs about 45 MB of kernel
  * memory and all maps full about 200 MB (docs/operations.md). Per

@@ -8,9 +8,9 @@
  *          XDP_TX/XDP_REDIRECT run in the driver): it relays in the driver;
  *   afxdp  it attaches at all (generic mode) and an AF_XDP socket opens on
  *          the interface: the program keeps the policy and hands relay-port
- *          packets to userspace through the xskmap (loader/dp_afxdp.c);
+ *          packets to userspace through the xskmap (relay/afxdp.c);
  *   udp    nothing of that works (or no `iface`): plain UDP sockets
- *          (loader/dp_udp.c), with the policy in nftables.
+ *          (relay/udp.c), with the policy in nftables.
  * The firewall follows: auto means the XDP program where it is attached,
  * nftables on the UDP path; `nftables` installs the nft table on any path.
  */
@@ -27,7 +27,7 @@
 #include <sys/wait.h>
 #include <bpf/bpf.h>
 
-#include "dpsel.h"
+#include "datapath.h"
 #include "instance.h"
 #include "options.h"
 

@@ -6,7 +6,7 @@
  * comes has it off: every RTP packet would be dropped as drop-no-route.
  *
  * forwarding = auto (the default) turns it on for each relay interface that
- * has it off, after installing the guard (loader/fwd_guard.c) that keeps the
+ * has it off, after installing the guard (fw/guard.c) that keeps the
  * stack from routing anything arriving there: the host does not become a
  * router. Interfaces that already forward (a host the operator made a router)
  * are left as they are, unguarded. require changes nothing and refuses to
@@ -25,7 +25,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "datapath.h"
+#include "fw/fw.h"
 #include "fwd.h"
 #include "options.h"
 

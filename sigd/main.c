@@ -15,16 +15,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <arpa/inet.h>
-#include "bans.h"
-#include "ctl.h"
-#include "dns.h"
+#include "policy/bans.h"
+#include "ctl/ctl.h"
+#include "sip/dns.h"
 #include "fwd.h"
 #include "instance.h"
 #include "options.h"
-#include "proxy.h"
+#include "sip/proxy.h"
 #include "secret.h"
-#include "sipmsg.h"
-#include "transport.h"
+#include "sip/msg.h"
+#include "sip/transport.h"
 
 static volatile sig_atomic_t got_hup, got_term, got_usr1;
 

@@ -10,13 +10,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "binding.h"
-#include "dialog.h"
+#include "sip/binding.h"
+#include "sip/dialog.h"
 #include "fwd.h"
 #include "options.h"
-#include "media.h"
-#include "sdp.h"
-#include "txn.h"
+#include "media/media.h"
+#include "media/sdp.h"
+#include "sip/txn.h"
 
 typedef int (*opt_set_fn)(struct sigd_cfg *c, const char *v);
 

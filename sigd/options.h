@@ -8,11 +8,11 @@
 #define XDPSBC_SIGD_OPTIONS_H
 
 #include <net/if.h>
-#include "policy.h"
+#include "policy/policy.h"
 #include "sigd.h"
-#include "dpsel.h"
-#include "transport.h"
-#include "dns.h"
+#include "datapath.h"
+#include "sip/transport.h"
+#include "sip/dns.h"
 #include "rpfilter.h"
 
 #define SIGD_CONFIG_DEFAULT "/etc/xdpsbc/xdpsbc.conf"
@@ -54,7 +54,7 @@ struct sigd_cfg {
 	struct sip_addr http_listen;
 	char http_token[256];
 	char http_token_file[256];
-	/* Sizes of the maps sigd creates (pinned maps keep theirs); loader/sizes.c. */
+	/* Sizes of the maps sigd creates (pinned maps keep theirs); lib/sizes.c. */
 	struct xs_map_sizes map_sizes;
 	/* Table caps (dialog.h, txn.h; 0 per source: none) and the registration cap. */
 	unsigned int max_dialogs, max_dialogs_src, max_txns, max_txns_src, max_reg_expires;

@@ -3,7 +3,7 @@
 #ifndef XDPSBC_SIGD_RPFILTER_H
 #define XDPSBC_SIGD_RPFILTER_H
 
-#include "loader.h"
+#include "lib/xdpsbc.h"
 
 enum sigd_rpf {
 	SIGD_RPF_STRICT, /* default: net.ipv4.conf.all.rp_filter = 1 */

@@ -8,7 +8,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include "loader.h"
+#include "lib/xdpsbc.h"
 #include "secret.h"
 
 /* File format: three lines "hash HEX", "mac HEX", "prev HEX" (64 hex digits each). */

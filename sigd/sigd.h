@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <netinet/in.h>
 #include <osipparser2/osip_parser.h>
-#include "loader.h"
+#include "lib/xdpsbc.h"
 
 static inline const char *clog_id(const char *cid)
 {

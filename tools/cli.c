@@ -13,7 +13,7 @@
 #include <time.h>
 #include <net/if.h>
 #include "cli.h"
-#include "datapath.h"
+#include "fw/fw.h"
 
 int cli_err(const char *fmt, ...)
 {

@@ -9,8 +9,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "loader.h"
-#include "datapath.h" /* XS_NFT_SYNC_*: what a command re-syncs */
+#include "lib/xdpsbc.h"
+#include "fw/fw.h" /* XS_NFT_SYNC_*: what a command re-syncs */
 
 /* Exit codes: 0 ok, 1 the operation failed, 2 bad usage or input. */
 #define EXIT_USAGE 2

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * fw install|uninstall|status|persist|unpersist: the nftables backend
- * (loader/nft*.c), the firewall of the UDP datapath and, on request, of any
+ * (fw/), the firewall of the UDP datapath and, on request, of any
  * datapath. Its sets follow the pinned policy: after a command that changed
  * state, cli.c re-syncs the sets that command's table entry names (.nft_sync)
  * while the table is installed.
@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "cli.h"
-#include "datapath.h"
+#include "fw/fw.h"
 
 /* A change with .nft_sync 0: the install fills every set itself. */
 static int do_install(struct cli *c, const struct xs_maps *m, void *args)

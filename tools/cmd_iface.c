@@ -6,7 +6,8 @@
 #include <net/if.h>
 #include <bpf/bpf.h>
 #include "cli.h"
-#include "datapath.h"
+#include "fw/fw.h"
+#include "relay/relay.h"
 
 struct iface_args {
 	struct cli_iface iface;

@@ -14,7 +14,7 @@
 #include <net/if.h>
 #include <bpf/bpf.h>
 #include "cli.h"
-#include "datapath.h"
+#include "fw/fw.h"
 
 struct ready {
 	int fwd; /* 1, 0, or a negative errno */

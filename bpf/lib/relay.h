@@ -330,7 +330,7 @@ static __always_inline int xs_relay_flow(struct xdp_md *ctx, const struct xs_pkt
 	/*
 	 * Datapath afxdp: source-checked and latched here like any
 	 * relayed packet; next hop, rewrite and transmit happen in userspace
-	 * (loader/dp_afxdp.c) on the same flow. Without a socket on this
+	 * (relay/afxdp.c) on the same flow. Without a socket on this
 	 * queue the redirect fails (XDP_PASS) and the packet is relayed here.
 	 */
 	if (cfg && (cfg->flags & XS_CFG_AFXDP) &&

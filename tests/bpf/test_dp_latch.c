@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * The userspace datapaths' latching (xs_dp_latch() and the write-back in
- * xs_dp_account(), loader/dp_common.c) against the rule the XDP program
+ * xs_dp_account(), relay/common.c) against the rule the XDP program
  * follows (bpf/lib/relay.h, tests/bpf/test_relay.c): the same table of
  * cases on a private xs_flows hash map, no XDP program.
  *
@@ -15,9 +15,9 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 
-#include "datapath.h"
-#include "dp_int.h"
-#include "loader.h"
+#include "relay/relay.h"
+#include "relay/internal.h"
+#include "lib/xdpsbc.h"
 #include "../lib/check.h"
 
 #define EDGE  "203.0.113.1"

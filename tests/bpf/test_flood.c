@@ -23,7 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "loader.h"
+#include "lib/xdpsbc.h"
 #include "../lib/bpftest.h"
 #include "../lib/check.h"
 #include "../lib/pkt.h"

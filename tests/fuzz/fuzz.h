@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include "loader.h"
-#include "sipmsg.h"
+#include "lib/xdpsbc.h"
+#include "sip/msg.h"
 
 /*
  * sigd resolves host names of URIs and Vias with getaddrinfo(). A fuzzer

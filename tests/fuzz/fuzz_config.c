@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * The configuration file, with its policy sections ([brand], [company],
- * [user]: sigd/policy_conf.c): the input is the file. opts_load() reads it
+ * [user]: sigd/policy/conf.c): the input is the file. opts_load() reads it
  * as --config, then opts_validate() and the routing setup run on what it
  * accepted, as at start and on SIGHUP.
  */
@@ -10,7 +10,7 @@
 #include <unistd.h>
 #include "fuzz.h"
 #include "options.h"
-#include "route.h"
+#include "sip/route.h"
 
 static struct sigd_cfg cfg;
 

@@ -9,7 +9,7 @@
  */
 #include <stdio.h>
 #include "fuzz.h"
-#include "transport.h"
+#include "sip/transport.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -2,14 +2,14 @@
 /*
  * The control API's request parsing: the input is what an HTTP client sent
  * on one connection. It goes through the same steps as conn_read() in
- * sigd/ctl.c (included here for its static request parser): framing by
+ * sigd/ctl/ctl.c (included here for its static request parser): framing by
  * Content-Length, the request line, the bearer token (the corpus carries
  * the right one), the route and its JSON body, the answer written to
  * /dev/null. The maps are absent (every BPF call fails), as on a daemon
  * whose pins went away. The first line also goes through the Unix socket's
  * command parser.
  */
-#include "../../sigd/ctl.c"
+#include "../../sigd/ctl/ctl.c"
 #include "fuzz.h"
 
 #define FUZZ_TOKEN "fuzz-token-0123456789"

@@ -12,8 +12,8 @@
 #include <unistd.h>
 #include <osipparser2/osip_port.h>
 #include "fuzz.h"
-#include "media.h"
-#include "sdp.h"
+#include "media/media.h"
+#include "media/sdp.h"
 #include "xdpsbc_common.h"
 
 static struct media_opts mo;

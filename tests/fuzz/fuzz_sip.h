@@ -22,11 +22,11 @@
 #include <stdio.h>
 #include <unistd.h>
 #include "fuzz.h"
-#include "binding.h"
-#include "dialog.h"
+#include "sip/binding.h"
+#include "sip/dialog.h"
 #include "options.h"
-#include "proxy.h"
-#include "txn.h"
+#include "sip/proxy.h"
+#include "sip/txn.h"
 #include "xdpsbc_common.h"
 
 #define FUZZ_MAX_MSGS 16

@@ -10,8 +10,8 @@
 #include <stdio.h>
 #include <unistd.h>
 #include "fuzz.h"
-#include "binding.h"
-#include "dialog.h"
+#include "sip/binding.h"
+#include "sip/dialog.h"
 
 static char dir[64];
 

@@ -10,9 +10,9 @@
 #include <stdio.h>
 #include <osipparser2/osip_port.h>
 #include "fuzz.h"
-#include "nat.h"
+#include "sip/nat.h"
 #include "sigd.h"
-#include "sipmsg.h"
+#include "sip/msg.h"
 
 static const char reg[] = "REGISTER sip:example.com SIP/2.0\r\n"
 			  "Via: SIP/2.0/UDP 10.0.0.2:5060;branch=z9hG4bK-r1;rport\r\n"

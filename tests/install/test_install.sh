@@ -349,8 +349,8 @@ miss=""
 for r in $(sed -n 's/^XS_REASON([A-Z0-9_]*, "\([a-z0-9-]*\)".*/\1/p' "$ROOT/bpf/xdpsbc_reasons.inc"); do
 	grep -q "^| \`$r\` |" "$ROOT/docs/operations.md" || miss="$miss $r"
 done
-if [ -e "$ROOT/sigd/policy_reasons.inc" ]; then
-	for r in $(sed -n 's/^POL_REASON([A-Z0-9_]*, "\([a-z0-9-]*\)".*/\1/p' "$ROOT/sigd/policy_reasons.inc"); do
+if [ -e "$ROOT/sigd/policy/reasons.inc" ]; then
+	for r in $(sed -n 's/^POL_REASON([A-Z0-9_]*, "\([a-z0-9-]*\)".*/\1/p' "$ROOT/sigd/policy/reasons.inc"); do
 		grep -q "^| \`$r\` |" "$ROOT/docs/operations.md" || miss="$miss $r"
 	done
 fi

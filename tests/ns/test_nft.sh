@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# The nftables backend (loader/nft*.c, `xdpsbc fw ...`) in namespaces the
+# The nftables backend (fw/, `xdpsbc fw ...`) in namespaces the
 # test creates: the table's state is read back with `nft -j list table inet
 # xdpsbc` (jq) after every operation; a foreign table of the operator
 # survives install and uninstall; packets from a blocked source, IPv6 media

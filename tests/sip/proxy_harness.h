@@ -13,12 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include "../lib/check.h"
-#include "dialog.h"
-#include "nat.h"
+#include "sip/dialog.h"
+#include "sip/nat.h"
 #include "options.h"
-#include "proxy.h"
-#include "sipmsg.h"
-#include "txn.h"
+#include "sip/proxy.h"
+#include "sip/msg.h"
+#include "sip/txn.h"
 
 #define L(s) s "\r\n"
 

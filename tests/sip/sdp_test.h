@@ -21,7 +21,7 @@
 #include <osipparser2/osip_port.h>
 
 #include "../lib/check.h"
-#include "media.h"
+#include "media/media.h"
 #include "xdpsbc_common.h"
 
 #define PUBLIC_IP "203.0.113.1"

@@ -13,13 +13,13 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include "sdp_test.h"
-#include "binding.h"
-#include "dialog.h"
+#include "sip/binding.h"
+#include "sip/dialog.h"
 #include "options.h"
-#include "proxy.h"
-#include "sipmsg.h"
-#include "statefile.h"
-#include "txn.h"
+#include "sip/proxy.h"
+#include "sip/msg.h"
+#include "sip/statefile.h"
+#include "sip/txn.h"
 
 struct sent {
 	struct sip_addr dst;

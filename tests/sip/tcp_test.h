@@ -18,9 +18,9 @@
 #include <unistd.h>
 #include "../lib/check.h"
 #include "options.h"
-#include "proxy.h"
-#include "sipmsg.h"
-#include "transport.h"
+#include "sip/proxy.h"
+#include "sip/msg.h"
+#include "sip/transport.h"
 
 #define L(s) s "\r\n"
 

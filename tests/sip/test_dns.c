@@ -26,10 +26,10 @@
 #include <time.h>
 #include <unistd.h>
 #include "../lib/check.h"
-#include "dns.h"
+#include "sip/dns.h"
 #include "options.h"
-#include "proxy.h"
-#include "sipmsg.h"
+#include "sip/proxy.h"
+#include "sip/msg.h"
 
 #define L(s) s "\r\n"
 

@@ -15,13 +15,13 @@
 #include <string.h>
 #include <unistd.h>
 #include "../lib/check.h"
-#include "ctl.h"
-#include "dialog.h"
+#include "ctl/ctl.h"
+#include "sip/dialog.h"
 #include "options.h"
-#include "policy.h"
-#include "proxy.h"
-#include "sipmsg.h"
-#include "txn.h"
+#include "policy/policy.h"
+#include "sip/proxy.h"
+#include "sip/msg.h"
+#include "sip/txn.h"
 
 struct sent {
 	struct sip_addr dst;

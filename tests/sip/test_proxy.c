@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "binding.h"
+#include "sip/binding.h"
 #include "proxy_harness.h"
-#include "transport.h"
+#include "sip/transport.h"
 
 #define CALLID "a84b4c76e66710@pc33"
 

@@ -14,12 +14,12 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include "../lib/check.h"
-#include "dialog.h"
-#include "media.h"
+#include "sip/dialog.h"
+#include "media/media.h"
 #include "options.h"
-#include "proxy.h"
-#include "sipmsg.h"
-#include "txn.h"
+#include "sip/proxy.h"
+#include "sip/msg.h"
+#include "sip/txn.h"
 #include "xdpsbc_common.h"
 
 struct sent {

@@ -5,7 +5,7 @@
  * timeouts, SDP inside a multipart body, and a full relay flow table.
  */
 #include "sdp_test.h"
-#include "media_int.h" /* the port allocator, to see what a refused call holds */
+#include "media/internal.h" /* the port allocator, to see what a refused call holds */
 
 static int rewrite_ok(struct env *e, const char *name, const char *file, enum media_side from)
 {

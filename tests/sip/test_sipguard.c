@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The guards around libosip2 (sigd/sipguard.h): a MIME part with two
+ * The guards around libosip2 (sigd/sip/guard.h): a MIME part with two
  * Content-Type headers, which libosip2 parses by leaking the first, is
  * dropped before parsing, and memory stays flat under a flood of them;
  * legitimate multipart and single-body messages still go through.
@@ -13,12 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include "../lib/check.h"
-#include "dialog.h"
+#include "sip/dialog.h"
 #include "options.h"
-#include "proxy.h"
-#include "sipguard.h"
-#include "sipmsg.h"
-#include "txn.h"
+#include "sip/proxy.h"
+#include "sip/guard.h"
+#include "sip/msg.h"
+#include "sip/txn.h"
 
 static int nsent;
 static char last[8192];

@@ -9,7 +9,7 @@
  */
 #include <errno.h>
 #include "proxy_harness.h"
-#include "route.h"
+#include "sip/route.h"
 #include "secret.h"
 
 #define ATTACKER addr("192.0.2.66", 41000)

@@ -1,0 +1,319 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Attach and detach the xdpsbc program with libxdp. The program always loads
+ * with its maps pinned under the pin root, so the blocklist, trusted networks,
+ * settings and flows outlive detach, attach and restarts.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <net/if.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <xdp/libxdp.h>
+#include "lib/xdpsbc.h"
+#include "lib/internal.h"
+#include "xdpsbc.skel.h"
+
+#define XS_PROG_NAME "xdpsbc"
+
+const char *xs_mode_str(enum xs_mode mode)
+{
+	switch (mode) {
+	case XS_MODE_NATIVE:
+		return "native";
+	case XS_MODE_SKB:
+		return "skb";
+	default:
+		return "auto";
+	}
+}
+
+static enum xdp_attach_mode xdp_mode(enum xs_mode mode)
+{
+	return mode == XS_MODE_SKB ? XDP_MODE_SKB : XDP_MODE_NATIVE;
+}
+
+static const char *ifname(int ifindex, char *buf)
+{
+	if (!if_indextoname(ifindex, buf))
+		snprintf(buf, IF_NAMESIZE, "#%d", ifindex);
+	return buf;
+}
+
+/* The devmap entry that lets XDP_REDIRECT reach @ifindex from another arm. */
+static int txport_set(const char *pin_root, int ifindex, bool add)
+{
+	char path[PATH_MAX];
+	__u32 key = ifindex;
+	int fd, ret = 0;
+
+	ret = xs_pin_path(pin_root, XS_MAP_TXPORTS, path, sizeof(path));
+	if (ret)
+		return ret;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -errno;
+	if (add ? bpf_map_update_elem(fd, &key, &key, BPF_ANY) : bpf_map_delete_elem(fd, &key))
+		ret = -errno;
+	close(fd);
+	return add || ret != -ENOENT ? ret : 0;
+}
+
+/*
+ * The program on @ifindex, if libxdp sees one: legacy (single program) or
+ * the first program of a dispatcher. Fills @name (at least 16 bytes).
+ */
+static int current_prog(int ifindex, enum xs_mode *mode, uint32_t *prog_id, char *name,
+			bool *legacy)
+{
+	struct xdp_multiprog *mp;
+	struct xdp_program *p;
+	int ret = 0;
+
+	mp = xdp_multiprog__get_from_ifindex(ifindex);
+	ret = libxdp_get_error(mp);
+	if (ret)
+		return ret == -ENOENT ? 0 : ret;
+	p = xdp_multiprog__is_legacy(mp) ? xdp_multiprog__main_prog(mp)
+					 : xdp_multiprog__next_prog(NULL, mp);
+	if (p) {
+		snprintf(name, 16, "%s", xdp_program__name(p));
+		if (prog_id)
+			*prog_id = xdp_program__id(p);
+		if (mode)
+			*mode = xdp_multiprog__attach_mode(mp) == XDP_MODE_SKB ? XS_MODE_SKB
+									       : XS_MODE_NATIVE;
+		if (legacy)
+			*legacy = xdp_multiprog__is_legacy(mp);
+		ret = 1;
+	}
+	xdp_multiprog__close(mp);
+	return ret;
+}
+
+int xs_attached(int ifindex, enum xs_mode *mode, uint32_t *prog_id)
+{
+	char name[16] = "";
+	int ret;
+
+	ret = current_prog(ifindex, mode, prog_id, name, NULL);
+	if (ret <= 0)
+		return ret;
+	return !strcmp(name, XS_PROG_NAME);
+}
+
+/* 1 when libxdp runs the program on @ifindex alone, without its dispatcher. */
+int xs_attached_single(int ifindex)
+{
+	char name[16] = "";
+	bool legacy = false;
+	int ret;
+
+	ret = current_prog(ifindex, NULL, NULL, name, &legacy);
+	return ret <= 0 ? ret : legacy;
+}
+
+/* Does program @prog_id use the xs_config pinned under @pin_root? */
+int xs_prog_uses_root(uint32_t prog_id, const char *pin_root)
+{
+	struct bpf_prog_info pinfo = {};
+	struct bpf_map_info minfo = {};
+	__u32 len = sizeof(minfo), ids[64];
+	char path[PATH_MAX];
+	int fd, ret;
+
+	xs_pin_path(pin_root, XS_MAP_CONFIG, path, sizeof(path));
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	ret = bpf_obj_get_info_by_fd(fd, &minfo, &len);
+	close(fd);
+	if (ret)
+		return -errno;
+
+	fd = bpf_prog_get_fd_by_id(prog_id);
+	if (fd < 0)
+		return -errno;
+	pinfo.nr_map_ids = 64;
+	pinfo.map_ids = (__u64)(unsigned long)ids;
+	len = sizeof(pinfo);
+	ret = bpf_obj_get_info_by_fd(fd, &pinfo, &len);
+	close(fd);
+	if (ret)
+		return -errno;
+	for (__u32 i = 0; i < pinfo.nr_map_ids && i < 64; i++)
+		if (ids[i] == minfo.id)
+			return 1;
+	return 0;
+}
+
+/*
+ * One attempt with a fresh object: after a failed attempt libxdp may have
+ * left the object half loaded, so a fallback starts over.
+ */
+static int attach_once(const char *pin_root, int ifindex, enum xs_mode mode)
+{
+	DECLARE_LIBXDP_OPTS(xdp_program_opts, opts);
+	struct xdp_program *prog = NULL;
+	struct xdpsbc *skel;
+	int ret;
+
+	skel = xdpsbc__open();
+	if (!skel)
+		return -errno ?: -EINVAL;
+	ret = xs_obj_set_pins(skel->obj, pin_root);
+	if (ret)
+		goto out;
+	opts.obj = skel->obj;
+	opts.prog_name = XS_PROG_NAME;
+	prog = xdp_program__create(&opts);
+	ret = libxdp_get_error(prog);
+	if (ret) {
+		prog = NULL;
+		goto out;
+	}
+	ret = xdp_program__attach(prog, ifindex, xdp_mode(mode), 0);
+out:
+	xdp_program__close(prog);
+	xdpsbc__destroy(skel);
+	return ret;
+}
+
+/**
+ * xs_attach() - attach xdpsbc to @ifindex with the maps of @pin_root.
+ *
+ * -EEXIST when xdpsbc is already there, -EBUSY when another XDP program is.
+ * Logs (INFO/WARN) the fallbacks it takes: skb mode, single program.
+ */
+int xs_attach(const char *pin_root, int ifindex, enum xs_mode mode, enum xs_mode *used)
+{
+	char name[16] = "", ifn[IF_NAMESIZE];
+	struct xs_maps m;
+	bool legacy = false;
+	int ret;
+
+	ret = current_prog(ifindex, NULL, NULL, name, NULL);
+	if (ret < 0)
+		return ret;
+	if (ret > 0)
+		return strcmp(name, XS_PROG_NAME) ? -EBUSY : -EEXIST;
+
+	/* Create the pins first, so a new xs_config gets its defaults. */
+	ret = xs_maps_open(pin_root, true, &m);
+	if (ret)
+		return ret;
+	xs_maps_close(&m);
+
+	ret = attach_once(pin_root, ifindex, mode);
+	if (ret && mode == XS_MODE_AUTO) {
+		xs_log(XS_LOG_WARN,
+		       "%s: native XDP failed (%s); falling back to generic (skb) mode\n",
+		       ifname(ifindex, ifn), strerror(-ret));
+		mode = XS_MODE_SKB;
+		ret = attach_once(pin_root, ifindex, mode);
+	}
+	if (ret)
+		return ret;
+	if (used)
+		*used = mode == XS_MODE_AUTO ? XS_MODE_NATIVE : mode;
+
+	if (current_prog(ifindex, NULL, NULL, name, &legacy) > 0 && legacy)
+		xs_log(XS_LOG_INFO,
+		       "%s: libxdp's multi-program dispatcher cannot load on this kernel; "
+		       "attached xdpsbc as a single program\n",
+		       ifname(ifindex, ifn));
+
+	ret = txport_set(pin_root, ifindex, true);
+	if (ret)
+		xs_log(XS_LOG_WARN, "%s: not added to %s (%s): no redirect to it\n",
+		       ifname(ifindex, ifn), XS_MAP_TXPORTS, strerror(-ret));
+	return 0;
+}
+
+/* Detach xdpsbc from @ifindex: -ENOENT when it is not attached, -EBUSY when another program is. */
+int xs_detach(int ifindex)
+{
+	struct xdp_multiprog *mp;
+	struct xdp_program *p;
+	int ret;
+
+	ret = xs_attached(ifindex, NULL, NULL);
+	if (ret < 0)
+		return ret;
+	if (!ret) {
+		char name[16] = "";
+
+		return current_prog(ifindex, NULL, NULL, name, NULL) > 0 ? -EBUSY : -ENOENT;
+	}
+	mp = xdp_multiprog__get_from_ifindex(ifindex);
+	ret = libxdp_get_error(mp);
+	if (ret)
+		return ret;
+	if (xdp_multiprog__is_legacy(mp)) {
+		ret = xdp_multiprog__detach(mp);
+	} else {
+		p = xdp_multiprog__next_prog(NULL, mp);
+		ret = p ? xdp_program__detach(p, ifindex, xdp_multiprog__attach_mode(mp), 0)
+			: -ENOENT;
+	}
+	xdp_multiprog__close(mp);
+	return ret;
+}
+
+/* Detach from @ifindex and forget it as a redirect target of @pin_root. */
+int xs_detach_root(const char *pin_root, int ifindex)
+{
+	int ret = xs_detach(ifindex);
+
+	if (!ret)
+		txport_set(pin_root, ifindex, false);
+	return ret;
+}
+
+/**
+ * xs_unload() - detach from every interface running this pin root's xdpsbc,
+ * then remove the pins and the pin directory.
+ *
+ * xdpsbc instances of other pin roots (tests running in parallel) are left alone.
+ */
+int xs_unload(const char *pin_root)
+{
+	struct if_nameindex *ifs, *i;
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *dir;
+	uint32_t id;
+	int ret = 0, r;
+
+	ifs = if_nameindex();
+	for (i = ifs; i && i->if_index; i++) {
+		if (xs_attached(i->if_index, NULL, &id) != 1)
+			continue;
+		if (xs_prog_uses_root(id, pin_root) != 1)
+			continue;
+		r = xs_detach(i->if_index);
+		if (r && !ret)
+			ret = r;
+	}
+	if (ifs)
+		if_freenameindex(ifs);
+	if (ret)
+		return ret;
+	/* Every pin, also maps a newer program added beside the known ones. */
+	dir = opendir(pin_root);
+	while (dir && (de = readdir(dir))) {
+		if (de->d_name[0] == '.')
+			continue;
+		xs_pin_path(pin_root, de->d_name, path, sizeof(path));
+		if (unlink(path) && errno != ENOENT && !ret)
+			ret = -errno;
+	}
+	if (dir)
+		closedir(dir);
+	if (!ret && rmdir(pin_root) && errno != ENOENT && errno != ENOTEMPTY)
+		ret = -errno;
+	return ret;
+}

@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Next hop for the AF_XDP relay: what bpf_fib_lookup() gives the XDP
+ * program, asked of the kernel over rtnetlink (libmnl): the route to the
+ * destination (egress interface, gateway), then the gateway's neighbour
+ * entry (its MAC) and the egress interface's own MAC. Like the XDP relay,
+ * a destination without a resolved neighbour is not relayed (no route).
+ * Answers are cached for XS_NH_TTL_NS, as the XDP program caches them.
+ */
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <libmnl/libmnl.h>
+#include <linux/if_arp.h>
+#include <linux/neighbour.h>
+#include <linux/rtnetlink.h>
+
+#include "relay/nexthop.h"
+
+struct route_ans {
+	uint32_t oif;
+	uint32_t gw; /* 0: on link */
+	bool ok;
+};
+
+struct neigh_ans {
+	uint8_t mac[6];
+	bool ok;
+};
+
+static int route_attr(const struct nlattr *a, void *arg)
+{
+	struct route_ans *r = arg;
+
+	if (mnl_attr_get_type(a) == RTA_OIF)
+		r->oif = mnl_attr_get_u32(a);
+	else if (mnl_attr_get_type(a) == RTA_GATEWAY)
+		r->gw = mnl_attr_get_u32(a);
+	return MNL_CB_OK;
+}
+
+static int route_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	struct route_ans *r = arg;
+	const struct rtmsg *rm = mnl_nlmsg_get_payload(nlh);
+
+	if (nlh->nlmsg_type != RTM_NEWROUTE)
+		return MNL_CB_OK;
+	/* Only a route we can forward on: not local, blackhole, unreachable. */
+	if (rm->rtm_type != RTN_UNICAST)
+		return MNL_CB_OK;
+	mnl_attr_parse(nlh, sizeof(*rm), route_attr, r);
+	r->ok = r->oif != 0;
+	return MNL_CB_OK;
+}
+
+static int neigh_attr(const struct nlattr *a, void *arg)
+{
+	struct neigh_ans *n = arg;
+
+	if (mnl_attr_get_type(a) == NDA_LLADDR && mnl_attr_get_payload_len(a) == 6) {
+		memcpy(n->mac, mnl_attr_get_payload(a), 6);
+		n->ok = true;
+	}
+	return MNL_CB_OK;
+}
+
+static int neigh_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	const struct ndmsg *nd = mnl_nlmsg_get_payload(nlh);
+	struct neigh_ans *n = arg;
+
+	if (nlh->nlmsg_type != RTM_NEWNEIGH)
+		return MNL_CB_OK;
+	if (!(nd->ndm_state &
+	      (NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE | NUD_PERMANENT | NUD_NOARP)))
+		return MNL_CB_OK;
+	mnl_attr_parse(nlh, sizeof(*nd), neigh_attr, n);
+	return MNL_CB_OK;
+}
+
+/* One request, its answer through @cb; -errno from the kernel's error. */
+static int ask(struct xs_nh_cache *c, struct nlmsghdr *nlh, mnl_cb_t cb, void *arg)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	uint32_t portid = mnl_socket_get_portid(c->nl);
+	int ret;
+
+	nlh->nlmsg_seq = ++c->seq;
+	if (mnl_socket_sendto(c->nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	do {
+		ret = mnl_socket_recvfrom(c->nl, buf, sizeof(buf));
+		if (ret <= 0)
+			return ret < 0 ? -errno : -EIO;
+		ret = mnl_cb_run(buf, ret, c->seq, portid, cb, arg);
+	} while (ret > 0);
+	return ret < 0 ? -errno : 0;
+}
+
+static int if_mac(uint32_t ifindex, uint8_t *mac)
+{
+	struct ifreq ifr = {0};
+	int fd, err = 0;
+
+	if (!if_indextoname(ifindex, ifr.ifr_name))
+		return -errno;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, SIOCGIFHWADDR, &ifr))
+		err = -errno;
+	else
+		memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+	close(fd);
+	return err;
+}
+
+/* The route to @daddr: egress interface and gateway (0: on link). */
+static int route(struct xs_nh_cache *c, uint32_t daddr, struct route_ans *r)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+	struct rtmsg *rm;
+	int err;
+
+	memset(r, 0, sizeof(*r));
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_GETROUTE;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK; /* the ack ends the answer */
+	rm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rm));
+	rm->rtm_family = AF_INET;
+	rm->rtm_dst_len = 32;
+	mnl_attr_put_u32(nlh, RTA_DST, daddr);
+	err = ask(c, nlh, route_cb, r);
+	if (err)
+		return err;
+	return r->ok ? 0 : -ENETUNREACH;
+}
+
+static int resolve(struct xs_nh_cache *c, uint32_t daddr, struct xs_nh *nh)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct route_ans r;
+	struct neigh_ans n = {0};
+	struct nlmsghdr *nlh;
+	struct ndmsg *nd;
+	int err;
+
+	err = route(c, daddr, &r);
+	if (err)
+		return err;
+
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_GETNEIGH;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK; /* the ack ends the answer */
+	nd = mnl_nlmsg_put_extra_header(nlh, sizeof(*nd));
+	nd->ndm_family = AF_INET;
+	nd->ndm_ifindex = (int)r.oif;
+	mnl_attr_put_u32(nlh, NDA_DST, r.gw ? r.gw : daddr);
+	err = ask(c, nlh, neigh_cb, &n);
+	if (err && err != -ENOENT)
+		return err;
+	if (!n.ok)
+		return -EHOSTUNREACH;
+	err = if_mac(r.oif, nh->smac);
+	if (err)
+		return err;
+	memcpy(nh->dmac, n.mac, 6);
+	nh->ifindex = r.oif;
+	return 0;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+int xs_nh_init(struct xs_nh_cache *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->nl = mnl_socket_open(NETLINK_ROUTE);
+	if (!c->nl)
+		return -errno;
+	if (mnl_socket_bind(c->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		int err = -errno;
+
+		mnl_socket_close(c->nl);
+		c->nl = NULL;
+		return err;
+	}
+	return 0;
+}
+
+void xs_nh_fini(struct xs_nh_cache *c)
+{
+	if (c->nl)
+		mnl_socket_close(c->nl);
+	c->nl = NULL;
+}
+
+int xs_nh_oif(struct xs_nh_cache *c, uint32_t daddr, uint32_t *oif)
+{
+	struct xs_nh_slot *s = &c->rslot[(daddr ^ (daddr >> 16)) % XS_NH_SLOTS];
+	uint64_t now = mono_ns();
+	struct route_ans r;
+
+	if (!c->nl)
+		return -ENOTCONN;
+	if (s->daddr != daddr || !s->at || now - s->at >= XS_NH_TTL_NS) {
+		s->daddr = daddr;
+		s->at = now;
+		s->err = route(c, daddr, &r);
+		s->nh.ifindex = r.oif;
+	}
+	*oif = s->nh.ifindex;
+	return s->err;
+}
+
+int xs_nh_lookup(struct xs_nh_cache *c, uint32_t daddr, struct xs_nh *out)
+{
+	struct xs_nh_slot *s = &c->slot[(daddr ^ (daddr >> 16)) % XS_NH_SLOTS];
+	uint64_t now = mono_ns();
+
+	if (!c->nl)
+		return -ENOTCONN;
+	/* A failure is asked again sooner: the neighbour may resolve meanwhile. */
+	if (s->daddr == daddr && s->at &&
+	    now - s->at < (s->err ? XS_NH_TTL_NS / 10 : XS_NH_TTL_NS)) {
+		if (s->err)
+			return s->err;
+		*out = s->nh;
+		return 0;
+	}
+	s->daddr = daddr;
+	s->at = now;
+	s->err = resolve(c, daddr, &s->nh);
+	if (!s->err)
+		*out = s->nh;
+	return s->err;
+}

@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Internals of the media side shared by media.c (calls, SDP), media_ports.c
+ * (relay port allocation) and media_flows.c (the xs_flows map).
+ */
+#ifndef XDPSBC_SIGD_MEDIA_INT_H
+#define XDPSBC_SIGD_MEDIA_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <netinet/in.h>
+
+#include "media/media.h"
+#include "media/sdp.h"
+
+#define MEDIA_MAX_STREAMS SDP_MAX_MEDIA
+#define MEDIA_CALLID_MAX  128
+#define MEDIA_HASH_SIZE	  4096 /* call table buckets, a power of two */
+
+/*
+ * Flag bits 16-31 of a flow belong to sigd (XS_FLOW_SIGD_MASK): which m-line
+ * and which leg the flow serves, so that a restarted sigd can rebuild a call's
+ * streams from the map alone. The XDP program only ORs XS_FLOW_LATCHED in.
+ */
+#define MEDIA_FLOW_IDX_SHIFT 16
+#define MEDIA_FLOW_IDX_MASK  (0xffU << MEDIA_FLOW_IDX_SHIFT)
+#define MEDIA_FLOW_FROM_B    (1U << 24) /* packets from leg B (else from A) */
+#define MEDIA_FLOW_RTCP	     (1U << 25) /* the RTCP flow of the m-line */
+/* What the sending leg signalled (struct media_leg), on both its flows. */
+#define MEDIA_FLOW_KNOWN (1U << 26)
+#define MEDIA_FLOW_MUX	 (1U << 27)
+#define MEDIA_FLOW_HOLD	 (1U << 28)
+#define MEDIA_FLOW_V6	 (1U << 29)
+
+/* What the edge knows about one leg of one m-line, from that leg's SDP. */
+struct media_leg {
+	bool known;	     /* the leg has sent SDP for this m-line */
+	bool hold;	     /* c=0.0.0.0: send it nothing; addr keeps the last real address */
+	bool mux;	     /* a=rtcp-mux */
+	bool v6;	     /* IPv6 c=: unreachable for the IPv4 relay */
+	struct in_addr addr; /* signalled RTP address, 0 when unknown */
+	uint16_t port;
+	struct in_addr rtcp_addr; /* a=rtcp, else addr */
+	uint16_t rtcp_port;	  /* a=rtcp, else port + 1 */
+	/*
+	 * Where the leg's SDP came from: the signalling source IP of its last
+	 * offer or answer (0: unknown or not IPv4), and whether that was the
+	 * core. Its media may latch only from latch_addr (media_flows.c).
+	 */
+	struct in_addr sig_addr;
+	bool sig_core;
+};
+
+struct media_stream {
+	/*
+	 * edge[X]: the RTP port advertised to leg X, where X sends (RTCP on
+	 * edge[X] + 1); the flow keyed by it carries X's packets. 0: none.
+	 */
+	uint16_t edge[2];
+	struct media_leg leg[2];
+	/* The source the stream's ports are counted against (0: none, the core). */
+	struct in_addr owner;
+};
+
+struct media_call {
+	struct media_call *next; /* hash chain */
+	uint64_t cookie;
+	uint64_t active_ns;		/* creation or last SDP change, media_now_ns() */
+	uint64_t seen_ns;		/* latest last_seen_ns of its flows when last read */
+	bool confirmed;			/* 2xx to INVITE or ACK seen, or rebuilt after a restart */
+	struct in_addr edge_addr;	/* the address its flows are keyed on */
+	char call_id[MEDIA_CALLID_MAX]; /* "" when rebuilt after a restart */
+	uint32_t noroute;		/* its flows' no-route drops when last read */
+	bool noroute_read;		/* noroute holds a reading */
+	uint64_t noroute_warn_ns;	/* last warning about them (media_noroute.c) */
+	unsigned int n;			/* streams in use */
+	struct media_stream s[MEDIA_MAX_STREAMS];
+};
+
+struct media_ports {
+	uint16_t base;	    /* first (even) RTP port */
+	unsigned int pairs; /* RTP/RTCP pairs in the range */
+	unsigned int used_count;
+	uint8_t *used;	       /* one byte per pair */
+	uint32_t rnd[64];      /* getrandom() buffer for random picks */
+	unsigned int rnd_left; /* values of rnd not used yet */
+	uint32_t (*rng)(void); /* media_opts.port_rng */
+};
+
+/* Relay ports held per signalling source (IPv4), a chained hash. */
+#define MEDIA_QUOTA_BITS 10
+struct media_quota_ent {
+	struct media_quota_ent *next;
+	struct in_addr addr;
+	unsigned int ports;
+};
+
+struct media_quota {
+	struct media_quota_ent *hash[1U << MEDIA_QUOTA_BITS];
+	unsigned int sources;
+};
+
+struct media_ctx {
+	struct media_opts o;
+	struct media_ports ports;
+	struct media_quota quota;
+	struct media_call *hash[MEDIA_HASH_SIZE];
+	unsigned int calls;
+	uint64_t flows_full; /* flow inserts refused: xs_flows at its max entries */
+};
+
+/* media_ports.c */
+int media_ports_init(struct media_ports *p, uint16_t min, uint16_t max);
+void media_ports_fini(struct media_ports *p);
+int media_ports_alloc(struct media_ports *p, uint16_t *rtp);
+void media_ports_free(struct media_ports *p, uint16_t rtp);
+/* Mark @rtp used (rebuild, reconfigure); ignored outside the range. */
+void media_ports_mark(struct media_ports *p, uint16_t rtp);
+/* Ports @src holds; add (or, negative, remove) @ports. Source 0 is never counted. */
+unsigned int media_quota_held(const struct media_quota *q, struct in_addr src);
+int media_quota_add(struct media_quota *q, struct in_addr src, int ports);
+void media_quota_fini(struct media_quota *q);
+
+/* media_flows.c */
+/*
+ * Program the flows of stream @idx of @c as @s says, @old being what was
+ * programmed before (zeroed when nothing was), after an offer or answer from
+ * leg @sender. 2 flows with rtcp-mux on both legs, else 4. Returns 0 or a
+ * negative errno.
+ */
+int media_flows_program(struct media_ctx *mc, struct media_call *c, unsigned int idx,
+			const struct media_stream *s, const struct media_stream *old,
+			enum media_side sender);
+/* The no-route drops the XDP program counted on the flows of @c (wraps). */
+uint32_t media_flows_noroute(struct media_ctx *mc, struct media_call *c);
+/* Delete the flows of a stream (missing ones are fine). */
+void media_flows_delete(struct media_ctx *mc, struct media_call *c, const struct media_stream *s);
+/* The latest last_seen_ns over the call's flows, 0 when none saw a packet. */
+uint64_t media_flows_last_seen(struct media_ctx *mc, struct media_call *c);
+/* Rebuild the call table and port allocation from the flow map. */
+int media_flows_rebuild(struct media_ctx *mc);
+
+/* media.c */
+struct media_call *media_call_find(struct media_ctx *mc, uint64_t cookie);
+struct media_call *media_call_add(struct media_ctx *mc, uint64_t cookie, const char *call_id);
+uint64_t media_now_ns(void);
+/* The call's name for log lines: its Call-ID, or its cookie after a restart. */
+const char *media_call_name(const struct media_call *c, char *buf, size_t len);
+
+#endif /* XDPSBC_SIGD_MEDIA_INT_H */

@@ -1,0 +1,590 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The media side of xdpsbc-sigd (see media.h): the call table, SDP offer and
+ * answer handling in SIP messages, teardown and media timeouts. Ports are
+ * allocated in media_ports.c, flows programmed in media_flows.c, SDP edited in
+ * sdp.c.
+ *
+ * Sides come from the dialog, not from offer/answer roles: whatever A sends
+ * (INVITE offer, ACK answer of a late offer, re-INVITE, UPDATE) describes A,
+ * and its rewritten copy advertises edge[B] to B. So early and late offers,
+ * 18x and 200 answers, and re-offers from either side all take the same path.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <arpa/inet.h>
+#include <osipparser2/osip_port.h>
+
+#include "lib/xdpsbc.h"
+#include "media/internal.h"
+#include "secret.h"
+
+#define NSEC_PER_SEC 1000000000ULL
+
+uint64_t media_now_ns(void)
+{
+	struct timespec ts;
+
+	/* The datapath clock of last_seen_ns: bpf_ktime_get_coarse_ns(). */
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t media_cookie(const char *call_id)
+{
+	/* Keyed (secret.h): a sender cannot pick Call-IDs that collide with a victim's call. */
+	uint64_t h = secret_hash64(call_id ? call_id : "", call_id ? strlen(call_id) : 0);
+
+	/* 0 is "no call" in a flow. */
+	return h ? h : 1;
+}
+
+const char *media_call_name(const struct media_call *c, char *buf, size_t len)
+{
+	if (c->call_id[0])
+		return c->call_id;
+	snprintf(buf, len, "cookie %016llx", (unsigned long long)c->cookie);
+	return buf;
+}
+
+struct media_call *media_call_find(struct media_ctx *mc, uint64_t cookie)
+{
+	struct media_call *c;
+
+	for (c = mc->hash[cookie & (MEDIA_HASH_SIZE - 1)]; c; c = c->next)
+		if (c->cookie == cookie)
+			return c;
+	return NULL;
+}
+
+struct media_call *media_call_add(struct media_ctx *mc, uint64_t cookie, const char *call_id)
+{
+	struct media_call **head = &mc->hash[cookie & (MEDIA_HASH_SIZE - 1)];
+	struct media_call *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->cookie = cookie;
+	c->active_ns = media_now_ns();
+	c->edge_addr = mc->o.public_ip;
+	if (call_id)
+		snprintf(c->call_id, sizeof(c->call_id), "%s", call_id);
+	c->next = *head;
+	*head = c;
+	mc->calls++;
+	return c;
+}
+
+static void call_unlink(struct media_ctx *mc, struct media_call *c)
+{
+	struct media_call **pp = &mc->hash[c->cookie & (MEDIA_HASH_SIZE - 1)];
+
+	while (*pp && *pp != c)
+		pp = &(*pp)->next;
+	if (*pp) {
+		*pp = c->next;
+		mc->calls--;
+	}
+}
+
+/* Ports a stream holds: an RTP/RTCP pair toward each leg. */
+#define STREAM_PORTS 4
+
+static void stream_release(struct media_ctx *mc, struct media_call *c, struct media_stream *s)
+{
+	media_flows_delete(mc, c, s);
+	media_ports_free(&mc->ports, s->edge[0]);
+	media_ports_free(&mc->ports, s->edge[1]);
+	if (s->edge[0])
+		media_quota_add(&mc->quota, s->owner, -STREAM_PORTS);
+	memset(s, 0, sizeof(*s));
+}
+
+struct media_ctx *media_new(const struct media_opts *o)
+{
+	struct media_ctx *mc = calloc(1, sizeof(*mc));
+	int err;
+
+	if (!mc)
+		return NULL;
+	mc->o = *o;
+	if (media_ports_init(&mc->ports, o->port_min, o->port_max))
+		goto fail;
+	mc->ports.rng = o->port_rng;
+	if (o->flows_fd >= 0) {
+		err = media_flows_rebuild(mc);
+		if (err) {
+			xs_log(XS_LOG_ERR, "media: rebuilding calls from the flow map: %s\n",
+			       strerror(-err));
+			goto fail;
+		}
+		if (mc->calls)
+			xs_log(XS_LOG_INFO, "media: recovered %u calls from the flow map\n",
+			       mc->calls);
+	}
+	return mc;
+fail:
+	media_free(mc);
+	return NULL;
+}
+
+void media_free(struct media_ctx *mc)
+{
+	struct media_call *c, *next;
+	unsigned int h;
+
+	if (!mc)
+		return;
+	/* The flows stay: media of calls in progress keeps flowing without us. */
+	for (h = 0; h < MEDIA_HASH_SIZE; h++)
+		for (c = mc->hash[h]; c; c = next) {
+			next = c->next;
+			free(c);
+		}
+	media_ports_fini(&mc->ports);
+	media_quota_fini(&mc->quota);
+	free(mc);
+}
+
+int media_reconfigure(struct media_ctx *mc, const struct media_opts *o)
+{
+	struct media_ports np;
+	struct media_call *c;
+	unsigned int h, i;
+	int err;
+
+	err = media_ports_init(&np, o->port_min, o->port_max);
+	if (err)
+		return err;
+	np.rng = o->port_rng;
+	/*
+	 * Calls in progress keep their ports and edge address; their ports
+	 * stay reserved when they fall in the new range too. New flow flags
+	 * apply when a call's flows are next programmed.
+	 */
+	for (h = 0; h < MEDIA_HASH_SIZE; h++)
+		for (c = mc->hash[h]; c; c = c->next)
+			for (i = 0; i < c->n; i++) {
+				media_ports_mark(&np, c->s[i].edge[0]);
+				media_ports_mark(&np, c->s[i].edge[1]);
+			}
+	media_ports_fini(&mc->ports);
+	mc->ports = np;
+	mc->o = *o;
+	return 0;
+}
+
+unsigned int media_calls(const struct media_ctx *mc)
+{
+	return mc ? mc->calls : 0;
+}
+
+unsigned int media_ports_used(const struct media_ctx *mc)
+{
+	return mc ? 2 * mc->ports.used_count : 0;
+}
+
+unsigned int media_source_ports(const struct media_ctx *mc, struct in_addr src)
+{
+	return mc ? media_quota_held(&mc->quota, src) : 0;
+}
+
+uint64_t media_flows_full(const struct media_ctx *mc)
+{
+	return mc ? mc->flows_full : 0;
+}
+
+static bool ct_is(const osip_content_type_t *ct, const char *type, const char *subtype)
+{
+	return ct && ct->type && !strcasecmp(ct->type, type) &&
+	       (!subtype || (ct->subtype && !strcasecmp(ct->subtype, subtype)));
+}
+
+/* The SDP body: the body of an application/sdp message, or a multipart's SDP part. */
+static osip_body_t *sdp_body(osip_message_t *msg, bool *multipart)
+{
+	osip_body_t *b;
+	int i;
+
+	*multipart = false;
+	if (ct_is(msg->content_type, "application", "sdp"))
+		return osip_list_get(&msg->bodies, 0);
+	if (!ct_is(msg->content_type, "multipart", NULL))
+		return NULL;
+	*multipart = true;
+	for (i = 0; (b = osip_list_get(&msg->bodies, i)); i++)
+		if (ct_is(b->content_type, "application", "sdp"))
+			return b;
+	return NULL;
+}
+
+/* Put @text (osip-allocated, taken over) in place of @b's text; fix Content-Length. */
+static int body_replace(osip_message_t *msg, osip_body_t *b, char *text, bool multipart)
+{
+	size_t len = strlen(text);
+	char buf[24], *s, *eoh;
+	int err;
+
+	osip_free(b->body);
+	b->body = text;
+	b->length = len;
+	osip_message_force_update(msg);
+	if (multipart) {
+		/* The total is the serialized multipart body: let libosip2 build it. */
+		if (osip_message_to_str(msg, &s, &len))
+			return -ENOMEM;
+		eoh = strstr(s, "\r\n\r\n");
+		len = eoh ? len - (size_t)(eoh + 4 - s) : 0;
+		osip_free(s);
+	}
+	snprintf(buf, sizeof(buf), "%zu", len);
+	osip_content_length_free(msg->content_length);
+	msg->content_length = NULL;
+	err = osip_message_set_content_length(msg, buf);
+	osip_message_force_update(msg);
+	return err ? -ENOMEM : 0;
+}
+
+/* What leg @l now signals for a stream. A hold keeps the address it holds from. */
+static void leg_update(struct media_leg *l, const struct sdp_media_info *mi,
+		       const struct media_src *src)
+{
+	bool had = l->known && !l->v6 && l->addr.s_addr;
+
+	if (src) {
+		l->sig_addr = src->addr;
+		l->sig_core = src->core;
+	}
+	l->known = true;
+	l->mux = mi->mux;
+	l->v6 = mi->v6;
+	l->hold = mi->hold;
+	if (mi->hold && had && !mi->v6)
+		return;
+	l->addr = mi->addr;
+	l->port = mi->port;
+	l->rtcp_addr = mi->rtcp_addr;
+	l->rtcp_port = mi->rtcp_port;
+}
+
+static const char *side_name(enum media_side from)
+{
+	return from == MEDIA_SIDE_A ? "caller" : "callee";
+}
+
+/*
+ * The limits, before anything is allocated: relayed m-lines per call (each
+ * holds STREAM_PORTS ports) and ports per signalling source (the core has no
+ * such limit: every call from the core comes from it).
+ */
+static int check_limits(struct media_ctx *mc, const struct media_call *c,
+			const struct sdp_info *info, unsigned int n, const struct media_src *src,
+			const char *call_id)
+{
+	unsigned int i, streams = 0, fresh = 0, held;
+
+	for (i = 0; i < n; i++) {
+		if (!info->m[i].relay || !info->m[i].port)
+			continue;
+		streams++;
+		if (!c || !c->s[i].edge[0])
+			fresh++;
+	}
+	if (mc->o.max_streams && streams > mc->o.max_streams) {
+		xs_log(XS_LOG_WARN, "[%s] %u relayed m-lines, more than max-media-streams %u\n",
+		       call_id, streams, mc->o.max_streams);
+		return -E2BIG;
+	}
+	if (!fresh || !src || src->core || !src->addr.s_addr || !mc->o.source_ports)
+		return 0;
+	held = media_quota_held(&mc->quota, src->addr);
+	if (held + fresh * STREAM_PORTS > mc->o.source_ports) {
+		xs_log(XS_LOG_WARN,
+		       "[%s] source %s holds %u relay ports, %u more would pass "
+		       "max-ports-per-source %u\n",
+		       call_id, inet_ntoa(src->addr), held, fresh * STREAM_PORTS,
+		       mc->o.source_ports);
+		return -EDQUOT;
+	}
+	return 0;
+}
+
+/*
+ * Work on a copy of the call's streams; allocate what new m-lines need; only
+ * when the SDP could be rewritten commit: program flows, release rejected
+ * streams, replace the body. On error the message and the call are unchanged
+ * (a call that was created here is dropped again, its ports and flows gone).
+ */
+int media_rewrite(struct media_ctx *mc, osip_message_t *msg, const char *call_id,
+		  enum media_side from, const struct media_src *src)
+{
+	uint16_t edge_port[MEDIA_MAX_STREAMS] = {0}, fresh_ports[2 * MEDIA_MAX_STREAMS];
+	struct media_stream ns[MEDIA_MAX_STREAMS];
+	bool release[MEDIA_MAX_STREAMS] = {false}, multipart, bare, created = false;
+	unsigned int i, n, nfresh = 0;
+	struct media_call *c;
+	struct sdp_info info;
+	sdp_message_t *sdp;
+	char *text, *out;
+	osip_body_t *b;
+	int err, x;
+
+	if ((MSG_IS_REQUEST(msg) && msg->sip_method && MSG_IS_ACK(msg)) ||
+	    (MSG_IS_STATUS_2XX(msg) && msg->cseq && msg->cseq->method &&
+	     !strcmp(msg->cseq->method, "INVITE")))
+		media_confirm(mc, call_id);
+	b = sdp_body(msg, &multipart);
+	if (!b || !b->body || !b->length)
+		return 0;
+	/*
+	 * libosip2's SDP parser wants every line ended. A multipart's SDP part
+	 * comes without its last CRLF (MIME gives it to the boundary).
+	 */
+	bare = b->body[b->length - 1] != '\n';
+	text = malloc(b->length + 3);
+	if (!text)
+		return -ENOMEM;
+	memcpy(text, b->body, b->length);
+	strcpy(text + b->length, bare ? "\r\n" : "");
+	err = sdp_parse(text, &sdp, &info);
+	free(text);
+	if (err) {
+		xs_log(XS_LOG_WARN, "[%s] malformed SDP from the %s, message not changed\n",
+		       call_id, side_name(from));
+		return err;
+	}
+
+	n = info.n < MEDIA_MAX_STREAMS ? info.n : MEDIA_MAX_STREAMS;
+	c = media_call_find(mc, media_cookie(call_id));
+	err = check_limits(mc, c, &info, n, src, call_id);
+	if (err) {
+		sdp_message_free(sdp);
+		return err;
+	}
+	if (!c) {
+		c = media_call_add(mc, media_cookie(call_id), call_id);
+		if (!c) {
+			sdp_message_free(sdp);
+			return -ENOMEM;
+		}
+		created = true;
+	} else if (!c->call_id[0]) {
+		/* Rebuilt after a restart: now we know its name. */
+		snprintf(c->call_id, sizeof(c->call_id), "%s", call_id);
+	}
+
+	memcpy(ns, c->s, sizeof(ns));
+	for (i = 0; i < n; i++) {
+		const struct sdp_media_info *mi = &info.m[i];
+
+		if (!mi->relay || !mi->port) {
+			/* Port 0 (or not relayable): the stream holds nothing. */
+			release[i] = ns[i].edge[0] || ns[i].edge[1];
+			memset(&ns[i], 0, sizeof(ns[i]));
+			continue;
+		}
+		if (!ns[i].edge[0]) {
+			/* A new stream: one port pair toward each leg. */
+			memset(&ns[i], 0, sizeof(ns[i]));
+			for (x = 0; x < 2; x++) {
+				err = media_ports_alloc(&mc->ports, &ns[i].edge[x]);
+				if (err) {
+					xs_log(XS_LOG_ERR, "[%s] relay ports exhausted\n", call_id);
+					goto rollback;
+				}
+				fresh_ports[nfresh++] = ns[i].edge[x];
+			}
+			if (src && !src->core)
+				ns[i].owner = src->addr;
+		}
+		leg_update(&ns[i].leg[from], mi, src);
+		edge_port[i] = ns[i].edge[!from];
+	}
+
+	err = sdp_rewrite(sdp, &info, edge_port, c->edge_addr, &out);
+	if (err)
+		goto rollback;
+	sdp_message_free(sdp);
+	sdp = NULL;
+	if (bare && (i = (unsigned int)strlen(out)) >= 2 && out[i - 1] == '\n')
+		out[i - (out[i - 2] == '\r' ? 2 : 1)] = 0;
+
+	for (i = 0; i < n; i++) {
+		int e = 0;
+
+		if (release[i])
+			stream_release(mc, c, &c->s[i]);
+		else if (ns[i].edge[0])
+			e = media_flows_program(mc, c, i, &ns[i], &c->s[i], from);
+		if (e && !err) {
+			if (e == -ENOSPC)
+				xs_log(XS_LOG_ERR,
+				       "[%s] relay flow table full (xs_flows at its max entries, "
+				       "map-sizes flows): call refused\n",
+				       call_id);
+			else
+				xs_log(XS_LOG_ERR, "[%s] programming relay flows: %s\n", call_id,
+				       strerror(-e));
+			err = e;
+		}
+		if (!release[i] && ns[i].edge[0] && !c->s[i].edge[0])
+			media_quota_add(&mc->quota, ns[i].owner, STREAM_PORTS);
+		c->s[i] = ns[i];
+	}
+	if (n > c->n)
+		c->n = n;
+	c->active_ns = media_now_ns();
+	if (err) {
+		/* The flows are half there: a new call goes at once, ports and all. */
+		osip_free(out);
+		goto fail_committed;
+	}
+
+	err = body_replace(msg, b, out, multipart);
+	if (err)
+		goto fail_committed;
+	for (i = 0; i < n; i++)
+		if (ns[i].edge[0])
+			xs_log(XS_LOG_DEBUG,
+			       "[%s] m-line %u from the %s: %s:%u, relayed on %u/%u\n", call_id, i,
+			       side_name(from), inet_ntoa(ns[i].leg[from].addr),
+			       ns[i].leg[from].port, ns[i].edge[from], ns[i].edge[!from]);
+	return err;
+
+fail_committed:
+	if (created)
+		media_end_cookie(mc, c->cookie);
+	return err;
+
+rollback:
+	for (i = 0; i < nfresh; i++)
+		media_ports_free(&mc->ports, fresh_ports[i]);
+	if (sdp)
+		sdp_message_free(sdp);
+	if (created) {
+		call_unlink(mc, c);
+		free(c);
+	}
+	return err;
+}
+
+const char *media_strerror(int err)
+{
+	switch (err) {
+	case -EBADMSG:
+		return "malformed SDP";
+	case -E2BIG:
+		return "more m-lines than max-media-streams";
+	case -EDQUOT:
+		return "source at max-ports-per-source";
+	case -ENOSPC:
+		return "relay ports exhausted or relay flow table full";
+	default:
+		return strerror(-err);
+	}
+}
+
+void media_end_cookie(struct media_ctx *mc, uint64_t cookie)
+{
+	struct media_call *c = media_call_find(mc, cookie);
+	char name[32];
+	unsigned int i;
+
+	if (!c)
+		return;
+	for (i = 0; i < c->n; i++)
+		stream_release(mc, c, &c->s[i]);
+	xs_log(XS_LOG_INFO, "[%s] media ended, relay flows removed\n",
+	       media_call_name(c, name, sizeof(name)));
+	call_unlink(mc, c);
+	free(c);
+}
+
+void media_end(struct media_ctx *mc, const char *call_id)
+{
+	uint64_t cookie = media_cookie(call_id);
+	struct media_call *c = media_call_find(mc, cookie);
+
+	/* A call rebuilt after a restart learns its name here, for the log line. */
+	if (c && !c->call_id[0])
+		snprintf(c->call_id, sizeof(c->call_id), "%s", call_id);
+	media_end_cookie(mc, cookie);
+}
+
+void media_confirm(struct media_ctx *mc, const char *call_id)
+{
+	struct media_call *c = media_call_find(mc, media_cookie(call_id));
+
+	if (c)
+		c->confirmed = true;
+}
+
+static bool call_has_flows(const struct media_call *c)
+{
+	unsigned int i;
+
+	for (i = 0; i < c->n; i++)
+		if (c->s[i].edge[0])
+			return true;
+	return false;
+}
+
+/* Timer C (RFC 3261 16.6): how long a proxy lets an INVITE ring. */
+#define MEDIA_RING_NS (180 * NSEC_PER_SEC)
+
+/*
+ * A call times out when no packet went either way for timeout_s (0: the
+ * default 60 s), counted from its last packet, or from its creation or last
+ * SDP change when none came since. Before the 2xx, early media is optional
+ * and a phone may ring for minutes: an unconfirmed call gets Timer C on top,
+ * so only calls whose signalling was lost time out then. A call without any
+ * relayed m-line has no media to time out.
+ *
+ * The flows are read only when the cached last packet time says the call may
+ * have expired, so a poll costs map lookups for idle calls only. Expired
+ * cookies are collected first, so that @on_timeout may end calls itself.
+ */
+void media_poll(struct media_ctx *mc, void (*on_timeout)(uint64_t cookie, void *arg), void *arg)
+{
+	uint64_t now = media_now_ns(), timeout_ns, limit, last, *expired = NULL, *tmp;
+	unsigned int h, n = 0, cap = 0, i;
+	struct media_call *c;
+	char name[32];
+
+	timeout_ns = (uint64_t)(mc->o.timeout_s ? mc->o.timeout_s : 60) * NSEC_PER_SEC;
+	for (h = 0; h < MEDIA_HASH_SIZE; h++) {
+		for (c = mc->hash[h]; c; c = c->next) {
+			if (!call_has_flows(c))
+				continue;
+			limit = timeout_ns + (c->confirmed ? 0 : MEDIA_RING_NS);
+			last = c->active_ns > c->seen_ns ? c->active_ns : c->seen_ns;
+			if (now < last || now - last < limit)
+				continue;
+			c->seen_ns = media_flows_last_seen(mc, c);
+			if (c->seen_ns > last)
+				last = c->seen_ns;
+			if (now < last || now - last < limit)
+				continue;
+			if (n == cap) {
+				cap = cap ? 2 * cap : 16;
+				tmp = realloc(expired, cap * sizeof(*expired));
+				if (!tmp)
+					break;
+				expired = tmp;
+			}
+			expired[n++] = c->cookie;
+			xs_log(XS_LOG_INFO, "[%s] media timeout, no packets for %llu s\n",
+			       media_call_name(c, name, sizeof(name)),
+			       (unsigned long long)((now - last) / NSEC_PER_SEC));
+		}
+	}
+	for (i = 0; i < n; i++) {
+		if (on_timeout)
+			on_timeout(expired[i], arg);
+		media_end_cookie(mc, expired[i]);
+	}
+	free(expired);
+}

@@ -1,0 +1,195 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Relay port allocation: even RTP port, RTCP on the next one; and the count
+ * of relay ports each signalling source holds.
+ *
+ * A pair is allocated per leg and m-line even when rtcp-mux is offered: mux is
+ * only in effect once the answer accepts it too (RFC 5761 5.1.1), and until
+ * then, or if the answer declines, RTCP arrives on the odd port. Reserving the
+ * pair up front keeps one allocation for the stream's whole life; the odd
+ * port's flow (and so its pinhole) simply does not exist while mux is in use.
+ * The cost is half the range under mux, which a 10,000-port range can afford.
+ *
+ * Random pairs: a port handed to one call says nothing about the ports of
+ * the next call, so a caller cannot aim at a victim's ports by making a call
+ * of its own and trying its neighbours (latching is what actually stops a
+ * hijack; this only takes the guessing away). MEDIA_PORTS_TRIES random picks
+ * find a free pair unless the range is nearly full; then a scan from a random
+ * pair finds one if any is left, so allocation fails only when nothing is
+ * free. A freed pair is picked again with probability 1/pairs, so late
+ * packets of an ended call rarely land in a new one.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "media/internal.h"
+
+#define MEDIA_PORTS_TRIES 32
+
+int media_ports_init(struct media_ports *p, uint16_t min, uint16_t max)
+{
+	unsigned int base = min < 2 ? 2 : (min + 1U) & ~1U;
+
+	p->base = (uint16_t)base;
+	p->pairs = max >= base + 1 ? (max - base + 1U) / 2 : 0;
+	p->used_count = 0;
+	p->rnd_left = 0;
+	p->used = calloc(p->pairs ? p->pairs : 1, 1);
+	return p->used ? 0 : -ENOMEM;
+}
+
+void media_ports_fini(struct media_ports *p)
+{
+	free(p->used);
+	p->used = NULL;
+	p->pairs = 0;
+}
+
+/* A random 32-bit value from a buffer refilled by getrandom(): one syscall per 64. */
+static int rnd32(struct media_ports *p, uint32_t *v)
+{
+	if (p->rng) {
+		*v = p->rng();
+		return 0;
+	}
+	if (!p->rnd_left) {
+		ssize_t n = getrandom(p->rnd, sizeof(p->rnd), 0);
+
+		if (n != (ssize_t)sizeof(p->rnd))
+			return n < 0 ? -errno : -EIO;
+		p->rnd_left = sizeof(p->rnd) / sizeof(p->rnd[0]);
+	}
+	*v = p->rnd[--p->rnd_left];
+	return 0;
+}
+
+static void take(struct media_ports *p, unsigned int k, uint16_t *rtp)
+{
+	p->used[k] = 1;
+	p->used_count++;
+	*rtp = (uint16_t)(p->base + 2 * k);
+}
+
+int media_ports_alloc(struct media_ports *p, uint16_t *rtp)
+{
+	unsigned int i, k;
+	uint32_t r = 0;
+	int err;
+
+	if (p->used_count >= p->pairs)
+		return -ENOSPC;
+	for (i = 0; i < MEDIA_PORTS_TRIES; i++) {
+		err = rnd32(p, &r);
+		if (err)
+			return err;
+		/* Modulo bias below 2^-17 for 2^15 pairs: irrelevant here. */
+		k = r % p->pairs;
+		if (!p->used[k]) {
+			take(p, k, rtp);
+			return 0;
+		}
+	}
+	err = rnd32(p, &r);
+	if (err)
+		return err;
+	for (i = 0; i < p->pairs; i++) {
+		k = (r + i) % p->pairs;
+		if (!p->used[k]) {
+			take(p, k, rtp);
+			return 0;
+		}
+	}
+	return -ENOSPC;
+}
+
+static int pair_of(const struct media_ports *p, uint16_t rtp, unsigned int *k)
+{
+	if (rtp < p->base || (rtp - p->base) & 1)
+		return -ERANGE;
+	*k = (rtp - p->base) / 2U;
+	return *k < p->pairs ? 0 : -ERANGE;
+}
+
+void media_ports_free(struct media_ports *p, uint16_t rtp)
+{
+	unsigned int k;
+
+	if (!pair_of(p, rtp, &k) && p->used[k]) {
+		p->used[k] = 0;
+		p->used_count--;
+	}
+}
+
+void media_ports_mark(struct media_ports *p, uint16_t rtp)
+{
+	unsigned int k;
+
+	if (!pair_of(p, rtp, &k) && !p->used[k]) {
+		p->used[k] = 1;
+		p->used_count++;
+	}
+}
+
+/* ---- relay ports held per signalling source ---- */
+
+static unsigned int quota_bucket(struct in_addr a)
+{
+	uint32_t h = a.s_addr * 0x9e3779b1U; /* Fibonacci hashing */
+
+	return h >> (32 - MEDIA_QUOTA_BITS);
+}
+
+unsigned int media_quota_held(const struct media_quota *q, struct in_addr src)
+{
+	const struct media_quota_ent *e;
+
+	for (e = q->hash[quota_bucket(src)]; e; e = e->next)
+		if (e->addr.s_addr == src.s_addr)
+			return e->ports;
+	return 0;
+}
+
+int media_quota_add(struct media_quota *q, struct in_addr src, int ports)
+{
+	struct media_quota_ent **pp = &q->hash[quota_bucket(src)], *e;
+
+	if (!src.s_addr || !ports)
+		return 0;
+	for (; (e = *pp); pp = &e->next)
+		if (e->addr.s_addr == src.s_addr)
+			break;
+	if (!e) {
+		if (ports < 0)
+			return 0;
+		e = calloc(1, sizeof(*e));
+		if (!e)
+			return -ENOMEM;
+		e->addr = src;
+		*pp = e;
+		q->sources++;
+	}
+	if (ports < 0 && (unsigned int)-ports >= e->ports) {
+		/* Nothing held any more: the entry goes, the table stays small. */
+		*pp = e->next;
+		free(e);
+		q->sources--;
+		return 0;
+	}
+	e->ports += (unsigned int)ports;
+	return 0;
+}
+
+void media_quota_fini(struct media_quota *q)
+{
+	struct media_quota_ent *e, *next;
+	unsigned int i;
+
+	for (i = 0; i < (1U << MEDIA_QUOTA_BITS); i++)
+		for (e = q->hash[i]; e; e = next) {
+			next = e->next;
+			free(e);
+		}
+	memset(q, 0, sizeof(*q));
+}
