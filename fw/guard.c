@@ -109,20 +109,16 @@ const char *xs_noroute_why_str(int why)
 
 /* ---- the guard table ---- */
 
-static struct nlmsghdr *ghdr(struct xs_nft_batch *t, uint16_t type, uint16_t flags)
-{
-	return nftnl_nlmsg_build_hdr(xs_nft_batch_cur(t), type, NFPROTO_IPV4, flags | NLM_F_ACK,
-				     t->seq++);
-}
-
 static void g_table(struct xs_nft_batch *t, uint16_t type)
 {
 	struct nftnl_table *tb = nftnl_table_alloc();
 
 	nftnl_table_set_u32(tb, NFTNL_TABLE_FAMILY, NFPROTO_IPV4);
 	nftnl_table_set_str(tb, NFTNL_TABLE_NAME, XS_FWD_GUARD_TABLE);
-	nftnl_table_nlmsg_build_payload(ghdr(t, type, type == NFT_MSG_NEWTABLE ? NLM_F_CREATE : 0),
-					tb);
+	nftnl_table_nlmsg_build_payload(
+		xs_nft_batch_hdr(t, NFPROTO_IPV4, type,
+				 type == NFT_MSG_NEWTABLE ? NLM_F_CREATE : 0),
+		tb);
 	xs_nft_batch_next(t);
 	nftnl_table_free(tb);
 }
@@ -139,7 +135,8 @@ static void g_chain(struct xs_nft_batch *t)
 	nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, -300);
 	nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, "filter");
 	nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
-	nftnl_chain_nlmsg_build_payload(ghdr(t, NFT_MSG_NEWCHAIN, NLM_F_CREATE), c);
+	nftnl_chain_nlmsg_build_payload(
+		xs_nft_batch_hdr(t, NFPROTO_IPV4, NFT_MSG_NEWCHAIN, NLM_F_CREATE), c);
 	xs_nft_batch_next(t);
 	nftnl_chain_free(c);
 }
@@ -199,7 +196,8 @@ static int g_rule(struct xs_nft_batch *t, const char *ifname)
 	nftnl_udata_put_strz(u, NFTNL_UDATA_RULE_COMMENT, tag);
 	nftnl_rule_set_data(r, NFTNL_RULE_USERDATA, nftnl_udata_buf_data(u),
 			    nftnl_udata_buf_len(u));
-	nftnl_rule_nlmsg_build_payload(ghdr(t, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND), r);
+	nftnl_rule_nlmsg_build_payload(
+		xs_nft_batch_hdr(t, NFPROTO_IPV4, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND), r);
 	xs_nft_batch_next(t);
 	nftnl_udata_buf_free(u);
 	nftnl_rule_free(r);

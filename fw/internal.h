@@ -88,10 +88,14 @@ struct xs_nft_batch {
 	char *buf;
 };
 
+/* sets.c: the batch transaction and the set operations, below nft.c and sync.c. */
 int xs_nft_batch_open(struct xs_nft_batch *t);
 /* Room for the next message, 0 or -ENOMEM. */
 void *xs_nft_batch_cur(struct xs_nft_batch *t);
 void xs_nft_batch_next(struct xs_nft_batch *t);
+/* The header of the batch's next message (family NFPROTO_INET or _IPV4), acked. */
+struct nlmsghdr *xs_nft_batch_hdr(struct xs_nft_batch *t, uint16_t family, uint16_t type,
+				  uint16_t flags);
 /* End the batch, send it, read every ack; the first error wins. */
 int xs_nft_batch_commit(struct xs_nft_batch *t);
 void xs_nft_batch_close(struct xs_nft_batch *t);
@@ -106,7 +110,7 @@ void xs_nft_set_flush(struct xs_nft_batch *t, enum xs_nft_set s);
 int xs_nft_set_add(struct xs_nft_batch *t, enum xs_nft_set s, const struct xs_nft_elem *e,
 		   size_t n);
 
-/* nft_sync.c: the elements of set @s from the maps (free *@out). */
+/* sync.c: the elements of set @s from the maps (free *@out). */
 int xs_nft_elems(const struct xs_maps *m, enum xs_nft_set s, struct xs_nft_elem **out, size_t *n);
 /* Flush and refill every map-backed set. */
 int xs_nft_sync_batch(struct xs_nft_batch *t, const struct xs_maps *m, unsigned int what);

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stddef.h>
+#include <time.h>
 #include <netinet/in.h>
 #include <osipparser2/osip_parser.h>
 #include "lib/xdpsbc.h"
@@ -70,6 +71,12 @@ void sip_edge_init(struct sip_edge *e, struct in_addr ip, uint16_t port);
 bool sip_edge_is_uri(const struct sip_edge *e, const osip_uri_t *u);
 
 /* Monotonic milliseconds, for timers. */
-uint64_t sigd_now_ms(void);
+static inline uint64_t sigd_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 #endif /* XDPSBC_SIGD_H */

@@ -111,14 +111,6 @@ int sip_addr_from_via(const osip_via_t *v, struct sip_addr *a)
 	return 0;
 }
 
-uint64_t sigd_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 void sip_edge_init(struct sip_edge *e, struct in_addr ip, uint16_t port)
 {
 	e->ip = ip;
