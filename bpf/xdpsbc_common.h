@@ -169,14 +169,25 @@ struct xs_config {
 
 /*
  * xs_flows: the relay table. Key: the edge address and port a packet arrives
- * on. Value: where it goes and from which edge address/port it leaves; the
- * reverse flow is the one keyed by that source (src_addr, src_port, proto).
+ * on, IPv4 or IPv6. Value: where it goes and from which edge address/port it
+ * leaves; the reverse flow is the one keyed by that source (src_addr,
+ * src_port, proto). Every address field is a union: an IPv4 address sits in
+ * its first four bytes (the __be32 name), the other twelve are zero; an IPv6
+ * one fills the 16 bytes (the *6 name). Which one a field holds follows the
+ * leg: the key's family for the addresses of the arriving side (expect, peer,
+ * latch, chk_saddr), XS_FLOW_OUT6 for those of the leaving side (src, dst,
+ * nh_daddr). A flow whose two sides differ translates between IPv4 and IPv6.
  */
+#define XS_FLOW_LAYOUT 2 /* 1: IPv4 only (8 B key, 120 B value); 2: dual-stack */
+
 struct xs_flow_key {
-	__be32 addr;
+	union {
+		__be32 addr;
+		__u8 addr6[16];
+	};
 	__be16 port;
 	__u8 proto; /* IPPROTO_UDP */
-	__u8 pad;
+	__u8 v6;    /* 1: addr6 is an IPv6 address; 0: addr is IPv4 */
 };
 
 /*
@@ -195,15 +206,23 @@ struct xs_flow_key {
 #define XS_FLOW_LATCH	   (1U << 0)   /* source-checked latching, see above (sigd: always) */
 #define XS_FLOW_PRELATCHED (1U << 1)   /* provisional: may move once within the window */
 #define XS_FLOW_LATCHED	   (1U << 3)   /* peer_addr/port valid: set by the datapath (or sigd) */
+#define XS_FLOW_OUT6	   (1U << 4)   /* leaves as IPv6: src/dst/nh_daddr are the *6 fields */
 #define XS_FLOW_SIGD_MASK  0xffff0000U /* sigd's own (m-line, leg); XDP leaves them alone */
 
+/* An address field of either family (see xs_flows above). */
+#define XS_ADDR(name)                \
+	union {                      \
+		__be32 name;         \
+		__u8 name##6[16];    \
+	}
+
 struct xs_flow {
-	__be32 dst_addr; /* peer of the other leg (signalled, then latched) */
-	__be32 src_addr; /* edge address the packet leaves from */
+	XS_ADDR(dst_addr); /* peer of the other leg (signalled, then latched) */
+	XS_ADDR(src_addr); /* edge address the packet leaves from */
 	__be16 dst_port;
-	__be16 src_port;    /* edge port the packet leaves from */
-	__be32 expect_addr; /* signalled address of this leg's sender */
-	__be32 peer_addr;   /* latched source of this leg's sender */
+	__be16 src_port;	 /* edge port the packet leaves from */
+	XS_ADDR(expect_addr); /* signalled address of this leg's sender */
+	XS_ADDR(peer_addr);   /* latched source of this leg's sender */
 	__be16 expect_port;
 	__be16 peer_port;
 	__u32 flags;
@@ -219,7 +238,8 @@ struct xs_flow {
 	 */
 	__u8 nh_smac[6];
 	__u8 nh_dmac[6];
-	__be32 nh_daddr;
+	XS_ADDR(nh_daddr);
+	__u32 nh_pad;
 	__u64 nh_ns;
 	/*
 	 * Source-check cache, XDP's own: chk_saddr passed the trusted-network
@@ -227,15 +247,15 @@ struct xs_flow {
 	 * While both still hold, its media skips those lookups (see relay.h).
 	 */
 	__u64 chk_gen;
-	__be32 chk_saddr;
+	XS_ADDR(chk_saddr);
 	__u32 noroute; /* XDP's own: packets dropped for want of a next hop (wraps) */
+	__u32 noroute_pad;
 	/*
 	 * Latching, sigd's: only latch_addr may latch, only while the datapath
 	 * clock is below latch_until_ns (see XS_FLOW_LATCH above).
 	 */
 	__u64 latch_until_ns;
-	__be32 latch_addr;
-	__u32 latch_pad;
+	XS_ADDR(latch_addr);
 };
 
 /*

@@ -22,6 +22,28 @@ static __always_inline __u64 csum_acc2(__u64 sum, __be16 from, __be16 to)
 	return sum + (__u16)~from + (__u16)to;
 }
 
+/* Add or remove one 32-bit word: a field that appears or disappears (a translated pseudo-header). */
+static __always_inline __u64 csum_add4(__u64 sum, __be32 x)
+{
+	return sum + ((__u32)x >> 16) + ((__u32)x & 0xffff);
+}
+
+static __always_inline __u64 csum_sub4(__u64 sum, __be32 x)
+{
+	return csum_add4(sum, ~(__u32)x);
+}
+
+/* The same for an IPv6 address, as four 32-bit words (4-byte aligned). */
+static __always_inline __u64 csum_add16(__u64 sum, const __be32 *a)
+{
+	return csum_add4(csum_add4(csum_add4(csum_add4(sum, a[0]), a[1]), a[2]), a[3]);
+}
+
+static __always_inline __u64 csum_sub16(__u64 sum, const __be32 *a)
+{
+	return csum_sub4(csum_sub4(csum_sub4(csum_sub4(sum, a[0]), a[1]), a[2]), a[3]);
+}
+
 /* Fold @sum into 16 bits and return the new checksum field. */
 static __always_inline __sum16 csum_fold64(__u64 sum)
 {

@@ -56,9 +56,11 @@ struct xs_pkt {
 	__u8 l4proto; /* IPPROTO_* after the IP header and its extensions */
 	__u8 vlans;   /* VLAN tags in front of the IP header */
 	__u8 frag;    /* non-first fragment: no transport header */
+	__u8 fraghdr; /* IPv4 MF set or an IPv6 fragment header: part of a datagram */
 	__be16 sport; /* only for UDP/TCP that is not a non-first fragment */
 	__be16 dport;
 	__be32 daddr4;
+	__u8 daddr6[16]; /* IPv6 only */
 	__u16 l4len;	     /* bytes from the transport header on, as the IP header says */
 	__u16 payoff;	     /* UDP/TCP payload: offset from the frame start ... */
 	__u16 paylen;	     /* ... and length by the IP header (not frame padding) */
@@ -103,7 +105,7 @@ static __always_inline int parse_ethhdr(struct hdr_cursor *nh, void *data_end, _
 
 /* IPv4 with options; returns the protocol, sets *frag for non-first fragments. */
 static __always_inline int parse_iphdr(struct hdr_cursor *nh, void *data_end, struct iphdr **iphdr,
-				       __u8 *frag)
+				       __u8 *frag, __u8 *fraghdr)
 {
 	struct iphdr *iph = nh->pos;
 	int hdrsize;
@@ -119,6 +121,8 @@ static __always_inline int parse_iphdr(struct hdr_cursor *nh, void *data_end, st
 	*iphdr = iph;
 	if (iph->frag_off & bpf_htons(0x1fff))
 		*frag = 1;
+	if (iph->frag_off & bpf_htons(0x3fff)) /* MF or an offset */
+		*fraghdr = 1;
 	return iph->protocol;
 }
 
@@ -156,7 +160,7 @@ static __always_inline int ipv6_is_ext(__u8 nexthdr)
  * the middle of someone's payload.
  */
 static __always_inline int parse_ip6ext(struct hdr_cursor *nh, void *data_end, __u8 nexthdr,
-					__u8 *frag)
+					__u8 *frag, __u8 *fraghdr)
 {
 	struct ipv6_opt_hdr *hdr;
 	struct xs_ipv6_frag_hdr *fh;
@@ -175,6 +179,7 @@ static __always_inline int parse_ip6ext(struct hdr_cursor *nh, void *data_end, _
 			if ((void *)(fh + 1) > data_end)
 				return -1;
 			nh->pos = fh + 1;
+			*fraghdr = 1;
 			if (fh->frag_off & bpf_htons(0xfff8)) {
 				*frag = 1;
 				return fh->nexthdr;
@@ -251,7 +256,7 @@ static __always_inline int xs_parse(struct xdp_md *ctx, struct xs_pkt *pkt)
 		return XS_PASS_UNPARSED;
 
 	if (proto == bpf_htons(ETH_P_IP)) {
-		proto = parse_iphdr(&nh, data_end, &iph, &pkt->frag);
+		proto = parse_iphdr(&nh, data_end, &iph, &pkt->frag, &pkt->fraghdr);
 		if (proto < 0)
 			return XS_PASS_UNPARSED;
 		pkt->family = XS_AF_INET;
@@ -266,7 +271,8 @@ static __always_inline int xs_parse(struct xdp_md *ctx, struct xs_pkt *pkt)
 		pkt->family = XS_AF_INET6;
 		pkt->src6.prefixlen = 128;
 		__builtin_memcpy(pkt->src6.addr, &ip6h->saddr, sizeof(pkt->src6.addr));
-		proto = parse_ip6ext(&nh, data_end, proto, &pkt->frag);
+		__builtin_memcpy(pkt->daddr6, &ip6h->daddr, sizeof(pkt->daddr6));
+		proto = parse_ip6ext(&nh, data_end, proto, &pkt->frag, &pkt->fraghdr);
 		if (proto < 0)
 			return XS_PASS_UNPARSED;
 		pkt->l4len = bpf_ntohs(ip6h->payload_len) - (nh.pos - (void *)(ip6h + 1));

@@ -571,7 +571,8 @@ struct step {
 /* clang-format off */
 #define FROM(a, p)	.smac = MAC_A, .dmac = MAC_XSA, .src = (a), .sport = (p)
 #define TO(a, p)	.dst = (a), .dport = (p), .l4 = IPPROTO_UDP
-#define OUT_A(a, p, mac) .smac = MAC_XSA, .dmac = (mac), .src = EDGE, .sport = (p)
+/* Relayed: one hop less (forward.h). */
+#define OUT_A(a, p, mac) .smac = MAC_XSA, .dmac = (mac), .src = EDGE, .sport = (p), .ttl = 63
 #define RTP		.payload = 172
 
 static const struct step steps[] = {
@@ -669,9 +670,17 @@ static const struct step steps[] = {
 	{ "pinhole: trusted source still relayed", NULL,
 	  { FROM(TRUSTED, 5000), TO(EDGE, PA), RTP }, 0, XS_RELAY_TX,
 	  { OUT_A(EDGE, PB, MAC_B), TO(B_SIG, 6000), RTP }, NULL },
-	{ "pinhole: ipv6 to the relay range passes (relay is ipv4)", NULL,
+	{ "pinhole: ipv6 to an unowned relay port dropped too", NULL,
 	  { .src = "2001:db8:1::10", .dst = "2001:db8:1::1", .sport = 31000, .dport = 20004, RTP },
-	  0, XS_PASS, {}, NULL },
+	  0, XS_DROP_PINHOLE, {}, NULL },
+	{ "relay: ttl 1 dropped, not relayed with none left", NULL,
+	  { FROM(A_SIG, 4000), TO(EDGE, PA), RTP, .ttl = 1 }, 0, XS_DROP_HOP_LIMIT, {}, NULL },
+	{ "relay: ttl 0 dropped", NULL,
+	  { FROM(A_SIG, 4000), TO(EDGE, PA), RTP, .ttl = -1 }, 0, XS_DROP_HOP_LIMIT, {}, NULL },
+	{ "relay: ttl 2 relayed with 1", NULL,
+	  { FROM(A_SIG, 4000), TO(EDGE, PA), RTP, .ttl = 2 }, 0, XS_RELAY_TX,
+	  { .smac = MAC_XSA, .dmac = MAC_B, .src = EDGE, .sport = PB, TO(B_SIG, 6000), RTP,
+	    .ttl = 1 }, NULL },
 	{ "pinhole: vlan-tagged media to a flow left to the stack", NULL,
 	  { .vlan = { 0x8100 }, FROM(NAT_A, 31000), TO(EDGE, PA), RTP }, 0, XS_PASS, {}, NULL },
 	{ "flow outside the configured relay range not looked up", s_outside,
@@ -689,7 +698,8 @@ static const struct step steps[] = {
 	  { FROM(A_SIG, 4000), TO(EDGE, 20010), RTP }, 0, XS_DROP_NO_ROUTE, {}, NULL },
 	{ "other interface: XDP_REDIRECT, exact bytes", s_txport,
 	  { FROM(A_SIG, 4000), TO(EDGE, 20010), RTP }, 0, XS_RELAY_REDIRECT,
-	  { .smac = MAC_XSB, .dmac = MAC_FAR, .src = EDGE_B, .sport = 20012, TO(FAR_B, 7000), RTP },
+	  { .smac = MAC_XSB, .dmac = MAC_FAR, .src = EDGE_B, .sport = 20012, TO(FAR_B, 7000), RTP,
+	    .ttl = 63 },
 	  NULL },
 	{ "forwarding off on ingress: dropped", s_fwd_off,
 	  { FROM(A_SIG, 4000), TO(EDGE, PA), RTP }, 0, XS_DROP_NO_ROUTE, {}, NULL },

@@ -145,9 +145,11 @@ int pkt_build(const struct pkt_spec *s, uint8_t *buf, size_t cap)
 		memset(ip + 20, 1, s->ip_opts); /* NOP options */
 		ip[0] = 0x40 | (s->ihl ? s->ihl : iphl / 4);
 		put16(ip + 2, (uint16_t)(iphl + l4len));
-		put16(ip + 4, 0x1234);
-		put16(ip + 6, (uint16_t)(s->frag_off | (s->more_frags ? 0x2000 : 0)));
-		ip[8] = 64;
+		ip[1] = s->tos;
+		put16(ip + 4, s->atomic ? 0 : 0x1234);
+		put16(ip + 6, (uint16_t)(s->frag_off | (s->more_frags ? 0x2000 : 0) |
+					 (s->atomic ? 0x4000 : 0)));
+		ip[8] = s->ttl < 0 ? 0 : s->ttl ? s->ttl : 64;
 		ip[9] = proto;
 		memcpy(ip + 12, saddr, 4);
 		memcpy(ip + 16, daddr, 4);
@@ -156,8 +158,9 @@ int pkt_build(const struct pkt_spec *s, uint8_t *buf, size_t cap)
 	} else {
 		uint8_t next = proto;
 
-		ip[0] = 0x60;
-		ip[7] = 64;
+		ip[0] = 0x60 | s->tos >> 4;
+		ip[1] = (uint8_t)(s->tos << 4);
+		ip[7] = s->ttl < 0 ? 0 : s->ttl ? s->ttl : 64;
 		memcpy(ip + 8, saddr, 16);
 		memcpy(ip + 24, daddr, 16);
 		p = ip + 40;
@@ -198,7 +201,7 @@ int pkt_build(const struct pkt_spec *s, uint8_t *buf, size_t cap)
 			put16(l4 + 14, 65535);
 			ck = 16;
 		}
-		if (!(proto == IPPROTO_UDP && s->udp_nocsum && family == 4)) {
+		if (!(proto == IPPROTO_UDP && s->udp_nocsum)) {
 			sum = pseudo_sum(family, ip, proto, (uint32_t)l4len);
 			c = csum_fold(csum_add(sum, l4, l4len));
 			if (proto == IPPROTO_UDP && c == 0)
@@ -267,15 +270,23 @@ int pkt_l4_csum_ok(const uint8_t *frame, size_t len)
 		l4 = ip + hl;
 		l4len = get16(ip + 2) - hl;
 	} else {
-		/* Only used on frames without extension headers. */
 		proto = ip[6];
 		l4 = ip + 40;
 		l4len = get16(ip + 4);
+		while (proto == 0 || proto == 43 || proto == 60) { /* hop-by-hop, routing, dst */
+			size_t el = ((size_t)l4[1] + 1) * 8;
+
+			if (l4 + el > frame + len || el > l4len)
+				return 0;
+			proto = l4[0];
+			l4 += el;
+			l4len -= el;
+		}
 	}
 	if (l4 + l4len > frame + len)
 		return 0;
-	if (proto == IPPROTO_UDP && family == 4 && get16(l4 + 6) == 0)
-		return 1;
+	if (proto == IPPROTO_UDP && get16(l4 + 6) == 0)
+		return family == 4;
 	return csum_fold(csum_add(pseudo_sum(family, ip, proto, (uint32_t)l4len), l4, l4len)) == 0;
 }
 

@@ -31,7 +31,10 @@ struct pkt_spec {
 	uint16_t payload;  /* payload bytes after L4 (a fixed pattern) */
 	const char *data;  /* payload text at its start (payload grows to fit) */
 	uint8_t tcp_flags; /* 0: SYN */
-	bool udp_nocsum;   /* UDP checksum 0 */
+	bool udp_nocsum;   /* UDP checksum 0 (IPv6 too: an invalid packet) */
+	int ttl;	   /* IPv4 TTL / IPv6 hop limit: 0 means 64, -1 means 0 */
+	uint8_t tos;	   /* IPv4 TOS / IPv6 traffic class */
+	bool atomic;	   /* IPv4 as a translator writes it: ID 0, DF set (RFC 6864) */
 	uint8_t tcp_doff;  /* override TCP data offset (bad) */
 	size_t truncate;   /* cut the frame to this many bytes (0: keep) */
 };
@@ -47,7 +50,11 @@ int pkt_l3_offset(const uint8_t *frame, size_t len, int *family);
 
 /* 1 when the IPv4 header checksum of @frame is valid (IPv6: always 1). */
 int pkt_ip_csum_ok(const uint8_t *frame, size_t len);
-/* 1 when the UDP/TCP checksum is valid (UDP over IPv4 with checksum 0 counts as valid). */
+/*
+ * 1 when the UDP/TCP checksum is valid, summed from scratch (UDP over IPv4
+ * with checksum 0 counts as valid, over IPv6 never); IPv6 extension headers
+ * (hop-by-hop, routing, destination options) are stepped over.
+ */
 int pkt_l4_csum_ok(const uint8_t *frame, size_t len);
 
 /* Hex dump of the first difference between @a and @b into @buf, for FAIL lines. */
