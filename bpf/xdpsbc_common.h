@@ -210,17 +210,17 @@ struct xs_flow_key {
 #define XS_FLOW_SIGD_MASK  0xffff0000U /* sigd's own (m-line, leg); XDP leaves them alone */
 
 /* An address field of either family (see xs_flows above). */
-#define XS_ADDR(name)                \
-	union {                      \
-		__be32 name;         \
-		__u8 name##6[16];    \
+#define XS_ADDR(name)              \
+	union {                    \
+		__be32 name;       \
+		__u8 name##6 [16]; \
 	}
 
 struct xs_flow {
 	XS_ADDR(dst_addr); /* peer of the other leg (signalled, then latched) */
 	XS_ADDR(src_addr); /* edge address the packet leaves from */
 	__be16 dst_port;
-	__be16 src_port;	 /* edge port the packet leaves from */
+	__be16 src_port;      /* edge port the packet leaves from */
 	XS_ADDR(expect_addr); /* signalled address of this leg's sender */
 	XS_ADDR(peer_addr);   /* latched source of this leg's sender */
 	__be16 expect_port;

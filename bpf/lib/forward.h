@@ -66,8 +66,7 @@ static __always_inline struct udphdr *xs_udp_at(struct xdp_md *ctx, const struct
 }
 
 /* IPv4 to IPv4: the relay as it always was, plus the TTL. */
-static __always_inline int xs_fwd44(struct xdp_md *ctx, const struct xs_pkt *pkt,
-				    struct xs_flow *f)
+static __always_inline int xs_fwd44(struct xdp_md *ctx, const struct xs_pkt *pkt, struct xs_flow *f)
 {
 	void *data_end = (void *)(long)ctx->data_end;
 	void *data = (void *)(long)ctx->data;
@@ -133,8 +132,7 @@ static __always_inline int xs_fwd44(struct xdp_md *ctx, const struct xs_pkt *pkt
 }
 
 /* IPv6 to IPv6: the fixed header rewritten; extension headers stay as they came. */
-static __always_inline int xs_fwd66(struct xdp_md *ctx, const struct xs_pkt *pkt,
-				    struct xs_flow *f)
+static __always_inline int xs_fwd66(struct xdp_md *ctx, const struct xs_pkt *pkt, struct xs_flow *f)
 {
 	void *data_end = (void *)(long)ctx->data_end;
 	void *data = (void *)(long)ctx->data;
@@ -191,8 +189,7 @@ static __always_inline int xs_fwd66(struct xdp_md *ctx, const struct xs_pkt *pkt
  * need a fragment header and its siblings) and UDP without checksum, which
  * IPv6 forbids and which would need the whole payload summed here.
  */
-static __always_inline int xs_fwd46(struct xdp_md *ctx, const struct xs_pkt *pkt,
-				    struct xs_flow *f)
+static __always_inline int xs_fwd46(struct xdp_md *ctx, const struct xs_pkt *pkt, struct xs_flow *f)
 {
 	void *data_end = (void *)(long)ctx->data_end;
 	void *data = (void *)(long)ctx->data;
@@ -269,8 +266,7 @@ static __always_inline int xs_fwd46(struct xdp_md *ctx, const struct xs_pkt *pkt
  * fragment is refused (drop-xlat). The IPv4 header is an atomic datagram
  * (DF set, identification 0, RFC 6864).
  */
-static __always_inline int xs_fwd64(struct xdp_md *ctx, const struct xs_pkt *pkt,
-				    struct xs_flow *f)
+static __always_inline int xs_fwd64(struct xdp_md *ctx, const struct xs_pkt *pkt, struct xs_flow *f)
 {
 	void *data_end = (void *)(long)ctx->data_end;
 	void *data = (void *)(long)ctx->data;

@@ -60,7 +60,7 @@ struct xs_pkt {
 	__be16 sport; /* only for UDP/TCP that is not a non-first fragment */
 	__be16 dport;
 	__be32 daddr4;
-	__u8 daddr6[16]; /* IPv6 only */
+	__u8 daddr6[16];     /* IPv6 only */
 	__u16 l4len;	     /* bytes from the transport header on, as the IP header says */
 	__u16 payoff;	     /* UDP/TCP payload: offset from the frame start ... */
 	__u16 paylen;	     /* ... and length by the IP header (not frame padding) */

@@ -338,7 +338,9 @@ int bt_trust_get(struct bt_ctx *t, const char *cidr, struct xs_trust *out)
 static int flow_key(const char *addr, uint16_t port, struct xs_flow_key *k)
 {
 	memset(k, 0, sizeof(*k));
-	if (inet_pton(AF_INET, addr, &k->addr) != 1)
+	if (inet_pton(AF_INET6, addr, k->addr6) == 1)
+		k->v6 = 1;
+	else if (inet_pton(AF_INET, addr, &k->addr) != 1)
 		return -EINVAL;
 	k->port = htons(port);
 	k->proto = IPPROTO_UDP;
@@ -384,6 +386,7 @@ int bt_expect(struct bt_ctx *t, const void *in, size_t len, struct bt_run *r, in
 	      size_t cap)
 {
 	struct xs_counter before[XS_REASON_MAX], after[XS_REASON_MAX];
+	size_t olen;
 	int err, i;
 
 	err = bt_stats(t, before);
@@ -405,10 +408,12 @@ int bt_expect(struct bt_ctx *t, const void *in, size_t len, struct bt_run *r, in
 			 i < XS_REASON_MAX ? bt_reason_name(i) : "nothing");
 		return 0;
 	}
+	olen = r->out_len ? r->out_len : len;
 	for (i = 0; i < XS_REASON_MAX; i++) {
 		uint64_t dp = after[i].packets - before[i].packets;
 		uint64_t db = after[i].bytes - before[i].bytes;
-		uint64_t wp = i == reason ? 1 : 0, wb = i == reason ? len : 0;
+		/* Counted as the frame leaves: a translated one changed its length. */
+		uint64_t wp = i == reason ? 1 : 0, wb = i == reason ? olen : 0;
 
 		if (dp != wp || db != wb) {
 			snprintf(why, cap,

@@ -87,7 +87,7 @@ uint64_t bt_flood_hz(struct bt_ctx *t);
 /* The flood entry of source "addr" masked to /@prefixlen; -ENOENT when none. */
 int bt_flood_get(struct bt_ctx *t, const char *addr, unsigned int prefixlen, struct xs_flood *out);
 
-/* Flow keyed by edge "addr", host-order @port. */
+/* Flow keyed by edge "addr" (IPv4 or IPv6 literal), host-order @port. */
 int bt_flow_set(struct bt_ctx *t, const char *addr, uint16_t port, const struct xs_flow *f);
 int bt_flow_get(struct bt_ctx *t, const char *addr, uint16_t port, struct xs_flow *f);
 /* Parse a CIDR into an LPM key (4 or 6, by the family of the text); returns the family. */
