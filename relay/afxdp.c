@@ -246,7 +246,7 @@ static struct xsock *relay_one(struct afxdp_dp *d, struct xsock *in, uint8_t *p,
 	if (!a)
 		return NULL;
 	f = &a->f;
-	if (xs_dp_latch(d->o.flows_fd, f, iph->saddr, udph->source, &ch))
+	if (xs_dp_latch(d->o.flows_fd, f, &iph->saddr, false, udph->source, &ch))
 		return NULL;
 	a->latched |= ch;
 	if (!f->dst_addr || xs_nh_lookup(&d->nh, f->dst_addr, &nh))

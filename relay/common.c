@@ -41,36 +41,48 @@ int xs_dp_parse(const char *s, enum xs_datapath *dp)
  * XS_FLOW_LATCH): a packet from the latched peer passes; a flow learns its
  * peer once, from its latch_addr within the window, and aims the reverse flow
  * at it; anything else is XS_DROP_MEDIA_SOURCE. *@changed: @f's latch moved,
- * xs_dp_account() must write it back.
+ * xs_dp_account() must write it back. @saddr: 4 bytes, or 16 when @v6 (the
+ * flow's arriving side is IPv6: its addresses are the *6 fields).
  */
-int xs_dp_latch(int flows_fd, struct xs_flow *f, uint32_t saddr, uint16_t sport, bool *changed)
+int xs_dp_latch(int flows_fd, struct xs_flow *f, const void *saddr, bool v6, uint16_t sport,
+		bool *changed)
 {
+	static const uint8_t zero[16];
 	struct xs_flow_key rkey = {.proto = IPPROTO_UDP};
+	size_t alen = v6 ? 16 : 4;
 	uint32_t flags = f->flags;
 	struct xs_flow rev;
 
 	*changed = false;
 	if (!(flags & XS_FLOW_LATCH))
 		return 0;
-	if ((flags & XS_FLOW_LATCHED) && saddr == f->peer_addr && sport == f->peer_port) {
+	if ((flags & XS_FLOW_LATCHED) && !memcmp(saddr, f->peer_addr6, alen) &&
+	    sport == f->peer_port) {
 		if (flags & XS_FLOW_PRELATCHED) {
 			f->flags = flags & ~XS_FLOW_PRELATCHED;
 			*changed = true;
 		}
 		return 0;
 	}
-	if (!saddr || saddr != f->latch_addr ||
+	if (!memcmp(saddr, zero, alen) || memcmp(saddr, f->latch_addr6, alen) ||
 	    (flags & (XS_FLOW_LATCHED | XS_FLOW_PRELATCHED)) == XS_FLOW_LATCHED ||
 	    xs_now_ns() >= f->latch_until_ns)
 		return XS_DROP_MEDIA_SOURCE;
-	f->peer_addr = saddr;
+	memset(f->peer_addr6, 0, sizeof(f->peer_addr6));
+	memcpy(f->peer_addr6, saddr, alen);
 	f->peer_port = sport;
 	f->flags = (flags | XS_FLOW_LATCHED) & ~XS_FLOW_PRELATCHED;
 	*changed = true;
-	rkey.addr = f->src_addr;
+	/* The reverse flow: keyed by our edge source, in the family we leave in. */
+	if (flags & XS_FLOW_OUT6) {
+		rkey.v6 = 1;
+		memcpy(rkey.addr6, f->src_addr6, 16);
+	} else {
+		rkey.addr = f->src_addr;
+	}
 	rkey.port = f->src_port;
 	if (!bpf_map_lookup_elem(flows_fd, &rkey, &rev)) {
-		rev.dst_addr = saddr;
+		memcpy(rev.dst_addr6, f->peer_addr6, 16);
 		rev.dst_port = sport;
 		bpf_map_update_elem(flows_fd, &rkey, &rev, BPF_EXIST);
 	}
@@ -95,8 +107,9 @@ int xs_dp_account(int flows_fd, const struct xs_flow_key *k, const struct xs_flo
 		return -errno;
 	if (cur.cookie != f->cookie)
 		return -ESTALE;
-	if (latched && cur.latch_until_ns == f->latch_until_ns && cur.latch_addr == f->latch_addr) {
-		cur.peer_addr = f->peer_addr;
+	if (latched && cur.latch_until_ns == f->latch_until_ns &&
+	    !memcmp(cur.latch_addr6, f->latch_addr6, 16)) {
+		memcpy(cur.peer_addr6, f->peer_addr6, 16);
 		cur.peer_port = f->peer_port;
 		cur.flags = (cur.flags & ~lf) | (f->flags & lf);
 	}

@@ -43,11 +43,13 @@ void xs_dp_describe(const struct xs_dp *dp, char *buf, size_t len);
 
 /*
  * The relay decision for one packet to flow @f from @saddr:@sport, shared by
- * the userspace datapaths: the XDP program's xs_latch() in C. Latches @f
+ * the userspace datapaths: the XDP program's xs_latch() in C. @saddr is 4
+ * bytes (IPv4) or 16 (@v6). Latches @f
  * (and aims the reverse flow, via @flows_fd) as the XDP program would.
  * Returns 0 to relay, or the xs_reason to drop with.
  */
-int xs_dp_latch(int flows_fd, struct xs_flow *f, uint32_t saddr, uint16_t sport, bool *changed);
+int xs_dp_latch(int flows_fd, struct xs_flow *f, const void *saddr, bool v6, uint16_t sport,
+		bool *changed);
 
 /*
  * The state file sigd writes and `xdpsbc status` reads: datapath, firewall,

@@ -325,7 +325,8 @@ static void relay_batch(struct udp_dp *d, struct xs_nh_cache *nh, struct usock *
 		goto drop_all;
 	for (unsigned int i = 0; i < n; i++) {
 		struct sockaddr_in *src = in[i].msg_hdr.msg_name;
-		int why = xs_dp_latch(d->o.flows_fd, &f, src->sin_addr.s_addr, src->sin_port, &ch);
+		int why = xs_dp_latch(d->o.flows_fd, &f, &src->sin_addr.s_addr, false,
+				      src->sin_port, &ch);
 
 		if (why) {
 			atomic_fetch_add(&d->dropped, 1);

@@ -100,19 +100,27 @@ static int do_stats(struct cli *c, const struct xs_maps *m, void *args)
 	return ret ? cli_fail(ret, "stats") : 0;
 }
 
-static void addr_port(char *buf, size_t len, __be32 addr, __be16 port)
+/* An address union field (xdpsbc_common.h) of family @v6, as "a.b.c.d" or "x::y". */
+static void addr_str(char *buf, size_t len, const void *addr, bool v6)
 {
-	char a[INET_ADDRSTRLEN];
+	if (!inet_ntop(v6 ? AF_INET6 : AF_INET, addr, buf, len))
+		snprintf(buf, len, "?");
+}
 
-	inet_ntop(AF_INET, &addr, a, sizeof(a));
-	snprintf(buf, len, "%s:%u", a, ntohs(port));
+/* "a.b.c.d:port" or "[x::y]:port". */
+static void addr_port(char *buf, size_t len, const void *addr, bool v6, __be16 port)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	addr_str(a, sizeof(a), addr, v6);
+	snprintf(buf, len, v6 ? "[%s]:%u" : "%s:%u", a, ntohs(port));
 }
 
 static void flag_str(uint32_t f, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s%s%s", f & XS_FLOW_LATCH ? "latch," : "",
-		 f & XS_FLOW_LATCHED ? "latched," : "",
-		 f & XS_FLOW_PRELATCHED ? "prelatched," : "");
+	snprintf(buf, len, "%s%s%s%s", f & XS_FLOW_LATCH ? "latch," : "",
+		 f & XS_FLOW_LATCHED ? "latched," : "", f & XS_FLOW_PRELATCHED ? "prelatched," : "",
+		 f & XS_FLOW_OUT6 ? "out6," : "");
 	if (*buf)
 		buf[strlen(buf) - 1] = '\0';
 	else
@@ -122,17 +130,20 @@ static void flag_str(uint32_t f, char *buf, size_t len)
 static void flow_print(bool json, const struct xs_flow_key *k, const struct xs_flow *f,
 		       uint64_t now)
 {
-	char edge[32], dst[32], src[32], peer[32], expect[32], flags[48], cookie[24], from[16];
+	char edge[56], dst[56], src[56], peer[56], expect[56], flags[56], cookie[24];
+	char from[INET6_ADDRSTRLEN];
+	bool in6 = k->v6, out6 = f->flags & XS_FLOW_OUT6;
 	uint64_t idle = f->last_seen_ns && now > f->last_seen_ns
 				? (now - f->last_seen_ns) / 1000000000ULL
 				: 0;
 
-	addr_port(edge, sizeof(edge), k->addr, k->port);
-	addr_port(dst, sizeof(dst), f->dst_addr, f->dst_port);
-	addr_port(src, sizeof(src), f->src_addr, f->src_port);
-	addr_port(expect, sizeof(expect), f->expect_addr, f->expect_port);
+	/* The arriving side's addresses follow the key, the leaving side's XS_FLOW_OUT6. */
+	addr_port(edge, sizeof(edge), k->addr6, in6, k->port);
+	addr_port(dst, sizeof(dst), f->dst_addr6, out6, f->dst_port);
+	addr_port(src, sizeof(src), f->src_addr6, out6, f->src_port);
+	addr_port(expect, sizeof(expect), f->expect_addr6, in6, f->expect_port);
 	if (f->flags & XS_FLOW_LATCHED)
-		addr_port(peer, sizeof(peer), f->peer_addr, f->peer_port);
+		addr_port(peer, sizeof(peer), f->peer_addr6, in6, f->peer_port);
 	else
 		snprintf(peer, sizeof(peer), "-");
 	flag_str(f->flags, flags, sizeof(flags));
@@ -141,6 +152,8 @@ static void flow_print(bool json, const struct xs_flow_key *k, const struct xs_f
 		json_obj_begin(NULL);
 		json_str("edge", edge);
 		json_u64("proto", k->proto);
+		json_u64("family", in6 ? 6 : 4);
+		json_u64("family_out", out6 ? 6 : 4);
 		json_str("dst", dst);
 		json_str("src", src);
 		json_str("expect", expect);
@@ -150,7 +163,7 @@ static void flow_print(bool json, const struct xs_flow_key *k, const struct xs_f
 			json_null("peer");
 		json_str("flags", flags);
 		/* Who may latch, and for how many more seconds (0: window over). */
-		inet_ntop(AF_INET, &f->latch_addr, from, sizeof(from));
+		addr_str(from, sizeof(from), f->latch_addr6, in6);
 		json_str("latch_from", from);
 		json_u64("latch_window_s",
 			 f->latch_until_ns > now

@@ -62,6 +62,67 @@ static struct xs_flow get(uint16_t port)
 	return f;
 }
 
+/*
+ * A translated call: the IPv6 leg (latching from NAT6) sends to [EDGE6]:20010
+ * and leaves as IPv4 from EDGE:20012 towards the core; the core's flow
+ * (EDGE:20012) leaves as IPv6 from [EDGE6]:20010.
+ */
+#define EDGE6 "2001:db8:a::1"
+#define NAT6  "2001:db8:a::50"
+#define OTH6  "2001:db8:a::51"
+
+static void v6_rows(void)
+{
+	struct xs_flow_key k6 = {.port = htons(20010), .proto = IPPROTO_UDP, .v6 = 1};
+	struct xs_flow_key k4 = key(20012);
+	struct xs_flow a = {.dst_addr = ip4(B_SIG),
+			    .dst_port = htons(6000),
+			    .src_addr = ip4(EDGE),
+			    .src_port = htons(20012),
+			    .flags = XS_FLOW_LATCH,
+			    .cookie = 9,
+			    .latch_until_ns = xs_now_ns() + WIN};
+	struct xs_flow b = {.dst_port = htons(4000),
+			    .src_port = htons(20010),
+			    .flags = XS_FLOW_OUT6,
+			    .cookie = 9};
+	uint8_t nat[16], oth[16];
+	const char *n;
+	bool changed;
+	int why;
+
+	inet_pton(AF_INET6, EDGE6, k6.addr6);
+	inet_pton(AF_INET6, NAT6, nat);
+	inet_pton(AF_INET6, OTH6, oth);
+	memcpy(a.latch_addr6, nat, 16);
+	memcpy(b.src_addr6, k6.addr6, 16);
+	bpf_map_update_elem(fd, &k6, &a, BPF_ANY);
+	bpf_map_update_elem(fd, &k4, &b, BPF_ANY);
+
+	n = "dp_latch: v6: another v6 source dropped";
+	why = xs_dp_latch(fd, &a, oth, true, htons(31000), &changed);
+	if (T_CHECK(n, why == XS_DROP_MEDIA_SOURCE && !changed, "why %d", why))
+		T_PASS(n);
+	n = "dp_latch: v6: the signalled v6 source latches, the v4-keyed reverse flow aims at it";
+	why = xs_dp_latch(fd, &a, nat, true, htons(31000), &changed);
+	if (!why)
+		xs_dp_account(fd, &k6, &a, changed, 1, 234, 0);
+	bpf_map_lookup_elem(fd, &k4, &b);
+	bpf_map_lookup_elem(fd, &k6, &a);
+	if (T_CHECK(n, !why && changed, "why %d", why) &&
+	    T_CHECK(n, (a.flags & XS_FLOW_LATCHED) && !memcmp(a.peer_addr6, nat, 16),
+		    "peer not written back") &&
+	    T_CHECK(n, !memcmp(b.dst_addr6, nat, 16) && ntohs(b.dst_port) == 31000,
+		    "reverse flow not aimed at the latched v6 peer"))
+		T_PASS(n);
+	n = "dp_latch: v6: latched peer relayed, the same address from another port dropped";
+	if (T_CHECK(n, !xs_dp_latch(fd, &a, nat, true, htons(31000), &changed), "peer dropped") &&
+	    T_CHECK(n,
+		    xs_dp_latch(fd, &a, nat, true, htons(31001), &changed) == XS_DROP_MEDIA_SOURCE,
+		    "re-latched"))
+		T_PASS(n);
+}
+
 /* As sigd programs the call: A latches from NAT_A, B pre-latched to its SDP. */
 static void call(uint64_t until)
 {
@@ -98,7 +159,8 @@ static int packet(uint16_t port, const char *src, uint16_t sport)
 	struct xs_flow_key k = key(port);
 	struct xs_flow f = get(port);
 	bool changed;
-	int why = xs_dp_latch(fd, &f, ip4(src), htons(sport), &changed);
+	__be32 s = ip4(src);
+	int why = xs_dp_latch(fd, &f, &s, false, htons(sport), &changed);
 
 	if (!why)
 		xs_dp_account(fd, &k, &f, changed, 1, 214, 0);
@@ -179,7 +241,9 @@ int main(void)
 
 		call(xs_now_ns() + WIN);
 		stale = get(PA);
-		xs_dp_latch(fd, &stale, ip4(NAT_A), htons(31003), &changed);
+		__be32 nat = ip4(NAT_A);
+
+		xs_dp_latch(fd, &stale, &nat, false, htons(31003), &changed);
 		f = get(PA); /* sigd reprograms meanwhile: a new deadline */
 		f.latch_until_ns += 1;
 		put(PA, &f);
@@ -191,12 +255,15 @@ int main(void)
 	n = "dp_latch: a flow without latch relays anyone";
 	{
 		struct xs_flow f = get(PA);
+		__be32 other = ip4(OTHER);
 		bool changed;
 
 		f.flags &= ~XS_FLOW_LATCH;
-		if (T_CHECK(n, xs_dp_latch(fd, &f, ip4(OTHER), htons(1), &changed) == 0, "dropped"))
+		if (T_CHECK(n, xs_dp_latch(fd, &f, &other, false, htons(1), &changed) == 0,
+			    "dropped"))
 			T_PASS(n);
 	}
+	v6_rows();
 	close(fd);
 	return check_failed ? 1 : 0;
 }
