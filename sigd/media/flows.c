@@ -8,8 +8,15 @@
  * edge[X] + 1, unless both legs use rtcp-mux.
  *
  * A leg that is not known yet (before the answer), on hold (c=0.0.0.0) or
- * IPv6 (the relay is IPv4) gives the flows toward it dst_addr 0: the XDP
- * program must not relay those packets (it drops them as no route).
+ * IPv6 (the SDP side is IPv4 only so far) gives the flows toward it
+ * dst_addr 0: the XDP program must not relay those packets (it drops them
+ * as no route).
+ *
+ * The relay itself carries either family on each side of a flow and
+ * translates between them (xdpsbc_common.h, xs_flows): media_flow_put()
+ * writes such a flow from explicit addresses, for the dual-stack signalling
+ * that picks a family per leg. Flows of an IPv6 side are not rebuilt after
+ * a restart by the IPv4 call table below; they are left as they are.
  */
 #include <errno.h>
 #include <string.h>
@@ -173,6 +180,64 @@ static int program_one(struct media_ctx *mc, struct media_call *c, unsigned int 
 	return 0;
 }
 
+/* Copy @ep's address into an xs_flow address union (4 or 16 bytes, the rest zero). */
+static void ep_addr(const struct media_ep *ep, void *field)
+{
+	memset(field, 0, 16);
+	if (ep->v6)
+		memcpy(field, &ep->in6, 16);
+	else
+		memcpy(field, &ep->in4, 4);
+}
+
+int media_flow_fill(const struct media_flow_spec *sp, struct xs_flow_key *k, struct xs_flow *f)
+{
+	bool in6 = sp->edge.v6, out6 = sp->src.v6;
+
+	if (sp->expect.v6 != in6 || sp->latch.v6 != in6 || sp->peer.v6 != in6 ||
+	    sp->dst.v6 != out6 || !sp->edge.port || !sp->src.port || (sp->flags & XS_FLOW_OUT6))
+		return -EINVAL;
+	memset(k, 0, sizeof(*k));
+	memset(f, 0, sizeof(*f));
+	ep_addr(&sp->edge, k->addr6);
+	k->v6 = in6;
+	k->port = htons(sp->edge.port);
+	k->proto = IPPROTO_UDP;
+	ep_addr(&sp->src, f->src_addr6);
+	f->src_port = htons(sp->src.port);
+	ep_addr(&sp->dst, f->dst_addr6);
+	f->dst_port = htons(sp->dst.port);
+	ep_addr(&sp->expect, f->expect_addr6);
+	f->expect_port = htons(sp->expect.port);
+	ep_addr(&sp->latch, f->latch_addr6);
+	if (sp->flags & XS_FLOW_LATCHED) {
+		ep_addr(&sp->peer, f->peer_addr6);
+		f->peer_port = htons(sp->peer.port);
+	}
+	f->latch_until_ns = sp->latch_until_ns;
+	f->flags = sp->flags | (out6 ? XS_FLOW_OUT6 : 0);
+	f->cookie = sp->cookie;
+	return 0;
+}
+
+int media_flow_put(struct media_ctx *mc, const struct media_flow_spec *sp)
+{
+	struct xs_flow_key k;
+	struct xs_flow f;
+	int err = media_flow_fill(sp, &k, &f);
+
+	if (err)
+		return err;
+	if (bpf_map_update_elem(mc->o.flows_fd, &k, &f, BPF_ANY)) {
+		if (errno == E2BIG) {
+			mc->flows_full++;
+			return -ENOSPC;
+		}
+		return -errno;
+	}
+	return 0;
+}
+
 static void delete_one(struct media_ctx *mc, struct media_call *c, uint16_t port)
 {
 	struct xs_flow_key k;
@@ -256,7 +321,9 @@ static int rebuild_one(struct media_ctx *mc, const struct xs_flow_key *k, const 
 	struct media_call *c;
 	struct media_leg *l;
 
-	if (!f->cookie || k->proto != IPPROTO_UDP || idx >= MEDIA_MAX_STREAMS)
+	/* The call table is IPv4: flows with an IPv6 side stay as they are. */
+	if (!f->cookie || k->proto != IPPROTO_UDP || idx >= MEDIA_MAX_STREAMS || k->v6 ||
+	    (f->flags & XS_FLOW_OUT6))
 		return 0;
 	c = media_call_find(mc, f->cookie);
 	if (!c) {

@@ -122,6 +122,44 @@ int media_quota_add(struct media_quota *q, struct in_addr src, int ports);
 void media_quota_fini(struct media_quota *q);
 
 /* media_flows.c */
+struct xs_flow_key;
+struct xs_flow;
+
+/* One end of a relay flow: an IPv4 or IPv6 address and a port (host order). */
+struct media_ep {
+	bool v6;
+	union {
+		struct in_addr in4;
+		struct in6_addr in6;
+	};
+	uint16_t port;
+};
+
+/*
+ * One relay flow with the families of its two sides spelled out: packets
+ * arriving at @edge from the leg signalled at @expect (latching only from
+ * @latch, until @latch_until_ns) leave from @src towards @dst. @edge,
+ * @expect and @latch are of the arriving leg's family, @src and @dst of the
+ * other leg's; when the two differ the relay translates between IPv4 and
+ * IPv6 (bpf/lib/forward.h). A zero @dst (of @src's family) is a leg on hold.
+ * @flags: XS_FLOW_LATCH, XS_FLOW_LATCHED/PRELATCHED (then @peer, of the
+ * arriving family, is the latched sender) and sigd's bits; XS_FLOW_OUT6
+ * follows @src.
+ */
+struct media_flow_spec {
+	struct media_ep edge, expect, latch, peer, src, dst;
+	uint64_t latch_until_ns;
+	uint32_t flags;
+	uint64_t cookie;
+};
+
+/* @sp as a flow key and value; -EINVAL when the families of a side disagree. */
+int media_flow_fill(const struct media_flow_spec *sp, struct xs_flow_key *k, struct xs_flow *f);
+/*
+ * Write @sp into xs_flows, replacing the flow of its key. -EINVAL (nothing
+ * written) for a bad spec, -ENOSPC when the table is full (counted).
+ */
+int media_flow_put(struct media_ctx *mc, const struct media_flow_spec *sp);
 /*
  * Program the flows of stream @idx of @c as @s says, @old being what was
  * programmed before (zeroed when nothing was), after an offer or answer from
