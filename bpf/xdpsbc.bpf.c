@@ -31,7 +31,7 @@ static __always_inline int xs_pipeline(struct xdp_md *ctx, struct xs_pkt *pkt)
 	const struct xs_config *cfg;
 	struct xs_flow *f;
 	__u32 zero = 0;
-	int trusted, in_range;
+	int trusted = 0, in_range;
 	__u64 gen = 0;
 	int r;
 
@@ -51,7 +51,7 @@ static __always_inline int xs_pipeline(struct xdp_md *ctx, struct xs_pkt *pkt)
 	if (f) {
 		gen = xs_block_gen();
 		if (xs_flow_checked(f, pkt, cfg, gen))
-			return xs_relay_flow(ctx, pkt, cfg, f);
+			goto relay; /* one call site: the relay is inlined once */
 	}
 
 	trusted = xs_trusted(ctx, pkt, cfg);
@@ -80,6 +80,7 @@ static __always_inline int xs_pipeline(struct xdp_md *ctx, struct xs_pkt *pkt)
 	}
 	if (f) {
 		xs_flow_mark_checked(f, pkt, gen);
+relay:
 		r = xs_relay_flow(ctx, pkt, cfg, f);
 	} else {
 		r = in_range ? xs_pinhole(pkt, cfg, trusted) : XS_CONTINUE;

@@ -238,6 +238,13 @@ static void scan(struct udp_dp *d)
 		 */
 		if (key.proto != IPPROTO_UDP)
 			continue;
+		/*
+		 * This relay has IPv4 sockets only: a flow with an IPv6 side
+		 * is not served here (docs/datapaths.md), rather than bound
+		 * to the first four bytes of its address.
+		 */
+		if (key.v6)
+			continue;
 		s = atomic_load(&d->table[port]);
 		if (s && s->addr != key.addr) {
 			sock_retire(d, s); /* the port moved to another edge address */
@@ -346,7 +353,8 @@ static void relay_batch(struct udp_dp *d, struct xs_nh_cache *nh, struct usock *
 	}
 	/* No destination (the other leg on hold or not answered yet): as drop-no-route. */
 	o = atomic_load(&d->table[ntohs(f.src_port)]);
-	if (!k || !f.dst_addr || !o || o->addr != f.src_addr) {
+	/* A flow that leaves as IPv6 has no IPv4 socket to leave from here. */
+	if (!k || !f.dst_addr || (f.flags & XS_FLOW_OUT6) || !o || o->addr != f.src_addr) {
 		atomic_fetch_add(&d->dropped, k);
 		count(d, XS_DROP_NO_ROUTE, k, bytes);
 		k = 0;

@@ -10,6 +10,9 @@
  *   rtp_peer -l 10.0.0.2:4000 -r 203.0.113.1:20000 [-n 250] [-i 20] [-t 15]
  *            [-W] [-e N] [-L ms] [-R] [-s ssrc] [-o file]
  *
+ * Addresses are IPv4 (a.b.c.d:port) or IPv6 ([x::y]:port), -l and -r of one
+ * family (one socket sends and receives).
+ *
  * -W waits for the first packet from anyone before sending: a peer on the
  * public side talks to a NATed caller through the edge only once the edge has
  * latched the caller's real address from its first packet (symmetric RTP).
@@ -41,9 +44,45 @@
 #define RTCP_EVERY  25
 #define DRAIN_MS    300 /* after the last expected RTP packet, for trailing RTCP */
 
+/* Either family; sin_port and sin6_port sit at the same offset, so .in.sin_port serves both. */
+typedef union {
+	struct sockaddr sa;
+	struct sockaddr_in in;
+	struct sockaddr_in6 in6;
+} sockaddr_any;
+
+static socklen_t sa_len(const sockaddr_any *a)
+{
+	return a->sa.sa_family == AF_INET6 ? sizeof(a->in6) : sizeof(a->in);
+}
+
+static bool sa_same(const sockaddr_any *a, const sockaddr_any *b)
+{
+	if (a->sa.sa_family != b->sa.sa_family || a->in.sin_port != b->in.sin_port)
+		return false;
+	if (a->sa.sa_family == AF_INET6)
+		return !memcmp(&a->in6.sin6_addr, &b->in6.sin6_addr, 16);
+	return a->in.sin_addr.s_addr == b->in.sin_addr.s_addr;
+}
+
+/* "a.b.c.d:port" or "[x::y]:port". */
+static const char *sa_str(const sockaddr_any *a, char *buf, size_t len)
+{
+	char h[INET6_ADDRSTRLEN] = "";
+
+	if (a->sa.sa_family == AF_INET6) {
+		inet_ntop(AF_INET6, &a->in6.sin6_addr, h, sizeof(h));
+		snprintf(buf, len, "[%s]:%u", h, ntohs(a->in.sin_port));
+	} else {
+		inet_ntop(AF_INET, &a->in.sin_addr, h, sizeof(h));
+		snprintf(buf, len, "%s:%u", h, ntohs(a->in.sin_port));
+	}
+	return buf;
+}
+
 struct peer {
 	int rtp, rtcp; /* rtcp: -1 unless -R */
-	struct sockaddr_in remote, remote_rtcp;
+	sockaddr_any remote, remote_rtcp;
 	uint32_t ssrc;
 	/* what arrived */
 	unsigned long received, unique, in_order, out_of_order, duplicates, corrupt, foreign;
@@ -51,9 +90,9 @@ struct peer {
 	uint32_t far_ssrc;
 	bool have_far;
 	int last_idx, first_idx, missing_first; /* missing_first: lowest index never seen */
-	struct sockaddr_in first_src;
+	sockaddr_any first_src;
 	unsigned int srcs; /* distinct source addresses seen (up to 8 kept) */
-	struct sockaddr_in src_seen[8];
+	sockaddr_any src_seen[8];
 	uint8_t seen[MAX_COUNT / 8 + 1];
 };
 
@@ -70,9 +109,9 @@ static uint8_t payload_byte(uint32_t ssrc, uint16_t seq, unsigned int i)
 	return (uint8_t)(ssrc * 13 + seq * 31 + i * 7 + (seq >> 8));
 }
 
-static int parse_addr(const char *s, struct sockaddr_in *sa)
+static int parse_addr(const char *s, sockaddr_any *sa)
 {
-	char buf[64], *colon;
+	char buf[80], *colon, *host = buf;
 
 	if (strlen(s) >= sizeof(buf))
 		return -EINVAL;
@@ -82,22 +121,29 @@ static int parse_addr(const char *s, struct sockaddr_in *sa)
 		return -EINVAL;
 	*colon = '\0';
 	memset(sa, 0, sizeof(*sa));
-	sa->sin_family = AF_INET;
-	sa->sin_port = htons((uint16_t)atoi(colon + 1));
-	if (inet_pton(AF_INET, buf, &sa->sin_addr) != 1 || !sa->sin_port)
-		return -EINVAL;
-	return 0;
+	sa->in.sin_port = htons((uint16_t)atoi(colon + 1));
+	if (*host == '[' && colon > host + 1 && colon[-1] == ']') {
+		colon[-1] = '\0';
+		sa->in6.sin6_family = AF_INET6;
+		if (inet_pton(AF_INET6, host + 1, &sa->in6.sin6_addr) != 1)
+			return -EINVAL;
+	} else {
+		sa->in.sin_family = AF_INET;
+		if (inet_pton(AF_INET, host, &sa->in.sin_addr) != 1)
+			return -EINVAL;
+	}
+	return sa->in.sin_port ? 0 : -EINVAL;
 }
 
-static int bound_socket(const struct sockaddr_in *local)
+static int bound_socket(const sockaddr_any *local)
 {
 	int one = 1, fd;
 
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	fd = socket(local->sa.sa_family, SOCK_DGRAM | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (const struct sockaddr *)local, sizeof(*local)) < 0) {
+	if (bind(fd, &local->sa, sa_len(local)) < 0) {
 		int err = -errno;
 
 		close(fd);
@@ -120,7 +166,7 @@ static void send_rtp(struct peer *p, unsigned int idx)
 	memcpy(pkt + 8, &ssrc, 4);
 	for (unsigned int i = 0; i < RTP_PAYLOAD; i++)
 		pkt[RTP_HDR + i] = payload_byte(p->ssrc, seq, i);
-	sendto(p->rtp, pkt, sizeof(pkt), 0, (struct sockaddr *)&p->remote, sizeof(p->remote));
+	sendto(p->rtp, pkt, sizeof(pkt), 0, &p->remote.sa, sa_len(&p->remote));
 }
 
 static void send_rtcp(struct peer *p, unsigned int sent)
@@ -135,18 +181,17 @@ static void send_rtcp(struct peer *p, unsigned int sent)
 	sr[4] = htonl(sent * RTP_PAYLOAD);
 	sr[5] = htonl(sent);
 	sr[6] = htonl(sent * RTP_PAYLOAD);
-	if (sendto(p->rtcp, sr, sizeof(sr), 0, (struct sockaddr *)&p->remote_rtcp,
-		   sizeof(p->remote_rtcp)) == sizeof(sr))
+	if (sendto(p->rtcp, sr, sizeof(sr), 0, &p->remote_rtcp.sa, sa_len(&p->remote_rtcp)) ==
+	    sizeof(sr))
 		p->rtcp_sent++;
 }
 
-static void note_source(struct peer *p, const struct sockaddr_in *from)
+static void note_source(struct peer *p, const sockaddr_any *from)
 {
 	unsigned int i, kept = p->srcs < 8 ? p->srcs : 8;
 
 	for (i = 0; i < kept; i++)
-		if (p->src_seen[i].sin_addr.s_addr == from->sin_addr.s_addr &&
-		    p->src_seen[i].sin_port == from->sin_port)
+		if (sa_same(&p->src_seen[i], from))
 			return;
 	if (p->srcs == 0)
 		p->first_src = *from;
@@ -205,14 +250,14 @@ static void check_rtp(struct peer *p, const uint8_t *pkt, ssize_t len)
 static bool drain(struct peer *p, int fd, bool rtcp)
 {
 	uint8_t buf[2048];
-	struct sockaddr_in from;
+	sockaddr_any from;
 	socklen_t fl;
 	ssize_t n;
 	bool got = false;
 
 	for (int budget = 0; budget < 1024; budget++) {
 		fl = sizeof(from);
-		n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
+		n = recvfrom(fd, buf, sizeof(buf), 0, &from.sa, &fl);
 		if (n < 0)
 			break;
 		got = true;
@@ -242,7 +287,7 @@ static void usage(void)
 int main(int argc, char **argv)
 {
 	static struct peer p;
-	struct sockaddr_in local, local_rtcp;
+	sockaddr_any local, local_rtcp;
 	unsigned int count = 250, interval = 20, timeout = 15, linger = 1000;
 	unsigned long expect = 0;
 	bool wait_first = false, rtcp = false, have_l = false, have_r = false;
@@ -250,7 +295,7 @@ int main(int argc, char **argv)
 	uint64_t start, next_send, last_rx, end;
 	unsigned int sent = 0, rtcp_due = 0;
 	uint64_t done_at = 0;
-	char a1[INET_ADDRSTRLEN], a2[INET_ADDRSTRLEN];
+	char a1[64], a2[64];
 	FILE *f = stdout;
 	int c;
 
@@ -305,15 +350,15 @@ int main(int argc, char **argv)
 
 	p.rtp = bound_socket(&local);
 	if (p.rtp < 0) {
-		fprintf(stderr, "rtp_peer: bind %s:%u: %s\n", inet_ntoa(local.sin_addr),
-			ntohs(local.sin_port), strerror(-p.rtp));
+		fprintf(stderr, "rtp_peer: bind %s: %s\n", sa_str(&local, a1, sizeof(a1)),
+			strerror(-p.rtp));
 		return 1;
 	}
 	if (rtcp) {
 		local_rtcp = local;
-		local_rtcp.sin_port = htons(ntohs(local.sin_port) + 1);
+		local_rtcp.in.sin_port = htons(ntohs(local.in.sin_port) + 1);
 		p.remote_rtcp = p.remote;
-		p.remote_rtcp.sin_port = htons(ntohs(p.remote.sin_port) + 1);
+		p.remote_rtcp.in.sin_port = htons(ntohs(p.remote.in.sin_port) + 1);
 		p.rtcp = bound_socket(&local_rtcp);
 		if (p.rtcp < 0) {
 			fprintf(stderr, "rtp_peer: bind rtcp: %s\n", strerror(-p.rtcp));
@@ -379,19 +424,18 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	inet_ntop(AF_INET, &p.first_src.sin_addr, a1, sizeof(a1));
-	inet_ntop(AF_INET, &p.remote.sin_addr, a2, sizeof(a2));
+	sa_str(&p.first_src, a1, sizeof(a1));
+	sa_str(&p.remote, a2, sizeof(a2));
 	fprintf(f,
 		"{\"sent\":%u,\"received\":%lu,\"unique\":%lu,\"in_order\":%lu,"
 		"\"out_of_order\":%lu,\"duplicates\":%lu,\"corrupt\":%lu,\"foreign\":%lu,"
 		"\"rtcp_sent\":%lu,\"rtcp_received\":%lu,\"rtcp_corrupt\":%lu,"
 		"\"first\":%d,\"last\":%d,\"first_gap\":%d,"
-		"\"source\":\"%s:%u\",\"sources\":%u,\"remote\":\"%s:%u\",\"ms\":%llu}\n",
+		"\"source\":\"%s\",\"sources\":%u,\"remote\":\"%s\",\"ms\":%llu}\n",
 		sent, p.received, p.unique, p.in_order, p.out_of_order, p.duplicates, p.corrupt,
 		p.foreign, p.rtcp_sent, p.rtcp_received, p.rtcp_corrupt,
-		p.unique ? p.first_idx : -1, p.last_idx, p.missing_first, p.srcs ? a1 : "",
-		p.srcs ? ntohs(p.first_src.sin_port) : 0, p.srcs, a2, ntohs(p.remote.sin_port),
-		(unsigned long long)(now_ms() - start));
+		p.unique ? p.first_idx : -1, p.last_idx, p.missing_first, p.srcs ? a1 : ":0",
+		p.srcs, a2, (unsigned long long)(now_ms() - start));
 	if (out)
 		fclose(f);
 	return 0;
