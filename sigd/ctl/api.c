@@ -531,7 +531,7 @@ static json_t *flows_json(const struct ctl *c)
 
 	for (unsigned int i = 0;
 	     i < XS_FLOWS_MAX && !bpf_map_get_next_key(c->maps->flows, prev, &next); i++) {
-		char in[24], to[24], from[24];
+		char in[INET6_ADDRSTRLEN], to[INET6_ADDRSTRLEN], from[INET6_ADDRSTRLEN];
 		struct dialog *d;
 		struct xs_flow f;
 
@@ -539,9 +539,11 @@ static json_t *flows_json(const struct ctl *c)
 		prev = &k;
 		if (bpf_map_lookup_elem(c->maps->flows, &k, &f))
 			continue;
-		inet_ntop(AF_INET, &k.addr, in, sizeof(in));
-		inet_ntop(AF_INET, &f.dst_addr, to, sizeof(to));
-		inet_ntop(AF_INET, &f.src_addr, from, sizeof(from));
+		/* Address unions: the key's family arriving, XS_FLOW_OUT6 leaving. */
+		inet_ntop(k.v6 ? AF_INET6 : AF_INET, k.addr6, in, sizeof(in));
+		inet_ntop(f.flags & XS_FLOW_OUT6 ? AF_INET6 : AF_INET, f.dst_addr6, to, sizeof(to));
+		inet_ntop(f.flags & XS_FLOW_OUT6 ? AF_INET6 : AF_INET, f.src_addr6, from,
+			  sizeof(from));
 		d = dlg_find_cookie(f.cookie);
 		json_array_append_new(
 			arr,
