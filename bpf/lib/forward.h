@@ -73,7 +73,7 @@ static __always_inline int xs_fwd44(struct xdp_md *ctx, const struct xs_pkt *pkt
 	struct ethhdr *eth = data;
 	struct iphdr *iph = (void *)(eth + 1);
 	__be32 saddr, daddr;
-	__be16 sport, dport, ttlw;
+	__be16 sport, dport;
 	struct udphdr *udph;
 	__sum16 check;
 	__u64 sum, now;
@@ -103,11 +103,14 @@ static __always_inline int xs_fwd44(struct xdp_md *ctx, const struct xs_pkt *pkt
 	if (reason == XS_DROP_NO_ROUTE)
 		return reason;
 
-	/* TTL and protocol share a 16-bit word of the header checksum. */
-	ttlw = *(__be16 *)&iph->ttl;
+	/*
+	 * TTL - 1: the 16-bit word it shares with the protocol goes down by
+	 * 0x0100 in network order (TTL >= 2, no borrow), d = htons(0x0100) as
+	 * it sits in memory, so its change to the sum is the constant
+	 * ~w + (w - d) = 0xffff - d: no load of the word, no dependency.
+	 */
 	iph->ttl--;
-	sum = csum_start(iph->check);
-	sum = csum_acc2(sum, ttlw, *(__be16 *)&iph->ttl);
+	sum = csum_start(iph->check) + (0xffff - bpf_htons(0x0100));
 	sum = csum_acc4(sum, iph->saddr, saddr);
 	sum = csum_acc4(sum, iph->daddr, daddr);
 	iph->check = csum_fold64(sum);
