@@ -77,6 +77,7 @@ static __always_inline int xs_fwd44(struct xdp_md *ctx, const struct xs_pkt *pkt
 	struct udphdr *udph;
 	__sum16 check;
 	__u64 sum, now;
+	long why;
 	int reason;
 
 	if ((void *)(iph + 1) > data_end)
@@ -97,9 +98,8 @@ static __always_inline int xs_fwd44(struct xdp_md *ctx, const struct xs_pkt *pkt
 
 	/* One clock read per packet: the next-hop age and last_seen_ns. */
 	now = xs_now();
-	if (xs_next_hop4(ctx, f, iph->tos, bpf_ntohs(iph->tot_len), now))
-		return XS_DROP_NO_ROUTE;
-	reason = xs_egress(ctx, f);
+	why = xs_next_hop4(ctx, f, iph->tos, bpf_ntohs(iph->tot_len), now);
+	reason = xs_egress(ctx, f, why, now);
 	if (reason == XS_DROP_NO_ROUTE)
 		return reason;
 
@@ -144,6 +144,7 @@ static __always_inline int xs_fwd66(struct xdp_md *ctx, const struct xs_pkt *pkt
 	struct udphdr *udph;
 	__sum16 check;
 	__u64 sum, now;
+	long why;
 	int reason;
 
 	if ((void *)(ip6h + 1) > data_end)
@@ -160,9 +161,8 @@ static __always_inline int xs_fwd66(struct xdp_md *ctx, const struct xs_pkt *pkt
 		return XS_DROP_XLAT;
 
 	now = xs_now();
-	if (xs_next_hop6(ctx, f, 0, XS_IP6_HLEN + bpf_ntohs(ip6h->payload_len), now))
-		return XS_DROP_NO_ROUTE;
-	reason = xs_egress(ctx, f);
+	why = xs_next_hop6(ctx, f, 0, XS_IP6_HLEN + bpf_ntohs(ip6h->payload_len), now);
+	reason = xs_egress(ctx, f, why, now);
 	if (reason == XS_DROP_NO_ROUTE)
 		return reason;
 
@@ -204,6 +204,7 @@ static __always_inline int xs_fwd46(struct xdp_md *ctx, const struct xs_pkt *pkt
 	__u16 l4len;
 	__sum16 check;
 	__u64 sum, now;
+	long why;
 	int reason, off;
 
 	if ((void *)(iph + 1) > data_end)
@@ -222,9 +223,8 @@ static __always_inline int xs_fwd46(struct xdp_md *ctx, const struct xs_pkt *pkt
 	l4len = pkt->l4len;
 
 	now = xs_now();
-	if (xs_next_hop6(ctx, f, tos, XS_IP6_HLEN + l4len, now))
-		return XS_DROP_NO_ROUTE;
-	reason = xs_egress(ctx, f);
+	why = xs_next_hop6(ctx, f, tos, XS_IP6_HLEN + l4len, now);
+	reason = xs_egress(ctx, f, why, now);
 	if (reason == XS_DROP_NO_ROUTE)
 		return reason;
 
@@ -281,6 +281,7 @@ static __always_inline int xs_fwd64(struct xdp_md *ctx, const struct xs_pkt *pkt
 	__u16 l4len, *w;
 	__sum16 check;
 	__u64 sum, now;
+	long why;
 	int reason, off, i;
 
 	if ((void *)(ip6h + 1) > data_end)
@@ -299,9 +300,8 @@ static __always_inline int xs_fwd64(struct xdp_md *ctx, const struct xs_pkt *pkt
 	l4len = pkt->l4len;
 
 	now = xs_now();
-	if (xs_next_hop4(ctx, f, tclass, XS_IP4_HLEN + l4len, now))
-		return XS_DROP_NO_ROUTE;
-	reason = xs_egress(ctx, f);
+	why = xs_next_hop4(ctx, f, tclass, XS_IP4_HLEN + l4len, now);
+	reason = xs_egress(ctx, f, why, now);
 	if (reason == XS_DROP_NO_ROUTE)
 		return reason;
 

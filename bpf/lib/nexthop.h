@@ -75,6 +75,8 @@ static __always_inline void xs_nh_store(struct xs_flow *f, const struct bpf_fib_
  * neighbour subsystem itself takes to notice a dead gateway. A failed lookup
  * is never cached. The cache ignores the TOS (the FIB is asked with that of
  * the packet that fills it): policy routing by TOS is not used for media.
+ * Returns 0, or the FIB's answer (BPF_FIB_LKUP_RET_*, a negative errno for
+ * an error).
  *
  * The flow is shared by all CPUs. MACs are rewritten only when they change,
  * so a refresh that finds the same next hop (nearly all of them) writes only
@@ -82,10 +84,11 @@ static __always_inline void xs_nh_store(struct xs_flow *f, const struct bpf_fib_
  * relayed meanwhile on another CPU may carry a mixed MAC pair, once.
  * @tot_len: the length of the IP packet as it leaves.
  */
-static __always_inline int xs_next_hop4(struct xdp_md *ctx, struct xs_flow *f, __u8 tos,
-					__u16 tot_len, __u64 now)
+static __always_inline long xs_next_hop4(struct xdp_md *ctx, struct xs_flow *f, __u8 tos,
+					 __u16 tot_len, __u64 now)
 {
 	struct bpf_fib_lookup fib = {};
+	long ret;
 
 	if (f->nh_ns && f->nh_daddr == f->dst_addr && now - f->nh_ns < XS_NH_TTL_NS)
 		return 0;
@@ -97,19 +100,24 @@ static __always_inline int xs_next_hop4(struct xdp_md *ctx, struct xs_flow *f, _
 	fib.ipv4_src = f->src_addr;
 	fib.ipv4_dst = f->dst_addr;
 	fib.ifindex = ctx->ingress_ifindex;
-	/* Needs forwarding enabled on the ingress interface, like any router. */
-	if (bpf_fib_lookup(ctx, &fib, sizeof(fib), 0) != BPF_FIB_LKUP_RET_SUCCESS)
-		return -1;
+	/*
+	 * Needs forwarding enabled on the ingress interface, like any router:
+	 * FWD_DISABLED otherwise, whatever the flags (sigd sets it up).
+	 */
+	ret = bpf_fib_lookup(ctx, &fib, sizeof(fib), 0);
+	if (ret != BPF_FIB_LKUP_RET_SUCCESS)
+		return ret;
 	xs_nh_store(f, &fib, now);
 	f->nh_daddr = f->dst_addr;
 	return 0;
 }
 
 /* The same towards an IPv6 destination (forwarding on for IPv6 on the ingress). */
-static __always_inline int xs_next_hop6(struct xdp_md *ctx, struct xs_flow *f, __u8 tclass,
-					__u16 tot_len, __u64 now)
+static __always_inline long xs_next_hop6(struct xdp_md *ctx, struct xs_flow *f, __u8 tclass,
+					 __u16 tot_len, __u64 now)
 {
 	struct bpf_fib_lookup fib = {};
+	long ret;
 
 	if (f->nh_ns && xs_addr6_eq(f->nh_daddr6, f->dst_addr6) && now - f->nh_ns < XS_NH_TTL_NS)
 		return 0;
@@ -121,22 +129,67 @@ static __always_inline int xs_next_hop6(struct xdp_md *ctx, struct xs_flow *f, _
 	xs_addr6_copy(fib.ipv6_src, f->src_addr6);
 	xs_addr6_copy(fib.ipv6_dst, f->dst_addr6);
 	fib.ifindex = ctx->ingress_ifindex;
-	if (bpf_fib_lookup(ctx, &fib, sizeof(fib), 0) != BPF_FIB_LKUP_RET_SUCCESS)
-		return -1;
+	ret = bpf_fib_lookup(ctx, &fib, sizeof(fib), 0);
+	if (ret != BPF_FIB_LKUP_RET_SUCCESS)
+		return ret;
 	xs_nh_store(f, &fib, now);
 	xs_addr6_copy(f->nh_daddr6, f->dst_addr6);
 	return 0;
 }
 
-/* TX out of the ingress interface, or REDIRECT to the flow's egress in xs_txports. */
-static __always_inline int xs_egress(struct xdp_md *ctx, const struct xs_flow *f)
+/*
+ * Note a drop for no route (@why: the FIB's answer) on the flow and on the
+ * ingress interface. Only the failing path pays for it; entries are shared
+ * by all CPUs: atomic adds, plain stores for the times (any recent one will
+ * do), and a window restart that two CPUs may both do, losing a count.
+ */
+static __always_inline void xs_noroute_note(struct xdp_md *ctx, struct xs_flow *f, long why,
+					    __u64 now)
 {
-	__u32 egress = f->ifindex;
+	__u32 key = ctx->ingress_ifindex;
+	struct xs_noroute *n, fresh = {};
 
+	__sync_fetch_and_add(&f->noroute, 1);
+	n = bpf_map_lookup_elem(&xs_noroute, &key);
+	if (!n) {
+		fresh.packets = 1;
+		fresh.window_packets = 1;
+		fresh.last_ns = now;
+		fresh.window_ns = now;
+		fresh.why = why;
+		bpf_map_update_elem(&xs_noroute, &key, &fresh, BPF_NOEXIST);
+		return;
+	}
+	if (now - n->window_ns >= XS_NOROUTE_WINDOW_NS) {
+		n->window_ns = now;
+		n->window_packets = 0;
+	}
+	__sync_fetch_and_add(&n->packets, 1);
+	__sync_fetch_and_add(&n->window_packets, 1);
+	n->last_ns = now;
+	if (n->why != why)
+		n->why = why;
+}
+
+/*
+ * The next hop, then TX out of the ingress interface or REDIRECT to the
+ * flow's egress in xs_txports; no route (noted) as XS_DROP_NO_ROUTE.
+ * @why: the next-hop lookup's answer.
+ */
+static __always_inline int xs_egress(struct xdp_md *ctx, struct xs_flow *f, long why, __u64 now)
+{
+	__u32 egress;
+
+	if (why) {
+		xs_noroute_note(ctx, f, why, now);
+		return XS_DROP_NO_ROUTE;
+	}
+	egress = f->ifindex;
 	if (egress == ctx->ingress_ifindex)
 		return XS_RELAY_TX;
 	if (bpf_redirect_map(&xs_txports, egress, 0) == XDP_REDIRECT)
 		return XS_RELAY_REDIRECT;
+	xs_noroute_note(ctx, f, XS_NOROUTE_NO_TXPORT, now);
 	return XS_DROP_NO_ROUTE; /* egress not in xs_txports */
 }
 
