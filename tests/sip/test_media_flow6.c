@@ -14,8 +14,8 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 
-#include "loader.h"
-#include "media_int.h"
+#include "lib/xdpsbc.h"
+#include "media/internal.h"
 #include "../lib/check.h"
 
 static struct media_ep ep(const char *s, uint16_t port)

@@ -19,7 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
-#include "loader.h"
+#include "lib/xdpsbc.h"
 
 /* @s into an address union field; returns 4 or 6, or 0 when not an address. */
 static int addr_put(const char *s, void *field)
