@@ -47,13 +47,11 @@ static const struct xs_maps *block_maps;
 static const char *block_root;
 
 /* policy_block_fn: the source goes into the XDP blocklist, under the pin root's lock. */
-static int block_source(const struct in_addr *ip, uint64_t seconds, const char *note, void *arg)
+static int block_source(const struct xs_cidr *c, uint64_t seconds, const char *note, void *arg)
 {
-	struct xs_cidr c = {.family = AF_INET, .prefixlen = 32};
 	int lk = xs_lock_wait(block_root, 200), err;
 
-	memcpy(c.addr, &ip->s_addr, 4);
-	err = xs_block_add(block_maps, &c, seconds, note);
+	err = xs_block_add(block_maps, c, seconds, note);
 	if (lk >= 0)
 		xs_unlock(lk);
 	return err;
@@ -109,7 +107,8 @@ static int set_relay_range(const struct xs_maps *maps, const struct sigd_cfg *cf
 static void media_opts_of(const struct sigd_cfg *cfg, int flows_fd, struct media_opts *mo)
 {
 	memset(mo, 0, sizeof(*mo));
-	mo->public_ip = cfg->public_ip;
+	/* Media is anchored on the IPv4 address (media ipv4-only). */
+	mo->public_ip = cfg->public_ip[0].v4;
 	mo->port_min = cfg->rtp_min;
 	mo->port_max = cfg->rtp_max;
 	mo->flows_fd = flows_fd;
@@ -156,18 +155,24 @@ static void reload(int argc, char **argv, struct sigd_cfg *cfg, struct proxy *px
 		xs_log(XS_LOG_WARN, "reload: config rejected, keeping the running one\n");
 		return;
 	}
-	if (nc.listen.port != cfg->listen.port || nc.listen.ip.s_addr != cfg->listen.ip.s_addr ||
-	    strcmp(nc.iface, cfg->iface) || nc.public_ip.s_addr != cfg->public_ip.s_addr)
+	bool same_listen = nc.nlisten == cfg->nlisten;
+
+	for (unsigned int i = 0; same_listen && i < nc.nlisten; i++)
+		same_listen = sip_addr_eq(&nc.listen[i], &cfg->listen[i]);
+	if (!same_listen || strcmp(nc.iface, cfg->iface) ||
+	    !sip_ip_eq(&nc.public_ip[0], &cfg->public_ip[0]) ||
+	    !sip_ip_eq(&nc.public_ip[1], &cfg->public_ip[1]))
 		xs_log(XS_LOG_WARN, "reload: listen, iface and public-ip changes need a restart\n");
 	if (strcmp(nc.ctl_socket, cfg->ctl_socket) || nc.http_on != cfg->http_on ||
 	    nc.http_listen.port != cfg->http_listen.port ||
-	    nc.http_listen.ip.s_addr != cfg->http_listen.ip.s_addr)
+	    !sip_ip_eq(&nc.http_listen.ip, &cfg->http_listen.ip))
 		xs_log(XS_LOG_WARN, "reload: ctl-socket and http-listen changes need a restart\n");
 	if (memcmp(&nc.map_sizes, &cfg->map_sizes, sizeof(nc.map_sizes)))
 		xs_log(XS_LOG_WARN, "reload: map-sizes apply when the maps are created; the "
 				    "pinned maps keep their size\n");
-	nc.listen = cfg->listen;
-	nc.public_ip = cfg->public_ip;
+	memcpy(nc.listen, cfg->listen, sizeof(nc.listen));
+	nc.nlisten = cfg->nlisten;
+	memcpy(nc.public_ip, cfg->public_ip, sizeof(nc.public_ip));
 	memcpy(nc.ctl_socket, cfg->ctl_socket, sizeof(nc.ctl_socket));
 	nc.http_on = cfg->http_on;
 	nc.http_listen = cfg->http_listen;
@@ -302,7 +307,7 @@ int main(int argc, char **argv)
 	block_maps = &maps;
 	block_root = pin_root;
 	px.pol.block = block_source;
-	if (tp_init(&cfg.listen, rx, &px))
+	if (tp_init(cfg.listen, cfg.nlisten, rx, &px))
 		goto fail;
 	tp_set_limits(&cfg.tcp);
 	raise_nofile(&cfg);
@@ -320,9 +325,16 @@ int main(int argc, char **argv)
 		goto fail;
 	}
 	sigd_instance_lock_repid();
-	xs_log(XS_LOG_INFO, "xdpsbc-sigd listening on %s:%u udp+tcp, public %s, %s\n",
-	       cfg.listen.ip.s_addr ? px.rc.edge.ip_str : "0.0.0.0", cfg.listen.port,
-	       px.rc.edge.ip_str, cfg.upstream[0] ? cfg.upstream : "routing by Request-URI");
+	for (unsigned int i = 0; i < cfg.nlisten; i++) {
+		char ab[SIP_ADDR_STRLEN];
+
+		xs_log(XS_LOG_INFO, "xdpsbc-sigd listening on %s (and tcp)\n",
+		       sip_addr_str(&cfg.listen[i], ab, sizeof(ab)));
+	}
+	xs_log(XS_LOG_INFO, "public %s%s%s, %s\n", px.rc.edge.a[0].set ? px.rc.edge.a[0].host : "",
+	       px.rc.edge.a[0].set && px.rc.edge.a[1].set ? " " : "",
+	       px.rc.edge.a[1].set ? px.rc.edge.a[1].host : "",
+	       cfg.upstream[0] ? cfg.upstream : "routing by Request-URI");
 	sigd_notify_ready("listening, datapath ready");
 
 	while (!got_term) {

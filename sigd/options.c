@@ -89,16 +89,6 @@ static int set_firewall(struct sigd_cfg *c, const char *v)
 	return sigd_fw_parse(v, &c->firewall);
 }
 
-static int set_public_ip(struct sigd_cfg *c, const char *v)
-{
-	return inet_pton(AF_INET, v, &c->public_ip) == 1 ? 0 : -EINVAL;
-}
-
-static int set_listen(struct sigd_cfg *c, const char *v)
-{
-	return sip_addr_parse(v, 5060, &c->listen);
-}
-
 static int set_upstream(struct sigd_cfg *c, const char *v)
 {
 	if (*v && strncasecmp(v, "sip:", 4))
@@ -140,7 +130,7 @@ static int add_core(struct sigd_cfg *c, const char *s)
 {
 	if (c->ncore >= SIGD_MAX_CORE)
 		return -E2BIG;
-	if (xs_cidr_parse(s, &c->core[c->ncore]) || c->core[c->ncore].family != AF_INET)
+	if (xs_cidr_parse(s, &c->core[c->ncore]))
 		return -EINVAL;
 	c->ncore++;
 	return 0;
@@ -550,8 +540,10 @@ static const struct opt opts[] = {
 	 "media relay: in-driver XDP, AF_XDP sockets or UDP sockets (default auto: probe)"},
 	{"firewall", "auto|xdp|nftables", set_firewall,
 	 "edge policy in the XDP program or also in nftables (default auto: nftables on udp)"},
-	{"public-ip", "IP", set_public_ip, "edge address for media, Via and Record-Route"},
-	{"listen", "IP:PORT", set_listen, "SIP UDP and TCP listen address (default 0.0.0.0:5060)"},
+	{"public-ip", "IP[,IPv6]", sigd_set_public_ip,
+	 "edge addresses for media, Via and Record-Route: one IPv4 and/or one IPv6"},
+	{"listen", "IP:PORT", sigd_set_listen,
+	 "SIP UDP and TCP listen address, [IPv6]:PORT too; repeatable (default 0.0.0.0:5060)"},
 	{"upstream", "URI", set_upstream, "send everything from clients to this provider URI"},
 	{"domains", "D1,D2", set_domains, "route by Request-URI, only to these domains (403 else)"},
 	{"core", "CIDR,..", set_core, "addresses of the SIP core besides --upstream"},
@@ -660,8 +652,6 @@ static void defaults(struct sigd_cfg *c)
 {
 	memset(c, 0, sizeof(*c));
 	strcpy(c->config, SIGD_CONFIG_DEFAULT);
-	c->listen.proto = SIP_UDP;
-	c->listen.port = 5060;
 	c->rtp_min = 20000;
 	c->rtp_max = 29999;
 	c->media_timeout = 60;
@@ -836,12 +826,16 @@ int opts_load(struct sigd_cfg *c, int argc, char **argv)
 	if (err)
 		return err;
 	explicit = strcmp(c->config, SIGD_CONFIG_DEFAULT) != 0;
+	c->cfg_pass = 1;
 	if (strcmp(c->config, "none")) {
 		err = load_file(c, c->config, explicit);
 		if (err)
 			return err;
 	}
+	c->cfg_pass = 2;
 	err = apply_argv(c, argc, argv, false);
+	if (!err && !c->nlisten)
+		err = sigd_set_listen(c, "0.0.0.0:5060");
 	if (!err && !c->state_dir[0] &&
 	    xs_instance_dir(xs_pin_root(c->pin_root[0] ? c->pin_root : NULL), c->state_dir,
 			    sizeof(c->state_dir))) {
@@ -859,10 +853,8 @@ int opts_validate(const struct sigd_cfg *c)
 		xs_log(XS_LOG_ERR, "policy: %s\n", why);
 		return -EINVAL;
 	}
-	if (!c->public_ip.s_addr) {
-		xs_log(XS_LOG_ERR, "--public-ip is required\n");
+	if (sigd_cfg_check_net(c))
 		return -EINVAL;
-	}
 	if (!c->upstream[0] && !c->ndomains) {
 		/* Routing by Request-URI to any domain would be an open relay. */
 		xs_log(XS_LOG_ERR, "set --upstream or --domains (no open relay)\n");

@@ -20,6 +20,7 @@
 #define SIGD_MAX_DOMAINS    64
 #define SIGD_MAX_CORE	    64
 #define SIGD_CTL_DEFAULT    SIGD_STATE_DEFAULT "/ctl.sock"
+#define SIGD_MAX_LISTEN	    8
 
 struct sigd_cfg {
 	char config[256]; /* "none": no file */
@@ -27,8 +28,13 @@ struct sigd_cfg {
 	enum xs_mode xdp_mode;
 	enum xs_datapath datapath; /* auto: probe xdp, afxdp, udp (sigd/datapath.c) */
 	int firewall;		   /* SIGD_FW_*: auto = nftables on the udp path */
-	struct in_addr public_ip;
-	struct sip_addr listen;
+	/* The edge's public addresses: [0] IPv4, [1] IPv6 (af 0: none). */
+	struct sip_ip public_ip[2];
+	/* SIP UDP and TCP listen addresses, IPv4 and IPv6 (default 0.0.0.0:5060). */
+	struct sip_addr listen[SIGD_MAX_LISTEN];
+	unsigned int nlisten;
+	/* Which pass sets options (0 defaults, 1 file, 2 command line): repeatable keys reset. */
+	uint8_t cfg_pass, listen_pass;
 	char upstream[256]; /* provider URI; "" = route by Request-URI */
 	char domains[SIGD_MAX_DOMAINS][128];
 	unsigned int ndomains;
@@ -73,5 +79,12 @@ int opts_load(struct sigd_cfg *cfg, int argc, char **argv);
 /* Check that the settings make a working proxy (public IP, a route). */
 int opts_validate(const struct sigd_cfg *cfg);
 void opts_usage(FILE *f);
+
+/* netcfg.c: the listen and public-ip keys, and the edge addresses they give. */
+int sigd_set_listen(struct sigd_cfg *c, const char *v);
+int sigd_set_public_ip(struct sigd_cfg *c, const char *v);
+void sigd_cfg_edge(const struct sigd_cfg *c, struct sip_edge *e);
+/* Every listen family has an edge address; every public address a listen entry. */
+int sigd_cfg_check_net(const struct sigd_cfg *c);
 
 #endif /* XDPSBC_SIGD_OPTIONS_H */

@@ -5,44 +5,50 @@
 #include "srccount.h"
 
 /* Keyed: a sender picking its (spoofed) addresses cannot aim them at one bucket. */
-static unsigned int bucket(struct in_addr ip)
+static unsigned int bucket(const struct sip_ip *ip)
 {
-	return secret_hash64(&ip, sizeof(ip)) % SRCC_BUCKETS;
+	if (ip->af == AF_INET6)
+		return secret_hash64(&ip->v6, sizeof(ip->v6)) % SRCC_BUCKETS;
+	return secret_hash64(&ip->v4, sizeof(ip->v4)) % SRCC_BUCKETS;
 }
 
-static struct srcc_ent **find(struct srcc_tab *t, struct in_addr ip)
+/* @ip is a source unit already (sip_ip_source()). */
+static struct srcc_ent **find(struct srcc_tab *t, const struct sip_ip *ip)
 {
 	struct srcc_ent **pp = &t->b[bucket(ip)];
 
-	while (*pp && (*pp)->ip.s_addr != ip.s_addr)
+	while (*pp && !sip_ip_eq(&(*pp)->ip, ip))
 		pp = &(*pp)->next;
 	return pp;
 }
 
-unsigned int srcc_get(const struct srcc_tab *t, struct in_addr ip)
+unsigned int srcc_get(const struct srcc_tab *t, const struct sip_ip *ip)
 {
-	struct srcc_ent **pp = find((struct srcc_tab *)t, ip);
+	struct sip_ip u = sip_ip_source(ip);
+	struct srcc_ent **pp = find((struct srcc_tab *)t, &u);
 
 	return *pp ? (*pp)->n : 0;
 }
 
-int srcc_inc(struct srcc_tab *t, struct in_addr ip)
+int srcc_inc(struct srcc_tab *t, const struct sip_ip *ip)
 {
-	struct srcc_ent **pp = find(t, ip);
+	struct sip_ip u = sip_ip_source(ip);
+	struct srcc_ent **pp = find(t, &u);
 
 	if (!*pp) {
 		*pp = calloc(1, sizeof(**pp));
 		if (!*pp)
 			return -ENOMEM;
-		(*pp)->ip = ip;
+		(*pp)->ip = u;
 	}
 	(*pp)->n++;
 	return 0;
 }
 
-void srcc_dec(struct srcc_tab *t, struct in_addr ip)
+void srcc_dec(struct srcc_tab *t, const struct sip_ip *ip)
 {
-	struct srcc_ent **pp = find(t, ip), *e = *pp;
+	struct sip_ip u = sip_ip_source(ip);
+	struct srcc_ent **pp = find(t, &u), *e = *pp;
 
 	if (!e)
 		return;

@@ -163,14 +163,14 @@ static int open_unix(struct ctl *c, const char *path)
 
 static int open_http(struct ctl *c, const struct sip_addr *a)
 {
-	struct sockaddr_in sin = {
-		.sin_family = AF_INET, .sin_addr = a->ip, .sin_port = htons(a->port)};
-	int one = 1, fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	struct sockaddr_storage ss;
+	socklen_t sl = sip_addr_to_sa(a, &ss);
+	int one = 1, fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
 	if (fd < 0)
 		return -errno;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) || listen(fd, 16)) {
+	if (bind(fd, (struct sockaddr *)&ss, sl) || listen(fd, 16)) {
 		int err = -errno;
 
 		close(fd);
@@ -560,8 +560,10 @@ int ctl_init(struct ctl *c, const struct sigd_cfg *cfg, struct proxy *px,
 			       sip_addr_str(&cfg->http_listen, ab, sizeof(ab)), strerror(-err));
 			return err;
 		}
+		char h[SIP_IP_STRLEN];
+
 		xs_log(XS_LOG_INFO, "REST API and /metrics on http://%s:%u/\n",
-		       inet_ntoa(cfg->http_listen.ip), cfg->http_listen.port);
+		       sip_ip_host(&cfg->http_listen.ip, h, sizeof(h)), cfg->http_listen.port);
 	}
 	return tp_watch(c->epfd, on_ready, c);
 }

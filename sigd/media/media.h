@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <netinet/in.h>
 #include <osipparser2/osip_parser.h>
+#include "sigd.h"
 
 struct media_ctx;
 
@@ -54,8 +55,18 @@ struct media_opts {
  */
 struct media_src {
 	struct in_addr addr; /* 0: unknown or not IPv4 */
+	struct sip_ip sig;   /* the signalling source, either family (af 0: unknown) */
 	bool core;
 };
+
+static inline struct media_src media_src_of(const struct sip_addr *a, bool core)
+{
+	struct media_src ms = {.sig = a->ip, .core = core};
+
+	if (a->ip.af == AF_INET)
+		ms.addr = a->ip.v4;
+	return ms;
+}
 
 /* The two legs of a call: A sent the initial INVITE (the dialog's caller), B answers it. */
 enum media_side { MEDIA_SIDE_A = 0, MEDIA_SIDE_B = 1 };

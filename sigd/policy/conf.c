@@ -280,19 +280,12 @@ int policy_cfg_check(const struct policy_cfg *pc, char *err, size_t err_len)
 	return 0;
 }
 
-bool pol_cidr_match(const struct xs_cidr *c, const struct in_addr *ip)
+bool pol_cidr_match(const struct xs_cidr *c, const struct sip_ip *ip)
 {
-	uint32_t mask, a, n;
-
-	if (c->family != AF_INET)
-		return false;
-	mask = c->prefixlen ? htonl(~0U << (32 - c->prefixlen)) : 0;
-	memcpy(&n, c->addr, 4);
-	a = ip->s_addr;
-	return (a & mask) == (n & mask);
+	return sip_ip_in_cidr(ip, c);
 }
 
-bool policy_trusted(const struct policy_cfg *pc, const struct in_addr *ip)
+bool policy_trusted(const struct policy_cfg *pc, const struct sip_ip *ip)
 {
 	for (unsigned int i = 0; i < pc->ntrusted; i++)
 		if (pol_cidr_match(&pc->trusted[i], ip))

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 #include "policy/policy.h"
+#include "secret.h"
 #include "sip/msg.h"
 
 static const struct {
@@ -61,20 +62,24 @@ void policy_free(struct policy *pol)
 	pol->nsrc = 0;
 }
 
-static unsigned int src_hash(const struct in_addr *ip)
+/* Keyed: a sender picking its (spoofed) addresses cannot aim them at one bucket. */
+static unsigned int src_hash(const struct sip_ip *u)
 {
-	uint32_t h = ip->s_addr * 2654435761U;
-
-	return (h >> 16) % POL_SRC_BUCKETS;
+	if (u->af == AF_INET6)
+		return secret_hash64(&u->v6, sizeof(u->v6)) % POL_SRC_BUCKETS;
+	return secret_hash64(&u->v4, sizeof(u->v4)) % POL_SRC_BUCKETS;
 }
 
-static struct pol_src *src_get(struct policy *pol, const struct in_addr *ip, bool create)
+/* By source unit: the failures of every address of one IPv6 /64 add up. */
+static struct pol_src *src_get(struct policy *pol, const struct sip_ip *addr, bool create)
 {
+	struct sip_ip u = sip_ip_source(addr);
+	const struct sip_ip *ip = &u;
 	unsigned int b = src_hash(ip);
 	struct pol_src *s;
 
 	for (s = pol->src[b]; s; s = s->next)
-		if (s->ip.s_addr == ip->s_addr)
+		if (sip_ip_eq(&s->ip, ip))
 			return s;
 	/* Bounded: under a spoofed-source storm, stop tracking new sources (XDP's job). */
 	if (!create || pol->nsrc >= POL_SRC_MAX)
@@ -89,19 +94,21 @@ static struct pol_src *src_get(struct policy *pol, const struct in_addr *ip, boo
 	return s;
 }
 
-static void do_block(struct policy *pol, const struct in_addr *ip, uint64_t seconds,
+static void do_block(struct policy *pol, const struct sip_ip *ip, uint64_t seconds,
 		     const char *note, const char *cid)
 {
 	struct pol_src *s = src_get(pol, ip, true);
 	uint64_t now = sigd_now_ms();
-	char ipb[INET_ADDRSTRLEN];
+	char ipb[SIP_IP_STRLEN + 8];
+	struct xs_cidr c;
 	int err = 0;
 
-	inet_ntop(AF_INET, ip, ipb, sizeof(ipb));
+	sip_ip_cidr(ip, true, &c);
+	xs_cidr_format(&c, ipb, sizeof(ipb));
 	if (s)
 		s->blocked_until_ms = seconds ? now + seconds * 1000 : UINT64_MAX, s->last_ms = now;
 	if (pol->block)
-		err = pol->block(ip, seconds, note, pol->block_arg);
+		err = pol->block(&c, seconds, note, pol->block_arg);
 	if (err) {
 		pol->block_errors++;
 		CLOG(XS_LOG_WARN, cid, "blocking %s (%s) in XDP failed: %s", ipb, note,
@@ -115,14 +122,14 @@ static void do_block(struct policy *pol, const struct in_addr *ip, uint64_t seco
 		CLOG(XS_LOG_WARN, cid, "source %s blocked permanently: %s", ipb, note);
 }
 
-bool policy_blocked(struct policy *pol, const struct in_addr *ip)
+bool policy_blocked(struct policy *pol, const struct sip_ip *ip)
 {
 	struct pol_src *s = src_get(pol, ip, false);
 
 	return s && s->blocked_until_ms && sigd_now_ms() < s->blocked_until_ms;
 }
 
-void policy_failure(struct policy *pol, const struct in_addr *ip, int code, const char *method,
+void policy_failure(struct policy *pol, const struct sip_ip *ip, int code, const char *method,
 		    const char *cid)
 {
 	const struct policy_cfg *pc = pol->cfg;
@@ -185,7 +192,7 @@ void policy_tick(struct policy *pol)
 }
 
 enum pol_reason policy_check_raw(struct policy *pol, const char *buf, size_t len,
-				 const struct in_addr *src)
+				 const struct sip_ip *src)
 {
 	if (pol->cfg->max_msg && len > pol->cfg->max_msg)
 		return POL_TOO_BIG;

@@ -104,8 +104,8 @@ int policy_cfg_check(const struct policy_cfg *pc, char *err, size_t err_len);
 int policy_set_trusted(struct policy_cfg *pc, const char *v);
 int policy_set_scanner_ua(struct policy_cfg *pc, const char *v);
 
-bool pol_cidr_match(const struct xs_cidr *c, const struct in_addr *ip);
-bool policy_trusted(const struct policy_cfg *pc, const struct in_addr *ip);
+bool pol_cidr_match(const struct xs_cidr *c, const struct sip_ip *ip);
+bool policy_trusted(const struct policy_cfg *pc, const struct sip_ip *ip);
 const struct pol_company *policy_company_of(const struct policy_cfg *pc, const char *domain);
 /*
  * The company whose authorised-ips hold @ip (the longest prefix; the first
@@ -118,16 +118,19 @@ const struct pol_brand *policy_brand(const struct policy_cfg *pc, const char *na
 const struct pol_user *policy_user(const struct policy_cfg *pc, const char *user,
 				   const char *domain);
 
-/* Blocks @ip for @seconds (0: permanent) in the XDP blocklist; 0 or -errno. */
-typedef int (*policy_block_fn)(const struct in_addr *ip, uint64_t seconds, const char *note,
+/*
+ * Blocks @c for @seconds (0: permanent) in the XDP blocklist; 0 or -errno.
+ * @c is a source unit: an IPv4 /32 or an IPv6 /64 (sip_ip_source()).
+ */
+typedef int (*policy_block_fn)(const struct xs_cidr *c, uint64_t seconds, const char *note,
 			       void *arg);
 
 #define POL_SRC_BUCKETS 4096
 #define POL_SRC_MAX	65536
 
-/* Failure history of one source address. */
+/* Failure history of one source unit (an IPv4 address, an IPv6 /64). */
 struct pol_src {
-	struct in_addr ip;
+	struct sip_ip ip;
 	uint64_t window_start_ms;
 	unsigned int failures; /* in the current window */
 	unsigned int offences; /* blocks so far */
@@ -168,7 +171,7 @@ void policy_free(struct policy *pol);
  * else the reason (the message is dropped).
  */
 enum pol_reason policy_check_raw(struct policy *pol, const char *buf, size_t len,
-				 const struct in_addr *src);
+				 const struct sip_ip *src);
 /* Content-Length against the body actually received (datagram or framed message). */
 bool policy_content_length_ok(const char *buf, size_t len);
 
@@ -192,10 +195,10 @@ enum pol_reason policy_check_request(struct policy *pol, const osip_message_t *m
  * past the threshold within the window the source is blocked, a repeat
  * offender for longer (doubling up to the maximum).
  */
-void policy_failure(struct policy *pol, const struct in_addr *ip, int code, const char *method,
+void policy_failure(struct policy *pol, const struct sip_ip *ip, int code, const char *method,
 		    const char *cid);
 /* Is @ip blocked by sigd itself (scanner or brute force, not expired)? */
-bool policy_blocked(struct policy *pol, const struct in_addr *ip);
+bool policy_blocked(struct policy *pol, const struct sip_ip *ip);
 /* Forget expired history (once a second). */
 void policy_tick(struct policy *pol);
 

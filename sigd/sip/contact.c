@@ -135,7 +135,7 @@ static int add_params(struct sbuf *b, const osip_list_t *l, bool uri)
 	return 0;
 }
 
-static int build_one(struct sbuf *b, const osip_contact_t *c, const struct sip_edge *edge,
+static int build_one(struct sbuf *b, const osip_contact_t *c, const struct sip_edge_addr *edge,
 		     const char *alias)
 {
 	const osip_uri_t *u = c->url;
@@ -150,7 +150,7 @@ static int build_one(struct sbuf *b, const osip_contact_t *c, const struct sip_e
 		if (err)
 			return err;
 	}
-	sb_add(b, "%s:%s", edge->ip_str, edge->port_str);
+	sb_add(b, "%s:%s", edge->host, edge->port_str);
 	err = add_params(b, &u->url_params, true);
 	if (err)
 		return err;
@@ -188,7 +188,7 @@ bad:
 	return NULL;
 }
 
-int nat_contacts_rebuild(const osip_message_t *m, const struct sip_edge *edge,
+int nat_contacts_rebuild(const osip_message_t *m, const struct sip_edge *edge, int af,
 			 const struct sip_addr *src, osip_message_t **out)
 {
 	int n = osip_list_size(&m->contacts), pos = 0, err;
@@ -215,7 +215,7 @@ int nat_contacts_rebuild(const osip_message_t *m, const struct sip_edge *edge,
 	while (!err && (c = osip_list_get(&m->contacts, pos++))) {
 		if (pos > 1)
 			sb_add(&b, ", ");
-		err = build_one(&b, c, edge, alias);
+		err = build_one(&b, c, sip_edge_for(edge, af), alias);
 	}
 	if (!err && b.full)
 		err = -EINVAL;
@@ -243,10 +243,11 @@ void nat_contacts_apply(osip_message_t *m, osip_message_t *rebuilt)
 	osip_message_free(rebuilt);
 }
 
-int nat_alias_contacts(osip_message_t *m, const struct sip_edge *edge, const struct sip_addr *src)
+int nat_alias_contacts(osip_message_t *m, const struct sip_edge *edge, int af,
+		       const struct sip_addr *src)
 {
 	osip_message_t *rebuilt;
-	int err = nat_contacts_rebuild(m, edge, src, &rebuilt);
+	int err = nat_contacts_rebuild(m, edge, af, src, &rebuilt);
 
 	if (!err)
 		nat_contacts_apply(m, rebuilt);

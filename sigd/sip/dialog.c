@@ -47,7 +47,7 @@ struct dialog *dlg_find_cookie(uint64_t cookie)
 	return NULL;
 }
 
-unsigned int dlg_count_src(struct in_addr ip)
+unsigned int dlg_count_src(const struct sip_ip *ip)
 {
 	return srcc_get(&per_src, ip);
 }
@@ -68,12 +68,12 @@ struct dialog *dlg_new(const char *call_id, const struct sip_addr *src, bool exe
 		*err = -ENOSPC;
 		return NULL;
 	}
-	if (!exempt && dlg_per_src && srcc_get(&per_src, src->ip) >= dlg_per_src) {
+	if (!exempt && dlg_per_src && srcc_get(&per_src, &src->ip) >= dlg_per_src) {
 		*err = -EDQUOT;
 		return NULL;
 	}
 	d = calloc(1, sizeof(*d));
-	if (!d || (!exempt && srcc_inc(&per_src, src->ip))) {
+	if (!d || (!exempt && srcc_inc(&per_src, &src->ip))) {
 		free(d);
 		*err = -ENOMEM;
 		return NULL;
@@ -117,7 +117,7 @@ void dlg_del(struct dialog *d)
 		if (*pp == d) {
 			*pp = d->next;
 			if (d->counted)
-				srcc_dec(&per_src, d->inv_src.ip);
+				srcc_dec(&per_src, &d->inv_src.ip);
 			free(d);
 			ndlg--;
 			return;
@@ -228,7 +228,7 @@ static int load_rec(json_t *o, void *arg)
 	tmp.next = d->next;
 	tmp.hnext = d->hnext;
 	*d = tmp;
-	if (d->counted && srcc_inc(&per_src, d->inv_src.ip))
+	if (d->counted && srcc_inc(&per_src, &d->inv_src.ip))
 		d->counted = false;
 	return 0;
 }

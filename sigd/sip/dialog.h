@@ -69,7 +69,7 @@ void dlg_set_limits(unsigned int max, unsigned int per_source);
  * source's share is used), -EEXIST (the Call-ID has a dialog) or -EINVAL.
  */
 struct dialog *dlg_new(const char *call_id, const struct sip_addr *src, bool exempt, int *err);
-unsigned int dlg_count_src(struct in_addr ip);
+unsigned int dlg_count_src(const struct sip_ip *ip);
 /*
  * The leg of @d that sent an in-dialog request with these tags, or NULL
  * when they are not this dialog's: the Call-ID alone proves nothing. Early,

@@ -31,7 +31,7 @@ struct ent {
 	char name[DNS_NAME_MAX];
 	enum ent_state state;
 	bool pinned, have_ip;
-	struct in_addr ip;
+	struct sip_ip ip;
 	uint64_t expires_ms; /* OK: refresh from then on; FAIL: ask again from then on */
 	uint64_t started_ms; /* PENDING since */
 	uint32_t gen;	     /* bumped when the slot changes name: late answers are dropped */
@@ -117,7 +117,8 @@ static void *worker(void *arg)
 	tune_resolver();
 	pthread_mutex_lock(&mu);
 	for (;;) {
-		struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_DGRAM}, *res;
+		/* A and AAAA: an IPv4 address is preferred, an IPv6-only name still resolves. */
+		struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_DGRAM}, *res;
 		char name[DNS_NAME_MAX];
 		unsigned int i;
 		uint32_t gen;
@@ -140,7 +141,17 @@ static void *worker(void *arg)
 			continue;
 		}
 		if (!rc) {
-			e->ip = ((struct sockaddr_in *)res->ai_addr)->sin_addr;
+			struct addrinfo *pick = res;
+			struct sip_addr a;
+
+			for (struct addrinfo *ai = res; ai; ai = ai->ai_next)
+				if (ai->ai_family == AF_INET) {
+					pick = ai;
+					break;
+				}
+			sip_addr_from_sa((const struct sockaddr_storage *)pick->ai_addr, SIP_UDP,
+					 &a);
+			e->ip = a.ip;
 			e->have_ip = true;
 			e->state = ENT_OK;
 			e->expires_ms = sigd_now_ms() + cfg.ttl_s * 1000ULL;
@@ -258,7 +269,7 @@ static struct ent *alloc(const char *host)
 }
 
 /* dns_lookup4() with the mutex held. */
-static int lookup_locked(const char *host, struct in_addr *ip, bool pin)
+static int lookup_locked(const char *host, struct sip_ip *ip, bool pin)
 {
 	uint64_t now = sigd_now_ms();
 	struct ent *e = find(host);
@@ -297,13 +308,13 @@ static int lookup_locked(const char *host, struct in_addr *ip, bool pin)
 	return enqueue(e, now) ? -EHOSTUNREACH : -EAGAIN;
 }
 
-int dns_lookup4(const char *host, struct in_addr *ip)
+int dns_lookup(const char *host, struct sip_ip *ip)
 {
 	int err;
 
 	if (!host)
 		return -EINVAL;
-	if (inet_pton(AF_INET, host, ip) == 1)
+	if (!sip_ip_parse(host, ip))
 		return 0;
 	if (!valid_name(host))
 		return -EINVAL;
@@ -313,12 +324,24 @@ int dns_lookup4(const char *host, struct in_addr *ip)
 	return err;
 }
 
+int dns_lookup4(const char *host, struct in_addr *ip)
+{
+	struct sip_ip a;
+	int err = dns_lookup(host, &a);
+
+	if (!err && a.af != AF_INET)
+		err = -EAFNOSUPPORT;
+	if (!err)
+		*ip = a.v4;
+	return err;
+}
+
 int dns_pin(const char *host)
 {
-	struct in_addr ip;
+	struct sip_ip ip;
 	int err;
 
-	if (inet_pton(AF_INET, host, &ip) == 1)
+	if (!sip_ip_parse(host, &ip))
 		return 0;
 	if (!valid_name(host))
 		return -EINVAL;
@@ -336,22 +359,22 @@ void dns_unpin_all(void)
 	pthread_mutex_unlock(&mu);
 }
 
-bool dns_pinned_addr(const struct in_addr *ip)
+bool dns_pinned_addr(const struct sip_ip *ip)
 {
 	bool found = false;
 
 	pthread_mutex_lock(&mu);
 	for (unsigned int i = 0; i < DNS_ENTRIES && !found; i++)
 		found = ents[i].state != ENT_FREE && ents[i].pinned && ents[i].have_ip &&
-			ents[i].ip.s_addr == ip->s_addr;
+			sip_ip_eq(&ents[i].ip, ip);
 	pthread_mutex_unlock(&mu);
 	return found;
 }
 
-int dns_lookup4_wait(const char *host, struct in_addr *ip)
+int dns_lookup_wait(const char *host, struct sip_ip *ip)
 {
 	uint64_t deadline = sigd_now_ms() + wait_ms;
-	int err = dns_lookup4(host, ip);
+	int err = dns_lookup(host, ip);
 
 	if (err != -EAGAIN || !wait_ms)
 		return err;

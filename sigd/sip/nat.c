@@ -26,16 +26,19 @@ int nat_fix_via(osip_message_t *req, const struct sip_addr *src)
 {
 	osip_via_t *v = msg_top_via(req);
 	osip_generic_param_t *rport = NULL;
-	char ip[INET_ADDRSTRLEN], port[8];
+	char ip[SIP_IP_STRLEN], port[8];
+	struct sip_ip sent_by;
 
 	if (!v || !v->host)
 		return -EBADMSG;
-	inet_ntop(AF_INET, &src->ip, ip, sizeof(ip));
+	/* received= carries an IPv6 address without brackets (RFC 3261 grammar, RFC 5118). */
+	sip_ip_str(&src->ip, ip, sizeof(ip));
 	snprintf(port, sizeof(port), "%u", src->port);
 	osip_generic_param_get_byname(&v->via_params, "rport", &rport);
 	if (rport)
 		param_set(&v->via_params, "rport", port);
-	if (rport || strcmp(v->host, ip))
+	/* Compared as addresses: an IPv6 sent-by has more than one spelling. */
+	if (rport || sip_ip_parse(v->host, &sent_by) || !sip_ip_eq(&sent_by, &src->ip))
 		param_set(&v->via_params, "received", ip);
 	return 0;
 }
@@ -48,11 +51,12 @@ static void alias_tag(const char *val, size_t len, char tag[NAT_ALIAS_MAC_HEX + 
 
 int nat_alias_encode(const struct sip_addr *a, char *buf, size_t len)
 {
-	char ip[INET_ADDRSTRLEN], tag[NAT_ALIAS_MAC_HEX + 1];
+	char ip[SIP_IP_STRLEN], tag[NAT_ALIAS_MAC_HEX + 1];
 	size_t used;
 	int n;
 
-	inet_ntop(AF_INET, &a->ip, ip, sizeof(ip));
+	/* An IPv6 address in brackets: '~' never occurs in one, ':' does ("[::1]~5060~1"). */
+	sip_ip_host(&a->ip, ip, sizeof(ip));
 	n = snprintf(buf, len, "%s~%u~%u", ip, a->port, a->proto);
 	if (n < 0 || (size_t)n >= len)
 		return -ENOSPC;
@@ -65,7 +69,7 @@ int nat_alias_encode(const struct sip_addr *a, char *buf, size_t len)
 int nat_alias_decode(const osip_uri_t *u, struct sip_addr *a)
 {
 	osip_uri_param_t *p = NULL;
-	char ip[INET_ADDRSTRLEN + 1], canon[64];
+	char ip[SIP_IP_STRLEN + 1], canon[96];
 	unsigned int port, proto;
 	const char *tag;
 	struct sip_addr got = {0};
@@ -74,14 +78,17 @@ int nat_alias_decode(const osip_uri_t *u, struct sip_addr *a)
 	osip_uri_param_get_byname((osip_list_t *)&u->url_params, "alias", &p);
 	if (!p)
 		return -ENOENT;
-	if (!p->gvalue || sscanf(p->gvalue, "%16[0-9.]~%u~%u", ip, &port, &proto) != 3 ||
+	/* IPv4 dotted, or IPv6 in brackets: the bracket set holds no '~'. */
+	if (!p->gvalue ||
+	    (sscanf(p->gvalue, "%16[0-9.]~%u~%u", ip, &port, &proto) != 3 &&
+	     sscanf(p->gvalue, "%48[][0-9a-fA-F:.]~%u~%u", ip, &port, &proto) != 3) ||
 	    port == 0 || port > 65535 || (proto != SIP_UDP && proto != SIP_TCP) ||
-	    inet_pton(AF_INET, ip, &got.ip) != 1)
+	    (ip[0] == '[') != (strchr(ip, ':') != NULL) || sip_ip_parse(ip, &got.ip))
 		return -EINVAL;
 	got.port = port;
 	got.proto = proto;
-	/* Only the canonical spelling was signed: no leading zeros or spaces slip by. */
-	inet_ntop(AF_INET, &got.ip, ip, sizeof(ip));
+	/* Only the canonical spelling was signed: no leading zeros, spaces, other IPv6 forms. */
+	sip_ip_host(&got.ip, ip, sizeof(ip));
 	n = snprintf(canon, sizeof(canon), "%s~%u~%u", ip, port, proto);
 	if (strncmp(p->gvalue, canon, n))
 		return -EINVAL;

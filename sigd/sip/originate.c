@@ -124,6 +124,7 @@ void proxy_cancel(struct proxy *p, osip_message_t *m, const struct sip_addr *src
 /* A BYE from leg @from to leg @to of @d, as the edge would send it for @from. */
 static void send_bye(struct proxy *p, struct dialog *d, struct dlg_leg *from, struct dlg_leg *to)
 {
+	const struct sip_edge_addr *ea = sip_edge_for(&p->rc.edge, to->addr.ip.af);
 	char branch[SIGD_BRANCH_LEN + 1], *buf;
 	osip_message_t *m;
 	size_t cap = 4096;
@@ -149,8 +150,8 @@ static void send_bye(struct proxy *p, struct dialog *d, struct dlg_leg *from, st
 		     "%s%s%s"
 		     "Reason: Q.850;cause=102;text=\"media timeout\"\r\n"
 		     "Content-Length: 0\r\n\r\n",
-		     to->target, to->addr.proto == SIP_TCP ? "TCP" : "UDP", p->rc.edge.ip_str,
-		     p->rc.edge.port_str, branch, from->hdr, to->hdr, d->call_id, from->cseq,
+		     to->target, to->addr.proto == SIP_TCP ? "TCP" : "UDP", ea->host, ea->port_str,
+		     branch, from->hdr, to->hdr, d->call_id, from->cseq,
 		     to->routes[0] ? "Route: " : "", to->routes, to->routes[0] ? "\r\n" : "");
 	if (n <= 0 || (size_t)n >= cap || osip_message_init(&m)) {
 		free(buf);

@@ -365,13 +365,13 @@ static void handle_ack(struct proxy *p, osip_message_t *m, const struct sip_addr
 		return;
 	}
 	/* Before the media learn anything from it (an ACK may carry the answer). */
-	if (!from_core && nat_alias_contacts(m, &p->rc.edge, src)) {
+	if (!from_core && nat_alias_contacts(m, &p->rc.edge, p->rc.core_af, src)) {
 		CLOG(XS_LOG_INFO, cid, "ACK Contact cannot be rebuilt, dropped");
 		return;
 	}
 	if (p->mc && d && msg_has_body(m)) {
 		enum media_side side = leg == &d->a ? MEDIA_SIDE_A : MEDIA_SIDE_B;
-		struct media_src ms = {.addr = src->ip, .core = from_core};
+		struct media_src ms = media_src_of(src, from_core);
 		int err = media_rewrite(p->mc, m, cid, side, &ms);
 
 		if (err) {
@@ -381,7 +381,7 @@ static void handle_ack(struct proxy *p, osip_message_t *m, const struct sip_addr
 			return;
 		}
 	}
-	route_push_via(&p->rc, m, branch, rr.dst.proto);
+	route_push_via(&p->rc, m, branch, &rr.dst);
 	if (!proxy_send_msg(p, m, &rr.dst, cid, NULL, NULL))
 		CLOG(XS_LOG_DEBUG, cid, "ACK forwarded");
 }
@@ -407,7 +407,7 @@ static void handle_retransmission(struct proxy *p, struct txn *t, const osip_mes
 static int media_request(struct proxy *p, osip_message_t *m, struct dialog *d, const char *cid,
 			 const struct sip_addr *src)
 {
-	struct media_src ms = {.addr = src->ip, .core = route_from_core(&p->rc, &src->ip)};
+	struct media_src ms = media_src_of(src, route_from_core(&p->rc, &src->ip));
 	enum media_side side;
 	int err;
 
@@ -558,7 +558,7 @@ static void handle_request(struct proxy *p, osip_message_t *m, const struct sip_
 		goto out;
 	}
 	/* A client's Contacts, rebuilt before anything is allocated for the request. */
-	if (!from_core && nat_contacts_rebuild(m, &p->rc.edge, src, &contacts)) {
+	if (!from_core && nat_contacts_rebuild(m, &p->rc.edge, p->rc.core_af, src, &contacts)) {
 		p->st.rejected++;
 		CLOG(XS_LOG_INFO, cid, "%s from %s: Contact cannot be rebuilt", LOG_METHOD(m),
 		     sip_addr_str(src, ab, sizeof(ab)));
@@ -616,8 +616,8 @@ static void handle_request(struct proxy *p, osip_message_t *m, const struct sip_
 	if (is_method(m, "REGISTER") && !from_core)
 		register_pending(t, m, src, cid);
 	if (!msg_to_tag(m) && creates_dialog(m))
-		route_record(&p->rc, m, src->proto, rr.dst.proto);
-	route_push_via(&p->rc, m, branch, rr.dst.proto);
+		route_record(&p->rc, m, src, &rr.dst);
+	route_push_via(&p->rc, m, branch, &rr.dst);
 	if (proxy_send_msg(p, m, &rr.dst, cid, &fwd, &fwd_len) && initial)
 		CLOG(XS_LOG_WARN, cid, "INVITE not sent; caller will retransmit");
 	CLOG(XS_LOG_DEBUG, cid, "%s forwarded to %s", LOG_METHOD(m),

@@ -176,7 +176,7 @@ void proxy_response(struct proxy *p, osip_message_t *m, const struct sip_addr *s
 			drop_unmatched(p, m, src, cid, "no transaction");
 			return;
 		}
-		if (!from_core && nat_alias_contacts(m, &p->rc.edge, src)) {
+		if (!from_core && nat_alias_contacts(m, &p->rc.edge, p->rc.core_af, src)) {
 			CLOG(XS_LOG_WARN, cid, "response %d: Contact cannot be rebuilt, dropped",
 			     code);
 			p->st.bad++;
@@ -223,7 +223,7 @@ void proxy_response(struct proxy *p, osip_message_t *m, const struct sip_addr *s
 			return;
 	}
 	/* A client's Contacts, checked before the dialog or the media learn anything. */
-	if (!from_core && nat_contacts_rebuild(m, &p->rc.edge, src, &contacts)) {
+	if (!from_core && nat_contacts_rebuild(m, &p->rc.edge, p->rc.core_af, src, &contacts)) {
 		CLOG(XS_LOG_WARN, cid, "response %d: Contact cannot be rebuilt, dropped", code);
 		p->st.bad++;
 		return;
@@ -233,7 +233,7 @@ void proxy_response(struct proxy *p, osip_message_t *m, const struct sip_addr *s
 		/* The answerer is the other side from the request's sender (its From tag). */
 		enum media_side side =
 			!strcmp(msg_from_tag(m) ?: "", d->a.tag) ? MEDIA_SIDE_B : MEDIA_SIDE_A;
-		struct media_src ms = {.addr = src->ip, .core = from_core};
+		struct media_src ms = media_src_of(src, from_core);
 		int err = media_rewrite(p->mc, m, cid, side, &ms);
 
 		if (err) {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -11,10 +12,10 @@
 #include "secret.h"
 #include "sip/msg.h"
 
-static void add_core_ip(struct route_cfg *rc, struct in_addr ip)
+static void add_core_ip(struct route_cfg *rc, struct sip_ip ip)
 {
 	for (unsigned int i = 0; i < rc->ncore_ips; i++)
-		if (rc->core_ips[i].s_addr == ip.s_addr)
+		if (sip_ip_eq(&rc->core_ips[i], &ip))
 			return;
 	if (rc->ncore_ips < ROUTE_MAX_CORE_IPS)
 		rc->core_ips[rc->ncore_ips++] = ip;
@@ -23,14 +24,14 @@ static void add_core_ip(struct route_cfg *rc, struct in_addr ip)
 int route_cfg_init(struct route_cfg *rc, const struct sigd_cfg *cfg)
 {
 	memset(rc, 0, sizeof(*rc));
-	sip_edge_init(&rc->edge, cfg->public_ip, cfg->listen.port);
+	sigd_cfg_edge(cfg, &rc->edge);
 	rc->domains = cfg->domains;
 	rc->ndomains = cfg->ndomains;
 	rc->core = cfg->core;
 	rc->ncore = cfg->ncore;
 	dns_unpin_all();
 	if (cfg->upstream[0]) {
-		struct in_addr ip;
+		struct sip_ip ip;
 		osip_uri_t *u;
 		int err;
 
@@ -38,10 +39,10 @@ int route_cfg_init(struct route_cfg *rc, const struct sigd_cfg *cfg)
 			return -ENOMEM;
 		err = osip_uri_parse(u, cfg->upstream) || !u->host ? -EINVAL : 0;
 		/* A name: pinned (refreshed in the background), waited for only at start. */
-		if (!err && inet_pton(AF_INET, u->host, &ip) != 1) {
+		if (!err && sip_ip_parse(u->host, &ip)) {
 			snprintf(rc->upstream_host, sizeof(rc->upstream_host), "%s", u->host);
 			dns_pin(u->host);
-			dns_lookup4_wait(u->host, &ip);
+			dns_lookup_wait(u->host, &ip);
 		}
 		err = err ?: sip_addr_from_uri(u, &rc->upstream);
 		osip_uri_free(u);
@@ -50,35 +51,32 @@ int route_cfg_init(struct route_cfg *rc, const struct sigd_cfg *cfg)
 			return err;
 		}
 		rc->have_upstream = true;
+		rc->core_af = rc->upstream.ip.af;
 		add_core_ip(rc, rc->upstream.ip);
 	}
+	if (!rc->core_af)
+		rc->core_af = rc->edge.a[0].set ? AF_INET : AF_INET6;
 	for (unsigned int i = 0; i < cfg->ndomains; i++) {
-		struct in_addr ip;
+		struct sip_ip ip;
 
 		/* Later addresses of a pinned name count too (route_from_core()). */
 		dns_pin(cfg->domains[i]);
-		if (!dns_lookup4_wait(cfg->domains[i], &ip))
+		if (!dns_lookup_wait(cfg->domains[i], &ip))
 			add_core_ip(rc, ip);
 	}
 	return 0;
 }
 
-bool route_from_core(const struct route_cfg *rc, const struct in_addr *src)
+bool route_from_core(const struct route_cfg *rc, const struct sip_ip *src)
 {
 	for (unsigned int i = 0; i < rc->ncore_ips; i++)
-		if (rc->core_ips[i].s_addr == src->s_addr)
+		if (sip_ip_eq(&rc->core_ips[i], src))
 			return true;
 	if ((rc->upstream_host[0] || rc->ndomains) && dns_pinned_addr(src))
 		return true;
-	for (unsigned int i = 0; i < rc->ncore; i++) {
-		uint32_t mask =
-			rc->core[i].prefixlen ? htonl(~0U << (32 - rc->core[i].prefixlen)) : 0;
-		uint32_t net;
-
-		memcpy(&net, rc->core[i].addr, 4);
-		if ((src->s_addr & mask) == net)
+	for (unsigned int i = 0; i < rc->ncore; i++)
+		if (sip_ip_in_cidr(src, &rc->core[i]))
 			return true;
-	}
 	return false;
 }
 
@@ -208,7 +206,7 @@ bool route_dst_allowed(const struct route_cfg *rc, const osip_message_t *req, bo
 	case ROUTE_BY_RURI:
 		/* A host the client named: only the core, or where its dialog goes anyway. */
 		return route_from_core(rc, &r->dst.ip) ||
-		       (dialog_hop && dialog_hop->ip.s_addr == r->dst.ip.s_addr &&
+		       (dialog_hop && sip_ip_eq(&dialog_hop->ip, &r->dst.ip) &&
 			dialog_hop->port == r->dst.port);
 	default:
 		return false;
@@ -262,7 +260,7 @@ static void decide(const struct route_cfg *rc, osip_message_t *req, bool from_co
 		r->how = ROUTE_BY_UPSTREAM;
 		/* A named upstream: its address as last refreshed (kept when a refresh fails). */
 		if (rc->upstream_host[0])
-			dns_lookup4(rc->upstream_host, &r->dst.ip);
+			dns_lookup(rc->upstream_host, &r->dst.ip);
 	} else if (ruri_is_edge) {
 		err = edge_target(req, ruri, r);
 		if (err == -EPERM) {
@@ -308,8 +306,10 @@ void route_request(const struct route_cfg *rc, osip_message_t *req, bool from_co
 		set_reject(r, ROUTE_REJECT, 403, "Forbidden (destination not allowed)");
 }
 
-static int add_rr(const struct route_cfg *rc, osip_message_t *req, int pos, const char *proto)
+static int add_rr(const struct route_cfg *rc, osip_message_t *req, int pos, int af,
+		  const char *proto)
 {
+	const struct sip_edge_addr *ea = sip_edge_for(&rc->edge, af);
 	osip_record_route_t *rr;
 	char buf[256], data[320], tag[ROUTE_RR_MAC_HEX + 1];
 	int n = rr_data(req, proto, data, sizeof(data));
@@ -317,8 +317,8 @@ static int add_rr(const struct route_cfg *rc, osip_message_t *req, int pos, cons
 	if (n < 0)
 		return n;
 	secret_tag(data, n, tag, ROUTE_RR_MAC_HEX);
-	snprintf(buf, sizeof(buf), "<sip:%s:%s;xs=%s%s%s;lr>", rc->edge.ip_str, rc->edge.port_str,
-		 tag, proto ? ";transport=" : "", proto ? proto : "");
+	snprintf(buf, sizeof(buf), "<sip:%s:%s;xs=%s%s%s;lr>", ea->host, ea->port_str, tag,
+		 proto ? ";transport=" : "", proto ? proto : "");
 	if (osip_record_route_init(&rr))
 		return -ENOMEM;
 	if (osip_record_route_parse(rr, buf)) {
@@ -329,29 +329,44 @@ static int add_rr(const struct route_cfg *rc, osip_message_t *req, int pos, cons
 	return 0;
 }
 
-int route_record(const struct route_cfg *rc, osip_message_t *req, uint8_t in_proto,
-		 uint8_t out_proto)
+int route_record(const struct route_cfg *rc, osip_message_t *req, const struct sip_addr *from,
+		 const struct sip_addr *to)
 {
+	const struct sip_edge_addr *ein = sip_edge_for(&rc->edge, from->ip.af);
+	const struct sip_edge_addr *eout = sip_edge_for(&rc->edge, to->ip.af);
+	bool same_proto = from->proto == to->proto;
 	int err;
 
-	if (in_proto == out_proto)
-		return add_rr(rc, req, 0, in_proto == SIP_TCP ? "tcp" : NULL);
-	/* Double Record-Route: the top entry faces the next hop, the second the previous. */
-	err = add_rr(rc, req, 0, sip_proto_name(out_proto));
-	return err ?: add_rr(rc, req, 1, sip_proto_name(in_proto));
+	if (same_proto && ein == eout)
+		return add_rr(rc, req, 0, to->ip.af, to->proto == SIP_TCP ? "tcp" : NULL);
+	/*
+	 * Double Record-Route: the top entry faces the next hop, the second the
+	 * previous; each side then routes to the edge address of its own family
+	 * and over its own transport.
+	 */
+	err = add_rr(rc, req, 0, to->ip.af,
+		     same_proto && to->proto == SIP_UDP ? NULL : sip_proto_name(to->proto));
+	return err
+		       ?: add_rr(rc, req, 1, from->ip.af,
+				 same_proto && from->proto == SIP_UDP
+					 ? NULL
+					 : sip_proto_name(from->proto));
 }
 
 int route_push_via(const struct route_cfg *rc, osip_message_t *req, const char *branch,
-		   uint8_t proto)
+		   const struct sip_addr *dst)
 {
+	const struct sip_edge_addr *ea = sip_edge_for(&rc->edge, dst->ip.af);
+	uint8_t proto = dst->proto;
 	osip_via_t *v;
 
 	if (osip_via_init(&v))
 		return -ENOMEM;
 	osip_via_set_version(v, osip_strdup("2.0"));
 	osip_via_set_protocol(v, osip_strdup(proto == SIP_TCP ? "TCP" : "UDP"));
-	osip_via_set_host(v, osip_strdup(rc->edge.ip_str));
-	osip_via_set_port(v, osip_strdup(rc->edge.port_str));
+	/* libosip2 writes an IPv6 host in brackets. */
+	osip_via_set_host(v, osip_strdup(ea->ip_str));
+	osip_via_set_port(v, osip_strdup(ea->port_str));
 	osip_via_set_branch(v, osip_strdup(branch));
 	osip_via_param_add(v, osip_strdup("rport"), NULL);
 	osip_list_add(&req->vias, v, 0);
@@ -361,6 +376,10 @@ int route_push_via(const struct route_cfg *rc, osip_message_t *req, const char *
 bool route_via_is_ours(const struct route_cfg *rc, const osip_via_t *v)
 {
 	/* The prefix anyone can write: only the MAC says the edge issued it. */
-	return v && v->host && !strcmp(v->host, rc->edge.ip_str) &&
+	uint16_t port = 5060;
+
+	if (v && v->port && v->port[0])
+		port = atoi(v->port);
+	return v && v->host && sip_edge_is_host(&rc->edge, v->host, port) &&
 	       msg_branch_is_ours(msg_via_branch(v));
 }

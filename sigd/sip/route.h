@@ -20,6 +20,12 @@
 
 struct route_cfg {
 	struct sip_edge edge;
+	/*
+	 * The family the core is reached over (the upstream's, else IPv4 when
+	 * the edge has an IPv4 address): a client's rebuilt Contact faces the
+	 * core and names the edge's address of that family.
+	 */
+	int core_af;
 	bool have_upstream;
 	struct sip_addr upstream;
 	char upstream_host[256]; /* the upstream's name when it has one ("" = a literal) */
@@ -28,7 +34,7 @@ struct route_cfg {
 	const struct xs_cidr *core;
 	unsigned int ncore;
 	/* Addresses of the upstream and the allowed domains, resolved at (re)load. */
-	struct in_addr core_ips[ROUTE_MAX_CORE_IPS];
+	struct sip_ip core_ips[ROUTE_MAX_CORE_IPS];
 	unsigned int ncore_ips;
 };
 
@@ -61,7 +67,7 @@ struct route_result {
 /* Fill @rc from @cfg (resolving --upstream and the domains); @cfg must outlive @rc. */
 int route_cfg_init(struct route_cfg *rc, const struct sigd_cfg *cfg);
 /* Does @src belong to the core (upstream, allowed domains' hosts, --core)? */
-bool route_from_core(const struct route_cfg *rc, const struct in_addr *src);
+bool route_from_core(const struct route_cfg *rc, const struct sip_ip *src);
 bool route_domain_allowed(const struct route_cfg *rc, const char *host);
 /*
  * Decide where @req goes: pops our own Route entries (those naming the edge
@@ -84,14 +90,16 @@ bool route_dst_allowed(const struct route_cfg *rc, const osip_message_t *req, bo
 /* Is @u one of our Record-Route entries for @req's Call-ID, its MAC valid? */
 bool route_uri_is_ours(const struct route_cfg *rc, const osip_message_t *req, const osip_uri_t *u);
 /*
- * Record-Route on a dialog-creating request; two entries when transports
- * differ. Each carries ;xs=<MAC of the Call-ID and its transport>.
+ * Record-Route on a dialog-creating request that came from @from and goes to
+ * @to; two entries when the transport or the address family changes, each
+ * naming the edge's address of its side's family. Each carries ;xs=<MAC of
+ * the Call-ID and its transport>.
  */
-int route_record(const struct route_cfg *rc, osip_message_t *req, uint8_t in_proto,
-		 uint8_t out_proto);
-/* Push our Via (with @branch and rport) on top of @req. */
+int route_record(const struct route_cfg *rc, osip_message_t *req, const struct sip_addr *from,
+		 const struct sip_addr *to);
+/* Push our Via (the edge address of @dst's family, @branch, rport) on top of @req. */
 int route_push_via(const struct route_cfg *rc, osip_message_t *req, const char *branch,
-		   uint8_t proto);
+		   const struct sip_addr *dst);
 /* Is @v our Via (edge address and one of our branches)? */
 bool route_via_is_ours(const struct route_cfg *rc, const osip_via_t *v);
 

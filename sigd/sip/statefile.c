@@ -177,9 +177,9 @@ int sf_get_bool(const json_t *o, const char *key, bool *out)
 
 json_t *sf_addr(const struct sip_addr *a)
 {
-	char ip[INET_ADDRSTRLEN];
+	char ip[SIP_IP_STRLEN];
 
-	inet_ntop(AF_INET, &a->ip, ip, sizeof(ip));
+	sip_ip_str(&a->ip, ip, sizeof(ip));
 	return json_pack("{s:s, s:i, s:s}", "ip", ip, "port", a->port, "proto",
 			 sip_proto_name(a->proto));
 }
@@ -187,14 +187,14 @@ json_t *sf_addr(const struct sip_addr *a)
 int sf_get_addr(const json_t *o, const char *key, struct sip_addr *a)
 {
 	const json_t *v = json_object_get(o, key);
-	char ip[INET_ADDRSTRLEN], proto[4];
+	char ip[SIP_IP_STRLEN], proto[4];
 	uint64_t port;
 
 	if (!json_is_object(v) || sf_get_str(v, "ip", ip, sizeof(ip)) ||
 	    sf_get_uint(v, "port", 65535, &port) || sf_get_str(v, "proto", proto, sizeof(proto)))
 		return -EINVAL;
 	memset(a, 0, sizeof(*a));
-	if (inet_pton(AF_INET, ip, &a->ip) != 1)
+	if (sip_ip_parse(ip, &a->ip))
 		return -EINVAL;
 	if (!strcmp(proto, "udp"))
 		a->proto = SIP_UDP;

@@ -32,7 +32,15 @@ struct conn {
 	uint64_t start_ms; /* a message (or, accepted, the connection) began here; 0 none */
 };
 
-static int epfd = -1, udp_fd = -1, tcp_fd = -1, spare_fd = -1;
+/* The listen sockets: one UDP and one TCP per listen address, IPv4 and IPv6. */
+struct listener {
+	int udp_fd, tcp_fd;
+	int af;
+};
+
+static int epfd = -1, spare_fd = -1;
+static struct listener lsn[TP_MAX_LISTEN];
+static unsigned int nlsn;
 static struct conn *conns[TP_SLOTS];
 static unsigned int nslots;  /* slots in use are below this */
 static unsigned int naccept; /* live accepted connections */
@@ -64,11 +72,16 @@ enum { WARN_CAP, WARN_SOURCE, WARN_FD, WARN_CLOSE };
 		}                                                                        \
 	} while (0)
 
-static struct sockaddr_in to_sin(const struct sip_addr *a)
+/* "[2001:db8::1]:5060" for log lines. */
+static const char *peer_str(const struct sip_addr *a, char *buf, size_t len)
 {
-	return (struct sockaddr_in){
-		.sin_family = AF_INET, .sin_addr = a->ip, .sin_port = htons(a->port)};
+	char h[SIP_IP_STRLEN];
+
+	snprintf(buf, len, "%s:%u", sip_ip_host(&a->ip, h, sizeof(h)), a->port);
+	return buf;
 }
+
+#define PEER(a) peer_str((a), (char[SIP_IP_STRLEN + 8]){0}, SIP_IP_STRLEN + 8)
 
 void tp_limits_default(struct tp_limits *l)
 {
@@ -100,36 +113,81 @@ static int spare_open(void)
 	return spare_fd;
 }
 
-int tp_init(const struct sip_addr *listen_addr, tp_rx_fn rx, void *arg)
+static int sock_open(int af, int type)
 {
-	struct sockaddr_in sin = to_sin(listen_addr);
+	int one = 1, fd = socket(af, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* [::] beside 0.0.0.0: each family on its own socket, no mapped addresses. */
+	if (af == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	return fd;
+}
+
+static int listen_one(const struct sip_addr *a)
+{
+	struct listener *l = &lsn[nlsn];
 	struct epoll_event ev = {.events = EPOLLIN};
-	int one = 1, err;
+	struct sockaddr_storage ss;
+	socklen_t sl = sip_addr_to_sa(a, &ss);
+	int err;
+
+	l->af = a->ip.af == AF_INET6 ? AF_INET6 : AF_INET;
+	l->udp_fd = sock_open(l->af, SOCK_DGRAM);
+	l->tcp_fd = sock_open(l->af, SOCK_STREAM);
+	if (l->udp_fd < 0 || l->tcp_fd < 0)
+		goto fail;
+	if (bind(l->udp_fd, (struct sockaddr *)&ss, sl) ||
+	    bind(l->tcp_fd, (struct sockaddr *)&ss, sl) || listen(l->tcp_fd, 128))
+		goto fail;
+	ev.data.u32 = l->udp_fd;
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, l->udp_fd, &ev))
+		goto fail;
+	ev.data.u32 = l->tcp_fd;
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, l->tcp_fd, &ev))
+		goto fail;
+	nlsn++;
+	return 0;
+fail:
+	err = -errno;
+	xs_log(XS_LOG_ERR, "listen %s: %s\n", PEER(a), strerror(-err));
+	if (l->udp_fd >= 0)
+		close(l->udp_fd);
+	if (l->tcp_fd >= 0)
+		close(l->tcp_fd);
+	return err;
+}
+
+int tp_init(const struct sip_addr *listen_addr, unsigned int n, tp_rx_fn rx, void *arg)
+{
+	int err;
 
 	rx_cb = rx;
 	rx_arg = arg;
+	nlsn = 0;
 	epfd = epoll_create1(EPOLL_CLOEXEC);
-	udp_fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	tcp_fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (epfd < 0 || udp_fd < 0 || tcp_fd < 0)
+	if (epfd < 0)
 		return -errno;
-	setsockopt(udp_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	setsockopt(tcp_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(udp_fd, (struct sockaddr *)&sin, sizeof(sin)) ||
-	    bind(tcp_fd, (struct sockaddr *)&sin, sizeof(sin)) || listen(tcp_fd, 128)) {
-		err = -errno;
-		xs_log(XS_LOG_ERR, "listen %s:%u: %s\n", inet_ntoa(listen_addr->ip),
-		       listen_addr->port, strerror(-err));
-		return err;
+	if (n > TP_MAX_LISTEN)
+		return -E2BIG;
+	for (unsigned int i = 0; i < n; i++) {
+		err = listen_one(&listen_addr[i]);
+		if (err)
+			return err;
 	}
-	ev.data.u32 = udp_fd;
-	if (epoll_ctl(epfd, EPOLL_CTL_ADD, udp_fd, &ev))
-		return -errno;
-	ev.data.u32 = tcp_fd;
-	if (epoll_ctl(epfd, EPOLL_CTL_ADD, tcp_fd, &ev))
-		return -errno;
 	spare_open();
 	return 0;
+}
+
+/* The UDP socket to send to a peer of family @af: the first listener of that family. */
+static int udp_fd_for(int af)
+{
+	for (unsigned int i = 0; i < nlsn; i++)
+		if (lsn[i].af == af)
+			return lsn[i].udp_fd;
+	return -1;
 }
 
 /* Close now, free later (see the top of this file). */
@@ -207,19 +265,26 @@ static int conn_add(int fd, const struct sip_addr *peer, bool accepted)
 static int conn_find(const struct sip_addr *peer)
 {
 	for (unsigned int i = 0; i < nslots; i++)
-		if (conns[i] && !conns[i]->dead && conns[i]->peer.ip.s_addr == peer->ip.s_addr &&
+		if (conns[i] && !conns[i]->dead && sip_ip_eq(&conns[i]->peer.ip, &peer->ip) &&
 		    conns[i]->peer.port == peer->port)
 			return i;
 	return -ENOENT;
 }
 
-static unsigned int conns_from(struct in_addr ip)
+/* Accepted connections from @ip's source unit (an IPv4 address, an IPv6 /64). */
+static unsigned int conns_from(const struct sip_ip *ip)
 {
+	struct sip_ip u = sip_ip_source(ip);
 	unsigned int n = 0;
 
-	for (unsigned int i = 0; i < nslots; i++)
-		n += conns[i] && !conns[i]->dead && conns[i]->accepted &&
-		     conns[i]->peer.ip.s_addr == ip.s_addr;
+	for (unsigned int i = 0; i < nslots; i++) {
+		struct sip_ip pu;
+
+		if (!conns[i] || conns[i]->dead || !conns[i]->accepted)
+			continue;
+		pu = sip_ip_source(&conns[i]->peer.ip);
+		n += sip_ip_eq(&pu, &u);
+	}
 	return n;
 }
 
@@ -259,12 +324,13 @@ static int tcp_send(const struct sip_addr *dst, const char *buf, size_t len)
 	char *nb;
 
 	if (slot < 0) {
-		struct sockaddr_in sin = to_sin(dst);
-		int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		struct sockaddr_storage ss;
+		socklen_t sl = sip_addr_to_sa(dst, &ss);
+		int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
 		if (fd < 0)
 			return -errno;
-		if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) && errno != EINPROGRESS) {
+		if (connect(fd, (struct sockaddr *)&ss, sl) && errno != EINPROGRESS) {
 			err = -errno;
 			close(fd);
 			return err;
@@ -282,8 +348,8 @@ static int tcp_send(const struct sip_addr *dst, const char *buf, size_t len)
 	 */
 	if (c->out_len + len > lim.max_out) {
 		st.closed_overflow++;
-		WARN_RATE(WARN_CLOSE, "%s:%u does not read (%zu bytes queued), closing",
-			  inet_ntoa(c->peer.ip), c->peer.port, c->out_len);
+		WARN_RATE(WARN_CLOSE, "%s does not read (%zu bytes queued), closing",
+			  PEER(&c->peer), c->out_len);
 		conn_kill(slot);
 		return -ENOBUFS;
 	}
@@ -304,11 +370,17 @@ static int tcp_send(const struct sip_addr *dst, const char *buf, size_t len)
 
 int tp_send(const struct sip_addr *dst, const char *buf, size_t len, void *arg)
 {
-	struct sockaddr_in sin = to_sin(dst);
+	struct sockaddr_storage ss;
+	socklen_t sl = sip_addr_to_sa(dst, &ss);
+	int fd;
 
 	if (dst->proto == SIP_TCP)
 		return tcp_send(dst, buf, len);
-	if (sendto(udp_fd, buf, len, 0, (struct sockaddr *)&sin, sizeof(sin)) < 0)
+	/* No listener of that family: the edge has no address there to be answered on. */
+	fd = udp_fd_for(ss.ss_family);
+	if (fd < 0)
+		return -EAFNOSUPPORT;
+	if (sendto(fd, buf, len, 0, (struct sockaddr *)&ss, sl) < 0)
 		return -errno;
 	return 0;
 }
@@ -332,8 +404,7 @@ static void conn_dispatch(int slot)
 		len = tp_frame(c->in + off, c->in_len - off);
 		if (len < 0) {
 			st.closed_bad_frame++;
-			xs_log(XS_LOG_WARN, "[-] tcp %s:%u: %s, closing\n", inet_ntoa(c->peer.ip),
-			       c->peer.port,
+			xs_log(XS_LOG_WARN, "[-] tcp %s: %s, closing\n", PEER(&c->peer),
 			       len == -EMSGSIZE ? "message too large" : "unframeable input");
 			conn_kill(slot);
 			return;
@@ -385,20 +456,19 @@ static void conn_read(int slot)
 	conn_dispatch(slot);
 }
 
-static void udp_read(void)
+static void udp_read(int udp_fd)
 {
 	char buf[TP_MAX_MSG + 1];
 
 	for (int i = 0; i < 64; i++) {
-		struct sockaddr_in sin;
-		socklen_t sl = sizeof(sin);
-		ssize_t n = recvfrom(udp_fd, buf, TP_MAX_MSG, 0, (struct sockaddr *)&sin, &sl);
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+		ssize_t n = recvfrom(udp_fd, buf, TP_MAX_MSG, 0, (struct sockaddr *)&ss, &sl);
 		struct sip_addr src;
 
 		if (n < 0)
 			return;
-		src = (struct sip_addr){
-			.ip = sin.sin_addr, .port = ntohs(sin.sin_port), .proto = SIP_UDP};
+		sip_addr_from_sa(&ss, SIP_UDP, &src);
 		buf[n] = 0;
 		rx_cb(rx_arg, buf, n, &src);
 	}
@@ -406,9 +476,11 @@ static void udp_read(void)
 
 static void accept_pause(bool on)
 {
-	struct epoll_event ev = {.events = on ? 0 : EPOLLIN, .data.u32 = tcp_fd};
+	for (unsigned int i = 0; i < nlsn; i++) {
+		struct epoll_event ev = {.events = on ? 0 : EPOLLIN, .data.u32 = lsn[i].tcp_fd};
 
-	epoll_ctl(epfd, EPOLL_CTL_MOD, tcp_fd, &ev);
+		epoll_ctl(epfd, EPOLL_CTL_MOD, lsn[i].tcp_fd, &ev);
+	}
 	accept_paused_until = on ? sigd_now_ms() + ACCEPT_PAUSE_MS : 0;
 }
 
@@ -418,7 +490,7 @@ static void accept_pause(bool on)
  * the spare fd to accept and close it (the peer sees the refusal), then take
  * the spare back; if it cannot be had again, stop accepting for a while.
  */
-static bool accept_no_fd(void)
+static bool accept_no_fd(int tcp_fd)
 {
 	bool had_spare = spare_fd >= 0;
 	int fd = -1;
@@ -448,31 +520,29 @@ static bool accept_allowed(const struct sip_addr *peer)
 	if (naccept >= lim.max_conns) {
 		st.refused_cap++;
 		WARN_RATE(WARN_CAP, "%u connections, refusing %s (%llu so far)", naccept,
-			  inet_ntoa(peer->ip), (unsigned long long)st.refused_cap);
+			  PEER(peer), (unsigned long long)st.refused_cap);
 		return false;
 	}
-	if (lim.max_per_source && conns_from(peer->ip) >= lim.max_per_source) {
+	if (lim.max_per_source && conns_from(&peer->ip) >= lim.max_per_source) {
 		st.refused_source++;
 		WARN_RATE(WARN_SOURCE, "%s has %u connections, refusing more (%llu so far)",
-			  inet_ntoa(peer->ip), lim.max_per_source,
-			  (unsigned long long)st.refused_source);
+			  PEER(peer), lim.max_per_source, (unsigned long long)st.refused_source);
 		return false;
 	}
 	return true;
 }
 
-static void tcp_accept(void)
+static void tcp_accept(int tcp_fd)
 {
 	for (int i = 0; i < 64; i++) {
-		struct sockaddr_in sin;
-		socklen_t sl = sizeof(sin);
-		int fd =
-			accept4(tcp_fd, (struct sockaddr *)&sin, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+		int fd = accept4(tcp_fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		struct sip_addr peer;
 
 		if (fd < 0) {
 			if (errno == EMFILE || errno == ENFILE) {
-				if (accept_no_fd())
+				if (accept_no_fd(tcp_fd))
 					continue;
 				return;
 			}
@@ -482,8 +552,7 @@ static void tcp_accept(void)
 				accept_pause(true);
 			return;
 		}
-		peer = (struct sip_addr){
-			.ip = sin.sin_addr, .port = ntohs(sin.sin_port), .proto = SIP_TCP};
+		sip_addr_from_sa(&ss, SIP_TCP, &peer);
 		/* Refused with a close right away: nothing is kept for the peer. */
 		if (!accept_allowed(&peer) || conn_add(fd, &peer, true) < 0) {
 			close(fd);
@@ -535,8 +604,7 @@ static void conns_expire(uint64_t now)
 		if ((c->start_ms && now - c->start_ms > lim.msg_ms) ||
 		    now - c->last_ms > lim.idle_ms) {
 			st.closed_timeout++;
-			xs_log(XS_LOG_DEBUG, "[-] tcp %s:%u: %s, closing\n", inet_ntoa(c->peer.ip),
-			       c->peer.port,
+			xs_log(XS_LOG_DEBUG, "[-] tcp %s: %s, closing\n", PEER(&c->peer),
 			       c->start_ms ? (c->had_msg ? "message incomplete" : "no message")
 					   : "idle");
 			conn_kill(i);
@@ -575,12 +643,13 @@ int tp_poll(int timeout_ms)
 		uint32_t tag = ev[i].data.u32;
 		unsigned int slot = tag - TAG_CONN;
 
-		if (tag == (uint32_t)udp_fd) {
-			udp_read();
-			continue;
-		}
-		if (tag == (uint32_t)tcp_fd) {
-			tcp_accept();
+		if (tag < TAG_CONN) {
+			for (unsigned int l = 0; l < nlsn; l++) {
+				if (tag == (uint32_t)lsn[l].udp_fd)
+					udp_read(lsn[l].udp_fd);
+				else if (tag == (uint32_t)lsn[l].tcp_fd)
+					tcp_accept(lsn[l].tcp_fd);
+			}
 			continue;
 		}
 		if (tag >= TAG_WATCH && tag < TAG_WATCH + nwatch) {
@@ -608,15 +677,16 @@ void tp_close(void)
 	for (unsigned int i = 0; i < nslots; i++)
 		conn_kill(i);
 	conns_reap();
-	if (udp_fd >= 0)
-		close(udp_fd);
-	if (tcp_fd >= 0)
-		close(tcp_fd);
+	for (unsigned int i = 0; i < nlsn; i++) {
+		close(lsn[i].udp_fd);
+		close(lsn[i].tcp_fd);
+	}
+	nlsn = 0;
 	if (epfd >= 0)
 		close(epfd);
 	if (spare_fd >= 0)
 		close(spare_fd);
-	udp_fd = tcp_fd = epfd = spare_fd = -1;
+	epfd = spare_fd = -1;
 	nwatch = 0;
 	naccept = 0;
 	accept_paused_until = 0;

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * SIP over UDP and TCP on one listen address: non-blocking sockets on one
+ * SIP over UDP and TCP on each listen address (IPv4 and IPv6): non-blocking sockets on one
  * epoll set; TCP messages framed by Content-Length; a response or request to
  * a TCP peer reuses its connection or opens one. TCP connections are bounded
- * in number (in all and per source address), in time and in buffered bytes.
+ * in number (in all and per source: an IPv4 address, an IPv6 /64), in time
+ * and in buffered bytes.
  */
 #ifndef XDPSBC_SIGD_TRANSPORT_H
 #define XDPSBC_SIGD_TRANSPORT_H
@@ -11,7 +12,8 @@
 #include <sys/types.h>
 #include "sigd.h"
 
-#define TP_MAX_MSG 65535
+#define TP_MAX_MSG    65535
+#define TP_MAX_LISTEN 8
 /* Connection slots; accepted connections are capped below this (tcp-max-connections). */
 #define TP_SLOTS 16384
 /* Slots only the edge's own connections (to the core, to clients) may take. */
@@ -19,7 +21,7 @@
 
 struct tp_limits {
 	unsigned int max_conns;	     /* accepted connections in all */
-	unsigned int max_per_source; /* accepted connections from one IP address */
+	unsigned int max_per_source; /* accepted connections from one IPv4 address or IPv6 /64 */
 	unsigned int msg_ms;	     /* a message must be complete this long after it began */
 	unsigned int idle_ms;	     /* a connection without traffic is closed */
 	unsigned int max_out;	     /* bytes queued to a peer that does not read */
@@ -39,7 +41,8 @@ struct tp_stats {
 
 typedef void (*tp_rx_fn)(void *arg, const char *buf, size_t len, const struct sip_addr *src);
 
-int tp_init(const struct sip_addr *listen, tp_rx_fn rx, void *arg);
+/* Listen on each of @n addresses (UDP and TCP); a send goes out on a socket of its family. */
+int tp_init(const struct sip_addr *listen, unsigned int n, tp_rx_fn rx, void *arg);
 /* Set the TCP limits (defaults until called); applies to existing connections too. */
 void tp_set_limits(const struct tp_limits *l);
 void tp_limits_default(struct tp_limits *l);

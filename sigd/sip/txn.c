@@ -39,7 +39,7 @@ struct txn *txn_find(const char *branch, const char *method)
 static void txn_free(struct txn *t)
 {
 	if (t->counted)
-		srcc_dec(&per_src, t->src.ip);
+		srcc_dec(&per_src, &t->src.ip);
 	free(t->fwd);
 	free(t->resp);
 	free(t->reg_aor);
@@ -57,12 +57,12 @@ struct txn *txn_add(const char *branch, const char *method, const char *call_id,
 		*err = -ENOSPC;
 		return NULL;
 	}
-	if (!exempt && txn_per_src && srcc_get(&per_src, src->ip) >= txn_per_src) {
+	if (!exempt && txn_per_src && srcc_get(&per_src, &src->ip) >= txn_per_src) {
 		*err = -EDQUOT;
 		return NULL;
 	}
 	t = calloc(1, sizeof(*t));
-	if (!t || (!exempt && srcc_inc(&per_src, src->ip))) {
+	if (!t || (!exempt && srcc_inc(&per_src, &src->ip))) {
 		free(t);
 		*err = -ENOMEM;
 		return NULL;
@@ -207,7 +207,7 @@ unsigned int txn_count(void)
 	return ntxn;
 }
 
-unsigned int txn_count_src(struct in_addr ip)
+unsigned int txn_count_src(const struct sip_ip *ip)
 {
 	return srcc_get(&per_src, ip);
 }

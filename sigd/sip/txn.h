@@ -77,7 +77,7 @@ void txn_tick(uint64_t now_ms, void (*resend)(struct txn *, void *),
 	      bool (*timeout)(struct txn *, void *), void *arg);
 unsigned int txn_count(void);
 /* Transactions held by source @ip. */
-unsigned int txn_count_src(struct in_addr ip);
+unsigned int txn_count_src(const struct sip_ip *ip);
 void txn_flush(void);
 
 #endif /* XDPSBC_SIGD_TXN_H */

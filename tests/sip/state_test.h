@@ -59,7 +59,7 @@ static inline struct sip_addr addr(const char *ip, uint16_t port)
 {
 	struct sip_addr a = {.port = port, .proto = SIP_UDP};
 
-	inet_pton(AF_INET, ip, &a.ip);
+	sip_ip_parse(ip, &a.ip);
 	return a;
 }
 
@@ -67,7 +67,7 @@ static inline bool addr_is(const struct sip_addr *a, const char *ip, uint16_t po
 {
 	struct sip_addr b = addr(ip, port);
 
-	return a->ip.s_addr == b.ip.s_addr && a->port == port;
+	return a->ip.v4.s_addr == b.ip.v4.s_addr && a->port == port;
 }
 
 static inline struct sent *find_req(const char *method)

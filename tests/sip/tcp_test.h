@@ -148,7 +148,7 @@ static uint16_t start_proxy(struct sigd_cfg *cfg, const char *up)
 		argv[argc] = NULL;
 		if (opts_load(cfg, argc, argv) || proxy_init(&px, cfg, NULL, tp_send, NULL))
 			return 0;
-		if (!tp_init(&cfg->listen, rx, &px))
+		if (!tp_init(cfg->listen, cfg->nlisten, rx, &px))
 			return p;
 		tp_close();
 	}

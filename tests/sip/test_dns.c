@@ -123,7 +123,7 @@ static struct sip_addr addr(const char *ip, uint16_t port, uint8_t proto)
 {
 	struct sip_addr a = {.port = port, .proto = proto};
 
-	inet_pton(AF_INET, ip, &a.ip);
+	sip_ip_parse(ip, &a.ip);
 	return a;
 }
 
@@ -204,7 +204,7 @@ static void not_cached_yet(void)
 	input(buf, &core);
 	T_CHECK(name,
 		nsent == 1 && !strncmp(last.first, "MESSAGE sip:carol@other.example", 31) &&
-			last.dst.ip.s_addr == htonl(0xc000020b),
+			last.dst.ip.v4.s_addr == htonl(0xc000020b),
 		"retransmission not forwarded to 192.0.2.11: %u sent, %s", nsent, last.first);
 	/* Over TCP nothing retransmits: 503 with Retry-After. */
 	nsent = 0;
@@ -254,7 +254,7 @@ static void flood(void)
 		}
 		nlegit++;
 		ok += nsent >= 1 && !strncmp(last.first, "INVITE sip:bob@good.example", 27) &&
-		      last.dst.ip.s_addr == htonl(0xc000020a);
+		      last.dst.ip.v4.s_addr == htonl(0xc000020a);
 		proxy_tick(&px);
 		dns_tick();
 		usleep(2000);

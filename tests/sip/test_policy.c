@@ -50,16 +50,20 @@ static int capture(const struct sip_addr *dst, const char *buf, size_t len, void
 }
 
 static struct {
-	struct in_addr ip;
+	struct xs_cidr c;
+	struct in_addr ip; /* the IPv4 address when c is one */
 	uint64_t secs;
 	char note[64];
 } blocks[16];
 static int nblocks;
 
-static int capture_block(const struct in_addr *ip, uint64_t secs, const char *note, void *arg)
+static int capture_block(const struct xs_cidr *c, uint64_t secs, const char *note, void *arg)
 {
 	if (nblocks < 16) {
-		blocks[nblocks].ip = *ip;
+		blocks[nblocks].c = *c;
+		memset(&blocks[nblocks].ip, 0, sizeof(blocks[nblocks].ip));
+		if (c->family == AF_INET)
+			memcpy(&blocks[nblocks].ip, c->addr, 4);
 		blocks[nblocks].secs = secs;
 		snprintf(blocks[nblocks].note, sizeof(blocks[nblocks].note), "%s", note);
 		nblocks++;
@@ -145,7 +149,7 @@ static struct sip_addr addr(const char *ip, uint16_t port)
 {
 	struct sip_addr a = {.port = port, .proto = SIP_UDP};
 
-	inet_pton(AF_INET, ip, &a.ip);
+	sip_ip_parse(ip, &a.ip);
 	return a;
 }
 
@@ -173,7 +177,7 @@ static int req(const char *method, const char *from, const char *callid, const c
 		 callid, method, ip, extra ? extra : "");
 	proxy_input(&px, buf, strlen(buf), &src);
 	for (int i = n0; i < nout; i++)
-		if (out[i].code && out[i].code != 100 && out[i].dst.ip.s_addr == src.ip.s_addr)
+		if (out[i].code && out[i].code != 100 && sip_ip_eq(&out[i].dst.ip, &src.ip))
 			code = out[i].code;
 	return code;
 }
@@ -194,19 +198,21 @@ static const char *last_reason(void)
 /* The upstream answers the INVITE of @callid with @code (ends the call when >= 300). */
 static void answer(const char *callid, int code)
 {
-	char buf[2048], branch[SIGD_BRANCH_LEN + 1];
+	char buf[2048], branch[SIGD_BRANCH_LEN + 1], host[SIP_IP_STRLEN], ip[SIP_IP_STRLEN];
 	struct sip_addr up = addr("198.51.100.10", 5060);
 	struct dialog *d = dlg_find(callid);
 	osip_message_t *m;
 
 	if (!d)
 		return;
+	sip_ip_host(&d->a.addr.ip, host, sizeof(host));
+	sip_ip_str(&d->a.addr.ip, ip, sizeof(ip));
 	/* Our branch is a hash of the client's Via and Call-ID: rebuild it. */
 	snprintf(buf, sizeof(buf),
 		 "INVITE sip:bob@acme.example SIP/2.0\r\nVia: SIP/2.0/UDP %s:5060;branch="
 		 "z9hG4bK%sINVITE\r\nFrom: <sip:a@b>;tag=t%s\r\nTo: <sip:b@c>\r\nCall-ID: %s\r\n"
 		 "CSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n",
-		 inet_ntoa(d->a.addr.ip), callid, callid, callid);
+		 host, callid, callid, callid);
 	osip_message_init(&m);
 	osip_message_parse(m, buf, strlen(buf));
 	msg_branch(m, branch);
@@ -216,8 +222,7 @@ static void answer(const char *callid, int code)
 		 "Via: SIP/2.0/UDP %s:5060;branch=z9hG4bK%sINVITE;received=%s;rport=5060\r\n"
 		 "From: %s\r\nTo: <sip:bob@acme.example>;tag=up\r\nCall-ID: %s\r\n"
 		 "CSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n",
-		 code, branch, inet_ntoa(d->a.addr.ip), callid, inet_ntoa(d->a.addr.ip), d->a.hdr,
-		 callid);
+		 code, branch, host, callid, ip, d->a.hdr, callid);
 	proxy_input(&px, buf, strlen(buf), &up);
 }
 
@@ -266,7 +271,7 @@ static void test_config(void)
 		 "public-ip = 203.0.113.1\nupstream = sip:198.51.100.10\nhttp-listen = 8080\n");
 	T_CHECK(name,
 		load(bad, &c) == 0 && c.http_on && c.http_listen.port == 8080 &&
-			c.http_listen.ip.s_addr == htonl(INADDR_LOOPBACK),
+			c.http_listen.ip.v4.s_addr == htonl(INADDR_LOOPBACK),
 		"a bare http-listen port is not localhost");
 	snprintf(bad, sizeof(bad),
 		 "public-ip = 203.0.113.1\nupstream = sip:198.51.100.10\nhttp-listen = "
@@ -543,7 +548,7 @@ static void test_scanner(void)
 static void test_bruteforce(void)
 {
 	const char *name = "policy_bruteforce";
-	struct in_addr ip = {inet_addr("192.0.2.88")};
+	struct sip_ip ip = sip_ip4((struct in_addr){inet_addr("192.0.2.88")});
 	int f0 = check_failed;
 
 	if (!T_CHECK(name, setup() == 0, "setup"))
@@ -556,7 +561,7 @@ static void test_bruteforce(void)
 		req("INVITE", "e@free.example", cid, "192.0.2.88", NULL);
 		answer(cid, 407);
 	}
-	T_CHECK(name, nblocks == 1 && blocks[0].ip.s_addr == ip.s_addr && blocks[0].secs == 1,
+	T_CHECK(name, nblocks == 1 && blocks[0].ip.s_addr == ip.v4.s_addr && blocks[0].secs == 1,
 		"no 1 s block after 3 failures (%d blocks)", nblocks);
 	T_CHECK(name, policy_blocked(&px.pol, &ip), "not blocked in sigd");
 	usleep(1100 * 1000);
@@ -570,7 +575,7 @@ static void test_bruteforce(void)
 		policy_failure(&px.pol, &ip, 403, "REGISTER", "-");
 	T_CHECK(name, nblocks == 3 && blocks[2].secs == 3, "capped at the maximum");
 	/* Trusted and core sources never count. */
-	ip.s_addr = inet_addr("192.0.2.202");
+	ip.v4.s_addr = inet_addr("192.0.2.202");
 	for (int i = 0; i < 10; i++)
 		policy_failure(&px.pol, &ip, 401, "REGISTER", "-");
 	T_CHECK(name, nblocks == 3, "trusted source blocked");

@@ -642,7 +642,10 @@ static void test_options_file(void)
 	      f);
 	fclose(f);
 	T_CHECK(name, opts_load(&c, 5, argv) == 0, "load");
-	T_CHECK(name, c.listen.port == 5070 && c.rtp_min == 30002 && c.rtp_max == 30999, "ports");
+	T_CHECK(name,
+		c.nlisten == 1 && c.listen[0].port == 5070 && c.rtp_min == 30002 &&
+			c.rtp_max == 30999,
+		"ports");
 	T_CHECK(name, c.media_timeout == 30, "command line does not win: %u", c.media_timeout);
 	T_CHECK(name,
 		c.latch_sdp && c.latch_window == 5 && !c.source_ports && c.max_streams == 8 &&

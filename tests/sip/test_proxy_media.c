@@ -60,7 +60,7 @@ static struct sip_addr addr(const char *ip, uint16_t port)
 {
 	struct sip_addr a = {.port = port, .proto = SIP_UDP};
 
-	inet_pton(AF_INET, ip, &a.ip);
+	sip_ip_parse(ip, &a.ip);
 	return a;
 }
 
@@ -176,7 +176,7 @@ static int setup(void)
 			    sizeof(struct xs_flow), 4096, NULL);
 	if (fd < 0)
 		return -errno;
-	mo.public_ip = cfg.public_ip;
+	mo.public_ip = cfg.public_ip[0].v4;
 	mo.port_min = cfg.rtp_min;
 	mo.port_max = cfg.rtp_max;
 	mo.flows_fd = fd;

@@ -224,7 +224,7 @@ static void test_txn_caps(void)
 	message("ty0", &y);
 	fw = took("MESSAGE");
 	T_CHECK(name, fw, "other source refused");
-	T_CHECK(name, txn_count_src(x.ip) == 4 && txn_count_src(y.ip) == 1, "per-source counts");
+	T_CHECK(name, txn_count_src(&x.ip) == 4 && txn_count_src(&y.ip) == 1, "per-source counts");
 	/* Answered: the forwarded copy is freed, the transaction keeps only the response. */
 	if (fw) {
 		char b[SIGD_BRANCH_LEN + 1];

@@ -160,7 +160,7 @@ static void slow_reader(void)
 	if (!T_CHECK(name, !connect(fd, (struct sockaddr *)&sin, sizeof(sin)), "connect"))
 		return;
 	T_CHECK(name, options_ok(fd, port, 1000), "not answered before");
-	peer.ip = (struct in_addr){htonl(INADDR_LOOPBACK + 6)};
+	peer.ip = sip_ip4((struct in_addr){htonl(INADDR_LOOPBACK + 6)});
 	peer.port = local_port(fd);
 	memset(big, 'x', sizeof(big));
 	/* What the edge queues is bounded: kernel buffers plus max_out. */

@@ -20,7 +20,7 @@ static bool sent_to(const char *ip)
 	struct sip_addr a = addr(ip, 1);
 
 	for (int i = 0; i < nout; i++)
-		if (out[i].dst.ip.s_addr == a.ip.s_addr)
+		if (out[i].dst.ip.v4.s_addr == a.ip.v4.s_addr)
 			return true;
 	return false;
 }

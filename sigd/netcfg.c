@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The edge's signalling addresses from the settings: the listen entries
+ * (several, IPv4 and IPv6) and the public addresses (one IPv4, one IPv6),
+ * and which address the edge writes in Via, Record-Route and Contact for a
+ * peer of each family.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include "options.h"
+
+int sigd_set_listen(struct sigd_cfg *c, const char *v)
+{
+	char buf[512], *save, *tok;
+
+	/* A repeatable key: the command line's entries replace the file's. */
+	if (c->listen_pass != c->cfg_pass) {
+		c->nlisten = 0;
+		c->listen_pass = c->cfg_pass;
+	}
+	if (snprintf(buf, sizeof(buf), "%s", v) >= (int)sizeof(buf))
+		return -EINVAL;
+	for (tok = strtok_r(buf, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
+		struct sip_addr a;
+
+		if (c->nlisten >= SIGD_MAX_LISTEN)
+			return -E2BIG;
+		if (sip_addr_parse(tok, 5060, &a))
+			return -EINVAL;
+		for (unsigned int i = 0; i < c->nlisten; i++)
+			if (sip_addr_eq(&c->listen[i], &a))
+				return -EEXIST;
+		c->listen[c->nlisten++] = a;
+	}
+	return 0;
+}
+
+int sigd_set_public_ip(struct sigd_cfg *c, const char *v)
+{
+	char buf[128], *save, *tok;
+	struct sip_ip ips[2] = {0};
+
+	if (snprintf(buf, sizeof(buf), "%s", v) >= (int)sizeof(buf))
+		return -EINVAL;
+	for (tok = strtok_r(buf, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
+		struct sip_ip ip;
+
+		if (sip_ip_parse(tok, &ip) || sip_ip_is_any(&ip))
+			return -EINVAL;
+		/* One address per family. */
+		if (ips[ip.af == AF_INET6].af)
+			return -EINVAL;
+		ips[ip.af == AF_INET6] = ip;
+	}
+	if (!ips[0].af && !ips[1].af)
+		return -EINVAL;
+	c->public_ip[0] = ips[0];
+	c->public_ip[1] = ips[1];
+	return 0;
+}
+
+/* The first listen entry of family @af, NULL when none. */
+static const struct sip_addr *listen_of(const struct sigd_cfg *c, int af)
+{
+	for (unsigned int i = 0; i < c->nlisten; i++)
+		if (c->listen[i].ip.af == af)
+			return &c->listen[i];
+	return NULL;
+}
+
+void sigd_cfg_edge(const struct sigd_cfg *c, struct sip_edge *e)
+{
+	static const int afs[2] = {AF_INET, AF_INET6};
+
+	memset(e, 0, sizeof(*e));
+	for (int i = 0; i < 2; i++) {
+		const struct sip_addr *l = listen_of(c, afs[i]);
+		struct sip_ip ip;
+
+		if (!l)
+			continue;
+		/* The public address, else a specific listen address (a wildcard names nothing). */
+		if (c->public_ip[i].af)
+			ip = c->public_ip[i];
+		else if (!sip_ip_is_any(&l->ip))
+			ip = l->ip;
+		else
+			continue;
+		sip_edge_set(e, &ip, l->port);
+	}
+}
+
+int sigd_cfg_check_net(const struct sigd_cfg *c)
+{
+	static const char *fam[2] = {"IPv4", "IPv6"};
+	struct sip_edge e;
+
+	if (!c->public_ip[0].af && !c->public_ip[1].af) {
+		xs_log(XS_LOG_ERR, "--public-ip is required\n");
+		return -EINVAL;
+	}
+	sigd_cfg_edge(c, &e);
+	for (int i = 0; i < 2; i++) {
+		if (listen_of(c, i ? AF_INET6 : AF_INET) && !e.a[i].set) {
+			xs_log(XS_LOG_ERR,
+			       "listening on %s needs an %s public-ip or a specific listen "
+			       "address\n",
+			       fam[i], fam[i]);
+			return -EINVAL;
+		}
+		if (c->public_ip[i].af && !e.a[i].set) {
+			xs_log(XS_LOG_ERR, "public-ip %s without an %s listen entry\n", fam[i],
+			       fam[i]);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
