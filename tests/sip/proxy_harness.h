@@ -68,7 +68,7 @@ static inline bool addr_is(const struct sip_addr *a, const char *ip, uint16_t po
 {
 	struct sip_addr b = addr(ip, port);
 
-	return a->ip.v4.s_addr == b.ip.v4.s_addr && a->port == port;
+	return sip_ip_eq(&a->ip, &b.ip) && a->port == port;
 }
 
 /* The first captured message that is a request @method / a response @code. */
@@ -142,7 +142,7 @@ static inline char *contact_str(osip_message_t *m)
 /* The alias the edge writes for @ip:@port (signed: nat.h). */
 static inline const char *alias_of(const char *ip, uint16_t port, uint8_t proto)
 {
-	static char buf[4][64];
+	static char buf[4][96];
 	static int i;
 	struct sip_addr a = addr(ip, port);
 

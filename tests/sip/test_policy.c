@@ -75,11 +75,12 @@ static struct sigd_cfg cfg;
 static struct proxy px;
 static char conf_path[64];
 
-static const char conf[] = "public-ip = 203.0.113.1\n"
+static const char conf[] = "public-ip = 203.0.113.1, 2001:db8::1\n"
 			   "listen = 203.0.113.1:5060\n"
+			   "listen = [2001:db8::1]:5060\n"
 			   "upstream = sip:198.51.100.10:5060\n"
 			   "state-dir =\n"
-			   "trusted = 192.0.2.200/30\n"
+			   "trusted = 192.0.2.200/30, 2001:db8:ff::/64\n"
 			   "bruteforce-threshold = 3\n"
 			   "bruteforce-window = 10s\n"
 			   "bruteforce-block = 1\n"
@@ -93,7 +94,7 @@ static const char conf[] = "public-ip = 203.0.113.1\n"
 			   "[company acme]\n"
 			   "brand = big\n"
 			   "domains = acme.example, acme.test\n"
-			   "authorised-ips = 192.0.2.10, 192.0.2.16/28\n"
+			   "authorised-ips = 192.0.2.10, 192.0.2.16/28, 2001:db8:aa::/48\n"
 			   "max-calls = 2\n"
 			   "[company beta]\n"
 			   "brand = big\n"
@@ -157,9 +158,11 @@ static struct sip_addr addr(const char *ip, uint16_t port)
 static int req(const char *method, const char *from, const char *callid, const char *ip,
 	       const char *extra)
 {
-	char buf[4096];
+	char buf[4096], host[SIP_IP_STRLEN];
 	struct sip_addr src = addr(ip, 5060);
 	int n0 = nout, code = 0;
+
+	sip_ip_host(&src.ip, host, sizeof(host));
 
 	snprintf(buf, sizeof(buf),
 		 "%s sip:bob@acme.example SIP/2.0\r\n"
@@ -172,9 +175,9 @@ static int req(const char *method, const char *from, const char *callid, const c
 		 "Contact: <sip:x@%s:5060>\r\n"
 		 "%s"
 		 "Content-Length: 0\r\n\r\n",
-		 method, ip, callid, method,
+		 method, host, callid, method,
 		 extra && strstr(extra, "Max-Forwards") ? "" : "Max-Forwards: 70\r\n", from, callid,
-		 callid, method, ip, extra ? extra : "");
+		 callid, method, host, extra ? extra : "");
 	proxy_input(&px, buf, strlen(buf), &src);
 	for (int i = n0; i < nout; i++)
 		if (out[i].code && out[i].code != 100 && sip_ip_eq(&out[i].dst.ip, &src.ip))
@@ -251,7 +254,7 @@ static void test_config(void)
 	T_CHECK(name, c.pol.ncompanies == 4 && c.pol.nbrands == 1 && c.pol.nusers == 1,
 		"%u companies %u brands %u users", c.pol.ncompanies, c.pol.nbrands, c.pol.nusers);
 	T_CHECK(name,
-		c.pol.companies[0].nauth == 2 && c.pol.companies[0].ndomains == 2 &&
+		c.pol.companies[0].nauth == 3 && c.pol.companies[0].ndomains == 2 &&
 			c.pol.companies[0].max_calls == 2 &&
 			!strcmp(c.pol.companies[0].brand, "big"),
 		"acme parsed wrong");
@@ -592,6 +595,76 @@ static void test_bruteforce(void)
 		T_PASS(name);
 }
 
+/*
+ * IPv6 sources meet the same policy: a tenant's IPv6 network, a road
+ * warrior on IPv6, a trusted IPv6 prefix; brute force and scanners from
+ * IPv6 block the sender's /64 (in sigd and, through the block callback, in
+ * the XDP IPv6 blocklist), and no neighbouring /64.
+ */
+static void test_ipv6_sources(void)
+{
+	const char *name = "policy_ipv6_sources";
+	int f0 = check_failed, n0;
+	struct sip_ip other, same;
+	char net[64] = "";
+
+	if (!T_CHECK(name, setup() == 0, "setup"))
+		return;
+	n0 = nout;
+	T_CHECK(name,
+		req("INVITE", "carol@acme.example", "v1", "2001:db8:aa:1::10", NULL) == 0 &&
+			forwarded_since(n0),
+		"address in the tenant's IPv6 /48 refused");
+	n0 = nout;
+	T_CHECK(name,
+		req("INVITE", "carol@acme.example", "v2", "2001:db8:bb::10", NULL) == 403 &&
+			!forwarded_since(n0),
+		"IPv6 address outside the tenant's networks not refused");
+	n0 = nout;
+	T_CHECK(name,
+		req("REGISTER", "carol@acme.example", "v3", "2001:db8:ff::5", NULL) == 0 &&
+			forwarded_since(n0),
+		"trusted IPv6 source refused");
+	/* Road warrior from IPv6: one call, then 486. */
+	n0 = nout;
+	T_CHECK(name,
+		req("INVITE", "alice@acme.example", "v4", "2001:db8:77::1", NULL) == 0 &&
+			forwarded_since(n0),
+		"road-warrior call from IPv6 refused");
+	T_CHECK(name, req("INVITE", "alice@acme.example", "v5", "2001:db8:77::1", NULL) == 486,
+		"second road-warrior call from IPv6 not refused");
+	/* Our own 403s count: three from addresses of one /64 block that /64. */
+	req("REGISTER", "z@acme.example", "v6", "2001:db8:bb::20", NULL);
+	req("REGISTER", "z@acme.example", "v7", "2001:db8:bb::21", NULL);
+	req("REGISTER", "z@acme.example", "v8", "2001:db8:bb::ffff:22", NULL);
+	if (nblocks)
+		xs_cidr_format(&blocks[0].c, net, sizeof(net));
+	T_CHECK(name,
+		nblocks == 1 && blocks[0].c.family == AF_INET6 && !strcmp(net, "2001:db8:bb::/64"),
+		"no /64 block after 3 failures from one /64 (%d blocks, %s)", nblocks, net);
+	sip_ip_parse("2001:db8:bb::99", &same);
+	sip_ip_parse("2001:db8:bc::20", &other);
+	T_CHECK(name, policy_blocked(&px.pol, &same) && !policy_blocked(&px.pol, &other),
+		"block not by /64");
+	n0 = nout;
+	T_CHECK(name,
+		req("INVITE", "dave@beta.example", "v9", "2001:db8:bb::99", NULL) == 0 &&
+			nout == n0,
+		"blocked /64 still served");
+	n0 = nout;
+	T_CHECK(name,
+		req("INVITE", "dave@beta.example", "v10", "2001:db8:bc::20", NULL) == 0 &&
+			forwarded_since(n0),
+		"neighbouring /64 refused");
+	/* A scanner on IPv6. */
+	req("OPTIONS", "x@free.example", "v11", "2001:db8:5c::1", "User-Agent: sipvicious\r\n");
+	if (nblocks == 2)
+		xs_cidr_format(&blocks[1].c, net, sizeof(net));
+	T_CHECK(name, nblocks == 2 && !strcmp(net, "2001:db8:5c::/64"), "scanner on IPv6: %s", net);
+	if (check_failed == f0)
+		T_PASS(name);
+}
+
 static void test_sanity(void)
 {
 	const char *name = "policy_sanity";
@@ -766,6 +839,7 @@ int main(void)
 	test_tenant_by_source();
 	test_scanner();
 	test_bruteforce();
+	test_ipv6_sources();
 	test_sanity();
 	test_dialog_file();
 	test_token();
