@@ -59,7 +59,7 @@ struct media_stream {
 	uint16_t edge[2];
 	struct media_leg leg[2];
 	/* The source the stream's ports are counted against (0: none, the core). */
-	struct in_addr owner;
+	struct sip_ip owner; /* af 0: none (the core's) */
 };
 
 struct media_call {
@@ -87,11 +87,11 @@ struct media_ports {
 	uint32_t (*rng)(void); /* media_opts.port_rng */
 };
 
-/* Relay ports held per signalling source (IPv4), a chained hash. */
+/* Relay ports held per signalling source (an IPv4 address, an IPv6 /64), a chained hash. */
 #define MEDIA_QUOTA_BITS 10
 struct media_quota_ent {
 	struct media_quota_ent *next;
-	struct in_addr addr;
+	struct sip_ip addr;
 	unsigned int ports;
 };
 
@@ -117,8 +117,8 @@ void media_ports_free(struct media_ports *p, uint16_t rtp);
 /* Mark @rtp used (rebuild, reconfigure); ignored outside the range. */
 void media_ports_mark(struct media_ports *p, uint16_t rtp);
 /* Ports @src holds; add (or, negative, remove) @ports. Source 0 is never counted. */
-unsigned int media_quota_held(const struct media_quota *q, struct in_addr src);
-int media_quota_add(struct media_quota *q, struct in_addr src, int ports);
+unsigned int media_quota_held(const struct media_quota *q, const struct sip_ip *src);
+int media_quota_add(struct media_quota *q, const struct sip_ip *src, int ports);
 void media_quota_fini(struct media_quota *q);
 
 /* media_flows.c */

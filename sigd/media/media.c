@@ -99,7 +99,7 @@ static void stream_release(struct media_ctx *mc, struct media_call *c, struct me
 	media_ports_free(&mc->ports, s->edge[0]);
 	media_ports_free(&mc->ports, s->edge[1]);
 	if (s->edge[0])
-		media_quota_add(&mc->quota, s->owner, -STREAM_PORTS);
+		media_quota_add(&mc->quota, &s->owner, -STREAM_PORTS);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -187,7 +187,7 @@ unsigned int media_ports_used(const struct media_ctx *mc)
 	return mc ? 2 * mc->ports.used_count : 0;
 }
 
-unsigned int media_source_ports(const struct media_ctx *mc, struct in_addr src)
+unsigned int media_source_ports(const struct media_ctx *mc, const struct sip_ip *src)
 {
 	return mc ? media_quota_held(&mc->quota, src) : 0;
 }
@@ -298,15 +298,15 @@ static int check_limits(struct media_ctx *mc, const struct media_call *c,
 		       call_id, streams, mc->o.max_streams);
 		return -E2BIG;
 	}
-	if (!fresh || !src || src->core || !src->addr.s_addr || !mc->o.source_ports)
+	if (!fresh || !src || src->core || !src->sig.af || !mc->o.source_ports)
 		return 0;
-	held = media_quota_held(&mc->quota, src->addr);
+	held = media_quota_held(&mc->quota, &src->sig);
 	if (held + fresh * STREAM_PORTS > mc->o.source_ports) {
 		xs_log(XS_LOG_WARN,
 		       "[%s] source %s holds %u relay ports, %u more would pass "
 		       "max-ports-per-source %u\n",
-		       call_id, inet_ntoa(src->addr), held, fresh * STREAM_PORTS,
-		       mc->o.source_ports);
+		       call_id, sip_ip_str(&src->sig, (char[SIP_IP_STRLEN]){0}, SIP_IP_STRLEN),
+		       held, fresh * STREAM_PORTS, mc->o.source_ports);
 		return -EDQUOT;
 	}
 	return 0;
@@ -398,7 +398,7 @@ int media_rewrite(struct media_ctx *mc, osip_message_t *msg, const char *call_id
 				fresh_ports[nfresh++] = ns[i].edge[x];
 			}
 			if (src && !src->core)
-				ns[i].owner = src->addr;
+				ns[i].owner = src->sig;
 		}
 		leg_update(&ns[i].leg[from], mi, src);
 		edge_port[i] = ns[i].edge[!from];
@@ -431,7 +431,7 @@ int media_rewrite(struct media_ctx *mc, osip_message_t *msg, const char *call_id
 			err = e;
 		}
 		if (!release[i] && ns[i].edge[0] && !c->s[i].edge[0])
-			media_quota_add(&mc->quota, ns[i].owner, STREAM_PORTS);
+			media_quota_add(&mc->quota, &ns[i].owner, STREAM_PORTS);
 		c->s[i] = ns[i];
 	}
 	if (n > c->n)

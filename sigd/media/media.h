@@ -121,7 +121,8 @@ void media_confirm(struct media_ctx *mc, const char *call_id);
 unsigned int media_calls(const struct media_ctx *mc);
 /* Relay ports allocated, and those held by signalling source @src; for status and tests. */
 unsigned int media_ports_used(const struct media_ctx *mc);
-unsigned int media_source_ports(const struct media_ctx *mc, struct in_addr src);
+/* Relay ports held by @src's source unit (an IPv4 address, an IPv6 /64). */
+unsigned int media_source_ports(const struct media_ctx *mc, const struct sip_ip *src);
 /* Flow inserts refused because xs_flows was full (calls answered 503), for /metrics. */
 uint64_t media_flows_full(const struct media_ctx *mc);
 /*

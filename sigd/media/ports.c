@@ -25,6 +25,7 @@
 #include <sys/random.h>
 
 #include "media/internal.h"
+#include "secret.h"
 
 #define MEDIA_PORTS_TRIES 32
 
@@ -134,31 +135,35 @@ void media_ports_mark(struct media_ports *p, uint16_t rtp)
 
 /* ---- relay ports held per signalling source ---- */
 
-static unsigned int quota_bucket(struct in_addr a)
+/* @a is a source unit (sip_ip_source()): an IPv4 address or an IPv6 /64. */
+static unsigned int quota_bucket(const struct sip_ip *a)
 {
-	uint32_t h = a.s_addr * 0x9e3779b1U; /* Fibonacci hashing */
-
-	return h >> (32 - MEDIA_QUOTA_BITS);
+	/* Keyed: a sender choosing its addresses cannot aim them at one chain. */
+	if (a->af == AF_INET6)
+		return secret_hash64(&a->v6, 8) & ((1U << MEDIA_QUOTA_BITS) - 1);
+	return secret_hash64(&a->v4, 4) & ((1U << MEDIA_QUOTA_BITS) - 1);
 }
 
-unsigned int media_quota_held(const struct media_quota *q, struct in_addr src)
+unsigned int media_quota_held(const struct media_quota *q, const struct sip_ip *addr)
 {
+	struct sip_ip src = sip_ip_source(addr);
 	const struct media_quota_ent *e;
 
-	for (e = q->hash[quota_bucket(src)]; e; e = e->next)
-		if (e->addr.s_addr == src.s_addr)
+	for (e = q->hash[quota_bucket(&src)]; e; e = e->next)
+		if (sip_ip_eq(&e->addr, &src))
 			return e->ports;
 	return 0;
 }
 
-int media_quota_add(struct media_quota *q, struct in_addr src, int ports)
+int media_quota_add(struct media_quota *q, const struct sip_ip *addr, int ports)
 {
-	struct media_quota_ent **pp = &q->hash[quota_bucket(src)], *e;
+	struct sip_ip src = sip_ip_source(addr);
+	struct media_quota_ent **pp = &q->hash[quota_bucket(&src)], *e;
 
-	if (!src.s_addr || !ports)
+	if (!src.af || !ports)
 		return 0;
 	for (; (e = *pp); pp = &e->next)
-		if (e->addr.s_addr == src.s_addr)
+		if (sip_ip_eq(&e->addr, &src))
 			break;
 	if (!e) {
 		if (ports < 0)
