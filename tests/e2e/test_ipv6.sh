@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Dual-stack signalling end to end (in namespaces): a client signalling over
+# IPv6 (sipp -i 2001:db8:1::10, on the NAT namespace's outside link) calls
+# the IPv4 core through the edge, which listens on 203.0.113.1 and
+# [2001:db8:1::1]. Over UDP and over TCP: the call completes, the core sees
+# only the edge's IPv4 address in Via, Record-Route, Contact and SDP, the
+# client got a Record-Route naming the edge's IPv6 address (double
+# Record-Route across families), and RTP flows both ways through the XDP
+# relay. Media follows "media ipv4-only" (the default): the client offers
+# its IPv4 address and the SDP it gets is anchored on the edge's IPv4
+# address. Prints PASS/FAIL/SKIP lines.
+set -u
+source "$(dirname "$0")/topo.sh"
+
+NPKT=100
+
+need() {
+	local what
+	for what in "$XS" "$XS_SIGD" "$RTP_PEER" "$XDP_TRIVIAL"; do
+		[ -x "$what" ] || [ -f "$what" ] || { echo "$what not built"; return 1; }
+	done
+	command -v sipp >/dev/null || { echo "sipp missing"; return 1; }
+	return 0
+}
+
+# uac6_start DIR NPKTS TRANSPORT: the IPv6 caller in the NAT namespace.
+uac6_start() {
+	local dir=$1 n=$2 tr=$3 t=$(($2 * 20 / 1000 + 8))
+
+	mkdir -p "$dir"
+	bg_ns "$NS_N" "$dir/uac.log" sipp -sf "$SCEN/uac_media.xml" -i $CALLER_V6 -mi $NAT_OUT_IP \
+		-p 5062 -t "$tr" -m 1 -l 1 -d $((n * 20 + 2500)) -nostdin -timeout $((t + 20))s \
+		-timeout_error -key mport $CALLER_RTP -key out_dir "$dir" \
+		-key rtp_cmd "$RTP_PEER -R -n $n -i 20 -t $t -e $n" \
+		-trace_msg -message_file "$dir/uac.msg" -trace_err -error_file "$dir/uac.err" \
+		"[$EDGE_V6]:5060"
+	UAC_PID=$BG_PID
+}
+
+call6() {
+	local name=$1 tr=$2 d=$TOPO_WORK/$1 inv ok rr
+
+	uas_start "$d" $NPKT uas_media.xml
+	uac6_start "$d" $NPKT "$tr"
+	call_wait "$d"
+	if [ "$UAC_RC" != 0 ] || [ "$UAS_RC" != 0 ]; then
+		fail "$name" "sipp caller rc=$UAC_RC callee rc=$UAS_RC: $(tail -n 3 "$d/uac.err" "$d/uas.err" "$d/uac.log" 2>/dev/null | tr '\n' ' ')"
+		return
+	fi
+	inv=$(sip_msg "$d/uas.msg" received '^INVITE')
+	ok=$(sip_msg "$d/uac.msg" received '^SIP/2.0 200' 1)
+	rr=$(grep -i '^Record-Route' <<<"$ok")
+	# What the core routes by names IPv4 only: the top Via and the top
+	# Record-Route (the second, double Record-Route entry faces the client),
+	# the Contact's host (its signed alias carries the client's address), the
+	# SDP. The client's own URIs (Request-URI, From, To) and its Via below
+	# the edge's pass as they are.
+	if grep -Ei '^(Contact|c=|o=)' <<<"$inv" | sed 's/;alias=[^;>]*//' | grep -q '2001:db8' ||
+		! grep -i -m1 '^Record-Route' <<<"$inv" | grep -q "^Record-Route: <sip:$EDGE_IP:5060;"; then
+		fail "$name" "an IPv6 address the core would route by: $(grep -Ei '^(Contact|Record-Route|c=|o=)' <<<"$inv" | head -4)"
+	elif ! grep -i -m1 '^Via' <<<"$inv" | grep -q "^Via: SIP/2.0/UDP $EDGE_IP:5060;"; then
+		fail "$name" "top Via at the core: $(grep -i '^Via' <<<"$inv" | head -1)"
+	elif ! grep -q "received=$CALLER_V6" <<<"$inv"; then
+		fail "$name" "client Via without received=$CALLER_V6: $(grep -i '^Via' <<<"$inv")"
+	elif ! grep -q "\[$EDGE_V6\]:5060" <<<"$rr" || ! grep -q "$EDGE_IP:5060" <<<"$rr"; then
+		fail "$name" "Record-Route to the client: $rr"
+	elif [ "$(rtp "$d" caller unique)" != $NPKT ] || [ "$(rtp "$d" callee unique)" != $NPKT ] ||
+		[ "$(rtp "$d" caller corrupt)" != 0 ] || [ "$(rtp "$d" callee corrupt)" != 0 ]; then
+		fail "$name" "RTP: caller got $(rtp "$d" caller unique), callee $(rtp "$d" callee unique) of $NPKT"
+	elif [ "$(rtp "$d" caller remote | cut -d: -f1)" != $EDGE_IP ]; then
+		fail "$name" "client's SDP not anchored on the edge's IPv4 address: $(rtp "$d" caller remote)"
+	else
+		pass "$name"
+	fi
+}
+
+main() {
+	local why
+
+	why=$(need) || { skip ipv6_calls "$why"; exit 0; }
+	topo_up || { fail ipv6_calls "topology"; exit 1; }
+	topo_attach_edge "${E2E_XDP_MODE:-native}" || { fail ipv6_calls "attach"; exit 1; }
+	sigd_start --public-ip "$EDGE_IP,$EDGE_V6" --listen "[$EDGE_V6]:5060" ||
+		{ fail ipv6_calls "sigd did not start: $(tail -n 5 "$TOPO_WORK"/sigd.log.*)"; exit 1; }
+	topo_wait 5 sh -c "nsenter --net=/run/netns/$NS_E ss -Hlun 'sport = :5060' | grep -q '2001:db8:1::1'" ||
+		fail ipv6_listen "no IPv6 UDP socket: $(nsenter --net=/run/netns/$NS_E ss -Hlun)"
+	call6 ipv6_call_udp u1
+	call6 ipv6_call_tcp t1
+	sigd_stop
+	[ "${TOPO_KEEP:-}" ] && echo "kept: $TOPO_WORK"
+	exit "$((${TOPO_FAILED:-0} > 0))"
+}
+main "$@"
