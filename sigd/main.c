@@ -24,6 +24,7 @@
 #include "sip/proxy.h"
 #include "secret.h"
 #include "sip/msg.h"
+#include "sip/tls.h"
 #include "sip/transport.h"
 
 static volatile sig_atomic_t got_hup, got_term, got_usr1;
@@ -309,6 +310,12 @@ int main(int argc, char **argv)
 	px.pol.block = block_source;
 	if (tp_init(cfg.listen, cfg.nlisten, rx, &px))
 		goto fail;
+	if (tls_init(cfg.tls_cert, cfg.tls_key, cfg.tls_ca) ||
+	    tp_listen_tls(cfg.listen_tls, cfg.nlisten_tls))
+		goto fail;
+	/* An upstream over TLS must prove its name (or, a literal, its address). */
+	if (px.rc.have_upstream && px.rc.upstream.proto == SIP_TLS && px.rc.upstream_host[0])
+		tls_set_peer_name(&px.rc.upstream, px.rc.upstream_host);
 	tp_set_limits(&cfg.tcp);
 	raise_nofile(&cfg);
 	if (cfg.ctl_socket[0] && strcmp(cfg.ctl_socket, "none") && mkdir_p_parent(cfg.ctl_socket))

@@ -10,30 +10,43 @@
 #include <string.h>
 #include "options.h"
 
-int sigd_set_listen(struct sigd_cfg *c, const char *v)
+static int add_listen(struct sip_addr *list, unsigned int *n, uint8_t *pass, uint8_t cur,
+		      const char *v, uint16_t defport, uint8_t proto)
 {
 	char buf[512], *save, *tok;
 
 	/* A repeatable key: the command line's entries replace the file's. */
-	if (c->listen_pass != c->cfg_pass) {
-		c->nlisten = 0;
-		c->listen_pass = c->cfg_pass;
+	if (*pass != cur) {
+		*n = 0;
+		*pass = cur;
 	}
 	if (snprintf(buf, sizeof(buf), "%s", v) >= (int)sizeof(buf))
 		return -EINVAL;
 	for (tok = strtok_r(buf, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
 		struct sip_addr a;
 
-		if (c->nlisten >= SIGD_MAX_LISTEN)
+		if (*n >= SIGD_MAX_LISTEN)
 			return -E2BIG;
-		if (sip_addr_parse(tok, 5060, &a))
+		if (sip_addr_parse(tok, defport, &a))
 			return -EINVAL;
-		for (unsigned int i = 0; i < c->nlisten; i++)
-			if (sip_addr_eq(&c->listen[i], &a))
+		a.proto = proto;
+		for (unsigned int i = 0; i < *n; i++)
+			if (sip_addr_eq(&list[i], &a))
 				return -EEXIST;
-		c->listen[c->nlisten++] = a;
+		list[(*n)++] = a;
 	}
 	return 0;
+}
+
+int sigd_set_listen(struct sigd_cfg *c, const char *v)
+{
+	return add_listen(c->listen, &c->nlisten, &c->listen_pass, c->cfg_pass, v, 5060, SIP_UDP);
+}
+
+int sigd_set_listen_tls(struct sigd_cfg *c, const char *v)
+{
+	return add_listen(c->listen_tls, &c->nlisten_tls, &c->listen_tls_pass, c->cfg_pass, v, 5061,
+			  SIP_TLS);
 }
 
 int sigd_set_public_ip(struct sigd_cfg *c, const char *v)
@@ -60,13 +73,19 @@ int sigd_set_public_ip(struct sigd_cfg *c, const char *v)
 	return 0;
 }
 
-/* The first listen entry of family @af, NULL when none. */
+/* The first entry of family @af in @list, NULL when none. */
+static const struct sip_addr *first_of(const struct sip_addr *list, unsigned int n, int af)
+{
+	for (unsigned int i = 0; i < n; i++)
+		if (list[i].ip.af == af)
+			return &list[i];
+	return NULL;
+}
+
+/* The first listen entry of family @af (plain, else TLS), NULL when none. */
 static const struct sip_addr *listen_of(const struct sigd_cfg *c, int af)
 {
-	for (unsigned int i = 0; i < c->nlisten; i++)
-		if (c->listen[i].ip.af == af)
-			return &c->listen[i];
-	return NULL;
+	return first_of(c->listen, c->nlisten, af) ?: first_of(c->listen_tls, c->nlisten_tls, af);
 }
 
 void sigd_cfg_edge(const struct sigd_cfg *c, struct sip_edge *e)
@@ -88,6 +107,9 @@ void sigd_cfg_edge(const struct sigd_cfg *c, struct sip_edge *e)
 		else
 			continue;
 		sip_edge_set(e, &ip, l->port);
+		l = first_of(c->listen_tls, c->nlisten_tls, afs[i]);
+		if (l)
+			sip_edge_set_tls(e, afs[i], l->port);
 	}
 }
 
@@ -98,6 +120,10 @@ int sigd_cfg_check_net(const struct sigd_cfg *c)
 
 	if (!c->public_ip[0].af && !c->public_ip[1].af) {
 		xs_log(XS_LOG_ERR, "--public-ip is required\n");
+		return -EINVAL;
+	}
+	if (c->nlisten_tls && (!c->tls_cert[0] || !c->tls_key[0])) {
+		xs_log(XS_LOG_ERR, "listen-tls needs tls-cert and tls-key\n");
 		return -EINVAL;
 	}
 	sigd_cfg_edge(c, &e);

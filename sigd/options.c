@@ -89,9 +89,24 @@ static int set_firewall(struct sigd_cfg *c, const char *v)
 	return sigd_fw_parse(v, &c->firewall);
 }
 
+static int set_tls_cert(struct sigd_cfg *c, const char *v)
+{
+	return copy_str(c->tls_cert, sizeof(c->tls_cert), v);
+}
+
+static int set_tls_key(struct sigd_cfg *c, const char *v)
+{
+	return copy_str(c->tls_key, sizeof(c->tls_key), v);
+}
+
+static int set_tls_ca(struct sigd_cfg *c, const char *v)
+{
+	return copy_str(c->tls_ca, sizeof(c->tls_ca), v);
+}
+
 static int set_upstream(struct sigd_cfg *c, const char *v)
 {
-	if (*v && strncasecmp(v, "sip:", 4))
+	if (*v && strncasecmp(v, "sip:", 4) && strncasecmp(v, "sips:", 5))
 		return -EINVAL;
 	return copy_str(c->upstream, sizeof(c->upstream), v);
 }
@@ -540,6 +555,13 @@ static const struct opt opts[] = {
 	 "media relay: in-driver XDP, AF_XDP sockets or UDP sockets (default auto: probe)"},
 	{"firewall", "auto|xdp|nftables", set_firewall,
 	 "edge policy in the XDP program or also in nftables (default auto: nftables on udp)"},
+	{"listen-tls", "IP:PORT", sigd_set_listen_tls,
+	 "SIP over TLS listen address, [IPv6]:PORT too; repeatable (default port 5061)"},
+	{"tls-cert", "FILE", set_tls_cert, "TLS server certificate (PEM, chain after it)"},
+	{"tls-key", "FILE", set_tls_key, "TLS private key (PEM)"},
+	{"tls-ca", "FILE", set_tls_ca,
+	 "CA bundle: TLS clients must present a certificate it signs; also verifies the "
+	 "upstream (default: the system store)"},
 	{"public-ip", "IP[,IPv6]", sigd_set_public_ip,
 	 "edge addresses for media, Via and Record-Route: one IPv4 and/or one IPv6"},
 	{"listen", "IP:PORT", sigd_set_listen,

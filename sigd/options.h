@@ -33,8 +33,12 @@ struct sigd_cfg {
 	/* SIP UDP and TCP listen addresses, IPv4 and IPv6 (default 0.0.0.0:5060). */
 	struct sip_addr listen[SIGD_MAX_LISTEN];
 	unsigned int nlisten;
+	/* SIP over TLS listen addresses; the server certificate, its key, the client CA. */
+	struct sip_addr listen_tls[SIGD_MAX_LISTEN];
+	unsigned int nlisten_tls;
+	char tls_cert[256], tls_key[256], tls_ca[256];
 	/* Which pass sets options (0 defaults, 1 file, 2 command line): repeatable keys reset. */
-	uint8_t cfg_pass, listen_pass;
+	uint8_t cfg_pass, listen_pass, listen_tls_pass;
 	char upstream[256]; /* provider URI; "" = route by Request-URI */
 	char domains[SIGD_MAX_DOMAINS][128];
 	unsigned int ndomains;
@@ -83,6 +87,7 @@ void opts_usage(FILE *f);
 /* netcfg.c: the listen and public-ip keys, and the edge addresses they give. */
 int sigd_set_listen(struct sigd_cfg *c, const char *v);
 int sigd_set_public_ip(struct sigd_cfg *c, const char *v);
+int sigd_set_listen_tls(struct sigd_cfg *c, const char *v);
 void sigd_cfg_edge(const struct sigd_cfg *c, struct sip_edge *e);
 /* Every listen family has an edge address; every public address a listen entry. */
 int sigd_cfg_check_net(const struct sigd_cfg *c);

@@ -36,8 +36,8 @@ const char *log_esc(const char *s, char *buf, size_t len);
 		       ##__VA_ARGS__);                                                             \
 	} while (0)
 
-/* Transport codes as kamailio writes them in ;alias= (1 udp, 2 tcp). */
-enum sip_proto { SIP_UDP = 1, SIP_TCP = 2 };
+/* Transport codes as kamailio writes them in ;alias= (1 udp, 2 tcp, 3 tls). */
+enum sip_proto { SIP_UDP = 1, SIP_TCP = 2, SIP_TLS = 3 };
 
 /*
  * An IPv4 or IPv6 address. An IPv4-mapped IPv6 address (::ffff:a.b.c.d) is
@@ -95,17 +95,25 @@ void sip_addr_from_sa(const struct sockaddr_storage *ss, uint8_t proto, struct s
 int sip_addr_from_uri(const osip_uri_t *u, struct sip_addr *a);
 /* Where a response goes: Via received/rport, else sent-by (literals only), and transport. */
 int sip_addr_from_via(const osip_via_t *v, struct sip_addr *a);
+/* "udp", "tcp", "tls" (;transport=, logs); sip_proto_via(): "UDP", "TCP", "TLS". */
 const char *sip_proto_name(uint8_t proto);
+const char *sip_proto_via(uint8_t proto);
 
 /* One of the edge's own signalling addresses, as written in Via, Record-Route, Contact. */
 struct sip_edge_addr {
 	bool set;
 	struct sip_ip ip;
-	uint16_t port;
+	uint16_t port, tls_port;    /* tls_port 0: no TLS listener of this family */
 	char ip_str[SIP_IP_STRLEN]; /* plain */
 	char host[SIP_IP_STRLEN];   /* URI form: IPv6 in brackets */
-	char port_str[8];
+	char port_str[8], tls_port_str[8];
 };
+
+/* The port the edge names for a peer over @proto (its TLS port for TLS). */
+static inline const char *sip_edge_port(const struct sip_edge_addr *ea, uint8_t proto)
+{
+	return proto == SIP_TLS && ea->tls_port ? ea->tls_port_str : ea->port_str;
+}
 
 /* The edge's public addresses: [0] IPv4, [1] IPv6 (either may be unset). */
 struct sip_edge {
@@ -113,11 +121,12 @@ struct sip_edge {
 };
 
 void sip_edge_set(struct sip_edge *e, const struct sip_ip *ip, uint16_t port);
+void sip_edge_set_tls(struct sip_edge *e, int af, uint16_t port);
 /* The edge address to show a peer of family @af (the other family when @af has none). */
 const struct sip_edge_addr *sip_edge_for(const struct sip_edge *e, int af);
 /* Does @u name the edge (one of its IPs and that one's port, 5060 when absent)? */
 bool sip_edge_is_uri(const struct sip_edge *e, const osip_uri_t *u);
-/* Is @host (plain or bracketed) one of the edge's addresses with port @port? */
+/* Is @host (plain or bracketed) one of the edge's addresses with its port or TLS port @port? */
 bool sip_edge_is_host(const struct sip_edge *e, const char *host, uint16_t port);
 
 /* Monotonic milliseconds, for timers. */

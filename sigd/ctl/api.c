@@ -12,10 +12,11 @@
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
-#include "sip/binding.h"
 #include "ctl/ctl.h"
+#include "sip/binding.h"
 #include "sip/dialog.h"
 #include "sip/dns.h"
+#include "sip/tls.h"
 #include "sip/transport.h"
 #include "sip/txn.h"
 
@@ -679,6 +680,20 @@ static void metrics_transport(struct sbuf *o)
 		  (unsigned long long)t.refused_source, (unsigned long long)t.refused_fd,
 		  (unsigned long long)t.closed_timeout, (unsigned long long)t.closed_overflow,
 		  (unsigned long long)t.closed_bad_frame);
+	{
+		struct tls_stats ts;
+
+		tls_get_stats(&ts);
+		metric_head(o, "xdpsbc_sigd_tls_handshakes_total", "counter",
+			    "TLS handshakes, per result (verify-failed: also counted in failed).");
+		sb_printf(o,
+			  "xdpsbc_sigd_tls_handshakes_total{result=\"ok\"} %llu\n"
+			  "xdpsbc_sigd_tls_handshakes_total{result=\"failed\"} %llu\n"
+			  "xdpsbc_sigd_tls_handshakes_total{result=\"verify-failed\"} %llu\n",
+			  (unsigned long long)ts.handshakes,
+			  (unsigned long long)ts.handshake_failed,
+			  (unsigned long long)ts.verify_failed);
+	}
 	metric_head(o, "xdpsbc_sigd_dns_lookups_total", "counter",
 		    "Host name lookups by the SIP layer, per result.");
 	sb_printf(o,

@@ -16,7 +16,12 @@
 
 const char *sip_proto_name(uint8_t proto)
 {
-	return proto == SIP_TCP ? "tcp" : "udp";
+	return proto == SIP_TLS ? "tls" : proto == SIP_TCP ? "tcp" : "udp";
+}
+
+const char *sip_proto_via(uint8_t proto)
+{
+	return proto == SIP_TLS ? "TLS" : proto == SIP_TCP ? "TCP" : "UDP";
 }
 
 const char *sip_ip_str(const struct sip_ip *ip, char *buf, size_t len)
@@ -240,12 +245,16 @@ int sip_addr_from_uri(const osip_uri_t *u, struct sip_addr *a)
 		return -EINVAL;
 	memset(a, 0, sizeof(*a));
 	a->proto = SIP_UDP;
-	a->port = 5060;
-	if (u->port && u->port[0] && parse_port(u->port, &a->port))
-		return -EINVAL;
 	osip_uri_param_get_byname((osip_list_t *)&u->url_params, "transport", &tp);
 	if (tp && tp->gvalue && !strcasecmp(tp->gvalue, "tcp"))
 		a->proto = SIP_TCP;
+	/* sips: is TLS whatever the transport parameter says (RFC 3261 26.2). */
+	if ((tp && tp->gvalue && !strcasecmp(tp->gvalue, "tls")) ||
+	    (u->scheme && !strcasecmp(u->scheme, "sips")))
+		a->proto = SIP_TLS;
+	a->port = a->proto == SIP_TLS ? 5061 : 5060;
+	if (u->port && u->port[0] && parse_port(u->port, &a->port))
+		return -EINVAL;
 	return dns_lookup(u->host, &a->ip);
 }
 
@@ -255,7 +264,10 @@ int sip_addr_from_via(const osip_via_t *v, struct sip_addr *a)
 	const char *host = v->host;
 
 	memset(a, 0, sizeof(*a));
-	a->proto = v->protocol && !strcasecmp(v->protocol, "TCP") ? SIP_TCP : SIP_UDP;
+	a->proto = !v->protocol			     ? SIP_UDP
+		   : !strcasecmp(v->protocol, "TCP") ? SIP_TCP
+		   : !strcasecmp(v->protocol, "TLS") ? SIP_TLS
+						     : SIP_UDP;
 	a->port = 5060;
 	osip_generic_param_get_byname((osip_list_t *)&v->via_params, "received", &rcv);
 	osip_generic_param_get_byname((osip_list_t *)&v->via_params, "rport", &rport);
@@ -290,6 +302,14 @@ void sip_edge_set(struct sip_edge *e, const struct sip_ip *ip, uint16_t port)
 	snprintf(ea->port_str, sizeof(ea->port_str), "%u", port);
 }
 
+void sip_edge_set_tls(struct sip_edge *e, int af, uint16_t port)
+{
+	struct sip_edge_addr *ea = &e->a[af == AF_INET6];
+
+	ea->tls_port = port;
+	snprintf(ea->tls_port_str, sizeof(ea->tls_port_str), "%u", port);
+}
+
 const struct sip_edge_addr *sip_edge_for(const struct sip_edge *e, int af)
 {
 	const struct sip_edge_addr *ea = &e->a[af == AF_INET6];
@@ -305,7 +325,8 @@ bool sip_edge_is_host(const struct sip_edge *e, const char *host, uint16_t port)
 		return false;
 	for (int i = 0; i < 2; i++)
 		if (e->a[i].set && sip_ip_eq(&e->a[i].ip, &ip))
-			return port == e->a[i].port;
+			return port == e->a[i].port ||
+			       (e->a[i].tls_port && port == e->a[i].tls_port);
 	return false;
 }
 

@@ -136,7 +136,7 @@ static int add_params(struct sbuf *b, const osip_list_t *l, bool uri)
 }
 
 static int build_one(struct sbuf *b, const osip_contact_t *c, const struct sip_edge_addr *edge,
-		     const char *alias)
+		     uint8_t proto, const char *alias)
 {
 	const osip_uri_t *u = c->url;
 	int err;
@@ -150,10 +150,13 @@ static int build_one(struct sbuf *b, const osip_contact_t *c, const struct sip_e
 		if (err)
 			return err;
 	}
-	sb_add(b, "%s:%s", edge->host, edge->port_str);
+	sb_add(b, "%s:%s", edge->host, sip_edge_port(edge, proto));
 	err = add_params(b, &u->url_params, true);
 	if (err)
 		return err;
+	/* The peer reaches the edge over its own transport: say so when not UDP. */
+	if (proto != SIP_UDP)
+		sb_add(b, ";transport=%s", sip_proto_name(proto));
 	sb_add(b, ";alias=%s>", alias);
 	return add_params(b, &c->gen_params, false);
 }
@@ -188,8 +191,9 @@ bad:
 	return NULL;
 }
 
-int nat_contacts_rebuild(const osip_message_t *m, const struct sip_edge *edge, int af,
-			 const struct sip_addr *src, osip_message_t **out)
+int nat_contacts_rebuild(const osip_message_t *m, const struct sip_edge *edge,
+			 const struct sip_addr *face, const struct sip_addr *src,
+			 osip_message_t **out)
 {
 	int n = osip_list_size(&m->contacts), pos = 0, err;
 	struct sbuf b = {.cap = (size_t)(n > 0 ? n : 1) * CONTACT_LEN_MAX};
@@ -215,7 +219,7 @@ int nat_contacts_rebuild(const osip_message_t *m, const struct sip_edge *edge, i
 	while (!err && (c = osip_list_get(&m->contacts, pos++))) {
 		if (pos > 1)
 			sb_add(&b, ", ");
-		err = build_one(&b, c, sip_edge_for(edge, af), alias);
+		err = build_one(&b, c, sip_edge_for(edge, face->ip.af), face->proto, alias);
 	}
 	if (!err && b.full)
 		err = -EINVAL;
@@ -243,11 +247,11 @@ void nat_contacts_apply(osip_message_t *m, osip_message_t *rebuilt)
 	osip_message_free(rebuilt);
 }
 
-int nat_alias_contacts(osip_message_t *m, const struct sip_edge *edge, int af,
+int nat_alias_contacts(osip_message_t *m, const struct sip_edge *edge, const struct sip_addr *face,
 		       const struct sip_addr *src)
 {
 	osip_message_t *rebuilt;
-	int err = nat_contacts_rebuild(m, edge, af, src, &rebuilt);
+	int err = nat_contacts_rebuild(m, edge, face, src, &rebuilt);
 
 	if (!err)
 		nat_contacts_apply(m, rebuilt);

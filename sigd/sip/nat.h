@@ -31,22 +31,24 @@ void nat_alias_strip(osip_uri_t *u);
 #define NAT_CONTACTS_MAX 16
 /*
  * Rebuild every Contact of @m (from a client seen at @src) from scratch: the
- * edge's address of family @af (the family of the peer @m goes to), the client's user part (escaped), the signed alias of @src
+ * edge's address of @face's family and port of its transport (@face: the
+ * peer @m goes to; only its family and transport count), the client's user part (escaped), the signed alias of @src
  * and the whitelisted parameters (nat_contact.c lists them), whose names
  * and values must be tokens or quoted strings. "Contact: *" is kept, alone
  * and in a REGISTER only. The result is re-parsed and must give back as many
  * Contacts, each naming the edge with our alias. 0, or -EINVAL (the message
  * must be refused: 400) with @m's Contacts unchanged.
  */
-int nat_alias_contacts(osip_message_t *m, const struct sip_edge *edge, int af,
+int nat_alias_contacts(osip_message_t *m, const struct sip_edge *edge, const struct sip_addr *face,
 		       const struct sip_addr *src);
 /*
  * The same in two steps, so a request can be refused before anything is
  * allocated for it: @*out receives the checked Contacts (NULL: nothing to
  * rewrite), which nat_contacts_apply() moves into @m and frees.
  */
-int nat_contacts_rebuild(const osip_message_t *m, const struct sip_edge *edge, int af,
-			 const struct sip_addr *src, osip_message_t **out);
+int nat_contacts_rebuild(const osip_message_t *m, const struct sip_edge *edge,
+			 const struct sip_addr *face, const struct sip_addr *src,
+			 osip_message_t **out);
 void nat_contacts_apply(osip_message_t *m, osip_message_t *rebuilt);
 
 #endif /* XDPSBC_SIGD_NAT_H */

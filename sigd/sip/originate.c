@@ -150,9 +150,10 @@ static void send_bye(struct proxy *p, struct dialog *d, struct dlg_leg *from, st
 		     "%s%s%s"
 		     "Reason: Q.850;cause=102;text=\"media timeout\"\r\n"
 		     "Content-Length: 0\r\n\r\n",
-		     to->target, to->addr.proto == SIP_TCP ? "TCP" : "UDP", ea->host, ea->port_str,
-		     branch, from->hdr, to->hdr, d->call_id, from->cseq,
-		     to->routes[0] ? "Route: " : "", to->routes, to->routes[0] ? "\r\n" : "");
+		     to->target, sip_proto_via(to->addr.proto), ea->host,
+		     sip_edge_port(ea, to->addr.proto), branch, from->hdr, to->hdr, d->call_id,
+		     from->cseq, to->routes[0] ? "Route: " : "", to->routes,
+		     to->routes[0] ? "\r\n" : "");
 	if (n <= 0 || (size_t)n >= cap || osip_message_init(&m)) {
 		free(buf);
 		return;

@@ -365,7 +365,7 @@ static void handle_ack(struct proxy *p, osip_message_t *m, const struct sip_addr
 		return;
 	}
 	/* Before the media learn anything from it (an ACK may carry the answer). */
-	if (!from_core && nat_alias_contacts(m, &p->rc.edge, p->rc.core_af, src)) {
+	if (!from_core && nat_alias_contacts(m, &p->rc.edge, &p->rc.core_face, src)) {
 		CLOG(XS_LOG_INFO, cid, "ACK Contact cannot be rebuilt, dropped");
 		return;
 	}
@@ -558,7 +558,7 @@ static void handle_request(struct proxy *p, osip_message_t *m, const struct sip_
 		goto out;
 	}
 	/* A client's Contacts, rebuilt before anything is allocated for the request. */
-	if (!from_core && nat_contacts_rebuild(m, &p->rc.edge, p->rc.core_af, src, &contacts)) {
+	if (!from_core && nat_contacts_rebuild(m, &p->rc.edge, &p->rc.core_face, src, &contacts)) {
 		p->st.rejected++;
 		CLOG(XS_LOG_INFO, cid, "%s from %s: Contact cannot be rebuilt", LOG_METHOD(m),
 		     sip_addr_str(src, ab, sizeof(ab)));

@@ -176,7 +176,7 @@ void proxy_response(struct proxy *p, osip_message_t *m, const struct sip_addr *s
 			drop_unmatched(p, m, src, cid, "no transaction");
 			return;
 		}
-		if (!from_core && nat_alias_contacts(m, &p->rc.edge, p->rc.core_af, src)) {
+		if (!from_core && nat_alias_contacts(m, &p->rc.edge, &p->rc.core_face, src)) {
 			CLOG(XS_LOG_WARN, cid, "response %d: Contact cannot be rebuilt, dropped",
 			     code);
 			p->st.bad++;
@@ -223,7 +223,7 @@ void proxy_response(struct proxy *p, osip_message_t *m, const struct sip_addr *s
 			return;
 	}
 	/* A client's Contacts, checked before the dialog or the media learn anything. */
-	if (!from_core && nat_contacts_rebuild(m, &p->rc.edge, p->rc.core_af, src, &contacts)) {
+	if (!from_core && nat_contacts_rebuild(m, &p->rc.edge, &p->rc.core_face, src, &contacts)) {
 		CLOG(XS_LOG_WARN, cid, "response %d: Contact cannot be rebuilt, dropped", code);
 		p->st.bad++;
 		return;

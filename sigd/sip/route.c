@@ -51,11 +51,13 @@ int route_cfg_init(struct route_cfg *rc, const struct sigd_cfg *cfg)
 			return err;
 		}
 		rc->have_upstream = true;
-		rc->core_af = rc->upstream.ip.af;
+		rc->core_face = rc->upstream;
 		add_core_ip(rc, rc->upstream.ip);
 	}
-	if (!rc->core_af)
-		rc->core_af = rc->edge.a[0].set ? AF_INET : AF_INET6;
+	if (!rc->core_face.ip.af) {
+		rc->core_face.ip.af = rc->edge.a[0].set ? AF_INET : AF_INET6;
+		rc->core_face.proto = SIP_UDP;
+	}
 	for (unsigned int i = 0; i < cfg->ndomains; i++) {
 		struct sip_ip ip;
 
@@ -306,7 +308,7 @@ void route_request(const struct route_cfg *rc, osip_message_t *req, bool from_co
 		set_reject(r, ROUTE_REJECT, 403, "Forbidden (destination not allowed)");
 }
 
-static int add_rr(const struct route_cfg *rc, osip_message_t *req, int pos, int af,
+static int add_rr(const struct route_cfg *rc, osip_message_t *req, int pos, int af, uint8_t sproto,
 		  const char *proto)
 {
 	const struct sip_edge_addr *ea = sip_edge_for(&rc->edge, af);
@@ -317,8 +319,8 @@ static int add_rr(const struct route_cfg *rc, osip_message_t *req, int pos, int 
 	if (n < 0)
 		return n;
 	secret_tag(data, n, tag, ROUTE_RR_MAC_HEX);
-	snprintf(buf, sizeof(buf), "<sip:%s:%s;xs=%s%s%s;lr>", ea->host, ea->port_str, tag,
-		 proto ? ";transport=" : "", proto ? proto : "");
+	snprintf(buf, sizeof(buf), "<sip:%s:%s;xs=%s%s%s;lr>", ea->host, sip_edge_port(ea, sproto),
+		 tag, proto ? ";transport=" : "", proto ? proto : "");
 	if (osip_record_route_init(&rr))
 		return -ENOMEM;
 	if (osip_record_route_parse(rr, buf)) {
@@ -338,16 +340,17 @@ int route_record(const struct route_cfg *rc, osip_message_t *req, const struct s
 	int err;
 
 	if (same_proto && ein == eout)
-		return add_rr(rc, req, 0, to->ip.af, to->proto == SIP_TCP ? "tcp" : NULL);
+		return add_rr(rc, req, 0, to->ip.af, to->proto,
+			      to->proto != SIP_UDP ? sip_proto_name(to->proto) : NULL);
 	/*
 	 * Double Record-Route: the top entry faces the next hop, the second the
 	 * previous; each side then routes to the edge address of its own family
 	 * and over its own transport.
 	 */
-	err = add_rr(rc, req, 0, to->ip.af,
+	err = add_rr(rc, req, 0, to->ip.af, to->proto,
 		     same_proto && to->proto == SIP_UDP ? NULL : sip_proto_name(to->proto));
 	return err
-		       ?: add_rr(rc, req, 1, from->ip.af,
+		       ?: add_rr(rc, req, 1, from->ip.af, from->proto,
 				 same_proto && from->proto == SIP_UDP
 					 ? NULL
 					 : sip_proto_name(from->proto));
@@ -363,10 +366,10 @@ int route_push_via(const struct route_cfg *rc, osip_message_t *req, const char *
 	if (osip_via_init(&v))
 		return -ENOMEM;
 	osip_via_set_version(v, osip_strdup("2.0"));
-	osip_via_set_protocol(v, osip_strdup(proto == SIP_TCP ? "TCP" : "UDP"));
+	osip_via_set_protocol(v, osip_strdup(sip_proto_via(proto)));
 	/* libosip2 writes an IPv6 host in brackets. */
 	osip_via_set_host(v, osip_strdup(ea->ip_str));
-	osip_via_set_port(v, osip_strdup(ea->port_str));
+	osip_via_set_port(v, osip_strdup(sip_edge_port(ea, proto)));
 	osip_via_set_branch(v, osip_strdup(branch));
 	osip_via_param_add(v, osip_strdup("rport"), NULL);
 	osip_list_add(&req->vias, v, 0);

@@ -22,10 +22,11 @@ struct route_cfg {
 	struct sip_edge edge;
 	/*
 	 * The family the core is reached over (the upstream's, else IPv4 when
-	 * the edge has an IPv4 address): a client's rebuilt Contact faces the
-	 * core and names the edge's address of that family.
+	 * the edge has an IPv4 address) and transport (the upstream's, else
+	 * UDP): a client's rebuilt Contact faces the core and names the edge's
+	 * address of that family and its port of that transport.
 	 */
-	int core_af;
+	struct sip_addr core_face;
 	bool have_upstream;
 	struct sip_addr upstream;
 	char upstream_host[256]; /* the upstream's name when it has one ("" = a literal) */

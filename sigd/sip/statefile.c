@@ -200,6 +200,8 @@ int sf_get_addr(const json_t *o, const char *key, struct sip_addr *a)
 		a->proto = SIP_UDP;
 	else if (!strcmp(proto, "tcp"))
 		a->proto = SIP_TCP;
+	else if (!strcmp(proto, "tls"))
+		a->proto = SIP_TLS;
 	else
 		return -EINVAL;
 	a->port = port;

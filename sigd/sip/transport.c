@@ -20,11 +20,14 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include "sip/tls.h"
 #include "sip/transport.h"
 
 struct conn {
 	int fd;
-	struct sip_addr peer;
+	struct sip_addr peer; /* proto SIP_TCP or SIP_TLS */
+	struct ssl_st *ssl;   /* TLS: the session; NULL for TCP */
+	bool hs_done;	      /* TLS: handshake complete (records may flow) */
 	bool connecting, accepted, dead, had_msg;
 	char *in, *out;
 	size_t in_len, out_len;
@@ -34,8 +37,9 @@ struct conn {
 
 /* The listen sockets: one UDP and one TCP per listen address, IPv4 and IPv6. */
 struct listener {
-	int udp_fd, tcp_fd;
+	int udp_fd, tcp_fd; /* a TLS listener has no UDP socket (-1) */
 	int af;
+	bool tls;
 };
 
 static int epfd = -1, spare_fd = -1;
@@ -126,7 +130,7 @@ static int sock_open(int af, int type)
 	return fd;
 }
 
-static int listen_one(const struct sip_addr *a)
+static int listen_one(const struct sip_addr *a, bool tls)
 {
 	struct listener *l = &lsn[nlsn];
 	struct epoll_event ev = {.events = EPOLLIN};
@@ -134,16 +138,19 @@ static int listen_one(const struct sip_addr *a)
 	socklen_t sl = sip_addr_to_sa(a, &ss);
 	int err;
 
+	if (nlsn >= TP_MAX_LISTEN)
+		return -E2BIG;
 	l->af = a->ip.af == AF_INET6 ? AF_INET6 : AF_INET;
-	l->udp_fd = sock_open(l->af, SOCK_DGRAM);
+	l->tls = tls;
+	l->udp_fd = tls ? -1 : sock_open(l->af, SOCK_DGRAM);
 	l->tcp_fd = sock_open(l->af, SOCK_STREAM);
-	if (l->udp_fd < 0 || l->tcp_fd < 0)
+	if ((!tls && l->udp_fd < 0) || l->tcp_fd < 0)
 		goto fail;
-	if (bind(l->udp_fd, (struct sockaddr *)&ss, sl) ||
+	if ((!tls && bind(l->udp_fd, (struct sockaddr *)&ss, sl)) ||
 	    bind(l->tcp_fd, (struct sockaddr *)&ss, sl) || listen(l->tcp_fd, 128))
 		goto fail;
 	ev.data.u32 = l->udp_fd;
-	if (epoll_ctl(epfd, EPOLL_CTL_ADD, l->udp_fd, &ev))
+	if (!tls && epoll_ctl(epfd, EPOLL_CTL_ADD, l->udp_fd, &ev))
 		goto fail;
 	ev.data.u32 = l->tcp_fd;
 	if (epoll_ctl(epfd, EPOLL_CTL_ADD, l->tcp_fd, &ev))
@@ -152,7 +159,7 @@ static int listen_one(const struct sip_addr *a)
 	return 0;
 fail:
 	err = -errno;
-	xs_log(XS_LOG_ERR, "listen %s: %s\n", PEER(a), strerror(-err));
+	xs_log(XS_LOG_ERR, "listen %s%s: %s\n", tls ? "tls " : "", PEER(a), strerror(-err));
 	if (l->udp_fd >= 0)
 		close(l->udp_fd);
 	if (l->tcp_fd >= 0)
@@ -173,11 +180,24 @@ int tp_init(const struct sip_addr *listen_addr, unsigned int n, tp_rx_fn rx, voi
 	if (n > TP_MAX_LISTEN)
 		return -E2BIG;
 	for (unsigned int i = 0; i < n; i++) {
-		err = listen_one(&listen_addr[i]);
+		err = listen_one(&listen_addr[i], false);
 		if (err)
 			return err;
 	}
 	spare_open();
+	return 0;
+}
+
+int tp_listen_tls(const struct sip_addr *listen_addr, unsigned int n)
+{
+	if (n && !tls_server_ready())
+		return -EINVAL;
+	for (unsigned int i = 0; i < n; i++) {
+		int err = listen_one(&listen_addr[i], true);
+
+		if (err)
+			return err;
+	}
 	return 0;
 }
 
@@ -198,6 +218,8 @@ static void conn_kill(int slot)
 	if (!c || c->dead)
 		return;
 	epoll_ctl(epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	tls_free(c->ssl);
+	c->ssl = NULL;
 	close(c->fd);
 	c->fd = -1;
 	c->dead = true;
@@ -243,7 +265,8 @@ static int conn_add(int fd, const struct sip_addr *peer, bool accepted)
 		return -ENOMEM;
 	c->fd = fd;
 	c->peer = *peer;
-	c->peer.proto = SIP_TCP;
+	if (c->peer.proto != SIP_TLS)
+		c->peer.proto = SIP_TCP;
 	c->connecting = !accepted;
 	c->accepted = accepted;
 	c->last_ms = sigd_now_ms();
@@ -266,7 +289,7 @@ static int conn_find(const struct sip_addr *peer)
 {
 	for (unsigned int i = 0; i < nslots; i++)
 		if (conns[i] && !conns[i]->dead && sip_ip_eq(&conns[i]->peer.ip, &peer->ip) &&
-		    conns[i]->peer.port == peer->port)
+		    conns[i]->peer.port == peer->port && conns[i]->peer.proto == peer->proto)
 			return i;
 	return -ENOENT;
 }
@@ -299,21 +322,34 @@ static void conn_want_out(int slot, bool on)
 static int conn_flush(int slot)
 {
 	struct conn *c = conns[slot];
+	bool ww = false;
 	size_t done = 0;
 
+	/* TLS: what is queued waits for the handshake, which asks for its own events. */
+	if (c->ssl && !c->hs_done)
+		return 0;
 	while (done < c->out_len) {
-		ssize_t n = send(c->fd, c->out + done, c->out_len - done, MSG_NOSIGNAL);
+		ssize_t n;
 
-		if (n < 0) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
+		if (c->ssl) {
+			n = tls_write(c->ssl, c->out + done, c->out_len - done, &ww);
+			if (n == -EAGAIN)
 				break;
-			return -errno;
+			if (n <= 0)
+				return -EIO;
+		} else {
+			n = send(c->fd, c->out + done, c->out_len - done, MSG_NOSIGNAL);
+			if (n < 0) {
+				if (errno == EAGAIN || errno == EWOULDBLOCK)
+					break;
+				return -errno;
+			}
 		}
 		done += n;
 	}
 	memmove(c->out, c->out + done, c->out_len - done);
 	c->out_len -= done;
-	conn_want_out(slot, c->out_len > 0);
+	conn_want_out(slot, c->out_len > 0 || ww);
 	return 0;
 }
 
@@ -339,6 +375,15 @@ static int tcp_send(const struct sip_addr *dst, const char *buf, size_t len)
 		if (slot < 0) {
 			close(fd);
 			return slot;
+		}
+		if (dst->proto == SIP_TLS) {
+			conns[slot]->ssl = tls_new(fd, false, dst);
+			if (!conns[slot]->ssl) {
+				conn_kill(slot);
+				return -ENOMEM;
+			}
+			/* The handshake (and then the message) within msg_ms. */
+			conns[slot]->start_ms = sigd_now_ms();
 		}
 	}
 	c = conns[slot];
@@ -374,7 +419,7 @@ int tp_send(const struct sip_addr *dst, const char *buf, size_t len, void *arg)
 	socklen_t sl = sip_addr_to_sa(dst, &ss);
 	int fd;
 
-	if (dst->proto == SIP_TCP)
+	if (dst->proto == SIP_TCP || dst->proto == SIP_TLS)
 		return tcp_send(dst, buf, len);
 	/* No listener of that family: the edge has no address there to be answered on. */
 	fd = udp_fd_for(ss.ss_family);
@@ -427,14 +472,61 @@ static void conn_dispatch(int slot)
 	c->in[c->in_len] = 0;
 }
 
+/* One step of a TLS handshake; true when records may flow now. */
+static bool conn_handshake(int slot)
+{
+	struct conn *c = conns[slot];
+	bool ww;
+	int r = tls_handshake(c->ssl, &c->peer, &ww);
+
+	if (r < 0) {
+		st.tls_failed++;
+		conn_kill(slot);
+		return false;
+	}
+	if (r == 0) {
+		conn_want_out(slot, ww);
+		return false;
+	}
+	c->hs_done = true;
+	c->connecting = false;
+	/* An outgoing connection's clock was for the handshake; an accepted one's for its message. */
+	if (!c->accepted)
+		c->start_ms = 0;
+	if (conn_flush(slot)) {
+		conn_kill(slot);
+		return false;
+	}
+	return true;
+}
+
+static ssize_t conn_recv(int slot, char *buf, size_t room)
+{
+	struct conn *c = conns[slot];
+	bool ww;
+	ssize_t n;
+
+	if (!c->ssl) {
+		n = recv(c->fd, buf, room, 0);
+		return n < 0 && (errno == EAGAIN || errno == EINTR) ? -EAGAIN : n < 0 ? -EIO : n;
+	}
+	n = tls_read(c->ssl, buf, room, &ww);
+	/* A record to send first (TLS 1.3 key update): wait for writability too. */
+	if (n == -EAGAIN && ww)
+		conn_want_out(slot, true);
+	return n;
+}
+
 static void conn_read(int slot)
 {
 	struct conn *c = conns[slot];
 	/* tp_frame() refuses a pending message of TP_MAX_MSG: there is always room. */
-	size_t room = TP_MAX_MSG - c->in_len;
+	size_t room;
 	char *nb;
 	ssize_t n;
 
+	if (c->ssl && !c->hs_done && !conn_handshake(slot))
+		return;
 	if (!c->in) {
 		c->in = malloc(TP_MAX_MSG + 1);
 		if (!c->in) {
@@ -442,10 +534,12 @@ static void conn_read(int slot)
 			return;
 		}
 	}
+again:
+	room = TP_MAX_MSG - c->in_len;
 	nb = c->in;
-	n = recv(c->fd, nb + c->in_len, room, 0);
+	n = conn_recv(slot, nb + c->in_len, room);
 	if (n <= 0) {
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		if (n == -EAGAIN)
 			return;
 		conn_kill(slot);
 		return;
@@ -454,6 +548,9 @@ static void conn_read(int slot)
 	c->in_len += n;
 	c->in[c->in_len] = 0; /* nothing below relies on it; a guard for what might */
 	conn_dispatch(slot);
+	/* TLS: records already decrypted raise no epoll event of their own. */
+	if (!c->dead && c->ssl && tls_pending(c->ssl) && c->in_len < TP_MAX_MSG)
+		goto again;
 }
 
 static void udp_read(int udp_fd)
@@ -532,13 +629,14 @@ static bool accept_allowed(const struct sip_addr *peer)
 	return true;
 }
 
-static void tcp_accept(int tcp_fd)
+static void tcp_accept(int tcp_fd, bool tls)
 {
 	for (int i = 0; i < 64; i++) {
 		struct sockaddr_storage ss;
 		socklen_t sl = sizeof(ss);
 		int fd = accept4(tcp_fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		struct sip_addr peer;
+		int slot;
 
 		if (fd < 0) {
 			if (errno == EMFILE || errno == ENFILE) {
@@ -552,10 +650,15 @@ static void tcp_accept(int tcp_fd)
 				accept_pause(true);
 			return;
 		}
-		sip_addr_from_sa(&ss, SIP_TCP, &peer);
+		sip_addr_from_sa(&ss, tls ? SIP_TLS : SIP_TCP, &peer);
 		/* Refused with a close right away: nothing is kept for the peer. */
-		if (!accept_allowed(&peer) || conn_add(fd, &peer, true) < 0) {
+		if (!accept_allowed(&peer) || (slot = conn_add(fd, &peer, true)) < 0) {
 			close(fd);
+			continue;
+		}
+		/* TLS shares the TCP caps; the handshake counts against the first message's time. */
+		if (tls && !(conns[slot]->ssl = tls_new(fd, true, &peer))) {
+			conn_kill(slot);
 			continue;
 		}
 		st.accepted++;
@@ -622,7 +725,10 @@ static void conn_event(int slot, uint32_t events)
 	}
 	if (events & EPOLLOUT) {
 		c->connecting = false;
-		if (conn_flush(slot)) {
+		if (c->ssl && !c->hs_done) {
+			if (!conn_handshake(slot))
+				return;
+		} else if (conn_flush(slot)) {
 			conn_kill(slot);
 			return;
 		}
@@ -648,7 +754,7 @@ int tp_poll(int timeout_ms)
 				if (tag == (uint32_t)lsn[l].udp_fd)
 					udp_read(lsn[l].udp_fd);
 				else if (tag == (uint32_t)lsn[l].tcp_fd)
-					tcp_accept(lsn[l].tcp_fd);
+					tcp_accept(lsn[l].tcp_fd, lsn[l].tls);
 			}
 			continue;
 		}
@@ -678,7 +784,8 @@ void tp_close(void)
 		conn_kill(i);
 	conns_reap();
 	for (unsigned int i = 0; i < nlsn; i++) {
-		close(lsn[i].udp_fd);
+		if (lsn[i].udp_fd >= 0)
+			close(lsn[i].udp_fd);
 		close(lsn[i].tcp_fd);
 	}
 	nlsn = 0;

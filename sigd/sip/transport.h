@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * SIP over UDP and TCP on each listen address (IPv4 and IPv6): non-blocking sockets on one
+ * SIP over UDP, TCP and TLS on each listen address (IPv4 and IPv6): non-blocking sockets on one
  * epoll set; TCP messages framed by Content-Length; a response or request to
  * a TCP peer reuses its connection or opens one. TCP connections are bounded
  * in number (in all and per source: an IPv4 address, an IPv6 /64), in time
@@ -36,6 +36,7 @@ struct tp_limits {
 struct tp_stats {
 	uint64_t accepted, refused_cap, refused_source, refused_fd;
 	uint64_t closed_timeout, closed_overflow, closed_bad_frame;
+	uint64_t tls_failed; /* TLS handshakes refused or broken (tls.h has the detail) */
 	unsigned int conns;
 };
 
@@ -43,6 +44,12 @@ typedef void (*tp_rx_fn)(void *arg, const char *buf, size_t len, const struct si
 
 /* Listen on each of @n addresses (UDP and TCP); a send goes out on a socket of its family. */
 int tp_init(const struct sip_addr *listen, unsigned int n, tp_rx_fn rx, void *arg);
+/*
+ * Also accept SIP over TLS on each of @n addresses (after tls_init() with a
+ * certificate). TLS connections share the TCP caps, timeouts and framing;
+ * the handshake runs on the loop, non-blocking, within the message timeout.
+ */
+int tp_listen_tls(const struct sip_addr *listen, unsigned int n);
 /* Set the TCP limits (defaults until called); applies to existing connections too. */
 void tp_set_limits(const struct tp_limits *l);
 void tp_limits_default(struct tp_limits *l);
