@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# SIP over TLS against the real xdpsbc-sigd in the e2e topology, with
+# python's ssl module as the TLS peer (Debian's sipp has no TLS). The edge
+# listens for TLS on 203.0.113.1:5061 with a certificate from a CA the test
+# makes with openssl, and verifies client certificates against that CA.
+# A client with a good certificate gets its OPTIONS answered and calls the
+# core (INVITE, ACK, BYE through the Record-Route set; the core is sipp over
+# UDP). Then, while a UDP call with RTP runs through the edge: a client
+# certificate from another CA, an expired client certificate, plain TCP on
+# the TLS port and a handshake that never starts are each refused (the
+# stalled one closed after the message timeout), a good client is served
+# meanwhile, the failures are logged with the peer's address, and the call's
+# media is complete. Prints PASS/FAIL/SKIP lines.
+set -u
+source "$(dirname "$0")/topo.sh"
+
+TLS_SIP=${TLS_SIP:-$TOPO_DIR/../tools/tls_sip.py}
+NPKT=150
+
+need() {
+	local what
+	for what in "$XS" "$XS_SIGD" "$RTP_PEER" "$XDP_TRIVIAL" "$TLS_SIP"; do
+		[ -x "$what" ] || [ -f "$what" ] || { echo "$what not built"; return 1; }
+	done
+	command -v sipp >/dev/null || { echo "sipp missing"; return 1; }
+	command -v openssl >/dev/null || { echo "openssl missing"; return 1; }
+	python3 -c 'import ssl' 2>/dev/null || { echo "python3 ssl missing"; return 1; }
+	return 0
+}
+
+# make_certs DIR: CA, the edge's certificate (IP 203.0.113.1), a client
+# certificate, one from another CA, and an expired one from the right CA.
+make_certs() {
+	local d=$1 ec=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes)
+
+	mkdir -p "$d/ca/new" && touch "$d/ca/index.txt" && echo 01 >"$d/ca/serial"
+	openssl req -x509 "${ec[@]}" -keyout "$d/ca.key" -out "$d/ca.crt" -subj /CN=xdpsbc-test-ca -days 2 &&
+		openssl req -x509 "${ec[@]}" -keyout "$d/other.key" -out "$d/other.crt" -subj /CN=other-ca -days 2 &&
+		openssl req "${ec[@]}" -keyout "$d/edge.key" -out "$d/edge.csr" -subj /CN=edge &&
+		printf 'subjectAltName=IP:%s\n' $EDGE_IP >"$d/edge.ext" &&
+		openssl x509 -req -in "$d/edge.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial \
+			-days 2 -extfile "$d/edge.ext" -out "$d/edge.crt" &&
+		openssl req "${ec[@]}" -keyout "$d/client.key" -out "$d/client.csr" -subj /CN=trunk &&
+		openssl x509 -req -in "$d/client.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -days 2 \
+			-out "$d/client.crt" &&
+		openssl req "${ec[@]}" -keyout "$d/wrong.key" -out "$d/wrong.csr" -subj /CN=wrong &&
+		openssl x509 -req -in "$d/wrong.csr" -CA "$d/other.crt" -CAkey "$d/other.key" -CAcreateserial \
+			-days 2 -out "$d/wrong.crt" &&
+		openssl req "${ec[@]}" -keyout "$d/old.key" -out "$d/old.csr" -subj /CN=expired &&
+		cat >"$d/ca.cnf" <<-EOF2 &&
+			[ca]
+			default_ca = test
+			[test]
+			dir = $d/ca
+			database = \$dir/index.txt
+			new_certs_dir = \$dir/new
+			serial = \$dir/serial
+			default_md = sha256
+			policy = any
+			[any]
+			commonName = supplied
+		EOF2
+		openssl ca -batch -config "$d/ca.cnf" -cert "$d/ca.crt" -keyfile "$d/ca.key" \
+			-startdate 20200101000000Z -enddate 20200102000000Z -in "$d/old.csr" \
+			-out "$d/old.crt" -notext
+}
+
+tls() { # MODE [ARGS...]: the python TLS client in the NAT namespace (outside address)
+	local mode=$1
+	shift
+	in_ns "$NS_N" timeout 30 python3 "$TLS_SIP" $EDGE_IP 5061 "$mode" --ca "$C/ca.crt" "$@"
+}
+
+good() { tls "$1" --cert "$C/client.crt" --key "$C/client.key" "${@:2}"; }
+
+test_good_client() {
+	local out d=$TOPO_WORK/tls_call
+
+	out=$(good options)
+	[ "$out" = 200 ] && pass tls_options || fail tls_options "OPTIONS over TLS: $out"
+	uas_start "$d" 20 uas_media.xml
+	out=$(good invite)
+	wait "$UAS_PID"
+	if [ "$out" = "invite=200 bye=200" ]; then
+		pass tls_call
+	else
+		fail tls_call "$out; core: $(tail -n 3 "$d/uas.err" "$d/uas.log" 2>/dev/null | tr '\n' ' ')"
+	fi
+}
+
+test_refusals_beside_call() {
+	local d=$TOPO_WORK/tls_beside out stall_pid stall_out=$TOPO_WORK/stall.out t
+
+	# The first call's media tool inherited sipp's SIP socket: let it finish.
+	topo_wait 15 sh -c "! nsenter --net=/run/netns/$NS_K ss -Hlun 'sport = :5060' | grep -q 5060"
+	call_start "$d" $NPKT
+	sleep 1
+	# A handshake that never starts holds its slot until the message timeout (2 s here).
+	in_ns "$NS_N" timeout 30 python3 "$TLS_SIP" $EDGE_IP 5061 stall >"$stall_out" &
+	stall_pid=$!
+	sleep 0.3
+	out=$(good options)
+	[ "$out" = 200 ] && pass tls_served_beside_stall || fail tls_served_beside_stall "OPTIONS while a handshake stalls: $out"
+	out=$(tls options --cert "$C/wrong.crt" --key "$C/wrong.key")
+	[ "${out%%:*}" = handshake-failed ] && pass tls_wrong_cert || fail tls_wrong_cert "a certificate from another CA: $out"
+	out=$(tls options --cert "$C/old.crt" --key "$C/old.key")
+	[ "${out%%:*}" = handshake-failed ] && pass tls_expired_cert || fail tls_expired_cert "an expired certificate: $out"
+	out=$(tls options)
+	[ "${out%%:*}" = handshake-failed ] && pass tls_no_cert || fail tls_no_cert "no client certificate: $out"
+	out=$(tls plain)
+	[ "$out" = closed ] && pass tls_plain_tcp || fail tls_plain_tcp "plain SIP on the TLS port: $out"
+	wait "$stall_pid"
+	t=$(cat "$stall_out")
+	if [ -n "$t" ] && awk -v t="$t" 'BEGIN { exit !(t >= 1.5 && t <= 5) }'; then
+		pass tls_stalled_handshake
+	else
+		fail tls_stalled_handshake "a silent TLS client was closed after ${t:-?} s (message timeout 2 s)"
+	fi
+	call_wait "$d"
+	if [ "$UAC_RC" != 0 ] || [ "$UAS_RC" != 0 ]; then
+		fail tls_call_unaffected "sipp caller rc=$UAC_RC callee rc=$UAS_RC"
+	elif [ "$(rtp "$d" caller unique)" != $NPKT ] || [ "$(rtp "$d" callee unique)" != $NPKT ]; then
+		fail tls_call_unaffected "RTP: caller got $(rtp "$d" caller unique), callee $(rtp "$d" callee unique) of $NPKT"
+	else
+		pass tls_call_unaffected
+	fi
+	if grep -q "tls $NAT_OUT_IP:[0-9]*: handshake failed" "$TOPO_WORK"/sigd.log.*; then
+		pass tls_failure_logged
+	else
+		fail tls_failure_logged "no handshake failure with the peer address in the log"
+	fi
+}
+
+main() {
+	local why
+
+	why=$(need) || { skip tls "$why"; exit 0; }
+	topo_up || { fail tls "topology"; exit 1; }
+	C=$TOPO_WORK/certs
+	make_certs "$C" >"$TOPO_WORK/certs.log" 2>&1 || { fail tls "certificates: $(tail -n 3 "$TOPO_WORK/certs.log")"; exit 1; }
+	topo_attach_edge "${E2E_XDP_MODE:-native}" || { fail tls "attach"; exit 1; }
+	sigd_start --listen-tls $EDGE_IP:5061 --tls-cert "$C/edge.crt" --tls-key "$C/edge.key" \
+		--tls-ca "$C/ca.crt" --tcp-message-timeout 2s ||
+		{ fail tls "sigd did not start: $(tail -n 5 "$TOPO_WORK"/sigd.log.*)"; exit 1; }
+	topo_wait 5 sh -c "nsenter --net=/run/netns/$NS_E ss -Hltn 'sport = :5061' | grep -q 5061" ||
+		{ fail tls "no TLS listener: $(tail -n 5 "$TOPO_WORK"/sigd.log.*)"; exit 1; }
+	test_good_client
+	test_refusals_beside_call
+	sigd_stop
+	[ "${TOPO_KEEP:-}" ] && echo "kept: $TOPO_WORK"
+	exit "$((${TOPO_FAILED:-0} > 0))"
+}
+main "$@"
