@@ -311,6 +311,108 @@ static void test_core_to_client(void)
 		T_PASS(name);
 }
 
+/* TLS names: sips: and transport=tls, a TLS Via, and what the edge writes for a TLS client. */
+static void test_tls_names(void)
+{
+	const char *name = "tls_addressing";
+	int f0 = check_failed;
+	char *argv[] = {"test",
+			"--config",
+			"none",
+			"--public-ip",
+			"203.0.113.1",
+			"--listen",
+			"203.0.113.1:5060",
+			"--listen-tls",
+			"203.0.113.1:5061",
+			"--tls-cert",
+			"edge.crt",
+			"--tls-key",
+			"edge.key",
+			"--upstream",
+			"sip:198.51.100.10:5060",
+			"--state-dir",
+			"",
+			NULL};
+	struct sip_addr a, cl = addr("192.0.2.50", 40100), core = CORE;
+	osip_record_route_t *rr0, *rr1;
+	char msg[2048], *s0 = NULL, *s1 = NULL;
+	struct sent *fw;
+	osip_uri_t *u;
+	osip_via_t *v;
+
+	osip_uri_init(&u);
+	T_CHECK(name,
+		!osip_uri_parse(u, "sips:198.51.100.10") && !sip_addr_from_uri(u, &a) &&
+			a.proto == SIP_TLS && a.port == 5061,
+		"sips: is TLS on 5061");
+	osip_uri_free(u);
+	osip_uri_init(&u);
+	T_CHECK(name,
+		!osip_uri_parse(u, "sip:198.51.100.10:5071;transport=tls") &&
+			!sip_addr_from_uri(u, &a) && a.proto == SIP_TLS && a.port == 5071,
+		"transport=tls");
+	osip_uri_free(u);
+	osip_via_init(&v);
+	T_CHECK(name,
+		!osip_via_parse(v, "SIP/2.0/TLS [2001:db8::9]:5061;branch=z9hG4bKt;rport") &&
+			!sip_addr_from_via(v, &a) && a.proto == SIP_TLS && a.ip.af == AF_INET6,
+		"TLS Via");
+	osip_via_free(v);
+
+	reset();
+	txn_flush();
+	dlg_flush();
+	if (!T_CHECK(name,
+		     !opts_load(&cfg, (int)(sizeof(argv) / sizeof(argv[0])) - 1, argv) &&
+			     !opts_validate(&cfg) && !proxy_init(&px, &cfg, NULL, capture, NULL),
+		     "setup"))
+		return;
+	cl.proto = SIP_TLS;
+	snprintf(msg, sizeof(msg),
+		 "INVITE sip:bob@example.com SIP/2.0\r\n"
+		 "Via: SIP/2.0/TLS 10.0.0.2:5061;branch=z9hG4bKtls1;rport\r\n"
+		 "Max-Forwards: 70\r\nFrom: <sip:alice@example.com>;tag=t1\r\n"
+		 "To: <sip:bob@example.com>\r\nCall-ID: tls1\r\nCSeq: 1 INVITE\r\n"
+		 "Contact: <sip:alice@10.0.0.2:5061;transport=tls>\r\nContent-Length: 0\r\n\r\n");
+	input(msg, &cl);
+	fw = find_req("INVITE");
+	if (!T_CHECK(name, fw && fw->msg && fw->dst.proto == SIP_UDP,
+		     "INVITE not forwarded over UDP"))
+		return;
+	rr0 = osip_list_get(&fw->msg->record_routes, 0);
+	rr1 = osip_list_get(&fw->msg->record_routes, 1);
+	if (rr0)
+		osip_record_route_to_str(rr0, &s0);
+	if (rr1)
+		osip_record_route_to_str(rr1, &s1);
+	T_CHECK(name,
+		s0 && s1 && strstr(s0, "203.0.113.1:5060;") && strstr(s0, "transport=udp") &&
+			strstr(s1, "203.0.113.1:5061;") && strstr(s1, "transport=tls"),
+		"Record-Route %s / %s", s0 ?: "-", s1 ?: "-");
+	osip_free(s0);
+	osip_free(s1);
+	T_CHECK(name, strstr(contact_str(fw->msg), "@203.0.113.1:5060;alias=192.0.2.50~40100~3~"),
+		"Contact %s", contact_str(fw->msg));
+	/* The core calls the client back through its alias: over TLS, our TLS port in the Via. */
+	reset();
+	snprintf(msg, sizeof(msg),
+		 "OPTIONS sip:alice@203.0.113.1:5060;alias=%s SIP/2.0\r\n"
+		 "Via: SIP/2.0/UDP 198.51.100.10:5060;branch=z9hG4bKcoreo\r\n"
+		 "Max-Forwards: 70\r\nFrom: <sip:bob@example.com>;tag=c2\r\n"
+		 "To: <sip:alice@example.com>\r\nCall-ID: tls2\r\nCSeq: 1 OPTIONS\r\n"
+		 "Content-Length: 0\r\n\r\n",
+		 alias_of("192.0.2.50", 40100, SIP_TLS));
+	input(msg, &core);
+	fw = find_req("OPTIONS");
+	T_CHECK(name,
+		fw && fw->dst.proto == SIP_TLS && addr_is(&fw->dst, "192.0.2.50", 40100) &&
+			fw->msg && strstr(via_str(fw->msg, 0), "TLS 203.0.113.1:5061"),
+		"request to the TLS client: %s", fw && fw->msg ? via_str(fw->msg, 0) : "not sent");
+	if (check_failed == f0)
+		T_PASS(name);
+}
+
 /* Per-source caps and blocks count an IPv6 client by its /64. */
 static void test_source_unit(void)
 {
@@ -347,6 +449,7 @@ int main(void)
 	test_alias();
 	test_call();
 	test_core_to_client();
+	test_tls_names();
 	test_source_unit();
 	reset();
 	return check_failed ? 1 : 0;
