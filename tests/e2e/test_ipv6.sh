@@ -4,7 +4,8 @@
 # Dual-stack signalling end to end (in namespaces): a client signalling over
 # IPv6 (sipp -i 2001:db8:1::10, on the NAT namespace's outside link) calls
 # the IPv4 core through the edge, which listens on 203.0.113.1 and
-# [2001:db8:1::1]. Over UDP and over TCP: the call completes, the core sees
+# [2001:db8:1::1]. Over UDP and over TCP: it registers (the registrar sees the
+# edge with the signed IPv6 alias in the Contact), the call completes, the core sees
 # only the edge's IPv4 address in Via, Record-Route, Contact and SDP, the
 # client got a Record-Route naming the edge's IPv6 address (double
 # Record-Route across families), and RTP flows both ways through the XDP
@@ -76,6 +77,31 @@ call6() {
 	fi
 }
 
+# The IPv6 client registers through the edge with the IPv4 registrar.
+test_register6() {
+	local d=$TOPO_WORK/ipv6_register tr=$1 name=$2 req
+
+	mkdir -p "$d"
+	bg_ns "$NS_K" "$d/uas.log" sipp -sf "$SCEN/uas_register.xml" -i $CORE_IP -p 5060 -m 1 \
+		-nostdin -timeout 15s -timeout_error -trace_msg -message_file "$d/uas.msg"
+	UAS_PID=$BG_PID
+	topo_wait 5 sh -c "nsenter --net=/run/netns/$NS_K ss -Hlun 'sport = :5060' | grep -q 5060"
+	in_ns "$NS_N" sipp -sf "$SCEN/uac_register.xml" -i $CALLER_V6 -p 5064 -t "$tr" -m 1 \
+		-nostdin -timeout 15s -timeout_error -trace_msg -message_file "$d/uac.msg" \
+		"[$EDGE_V6]:5060" >"$d/uac.log" 2>&1
+	UAC_RC=$?
+	wait "$UAS_PID"
+	UAS_RC=$?
+	req=$(sip_msg "$d/uas.msg" received '^REGISTER')
+	if [ "$UAC_RC" != 0 ] || [ "$UAS_RC" != 0 ]; then
+		fail "$name" "sipp client rc=$UAC_RC registrar rc=$UAS_RC"
+	elif ! grep -qi "^Contact: <sip:caller@$EDGE_IP:5060;alias=\[$CALLER_V6\]~5064~" <<<"$req"; then
+		fail "$name" "the registrar saw $(grep -i '^Contact' <<<"$req")"
+	else
+		pass "$name"
+	fi
+}
+
 main() {
 	local why
 
@@ -86,6 +112,8 @@ main() {
 		{ fail ipv6_calls "sigd did not start: $(tail -n 5 "$TOPO_WORK"/sigd.log.*)"; exit 1; }
 	topo_wait 5 sh -c "nsenter --net=/run/netns/$NS_E ss -Hlun 'sport = :5060' | grep -q '2001:db8:1::1'" ||
 		fail ipv6_listen "no IPv6 UDP socket: $(nsenter --net=/run/netns/$NS_E ss -Hlun)"
+	test_register6 u1 ipv6_register_udp
+	test_register6 t1 ipv6_register_tcp
 	call6 ipv6_call_udp u1
 	call6 ipv6_call_tcp t1
 	sigd_stop
