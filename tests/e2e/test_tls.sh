@@ -12,7 +12,10 @@
 # the TLS port and a handshake that never starts are each refused (the
 # stalled one closed after the message timeout), a good client is served
 # meanwhile, the failures are logged with the peer's address, and the call's
-# media is complete. Prints PASS/FAIL/SKIP lines.
+# media is complete. Last, the edge as a TLS client: a core reached over
+# ;transport=tls that presents a certificate from the CA gets the REGISTER of
+# a UDP client, one with a certificate from another CA gets nothing.
+# Prints PASS/FAIL/SKIP lines.
 set -u
 source "$(dirname "$0")/topo.sh"
 
@@ -48,6 +51,12 @@ make_certs() {
 		openssl req "${ec[@]}" -keyout "$d/wrong.key" -out "$d/wrong.csr" -subj /CN=wrong &&
 		openssl x509 -req -in "$d/wrong.csr" -CA "$d/other.crt" -CAkey "$d/other.key" -CAcreateserial \
 			-days 2 -out "$d/wrong.crt" &&
+		printf 'subjectAltName=IP:%s\n' $CORE_IP >"$d/core.ext" &&
+		openssl req "${ec[@]}" -keyout "$d/core.key" -out "$d/core.csr" -subj /CN=core &&
+		openssl x509 -req -in "$d/core.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -days 2 \
+			-extfile "$d/core.ext" -out "$d/core.crt" &&
+		openssl x509 -req -in "$d/core.csr" -CA "$d/other.crt" -CAkey "$d/other.key" -days 2 \
+			-extfile "$d/core.ext" -out "$d/badcore.crt" &&
 		openssl req "${ec[@]}" -keyout "$d/old.key" -out "$d/old.csr" -subj /CN=expired &&
 		cat >"$d/ca.cnf" <<-EOF2 &&
 			[ca]
@@ -133,6 +142,36 @@ test_refusals_beside_call() {
 	fi
 }
 
+# register_via_tls_core NAME CERT WANT(ok|refused): the edge reaches a TLS core
+# presenting CERT; a UDP client's REGISTER gets 200 only when it verifies.
+register_via_tls_core() {
+	local name=$1 cert=$2 want=$3 d=$TOPO_WORK/$1 core_pid rc n
+
+	mkdir -p "$d"
+	in_ns "$NS_K" python3 "$TLS_SIP" $CORE_IP 5061 serve --cert "$C/$cert" --key "$C/core.key" \
+		--timeout 12 >"$d/core.out" 2>&1 &
+	core_pid=$!
+	topo_wait 5 sh -c "nsenter --net=/run/netns/$NS_K ss -Hltn 'sport = :5061' | grep -q 5061"
+	sigd_start --upstream "sip:$CORE_IP:5061;transport=tls" --tls-ca "$C/ca.crt" ||
+		{ fail "$name" "sigd did not start"; kill "$core_pid"; return; }
+	in_ns "$NS_C" sipp -sf "$SCEN/uac_register.xml" -i $CALLER_IP -p 5066 -m 1 -nostdin \
+		-timeout 6s -timeout_error $EDGE_IP:5060 >"$d/uac.log" 2>&1
+	rc=$?
+	sigd_stop
+	wait "$core_pid"
+	n=$(sed -n 's/^requests=//p' "$d/core.out")
+	if [ "$want" = ok ]; then
+		[ "$rc" = 0 ] && [ "${n:-0}" -ge 1 ] && pass "$name" ||
+			fail "$name" "REGISTER through the TLS core: sipp rc=$rc, core saw ${n:-?} requests: $(cat "$d/core.out")"
+	elif [ "$rc" = 0 ] || [ "${n:-0}" != 0 ]; then
+		fail "$name" "a core with a certificate of another CA got ${n:-?} requests (sipp rc=$rc)"
+	elif ! grep -q "tls $CORE_IP:5061: handshake failed: certificate" "$TOPO_WORK/sigd.log.$SIGD_RUNS"; then
+		fail "$name" "refusal not logged: $(grep -i tls "$TOPO_WORK/sigd.log.$SIGD_RUNS" | tail -n 2)"
+	else
+		pass "$name"
+	fi
+}
+
 main() {
 	local why
 
@@ -149,6 +188,8 @@ main() {
 	test_good_client
 	test_refusals_beside_call
 	sigd_stop
+	register_via_tls_core tls_upstream_verified core.crt ok
+	register_via_tls_core tls_upstream_wrong_ca badcore.crt refused
 	[ "${TOPO_KEEP:-}" ] && echo "kept: $TOPO_WORK"
 	exit "$((${TOPO_FAILED:-0} > 0))"
 }

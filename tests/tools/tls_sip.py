@@ -11,6 +11,9 @@ MODE:
             "invite=<code> bye=<code>"
   plain     plain-text OPTIONS on the TLS port; prints "closed" or what came back
   stall     connect, send nothing; prints the seconds until the edge closed it
+  serve     a TLS registrar on HOST:PORT (--cert/--key): answers each request
+            with 200 (headers echoed, the Contact with expires=300) for
+            --timeout seconds; prints "requests=<n>"
 Exit status 0 when the exchange ran (the printed result says how), 2 when the
 TLS handshake failed (printed: "handshake-failed: <reason>").
 """
@@ -98,6 +101,46 @@ def code_of(m):
     return m.split(" ", 2)[1] if m else "none"
 
 
+def answer(m):
+    lines = m.split("\r\n")
+    keep = [l for l in lines[1:] if re.match(r"(?i)(via|from|to|call-id|cseq|contact):", l)]
+    out = []
+    for l in keep:
+        if re.match(r"(?i)to:", l) and ";tag=" not in l:
+            l += ";tag=core"
+        if re.match(r"(?i)contact:", l):
+            l += ";expires=300"
+        out.append(l)
+    return "SIP/2.0 200 OK\r\n" + "\r\n".join(out) + "\r\nContent-Length: 0\r\n\r\n"
+
+
+def serve(a):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    ctx.load_cert_chain(a.cert, a.key)
+    ls = socket.create_server((a.host, a.port), family=socket.AF_INET6 if ":" in a.host else socket.AF_INET)
+    ls.settimeout(0.5)
+    end, n = time.time() + a.timeout, 0
+    conns = []
+    while time.time() < end:
+        try:
+            raw, _ = ls.accept()
+            try:
+                raw.settimeout(3)
+                conns.append(Conn(ctx.wrap_socket(raw, server_side=True)))
+            except (ssl.SSLError, OSError):
+                raw.close()
+        except (socket.timeout, TimeoutError):
+            pass
+        for c in conns[:]:
+            m = c.recv_msg(0.05)
+            if m and not m.startswith("SIP/2.0"):
+                n += 1
+                c.s.sendall(answer(m).encode())
+    print("requests=%d" % n)
+    return 0
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("host")
@@ -109,6 +152,8 @@ def main():
     p.add_argument("--timeout", type=float, default=5)
     p.add_argument("--media", default="203.0.113.10:4100")
     a = p.parse_args()
+    if a.mode == "serve":
+        return serve(a)
     raw = socket.create_connection((a.host, a.port), timeout=a.timeout)
     if a.mode == "stall":
         t0 = time.time()
