@@ -305,7 +305,7 @@ const struct pol_company *policy_company_of(const struct policy_cfg *pc, const c
 }
 
 const struct pol_company *policy_company_of_source(const struct policy_cfg *pc,
-						   const struct in_addr *ip)
+						   const struct sip_ip *ip)
 {
 	const struct pol_company *best = NULL;
 	int best_len = -1;

@@ -113,7 +113,7 @@ const struct pol_company *policy_company_of(const struct policy_cfg *pc, const c
  * the domain in its From.
  */
 const struct pol_company *policy_company_of_source(const struct policy_cfg *pc,
-						   const struct in_addr *ip);
+						   const struct sip_ip *ip);
 const struct pol_brand *policy_brand(const struct policy_cfg *pc, const char *name);
 const struct pol_user *policy_user(const struct policy_cfg *pc, const char *user,
 				   const char *domain);

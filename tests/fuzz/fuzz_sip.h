@@ -39,7 +39,7 @@ static int flows_fd = -1;
 enum { ECHO_VIA, ECHO_RR, ECHO_CONTACT, ECHO_MAX };
 static const char *const echo_tok[ECHO_MAX] = {"@VIA@", "@RR@", "@CONTACT@"};
 static char echo[2][ECHO_MAX][1024]; /* [0] sent to the client, [1] to the core */
-static struct in_addr core_ip;
+static struct sip_ip core_ip;
 
 static void keep(char *dst, size_t len, char *s)
 {
@@ -54,7 +54,7 @@ static int capture(const struct sip_addr *dst, const char *buf, size_t len, void
 	osip_contact_t *c;
 	osip_message_t *m;
 	osip_via_t *v;
-	char(*e)[1024] = echo[dst->ip.s_addr == core_ip.s_addr];
+	char(*e)[1024] = echo[sip_ip_eq(&dst->ip, &core_ip)];
 	char *s;
 
 	/* What the edge sends must be SIP again: parse it, as the next hop would. */
@@ -135,7 +135,7 @@ static void setup(void)
 	flows_fd = bpf_map_create(BPF_MAP_TYPE_HASH, "xs_flows_fuzz", sizeof(struct xs_flow_key),
 				  sizeof(struct xs_flow), 4096, NULL);
 	/* As main() sets it up from the configuration, on a smaller port range. */
-	mo.public_ip = cfg.public_ip;
+	mo.public_ip = cfg.public_ip[0].v4;
 	mo.port_min = 20000;
 	mo.port_max = 20999;
 	mo.flows_fd = flows_fd;
@@ -160,7 +160,7 @@ static struct sip_addr addr(const char *ip, uint16_t port)
 {
 	struct sip_addr a = {.port = port, .proto = SIP_UDP};
 
-	inet_pton(AF_INET, ip, &a.ip);
+	sip_ip_parse(ip, &a.ip);
 	return a;
 }
 

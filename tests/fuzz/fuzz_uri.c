@@ -51,7 +51,7 @@ static void as_contact(const char *text, const struct sip_edge *edge, const stru
 		return;
 	if (osip_message_parse(m, reg, sizeof(reg) - 1) || osip_message_set_contact(m, text))
 		goto out;
-	nat_alias_contacts(m, edge, src);
+	nat_alias_contacts(m, edge, src, src);
 	if (msg_serialize(m, &buf, &len))
 		goto out;
 	if (!osip_message_init(&again)) {
@@ -71,14 +71,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *text;
 
 	if (!ready) {
-		struct in_addr ip;
+		struct sip_ip ip;
 
 		fuzz_quiet();
-		inet_pton(AF_INET, "203.0.113.1", &ip);
-		sip_edge_init(&edge, ip, 5060);
+		sip_ip_parse("203.0.113.1", &ip);
+		sip_edge_set(&edge, &ip, 5060);
+		sip_ip_parse("2001:db8::1", &ip);
+		sip_edge_set(&edge, &ip, 5060);
 		ready = true;
 	}
-	inet_pton(AF_INET, "192.0.2.50", &src.ip);
+	/* A client of either family: its alias is written and read back both ways. */
+	sip_ip_parse(size & 1 ? "2001:db8:10::50" : "192.0.2.50", &src.ip);
 	text = fuzz_str(data, size);
 	as_uri(text, &edge);
 	as_contact(text, &edge, &src);
