@@ -10,7 +10,7 @@
  */
 #include <errno.h>
 #include "proxy_harness.h"
-#include "route.h"
+#include "sip/route.h"
 #include "srccount.h"
 
 #define V6C	"2001:db8:10::50"

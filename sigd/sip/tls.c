@@ -10,7 +10,7 @@
 #include <openssl/x509v3.h>
 #include <stdio.h>
 #include <string.h>
-#include "tls.h"
+#include "sip/tls.h"
 
 #define WARN_EVERY_MS 10000
 #define MAX_NAMES     8

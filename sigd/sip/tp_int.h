@@ -8,8 +8,8 @@
 #define XDPSBC_SIGD_TP_INT_H
 
 #include <stdio.h>
-#include "tls.h"
-#include "transport.h"
+#include "sip/tls.h"
+#include "sip/transport.h"
 
 struct conn {
 	int fd;

@@ -13,7 +13,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include "tp_int.h"
+#include "sip/tp_int.h"
 
 int spare_open(void)
 {
