@@ -11,7 +11,9 @@
 # Record-Route across families), and RTP flows both ways through the XDP
 # relay. Media follows "media ipv4-only" (the default): the client offers
 # its IPv4 address and the SDP it gets is anchored on the edge's IPv4
-# address. Prints PASS/FAIL/SKIP lines.
+# address. Last, a scanner's OPTIONS over IPv6 gets its /64 into the XDP
+# IPv6 blocklist, and another address of that /64 is dropped in the driver.
+# Prints PASS/FAIL/SKIP lines.
 set -u
 source "$(dirname "$0")/topo.sh"
 
@@ -102,6 +104,36 @@ test_register6() {
 	fi
 }
 
+# A scanner on IPv6: sigd blocks its /64 in the XDP IPv6 blocklist, and the
+# next datagram from another address of that /64 is dropped in the driver.
+test_scanner6() {
+	local list drop0 drop
+
+	in_ns "$NS_N" python3 - "$CALLER_V6" "$EDGE_V6" <<-'PY'
+		import socket, sys
+		s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+		s.bind((sys.argv[1], 5070))
+		m = ("OPTIONS sip:%s SIP/2.0\r\nVia: SIP/2.0/UDP [%s]:5070;branch=z9hG4bKscan\r\n"
+		     "From: <sip:a@b>;tag=1\r\nTo: <sip:c@d>\r\nCall-ID: scan6\r\nCSeq: 1 OPTIONS\r\n"
+		     "Max-Forwards: 70\r\nUser-Agent: friendly-scanner\r\nContent-Length: 0\r\n\r\n"
+		     % (sys.argv[2], sys.argv[1]))
+		s.sendto(m.encode(), (sys.argv[2], 5060))
+	PY
+	topo_wait 3 sh -c "nsenter --net=/run/netns/$NS_E $XS block list | grep -q '2001:db8:1::/64'"
+	list=$(in_ns "$NS_E" "$XS" block list)
+	if ! grep -q '2001:db8:1::/64' <<<"$list"; then
+		fail ipv6_scanner_blocked "the IPv6 scanner's /64 is not in the XDP blocklist: $list"
+		return
+	fi
+	drop0=$(xs_stat drop-blocklist)
+	in_ns "$NS_N" ip -6 addr add 2001:db8:1::77/64 dev n1 nodad
+	in_ns "$NS_N" python3 -c 'import socket; s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); s.bind(("2001:db8:1::77", 5071)); s.sendto(b"OPTIONS sip:x SIP/2.0\r\n\r\n", ("'$EDGE_V6'", 5060))'
+	sleep 0.3
+	drop=$(($(xs_stat drop-blocklist) - drop0))
+	[ "$drop" -ge 1 ] && pass ipv6_scanner_blocked ||
+		fail ipv6_scanner_blocked "a datagram from the blocked /64 was not dropped by the blocklist (drop-blocklist +$drop)"
+}
+
 main() {
 	local why
 
@@ -116,6 +148,7 @@ main() {
 	test_register6 t1 ipv6_register_tcp
 	call6 ipv6_call_udp u1
 	call6 ipv6_call_tcp t1
+	test_scanner6
 	sigd_stop
 	[ "${TOPO_KEEP:-}" ] && echo "kept: $TOPO_WORK"
 	exit "$((${TOPO_FAILED:-0} > 0))"
