@@ -151,19 +151,26 @@ static void reload(int argc, char **argv, struct sigd_cfg *cfg, struct proxy *px
 {
 	static struct sigd_cfg nc; /* large (policy tables): not on the stack */
 	struct media_opts mo;
+	bool same_listen;
 
 	if (opts_load(&nc, argc, argv) || opts_validate(&nc)) {
 		xs_log(XS_LOG_WARN, "reload: config rejected, keeping the running one\n");
 		return;
 	}
-	bool same_listen = nc.nlisten == cfg->nlisten;
-
+	same_listen = nc.nlisten == cfg->nlisten && nc.nlisten_tls == cfg->nlisten_tls;
 	for (unsigned int i = 0; same_listen && i < nc.nlisten; i++)
 		same_listen = sip_addr_eq(&nc.listen[i], &cfg->listen[i]);
+	for (unsigned int i = 0; same_listen && i < nc.nlisten_tls; i++)
+		same_listen = sip_addr_eq(&nc.listen_tls[i], &cfg->listen_tls[i]);
+	if (strcmp(nc.tls_cert, cfg->tls_cert) || strcmp(nc.tls_key, cfg->tls_key) ||
+	    strcmp(nc.tls_ca, cfg->tls_ca))
+		xs_log(XS_LOG_WARN, "reload: tls-cert, tls-key and tls-ca are read at start: "
+				    "a restart applies them\n");
 	if (!same_listen || strcmp(nc.iface, cfg->iface) ||
 	    !sip_ip_eq(&nc.public_ip[0], &cfg->public_ip[0]) ||
 	    !sip_ip_eq(&nc.public_ip[1], &cfg->public_ip[1]))
-		xs_log(XS_LOG_WARN, "reload: listen, iface and public-ip changes need a restart\n");
+		xs_log(XS_LOG_WARN,
+		       "reload: listen, listen-tls, iface and public-ip changes need a restart\n");
 	if (strcmp(nc.ctl_socket, cfg->ctl_socket) || nc.http_on != cfg->http_on ||
 	    nc.http_listen.port != cfg->http_listen.port ||
 	    !sip_ip_eq(&nc.http_listen.ip, &cfg->http_listen.ip))
@@ -173,6 +180,11 @@ static void reload(int argc, char **argv, struct sigd_cfg *cfg, struct proxy *px
 				    "pinned maps keep their size\n");
 	memcpy(nc.listen, cfg->listen, sizeof(nc.listen));
 	nc.nlisten = cfg->nlisten;
+	memcpy(nc.listen_tls, cfg->listen_tls, sizeof(nc.listen_tls));
+	nc.nlisten_tls = cfg->nlisten_tls;
+	memcpy(nc.tls_cert, cfg->tls_cert, sizeof(nc.tls_cert));
+	memcpy(nc.tls_key, cfg->tls_key, sizeof(nc.tls_key));
+	memcpy(nc.tls_ca, cfg->tls_ca, sizeof(nc.tls_ca));
 	memcpy(nc.public_ip, cfg->public_ip, sizeof(nc.public_ip));
 	memcpy(nc.ctl_socket, cfg->ctl_socket, sizeof(nc.ctl_socket));
 	nc.http_on = cfg->http_on;
