@@ -166,6 +166,9 @@ static void reload(int argc, char **argv, struct sigd_cfg *cfg, struct proxy *px
 	if (memcmp(&nc.map_sizes, &cfg->map_sizes, sizeof(nc.map_sizes)))
 		xs_log(XS_LOG_WARN, "reload: map-sizes apply when the maps are created; the "
 				    "pinned maps keep their size\n");
+	if (memcmp(&nc.cluster, &cfg->cluster, sizeof(nc.cluster)))
+		xs_log(XS_LOG_WARN, "reload: redis and node-id changes need a restart\n");
+	nc.cluster = cfg->cluster;
 	nc.listen = cfg->listen;
 	nc.public_ip = cfg->public_ip;
 	memcpy(nc.ctl_socket, cfg->ctl_socket, sizeof(nc.ctl_socket));
@@ -299,6 +302,11 @@ int main(int argc, char **argv)
 	if (err > 0)
 		xs_log(XS_LOG_INFO, "%d dialogs restored, %u calls with media\n", err,
 		       media_calls(mc));
+	/* A cluster edge holds the shared policy before it takes traffic. */
+	if (cluster_init(&cfg.cluster, &maps, pin_root)) {
+		xs_log(XS_LOG_ERR, "cluster: bad node-id (set node-id)\n");
+		return 1;
+	}
 	block_maps = &maps;
 	block_root = pin_root;
 	px.pol.block = block_source;
@@ -320,6 +328,8 @@ int main(int argc, char **argv)
 		goto fail;
 	}
 	sigd_instance_lock_repid();
+	if (cluster_start())
+		xs_log(XS_LOG_ERR, "cluster: thread not started; policy not shared\n");
 	xs_log(XS_LOG_INFO, "xdpsbc-sigd listening on %s:%u udp+tcp, public %s, %s\n",
 	       cfg.listen.ip.s_addr ? px.rc.edge.ip_str : "0.0.0.0", cfg.listen.port,
 	       px.rc.edge.ip_str, cfg.upstream[0] ? cfg.upstream : "routing by Request-URI");
@@ -356,6 +366,7 @@ int main(int argc, char **argv)
 	xs_log(XS_LOG_INFO, "shutting down; %u dialogs saved, media flows stay pinned\n",
 	       proxy_shutdown(&px));
 	bans_close();
+	cluster_stop();
 	ctl_close(&ctl);
 	tp_close();
 	policy_free(&px.pol);

@@ -542,6 +542,16 @@ static int set_dns_timeout(struct sigd_cfg *c, const char *v)
 	return set_ms(v, 60, &c->dns.timeout_ms);
 }
 
+static int set_redis(struct sigd_cfg *c, const char *v)
+{
+	return cluster_parse_redis(&c->cluster, v);
+}
+
+static int set_node_id(struct sigd_cfg *c, const char *v)
+{
+	return cluster_parse_node(&c->cluster, v);
+}
+
 static const struct opt opts[] = {
 	{"config", "FILE|none", set_config, "config file (default " SIGD_CONFIG_DEFAULT ")"},
 	{"iface", "IFACE", set_iface, "attach the XDP program here if it is not attached"},
@@ -642,6 +652,10 @@ static const struct opt opts[] = {
 	 "do not look up a name that failed again for this long (default 30s)"},
 	{"dns-timeout", "DURATION", set_dns_timeout,
 	 "a name lookup not answered by then has failed (default 2s)"},
+	{"redis", "HOST:PORT|none", set_redis,
+	 "share blocklist, trusted networks and bans with the edges using this Redis "
+	 "(default none: a single edge)"},
+	{"node-id", "NAME", set_node_id, "this edge's name in the cluster (default the host name)"},
 };
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
 

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Shared policy across the edges of a cluster through Redis: blocklist
+ * entries, trusted networks and XDP flood bans made on one edge are
+ * published to Redis and applied by every other edge (docs/operations.md,
+ * "cluster"). Without a redis address none of this runs and the edge is
+ * the single edge it always was.
+ *
+ * The work happens on a thread of its own (hiredis' blocking client, no
+ * Redis call in the SIP loop); the loop only hands it flood-ban events and
+ * asks it for its status.
+ */
+#ifndef XDPSBC_SIGD_CLUSTER_H
+#define XDPSBC_SIGD_CLUSTER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <jansson.h>
+
+struct xs_maps;
+struct xs_flood_key;
+
+#define CLUSTER_NODE_LEN 64
+
+struct cluster_cfg {
+	char redis_host[256]; /* "" = no cluster */
+	uint16_t redis_port;
+	char node_id[CLUSTER_NODE_LEN]; /* "" = the host name */
+};
+
+/* "HOST:PORT" (port default 6379) or "none"; -EINVAL on a bad value. */
+int cluster_parse_redis(struct cluster_cfg *c, const char *v);
+/* A node id: 1-63 characters of [A-Za-z0-9._-]; -EINVAL else. */
+int cluster_parse_node(struct cluster_cfg *c, const char *v);
+
+/*
+ * Connect and load the whole shared state into the maps before the edge
+ * reports ready (at most a few seconds; an unreachable Redis is logged and
+ * the edge starts on what its maps hold). 0 (also with no cluster) or -errno.
+ * Call before fork/daemon(); cluster_start() after it.
+ */
+int cluster_init(const struct cluster_cfg *cfg, const struct xs_maps *maps, const char *pin_root);
+int cluster_start(void);
+void cluster_stop(void);
+bool cluster_enabled(void);
+
+/* A flood ban the XDP program reported (datapath clock expiry): published. */
+void cluster_ban(const struct xs_flood_key *src, uint64_t banned_until_ns);
+
+/* The status section (xdpsbc status: "cluster"), a new reference. */
+json_t *cluster_status_json(void);
+/* The same for people: indented lines, a new string (free()); NULL without memory. */
+char *cluster_status_text(void);
+/* Prometheus lines (xdpsbc_cluster_*), a new string (free()), NULL with no cluster. */
+char *cluster_metrics(void);
+
+#endif /* XDPSBC_SIGD_CLUSTER_H */
