@@ -361,6 +361,9 @@ int main(int argc, char **argv)
 			sigd_fwd_tick();
 		}
 		sigd_notify_watchdog();
+		/* Calls taken over from a peer are saved (and replicated) as ours. */
+		if (cluster_calls_poll(mc, cfg.public_ip) > 0)
+			px.dirty = true;
 	}
 	sigd_notify_stopping();
 	xs_log(XS_LOG_INFO, "shutting down; %u dialogs saved, media flows stay pinned\n",

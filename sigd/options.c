@@ -547,6 +547,11 @@ static int set_redis(struct sigd_cfg *c, const char *v)
 	return cluster_parse_redis(&c->cluster, v);
 }
 
+static int set_standby_for(struct sigd_cfg *c, const char *v)
+{
+	return cluster_parse_standby(&c->cluster, v);
+}
+
 static int set_node_id(struct sigd_cfg *c, const char *v)
 {
 	return cluster_parse_node(&c->cluster, v);
@@ -656,6 +661,8 @@ static const struct opt opts[] = {
 	 "share blocklist, trusted networks and bans with the edges using this Redis "
 	 "(default none: a single edge)"},
 	{"node-id", "NAME", set_node_id, "this edge's name in the cluster (default the host name)"},
+	{"standby-for", "NODE|none", set_standby_for,
+	 "keep NODE's calls ready and take them over when public-ip moves here (default none)"},
 };
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
 

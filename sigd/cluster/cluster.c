@@ -24,7 +24,9 @@
 #define CL_GC_MS      30000
 #define CL_PEER_UP_MS 5000
 
-static struct cl cl = {.qmu = PTHREAD_MUTEX_INITIALIZER, .smu = PTHREAD_MUTEX_INITIALIZER};
+struct cl cl_g = {.qmu = PTHREAD_MUTEX_INITIALIZER,
+		  .smu = PTHREAD_MUTEX_INITIALIZER,
+		  .cmu = PTHREAD_MUTEX_INITIALIZER};
 
 int cluster_parse_redis(struct cluster_cfg *c, const char *v)
 {
@@ -45,6 +47,20 @@ int cluster_parse_redis(struct cluster_cfg *c, const char *v)
 	return 0;
 }
 
+int cluster_parse_standby(struct cluster_cfg *c, const char *v)
+{
+	struct cluster_cfg t = {};
+
+	if (!strcmp(v, "none")) {
+		c->standby_for[0] = 0;
+		return 0;
+	}
+	if (cluster_parse_node(&t, v))
+		return -EINVAL;
+	strcpy(c->standby_for, t.node_id);
+	return 0;
+}
+
 int cluster_parse_node(struct cluster_cfg *c, const char *v)
 {
 	size_t n = strlen(v);
@@ -59,7 +75,7 @@ int cluster_parse_node(struct cluster_cfg *c, const char *v)
 
 bool cluster_enabled(void)
 {
-	return cl.on;
+	return cl_g.on;
 }
 
 static void publish(struct cl *c)
@@ -77,6 +93,25 @@ static void publish(struct cl *c)
 	c->snap_tombs = c->st.tombs;
 	c->snap_dirty = dirty;
 	c->snap_connected = c->connected;
+	c->snap_my_calls = 0;
+	if (c->mine) {
+		const char *k;
+		json_t *v;
+
+		json_object_foreach(c->mine, k, v) c->snap_my_calls += k[0] == 'd';
+	}
+	pthread_mutex_unlock(&c->smu);
+	pthread_mutex_lock(&c->cmu);
+	size_t pc = 0;
+	if (c->peer) {
+		const char *k;
+		json_t *v;
+
+		json_object_foreach(c->peer, k, v) pc += k[0] == 'd';
+	}
+	pthread_mutex_unlock(&c->cmu);
+	pthread_mutex_lock(&c->smu);
+	c->snap_peer_calls = pc;
 	pthread_mutex_unlock(&c->smu);
 }
 
@@ -127,6 +162,8 @@ static void step(struct cl *c)
 		cl_scan(c, false);
 	if (c->connected && cl_push_dirty(c, false))
 		cl_disconnect(c);
+	if (c->connected && cl_calls_step(c, now))
+		cl_disconnect(c);
 	if (c->connected && now - c->hb_ms >= CL_HB_MS) {
 		c->hb_ms = now;
 		if (cl_heartbeat(c, now))
@@ -155,31 +192,31 @@ int cluster_init(const struct cluster_cfg *cfg, const struct xs_maps *maps, cons
 
 	if (!cfg->redis_host[0])
 		return 0;
-	cl.cfg = *cfg;
-	if (!cl.cfg.node_id[0] && (gethostname(cl.cfg.node_id, sizeof(cl.cfg.node_id) - 1) ||
-				   cluster_parse_node(&cl.cfg, cl.cfg.node_id)))
+	cl_g.cfg = *cfg;
+	if (!cl_g.cfg.node_id[0] && (gethostname(cl_g.cfg.node_id, sizeof(cl_g.cfg.node_id) - 1) ||
+				     cluster_parse_node(&cl_g.cfg, cl_g.cfg.node_id)))
 		return -EINVAL;
-	cl.maps = maps;
-	cl.pin_root = pin_root;
-	err = cl_store_init(&cl.st, 65536);
+	cl_g.maps = maps;
+	cl_g.pin_root = pin_root;
+	err = cl_store_init(&cl_g.st, 65536);
 	if (err)
 		return err;
-	cl.on = true;
+	cl_g.on = true;
 	/* The whole shared state before the edge reports ready (retried for a few seconds). */
-	for (int i = 0; i < 3 && !cl.connected; i++) {
-		cl.next_try_ms = 0;
-		try_connect(&cl, true);
-		if (!cl.connected)
+	for (int i = 0; i < 3 && !cl_g.connected; i++) {
+		cl_g.next_try_ms = 0;
+		try_connect(&cl_g, true);
+		if (!cl_g.connected)
 			usleep(500 * 1000);
 	}
-	if (!cl.connected) {
+	if (!cl_g.connected) {
 		xs_log(XS_LOG_WARN,
 		       "cluster: Redis %s:%u unreachable; node %s starts on its own maps and "
 		       "reconciles when Redis answers\n",
-		       cl.cfg.redis_host, cl.cfg.redis_port, cl.cfg.node_id);
-		cl_scan(&cl, true);
+		       cl_g.cfg.redis_host, cl_g.cfg.redis_port, cl_g.cfg.node_id);
+		cl_scan(&cl_g, true);
 	}
-	publish(&cl);
+	publish(&cl_g);
 	return 0;
 }
 
@@ -187,46 +224,46 @@ int cluster_start(void)
 {
 	int err;
 
-	if (!cl.on)
+	if (!cl_g.on)
 		return 0;
-	err = pthread_create(&cl.th, NULL, run, &cl);
+	err = pthread_create(&cl_g.th, NULL, run, &cl_g);
 	if (err)
 		return -err;
-	cl.th_on = true;
+	cl_g.th_on = true;
 	return 0;
 }
 
 void cluster_stop(void)
 {
-	if (!cl.on)
+	if (!cl_g.on)
 		return;
-	cl.stop = 1;
-	if (cl.th_on)
-		pthread_join(cl.th, NULL);
-	cl.th_on = false;
-	cl_disconnect(&cl);
-	cl_store_free(&cl.st);
-	cl.on = false;
+	cl_g.stop = 1;
+	if (cl_g.th_on)
+		pthread_join(cl_g.th, NULL);
+	cl_g.th_on = false;
+	cl_disconnect(&cl_g);
+	cl_store_free(&cl_g.st);
+	cl_g.on = false;
 }
 
 void cluster_ban(const struct xs_flood_key *src, uint64_t banned_until_ns)
 {
 	struct xs_cidr c = {};
 
-	if (!cl.on)
+	if (!cl_g.on)
 		return;
 	c.family = src->family == 6 ? AF_INET6 : AF_INET;
 	c.prefixlen = src->prefixlen;
 	memcpy(c.addr, src->addr, c.family == AF_INET ? 4 : 16);
-	pthread_mutex_lock(&cl.qmu);
-	if (cl.banq_n < CL_BANQ) {
-		cl.banq[cl.banq_n].cidr = c;
-		cl.banq[cl.banq_n++].exp =
+	pthread_mutex_lock(&cl_g.qmu);
+	if (cl_g.banq_n < CL_BANQ) {
+		cl_g.banq[cl_g.banq_n].cidr = c;
+		cl_g.banq[cl_g.banq_n++].exp =
 			cl_wall_ms() + ((int64_t)banned_until_ns - (int64_t)xs_now_ns()) / 1000000;
 	} else {
-		cl.banq_lost++;
+		cl_g.banq_lost++;
 	}
-	pthread_mutex_unlock(&cl.qmu);
+	pthread_mutex_unlock(&cl_g.qmu);
 }
 
 json_t *cluster_status_json(void)
@@ -234,32 +271,47 @@ json_t *cluster_status_json(void)
 	json_t *o, *peers;
 	int64_t now = cl_wall_ms();
 
-	if (!cl.on)
+	if (!cl_g.on)
 		return json_pack("{s:b, s:s}", "enabled", 0, "role", "single");
 	peers = json_array();
-	pthread_mutex_lock(&cl.smu);
-	for (unsigned int i = 0; i < cl.snap_npeers; i++)
-		json_array_append_new(peers,
-				      json_pack("{s:s, s:I, s:b}", "node", cl.snap_peers[i].node,
-						"last_seen_ms_ago",
-						(json_int_t)(now - cl.snap_peers[i].seen_ms), "up",
-						now - cl.snap_peers[i].seen_ms < CL_PEER_UP_MS));
+	pthread_mutex_lock(&cl_g.smu);
+	for (unsigned int i = 0; i < cl_g.snap_npeers; i++)
+		json_array_append_new(
+			peers, json_pack("{s:s, s:I, s:b}", "node", cl_g.snap_peers[i].node,
+					 "last_seen_ms_ago",
+					 (json_int_t)(now - cl_g.snap_peers[i].seen_ms), "up",
+					 now - cl_g.snap_peers[i].seen_ms < CL_PEER_UP_MS));
 	o = json_pack(
 		"{s:b, s:s, s:s, s:s, s:b, s:o, s:{s:I, s:I, s:I, s:I, s:I}, "
 		"s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
-		"enabled", 1, "node", cl.cfg.node_id, "role", "active", "redis", cl.cfg.redis_host,
-		"connected", cl.snap_connected, "peers", peers, "state", "blocks",
-		(json_int_t)cl.snap_n[CL_BLOCK], "trusted", (json_int_t)cl.snap_n[CL_TRUST], "bans",
-		(json_int_t)cl.snap_n[CL_BAN], "tombstones", (json_int_t)cl.snap_tombs, "queued",
-		(json_int_t)cl.snap_dirty, "replication", "events_out",
-		(json_int_t)cl.snap.events_out, "events_in", (json_int_t)cl.snap.events_in,
-		"local_changes", (json_int_t)cl.snap.local_changes, "reconnects",
-		(json_int_t)cl.snap.reconnects, "apply_failed", (json_int_t)cl.snap.apply_failed,
-		"lag_last_ms", (json_int_t)cl.snap.lag_last_ms, "lag_max_ms",
-		(json_int_t)cl.snap.lag_max_ms);
-	pthread_mutex_unlock(&cl.smu);
-	if (o)
-		json_object_set_new(o, "redis_port", json_integer(cl.cfg.redis_port));
+		"enabled", 1, "node", cl_g.cfg.node_id, "role", "active", "redis",
+		cl_g.cfg.redis_host, "connected", cl_g.snap_connected, "peers", peers, "state",
+		"blocks", (json_int_t)cl_g.snap_n[CL_BLOCK], "trusted",
+		(json_int_t)cl_g.snap_n[CL_TRUST], "bans", (json_int_t)cl_g.snap_n[CL_BAN],
+		"tombstones", (json_int_t)cl_g.snap_tombs, "queued", (json_int_t)cl_g.snap_dirty,
+		"replication", "events_out", (json_int_t)cl_g.snap.events_out, "events_in",
+		(json_int_t)cl_g.snap.events_in, "local_changes",
+		(json_int_t)cl_g.snap.local_changes, "reconnects", (json_int_t)cl_g.snap.reconnects,
+		"apply_failed", (json_int_t)cl_g.snap.apply_failed, "lag_last_ms",
+		(json_int_t)cl_g.snap.lag_last_ms, "lag_max_ms", (json_int_t)cl_g.snap.lag_max_ms);
+	json_t *calls = json_pack(
+		"{s:s, s:I, s:I, s:b, s:I, s:I, s:I, s:I, s:I}", "standby_for",
+		cl_g.cfg.standby_for, "own", (json_int_t)cl_g.snap_my_calls, "peer_ready",
+		(json_int_t)cl_g.snap_peer_calls, "taken_over", cl_g.taken, "taken_calls",
+		(json_int_t)cl_g.taken_calls, "takeover_ms", (json_int_t)cl_g.takeover_ms,
+		"events_out", (json_int_t)cl_g.calls_out, "events_in", (json_int_t)cl_g.calls_in,
+		"flows_programmed", (json_int_t)cl_g.flows_programmed);
+	pthread_mutex_unlock(&cl_g.smu);
+	if (o) {
+		json_object_set_new(o, "redis_port", json_integer(cl_g.cfg.redis_port));
+		json_object_set_new(o, "calls", calls);
+		if (cl_g.cfg.standby_for[0])
+			json_object_set_new(
+				o, "role",
+				json_string(cl_g.taken ? "active (took over)" : "standby"));
+	} else {
+		json_decref(calls);
+	}
 	return o;
 }
 
@@ -267,9 +319,9 @@ char *cluster_metrics(void)
 {
 	char *s = NULL;
 
-	if (!cl.on)
+	if (!cl_g.on)
 		return NULL;
-	pthread_mutex_lock(&cl.smu);
+	pthread_mutex_lock(&cl_g.smu);
 	if (asprintf(&s,
 		     "# HELP xdpsbc_cluster_connected 1 while the edge is connected to Redis.\n"
 		     "# TYPE xdpsbc_cluster_connected gauge\n"
@@ -291,12 +343,14 @@ char *cluster_metrics(void)
 		     "xdpsbc_cluster_records{kind=\"trust\"} %zu\n"
 		     "xdpsbc_cluster_records{kind=\"ban\"} %zu\n"
 		     "xdpsbc_cluster_records{kind=\"queued\"} %zu\n",
-		     cl.cfg.node_id, cl.snap_connected, (unsigned long long)cl.snap.events_out,
-		     (unsigned long long)cl.snap.events_in, (unsigned long long)cl.snap.reconnects,
-		     (long long)cl.snap.lag_last_ms, cl.snap_n[CL_BLOCK], cl.snap_n[CL_TRUST],
-		     cl.snap_n[CL_BAN], cl.snap_dirty) < 0)
+		     cl_g.cfg.node_id, cl_g.snap_connected,
+		     (unsigned long long)cl_g.snap.events_out,
+		     (unsigned long long)cl_g.snap.events_in,
+		     (unsigned long long)cl_g.snap.reconnects, (long long)cl_g.snap.lag_last_ms,
+		     cl_g.snap_n[CL_BLOCK], cl_g.snap_n[CL_TRUST], cl_g.snap_n[CL_BAN],
+		     cl_g.snap_dirty) < 0)
 		s = NULL;
-	pthread_mutex_unlock(&cl.smu);
+	pthread_mutex_unlock(&cl_g.smu);
 	return s;
 }
 
@@ -350,6 +404,19 @@ char *cluster_status_text(void)
 			(long long)json_integer_value(json_object_get(rp, "lag_last_ms")),
 			(long long)json_integer_value(json_object_get(rp, "lag_max_ms")),
 			(long long)json_integer_value(json_object_get(rp, "apply_failed")));
+		json_t *cs = json_object_get(o, "calls");
+		const char *sf = json_string_value(json_object_get(cs, "standby_for"));
+
+		fprintf(f, "  calls: %lld own",
+			(long long)json_integer_value(json_object_get(cs, "own")));
+		if (sf && *sf)
+			fprintf(f, ", standby for %s: %lld ready, %s %lld calls (%lld ms)", sf,
+				(long long)json_integer_value(json_object_get(cs, "peer_ready")),
+				json_is_true(json_object_get(cs, "taken_over")) ? "took over"
+										: "would take",
+				(long long)json_integer_value(json_object_get(cs, "taken_calls")),
+				(long long)json_integer_value(json_object_get(cs, "takeover_ms")));
+		fprintf(f, "\n");
 	}
 	fclose(f);
 	json_decref(o);

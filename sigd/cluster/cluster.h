@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <jansson.h>
+#include <netinet/in.h>
 
 struct xs_maps;
 struct xs_flood_key;
@@ -25,10 +26,12 @@ struct xs_flood_key;
 struct cluster_cfg {
 	char redis_host[256]; /* "" = no cluster */
 	uint16_t redis_port;
-	char node_id[CLUSTER_NODE_LEN]; /* "" = the host name */
+	char node_id[CLUSTER_NODE_LEN];	    /* "" = the host name */
+	char standby_for[CLUSTER_NODE_LEN]; /* keep this peer's calls ready; "" = none */
 };
 
 /* "HOST:PORT" (port default 6379) or "none"; -EINVAL on a bad value. */
+int cluster_parse_standby(struct cluster_cfg *c, const char *v);
 int cluster_parse_redis(struct cluster_cfg *c, const char *v);
 /* A node id: 1-63 characters of [A-Za-z0-9._-]; -EINVAL else. */
 int cluster_parse_node(struct cluster_cfg *c, const char *v);
@@ -53,5 +56,17 @@ json_t *cluster_status_json(void);
 char *cluster_status_text(void);
 /* Prometheus lines (xdpsbc_cluster_*), a new string (free()), NULL with no cluster. */
 char *cluster_metrics(void);
+
+/*
+ * Replicated calls (calls.c), from the SIP loop. cluster_calls_changed():
+ * the dialogs changed (proxy_flush()); each call whose record differs from
+ * the one last written is queued for Redis. cluster_calls_poll(): every
+ * loop turn; a standby that now holds @public_ip (the addresses moved to it)
+ * takes its peer's calls over: dialogs into the table, flows (already in
+ * xs_flows) into @mc. Returns the calls taken over, 0 or -errno.
+ */
+struct media_ctx;
+void cluster_calls_changed(void);
+int cluster_calls_poll(struct media_ctx *mc, struct in_addr public_ip);
 
 #endif /* XDPSBC_SIGD_CLUSTER_H */

@@ -123,6 +123,8 @@ int cl_connect(struct cl *c, bool startup)
 	for (k = 0; k < CL_KINDS; k++)
 		if (load_kind(c, k, !startup))
 			goto fail;
+	if (cl_calls_connect(c))
+		goto fail;
 	c->connected = true;
 	c->stats.synced_ms = cl_wall_ms();
 	return 0;
@@ -143,7 +145,9 @@ static void on_message(struct cl *c, redisReply *r)
 	    r->element[0]->type != REDIS_REPLY_STRING || strcmp(r->element[0]->str, "message"))
 		return;
 	p = r->element[2];
-	if (p->type != REDIS_REPLY_STRING)
+	if (p->type != REDIS_REPLY_STRING || r->element[1]->type != REDIS_REPLY_STRING)
+		return;
+	if (cl_calls_message(c, r->element[1]->str, p->str, p->len))
 		return;
 	sp = memchr(p->str, ' ', p->len);
 	if (!sp || sp - p->str >= (long)sizeof(kname)) {

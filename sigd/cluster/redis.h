@@ -54,7 +54,24 @@ struct cl {
 	pthread_t th;
 	bool th_on;
 	volatile int stop;
+	/*
+	 * Replicated calls (calls.c). Under cmu: outq (field -> value, null: delete,
+	 * from the SIP loop), peer (the standby's copy of its peer's calls) and
+	 * taken. Thread-only: mine (what this edge last wrote), flows (per-cookie
+	 * digest of the last walk).
+	 */
+	pthread_mutex_t cmu;
+	json_t *outq, *peer, *mine, *flows;
+	bool taken;
+	int64_t flows_ms;
+	uint64_t calls_out, calls_in, flows_programmed, flows_conflict;
+	/* Published under smu. */
+	size_t snap_peer_calls, snap_my_calls;
+	unsigned int taken_calls;
+	int64_t takeover_ms;
 };
+
+extern struct cl cl_g;
 
 /* redis.c */
 int cl_connect(struct cl *c, bool startup);
@@ -63,6 +80,12 @@ int cl_read_events(struct cl *c);
 int cl_push_dirty(struct cl *c, bool all);
 int cl_heartbeat(struct cl *c, int64_t now_ms);
 int cl_gc(struct cl *c, int64_t now_ms);
+
+/* calls.c (cluster thread) */
+int cl_calls_connect(struct cl *c);
+int cl_calls_step(struct cl *c, int64_t now_ms);
+/* A message on a calls channel: 1 handled, 0 not a calls channel. */
+int cl_calls_message(struct cl *c, const char *channel, const char *msg, size_t len);
 
 /* apply.c */
 /* A record from Redis: kept and applied when newer than what the edge knows. */

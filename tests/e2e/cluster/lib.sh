@@ -27,6 +27,7 @@ CLIENT_IP=192.0.2.50
 declare -A EDGE_IP=([a]=192.0.2.1 [b]=192.0.2.2 [c]=192.0.2.3)
 declare -A SIGD_PID=()
 REDIS_PID=
+CL_PIDS=() # other daemons of a test (keepalived, sipp): killed by cl_down
 
 in_ns() {
 	local ns=$1
@@ -127,6 +128,9 @@ cl_down() {
 	for e in "${!SIGD_PID[@]}"; do
 		sigd_down "$e"
 	done
+	for e in "${CL_PIDS[@]}"; do
+		kill -9 "$e" 2>/dev/null
+	done
 	[ -n "$REDIS_PID" ] && redis_stop
 	for e in a b c; do
 		[ -d "$CL_PIN-$e" ] && "$XS" --pin-root "$CL_PIN-$e" unload >/dev/null 2>&1
@@ -134,6 +138,7 @@ cl_down() {
 		ip netns del "$CL_PFX-$e" 2>/dev/null
 	done
 	ip netns del "$NS_CL" 2>/dev/null
+	ip netns del "$CL_PFX-core" 2>/dev/null
 	ip netns del "$NS_SW" 2>/dev/null
 	if [ -n "${CL_KEEP:-}" ]; then
 		echo "kept: $CL_WORK"
