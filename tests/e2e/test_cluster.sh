@@ -126,6 +126,29 @@ cl_wait 20 has_block a $SRC && cl_wait 20 has_block b $SRC && pass scanner_block
 	fail scanner_block_shared "sigd A's scanner block did not reach B"
 xs_at a block del $SRC >/dev/null
 
+# ---- 3b. an XDP flood ban on A becomes a block on B for its remaining time ----
+FLOOD_SRC=192.0.2.51
+ip -n "$NS_CL" addr add $FLOOD_SRC/24 dev c0
+xs_at a flood set --rate 4 --window 2 --ban 60 >/dev/null
+in_ns "$NS_CL" python3 - "${EDGE_IP[a]}" $FLOOD_SRC <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[2], 5070))
+for i in range(12):
+    m = ("OPTIONS sip:x@%s SIP/2.0\r\nVia: SIP/2.0/UDP %s:5070;branch=z9hG4bK-fl%d\r\n"
+         "From: <sip:f@%s>;tag=%d\r\nTo: <sip:x@%s>\r\nCall-ID: flood-%d\r\nCSeq: 1 OPTIONS\r\n"
+         "Content-Length: 0\r\n\r\n") % (sys.argv[1], sys.argv[2], i, sys.argv[2], i, sys.argv[1], i)
+    s.sendto(m.encode(), (sys.argv[1], 5060))
+PY
+if cl_wait 20 has_block b $FLOOD_SRC/32; then
+	left=$(xs_at b block list -j | jq --arg c $FLOOD_SRC/32 '.[] | select(.cidr == $c) | .remaining_s')
+	[ "${left:-0}" -gt 50 ] && [ "${left:-0}" -le 60 ] && pass flood_ban_shared ||
+		fail flood_ban_shared "B blocks the flooder for $left s, want the ban's remaining 60 s"
+else
+	fail flood_ban_shared "A's XDP flood ban did not reach B: $(xs_at a bans 2>&1 | head -3)"
+fi
+xs_at a flood set --rate 16 --window 2 --ban 300 >/dev/null
+
 # ---- 4. a later-started edge gets the state; a delete made meanwhile holds ----
 xs_at a block add 198.51.100.77 --reason keep >/dev/null
 xs_at a block add 198.51.100.88 --reason gone >/dev/null

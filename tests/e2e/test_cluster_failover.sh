@@ -112,6 +112,11 @@ cl_wait 100 sh -c "nsenter --net=/run/netns/$CL_PFX-a ss -Hlun 'sport = :5060' |
 	cl_wait 100 sh -c "nsenter --net=/run/netns/$CL_PFX-b ss -Hlun 'sport = :5060' | grep -q 5060" ||
 	fail sigd_start "an edge's sigd did not start: $(tail -3 "$CL_WORK"/sigd-*.log)"
 [ "$VIP_MOVER" = keepalived ] && keepalived_up b 100
+# One caller places every call: above the SIP flood limit (16 requests in 2 s)
+# it would be banned, and the ban shared with B (test_cluster.sh checks that).
+for e in a b; do
+	xs_at $e flood set --rate 10000 >/dev/null
+done
 # Neighbours resolved in advance on every side (the relay's fib lookup wants them).
 for ns in "$NS_CL" "$NS_K" "$CL_PFX-a" "$CL_PFX-b"; do
 	for ip in $CLIENT_IP $CORE_IP 192.0.2.1 192.0.2.2; do
