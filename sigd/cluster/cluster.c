@@ -342,13 +342,23 @@ char *cluster_metrics(void)
 		     "xdpsbc_cluster_records{kind=\"block\"} %zu\n"
 		     "xdpsbc_cluster_records{kind=\"trust\"} %zu\n"
 		     "xdpsbc_cluster_records{kind=\"ban\"} %zu\n"
-		     "xdpsbc_cluster_records{kind=\"queued\"} %zu\n",
+		     "xdpsbc_cluster_records{kind=\"queued\"} %zu\n"
+		     "# HELP xdpsbc_cluster_calls_events_total Call records written (out) and "
+		     "received from the standby's peer (in).\n"
+		     "# TYPE xdpsbc_cluster_calls_events_total counter\n"
+		     "xdpsbc_cluster_calls_events_total{dir=\"out\"} %llu\n"
+		     "xdpsbc_cluster_calls_events_total{dir=\"in\"} %llu\n"
+		     "# HELP xdpsbc_cluster_calls_taken_over Calls this edge took over from its "
+		     "peer.\n"
+		     "# TYPE xdpsbc_cluster_calls_taken_over gauge\n"
+		     "xdpsbc_cluster_calls_taken_over %u\n",
 		     cl_g.cfg.node_id, cl_g.snap_connected,
 		     (unsigned long long)cl_g.snap.events_out,
 		     (unsigned long long)cl_g.snap.events_in,
 		     (unsigned long long)cl_g.snap.reconnects, (long long)cl_g.snap.lag_last_ms,
 		     cl_g.snap_n[CL_BLOCK], cl_g.snap_n[CL_TRUST], cl_g.snap_n[CL_BAN],
-		     cl_g.snap_dirty) < 0)
+		     cl_g.snap_dirty, (unsigned long long)cl_g.calls_out,
+		     (unsigned long long)cl_g.calls_in, cl_g.taken_calls) < 0)
 		s = NULL;
 	pthread_mutex_unlock(&cl_g.smu);
 	return s;
