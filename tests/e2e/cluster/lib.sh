@@ -101,7 +101,7 @@ redis_cli() { in_ns "$NS_SW" redis-cli -h $REDIS_IP -p $REDIS_PORT "$@"; }
 sigd_up() {
 	local e=$1
 	shift
-	nsenter --net=/run/netns/"$CL_PFX-$e" "$XS_SIGD" --config none --iface x0 --datapath xdp \
+	nsenter --net=/run/netns/"$CL_PFX-$e" "$XS_SIGD" --config none --iface x0 --datapath "${DATAPATH:-xdp}" \
 		--public-ip "${EDGE_IP[$e]}" --listen "${EDGE_IP[$e]}:5060" \
 		--upstream sip:192.0.2.99:5060 --foreground --pin-root "$CL_PIN-$e" \
 		--state-dir "$CL_WORK/state-$e" --ctl-socket "$CL_WORK/$e.sock" \
