@@ -201,6 +201,19 @@ static void unprogram_flows(struct cl *c, const char *val)
 	json_decref(arr);
 }
 
+/*
+ * The Call-IDs taken over, for clog_mark(): built completely, then published
+ * with one atomic store and never changed, so any thread may read it.
+ */
+static json_t *taken_ids;
+
+const char *clog_mark(const char *cid)
+{
+	json_t *set = __atomic_load_n(&taken_ids, __ATOMIC_ACQUIRE);
+
+	return set && cid && json_object_get(set, cid) ? " (taken over)" : "";
+}
+
 int cluster_calls_poll(struct media_ctx *mc, struct in_addr public_ip)
 {
 	struct cl *c = &cl_g;
@@ -221,6 +234,11 @@ int cluster_calls_poll(struct media_ctx *mc, struct in_addr public_ip)
 	peer = c->peer;
 	c->peer = json_object();
 	pthread_mutex_unlock(&c->cmu);
+	json_t *ids = json_object();
+
+	json_object_foreach(peer, k, v) if (k[0] == 'd')
+		json_object_set_new(ids, k + 2, json_true());
+	__atomic_store_n(&taken_ids, ids, __ATOMIC_RELEASE);
 	/* The flows first (they are in the map already; again in case one raced). */
 	json_object_foreach(peer, k, v) if (k[0] == 'f') program_flows(c, json_string_value(v));
 	json_object_foreach(peer, k, v)
@@ -234,10 +252,11 @@ int cluster_calls_poll(struct media_ctx *mc, struct in_addr public_ip)
 		err = o ? dlg_from_json(o) : -EINVAL;
 		json_decref(o);
 		if (err)
-			CLOG(XS_LOG_WARN, k + 2, "taken over from %s: dialog not restored: %s",
+			CLOG(XS_LOG_WARN, k + 2, "from %s: dialog not restored: %s",
 			     c->cfg.standby_for, strerror(-err));
 		else {
-			CLOG(XS_LOG_INFO, k + 2, "taken over from %s", c->cfg.standby_for);
+			CLOG(XS_LOG_INFO, k + 2, "from %s: dialog and media now here",
+			     c->cfg.standby_for);
 			n++;
 		}
 	}

@@ -164,8 +164,9 @@ t_vip=$(date +%s%N)
 echo "# the address reached B $(((t_vip - t_kill) / 1000000)) ms after A was killed"
 cl_wait 30 sh -c "XDPSBC_CTL=$CL_WORK/b.sock $XS --pin-root $CL_PIN-b status -j | jq -e '.cluster.calls.taken_over'" &&
 	pass takeover || fail takeover "B did not take the calls over"
-grep -q "taken over from edge-a" "$CL_WORK/sigd-b.log" && pass takeover_logged ||
-	fail takeover_logged "no 'taken over' log lines with the Call-IDs"
+n=$(grep -c "^\[[^]]*\] (taken over) from edge-a" "$CL_WORK/sigd-b.log")
+[ "$n" = "$CALLS" ] && pass takeover_logged ||
+	fail takeover_logged "$n of $CALLS 'taken over' log lines with the Call-IDs"
 
 wait $UAC
 UAC_RC=$?
@@ -198,6 +199,9 @@ echo "# RTP: $total_rx of $((2 * CALLS * NPKT)) packets arrived; the worst leg l
 	fail media_through_b_1s "$bad legs lost more than 1 s of media (worst $((worst * 20)) ms)"
 [ "$UAC_RC" = 0 ] && [ "$UAS_RC" = 0 ] && pass bye_through_b ||
 	fail bye_through_b "sipp caller rc=$UAC_RC callee rc=$UAS_RC: $(tail -n 3 "$d/uac.err" "$d/uas.err" 2>/dev/null | tr '\n' ' ')"
+n=$(grep -c "^\[[^]]*\] (taken over) BYE from client" "$CL_WORK/sigd-b.log")
+[ "$n" = "$CALLS" ] && pass bye_logged_taken_over ||
+	fail bye_logged_taken_over "$n of $CALLS BYE log lines on B say the call was taken over"
 nflows() { xs_at b flows -j 2>/dev/null | jq 'if type == "array" then length else (.flows // [] | length) end'; }
 cl_wait 30 sh -c "[ \"\$(XDPSBC_CTL=$CL_WORK/b.sock $XS --pin-root $CL_PIN-b flows -j | jq 'if type == \"array\" then length else (.flows // [] | length) end')\" = 0 ]" &&
 	pass flows_removed_at_b || fail flows_removed_at_b "$(nflows) flows left on B after the BYEs"
