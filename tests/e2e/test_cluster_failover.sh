@@ -6,7 +6,8 @@
 # script moving the address), edge B is standby-for A. CALLS calls (default
 # 20) from a caller through A to the core, with RTP both ways on the xdp
 # datapath; mid-call A is killed (sigd and keepalived SIGKILL, its link down),
-# the address moves to B. Every call's media must continue through B after a
+# the address moves to B (NATCALLS more calls, default 5, come from callers
+# behind a masquerading NAT: B must keep the latched NAT bindings). Every call's media must continue through B after a
 # gap of at most 1 s (RTP counted at both ends), and the BYEs afterwards are
 # answered through B, which removes the flows. Prints PASS/FAIL/SKIP lines.
 #
@@ -18,6 +19,7 @@ source "$(dirname "$0")/cluster/lib.sh"
 SCEN=$(cd "$(dirname "$0")/../sip/scenarios" && pwd)
 RTP_PEER=${RTP_PEER:-$BUILD/tests/tools/rtp_peer}
 CALLS=${CALLS:-20}
+NATCALLS=${NATCALLS:-5} # more calls, from callers behind a masquerading NAT
 VIP=192.0.2.10
 CORE_IP=192.0.2.99
 NPKT=400 # 8 s of media at 20 ms
@@ -48,6 +50,27 @@ cl_up || {
 NS_K=$CL_PFX-core
 ip netns add "$NS_K" && ip -n "$NS_K" link set lo up
 _port "$NS_K" k0 && ip -n "$NS_K" addr add $CORE_IP/24 dev k0
+# The NAT: 10.0.0.2 behind 192.0.2.60, masquerading with random ports, so
+# the edges reach these callers' media only by the latched binding.
+NS_N=$CL_PFX-nat NS_NC=$CL_PFX-natc
+ip netns add "$NS_N" && ip -n "$NS_N" link set lo up
+ip netns add "$NS_NC" && ip -n "$NS_NC" link set lo up
+_port "$NS_N" n1 && ip -n "$NS_N" addr add 192.0.2.60/24 dev n1
+ip -n "$NS_NC" link add c0 type veth peer name n0 netns "$NS_N"
+ip -n "$NS_NC" link set c0 up && ip -n "$NS_N" link set n0 up
+in_ns "$NS_NC" ethtool -K c0 tx off >/dev/null
+in_ns "$NS_N" ethtool -K n0 tx off >/dev/null
+ip -n "$NS_NC" addr add 10.0.0.2/24 dev c0 && ip -n "$NS_NC" route add default via 10.0.0.1
+ip -n "$NS_N" addr add 10.0.0.1/24 dev n0
+in_ns "$NS_N" sysctl -qw net.ipv4.ip_forward=1
+in_ns "$NS_N" nft -f - <<-'NFT'
+	table ip xsnat {
+		chain post {
+			type nat hook postrouting priority srcnat; policy accept;
+			oifname "n1" ip saddr 10.0.0.0/8 masquerade random
+		}
+	}
+NFT
 for e in a b; do
 	# Listen on the shared address before holding it (as with any VRRP pair).
 	in_ns "$CL_PFX-$e" sysctl -qw net.ipv4.ip_nonlocal_bind=1 net.ipv4.ip_forward=1
@@ -118,8 +141,8 @@ for e in a b; do
 	xs_at $e flood set --rate 10000 >/dev/null
 done
 # Neighbours resolved in advance on every side (the relay's fib lookup wants them).
-for ns in "$NS_CL" "$NS_K" "$CL_PFX-a" "$CL_PFX-b"; do
-	for ip in $CLIENT_IP $CORE_IP 192.0.2.1 192.0.2.2; do
+for ns in "$NS_CL" "$NS_K" "$NS_N" "$CL_PFX-a" "$CL_PFX-b"; do
+	for ip in $CLIENT_IP $CORE_IP 192.0.2.1 192.0.2.2 192.0.2.60; do
 		in_ns "$ns" bash -c "echo poke >/dev/udp/$ip/9" 2>/dev/null
 	done
 done
@@ -127,7 +150,8 @@ done
 d=$CL_WORK/calls
 mkdir -p "$d"
 t=$((NPKT * 20 / 1000 + 8))
-nsenter --net=/run/netns/"$NS_K" sipp -sf "$SCEN/uas_media.xml" -i $CORE_IP -p 5060 -m "$CALLS" \
+TOTAL=$((CALLS + NATCALLS))
+nsenter --net=/run/netns/"$NS_K" sipp -sf "$SCEN/uas_media.xml" -i $CORE_IP -p 5060 -m "$TOTAL" \
 	-nostdin -timeout $((t + 25))s -timeout_error -key mport 40000 -key out_dir "$d" \
 	-key rtp_cmd "$RTP_PEER -W -n $NPKT -i 20 -t $((t + 4)) -e $NPKT -L 3000" \
 	-trace_err -error_file "$d/uas.err" >"$d/uas.log" 2>&1 &
@@ -141,13 +165,26 @@ nsenter --net=/run/netns/"$NS_CL" sipp -sf "$SCEN/uac_media.xml" -i $CLIENT_IP -
 	-trace_err -error_file "$d/uac.err" -trace_logs -log_file "$d/uac.logs" $VIP:5060 >"$d/uac.log" 2>&1 &
 UAC=$!
 CL_PIDS+=($UAC)
+UAC2=
+if [ "$NATCALLS" -gt 0 ]; then
+	mkdir -p "$d/nat"
+	nsenter --net=/run/netns/"$NS_NC" sipp -sf "$SCEN/uac_media.xml" -i 10.0.0.2 -p 5060 \
+		-m "$NATCALLS" -l "$NATCALLS" -r 10 -rp 1000 -d $((NPKT * 20 + 2500)) -nostdin \
+		-timeout $((t + 25))s -timeout_error -key mport 32000 -key out_dir "$d/nat" \
+		-key rtp_cmd "$RTP_PEER -n $NPKT -i 20 -t $((t + 4)) -e $NPKT -L 3000" \
+		-trace_err -error_file "$d/nat/uac.err" $VIP:5060 >"$d/nat/uac.log" 2>&1 &
+	UAC2=$!
+	CL_PIDS+=($UAC2)
+fi
 
 # Mid-call: the calls are replicated and B holds them ready.
 sleep 4
 flows_a=$(xs_at a flows -j 2>/dev/null | jq 'if type == "array" then length else (.flows // [] | length) end')
 ready=$(XDPSBC_CTL=$CL_WORK/b.sock "$XS" --pin-root "$CL_PIN-b" status -j | jq '.cluster.calls.peer_ready')
 echo "# before the failover: A has $flows_a flows; B holds $ready of A's calls ready"
-[ "${ready:-0}" = "$CALLS" ] && pass standby_ready || fail standby_ready "B holds $ready of $CALLS calls"
+[ "${ready:-0}" = "$TOTAL" ] && pass standby_ready || fail standby_ready "B holds $ready of $TOTAL calls"
+xs_at a flows -j | grep -q '"192.0.2.60' && pass nat_latched ||
+	fail nat_latched "no flow on A latched to the NAT's 192.0.2.60"
 
 # Kill A: processes and link; the address moves to B.
 t_kill=$(date +%s%N)
@@ -165,43 +202,51 @@ echo "# the address reached B $(((t_vip - t_kill) / 1000000)) ms after A was kil
 cl_wait 30 sh -c "XDPSBC_CTL=$CL_WORK/b.sock $XS --pin-root $CL_PIN-b status -j | jq -e '.cluster.calls.taken_over'" &&
 	pass takeover || fail takeover "B did not take the calls over"
 n=$(grep -c "^\[[^]]*\] (taken over) from edge-a" "$CL_WORK/sigd-b.log")
-[ "$n" = "$CALLS" ] && pass takeover_logged ||
-	fail takeover_logged "$n of $CALLS 'taken over' log lines with the Call-IDs"
+[ "$n" = "$TOTAL" ] && pass takeover_logged ||
+	fail takeover_logged "$n of $TOTAL 'taken over' log lines with the Call-IDs"
 
 wait $UAC
 UAC_RC=$?
+UAC2_RC=0
+if [ -n "$UAC2" ]; then
+	wait $UAC2
+	UAC2_RC=$?
+fi
 wait $UAS
 UAS_RC=$?
-all_summaries() {
+summaries() { # every RTP summary file of the run
 	local i
-	for ((i = 1; i <= CALLS; i++)); do
-		[ -s "$d/caller-$i.json" ] && [ -s "$d/callee-$i.json" ] || return 1
+	for ((i = 1; i <= CALLS; i++)); do echo "$d/caller-$i.json"; done
+	for ((i = 1; i <= NATCALLS; i++)); do echo "$d/nat/caller-$i.json"; done
+	for ((i = 1; i <= TOTAL; i++)); do echo "$d/callee-$i.json"; done
+}
+all_summaries() {
+	local f
+	for f in $(summaries); do
+		[ -s "$f" ] || return 1
 	done
 }
 cl_wait 150 all_summaries
 worst=0 bad=0 total_rx=0
-for ((i = 1; i <= CALLS; i++)); do
-	for who in caller callee; do
-		f=$d/$who-$i.json
-		if [ ! -s "$f" ]; then
-			bad=$((bad + 1))
-			continue
-		fi
-		u=$(jq -r .unique "$f")
-		total_rx=$((total_rx + u))
-		lost=$((NPKT - u))
-		[ $lost -gt $worst ] && worst=$lost
-		[ $lost -gt 50 ] && bad=$((bad + 1))
-	done
+for f in $(summaries); do
+	if [ ! -s "$f" ]; then
+		bad=$((bad + 1))
+		continue
+	fi
+	u=$(jq -r .unique "$f")
+	total_rx=$((total_rx + u))
+	lost=$((NPKT - u))
+	[ $lost -gt $worst ] && worst=$lost
+	[ $lost -gt 50 ] && bad=$((bad + 1))
 done
-echo "# RTP: $total_rx of $((2 * CALLS * NPKT)) packets arrived; the worst leg lost $worst ($((worst * 20)) ms of media)"
+echo "# RTP: $total_rx of $((2 * TOTAL * NPKT)) packets arrived; the worst leg lost $worst ($((worst * 20)) ms of media)"
 [ $bad = 0 ] && pass media_through_b_1s ||
 	fail media_through_b_1s "$bad legs lost more than 1 s of media (worst $((worst * 20)) ms)"
-[ "$UAC_RC" = 0 ] && [ "$UAS_RC" = 0 ] && pass bye_through_b ||
-	fail bye_through_b "sipp caller rc=$UAC_RC callee rc=$UAS_RC: $(tail -n 3 "$d/uac.err" "$d/uas.err" 2>/dev/null | tr '\n' ' ')"
+[ "$UAC_RC" = 0 ] && [ "$UAC2_RC" = 0 ] && [ "$UAS_RC" = 0 ] && pass bye_through_b ||
+	fail bye_through_b "sipp callers rc=$UAC_RC/$UAC2_RC callee rc=$UAS_RC: $(tail -n 3 "$d/uac.err" "$d/uas.err" 2>/dev/null | tr '\n' ' ')"
 n=$(grep -c "^\[[^]]*\] (taken over) BYE from client" "$CL_WORK/sigd-b.log")
-[ "$n" = "$CALLS" ] && pass bye_logged_taken_over ||
-	fail bye_logged_taken_over "$n of $CALLS BYE log lines on B say the call was taken over"
+[ "$n" = "$TOTAL" ] && pass bye_logged_taken_over ||
+	fail bye_logged_taken_over "$n of $TOTAL BYE log lines on B say the call was taken over"
 nflows() { xs_at b flows -j 2>/dev/null | jq 'if type == "array" then length else (.flows // [] | length) end'; }
 cl_wait 30 sh -c "[ \"\$(XDPSBC_CTL=$CL_WORK/b.sock $XS --pin-root $CL_PIN-b flows -j | jq 'if type == \"array\" then length else (.flows // [] | length) end')\" = 0 ]" &&
 	pass flows_removed_at_b || fail flows_removed_at_b "$(nflows) flows left on B after the BYEs"

@@ -138,7 +138,9 @@ cl_down() {
 		ip netns del "$CL_PFX-$e" 2>/dev/null
 	done
 	ip netns del "$NS_CL" 2>/dev/null
-	ip netns del "$CL_PFX-core" 2>/dev/null
+	for e in core nat natc; do
+		ip netns del "$CL_PFX-$e" 2>/dev/null
+	done
 	ip netns del "$NS_SW" 2>/dev/null
 	if [ -n "${CL_KEEP:-}" ]; then
 		echo "kept: $CL_WORK"
