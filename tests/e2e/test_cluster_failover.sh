@@ -11,7 +11,8 @@
 # gap of at most 1 s (RTP counted at both ends), and the BYEs afterwards are
 # answered through B, which removes the flows. Prints PASS/FAIL/SKIP lines.
 #
-#   CALLS=5            fewer calls
+#   CALLS=5            fewer calls (NATCALLS=0: none from behind the NAT)
+#   DATAPATH=udp       the edges on the udp datapath (test_cluster_failover_udp.sh)
 #   VIP_MOVER=script   move the address with ip(8) instead of keepalived
 #   CL_KEEP=1          keep the logs
 set -u
@@ -122,7 +123,7 @@ for e in a b; do
 		mkdir -p "$CL_WORK/state-b"
 		install -m 0600 "$CL_WORK/state-a/secret" "$CL_WORK/state-b/secret"
 	fi
-	nsenter --net=/run/netns/"$CL_PFX-$e" "$XS_SIGD" --config none --iface x0 --datapath xdp \
+	nsenter --net=/run/netns/"$CL_PFX-$e" "$XS_SIGD" --config none --iface x0 --datapath "${DATAPATH:-xdp}" \
 		--public-ip $VIP --listen $VIP:5060 --upstream sip:$CORE_IP:5060 \
 		--rtp-ports 20000-29999 --media-timeout 20 --foreground --pin-root "$CL_PIN-$e" \
 		--state-dir "$CL_WORK/state-$e" --ctl-socket "$CL_WORK/$e.sock" \
