@@ -187,6 +187,17 @@ echo "# before the failover: A has $flows_a flows; B holds $ready of A's calls r
 xs_at a flows -j | grep -q '"192.0.2.60' && pass nat_latched ||
 	fail nat_latched "no flow on A latched to the NAT's 192.0.2.60"
 
+# CPU of A's sigd so far (clock ticks): the whole process, and its cluster
+# thread (the replication's own cost; the SIP loop adds the dialog encoding).
+hz=$(getconf CLK_TCK)
+cpu_all=$(awk '{ print $14 + $15 }' /proc/"${SIGD_PID[a]}"/stat)
+cpu_cl=0
+for tdir in /proc/"${SIGD_PID[a]}"/task/*; do
+	[ "$(cat "$tdir/comm" 2>/dev/null)" = xs-cluster ] && cpu_cl=$(awk '{ print $14 + $15 }' "$tdir/stat")
+done
+echo "# A's sigd CPU for $TOTAL calls so far: $((cpu_all * 1000 / hz)) ms in all," \
+	"$((cpu_cl * 1000 / hz)) ms in the cluster thread ($((cpu_cl * 1000000 / hz / TOTAL)) us a call)"
+
 # Kill A: processes and link; the address moves to B.
 t_kill=$(date +%s%N)
 [ "$VIP_MOVER" = keepalived ] && eval "kill -9 \$KA_PID_a"
