@@ -143,6 +143,23 @@ char *cl_encode(const struct cl_rec *r)
 	return s;
 }
 
+/* Node ids as the node-id key allows them; reasons without control characters (logs, CLI). */
+static bool node_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n && n < CLUSTER_NODE_LEN &&
+	       strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") == n;
+}
+
+static bool text_ok(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return false;
+	return true;
+}
+
 /* Everything read from Redis is checked like network input: a bad record is skipped. */
 int cl_decode(const char *js, size_t len, enum cl_kind kind, struct cl_rec *out)
 {
@@ -155,8 +172,8 @@ int cl_decode(const char *js, size_t len, enum cl_kind kind, struct cl_rec *out)
 	if (!o || json_unpack(o, "{s:s, s:I, s:I, s:s, s?s, s?b}", "cidr", &cidr, "exp", &exp, "ts",
 			      &ts, "node", &node, "reason", &reason, "del", &del))
 		goto out;
-	if (exp < 0 || ts <= 0 || !*node || strlen(node) >= sizeof(out->node) ||
-	    xs_cidr_parse(cidr, &out->cidr))
+	if (exp < 0 || ts <= 0 || !node_ok(node) || !text_ok(reason) ||
+	    strlen(reason) >= sizeof(out->reason) || xs_cidr_parse(cidr, &out->cidr))
 		goto out;
 	out->kind = kind;
 	xs_cidr_format(&out->cidr, out->key, sizeof(out->key));

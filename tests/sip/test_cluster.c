@@ -24,6 +24,10 @@ static void test_decode_refuses(void)
 		"{\"cidr\":\"192.0.2.1\",\"exp\":0,\"ts\":5,\"node\":"
 		"\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}",
+		/* a forged log line through the node id or the reason */
+		"{\"cidr\":\"192.0.2.1\",\"exp\":0,\"ts\":5,\"node\":\"a\\nwarning: x\"}",
+		"{\"cidr\":\"192.0.2.1\",\"exp\":0,\"ts\":5,\"node\":\"a\",\"reason\":"
+		"\"x\\r\\ny\"}",
 	};
 	struct cl_rec r;
 	unsigned int i;
@@ -45,7 +49,7 @@ static void test_roundtrip(void)
 	xs_cidr_parse("2001:db8::/32", &a.cidr);
 	xs_cidr_format(&a.cidr, a.key, sizeof(a.key));
 	strcpy(a.node, "edge-a");
-	strcpy(a.reason, "quote \" and \\ and \n");
+	strcpy(a.reason, "quote \" and \\ and %s");
 	s = cl_encode(&a);
 	if (T_CHECK("cluster_roundtrip", s && !cl_decode(s, strlen(s), CL_BLOCK, &b), "%s",
 		    s ? s : "no encoding") &&
