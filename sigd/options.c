@@ -657,9 +657,9 @@ static const struct opt opts[] = {
 	 "do not look up a name that failed again for this long (default 30s)"},
 	{"dns-timeout", "DURATION", set_dns_timeout,
 	 "a name lookup not answered by then has failed (default 2s)"},
-	{"redis", "HOST:PORT|none", set_redis,
-	 "share blocklist, trusted networks and bans with the edges using this Redis "
-	 "(default none: a single edge)"},
+	{"redis", "HOST:PORT,..|none", set_redis,
+	 "share blocklist, trusted networks, bans and calls with the edges through this Redis "
+	 "(the first primary of the list; default none: a single edge)"},
 	{"node-id", "NAME", set_node_id, "this edge's name in the cluster (default the host name)"},
 	{"standby-for", "NODE|none", set_standby_for,
 	 "keep NODE's calls ready and take them over when public-ip moves here (default none)"},

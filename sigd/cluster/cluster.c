@@ -30,20 +30,32 @@ struct cl cl_g = {.qmu = PTHREAD_MUTEX_INITIALIZER,
 
 int cluster_parse_redis(struct cluster_cfg *c, const char *v)
 {
-	const char *colon = strrchr(v, ':');
-	size_t hl = colon ? (size_t)(colon - v) : strlen(v);
-	uint32_t port = 6379;
+	struct cluster_cfg t = {};
+	char buf[1024], *save = NULL, *tok;
 
 	if (!strcmp(v, "none")) {
-		c->redis_host[0] = 0;
+		c->nredis = 0;
 		return 0;
 	}
-	if (!hl || hl >= sizeof(c->redis_host) ||
-	    (colon && xs_u32_parse(colon + 1, 1, 65535, &port)))
+	if (strlen(v) >= sizeof(buf))
 		return -EINVAL;
-	memcpy(c->redis_host, v, hl);
-	c->redis_host[hl] = 0;
-	c->redis_port = port;
+	strcpy(buf, v);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		const char *colon = strrchr(tok, ':');
+		size_t hl = colon ? (size_t)(colon - tok) : strlen(tok);
+		uint32_t port = 6379;
+
+		if (t.nredis == CLUSTER_REDIS_MAX || !hl || hl >= sizeof(t.redis[0].host) ||
+		    (colon && xs_u32_parse(colon + 1, 1, 65535, &port)))
+			return -EINVAL;
+		memcpy(t.redis[t.nredis].host, tok, hl);
+		t.redis[t.nredis].host[hl] = 0;
+		t.redis[t.nredis++].port = port;
+	}
+	if (!t.nredis)
+		return -EINVAL;
+	memcpy(c->redis, t.redis, sizeof(c->redis));
+	c->nredis = t.nredis;
 	return 0;
 }
 
@@ -93,6 +105,7 @@ static void publish(struct cl *c)
 	c->snap_tombs = c->st.tombs;
 	c->snap_dirty = dirty;
 	c->snap_connected = c->connected;
+	c->snap_cur = c->cur;
 	c->snap_my_calls = 0;
 	if (c->mine) {
 		const char *k;
@@ -135,7 +148,7 @@ static void try_connect(struct cl *c, bool startup)
 	xs_log(XS_LOG_INFO,
 	       "cluster: node %s synchronised with Redis %s:%u: %zu blocks, %zu trusted, "
 	       "%zu bans, %zu tombstones\n",
-	       c->cfg.node_id, c->cfg.redis_host, c->cfg.redis_port, c->st.n[CL_BLOCK],
+	       c->cfg.node_id, c->cfg.redis[c->cur].host, c->cfg.redis[c->cur].port, c->st.n[CL_BLOCK],
 	       c->st.n[CL_TRUST], c->st.n[CL_BAN], c->st.tombs);
 }
 
@@ -190,7 +203,7 @@ int cluster_init(const struct cluster_cfg *cfg, const struct xs_maps *maps, cons
 {
 	int err;
 
-	if (!cfg->redis_host[0])
+	if (!cfg->nredis)
 		return 0;
 	cl_g.cfg = *cfg;
 	if (!cl_g.cfg.node_id[0] && (gethostname(cl_g.cfg.node_id, sizeof(cl_g.cfg.node_id) - 1) ||
@@ -213,7 +226,7 @@ int cluster_init(const struct cluster_cfg *cfg, const struct xs_maps *maps, cons
 		xs_log(XS_LOG_WARN,
 		       "cluster: Redis %s:%u unreachable; node %s starts on its own maps and "
 		       "reconciles when Redis answers\n",
-		       cl_g.cfg.redis_host, cl_g.cfg.redis_port, cl_g.cfg.node_id);
+		       cl_g.cfg.redis[0].host, cl_g.cfg.redis[0].port, cl_g.cfg.node_id);
 		cl_scan(&cl_g, true);
 	}
 	publish(&cl_g);
@@ -243,6 +256,7 @@ void cluster_stop(void)
 	if (cl_g.th_on)
 		pthread_join(cl_g.th, NULL);
 	cl_g.th_on = false;
+	cl_g.connected = false; /* not "lost": leaving */
 	cl_disconnect(&cl_g);
 	cl_store_free(&cl_g.st);
 	cl_g.on = false;
@@ -287,7 +301,7 @@ json_t *cluster_status_json(void)
 		"{s:b, s:s, s:s, s:s, s:b, s:o, s:{s:I, s:I, s:I, s:I, s:I}, "
 		"s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
 		"enabled", 1, "node", cl_g.cfg.node_id, "role", "active", "redis",
-		cl_g.cfg.redis_host, "connected", cl_g.snap_connected, "peers", peers, "state",
+		cl_g.cfg.redis[cl_g.snap_cur].host, "connected", cl_g.snap_connected, "peers", peers, "state",
 		"blocks", (json_int_t)cl_g.snap_n[CL_BLOCK], "trusted",
 		(json_int_t)cl_g.snap_n[CL_TRUST], "bans", (json_int_t)cl_g.snap_n[CL_BAN],
 		"tombstones", (json_int_t)cl_g.snap_tombs, "queued", (json_int_t)cl_g.snap_dirty,
@@ -305,7 +319,8 @@ json_t *cluster_status_json(void)
 		"flows_programmed", (json_int_t)cl_g.flows_programmed);
 	pthread_mutex_unlock(&cl_g.smu);
 	if (o) {
-		json_object_set_new(o, "redis_port", json_integer(cl_g.cfg.redis_port));
+		json_object_set_new(o, "redis_port",
+				    json_integer(cl_g.cfg.redis[cl_g.snap_cur].port));
 		json_object_set_new(o, "calls", calls);
 		if (cl_g.cfg.standby_for[0])
 			json_object_set_new(

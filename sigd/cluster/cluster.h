@@ -23,14 +23,20 @@ struct xs_flood_key;
 
 #define CLUSTER_NODE_LEN 64
 
+#define CLUSTER_REDIS_MAX 4
+
 struct cluster_cfg {
-	char redis_host[256]; /* "" = no cluster */
-	uint16_t redis_port;
+	/* Tried in turn until one is a primary (ROLE master): a Sentinel-managed set. */
+	struct {
+		char host[128];
+		uint16_t port;
+	} redis[CLUSTER_REDIS_MAX];
+	unsigned int nredis; /* 0 = no cluster */
 	char node_id[CLUSTER_NODE_LEN];	    /* "" = the host name */
 	char standby_for[CLUSTER_NODE_LEN]; /* keep this peer's calls ready; "" = none */
 };
 
-/* "HOST:PORT" (port default 6379) or "none"; -EINVAL on a bad value. */
+/* "HOST[:PORT][,HOST[:PORT]..]" (port default 6379, at most 4) or "none"; -EINVAL if bad. */
 int cluster_parse_standby(struct cluster_cfg *c, const char *v);
 int cluster_parse_redis(struct cluster_cfg *c, const char *v);
 /* A node id: 1-63 characters of [A-Za-z0-9._-]; -EINVAL else. */

@@ -15,7 +15,7 @@
 
 #define CL_CHANNEL  "xdpsbc:policy"
 #define CL_NODES    "xdpsbc:nodes"
-#define CL_IO_MS    1000
+#define CL_IO_MS    2000 /* a loaded host: Redis and this thread may wait their turn */
 #define CL_PIPELINE 256
 
 static const char lww_lua[] =
@@ -42,23 +42,28 @@ static void hkey(enum cl_kind k, char *buf, size_t len)
 
 void cl_disconnect(struct cl *c)
 {
+	const char *why = c->cmd && c->cmd->err	  ? c->cmd->errstr
+			  : c->sub && c->sub->err ? c->sub->errstr
+						  : "a command failed";
+
+	if (c->connected)
+		xs_log(XS_LOG_WARN,
+		       "cluster: Redis %s:%u lost (%s); enforcing what the maps hold, queueing "
+		       "changes\n",
+		       c->cfg.redis[c->cur].host, c->cfg.redis[c->cur].port, why);
 	if (c->cmd)
 		redisFree(c->cmd);
 	if (c->sub)
 		redisFree(c->sub);
 	c->cmd = c->sub = NULL;
-	if (c->connected)
-		xs_log(XS_LOG_WARN,
-		       "cluster: Redis %s:%u lost; enforcing what the maps hold, queueing "
-		       "changes\n",
-		       c->cfg.redis_host, c->cfg.redis_port);
 	c->connected = false;
 }
 
 static redisContext *open_ctx(struct cl *c)
 {
 	struct timeval tv = {.tv_sec = CL_IO_MS / 1000, .tv_usec = (CL_IO_MS % 1000) * 1000};
-	redisContext *r = redisConnectWithTimeout(c->cfg.redis_host, c->cfg.redis_port, tv);
+	redisContext *r =
+		redisConnectWithTimeout(c->cfg.redis[c->cur].host, c->cfg.redis[c->cur].port, tv);
 
 	if (!r || r->err) {
 		if (r)
@@ -100,6 +105,18 @@ static int load_kind(struct cl *c, enum cl_kind k, bool apply)
 	return 0;
 }
 
+/* A replica refuses writes: only the primary of a Sentinel-managed set will do. */
+static bool is_primary(struct cl *c)
+{
+	redisReply *r = redisCommand(c->cmd, "ROLE");
+	bool ok = reply_ok(r) && r->type == REDIS_REPLY_ARRAY && r->elements &&
+		  r->element[0]->type == REDIS_REPLY_STRING &&
+		  !strcmp(r->element[0]->str, "master");
+
+	freeReplyObject(r);
+	return ok;
+}
+
 /*
  * Subscribe first, then read every hash: an event racing the load is read
  * after it and merged by the same rule. At start the records only fill the
@@ -111,7 +128,7 @@ int cl_connect(struct cl *c, bool startup)
 	int k;
 
 	c->cmd = open_ctx(c);
-	c->sub = c->cmd ? open_ctx(c) : NULL;
+	c->sub = c->cmd && is_primary(c) ? open_ctx(c) : NULL;
 	if (!c->sub)
 		goto fail;
 	r = redisCommand(c->sub, "SUBSCRIBE %s", CL_CHANNEL);
@@ -130,6 +147,7 @@ int cl_connect(struct cl *c, bool startup)
 	return 0;
 fail:
 	cl_disconnect(c);
+	c->cur = (c->cur + 1) % c->cfg.nredis; /* the next address, next time */
 	return -ECONNREFUSED;
 }
 

@@ -31,6 +31,7 @@ struct cl {
 	struct cl_store st;
 	redisContext *cmd, *sub;
 	bool connected;
+	unsigned int cur; /* cfg.redis[] in use, or tried next */
 	uint64_t gen;
 	int64_t next_try_ms, scan_ms, gc_ms, hb_ms, peers_ms;
 	struct cl_stats stats;
@@ -51,6 +52,7 @@ struct cl {
 	unsigned int snap_npeers;
 	size_t snap_n[CL_KINDS], snap_tombs, snap_dirty;
 	bool snap_connected;
+	unsigned int snap_cur;
 	pthread_t th;
 	bool th_on;
 	volatile int stop;

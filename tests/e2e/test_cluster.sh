@@ -169,7 +169,13 @@ has_block b 198.51.100.88/32 && fail no_resurrected_delete "B kept (or brought b
 sleep 1.5
 has_block a 198.51.100.88/32 && fail no_resurrected_delete_a "B brought .88 back to A" ||
 	pass no_resurrected_delete_a
-sigd_up c || fail late_edge "C did not start"
+# C is given a replica first (as with a Sentinel-managed set): it must
+# pass it by for the primary, which alone takes writes.
+redis_replica_start || fail replica_start "the Redis replica did not start"
+CL_REDIS=$REDIS_IP:$REPLICA_PORT,$REDIS_IP:$REDIS_PORT sigd_up c || fail late_edge "C did not start"
+XDPSBC_CTL=$CL_WORK/c.sock "$XS" --pin-root "$CL_PIN-c" status -j |
+	jq -e --arg p "$REDIS_PORT" '.cluster.connected and (.cluster.redis_port | tostring) == $p' >/dev/null &&
+	pass replica_passed_by || fail replica_passed_by "C is not on the primary"
 has_block c 198.51.100.77/32 && has_block c 198.51.100.99/32 && pass new_edge_gets_state ||
 	fail new_edge_gets_state "C (started later) lacks the shared blocks"
 

@@ -88,6 +88,16 @@ redis_start() {
 	cl_wait 50 redis_cli PING
 }
 
+# A replica of it on the next port: listed first, an edge must pass it by.
+REPLICA_PORT=$((REDIS_PORT + 1))
+redis_replica_start() {
+	nsenter --net=/run/netns/"$NS_SW" redis-server --bind $REDIS_IP --port $REPLICA_PORT \
+		--save "" --appendonly no --protected-mode no --dir "$CL_WORK" \
+		--replicaof $REDIS_IP $REDIS_PORT >>"$CL_WORK/replica.log" 2>&1 &
+	CL_PIDS+=($!)
+	cl_wait 50 in_ns "$NS_SW" redis-cli -h $REDIS_IP -p $REPLICA_PORT PING
+}
+
 redis_stop() {
 	kill -TERM "$REDIS_PID" 2>/dev/null
 	wait "$REDIS_PID" 2>/dev/null
@@ -105,7 +115,7 @@ sigd_up() {
 		--public-ip "${EDGE_IP[$e]}" --listen "${EDGE_IP[$e]}:5060" \
 		--upstream sip:192.0.2.99:5060 --foreground --pin-root "$CL_PIN-$e" \
 		--state-dir "$CL_WORK/state-$e" --ctl-socket "$CL_WORK/$e.sock" \
-		--redis $REDIS_IP:$REDIS_PORT --node-id "edge-$e" "$@" \
+		--redis "${CL_REDIS:-$REDIS_IP:$REDIS_PORT}" --node-id "edge-$e" "$@" \
 		>>"$CL_WORK/sigd-$e.log" 2>&1 &
 	SIGD_PID[$e]=$!
 	cl_wait 100 sh -c "nsenter --net=/run/netns/$CL_PFX-$e ss -Hlun 'sport = :5060' | grep -q 5060"
