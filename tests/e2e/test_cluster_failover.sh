@@ -195,8 +195,9 @@ cpu_cl=0
 for tdir in /proc/"${SIGD_PID[a]}"/task/*; do
 	[ "$(cat "$tdir/comm" 2>/dev/null)" = xs-cluster ] && cpu_cl=$(awk '{ print $14 + $15 }' "$tdir/stat")
 done
-echo "# A's sigd CPU for $TOTAL calls so far: $((cpu_all * 1000 / hz)) ms in all," \
-	"$((cpu_cl * 1000 / hz)) ms in the cluster thread ($((cpu_cl * 1000000 / hz / TOTAL)) us a call)"
+echo "# A's sigd CPU since its start, $TOTAL calls set up and 4 s of their media:" \
+	"$((cpu_all * 1000 / hz)) ms in all, $((cpu_cl * 1000 / hz)) ms of it in the cluster thread" \
+	"(its idle polling included)"
 
 # Kill A: processes and link; the address moves to B.
 t_kill=$(date +%s%N)
