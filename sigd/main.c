@@ -281,6 +281,15 @@ int main(int argc, char **argv)
 		       strerror(-err));
 	if (sdp.fw == SIGD_FW_NFT && xs_nft_sync(&maps)) /* the relay range, now set */
 		xs_log(XS_LOG_WARN, "nftables sets not updated\n");
+	/*
+	 * A cluster edge holds the shared policy before it takes traffic, and a
+	 * standby its peer's calls before the media engine reads the flow map
+	 * (the peer's flows there are not this edge's calls).
+	 */
+	if (cluster_init(&cfg.cluster, &maps, pin_root)) {
+		xs_log(XS_LOG_ERR, "cluster: bad node-id (set node-id)\n");
+		return 1;
+	}
 	media_opts_of(&cfg, maps.flows, &mo);
 	mc = media_new(&mo);
 	if (!mc) {
@@ -302,11 +311,6 @@ int main(int argc, char **argv)
 	if (err > 0)
 		xs_log(XS_LOG_INFO, "%d dialogs restored, %u calls with media\n", err,
 		       media_calls(mc));
-	/* A cluster edge holds the shared policy before it takes traffic. */
-	if (cluster_init(&cfg.cluster, &maps, pin_root)) {
-		xs_log(XS_LOG_ERR, "cluster: bad node-id (set node-id)\n");
-		return 1;
-	}
 	block_maps = &maps;
 	block_root = pin_root;
 	px.pol.block = block_source;

@@ -201,6 +201,21 @@ static void unprogram_flows(struct cl *c, const char *val)
 	json_decref(arr);
 }
 
+bool cluster_foreign_cookie(uint64_t cookie)
+{
+	struct cl *c = &cl_g;
+	char field[24];
+	bool yes;
+
+	if (!c->on || !c->cfg.standby_for[0] || c->taken)
+		return false;
+	snprintf(field, sizeof(field), "f:%016llx", (unsigned long long)cookie);
+	pthread_mutex_lock(&c->cmu);
+	yes = c->peer && json_object_get(c->peer, field);
+	pthread_mutex_unlock(&c->cmu);
+	return yes;
+}
+
 /*
  * The Call-IDs taken over, for clog_mark(): built completely, then published
  * with one atomic store and never changed, so any thread may read it.

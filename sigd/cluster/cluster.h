@@ -73,6 +73,8 @@ char *cluster_metrics(void);
  */
 struct media_ctx;
 void cluster_calls_changed(void);
+/* Is @cookie a call a standby holds for its peer (not taken over yet)? */
+bool cluster_foreign_cookie(uint64_t cookie);
 int cluster_calls_poll(struct media_ctx *mc, struct in_addr public_ip);
 
 #endif /* XDPSBC_SIGD_CLUSTER_H */

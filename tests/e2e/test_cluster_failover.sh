@@ -113,9 +113,9 @@ fi
 [ "$VIP_MOVER" = script ] && ip -n "$CL_PFX-a" addr add $VIP/24 dev x0
 echo "# address mover: $VIP_MOVER"
 
-for e in a b; do
-	extra=()
-	if [ $e = b ]; then
+start_edge() { # a|b
+	local e=$1 extra=()
+	if [ "$e" = b ]; then
 		extra=(--standby-for edge-a)
 		# A failover group shares the signing secret: B must accept A's
 		# Record-Route and branch MACs, and knows A's calls by their cookies.
@@ -130,10 +130,9 @@ for e in a b; do
 		--redis $REDIS_IP:$REDIS_PORT --node-id "edge-$e" "${extra[@]}" \
 		>>"$CL_WORK/sigd-$e.log" 2>&1 &
 	SIGD_PID[$e]=$!
-	[ $e = a ] && cl_wait 100 sh -c "nsenter --net=/run/netns/$CL_PFX-a ss -Hlun 'sport = :5060' | grep -q 5060"
-done
-cl_wait 100 sh -c "nsenter --net=/run/netns/$CL_PFX-a ss -Hlun 'sport = :5060' | grep -q 5060" &&
-	cl_wait 100 sh -c "nsenter --net=/run/netns/$CL_PFX-b ss -Hlun 'sport = :5060' | grep -q 5060" ||
+	cl_wait 100 sh -c "nsenter --net=/run/netns/$CL_PFX-$e ss -Hlun 'sport = :5060' | grep -q 5060"
+}
+start_edge a && start_edge b ||
 	fail sigd_start "an edge's sigd did not start: $(tail -3 "$CL_WORK"/sigd-*.log)"
 [ "$VIP_MOVER" = keepalived ] && keepalived_up b 100
 # One caller places every call: above the SIP flood limit (16 requests in 2 s)
@@ -184,6 +183,18 @@ flows_a=$(xs_at a flows -j 2>/dev/null | jq 'if type == "array" then length else
 ready=$(XDPSBC_CTL=$CL_WORK/b.sock "$XS" --pin-root "$CL_PIN-b" status -j | jq '.cluster.calls.peer_ready')
 echo "# before the failover: A has $flows_a flows; B holds $ready of A's calls ready"
 [ "${ready:-0}" = "$TOTAL" ] && pass standby_ready || fail standby_ready "B holds $ready of $TOTAL calls"
+# The standby restarted meanwhile: it must hold the calls again, and not
+# mistake A's flows in its map for calls of its own (it would time them out).
+sigd_down b
+start_edge b || fail standby_restart "B did not restart"
+xs_at b flood set --rate 10000 >/dev/null
+if ! cl_wait 30 sh -c "XDPSBC_CTL=$CL_WORK/b.sock $XS --pin-root $CL_PIN-b status -j | jq -e '.cluster.calls.peer_ready == $TOTAL'"; then
+	fail standby_restart "B holds $(XDPSBC_CTL=$CL_WORK/b.sock "$XS" --pin-root "$CL_PIN-b" status -j | jq .cluster.calls.peer_ready) of $TOTAL calls after its restart"
+elif grep -q "media: recovered" "$CL_WORK/sigd-b.log"; then
+	fail standby_restart "B took A's flows for calls of its own: $(grep 'media: recovered' "$CL_WORK/sigd-b.log")"
+else
+	pass standby_restart
+fi
 xs_at a flows -j | grep -q '"192.0.2.60' && pass nat_latched ||
 	fail nat_latched "no flow on A latched to the NAT's 192.0.2.60"
 
