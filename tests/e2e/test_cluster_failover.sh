@@ -212,8 +212,8 @@ echo "# A's sigd CPU since its start, $TOTAL calls set up and 4 s of their media
 
 # Kill A: processes and link; the address moves to B.
 t_kill=$(date +%s%N)
-[ "$VIP_MOVER" = keepalived ] && eval "kill -9 \$KA_PID_a"
-kill -9 "${SIGD_PID[a]}"
+[ "$VIP_MOVER" = keepalived ] && eval "kill_tree \$KA_PID_a"
+kill_tree "${SIGD_PID[a]}" # with its relay process on the udp datapath
 in_ns "$CL_PFX-a" ip link set x0 down
 if [ "$VIP_MOVER" = script ]; then
 	ip -n "$CL_PFX-a" addr del $VIP/24 dev x0 2>/dev/null
@@ -275,7 +275,7 @@ nflows() { xs_at b flows -j 2>/dev/null | jq 'if type == "array" then length els
 cl_wait 30 sh -c "[ \"\$(XDPSBC_CTL=$CL_WORK/b.sock $XS --pin-root $CL_PIN-b flows -j | jq 'if type == \"array\" then length else (.flows // [] | length) end')\" = 0 ]" &&
 	pass flows_removed_at_b || fail flows_removed_at_b "$(nflows) flows left on B after the BYEs"
 xs_at b status | sed -n '/^cluster:/,$p' | sed 's/^/# /'
-[ "$VIP_MOVER" = keepalived ] && eval "kill \$KA_PID_b" 2>/dev/null
+[ "$VIP_MOVER" = keepalived ] && eval "kill_tree \$KA_PID_b"
 if [ $fails -gt 0 ]; then
 	for e in a b; do
 		echo "---- sigd $e"

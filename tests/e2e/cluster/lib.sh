@@ -42,6 +42,16 @@ xs_at() {
 	XDPSBC_CTL=$CL_WORK/$e.sock in_ns "$CL_PFX-$e" "$XS" --pin-root "$CL_PIN-$e" "$@"
 }
 
+# kill_tree PID: PID and its descendants, by pid (sigd forks its relay on
+# the udp and afxdp datapaths, keepalived its VRRP process).
+kill_tree() {
+	local k
+	for k in $(pgrep -P "$1" 2>/dev/null); do
+		kill_tree "$k"
+	done
+	kill -9 "$1" 2>/dev/null
+}
+
 cl_wait() { # TENTHS CMD...
 	local n=$1
 	shift
@@ -122,13 +132,17 @@ sigd_up() {
 }
 
 sigd_down() {
-	local e=$1 i
+	local e=$1 i kids
+	kids=$(pgrep -P "${SIGD_PID[$e]}" 2>/dev/null)
 	kill -TERM "${SIGD_PID[$e]}" 2>/dev/null
 	for ((i = 0; i < 50; i++)); do
 		kill -0 "${SIGD_PID[$e]}" 2>/dev/null || break
 		sleep 0.1
 	done
-	kill -9 "${SIGD_PID[$e]}" 2>/dev/null
+	kill_tree "${SIGD_PID[$e]}"
+	for i in $kids; do
+		kill_tree "$i"
+	done
 	wait "${SIGD_PID[$e]}" 2>/dev/null
 	unset "SIGD_PID[$e]"
 }
@@ -139,7 +153,7 @@ cl_down() {
 		sigd_down "$e"
 	done
 	for e in "${CL_PIDS[@]}"; do
-		kill -9 "$e" 2>/dev/null
+		kill_tree "$e"
 	done
 	[ -n "$REDIS_PID" ] && redis_stop
 	for e in a b c; do
