@@ -14,7 +14,7 @@ CFLAGS	+= -Wall -Wextra -Wno-unused-parameter -std=gnu11 -D_GNU_SOURCE
 XS_VERSION := $(shell sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' debian/changelog 2>/dev/null)
 CPPFLAGS += -I$(BUILD)/include -I. -Isigd -Ibpf -DXDPSBC_VERSION='"$(XS_VERSION)"'
 LDLIBS_BPF := -lxdp -lbpf -lelf -lz -lnftnl -lmnl
-LDLIBS_SIGD := -losip2 -losipparser2 -lpthread -ljansson -lssl -lcrypto -lsystemd
+LDLIBS_SIGD := -losip2 -losipparser2 -lpthread -ljansson -lssl -lcrypto -lsystemd -lhiredis
 
 BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Wno-unused-value \
 	-I/usr/include/$(MULTIARCH) -Ibpf
@@ -84,7 +84,7 @@ $(BUILD)/%.o: %.c | $(SKELS)
 
 $(LOADER_LIB): $(LOADER_OBJS)
 	@mkdir -p $(@D)
-	$(call say,AR,$@)$(AR) rcs $@ $^
+	$(call say,AR,$@)rm -f $@; $(AR) rcs $@ $^
 
 $(BUILD)/bin/xdpsbc: $(CLI_OBJS) $(LOADER_LIB)
 	@mkdir -p $(@D)

@@ -97,11 +97,16 @@ static void restore(const struct xs_maps *m, const struct xs_cidr *c, const stru
 		bpf_map_delete_elem(bfd, &k);
 }
 
+static uint64_t expiry(uint64_t now, uint64_t seconds)
+{
+	return seconds ? now + seconds * 1000000000ULL : 0;
+}
+
 /*
  * Insert or refresh one entry, recording what was there in @old. A refresh
  * keeps the hit counters; no @note keeps the old reason. Undoes itself on error.
  */
-static int block_put(const struct xs_maps *m, const struct xs_cidr *c, uint64_t seconds,
+static int block_put(const struct xs_maps *m, const struct xs_cidr *c, uint64_t expires_ns,
 		     const char *note, uint64_t now, struct saved *old)
 {
 	int bfd = c->family == AF_INET ? m->block4 : m->block6;
@@ -113,9 +118,6 @@ static int block_put(const struct xs_maps *m, const struct xs_cidr *c, uint64_t 
 
 	if (c->family != AF_INET && c->family != AF_INET6)
 		return -EAFNOSUPPORT;
-	/* Every caller's duration, whatever it parsed: seconds * 1e9 must not wrap. */
-	if (seconds > XS_DURATION_MAX)
-		return -ERANGE;
 	lpm_key(c, &k);
 	old->had_block = !bpf_map_lookup_elem(bfd, &k, &old->blk);
 	old->had_note = !bpf_map_lookup_elem(nfd, &k, &old->note);
@@ -124,7 +126,7 @@ static int block_put(const struct xs_maps *m, const struct xs_cidr *c, uint64_t 
 		val.last_hit_ns = old->blk.last_hit_ns;
 	}
 	val.added_ns = now;
-	val.expires_ns = seconds ? now + seconds * 1000000000ULL : 0;
+	val.expires_ns = expires_ns;
 	val.prefixlen = c->prefixlen;
 	ret = put(bfd, &k, &val);
 	if (ret)
@@ -148,10 +150,29 @@ static int block_put(const struct xs_maps *m, const struct xs_cidr *c, uint64_t 
 int xs_block_add(const struct xs_maps *m, const struct xs_cidr *c, uint64_t seconds,
 		 const char *note)
 {
+	uint64_t now = xs_now_ns();
 	struct saved old;
 	int ret;
 
-	ret = block_put(m, c, seconds, note, xs_now_ns(), &old);
+	/* Every caller's duration, whatever it parsed: seconds * 1e9 must not wrap. */
+	if (seconds > XS_DURATION_MAX)
+		return -ERANGE;
+	ret = block_put(m, c, expiry(now, seconds), note, now, &old);
+	gen_bump(m);
+	return ret;
+}
+
+/*
+ * xs_block_add_at() - block @c until @expires_ns on the datapath clock (0:
+ * permanently): an expiry set elsewhere (another edge) kept to the millisecond.
+ */
+int xs_block_add_at(const struct xs_maps *m, const struct xs_cidr *c, uint64_t expires_ns,
+		    const char *note)
+{
+	struct saved old;
+	int ret;
+
+	ret = block_put(m, c, expires_ns, note, xs_now_ns(), &old);
 	gen_bump(m);
 	return ret;
 }
@@ -166,6 +187,9 @@ int xs_block_del(const struct xs_maps *m, const struct xs_cidr *c)
 	if (bpf_map_delete_elem(c->family == AF_INET ? m->block4 : m->block6, &k))
 		ret = -errno;
 	bpf_map_delete_elem(c->family == AF_INET ? m->blknote4 : m->blknote6, &k);
+	/* Not for the XDP caches: the nft sets and sigd's cluster sync follow xs_blkgen. */
+	if (!ret)
+		gen_bump(m);
 	return ret;
 }
 
@@ -192,7 +216,11 @@ int xs_block_import(const struct xs_maps *m, const struct xs_block_req *reqs, si
 	int ret = 0;
 
 	for (i = 0; i < n; i++) {
-		ret = block_put(m, &reqs[i].cidr, reqs[i].seconds, reqs[i].note, now, &s);
+		ret = reqs[i].seconds > XS_DURATION_MAX ? -ERANGE : 0;
+		if (ret)
+			break;
+		ret = block_put(m, &reqs[i].cidr, expiry(now, reqs[i].seconds), reqs[i].note, now,
+				&s);
 		if (ret)
 			break;
 		if (!s.had_block && !s.had_note)
@@ -364,7 +392,10 @@ int xs_block_gc(const struct xs_maps *m, unsigned int *removed)
 
 int xs_block_flush(const struct xs_maps *m, unsigned int *removed)
 {
-	return block_remove(m, false, removed);
+	int ret = block_remove(m, false, removed);
+
+	gen_bump(m); /* the nft sets and sigd's cluster sync follow xs_blkgen */
+	return ret;
 }
 
 static int count_one(int family, const union xs_lpm *k, void *arg)

@@ -47,7 +47,7 @@ void xs_unlock(int fd);
 struct xs_maps {
 	int stats, config, block4, block6, blknote4, blknote6, trust4, trust6, flows, txports;
 	int flood;
-	int blkgen; /* changed after every blocklist add and trust removal (block.c) */
+	int blkgen; /* changed after every blocklist and trusted-network change (block.c) */
 };
 /*
  * Open the pinned maps under @pin_root. With @create, maps that are not
@@ -150,6 +150,9 @@ int64_t xs_clock_to_wall(uint64_t clock_ns);
 /* ---- blocklist and trusted networks (block.c) ---- */
 int xs_block_add(const struct xs_maps *m, const struct xs_cidr *c, uint64_t seconds,
 		 const char *note);
+/* The same with an absolute expiry on the datapath clock (xs_now_ns(); 0: permanent). */
+int xs_block_add_at(const struct xs_maps *m, const struct xs_cidr *c, uint64_t expires_ns,
+		    const char *note);
 int xs_block_del(const struct xs_maps *m, const struct xs_cidr *c);
 int xs_trust_add(const struct xs_maps *m, const struct xs_cidr *c);
 int xs_trust_del(const struct xs_maps *m, const struct xs_cidr *c);

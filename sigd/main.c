@@ -178,6 +178,9 @@ static void reload(int argc, char **argv, struct sigd_cfg *cfg, struct proxy *px
 	if (memcmp(&nc.map_sizes, &cfg->map_sizes, sizeof(nc.map_sizes)))
 		xs_log(XS_LOG_WARN, "reload: map-sizes apply when the maps are created; the "
 				    "pinned maps keep their size\n");
+	if (memcmp(&nc.cluster, &cfg->cluster, sizeof(nc.cluster)))
+		xs_log(XS_LOG_WARN, "reload: redis and node-id changes need a restart\n");
+	nc.cluster = cfg->cluster;
 	memcpy(nc.listen, cfg->listen, sizeof(nc.listen));
 	nc.nlisten = cfg->nlisten;
 	memcpy(nc.listen_tls, cfg->listen_tls, sizeof(nc.listen_tls));
@@ -296,6 +299,15 @@ int main(int argc, char **argv)
 		       strerror(-err));
 	if (sdp.fw == SIGD_FW_NFT && xs_nft_sync(&maps)) /* the relay range, now set */
 		xs_log(XS_LOG_WARN, "nftables sets not updated\n");
+	/*
+	 * A cluster edge holds the shared policy before it takes traffic, and a
+	 * standby its peer's calls before the media engine reads the flow map
+	 * (the peer's flows there are not this edge's calls).
+	 */
+	if (cluster_init(&cfg.cluster, &maps, pin_root)) {
+		xs_log(XS_LOG_ERR, "cluster: bad node-id (set node-id)\n");
+		return 1;
+	}
 	media_opts_of(&cfg, maps.flows, &mo);
 	mc = media_new(&mo);
 	if (!mc) {
@@ -344,6 +356,8 @@ int main(int argc, char **argv)
 		goto fail;
 	}
 	sigd_instance_lock_repid();
+	if (cluster_start())
+		xs_log(XS_LOG_ERR, "cluster: thread not started; policy not shared\n");
 	for (unsigned int i = 0; i < cfg.nlisten; i++) {
 		char ab[SIP_ADDR_STRLEN];
 
@@ -382,11 +396,15 @@ int main(int argc, char **argv)
 			sigd_fwd_tick();
 		}
 		sigd_notify_watchdog();
+		/* Calls taken over from a peer are saved (and replicated) as ours. */
+		if (cluster_calls_poll(mc, &cfg.public_ip[cfg.public_ip[0].af ? 0 : 1]) > 0)
+			px.dirty = true;
 	}
 	sigd_notify_stopping();
 	xs_log(XS_LOG_INFO, "shutting down; %u dialogs saved, media flows stay pinned\n",
 	       proxy_shutdown(&px));
 	bans_close();
+	cluster_stop();
 	ctl_close(&ctl);
 	tp_close();
 	policy_free(&px.pol);

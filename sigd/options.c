@@ -547,6 +547,21 @@ static int set_dns_timeout(struct sigd_cfg *c, const char *v)
 	return set_ms(v, 60, &c->dns.timeout_ms);
 }
 
+static int set_redis(struct sigd_cfg *c, const char *v)
+{
+	return cluster_parse_redis(&c->cluster, v);
+}
+
+static int set_standby_for(struct sigd_cfg *c, const char *v)
+{
+	return cluster_parse_standby(&c->cluster, v);
+}
+
+static int set_node_id(struct sigd_cfg *c, const char *v)
+{
+	return cluster_parse_node(&c->cluster, v);
+}
+
 static const struct opt opts[] = {
 	{"config", "FILE|none", set_config, "config file (default " SIGD_CONFIG_DEFAULT ")"},
 	{"iface", "IFACE", set_iface, "attach the XDP program here if it is not attached"},
@@ -656,6 +671,12 @@ static const struct opt opts[] = {
 	 "do not look up a name that failed again for this long (default 30s)"},
 	{"dns-timeout", "DURATION", set_dns_timeout,
 	 "a name lookup not answered by then has failed (default 2s)"},
+	{"redis", "HOST:PORT,..|none", set_redis,
+	 "share blocklist, trusted networks, bans and calls with the edges through this Redis "
+	 "(the first primary of the list; default none: a single edge)"},
+	{"node-id", "NAME", set_node_id, "this edge's name in the cluster (default the host name)"},
+	{"standby-for", "NODE|none", set_standby_for,
+	 "keep NODE's calls ready and take them over when public-ip moves here (default none)"},
 };
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
 

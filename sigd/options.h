@@ -14,6 +14,7 @@
 #include "sip/transport.h"
 #include "sip/dns.h"
 #include "rpfilter.h"
+#include "cluster/cluster.h"
 
 #define SIGD_CONFIG_DEFAULT "/etc/xdpsbc/xdpsbc.conf"
 #define SIGD_STATE_DEFAULT  "/run/PIN-ROOT-NAME" /* xs_instance_dir() of the pin root */
@@ -70,6 +71,8 @@ struct sigd_cfg {
 	unsigned int max_dialogs, max_dialogs_src, max_txns, max_txns_src, max_reg_expires;
 	struct tp_limits tcp; /* TCP connection caps, timeouts, output queue */
 	struct dns_cfg dns;   /* resolver cache lifetimes and lookup deadline */
+	/* Shared policy through Redis (cluster/cluster.h); no redis: a single edge. */
+	struct cluster_cfg cluster;
 	/* Security policy: global keys and the [brand]/[company]/[user] sections. */
 	struct policy_cfg pol;
 };

@@ -28,12 +28,16 @@ static inline const char *clog_id(const char *cid)
 const char *log_esc(const char *s, char *buf, size_t len);
 #define LOG_ESC_LEN 320
 
+/* " (taken over)" for a call this edge took over from a cluster peer, else "". */
+const char *clog_mark(const char *cid);
+
 /* The Call-ID is the sender's: escaped like any other network string. */
-#define CLOG(lvl, cid, fmt, ...)                                                                   \
-	do {                                                                                       \
-		char clog_buf_[LOG_ESC_LEN];                                                       \
-		xs_log(lvl, "[%s] " fmt "\n", log_esc(clog_id(cid), clog_buf_, sizeof(clog_buf_)), \
-		       ##__VA_ARGS__);                                                             \
+#define CLOG(lvl, cid, fmt, ...)                                                            \
+	do {                                                                                \
+		char clog_buf_[LOG_ESC_LEN];                                                \
+		xs_log(lvl, "[%s]%s " fmt "\n",                                             \
+		       log_esc(clog_id(cid), clog_buf_, sizeof(clog_buf_)), clog_mark(cid), \
+		       ##__VA_ARGS__);                                                      \
 	} while (0)
 
 /* Transport codes as kamailio writes them in ;alias= (1 udp, 2 tcp, 3 tls). */

@@ -161,12 +161,14 @@ void json_u64(const char *key, uint64_t val);
 void json_i64(const char *key, int64_t val);
 void json_bool(const char *key, bool val);
 void json_null(const char *key);
+void json_raw(const char *key, const char *text);
 void json_done(void); /* newline after the top-level value */
 
 extern const struct cmd cmds_iface[], cmds_block[], cmds_trust[], cmds_media[], cmds_stats[];
 extern const struct cmd cmds_flood[]; /* flood status|on|off|set, bans */
 extern const struct cmd cmds_ctl[];   /* calls, policy: asked of xdpsbc-sigd */
-extern const struct cmd cmds_fw[];    /* the nftables backend */
+int ctl_query(const char *cmd, bool json, const char *path, char *buf, size_t len);
+extern const struct cmd cmds_fw[]; /* the nftables backend */
 /* cmd_fw.c: the nft state as a JSON object "nftables" or a text line. */
 int fw_status_fields(bool json);
 

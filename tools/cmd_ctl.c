@@ -105,6 +105,50 @@ static int ctl_ask(struct cli *c, const char *cmd, const char *path)
 	return ret;
 }
 
+/*
+ * "@cmd json|text" into @buf (NUL-terminated, cut to fit); 0, or -errno when
+ * no sigd answers at @path (NULL: $XDPSBC_CTL or the default). Quiet: for
+ * sections of other commands (status).
+ */
+int ctl_query(const char *cmd, bool json, const char *path, char *buf, size_t len)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	char line[64];
+	size_t got = 0;
+	int fd, n, ret = 0;
+
+	if (!path)
+		path = getenv("XDPSBC_CTL") ?: CTL_SOCKET_DEFAULT;
+	if (strlen(path) >= sizeof(sun.sun_path) || len < 2)
+		return -ENAMETOOLONG;
+	strcpy(sun.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	n = snprintf(line, sizeof(line), "%s %s\n", cmd, json ? "json" : "text");
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) || write(fd, line, n) != n) {
+		ret = -errno;
+		close(fd);
+		return ret;
+	}
+	while (got < len - 1) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		ssize_t r;
+
+		if (poll(&p, 1, 2000) <= 0) {
+			ret = -ETIMEDOUT;
+			break;
+		}
+		r = read(fd, buf + got, len - 1 - got);
+		if (r <= 0)
+			break;
+		got += r;
+	}
+	buf[got] = 0;
+	close(fd);
+	return ret;
+}
+
 struct ctl_args {
 	const char *path;
 };

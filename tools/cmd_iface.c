@@ -274,6 +274,24 @@ static void status_maps(struct cli *c, const struct maps_sum *s)
 	printf("  total kernel memory: %s (%llu bytes)\n", mem, (unsigned long long)s->memlock);
 }
 
+/* The edge's place in a cluster: only the running sigd knows it (null / a note without). */
+static void status_cluster(struct cli *c)
+{
+	static char buf[16384];
+	int err = ctl_query("cluster", c->json, NULL, buf, sizeof(buf));
+
+	if (c->json) {
+		if (err || buf[0] != '{')
+			json_null("cluster");
+		else
+			json_raw("cluster", buf);
+	} else if (err) {
+		printf("cluster:\n  unknown: xdpsbc-sigd not reachable (%s)\n", strerror(-err));
+	} else {
+		printf("cluster:\n%s", buf);
+	}
+}
+
 static int do_status(struct cli *c, const struct xs_maps *m, void *args)
 {
 	struct if_nameindex *ifs, *i;
@@ -350,6 +368,7 @@ static int do_status(struct cli *c, const struct xs_maps *m, void *args)
 		}
 		status_maps(c, &ms);
 	}
+	status_cluster(c);
 	if (c->json) {
 		json_obj_end();
 		json_done();

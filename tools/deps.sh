@@ -6,7 +6,8 @@ set -e
 PKGS="make gcc clang llvm libbpf-dev libxdp-dev xdp-tools bpftool libelf-dev zlib1g-dev
 pkg-config libclang-rt-dev libosip2-dev libjansson-dev libssl-dev libnftnl-dev libmnl-dev libsystemd-dev nftables sip-tester tshark ethtool
 iproute2 jq util-linux procps psmisc python3 curl
-help2man man-db debhelper dpkg-dev build-essential"
+help2man man-db debhelper dpkg-dev build-essential
+libhiredis-dev redis-server keepalived"
 
 missing=""
 for p in $PKGS; do

@@ -244,8 +244,18 @@ int ctl_unix_command(struct ctl *c, const char *line, struct sbuf *out)
 			policy_text(c, out);
 	} else if (!strcmp(cmd, "metrics")) {
 		ctl_metrics(c, out);
+	} else if (!strcmp(cmd, "cluster")) {
+		if (json) {
+			dump_json(cluster_status_json(), out);
+		} else {
+			char *t = cluster_status_text();
+
+			sb_printf(out, "%s", t ? t : "");
+			free(t);
+		}
 	} else {
-		sb_printf(out, "error: unknown command '%s' (calls, policy, metrics)\n", cmd);
+		sb_printf(out, "error: unknown command '%s' (calls, policy, metrics, cluster)\n",
+			  cmd);
 		return 400;
 	}
 	return 200;
@@ -736,6 +746,13 @@ void ctl_metrics(struct ctl *c, struct sbuf *o)
 	sb_printf(o, "xdpsbc_blocklist_entries %lu\n",
 		  xs_map_count_lpm(c->maps->block4) + xs_map_count_lpm(c->maps->block6));
 	ctl_metrics_maps(c, o);
+	{
+		char *cm = cluster_metrics(); /* NULL on a single edge */
+
+		if (cm)
+			sb_printf(o, "%s", cm);
+		free(cm);
+	}
 	metric_head(o, "xdpsbc_media_flows_refused_total", "counter",
 		    "Relay flow inserts refused because xs_flows was full (calls answered 503).");
 	sb_printf(o, "xdpsbc_media_flows_refused_total %llu\n",

@@ -103,6 +103,14 @@ static void stream_release(struct media_ctx *mc, struct media_call *c, struct me
 	memset(s, 0, sizeof(*s));
 }
 
+int media_adopt(struct media_ctx *mc)
+{
+	unsigned int before = mc->calls;
+	int err = mc->o.flows_fd >= 0 ? media_flows_rebuild(mc) : -EBADF;
+
+	return err ?: (int)(mc->calls - before);
+}
+
 struct media_ctx *media_new(const struct media_opts *o)
 {
 	struct media_ctx *mc = calloc(1, sizeof(*mc));

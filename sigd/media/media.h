@@ -117,6 +117,12 @@ void media_end_cookie(struct media_ctx *mc, uint64_t cookie);
  */
 void media_confirm(struct media_ctx *mc, const char *call_id);
 
+/*
+ * Flows another edge programmed were put into xs_flows (a standby taking
+ * over, cluster/): learn their calls and ports as after a restart.
+ */
+int media_adopt(struct media_ctx *mc);
+
 /* Number of calls with media state; for status and tests. */
 unsigned int media_calls(const struct media_ctx *mc);
 /* Relay ports allocated, and those held by signalling source @src; for status and tests. */

@@ -8,6 +8,7 @@
 #include <string.h>
 #include "policy/bans.h"
 #include "sip/transport.h"
+#include "cluster/cluster.h"
 
 static struct xs_bans *bans;
 
@@ -28,6 +29,7 @@ static int on_ban(const struct xs_ban_event *ev, void *arg)
 						      1000000000ULL
 					    : 0));
 	ctl_ban_event(c, src, ev->banned_until_ns, ev->count);
+	cluster_ban(&ev->src, ev->banned_until_ns); /* the other edges ban it too */
 	return 0;
 }
 

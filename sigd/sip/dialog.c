@@ -146,19 +146,22 @@ static json_t *leg_json(const struct dlg_leg *l)
 			 "cseq", (json_int_t)l->cseq, "client", l->client);
 }
 
+json_t *dlg_json(const struct dialog *d)
+{
+	return json_pack("{s:i, s:s, s:s, s:I, s:I, s:I, s:o, s:o, s:b, s:o, s:o, s:s, s:s, s:s}",
+			 "v", DLG_REC_V, "call_id", d->call_id, "state",
+			 d->state == DLG_CONFIRMED ? "confirmed" : "early", "inv_cseq",
+			 (json_int_t)d->inv_cseq, "created", (json_int_t)d->created, "ringing",
+			 (json_int_t)d->ringing, "inv_src", sf_addr(&d->inv_src), "inv_hop",
+			 sf_addr(&d->inv_hop), "counted", d->counted, "a", leg_json(&d->a), "b",
+			 leg_json(&d->b), "company", d->company, "brand", d->brand, "rw_user",
+			 d->rw_user);
+}
+
 static int emit(FILE *f, void *arg)
 {
 	for (struct dialog *d = dialogs; d; d = d->next) {
-		json_t *o = json_pack(
-			"{s:i, s:s, s:s, s:I, s:I, s:I, s:o, s:o, s:b, s:o, s:o, s:s, s:s, s:s}",
-			"v", DLG_REC_V, "call_id", d->call_id, "state",
-			d->state == DLG_CONFIRMED ? "confirmed" : "early", "inv_cseq",
-			(json_int_t)d->inv_cseq, "created", (json_int_t)d->created, "ringing",
-			(json_int_t)d->ringing, "inv_src", sf_addr(&d->inv_src), "inv_hop",
-			sf_addr(&d->inv_hop), "counted", d->counted, "a", leg_json(&d->a), "b",
-			leg_json(&d->b), "company", d->company, "brand", d->brand, "rw_user",
-			d->rw_user);
-		int err = sf_put(f, o);
+		int err = sf_put(f, dlg_json(d));
 
 		if (err)
 			return err;
@@ -188,7 +191,7 @@ static int get_leg(const json_t *o, const char *key, struct dlg_leg *l)
 }
 
 /* Everything is read and checked into @tmp before a dialog is created from it. */
-static int load_rec(json_t *o, void *arg)
+int dlg_from_json(json_t *o)
 {
 	struct dialog tmp = {0}, *d;
 	char state[16];
@@ -231,6 +234,11 @@ static int load_rec(json_t *o, void *arg)
 	if (d->counted && srcc_inc(&per_src, &d->inv_src.ip))
 		d->counted = false;
 	return 0;
+}
+
+static int load_rec(json_t *o, void *arg)
+{
+	return dlg_from_json(o);
 }
 
 int dlg_load(const char *dir)

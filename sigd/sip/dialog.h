@@ -85,5 +85,13 @@ struct dialog *dlg_first(void);
 /* State file @dir/dialogs: JSON lines, 0600, write-then-rename; load at start. */
 int dlg_save(const char *dir);
 int dlg_load(const char *dir);
+/*
+ * One dialog as a state-file record, and back (checked field by field; the
+ * caps do not apply: a call in progress, restored or taken over from a
+ * peer edge). dlg_from_json(): 0, -EEXIST (Call-ID known) or -EINVAL.
+ */
+struct json_t;
+struct json_t *dlg_json(const struct dialog *d);
+int dlg_from_json(struct json_t *o);
 
 #endif /* XDPSBC_SIGD_DIALOG_H */

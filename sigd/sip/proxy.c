@@ -149,6 +149,7 @@ void proxy_flush(struct proxy *p)
 	p->last_save_ms = sigd_now_ms();
 	if (p->dirty) {
 		p->dirty = false;
+		cluster_calls_changed(); /* a cluster edge writes the changed calls to Redis */
 		err = dlg_save(p->state_dir);
 		if (err)
 			xs_log(XS_LOG_WARN, "saving dialogs to %s: %s\n", p->state_dir,
