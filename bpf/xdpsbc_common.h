@@ -27,6 +27,7 @@
 #define XS_MAP_BLKGEN	"xs_blkgen"
 #define XS_MAP_XSKS	"xs_xsks" /* AF_XDP sockets of the afxdp datapath */
 #define XS_MAP_NOROUTE	"xs_noroute"
+#define XS_MAP_LAYOUT	"xs_layout" /* layout version of each versioned map (userspace) */
 
 /*
  * Sizes. The big maps (blocklist, trusted networks, flows, flood state) are
@@ -315,6 +316,25 @@ struct xs_flood {
 	__u32 count;		 /* requests in the window */
 	__u32 bans;		 /* bans of this source while it stayed in the map */
 	__u64 chk_gen; /* /32 or /128 key: passed the source checks under xs_blkgen chk_gen - 1 */
+};
+
+/*
+ * xs_layout (userspace only): the layout version each versioned map was
+ * pinned with, keyed by map name, so that an upgrade decides from data which
+ * migration steps (loader/migrate.c) an old pin needs. A version is bumped
+ * whenever a map's key or value layout, or the meaning of a field, changes.
+ */
+#define XS_LAYOUT_MAPS 32
+
+struct xs_layout_key {
+	char name[16];
+};
+
+struct xs_layout {
+	__u32 version;
+	__u32 key_size;
+	__u32 value_size;
+	__u32 pad;
 };
 
 /* xs_bans ring buffer record: one per new ban. */

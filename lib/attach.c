@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Attach and detach the xdpsbc program with libxdp. The program always loads
- * with its maps pinned under the pin root, so the blocklist, trusted networks,
- * settings and flows outlive detach, attach and restarts.
+ * Attach, replace and detach the xdpsbc program with libxdp. The program
+ * always loads with its maps pinned under the pin root, so the blocklist,
+ * trusted networks, settings and flows outlive detach, attach, restarts and
+ * the replacement of the program by a new build.
  */
 #include <dirent.h>
 #include <errno.h>
+#include <linux/if_link.h>
 #include <limits.h>
 #include <net/if.h>
 #include <string.h>
@@ -231,6 +233,182 @@ int xs_attach(const char *pin_root, int ifindex, enum xs_mode mode, enum xs_mode
 		xs_log(XS_LOG_WARN, "%s: not added to %s (%s): no redirect to it\n",
 		       ifname(ifindex, ifn), XS_MAP_TXPORTS, strerror(-ret));
 	return 0;
+}
+
+/* Does program @fd use exactly the maps pinned under @pin_root now (none migrated away)? */
+static int uses_current_pins(int fd, const char *pin_root)
+{
+	struct bpf_prog_info pinfo = {};
+	__u32 len = sizeof(pinfo), ids[64];
+	char path[PATH_MAX];
+
+	pinfo.nr_map_ids = 64;
+	pinfo.map_ids = (__u64)(unsigned long)ids;
+	if (bpf_obj_get_info_by_fd(fd, &pinfo, &len))
+		return -errno;
+	for (__u32 i = 0; i < pinfo.nr_map_ids && i < 64; i++) {
+		struct bpf_map_info mi = {}, pi = {};
+		int mfd = bpf_map_get_fd_by_id(ids[i]), pfd;
+
+		len = sizeof(mi);
+		if (mfd < 0 || bpf_obj_get_info_by_fd(mfd, &mi, &len)) {
+			if (mfd >= 0)
+				close(mfd);
+			continue;
+		}
+		close(mfd);
+		if (xs_pin_path(pin_root, mi.name, path, sizeof(path)))
+			continue;
+		pfd = bpf_obj_get(path);
+		if (pfd < 0)
+			continue; /* internal (.rodata) or not pinned: per load */
+		len = sizeof(pi);
+		if (!bpf_obj_get_info_by_fd(pfd, &pi, &len) && pi.id != mi.id) {
+			close(pfd);
+			return 0;
+		}
+		close(pfd);
+	}
+	return 1;
+}
+
+static int prog_tag(int fd, __u8 tag[BPF_TAG_SIZE])
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	memcpy(tag, info.tag, BPF_TAG_SIZE);
+	return 0;
+}
+
+/*
+ * The dispatcher case: libxdp adds the new program beside the old one (a new
+ * dispatcher swapped in atomically, both chained: the old one decides while
+ * it runs), then removes the old one (another atomic swap).
+ */
+static int replace_in_dispatcher(int ifindex, int new_fd, uint32_t old_id, enum xs_mode mode)
+{
+	struct xdp_program *np, *op;
+	int ret;
+
+	np = xdp_program__from_fd(new_fd);
+	ret = libxdp_get_error(np);
+	if (ret)
+		return ret;
+	ret = xdp_program__attach(np, ifindex, xdp_mode(mode), 0);
+	xdp_program__close(np);
+	if (ret)
+		return ret;
+	op = xdp_program__from_id(old_id);
+	ret = libxdp_get_error(op);
+	if (ret)
+		return ret;
+	ret = xdp_program__detach(op, ifindex, xdp_mode(mode), 0);
+	xdp_program__close(op);
+	return ret;
+}
+
+int xs_replace(const char *pin_root, int ifindex, bool force, uint32_t *old_id, uint32_t *new_id)
+{
+	LIBBPF_OPTS(bpf_xdp_attach_opts, opts);
+	__u8 old_tag[BPF_TAG_SIZE], new_tag[BPF_TAG_SIZE];
+	struct bpf_prog_info ni = {};
+	__u32 len = sizeof(ni);
+	char name[16] = "";
+	struct xdpsbc *skel = NULL;
+	struct xs_maps m;
+	enum xs_mode mode;
+	uint32_t id = 0;
+	bool legacy = false;
+	int old_fd = -1, new_fd, ret;
+
+	ret = current_prog(ifindex, &mode, &id, name, &legacy);
+	if (ret <= 0)
+		return ret ?: -ENOENT;
+	if (strcmp(name, XS_PROG_NAME))
+		return -EBUSY;
+	if (old_id)
+		*old_id = id;
+	/* The maps first: migrated to this build's layouts where they changed. */
+	ret = xs_maps_open(pin_root, true, &m);
+	if (ret)
+		return ret;
+	xs_maps_close(&m);
+
+	old_fd = bpf_prog_get_fd_by_id(id);
+	if (old_fd < 0)
+		return -errno;
+	skel = xdpsbc__open();
+	if (!skel) {
+		ret = -errno ?: -EINVAL;
+		goto out;
+	}
+	ret = xs_obj_set_pins(skel->obj, pin_root);
+	ret = ret ?: xdpsbc__load(skel);
+	if (ret)
+		goto out;
+	new_fd = bpf_program__fd(skel->progs.xdpsbc);
+	ret = prog_tag(old_fd, old_tag) ?: prog_tag(new_fd, new_tag);
+	if (ret)
+		goto out;
+	if (!force && !memcmp(old_tag, new_tag, BPF_TAG_SIZE) &&
+	    uses_current_pins(old_fd, pin_root) == 1 && xs_migrate_prog_retired(id) != 1)
+		goto out; /* this build's program on these maps already: 0 */
+	if (legacy) {
+		/* Compare-and-swap in the kernel: -EEXIST if someone swapped it meanwhile. */
+		opts.old_prog_fd = old_fd;
+		ret = bpf_xdp_attach(ifindex, new_fd,
+				     XDP_FLAGS_REPLACE | (mode == XS_MODE_SKB ? XDP_FLAGS_SKB_MODE
+									      : XDP_FLAGS_DRV_MODE),
+				     &opts);
+		ret = ret < 0 ? ret : 0;
+	} else {
+		ret = replace_in_dispatcher(ifindex, new_fd, id, mode);
+	}
+	if (ret)
+		goto out;
+	if (!bpf_obj_get_info_by_fd(new_fd, &ni, &len) && new_id)
+		*new_id = ni.id;
+	xs_migrate_settle(false);
+	ret = 1;
+out:
+	xdpsbc__destroy(skel);
+	close(old_fd);
+	return ret;
+}
+
+int xs_replace_all(const char *pin_root, bool force, unsigned int *n)
+{
+	struct if_nameindex *ifs, *i;
+	char ifn[IF_NAMESIZE];
+	uint32_t id, oid, nid;
+	int ret = 0, r;
+
+	*n = 0;
+	ifs = if_nameindex();
+	for (i = ifs; i && i->if_index; i++) {
+		if (xs_attached(i->if_index, NULL, &id) != 1)
+			continue;
+		if (xs_prog_uses_root(id, pin_root) != 1 && xs_migrate_prog_retired(id) != 1)
+			continue;
+		r = xs_replace(pin_root, i->if_index, force, &oid, &nid);
+		if (r == 1) {
+			(*n)++;
+			xs_log(XS_LOG_INFO,
+			       "%s: xdpsbc program replaced (prog %u -> %u), maps kept\n",
+			       ifname(i->if_index, ifn), oid, nid);
+		} else if (r < 0) {
+			xs_log(XS_LOG_ERR, "%s: replacing the xdpsbc program: %s\n",
+			       ifname(i->if_index, ifn), strerror(-r));
+			if (!ret)
+				ret = r;
+		}
+	}
+	if (ifs)
+		if_freenameindex(ifs);
+	return ret;
 }
 
 /* Detach xdpsbc from @ifindex: -ENOENT when it is not attached, -EBUSY when another program is. */

@@ -22,4 +22,9 @@ struct bpf_map;
 int xs_obj_size_map(struct bpf_map *map);
 void xs_size_pinned_differs(const char *path, const char *name, uint32_t pinned);
 
+/* migrate.c */
+int xs_migrate_pin(const char *pin_root, const char *name, const char *path, uint32_t resize);
+void xs_layout_stamp(const char *pin_root);
+int xs_migrate_prog_retired(uint32_t prog_id);
+
 #endif /* XDPSBC_LOADER_INT_H */

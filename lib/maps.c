@@ -71,6 +71,19 @@ static bool sized_by_program(const struct bpf_map *map)
  * kept, so take its size, and the flags the kernel added at creation. A map
  * not pinned yet gets the configured size (sizes.c).
  */
+/* The pin root of the pin @path (its directory), in a static buffer. */
+static const char *pin_root_of(const char *path)
+{
+	static char root[PATH_MAX];
+	char *slash;
+
+	snprintf(root, sizeof(root), "%s", path);
+	slash = strrchr(root, '/');
+	if (slash && slash != root)
+		*slash = '\0';
+	return root;
+}
+
 static int adopt_pinned_size(struct bpf_map *map, const char *path)
 {
 	struct bpf_map_info info = {};
@@ -84,21 +97,27 @@ static int adopt_pinned_size(struct bpf_map *map, const char *path)
 	close(fd);
 	if (ret)
 		return -errno;
-	/* libbpf would refuse quietly (at debug level); say which pin and why. */
-	if (info.type != bpf_map__type(map) || info.key_size != bpf_map__key_size(map) ||
+	/* Another layout: migrated when a step exists (migrate.c), else refused. */
+	if (info.key_size != bpf_map__key_size(map) ||
 	    info.value_size != bpf_map__value_size(map)) {
+		ret = xs_migrate_pin(pin_root_of(path), bpf_map__name(map), path, 0);
+		if (ret < 0)
+			return ret;
+		return adopt_pinned_size(map, path);
+	}
+	/* libbpf would refuse quietly (at debug level); say which pin and why. */
+	if (info.type != bpf_map__type(map)) {
 		xs_log(XS_LOG_ERR,
-		       "%s: the pinned map does not match this program's (type or key/value "
-		       "size); left by another xdpsbc version? 'xdpsbc unload' removes it\n",
+		       "%s: the pinned map has another type than this program's; left by "
+		       "another xdpsbc version? 'xdpsbc unload' removes it\n",
 		       path);
 		return -EINVAL;
 	}
+	/* Grown with the program: re-created at its size, every counter copied. */
 	if (info.max_entries != bpf_map__max_entries(map) && sized_by_program(map)) {
-		xs_log(XS_LOG_WARN,
-		       "%s: %u entries, this program counts %u: re-creating it (its counters "
-		       "restart; the other maps are kept)\n",
-		       path, info.max_entries, bpf_map__max_entries(map));
-		return unlink(path) && errno != ENOENT ? -errno : 0;
+		ret = xs_migrate_pin(pin_root_of(path), bpf_map__name(map), path,
+				     bpf_map__max_entries(map));
+		return ret < 0 ? ret : 0;
 	}
 	xs_size_pinned_differs(path, bpf_map__name(map), info.max_entries);
 	if (info.max_entries != bpf_map__max_entries(map))
@@ -192,10 +211,6 @@ static int check_layout(int fd, const struct xs_map_desc *d, const char *path)
 		return -errno;
 	if (info.key_size == d->key_size && info.value_size == d->value_size)
 		return 0;
-	xs_log(XS_LOG_ERR,
-	       "%s: key/value size %u/%u, expected %zu/%zu; left by another xdpsbc version? "
-	       "'xdpsbc unload' removes it\n",
-	       path, info.key_size, info.value_size, d->key_size, d->value_size);
 	return -EINVAL;
 }
 
@@ -214,9 +229,23 @@ static int open_all(const char *pin_root, struct xs_maps *m)
 			return -errno;
 		*map_fd(m, d) = fd;
 		ret = check_layout(fd, d, path);
+		if (ret == -EINVAL) {
+			/* An earlier layout: migrated when a step exists, else refused. */
+			ret = xs_migrate_pin(pin_root, d->name, path, 0);
+			if (ret < 0)
+				return ret;
+			close(fd);
+			*map_fd(m, d) = -1;
+			fd = bpf_obj_get(path);
+			if (fd < 0)
+				return -errno;
+			*map_fd(m, d) = fd;
+			ret = check_layout(fd, d, path);
+		}
 		if (ret)
 			return ret;
 	}
+	xs_layout_stamp(pin_root);
 	return 0;
 }
 

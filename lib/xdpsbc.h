@@ -57,6 +57,19 @@ struct xs_maps {
 int xs_maps_open(const char *pin_root, bool create, struct xs_maps *m);
 void xs_maps_close(struct xs_maps *m);
 
+/* ---- map layout migration (migrate.c) ---- */
+/*
+ * Let this process migrate pins of an earlier layout (sigd at start, `xdpsbc
+ * attach --replace`): only a caller that then moves every program to the new
+ * maps (xs_replace_all()) may, since a running old program keeps the old map.
+ * Otherwise opening such a pin fails with -EPERM and says how to upgrade.
+ */
+void xs_migrate_allow(bool allow);
+/* How many maps this process migrated or re-created. */
+unsigned int xs_migrated(void);
+/* Copy what old maps gained since their migration; @done: release them. */
+void xs_migrate_settle(bool done);
+
 /* ---- map sizes (sizes.c) and use (usage.c) ---- */
 /* The size knobs, one per group of maps: "flood", "flows", "blocklist", "trusted". */
 enum xs_size { XS_SIZE_FLOOD, XS_SIZE_FLOWS, XS_SIZE_BLOCKLIST, XS_SIZE_TRUSTED, XS_SIZE_MAX };
@@ -120,6 +133,17 @@ int xs_unload(const char *pin_root);
 int xs_prog_uses_root(uint32_t prog_id, const char *pin_root);
 /* 1 when the XDP program on @ifindex runs alone (no libxdp dispatcher), 0 if not, <0 error. */
 int xs_attached_single(int ifindex);
+/*
+ * Atomically replace the xdpsbc program on @ifindex with this build's, keeping
+ * the pinned maps (migrated first when their layout changed): the kernel swaps
+ * old for new (XDP_FLAGS_REPLACE), no packet sees neither. Without @force only
+ * when it differs (another build, or maps a migration replaced).
+ * 1 replaced, 0 nothing to do, -ENOENT not attached, -EBUSY another program.
+ * @old_id, @new_id (may be NULL): the program ids.
+ */
+int xs_replace(const char *pin_root, int ifindex, bool force, uint32_t *old_id, uint32_t *new_id);
+/* xs_replace() on every interface running this pin root's xdpsbc; @n: how many replaced. */
+int xs_replace_all(const char *pin_root, bool force, unsigned int *n);
 /* xs_detach(), and remove @ifindex from the pin root's redirect devmap. */
 int xs_detach_root(const char *pin_root, int ifindex);
 

@@ -235,7 +235,8 @@ static bool relay_adopt(const char *pin_root, enum xs_datapath want, struct sigd
 		return false;
 	if (strcmp(dp, xs_dp_str(XS_DP_AFXDP)) && strcmp(dp, xs_dp_str(XS_DP_UDP)))
 		return false; /* an xdp sigd: no relay process */
-	if (want != XS_DP_XDP && !strcmp(dp, xs_dp_str(want))) {
+	/* Not after a map migration: that relay still holds the old maps. */
+	if (want != XS_DP_XDP && !strcmp(dp, xs_dp_str(want)) && !xs_migrated()) {
 		sd->relay_pid = pid;
 		snprintf(sd->relay_line, sizeof(sd->relay_line),
 			 "relay process %d of an earlier sigd adopted", pid);

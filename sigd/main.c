@@ -120,6 +120,22 @@ static void media_opts_of(const struct sigd_cfg *cfg, int flows_fd, struct media
 	mo->source_ports = cfg->source_ports;
 }
 
+/*
+ * An upgrade: the xdpsbc programs of an earlier build (or on maps a migration
+ * just replaced) give way to this build's, atomically, maps and flows kept.
+ */
+static void upgrade_programs(const char *pin_root)
+{
+	unsigned int n = 0;
+
+	if (xs_replace_all(pin_root, false, &n))
+		xs_log(XS_LOG_WARN, "some interfaces still run an earlier xdpsbc program\n");
+	xs_migrate_settle(true);
+	if (n)
+		xs_log(XS_LOG_INFO, "xdpsbc program of this build swapped in on %u interfaces\n",
+		       n);
+}
+
 static int attach_iface(const char *pin_root, const struct sigd_cfg *cfg)
 {
 	unsigned int ifindex = if_nametoindex(cfg->iface);
@@ -263,6 +279,7 @@ int main(int argc, char **argv)
 		return 1;
 	pin_root = xs_pin_root(cfg.pin_root[0] ? cfg.pin_root : NULL);
 	xs_map_sizes_use(&cfg.map_sizes); /* for maps created now; pins keep their size */
+	xs_migrate_allow(true); /* pins of an earlier layout: we move every program below */
 	err = xs_bpffs_ensure(pin_root);
 	err = err ?: xs_maps_open(pin_root, true, &maps);
 	if (err) {
@@ -283,6 +300,7 @@ int main(int argc, char **argv)
 	/* Before any socket: a spoofed core source must never reach one. */
 	if (sigd_rp_filter(cfg.rp_filter))
 		return 1;
+	upgrade_programs(pin_root);
 	/* Choose the datapath (auto probes); the XDP one attaches as before. */
 	if (sigd_dp_start(pin_root, &cfg, &maps, &sdp))
 		return 1;

@@ -12,6 +12,7 @@
 struct iface_args {
 	struct cli_iface iface;
 	int mode; /* index in mode_words */
+	bool replace;
 };
 
 static const char *const mode_words[] = {"native", "skb", "generic", NULL};
@@ -21,6 +22,9 @@ static const struct opt attach_opts[] = {
 	DEFINE_OPTION("--mode", WORD, struct iface_args, mode, .metavar = "native|skb",
 		      .words = mode_words, .expect = "native or skb",
 		      .help = "attach mode (default: native, else skb)"),
+	DEFINE_OPTION("--replace", FLAG, struct iface_args, replace,
+		      .help = "replace the xdpsbc program already attached with this build's, "
+			      "atomically, keeping the maps (migrated when their layout changed)"),
 	END_OPTIONS,
 };
 
@@ -40,6 +44,36 @@ static int lock_root(struct cli *c, int *fd)
 	return 0;
 }
 
+/*
+ * attach --replace on an interface running xdpsbc: this build's program takes
+ * its place in one kernel operation. When that migrated a map, every other
+ * interface still running an old program on the old map moves too.
+ */
+static int replace(struct cli *c, const struct iface_args *a)
+{
+	uint32_t oid = 0, nid = 0;
+	unsigned int n = 0;
+	int ret;
+
+	xs_migrate_allow(true);
+	ret = xs_replace(c->pin_root, a->iface.ifindex, true, &oid, &nid);
+	if (ret == -EBUSY)
+		return cli_err("%s: the XDP program attached is not xdpsbc; not replacing it",
+			       a->iface.name);
+	if (ret < 0)
+		return cli_err("%s: replace failed: %s", a->iface.name, strerror(-ret));
+	if (xs_migrated() && xs_replace_all(c->pin_root, false, &n))
+		ret = -EIO;
+	xs_migrate_settle(true);
+	printf("replaced xdpsbc on %s (prog id %u -> %u, maps kept under %s", a->iface.name, oid,
+	       nid, c->pin_root);
+	if (xs_migrated())
+		printf(", %u migrated to this version's layout; %u other interfaces moved",
+		       xs_migrated(), n);
+	printf(")\n");
+	return ret == -EIO ? cli_err("some interfaces still run the old program") : 0;
+}
+
 static int do_attach(struct cli *c, const struct xs_maps *unused, void *args)
 {
 	const struct iface_args *a = args;
@@ -53,10 +87,24 @@ static int do_attach(struct cli *c, const struct xs_maps *unused, void *args)
 	ret = lock_root(c, &lock);
 	if (ret)
 		return ret;
+	if (a->replace && xs_attached(a->iface.ifindex, NULL, NULL) == 1) {
+		ret = replace(c, a);
+		xs_unlock(lock);
+		return ret;
+	}
+	xs_migrate_allow(a->replace);
 	ret = xs_attach(c->pin_root, a->iface.ifindex, mode, &used);
+	if (!ret && xs_migrated()) {
+		unsigned int n = 0;
+
+		/* The interfaces still running an old program on the old maps. */
+		ret = xs_replace_all(c->pin_root, false, &n);
+		xs_migrate_settle(true);
+	}
 	xs_unlock(lock);
 	if (ret == -EEXIST)
-		return cli_err("%s: xdpsbc is already attached (detach it first)", name);
+		return cli_err("%s: xdpsbc is already attached (--replace swaps in this build)",
+			       name);
 	if (ret == -EBUSY)
 		return cli_err("%s: another XDP program is attached; not replacing it", name);
 	if (ret)
@@ -379,10 +427,11 @@ static int do_status(struct cli *c, const struct xs_maps *m, void *args)
 #define IFACE_CMD(...) .args_size = sizeof(struct iface_args), .maps = CLI_MAPS_NONE, __VA_ARGS__
 
 const struct cmd cmds_iface[] = {
-	{"attach", do_attach, "IFACE [--mode native|skb]",
+	{"attach", do_attach, "IFACE [--mode native|skb] [--replace]",
 	 "attach the XDP program to IFACE (native mode, else skb with a warning; --mode forces "
 	 "one); "
-	 "maps under the pin root are reused",
+	 "maps under the pin root are reused; --replace swaps a running xdpsbc for this build "
+	 "atomically",
 	 .opts = attach_opts, IFACE_CMD()},
 	{"detach", do_detach, "IFACE", "remove xdpsbc from IFACE; the maps and their entries stay",
 	 .opts = iface_arg, IFACE_CMD()},
