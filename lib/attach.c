@@ -65,22 +65,51 @@ static int txport_set(const char *pin_root, int ifindex, bool add)
 }
 
 /*
- * The program on @ifindex, if libxdp sees one: legacy (single program) or
- * the first program of a dispatcher. Fills @name (at least 16 bytes).
+ * The program on @ifindex: legacy (single program) or the first program of a
+ * libxdp dispatcher. Fills @name (at least 16 bytes). A single program is
+ * read from netlink and its info directly: libxdp's view of one keeps a
+ * reference to it that xdp_multiprog__close() does not drop, which would
+ * hold a replaced program (and its maps) for the life of the daemon.
  */
 static int current_prog(int ifindex, enum xs_mode *mode, uint32_t *prog_id, char *name,
 			bool *legacy)
 {
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info), id;
 	struct xdp_multiprog *mp;
 	struct xdp_program *p;
-	int ret = 0;
+	int fd, ret = 0;
+
+	if (bpf_xdp_query(ifindex, 0, &q))
+		return -errno;
+	id = q.prog_id ?: q.drv_prog_id ?: q.skb_prog_id;
+	if (!id)
+		return 0;
+	fd = bpf_prog_get_fd_by_id(id);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	ret = bpf_obj_get_info_by_fd(fd, &info, &len) ? -errno : 0;
+	close(fd);
+	if (ret)
+		return ret;
+	if (strcmp(info.name, "xdp_dispatcher")) {
+		snprintf(name, 16, "%s", info.name);
+		if (prog_id)
+			*prog_id = id;
+		if (mode)
+			*mode = id == q.skb_prog_id ? XS_MODE_SKB : XS_MODE_NATIVE;
+		if (legacy)
+			*legacy = true;
+		return 1;
+	}
 
 	mp = xdp_multiprog__get_from_ifindex(ifindex);
 	ret = libxdp_get_error(mp);
 	if (ret)
 		return ret == -ENOENT ? 0 : ret;
-	p = xdp_multiprog__is_legacy(mp) ? xdp_multiprog__main_prog(mp)
-					 : xdp_multiprog__next_prog(NULL, mp);
+	p = xdp_multiprog__next_prog(NULL, mp);
+	ret = 0;
 	if (p) {
 		snprintf(name, 16, "%s", xdp_program__name(p));
 		if (prog_id)
@@ -89,7 +118,7 @@ static int current_prog(int ifindex, enum xs_mode *mode, uint32_t *prog_id, char
 			*mode = xdp_multiprog__attach_mode(mp) == XDP_MODE_SKB ? XS_MODE_SKB
 									       : XS_MODE_NATIVE;
 		if (legacy)
-			*legacy = xdp_multiprog__is_legacy(mp);
+			*legacy = false;
 		ret = 1;
 	}
 	xdp_multiprog__close(mp);

@@ -522,8 +522,10 @@ int xs_migrate_pin(const char *pin_root, const char *name, const char *path, uin
 		xs_log(XS_LOG_INFO, "%s: migrated %lu entries from layout %u to %u\n", path, copied,
 		       from, cur);
 	else
-		xs_log(XS_LOG_INFO, "%s: re-created with %u entries (was %u), %lu entries kept\n",
-		       path, resize, info.max_entries, copied);
+		xs_log(XS_LOG_WARN,
+		       "%s: %u entries, this program counts %u: re-creating it, its %lu entries "
+		       "copied (the other maps are kept)\n",
+		       path, info.max_entries, resize, copied);
 	retired[nretired] =
 		(struct retired){.old_fd = old, .new_fd = new, .from = from, .old_id = info.id};
 	snprintf(retired[nretired].name, sizeof(retired[nretired].name), "%s", name);

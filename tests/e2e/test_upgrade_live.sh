@@ -83,24 +83,27 @@ rtp_ok() { # file n
 		[ "$(jq -r .duplicates "$1")" = 0 ]
 }
 
-test_old_layout_migration() (
-	local n=300 d e0 e1 fl st old_id
+# old_layout HOW: the previous release's pins and program, upgraded by HOW:
+# cli (`xdpsbc attach e0 --replace`) or sigd (the new daemon starting).
+old_layout() (
+	local how=$1 n=300 d e0 e1 fl st old_id sfx
+	sfx=$([ "$how" = sigd ] && echo _by_sigd)
 	# shellcheck source=tests/e2e/topo.sh
-	TOPO_PREFIX=xu$$m XDPSBC_PIN_ROOT=/sys/fs/bpf/xdpsbc-e2e-$$-m
+	TOPO_PREFIX=xu$$m$how XDPSBC_PIN_ROOT=/sys/fs/bpf/xdpsbc-e2e-$$-m$how
 	source "$HERE/topo.sh"
 	for t in clang bpftool git; do
-		command -v $t >/dev/null || { skip old_layout_migration "$t missing"; exit 0; }
+		command -v $t >/dev/null || { skip old_layout_migration$sfx "$t missing"; exit 0; }
 	done
 	git -C "$ROOT" cat-file -e "$OLD_REV^{commit}" 2>/dev/null ||
-		{ skip old_layout_migration "release $OLD_REV not in this checkout's history"; exit 0; }
-	topo_up || { fail old_layout_migration "could not build the namespaces"; exit 1; }
-	build_old || { fail old_layout_migration "old build: $(tail -n 3 "$TOPO_WORK/old-build.log")"; exit 1; }
+		{ skip old_layout_migration$sfx "release $OLD_REV not in this checkout's history"; exit 0; }
+	topo_up || { fail old_layout_migration$sfx "could not build the namespaces"; exit 1; }
+	build_old || { fail old_layout_migration$sfx "old build: $(tail -n 3 "$TOPO_WORK/old-build.log")"; exit 1; }
 	mkdir -p "$XDPSBC_PIN_ROOT"
 	in_ns "$NS_E" bpftool prog load "$TOPO_WORK/old.bpf.o" "$XDPSBC_PIN_ROOT/xs_oldprog" type xdp \
 		pinmaps "$XDPSBC_PIN_ROOT" >"$TOPO_WORK/old-load.log" 2>&1 &&
 		in_ns "$NS_E" bpftool net attach xdpdrv pinned "$XDPSBC_PIN_ROOT/xs_oldprog" dev e0 &&
 		in_ns "$NS_E" bpftool net attach xdpdrv pinned "$XDPSBC_PIN_ROOT/xs_oldprog" dev e1 ||
-		{ fail old_layout_migration "old program: $(tail -n 3 "$TOPO_WORK/old-load.log")"; exit 1; }
+		{ fail old_layout_migration$sfx "old program: $(tail -n 3 "$TOPO_WORK/old-load.log")"; exit 1; }
 	rm -f "$XDPSBC_PIN_ROOT/xs_oldprog"
 	e0=$(ip -n "$NS_E" -j link show e0 | jq '.[0].ifindex')
 	e1=$(ip -n "$NS_E" -j link show e1 | jq '.[0].ifindex')
@@ -121,7 +124,9 @@ test_old_layout_migration() (
 		value hex 6f 6c 64 2d 72 65 6c 65 61 73 65 $(hex_zero 53)
 	bpftool map update pinned "$XDPSBC_PIN_ROOT/xs_trust4" key hex $(hex_le32 24) $(hex_ip 198.51.100.0) \
 		value hex $(hex_zero 8)
-	if in_ns "$NS_E" "$XS" flows >/dev/null 2>"$TOPO_WORK/ro.err" ||
+	if [ "$how" = sigd ]; then
+		:
+	elif in_ns "$NS_E" "$XS" flows >/dev/null 2>"$TOPO_WORK/ro.err" ||
 		! grep -q "pinned by an earlier xdpsbc (layout 1, this version 2)" "$TOPO_WORK/ro.err"; then
 		fail old_layout_refused_readonly "a listing opened the old pins: $(cat "$TOPO_WORK/ro.err")"
 	else
@@ -136,51 +141,62 @@ test_old_layout_migration() (
 	bg_ns "$NS_N" "$d/caller.log" "$RTP_PEER" -l $NAT_OUT_IP:4000 -r $EDGE_IP:20000 -n $n -i 20 -t 15 -e $n -o "$d/caller.json"
 	local caller=$BG_PID
 	sleep 2
-	in_ns "$NS_E" "$XS" attach e0 --replace >"$d/replace.out" 2>&1
-	local rc=$?
-	wait "$caller" "$callee"
-	if [ $rc != 0 ] || ! grep -q "2 migrated to this version's layout; 1 other interfaces moved" "$d/replace.out"; then
-		fail old_layout_migration "replace: rc=$rc $(cat "$d/replace.out")"
-	elif ! rtp_ok "$d/callee.json" $n || ! rtp_ok "$d/caller.json" $n; then
-		fail old_layout_migration "stats: $(in_ns "$NS_E" "$XS" stats | awk '$3 != 0' | tr "\n" " ") RTP lost across the migration: caller $(cat "$d/caller.json"), callee $(cat "$d/callee.json")"
+	local rc want="2 migrated to this version's layout; 1 other interfaces moved"
+	if [ "$how" = sigd ]; then
+		XDPSBC_DATAPATH=xdp sigd_start
+		rc=$?
+		cp "$TOPO_WORK/sigd.log.1" "$d/replace.out"
+		want="xdpsbc program of this build swapped in on 2 interfaces"
 	else
-		pass old_layout_migration
+		in_ns "$NS_E" "$XS" attach e0 --replace >"$d/replace.out" 2>&1
+		rc=$?
+	fi
+	wait "$caller" "$callee"
+	if [ $rc != 0 ] || ! grep -q "$want" "$d/replace.out"; then
+		fail old_layout_migration$sfx "replace: rc=$rc $(cat "$d/replace.out")"
+	elif ! rtp_ok "$d/callee.json" $n || ! rtp_ok "$d/caller.json" $n; then
+		fail old_layout_migration$sfx "stats: $(in_ns "$NS_E" "$XS" stats | awk '$3 != 0' | tr "\n" " ") RTP lost across the migration: caller $(cat "$d/caller.json"), callee $(cat "$d/callee.json")"
+	else
+		pass old_layout_migration$sfx
 	fi
 	fl=$(in_ns "$NS_E" "$XS" flows -j)
 	st=$(jq -c '[.. | objects | select(.edge? == "203.0.113.1:20000")] | first' <<<"$fl")
 	if [ "$(jq -r '.peer' <<<"$st")" != "$NAT_OUT_IP:4000" ] || ! jq -e '.flags | index("latched")' <<<"$st" >/dev/null ||
 		[ "$(jq -r .packets <<<"$st")" -lt $((n - 25)) ]; then
 		# (the counters of the milliseconds between copy and swap stay in the old map)
-		fail migrated_flow_latched "flow after migration: $st"
+		fail migrated_flow_latched$sfx "flow after migration: $st"
 	else
-		pass migrated_flow_latched
+		pass migrated_flow_latched$sfx
 	fi
 	if [ "$(jq '[.. | objects | select(.edge? != null)] | length' <<<"$fl")" != 3 ]; then
-		fail migrated_flows_all "want 3 flows: $fl"
+		fail migrated_flows_all$sfx "want 3 flows: $fl"
 	else
-		pass migrated_flows_all
+		pass migrated_flows_all$sfx
 	fi
 	if in_ns "$NS_E" "$XS" block list -j | jq -e '.. | objects | select(.cidr? == "192.0.2.66/32" and .reason? == "old-release")' >/dev/null &&
 		in_ns "$NS_E" "$XS" trust list -j | grep -q '198.51.100.0/24'; then
-		pass migration_kept_blocklist_trusted
+		pass migration_kept_blocklist_trusted$sfx
 	else
-		fail migration_kept_blocklist_trusted "block: $(in_ns "$NS_E" "$XS" block list) trust: $(in_ns "$NS_E" "$XS" trust list)"
+		fail migration_kept_blocklist_trusted$sfx "block: $(in_ns "$NS_E" "$XS" block list) trust: $(in_ns "$NS_E" "$XS" trust list)"
 	fi
 	if bpftool map dump pinned "$XDPSBC_PIN_ROOT/xs_layout" | grep -q '^value: 02 00 00 00 08 00 00 00  78 00 00 00'; then
-		pass layout_recorded
+		pass layout_recorded$sfx
 	else
-		fail layout_recorded "$(bpftool map dump pinned "$XDPSBC_PIN_ROOT/xs_layout")"
+		fail layout_recorded$sfx "$(bpftool map dump pinned "$XDPSBC_PIN_ROOT/xs_layout")"
 	fi
 	if [ "$(prog_id e0)" != null ] && [ "$(prog_id e1)" != null ] &&
 		[ "$(prog_id e0)" != "$old_id" ] && [ "$(prog_id e1)" != "$old_id" ] &&
 		! bpftool prog show id "$old_id" >/dev/null 2>&1; then
-		pass both_arms_moved
+		pass both_arms_moved$sfx
 	else
-		fail both_arms_moved "old prog $old_id; now $(prog_id e0) $(prog_id e1)"
+		fail both_arms_moved$sfx "old prog $old_id; now $(prog_id e0) $(prog_id e1)"
 	fi
+	[ "$how" = sigd ] && sigd_stop
 	topo_down
 	exit 0
 )
+
+test_old_layout_migration() { old_layout cli; old_layout sigd; }
 
 test_no_migration_refused() (
 	local pin=/sys/fs/bpf/xdpsbc-e2e-$$-r out
