@@ -266,6 +266,14 @@ replace_restart() (
 	sleep 1.5 # the restart gap: no sigd runs
 	XDPSBC_DATAPATH=$dp sigd_start ||
 		fail "${dp}_replace_restart" "sigd did not restart: $(tail -n 3 "$TOPO_WORK/sigd.log.$SIGD_RUNS")"
+	if [ "$dp" != udp ]; then
+		# The same build: the restarted sigd leaves the running program alone.
+		if grep -q "swapped in" "$TOPO_WORK/sigd.log.$SIGD_RUNS" || [ "$(prog_id e0)" != "$new_id" ]; then
+			fail "${dp}_same_build_kept" "sigd replaced its own build: $(grep swapped "$TOPO_WORK/sigd.log.$SIGD_RUNS")"
+		else
+			pass "${dp}_same_build_kept"
+		fi
+	fi
 	call_wait "$d"
 	local lost_c=$((n - $(rtp "$d" caller unique))) lost_k=$((n - $(rtp "$d" callee unique)))
 	echo "# $dp: RTP lost caller<-callee $lost_c, callee<-caller $lost_k (of $n each)"
