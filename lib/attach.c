@@ -443,17 +443,31 @@ int xs_replace_all(const char *pin_root, bool force, unsigned int *n)
 /* Detach xdpsbc from @ifindex: -ENOENT when it is not attached, -EBUSY when another program is. */
 int xs_detach(int ifindex)
 {
+	LIBBPF_OPTS(bpf_xdp_attach_opts, opts);
 	struct xdp_multiprog *mp;
 	struct xdp_program *p;
+	char name[16] = "";
+	enum xs_mode mode;
+	bool legacy = false;
+	uint32_t id;
 	int ret;
 
-	ret = xs_attached(ifindex, NULL, NULL);
-	if (ret < 0)
-		return ret;
-	if (!ret) {
-		char name[16] = "";
-
-		return current_prog(ifindex, NULL, NULL, name, NULL) > 0 ? -EBUSY : -ENOENT;
+	ret = current_prog(ifindex, &mode, &id, name, &legacy);
+	if (ret <= 0)
+		return ret ?: -ENOENT;
+	if (strcmp(name, XS_PROG_NAME))
+		return -EBUSY;
+	if (legacy) {
+		/* Only that program (not one swapped in meanwhile); no libxdp reference kept. */
+		opts.old_prog_fd = bpf_prog_get_fd_by_id(id);
+		if (opts.old_prog_fd < 0)
+			return -errno;
+		ret = bpf_xdp_attach(ifindex, -1,
+				     XDP_FLAGS_REPLACE | (mode == XS_MODE_SKB ? XDP_FLAGS_SKB_MODE
+									      : XDP_FLAGS_DRV_MODE),
+				     &opts);
+		close(opts.old_prog_fd);
+		return ret < 0 ? ret : 0;
 	}
 	mp = xdp_multiprog__get_from_ifindex(ifindex);
 	ret = libxdp_get_error(mp);
