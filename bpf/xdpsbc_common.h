@@ -337,6 +337,18 @@ struct xs_layout {
 	__u32 pad;
 };
 
+/*
+ * xs_layout, key "build": the instruction tag the program of the build whose
+ * object hashes to obj_hash loaded as, so that a daemon restarting with the
+ * same build sees the running program is its own without loading it again.
+ */
+#define XS_LAYOUT_BUILD "build"
+
+struct xs_layout_build {
+	__u64 obj_hash;
+	__u8 tag[8];
+};
+
 /* xs_bans ring buffer record: one per new ban. */
 struct xs_ban_event {
 	struct xs_flood_key src;

@@ -312,6 +312,19 @@ static int prog_tag(int fd, __u8 tag[BPF_TAG_SIZE])
 	return 0;
 }
 
+/* FNV-1a of this build's BPF object: names the build in the xs_layout record. */
+static uint64_t obj_hash(void)
+{
+	const unsigned char *p;
+	uint64_t h = 0xcbf29ce484222325ULL;
+	size_t n;
+
+	p = xdpsbc__elf_bytes(&n);
+	while (n--)
+		h = (h ^ *p++) * 0x100000001b3ULL;
+	return h;
+}
+
 /*
  * The dispatcher case: libxdp adds the new program beside the old one (a new
  * dispatcher swapped in atomically, both chained: the old one decides while
@@ -352,6 +365,7 @@ int xs_replace(const char *pin_root, int ifindex, bool force, uint32_t *old_id, 
 	uint32_t id = 0;
 	bool legacy = false;
 	int old_fd = -1, new_fd, ret;
+	uint64_t hash;
 
 	ret = current_prog(ifindex, &mode, &id, name, &legacy);
 	if (ret <= 0)
@@ -369,6 +383,12 @@ int xs_replace(const char *pin_root, int ifindex, bool force, uint32_t *old_id, 
 	old_fd = bpf_prog_get_fd_by_id(id);
 	if (old_fd < 0)
 		return -errno;
+	hash = obj_hash();
+	/* The running program is this build's on these maps: nothing to load (0). */
+	if (!force && !prog_tag(old_fd, old_tag) && !xs_build_tag_get(pin_root, hash, new_tag) &&
+	    !memcmp(old_tag, new_tag, BPF_TAG_SIZE) && uses_current_pins(old_fd, pin_root) == 1 &&
+	    xs_migrate_prog_retired(id) != 1)
+		goto out;
 	skel = xdpsbc__open();
 	if (!skel) {
 		ret = -errno ?: -EINVAL;
@@ -382,6 +402,7 @@ int xs_replace(const char *pin_root, int ifindex, bool force, uint32_t *old_id, 
 	ret = prog_tag(old_fd, old_tag) ?: prog_tag(new_fd, new_tag);
 	if (ret)
 		goto out;
+	xs_build_tag_set(pin_root, hash, new_tag);
 	if (!force && !memcmp(old_tag, new_tag, BPF_TAG_SIZE) &&
 	    uses_current_pins(old_fd, pin_root) == 1 && xs_migrate_prog_retired(id) != 1)
 		goto out; /* this build's program on these maps already: 0 */

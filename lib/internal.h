@@ -26,5 +26,7 @@ void xs_size_pinned_differs(const char *path, const char *name, uint32_t pinned)
 int xs_migrate_pin(const char *pin_root, const char *name, const char *path, uint32_t resize);
 void xs_layout_stamp(const char *pin_root);
 int xs_migrate_prog_retired(uint32_t prog_id);
+int xs_build_tag_get(const char *pin_root, uint64_t hash, uint8_t tag[8]);
+void xs_build_tag_set(const char *pin_root, uint64_t hash, const uint8_t tag[8]);
 
 #endif /* XDPSBC_LOADER_INT_H */

@@ -231,6 +231,32 @@ static int layout_set(const char *pin_root, const char *name, uint32_t version, 
 	return ret;
 }
 
+/* The program tag recorded for the build whose object hashes to @hash: 0 or -ENOENT. */
+int xs_build_tag_get(const char *pin_root, uint64_t hash, uint8_t tag[8])
+{
+	struct xs_layout_build b;
+
+	_Static_assert(sizeof(b) == sizeof(struct xs_layout), "one value size in xs_layout");
+	if (layout_get(pin_root, XS_LAYOUT_BUILD, (struct xs_layout *)&b) || b.obj_hash != hash)
+		return -ENOENT;
+	memcpy(tag, b.tag, sizeof(b.tag));
+	return 0;
+}
+
+void xs_build_tag_set(const char *pin_root, uint64_t hash, const uint8_t tag[8])
+{
+	struct xs_layout_build b = {.obj_hash = hash};
+	struct xs_layout_key k = {};
+	int fd = layout_open(pin_root, true);
+
+	if (fd < 0)
+		return;
+	memcpy(b.tag, tag, sizeof(b.tag));
+	snprintf(k.name, sizeof(k.name), "%s", XS_LAYOUT_BUILD);
+	bpf_map_update_elem(fd, &k, &b, BPF_ANY);
+	close(fd);
+}
+
 /**
  * xs_layout_stamp() - record the layout version of every versioned map of
  * @pin_root that has no record yet and has this program's layout.
