@@ -179,7 +179,12 @@ struct xs_config {
  * latch, chk_saddr), XS_FLOW_OUT6 for those of the leaving side (src, dst,
  * nh_daddr). A flow whose two sides differ translates between IPv4 and IPv6.
  */
-#define XS_FLOW_LAYOUT 2 /* 1: IPv4 only (8 B key, 120 B value); 2: dual-stack (20 B, 208 B) */
+/*
+ * xs_flows layout versions (lib/migrate.c migrates each to the next): 1: the
+ * first release (8 B key, 104 B value); 2: source-checked latching (8 B,
+ * 120 B); 3: dual-stack (20 B, 208 B).
+ */
+#define XS_FLOW_LAYOUT 3
 
 struct xs_flow_key {
 	union {

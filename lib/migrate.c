@@ -54,9 +54,9 @@ struct step {
 static void flows_1_to_2(const void *ok, const void *ov, void *nk, void *nv, uint64_t now)
 {
 	const struct xs_flow_v1 *o = ov;
-	struct xs_flow *n = nv;
+	struct xs_flow_v2 *n = nv;
 
-	memcpy(nk, ok, sizeof(struct xs_flow_key));
+	memcpy(nk, ok, sizeof(struct xs_flow_key_v1));
 	memset(n, 0, sizeof(*n));
 	n->dst_addr = o->dst_addr;
 	n->src_addr = o->src_addr;
@@ -72,11 +72,7 @@ static void flows_1_to_2(const void *ok, const void *ov, void *nk, void *nv, uin
 	n->packets = o->packets;
 	n->bytes = o->bytes;
 	n->last_seen_ns = o->last_seen_ns;
-	memcpy(n->nh_smac, o->nh_smac, sizeof(n->nh_smac));
-	memcpy(n->nh_dmac, o->nh_dmac, sizeof(n->nh_dmac));
-	n->nh_daddr = o->nh_daddr;
-	n->nh_ns = o->nh_ns;
-	/* chk_gen stays 0: the new program checks the source once again. */
+	/* The caches (next hop, source check) start empty: the program refills them. */
 	if (!(n->flags & XS_FLOW_LATCH))
 		return;
 	if (n->flags & XS_FLOW_LATCHED) {
@@ -88,9 +84,48 @@ static void flows_1_to_2(const void *ok, const void *ov, void *nk, void *nv, uin
 	}
 }
 
-/* Every layout change, oldest first; a map's current version is 1 + its steps. */
+/*
+ * xs_flows 2 -> 3: dual-stack. Every IPv4 address moves into the first four
+ * bytes of its 16-byte union (the key's too, v6 = 0); ports, flags, counters,
+ * cookie and the latch are copied; the caches start empty.
+ */
+static void flows_2_to_3(const void *ok, const void *ov, void *nk, void *nv, uint64_t now)
+{
+	const struct xs_flow_key_v1 *k = ok;
+	const struct xs_flow_v2 *o = ov;
+	struct xs_flow_key *key = nk;
+	struct xs_flow *n = nv;
+
+	memset(key, 0, sizeof(*key));
+	key->addr = k->addr;
+	key->port = k->port;
+	key->proto = k->proto;
+	memset(n, 0, sizeof(*n));
+	n->dst_addr = o->dst_addr;
+	n->src_addr = o->src_addr;
+	n->dst_port = o->dst_port;
+	n->src_port = o->src_port;
+	n->expect_addr = o->expect_addr;
+	n->peer_addr = o->peer_addr;
+	n->expect_port = o->expect_port;
+	n->peer_port = o->peer_port;
+	n->flags = o->flags;
+	n->ifindex = o->ifindex;
+	n->cookie = o->cookie;
+	n->packets = o->packets;
+	n->bytes = o->bytes;
+	n->last_seen_ns = o->last_seen_ns;
+	n->latch_until_ns = o->latch_until_ns;
+	n->latch_addr = o->latch_addr;
+}
+
+/*
+ * Every layout change, oldest first; a map's current version is 1 + its steps
+ * (for xs_flows: XS_FLOW_LAYOUT).
+ */
 static const struct step steps[] = {
-	{XS_MAP_FLOWS, 1, sizeof(struct xs_flow_key), sizeof(struct xs_flow_v1), flows_1_to_2},
+	{XS_MAP_FLOWS, 1, sizeof(struct xs_flow_key_v1), sizeof(struct xs_flow_v1), flows_1_to_2},
+	{XS_MAP_FLOWS, 2, sizeof(struct xs_flow_key_v1), sizeof(struct xs_flow_v2), flows_2_to_3},
 };
 #define NSTEPS (sizeof(steps) / sizeof(steps[0]))
 

@@ -39,4 +39,40 @@ struct xs_flow_v1 {
 	__u32 chk_pad;
 };
 
+/* xs_flows key of layouts 1 and 2 (IPv4 only): 8 bytes. */
+struct xs_flow_key_v1 {
+	__be32 addr;
+	__be16 port;
+	__u8 proto;
+	__u8 pad;
+};
+
+/* xs_flows value, layout 2 (IPv4 only, source-checked latching): 120 bytes. */
+struct xs_flow_v2 {
+	__be32 dst_addr;
+	__be32 src_addr;
+	__be16 dst_port;
+	__be16 src_port;
+	__be32 expect_addr;
+	__be32 peer_addr;
+	__be16 expect_port;
+	__be16 peer_port;
+	__u32 flags;
+	__u32 ifindex;
+	__u64 cookie;
+	__u64 packets;
+	__u64 bytes;
+	__u64 last_seen_ns;
+	__u8 nh_smac[6];
+	__u8 nh_dmac[6];
+	__be32 nh_daddr;
+	__u64 nh_ns;
+	__u64 chk_gen;
+	__be32 chk_saddr;
+	__u32 chk_pad;
+	__u64 latch_until_ns;
+	__be32 latch_addr;
+	__u32 latch_pad;
+};
+
 #endif /* XDPSBC_MIGRATE_LAYOUTS_H */

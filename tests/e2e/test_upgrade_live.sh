@@ -127,7 +127,7 @@ old_layout() (
 	if [ "$how" = sigd ]; then
 		:
 	elif in_ns "$NS_E" "$XS" flows >/dev/null 2>"$TOPO_WORK/ro.err" ||
-		! grep -q "pinned by an earlier xdpsbc (layout 1, this version 2)" "$TOPO_WORK/ro.err"; then
+		! grep -q "pinned by an earlier xdpsbc (layout 1, this version 3)" "$TOPO_WORK/ro.err"; then
 		fail old_layout_refused_readonly "a listing opened the old pins: $(cat "$TOPO_WORK/ro.err")"
 	else
 		pass old_layout_refused_readonly
@@ -179,7 +179,7 @@ old_layout() (
 	else
 		fail migration_kept_blocklist_trusted$sfx "block: $(in_ns "$NS_E" "$XS" block list) trust: $(in_ns "$NS_E" "$XS" trust list)"
 	fi
-	if bpftool map dump pinned "$XDPSBC_PIN_ROOT/xs_layout" | grep -q '^value: 02 00 00 00 08 00 00 00  78 00 00 00'; then
+	if bpftool map dump pinned "$XDPSBC_PIN_ROOT/xs_layout" | grep -q '^value: 03 00 00 00 14 00 00 00  d0 00 00 00'; then
 		pass layout_recorded$sfx
 	else
 		fail layout_recorded$sfx "$(bpftool map dump pinned "$XDPSBC_PIN_ROOT/xs_layout")"
@@ -205,7 +205,7 @@ test_no_migration_refused() (
 	bpftool map update pinned "$pin/xs_flows" key hex 01 02 03 04 05 06 07 08 value hex $(hex_zero 99)
 	# Any command that opens the maps (here: one that creates the missing ones).
 	out=$("$XS" --pin-root "$pin" block add 192.0.2.1 2>&1)
-	if grep -q "key/value size 8/99, this version uses 8/120 (layout 2) and has no migration from it" <<<"$out" &&
+	if grep -q "key/value size 8/99, this version uses 20/208 (layout 3) and has no migration from it" <<<"$out" &&
 		[ "$(bpftool map dump pinned "$pin/xs_flows" | grep -c '^key')" = 1 ] &&
 		[ "$(bpftool map show pinned "$pin/xs_flows" | grep -o 'value [0-9]*B')" = "value 99B" ]; then
 		pass no_migration_refused
