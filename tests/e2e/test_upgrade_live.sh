@@ -227,12 +227,12 @@ replace_restart() (
 	topo_attach_edge native >"$TOPO_WORK/attach.log" 2>&1 &&
 		XDPSBC_DATAPATH=$dp sigd_start ||
 		{ fail "${dp}_replace_restart" "setup: $(tail -n 3 "$TOPO_WORK"/attach.log "$TOPO_WORK"/sigd.log.*)"; exit 1; }
-	ip -n "$NS_N" addr add $blocked/24 dev n1
-	in_ns "$NS_E" "$XS" block add $blocked >/dev/null
 	d=$TOPO_WORK/call
 	call_start "$d" $n # 8 s of media both ways, BYE at 10.5 s
 	sleep 2
 	if [ "$dp" != udp ]; then
+		ip -n "$NS_N" addr add $blocked/32 dev n1
+		in_ns "$NS_E" "$XS" block add $blocked >/dev/null
 		old_id=$(prog_id e0)
 		local b0
 		b0=$(xs_stat drop-blocklist)
