@@ -283,17 +283,19 @@ test_mounts_bpffs() {
 test_flows_listing() {
 	xs block add 192.0.2.1 >/dev/null # creates the pins
 	t_eq flows_empty "$(xs flows -j)" "[]"
-	# key 192.0.2.1:20000/udp; value per struct xs_flow (ports and addresses
+	# key 192.0.2.1:20000/udp (a 16-byte address, port, proto, v6 = 0); value per struct xs_flow (ports and addresses
 	# big-endian, the rest little-endian on this host), zeros up to its size.
 	local v vsize
-	v="c6 33 64 07 c0 00 02 01 0f a0 4e 22 c6 33 64 07 c6 33 64 08
+	# Addresses are 16-byte unions (IPv4 in the first four bytes).
+	local z="00 00 00 00 00 00 00 00 00 00 00 00"
+	v="c6 33 64 07 $z c0 00 02 01 $z 0f a0 4e 22 c6 33 64 07 $z c6 33 64 08 $z
 		0f a0 0f a1 09 00 00 00 03 00 00 00 88 77 66 55 44 33 22 11
 		0a 00 00 00 00 00 00 00 b8 06 00 00 00 00 00 00 00 00 00 00 00 00 00 00"
 	vsize=$(bpftool map show pinned "$XDPSBC_PIN_ROOT/xs_flows" -j | jq .bytes_value)
 	while [ "$(echo $v | wc -w)" -lt "$vsize" ]; do v="$v 00"; done
 	# shellcheck disable=SC2086
 	bpftool map update pinned "$XDPSBC_PIN_ROOT/xs_flows" \
-		key hex c0 00 02 01 4e 20 11 00 value hex $v ||
+		key hex c0 00 02 01 $z 4e 20 11 00 value hex $v ||
 		{ t_fail flows_insert "bpftool map update failed"; return 1; }
 	t_eq flows_json "$(xs flows -j | jq -c '.[0] | [.edge, .dst, .src, .peer, .flags,
 		.packets, .bytes, .idle_s, .cookie]')" \
