@@ -14,6 +14,7 @@
 #include <netinet/in.h>
 #include <bpf/bpf.h>
 
+#include "xdpsbc_latch.h"
 #include "relay/relay.h"
 #include "relay/internal.h"
 
@@ -37,8 +38,8 @@ int xs_dp_parse(const char *s, enum xs_datapath *dp)
 }
 
 /*
- * As xs_latch() in bpf/lib/relay.h (the rule is in xdpsbc_common.h, above
- * XS_FLOW_LATCH): a packet from the latched peer passes; a flow learns its
+ * As xs_latch() in bpf/lib/relay.h, through the same decision
+ * (xs_latch_step(), xdpsbc_latch.h): a packet from the latched peer passes; a flow learns its
  * peer once, from its latch_addr within the window, and aims the reverse flow
  * at it; anything else is XS_DROP_MEDIA_SOURCE. *@changed: @f's latch moved,
  * xs_dp_account() must write it back. @saddr: 4 bytes, or 16 when @v6 (the
@@ -52,21 +53,18 @@ int xs_dp_latch(int flows_fd, struct xs_flow *f, const void *saddr, bool v6, uin
 	size_t alen = v6 ? 16 : 4;
 	uint32_t flags = f->flags;
 	struct xs_flow rev;
+	int step;
 
 	*changed = false;
-	if (!(flags & XS_FLOW_LATCH))
-		return 0;
-	if ((flags & XS_FLOW_LATCHED) && !memcmp(saddr, f->peer_addr6, alen) &&
-	    sport == f->peer_port) {
-		if (flags & XS_FLOW_PRELATCHED) {
-			f->flags = flags & ~XS_FLOW_PRELATCHED;
-			*changed = true;
-		}
-		return 0;
+	step = xs_latch_step(flags, sport == f->peer_port && !memcmp(saddr, f->peer_addr6, alen),
+			     memcmp(saddr, zero, alen) && !memcmp(saddr, f->latch_addr6, alen));
+	if (step == XS_LATCH_SETTLE) {
+		f->flags = flags & ~XS_FLOW_PRELATCHED;
+		*changed = true;
 	}
-	if (!memcmp(saddr, zero, alen) || memcmp(saddr, f->latch_addr6, alen) ||
-	    (flags & (XS_FLOW_LATCHED | XS_FLOW_PRELATCHED)) == XS_FLOW_LATCHED ||
-	    xs_now_ns() >= f->latch_until_ns)
+	if (step == XS_LATCH_PASS || step == XS_LATCH_SETTLE)
+		return 0;
+	if (step == XS_LATCH_DROP || xs_now_ns() >= f->latch_until_ns)
 		return XS_DROP_MEDIA_SOURCE;
 	memset(f->peer_addr6, 0, sizeof(f->peer_addr6));
 	memcpy(f->peer_addr6, saddr, alen);

@@ -19,6 +19,7 @@
 #ifndef XDPSBC_BPF_RELAY_H
 #define XDPSBC_BPF_RELAY_H
 
+#include "xdpsbc_latch.h"
 #include "lib/maps.h"
 #include "lib/parse.h"
 #include "lib/csum.h"
@@ -50,8 +51,8 @@ static __always_inline void xs_rev_key(const struct xs_flow *f, struct xs_flow_k
 }
 
 /*
- * Source check and latching for flow @f (the rule is in xdpsbc_common.h,
- * above XS_FLOW_LATCH), IPv4 sender. The steady state, a packet from the
+ * Source check and latching for flow @f, IPv4 sender: the decision is
+ * xs_latch_step() (xdpsbc_latch.h, shared with the userspace relays). The steady state, a packet from the
  * latched peer, costs two compares and no clock read; the clock is read only
  * for a packet that could latch. The flow value is shared by every CPU: two
  * first packets from the signalled address racing on two CPUs may both
@@ -63,21 +64,14 @@ static __always_inline int xs_latch4(struct xs_flow *f, __be32 saddr, __be16 spo
 	struct xs_flow_key rkey = {.proto = IPPROTO_UDP};
 	__u32 flags = f->flags;
 	struct xs_flow *rev;
+	int step = xs_latch_step(flags, saddr == f->peer_addr && sport == f->peer_port,
+				 saddr && saddr == f->latch_addr);
 
-	if ((flags & XS_FLOW_LATCHED) && saddr == f->peer_addr && sport == f->peer_port) {
-		/* sigd's guess confirmed by a packet: the port is settled. */
-		if (flags & XS_FLOW_PRELATCHED)
-			f->flags = flags & ~XS_FLOW_PRELATCHED;
+	if (step == XS_LATCH_SETTLE) /* sigd's guess confirmed by a packet: the port is settled */
+		f->flags = flags & ~XS_FLOW_PRELATCHED;
+	if (step == XS_LATCH_PASS || step == XS_LATCH_SETTLE)
 		return XS_CONTINUE;
-	}
-	/*
-	 * Latching, once: only from the signalled source, only in the window
-	 * (a pre-latched flow may still correct its port once). Anyone else
-	 * is never forwarded: no takeover and no injection.
-	 */
-	if (!saddr || saddr != f->latch_addr ||
-	    (flags & (XS_FLOW_LATCHED | XS_FLOW_PRELATCHED)) == XS_FLOW_LATCHED ||
-	    xs_now() >= f->latch_until_ns)
+	if (step == XS_LATCH_DROP || xs_now() >= f->latch_until_ns)
 		return XS_DROP_MEDIA_SOURCE;
 	f->peer_addr = saddr;
 	f->peer_port = sport;
@@ -97,16 +91,14 @@ static __always_inline int xs_latch6(struct xs_flow *f, const __u8 *saddr, __be1
 	struct xs_flow_key rkey = {.proto = IPPROTO_UDP};
 	__u32 flags = f->flags;
 	struct xs_flow *rev;
+	int step = xs_latch_step(flags, sport == f->peer_port && xs_addr6_eq(saddr, f->peer_addr6),
+				 !xs_addr6_zero(saddr) && xs_addr6_eq(saddr, f->latch_addr6));
 
-	if ((flags & XS_FLOW_LATCHED) && sport == f->peer_port &&
-	    xs_addr6_eq(saddr, f->peer_addr6)) {
-		if (flags & XS_FLOW_PRELATCHED)
-			f->flags = flags & ~XS_FLOW_PRELATCHED;
+	if (step == XS_LATCH_SETTLE)
+		f->flags = flags & ~XS_FLOW_PRELATCHED;
+	if (step == XS_LATCH_PASS || step == XS_LATCH_SETTLE)
 		return XS_CONTINUE;
-	}
-	if (xs_addr6_zero(saddr) || !xs_addr6_eq(saddr, f->latch_addr6) ||
-	    (flags & (XS_FLOW_LATCHED | XS_FLOW_PRELATCHED)) == XS_FLOW_LATCHED ||
-	    xs_now() >= f->latch_until_ns)
+	if (step == XS_LATCH_DROP || xs_now() >= f->latch_until_ns)
 		return XS_DROP_MEDIA_SOURCE;
 	xs_addr6_copy(f->peer_addr6, saddr);
 	f->peer_port = sport;
