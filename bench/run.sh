@@ -39,12 +39,14 @@ if [ -n "${QUICK:-}" ] && [ "$QUICK" != 0 ]; then
 	live_args=(1 50)
 	cps_args=(2 10)
 	scale=""
+	drop_scale=""
 else
 	out=bench/results
 	args=
 	live_args=(5 1000)
 	cps_args=(8 50 100 200 300 400 600 800 1000 1500)
 	scale="1000 10000 100000 1000000"
+	drop_scale=1000000
 	mkdir -p "$out"
 	sh bench/deps.sh || echo "bench: comparison tools missing; their rows will be n/a" >&2
 fi
@@ -60,7 +62,7 @@ if want cost; then
 fi
 if want live; then
 	echo "== live packets per second"
-	SCALE=$scale timeout -k 10 1200 bash bench/live.sh "$out/live.json" "${live_args[@]}" || {
+	SCALE=$scale DROP_SCALE=$drop_scale timeout -k 10 1500 bash bench/live.sh "$out/live.json" "${live_args[@]}" || {
 		echo "bench: live.sh failed" >&2
 		rc=1
 	}
