@@ -117,7 +117,7 @@ if [ -x "$XS_SIGD" ]; then
 	# The caller sipp is one trunk: no per-source caps (a trunk is configured so).
 	bg_ns "$NS_E" "$B_WORK/sigd.log" "$XS_SIGD" --config none --iface e0 --public-ip $EDGE_IP \
 		--listen $EDGE_IP:5060 --upstream sip:$SINK_IP:5060 --rtp-ports 20000-29999 \
-		--max-ports-per-source 0 --max-dialogs-per-source 0 --foreground --pin-root "$XDPSBC_PIN_ROOT" --state-dir "$B_WORK/state" --log-level ${SIGD_LOG_LEVEL:-warn}
+		--trusted $GEN_IP/32,$SINK_IP/32 --max-ports-per-source 0 --foreground --pin-root "$XDPSBC_PIN_ROOT" --state-dir "$B_WORK/state" --log-level ${SIGD_LOG_LEVEL:-warn}
 	if wait_until 10 sh -c "nsenter --net=/run/netns/$NS_E ss -Hlun 'sport = :5060' | grep -q 5060"; then
 		run_edge xdpsbc-sigd
 	else
@@ -173,7 +173,7 @@ rss_kb() { # PID...: summed VmRSS
 sigd_start() { # DIR LOG
 	bg_ns "$NS_E" "$2" "$XS_SIGD" --config none --iface e0 --public-ip $EDGE_IP \
 		--listen $EDGE_IP:5060 --upstream sip:$SINK_IP:5060 --rtp-ports "$LADDER_PORTS" \
-		--max-dialogs 200000 --max-ports-per-source 0 --max-dialogs-per-source 0 --foreground --pin-root "$XDPSBC_PIN_ROOT" --state-dir "$1/state" \
+		--max-dialogs 200000 --trusted $GEN_IP/32,$SINK_IP/32 --max-ports-per-source 0 --foreground --pin-root "$XDPSBC_PIN_ROOT" --state-dir "$1/state" \
 		--ctl-socket "$1/ctl.sock" --log-level ${SIGD_LOG_LEVEL:-warn}
 	EDGE_PID=$BG_PID
 }
@@ -223,7 +223,14 @@ rung() {
 	c0=$(proc_cpu $pids)
 	k0=$(sipp_stat "$dir/uac.csv" "SuccessfulCall(C)")
 	t0=$(date +%s.%N)
-	sleep "$LADDER_WINDOW"
+	if [ -n "${LADDER_PERF:-}" ] && [ "$edge" = xdpsbc-sigd ] && command -v perf >/dev/null; then
+		# The profile of the window (docs/performance.md has the top of it).
+		mkdir -p "$LADDER_PERF"
+		perf record -q -g -F 999 -p "$EDGE_PID" -o "$LADDER_PERF/sigd-$up.data" \
+			-- sleep "$LADDER_WINDOW" >/dev/null 2>&1
+	else
+		sleep "$LADDER_WINDOW"
+	fi
 	c1=$(proc_cpu $pids)
 	k1=$(sipp_stat "$dir/uac.csv" "SuccessfulCall(C)")
 	t1=$(date +%s.%N)
@@ -271,8 +278,10 @@ rung() {
 }
 if [ -n "$LADDER" ]; then
 	for n in $LADDER; do
-		[ -x "$XS_SIGD" ] && rung xdpsbc-sigd "$n"
-		[ -n "${MPATH:-}" ] && [ -d "$MPATH" ] && command -v kamailio >/dev/null &&
+		[[ " ${LADDER_EDGES:-xdpsbc-sigd kamailio+rtpengine} " != *" xdpsbc-sigd "* ]] ||
+			{ [ -x "$XS_SIGD" ] && rung xdpsbc-sigd "$n"; }
+		[[ " ${LADDER_EDGES:-xdpsbc-sigd kamailio+rtpengine} " == *" kamailio+rtpengine "* ]] &&
+			[ -n "${MPATH:-}" ] && [ -d "$MPATH" ] && command -v kamailio >/dev/null &&
 			command -v rtpengine >/dev/null && rung kamailio+rtpengine "$n"
 	done
 fi

@@ -248,7 +248,7 @@ sigd_media_case() { # DATAPATH NAME [one-arm]
 	in_ns "$NS_E" "$XS" trust add $SINK_IP/32 >/dev/null 2>&1
 	bg_ns "$NS_E" "$dir/sigd.log" "$XS_SIGD" --config none --iface e0 --datapath "$dp" \
 		--public-ip $EDGE_IP --listen $EDGE_IP:5060 --upstream sip:$SINK_IP:5060 \
-		--rtp-ports 20000-29999 --max-ports-per-source 0 --max-dialogs-per-source 0 \
+		--rtp-ports 20000-29999 --trusted $GEN_IP/32,$SINK_IP/32 --max-ports-per-source 0 \
 		--foreground --pin-root "$XDPSBC_PIN_ROOT" \
 		--state-dir "$dir/state" --log-level warn
 	sigd=$BG_PID

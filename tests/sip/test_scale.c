@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The dialog journal (dialog.h): a save appends only the dialogs that
- * changed, whatever the number of calls up; a restart replays records and
- * tombstones back to the same dialogs; a torn last line, a file others can
- * write and a journal grown past its slack are handled (state_test.h).
+ * State whose cost must not grow with the calls up. The dialog journal
+ * (dialog.h): a save appends only the dialogs that changed; a restart
+ * replays records and tombstones back to the same dialogs; a torn last
+ * line, a file others can write and a journal grown past its slack are
+ * handled. The transaction timers (txn.c): a tick handles the transactions
+ * whose timer fired, in deadline order, and leaves the rest alone.
  */
 #include "state_test.h"
 
@@ -198,12 +200,65 @@ static void test_journal_compaction(void)
 		T_PASS(name);
 }
 
+static unsigned int fired;
+
+static bool count_timeout(struct txn *t, void *arg)
+{
+	fired++;
+	return false;
+}
+
+static void test_txn_timers(void)
+{
+	const char *name = "txn_timers_by_deadline";
+	int f0 = check_failed;
+	struct sip_addr src = addr("192.0.2.40", 5060);
+	uint64_t now = sigd_now_ms();
+	char br[32];
+	int err;
+
+	setup(NULL);
+	txn_flush();
+	txn_set_limits(100000, 0);
+	/* 5000 transactions expiring 1 ms apart, added in a scrambled order. */
+	for (unsigned int i = 0; i < 5000; i++) {
+		unsigned int k = (i * 7919) % 5000;
+		struct txn *t;
+
+		snprintf(br, sizeof(br), "z9hG4bK-heap-%u", k);
+		t = txn_add(br, "OPTIONS", "heap", &src, true, &err);
+		if (!t)
+			break;
+		t->answered = true;
+		t->expire_ms = now + 100000 + k;
+		txn_resched(t);
+	}
+	T_CHECK(name, txn_count() == 5000, "%u transactions", txn_count());
+	fired = 0;
+	txn_tick(now + 100000 + 2499, NULL, count_timeout, NULL);
+	T_CHECK(name, fired == 2500 && txn_count() == 2500, "%u fired, %u left", fired,
+		txn_count());
+	snprintf(br, sizeof(br), "z9hG4bK-heap-%u", 2499);
+	T_CHECK(name, !txn_find(br, "OPTIONS"), "the last expired one is still there");
+	snprintf(br, sizeof(br), "z9hG4bK-heap-%u", 2500);
+	T_CHECK(name, txn_find(br, "OPTIONS"), "one not due yet is gone");
+	/* Deleting from the middle keeps the order of the rest. */
+	txn_del(txn_find(br, "OPTIONS"));
+	fired = 0;
+	txn_tick(now + 100000 + 3000, NULL, count_timeout, NULL);
+	T_CHECK(name, fired == 500 && txn_count() == 1999, "%u fired, %u left", fired, txn_count());
+	txn_flush();
+	if (check_failed == f0)
+		T_PASS(name);
+}
+
 int main(void)
 {
 	state_test_init();
 	test_journal_flat();
 	test_journal_replay();
 	test_journal_compaction();
+	test_txn_timers();
 	state_test_done();
 	return check_failed ? 1 : 0;
 }
