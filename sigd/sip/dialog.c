@@ -278,9 +278,11 @@ static int emit(FILE *f, void *arg)
 	uint64_t *live = arg;
 
 	for (struct dialog *d = dialogs; d; d = d->next) {
-		char *line = json_dumps(dlg_json(d) ?: json_null(), JSON_COMPACT);
+		json_t *o = dlg_json(d);
+		char *line = o ? json_dumps(o, JSON_COMPACT) : NULL;
 		int err;
 
+		json_decref(o);
 		if (!line)
 			return -ENOMEM;
 		err = fputs(line, f) == EOF || fputc('\n', f) == EOF ? -EIO : 0;
