@@ -402,6 +402,9 @@ attack_case() {
 	s0=$(count_sink)
 	b0=$(count_reason drop-blocklist)
 	f0=$(count_reason drop-flood)
+	# Where relayed packets go: relayed by the program, or dropped by another stage.
+	r0=$(count_reason relay-redirect)
+	o0=$(($(count_reason drop-media-source) + $(count_reason drop-no-route) + $(count_reason drop-pinhole)))
 	in_ns "$NS_G" timeout -k 5 $((SECS + 60)) "$LOADGEN" send --ifname g0 --dst-mac "$E0_MAC" \
 		--seconds "$SECS" --rate "$rate" "${relay_args[@]}" >"$dir/relay.json" &
 	rel=$!
@@ -414,12 +417,16 @@ attack_case() {
 	s1=$(count_sink)
 	b1=$(count_reason drop-blocklist)
 	f1=$(count_reason drop-flood)
+	r1=$(count_reason relay-redirect)
+	o1=$(($(count_reason drop-media-source) + $(count_reason drop-no-route) + $(count_reason drop-pinhole)))
 	j=$(jq -n --slurpfile r "$dir/relay.json" --slurpfile f "$dir/flood.json" \
 		--argjson rel "$((s1 - s0))" --argjson blk "$((b1 - b0))" --argjson fl "$((f1 - f0))" \
+		--argjson prog "$((r1 - r0))" --argjson other "$((o1 - o0))" \
 		--argjson flows "$FLOWS" '($r[0] // {sent: 0, seconds: 0}) as $r |
 		($f[0] // {sent: 0, seconds: 0}) as $f | {
 			case: "attack", flows: $flows,
 			relayed_sent: $r.sent, relayed_delivered: $rel,
+			relayed_by_program: $prog, media_dropped_by_a_stage: $other,
 			relayed_pps: (if $r.seconds > 0 then ($rel / $r.seconds | floor) else 0 end),
 			relayed_kept: (if $r.sent > 0 then ($rel / $r.sent * 10000 | floor) / 10000 else null end),
 			flood_sent: $f.sent,

@@ -330,9 +330,12 @@ def main():
                   % (fmt(attack.get("flows")), fmt(attack.get("flood_pps"))))
         md.append("| class | sent | relayed / dropped by its stage | share | goal |")
         md.append("|---|---:|---:|---:|---|")
-        md.append("| relayed media | %s | %s relayed | %s | >= 0.99 kept |" % (
-            fmt(attack.get("relayed_sent")), fmt(attack.get("relayed_delivered")),
-            fmt(attack.get("relayed_kept"))))
+        md.append("| relayed media | %s | %s relayed (%s by the program, %s dropped by a stage) "
+                  "| %s | >= 0.99 kept |" % (
+                      fmt(attack.get("relayed_sent")), fmt(attack.get("relayed_delivered")),
+                      fmt(attack.get("relayed_by_program")),
+                      fmt(attack.get("media_dropped_by_a_stage")),
+                      fmt(attack.get("relayed_kept"))))
         md.append("| blocklisted SIP | %s | %s dropped (drop-blocklist) | %s | - |" % (
             fmt(attack.get("blocklisted_sent")), fmt(attack.get("blocklisted_dropped")),
             fmt(attack.get("blocklisted_drop_share"))))

@@ -36,6 +36,7 @@ rc=0
 
 if [ -n "${QUICK:-}" ] && [ "$QUICK" != 0 ]; then
 	out=${BENCH_OUT:-$(mktemp -d /tmp/xdpsbc-bench.XXXXXX)}
+	mkdir -p "$out"
 	args=--quick
 	live_args=(1 50)
 	cps_args=(2 10)
