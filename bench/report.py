@@ -126,8 +126,11 @@ def main():
     attack = lc.get("attack", {})
     pc_res = (pc or {}).get("results", [])
 
-    def pc_max(verdicts, entries):
-        v = [r["ns"] for r in pc_res if r.get("verdict") in verdicts and r["entries"] == entries]
+    # The IPv4 relay row is the goal's (the IPv6 and translation rows, and the
+    # single-shot rows that carry the test run's setup, are reported by prog_cost).
+    def pc_max(verdicts, entries, path=None):
+        v = [r["ns"] for r in pc_res if r.get("verdict") in verdicts and r["entries"] == entries
+             and (path is None or r.get("path") == path)]
         return max(v) if v else None
     pc_sizes = sorted({r["entries"] for r in pc_res})
     drops = ("drop-blocklist", "drop-flood", "drop-pinhole", "drop-v6-media")
@@ -209,7 +212,7 @@ def main():
     ]
     for n in pc_sizes:
         rows.append(("pc_relay_%d" % n, "BPF_PROG_TEST_RUN relay ns/packet, %d entries" % n,
-                     pc_max(("relay-tx",), n), "<=", 100))
+                     pc_max(("relay-tx",), n, "relay rewrite + XDP_TX"), "<=", 100))
         rows.append(("pc_drop_%d" % n, "BPF_PROG_TEST_RUN slowest drop ns/packet, %d entries" % n,
                      pc_max(drops, n), "<=", 80))
     result = {
@@ -393,7 +396,7 @@ def main():
         md.append("| entries | relay ns/pkt | xdp_tx baseline ns/pkt |")
         md.append("|---:|---:|---:|")
         for r in pc.get("results", []):
-            if r.get("verdict") == "relay-tx":
+            if r.get("path") == "relay rewrite + XDP_TX":
                 md.append("| %s | %s | %s |" % (r["entries"], r["ns"], r["baseline_ns"]))
         for m in pc.get("memory", []):
             md.append("\n%s: %s bytes per entry at %s entries (memlock)." % (
