@@ -160,7 +160,7 @@ struct txn *txn_add(const char *branch, const char *method, const char *call_id,
 	t->due_ms = t->next_ms;
 	if (heap_push(t)) {
 		if (t->counted)
-			srcc_dec(&per_src, src->ip);
+			srcc_dec(&per_src, &src->ip);
 		free(t);
 		*err = -ENOMEM;
 		return NULL;

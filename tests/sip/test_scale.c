@@ -143,7 +143,8 @@ static void test_journal_replay(void)
 	T_CHECK(name, !dlg_find("ends") && !dlg_find("short") && !dlg_find("torn"),
 		"an ended, unsaved or torn dialog came back");
 	d = dlg_find("reused");
-	T_CHECK(name, d && d->state == DLG_EARLY && d->inv_src.ip.s_addr == inet_addr("192.0.2.22"),
+	T_CHECK(name,
+		d && d->state == DLG_EARLY && d->inv_src.ip.v4.s_addr == inet_addr("192.0.2.22"),
 		"the reused Call-ID is not the newer dialog");
 	T_CHECK(name, dlg_first_early() == d && !d->enext, "early list wrong after the replay");
 	/* The first save after a restart rewrites the file without the dead records. */
