@@ -14,6 +14,16 @@
 # or all Kamailio processes plus rtpengine) over the step, divided by the
 # calls completed. sipp itself runs on the same 2 cores and may be the limit
 # on the rate; CPU per call does not depend on that.
+#
+# Then the concurrency ladder (LADDER="100 1000 10000 50000" concurrent
+# calls, at LADDER_RATE calls/s, holds of N / rate seconds): for each rung a
+# fresh edge, calls ramped up to N, then the edge's CPU per completed call
+# over LADDER_WINDOW seconds of steady state (calls starting and ending at
+# the rate while N are up), its resident memory (VmRSS of every edge
+# process), then kill -9 of the edge with the N calls up and its restart
+# timed (exec to listening again, and how many calls it knows then).
+# Relay ports: LADDER_PORTS (default 10000-65535: the unprivileged range
+# above the SIP and other fixed ports) for both edges.
 set -u
 . "$(dirname "$0")/lib.sh"
 
@@ -104,9 +114,10 @@ if [ -x "$XS_SIGD" ]; then
 	in_ns "$NS_E" "$XS" trust add $GEN_IP/32 >/dev/null
 	in_ns "$NS_E" "$XS" trust add $SINK_IP/32 >/dev/null
 	mkdir -p "$B_WORK/state"
+	# The caller sipp is one trunk: no per-source caps (a trunk is configured so).
 	bg_ns "$NS_E" "$B_WORK/sigd.log" "$XS_SIGD" --config none --iface e0 --public-ip $EDGE_IP \
 		--listen $EDGE_IP:5060 --upstream sip:$SINK_IP:5060 --rtp-ports 20000-29999 \
-		--foreground --pin-root "$XDPSBC_PIN_ROOT" --state-dir "$B_WORK/state" --log-level ${SIGD_LOG_LEVEL:-warn}
+		--trusted $GEN_IP/32,$SINK_IP/32 --max-ports-per-source 0 --foreground --pin-root "$XDPSBC_PIN_ROOT" --state-dir "$B_WORK/state" --log-level ${SIGD_LOG_LEVEL:-warn}
 	if wait_until 10 sh -c "nsenter --net=/run/netns/$NS_E ss -Hlun 'sport = :5060' | grep -q 5060"; then
 		run_edge xdpsbc-sigd
 	else
@@ -144,6 +155,135 @@ if command -v kamailio >/dev/null && command -v rtpengine >/dev/null && [ -d "$M
 	stop_edge
 else
 	RESULTS+=("$(jq -n '{edge: "kamailio+rtpengine", na: "not installed (make bench-deps)"}')")
+fi
+
+# ---- the concurrency ladder ----
+LADDER=${LADDER:-}
+LADDER_RATE=${LADDER_RATE:-100}
+LADDER_WINDOW=${LADDER_WINDOW:-10}
+LADDER_PORTS=${LADDER_PORTS:-10000-65535}
+rss_kb() { # PID...: summed VmRSS
+	local t=0 v pid
+	for pid in "$@"; do
+		v=$(awk '/^VmRSS:/ { print $2 }' /proc/"$pid"/status 2>/dev/null)
+		t=$((t + ${v:-0}))
+	done
+	echo $t
+}
+sigd_start() { # DIR LOG
+	bg_ns "$NS_E" "$2" "$XS_SIGD" --config none --iface e0 --public-ip $EDGE_IP \
+		--listen $EDGE_IP:5060 --upstream sip:$SINK_IP:5060 --rtp-ports "$LADDER_PORTS" \
+		--max-dialogs 200000 --trusted $GEN_IP/32,$SINK_IP/32 --max-ports-per-source 0 --foreground --pin-root "$XDPSBC_PIN_ROOT" --state-dir "$1/state" \
+		--ctl-socket "$1/ctl.sock" --log-level ${SIGD_LOG_LEVEL:-warn}
+	EDGE_PID=$BG_PID
+}
+kam_start() { # DIR
+	bg_ns "$NS_E" "$1/rtpengine.log" rtpengine --config-file=none --foreground \
+		--log-stderr --log-level=3 --table=-1 --interface=$EDGE_IP --listen-ng=$NG \
+		--port-min=${LADDER_PORTS%-*} --port-max=${LADDER_PORTS#*-} --num-threads=2 --delete-delay=0
+	wait_until 10 in_ns "$NS_E" python3 "$BENCH_DIR/ng.py" $NG ping
+	mkdir -p "$1/kam"
+	bg_ns "$NS_E" "$1/kamailio.log" kamailio -f "$B_WORK/kamailio.cfg" -DD -E \
+		-m 512 -M 64 -Y "$1/kam"
+}
+sip_up() { wait_until "${1:-10}" sh -c "nsenter --net=/run/netns/$NS_E ss -Hlun 'sport = :5060' | grep -q 5060"; }
+# rung EDGE N: one rung of the ladder; appends JSON.
+rung() {
+	local edge=$1 up=$2 dir=$B_WORK/ladder-$1-$2 hold_ms total uas uac pids c0 c1 k0 k1 t0 t1 rss
+	local rec_s known secs
+	hold_ms=$((up * 1000 / LADDER_RATE))
+	secs=$((hold_ms / 1000 + LADDER_WINDOW + 3))
+	total=$((LADDER_RATE * secs))
+	mkdir -p "$dir/state"
+	if [ "$edge" = xdpsbc-sigd ]; then
+		in_ns "$NS_E" "$XS" attach e1 >/dev/null 2>&1
+		in_ns "$NS_E" "$XS" trust add $GEN_IP/32 >/dev/null
+		in_ns "$NS_E" "$XS" trust add $SINK_IP/32 >/dev/null
+		sigd_start "$dir" "$dir/sigd.log"
+	else
+		in_ns "$NS_E" ethtool -K e0 gro on >/dev/null
+		kam_start "$dir"
+	fi
+	if ! sip_up 15; then
+		RESULTS+=("$(jq -n --arg e "$edge" --argjson n "$up" '{ladder: true, edge: $e, concurrent: $n, na: "edge did not start"}')")
+		stop_edge
+		return
+	fi
+	bg_ns "$NS_K" "$dir/uas.log" timeout -k 5 $((secs + 120)) sipp -sf "$SCEN/uas_cps.xml" \
+		-i $SINK_IP -p 5060 -m "$total" -nostdin -max_socket 65000
+	uas=$BG_PID
+	wait_until 5 sh -c "nsenter --net=/run/netns/$NS_K ss -Hlun 'sport = :5060' | grep -q 5060"
+	bg_ns "$NS_G" "$dir/uac.log" timeout -k 5 $((secs + 120)) sipp -sf "$SCEN/uac_cps.xml" \
+		-i $GEN_IP -p 5060 -r "$LADDER_RATE" -m "$total" -l $((up * 12 / 10 + LADDER_RATE * 5)) \
+		-d "$hold_ms" -nostdin -trace_stat -stf "$dir/uac.csv" -fd 1 $EDGE_IP:5060
+	uac=$BG_PID
+	# Ramp: the first calls end after hold_ms; from then on N are up.
+	sleep $(((hold_ms + 999) / 1000 + 1))
+	pids=$(edge_pids)
+	c0=$(proc_cpu $pids)
+	k0=$(sipp_stat "$dir/uac.csv" "SuccessfulCall(C)")
+	t0=$(date +%s.%N)
+	if [ -n "${LADDER_PERF:-}" ] && [ "$edge" = xdpsbc-sigd ] && command -v perf >/dev/null; then
+		# The profile of the window (docs/performance.md has the top of it).
+		mkdir -p "$LADDER_PERF"
+		perf record -q -g -F 999 -p "$EDGE_PID" -o "$LADDER_PERF/sigd-$up.data" \
+			-- sleep "$LADDER_WINDOW" >/dev/null 2>&1
+	else
+		sleep "$LADDER_WINDOW"
+	fi
+	c1=$(proc_cpu $pids)
+	k1=$(sipp_stat "$dir/uac.csv" "SuccessfulCall(C)")
+	t1=$(date +%s.%N)
+	rss=$(rss_kb $pids)
+	local cur fail
+	cur=$(sipp_stat "$dir/uac.csv" "CurrentCall")
+	fail=$(sipp_stat "$dir/uac.csv" "FailedCall(C)")
+	# Crash with the calls up, then restart and time it.
+	kill "$uac" "$uas" 2>/dev/null
+	wait "$uac" "$uas" 2>/dev/null
+	for pid in $(edge_pids); do kill -9 "$pid" 2>/dev/null; done
+	for ((i = 0; i < 50; i++)); do [ -z "$(edge_pids)" ] && break; sleep 0.1; done
+	t0r=$(date +%s.%N)
+	if [ "$edge" = xdpsbc-sigd ]; then
+		sigd_start "$dir" "$dir/sigd2.log"
+	else
+		kam_start "$dir"
+	fi
+	sip_up 120
+	rec_s=$(awk -v a="$t0r" -v b="$(date +%s.%N)" 'BEGIN { printf "%.3f", b - a }')
+	known=0
+	if [ "$edge" = xdpsbc-sigd ]; then
+		known=$(in_ns "$NS_E" "$XS" calls -j --ctl "$dir/ctl.sock" 2>/dev/null | jq 'length' 2>/dev/null)
+	fi
+	local j
+	j=$(jq -n --arg edge "$edge" --argjson up "$up" --argjson rate "$LADDER_RATE" \
+		--argjson cpu "$(awk -v a="$c0" -v b="$c1" 'BEGIN { printf "%.3f", b - a }')" \
+		--argjson secs "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')" \
+		--argjson done "$((k1 - k0))" --argjson cur "${cur:-0}" --argjson fail "${fail:-0}" \
+		--argjson rss "$rss" --argjson rec "$rec_s" --argjson known "${known:-0}" '{
+			ladder: true, edge: $edge, concurrent: $up, rate: $rate, window_s: $secs,
+			calls_up_at_end: $cur, completed_in_window: $done, failed_total: $fail,
+			edge_cpu_s: $cpu,
+			cpu_ms_per_call: (if $done > 0 then ($cpu * 1e6 / $done | floor) / 1000 else null end),
+			rss_kb: $rss, restart_s: $rec, calls_known_after_restart: $known
+		}')
+	echo "$j" | jq -c .
+	RESULTS+=("$j")
+	stop_edge
+	in_ns "$NS_E" "$XS" detach e0 >/dev/null 2>&1
+	in_ns "$NS_E" "$XS" detach e1 >/dev/null 2>&1
+	in_ns "$NS_E" nft delete table inet xdpsbc >/dev/null 2>&1
+	rm -rf "$XDPSBC_PIN_ROOT"
+	in_ns "$NS_E" ethtool -K e0 gro off >/dev/null
+}
+if [ -n "$LADDER" ]; then
+	for n in $LADDER; do
+		[[ " ${LADDER_EDGES:-xdpsbc-sigd kamailio+rtpengine} " != *" xdpsbc-sigd "* ]] ||
+			{ [ -x "$XS_SIGD" ] && rung xdpsbc-sigd "$n"; }
+		[[ " ${LADDER_EDGES:-xdpsbc-sigd kamailio+rtpengine} " == *" kamailio+rtpengine "* ]] &&
+			[ -n "${MPATH:-}" ] && [ -d "$MPATH" ] && command -v kamailio >/dev/null &&
+			command -v rtpengine >/dev/null && rung kamailio+rtpengine "$n"
+	done
 fi
 
 printf '%s\n' "${RESULTS[@]}" | jq -s . >"$OUT"

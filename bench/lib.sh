@@ -33,8 +33,10 @@ NS_G=${B_PREFIX}-gen
 NS_E=${B_PREFIX}-edge
 NS_K=${B_PREFIX}-sink
 export XDPSBC_PIN_ROOT=${XDPSBC_PIN_ROOT:-/sys/fs/bpf/xdpsbc-bench-$$}
-# The scaling case fills the flow table with up to 10^6 flows (default 2^18).
-export XDPSBC_MAP_SIZES=${XDPSBC_MAP_SIZES:-flows=1048576}
+# The scaling cases fill the flow table with up to 10^6 flows and the
+# blocklist with 10^6 + 1 entries (defaults 2^18 each); the trie allocates
+# per entry, so its size costs nothing while it is empty.
+export XDPSBC_MAP_SIZES=${XDPSBC_MAP_SIZES:-flows=1048576,blocklist=1048577}
 B_WORK=${B_WORK:-$(mktemp -d /tmp/xdpsbc-bench.XXXXXX)}
 
 GEN_IP=203.0.113.10

@@ -18,7 +18,16 @@
 #                                        against an nftables set (netdev ingress,
 #                                        the earliest hook nftables has)
 #   gen-only                             the generator into an XDP_DROP program:
-#                                        the ceiling the generator itself sets
+#                                        the ceiling the generator itself sets, and
+#                                        the drop limit (minimal XDP_DROP)
+#   limit-fwd-2arm, limit-fwd-1arm       the minimal XDP forwarder (bench/bpf/limit.bpf.c:
+#                                        one fixed flow's rewrite, XDP_REDIRECT out of
+#                                        e1 / XDP_TX out of e0): the relay limit
+#   relay-xdp-native-1arm                xdpsbc relaying back out of e0 (XDP_TX)
+#   drop-xdp-1e6 (with DROP_SCALE)       the blocklist drop with 10^6 entries
+#   attack-*                             1000 relayed flows at 50 pps each while
+#                                        blocklisted and spoofed SIP sources flood at
+#                                        the generator's maximum: loss per class
 #   scale-N (with SCALE="1000 ... 1000000") the native relay with N flows in
 #                                        the table: pps and kernel memory per flow
 # Delivered = packets that reached the sink interface (relays) or that the
@@ -125,6 +134,29 @@ count_e0() { rx_packets "$NS_E" e0; }
 run_case gen-only count_e0 "" "${relay_args[@]}"
 in_ns "$NS_E" ip link set dev e0 xdp off
 
+# ---- the limit programs: the least a relay does, the same way out ----
+# One-armed, the media goes back out of e0 to an address on the generator's
+# side; g0 runs the sink program and counts it.
+ONE_ARM_IP=203.0.113.20
+count_g0() { rx_packets "$NS_G" g0; }
+ip -n "$NS_E" neigh replace $ONE_ARM_IP lladdr "$G_MAC" dev e0 nud permanent
+if in_ns "$NS_E" "$LOADGEN" xdp-fwd e0 e1 $EDGE_OUT_IP $SINK_IP $RELAY_PORT $SINK_PORT \
+	"$E1_MAC" "$K_MAC"; then
+	run_case limit-fwd-2arm count_sink "" "${relay_args[@]}"
+else
+	na_case limit-fwd-2arm "the minimal forwarder did not load"
+fi
+in_ns "$NS_E" ip link set dev e0 xdp off
+in_ns "$NS_G" ip link set dev g0 xdpdrv obj "$SINK_OBJ" sec xdp
+if in_ns "$NS_E" "$LOADGEN" xdp-fwd e0 e0 $EDGE_IP $ONE_ARM_IP $RELAY_PORT $SINK_PORT \
+	"$E0_MAC" "$G_MAC"; then
+	run_case limit-fwd-1arm count_g0 "" "${relay_args[@]}"
+else
+	na_case limit-fwd-1arm "the minimal forwarder did not load"
+fi
+in_ns "$NS_E" ip link set dev e0 xdp off
+in_ns "$NS_G" ip link set dev g0 xdp off
+
 # ---- xdpsbc relay, native then generic ----
 for mode in native skb; do
 	name=relay-xdp-native
@@ -142,6 +174,20 @@ for mode in native skb; do
 	xs_detach_all
 	in_ns "$NS_E" ethtool -K e0 gro off >/dev/null
 done
+in_ns "$NS_E" "$FLOWPROG" "$XDPSBC_PIN_ROOT" --clear >/dev/null 2>&1
+
+# ---- xdpsbc one-armed: the same flows, peer on the generator's side ----
+in_ns "$NS_G" ip link set dev g0 xdpdrv obj "$SINK_OBJ" sec xdp
+if in_ns "$NS_E" "$XS" attach e0 --mode native >/dev/null 2>&1 &&
+	in_ns "$NS_E" "$XS" attach e1 --mode native >/dev/null 2>&1 &&
+	in_ns "$NS_E" "$FLOWPROG" "$XDPSBC_PIN_ROOT" $EDGE_IP $RELAY_PORT $EDGE_IP \
+		$ONE_ARM_IP $SINK_PORT "$FLOWS" >/dev/null; then
+	run_case relay-xdp-native-1arm count_g0 "" "${relay_args[@]}"
+else
+	na_case relay-xdp-native-1arm "attach or flow programming failed"
+fi
+xs_detach_all
+in_ns "$NS_G" ip link set dev g0 xdp off
 in_ns "$NS_E" "$FLOWPROG" "$XDPSBC_PIN_ROOT" --clear >/dev/null 2>&1
 
 # ---- scaling: the native relay with the flow table at SCALE concurrent flows ----
@@ -202,7 +248,8 @@ sigd_media_case() { # DATAPATH NAME [one-arm]
 	in_ns "$NS_E" "$XS" trust add $SINK_IP/32 >/dev/null 2>&1
 	bg_ns "$NS_E" "$dir/sigd.log" "$XS_SIGD" --config none --iface e0 --datapath "$dp" \
 		--public-ip $EDGE_IP --listen $EDGE_IP:5060 --upstream sip:$SINK_IP:5060 \
-		--rtp-ports 20000-29999 --foreground --pin-root "$XDPSBC_PIN_ROOT" \
+		--rtp-ports 20000-29999 --trusted $GEN_IP/32,$SINK_IP/32 --max-ports-per-source 0 \
+		--foreground --pin-root "$XDPSBC_PIN_ROOT" \
 		--state-dir "$dir/state" --log-level warn
 	sigd=$BG_PID
 	if ! wait_until 10 sh -c "nsenter --net=/run/netns/$NS_E ss -Hlun 'sport = :5060' | grep -q 5060"; then
@@ -251,15 +298,12 @@ sigd_media_case() { # DATAPATH NAME [one-arm]
 	in_ns "$NS_E" "$FLOWPROG" "$XDPSBC_PIN_ROOT" --clear >/dev/null 2>&1
 	in_ns "$NS_E" nft delete table inet xdpsbc >/dev/null 2>&1
 }
-ONE_ARM_IP=203.0.113.20
-count_g0() { rx_packets "$NS_G" g0; }
 if [ -x "$XS_SIGD" ]; then
 	sigd_media_case xdp relay-sigd-xdp
 	sigd_media_case afxdp relay-afxdp
 	sigd_media_case udp relay-udp
 	# The same three with the callee on the caller's side of the edge. sipp
 	# binds its media socket to -mi: the address also sits on the sink's lo.
-	ip -n "$NS_E" neigh replace $ONE_ARM_IP lladdr "$G_MAC" dev e0 nud permanent
 	ip -n "$NS_K" addr add $ONE_ARM_IP/32 dev lo
 	sigd_media_case xdp relay-sigd-xdp-1arm one-arm
 	sigd_media_case afxdp relay-afxdp-1arm one-arm
@@ -315,6 +359,89 @@ else
 	na_case drop-xdp "attach or blocklist import failed: $(grep -v '^note' "$B_WORK/drop.err" | tail -n 1)"
 fi
 xs_detach_all
+
+# ---- the blocklist drop with DROP_SCALE entries (10^6 in a full run) ----
+for n in ${DROP_SCALE:-}; do
+	{
+		echo "$BLOCK_NET"
+		# /32s of the shared address space 100.64.0.0/10: no packet of the bench uses it.
+		awk -v n="$n" 'BEGIN { for (i = 0; i < n; i++)
+			printf "100.%d.%d.%d\n", 64 + int(i / 65536), int(i / 256) % 256, i % 256 }'
+	} >"$B_WORK/block-$n.txt"
+	if in_ns "$NS_E" "$XS" attach e0 --mode native >"$B_WORK/drop.err" 2>&1 &&
+		in_ns "$NS_E" timeout 600 "$XS" block import "$B_WORK/block-$n.txt" >>"$B_WORK/drop.err" 2>&1; then
+		run_case drop-xdp-$n count_xdp_drop "" "${drop_args[@]}"
+		last=$((${#RESULTS[@]} - 1))
+		RESULTS[last]=$(jq -c --argjson n "$((n + 1))" '. + {entries: $n}' <<<"${RESULTS[last]}")
+	else
+		na_case drop-xdp-$n "attach or blocklist import failed: $(tail -n 1 "$B_WORK/drop.err")"
+	fi
+	xs_detach_all
+	rm -rf "$XDPSBC_PIN_ROOT"
+done
+
+# ---- under attack: relayed flows at their normal rate during a SIP flood ----
+# 1000 flows (FLOWS in quick mode) at 50 packets/s each, as RTP at 20 ms,
+# from one generator; a second floods port 5060 at its maximum from 112
+# sources: 203.0.113.72-127 spoofed (not blocklisted: the flood limit's
+# work) and 203.0.113.128-183 blocklisted (203.0.113.128/25). Per class:
+# sent, and relayed (sink) or dropped by the right stage (stats).
+count_reason() { in_ns "$NS_E" "$XS" stats -j | jq --arg r "$1" '.reasons[$r].packets // 0'; }
+attack_case() {
+	local dir=$B_WORK/attack rate=$((FLOWS * 50)) s0 s1 b0 b1 f0 f1 rel flood j
+	mkdir -p "$dir"
+	if ! in_ns "$NS_E" "$XS" attach e0 --mode native >/dev/null 2>&1 ||
+		! in_ns "$NS_E" "$XS" attach e1 --mode native >/dev/null 2>&1 ||
+		! in_ns "$NS_E" "$FLOWPROG" "$XDPSBC_PIN_ROOT" $EDGE_IP $RELAY_PORT $EDGE_OUT_IP \
+			$SINK_IP $SINK_PORT "$FLOWS" >/dev/null ||
+		! echo 203.0.113.128/25 | in_ns "$NS_E" "$XS" block import /dev/stdin >/dev/null 2>&1; then
+		na_case attack-relayed "attach, flows or blocklist failed"
+		xs_detach_all
+		return
+	fi
+	s0=$(count_sink)
+	b0=$(count_reason drop-blocklist)
+	f0=$(count_reason drop-flood)
+	# Where relayed packets go: relayed by the program, or dropped by another stage.
+	r0=$(count_reason relay-redirect)
+	o0=$(($(count_reason drop-media-source) + $(count_reason drop-no-route) + $(count_reason drop-pinhole)))
+	in_ns "$NS_G" timeout -k 5 $((SECS + 60)) "$LOADGEN" send --ifname g0 --dst-mac "$E0_MAC" \
+		--seconds "$SECS" --rate "$rate" "${relay_args[@]}" >"$dir/relay.json" &
+	rel=$!
+	in_ns "$NS_G" timeout -k 5 $((SECS + 60)) "$LOADGEN" send --ifname g0 --dst-mac "$E0_MAC" \
+		--seconds "$SECS" --src 203.0.113.72 --srcs 112 --dst $EDGE_IP --dport 5060 \
+		--flows 1 >"$dir/flood.json" &
+	flood=$!
+	wait $rel $flood
+	sleep 0.3
+	s1=$(count_sink)
+	b1=$(count_reason drop-blocklist)
+	f1=$(count_reason drop-flood)
+	r1=$(count_reason relay-redirect)
+	o1=$(($(count_reason drop-media-source) + $(count_reason drop-no-route) + $(count_reason drop-pinhole)))
+	j=$(jq -n --slurpfile r "$dir/relay.json" --slurpfile f "$dir/flood.json" \
+		--argjson rel "$((s1 - s0))" --argjson blk "$((b1 - b0))" --argjson fl "$((f1 - f0))" \
+		--argjson prog "$((r1 - r0))" --argjson other "$((o1 - o0))" \
+		--argjson flows "$FLOWS" '($r[0] // {sent: 0, seconds: 0}) as $r |
+		($f[0] // {sent: 0, seconds: 0}) as $f | {
+			case: "attack", flows: $flows,
+			relayed_sent: $r.sent, relayed_delivered: $rel,
+			relayed_by_program: $prog, media_dropped_by_a_stage: $other,
+			relayed_pps: (if $r.seconds > 0 then ($rel / $r.seconds | floor) else 0 end),
+			relayed_kept: (if $r.sent > 0 then ($rel / $r.sent * 10000 | floor) / 10000 else null end),
+			flood_sent: $f.sent,
+			flood_pps: (if $f.seconds > 0 then ($f.sent / $f.seconds | floor) else 0 end),
+			blocklisted_sent: ($f.sent / 2 | floor), blocklisted_dropped: $blk,
+			spoofed_sent: ($f.sent / 2 | floor), spoofed_dropped: $fl,
+			blocklisted_drop_share: (if $f.sent > 0 then ($blk / ($f.sent / 2) * 10000 | floor) / 10000 else null end),
+			spoofed_drop_share: (if $f.sent > 0 then ($fl / ($f.sent / 2) * 10000 | floor) / 10000 else null end)
+		}')
+	echo "$j" | jq -c .
+	RESULTS+=("$j")
+	xs_detach_all
+	in_ns "$NS_E" "$FLOWPROG" "$XDPSBC_PIN_ROOT" --clear >/dev/null 2>&1
+}
+attack_case
 
 in_ns "$NS_E" ethtool -K e0 gro on >/dev/null
 {

@@ -19,6 +19,11 @@
  *                [--dport-file FILE (one destination port per flow)]
  *   loadgen xdp-drop IF     attach an XDP_DROP program (a sink that counts
  *                           in the interface's rx statistics and frees fast)
+ *   loadgen xdp-fwd IF OUT_IF SRC DST SPORT DPORT SMAC DMAC
+ *                           attach the minimal forwarder (bench/bpf/limit.bpf.c)
+ *                           to IF: every UDP packet rewritten to SRC:SPORT ->
+ *                           DST:DPORT, MACs SMAC -> DMAC, out of OUT_IF
+ *                           (XDP_TX when it is IF, else XDP_REDIRECT)
  *
  * send prints one JSON object: packets handed to the kernel, seconds, pps,
  * and the CPU time the generator's own syscalls took.
@@ -31,6 +36,7 @@
 #include <linux/ip.h>
 #include <linux/udp.h>
 #include <net/if.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -337,6 +343,75 @@ static int do_xdp_drop(const char *ifname)
 	return 0;
 }
 
+struct limit_cfg { /* bench/bpf/limit.bpf.c, .rodata offset 0 */
+	uint32_t saddr, daddr;
+	uint16_t sport, dport;
+	unsigned char smac[ETH_ALEN], dmac[ETH_ALEN];
+	uint32_t egress;
+};
+
+static int do_xdp_fwd(char **a)
+{
+	unsigned int in = if_nametoindex(a[0]), out = if_nametoindex(a[1]), key = 0;
+	char exe[4096], path[4200], *slash;
+	struct limit_cfg cfg = {};
+	struct bpf_object *obj;
+	struct bpf_map *m, *ro = NULL;
+	struct in_addr s, d;
+	ssize_t n;
+	int prog, err;
+
+	if (!in || !out || !inet_pton(AF_INET, a[2], &s) || !inet_pton(AF_INET, a[3], &d) ||
+	    parse_mac(a[6], cfg.smac) || parse_mac(a[7], cfg.dmac)) {
+		fprintf(stderr, "loadgen: xdp-fwd: bad interface, address or MAC\n");
+		return 2;
+	}
+	cfg.saddr = s.s_addr;
+	cfg.daddr = d.s_addr;
+	cfg.sport = htons(atoi(a[4]));
+	cfg.dport = htons(atoi(a[5]));
+	cfg.egress = out == in ? 0 : out;
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n < 0)
+		return 1;
+	exe[n] = 0;
+	slash = strrchr(exe, '/');
+	if (slash)
+		*slash = 0;
+	snprintf(path, sizeof(path), "%s/limit.bpf.o", exe);
+	obj = bpf_object__open_file(path, NULL);
+	if (!obj || libbpf_get_error(obj)) {
+		fprintf(stderr, "loadgen: cannot open %s\n", path);
+		return 1;
+	}
+	bpf_object__for_each_map(m, obj)
+	{
+		const char *name = bpf_map__name(m);
+		size_t len = strlen(name);
+
+		if (len >= 7 && !strcmp(name + len - 7, ".rodata"))
+			ro = m;
+	}
+	if (!ro || bpf_map__set_initial_value(ro, &cfg, sizeof(cfg)) || bpf_object__load(obj)) {
+		fprintf(stderr, "loadgen: cannot configure or load %s\n", path);
+		bpf_object__close(obj);
+		return 1;
+	}
+	if (cfg.egress &&
+	    bpf_map_update_elem(bpf_object__find_map_fd_by_name(obj, "limit_tx"), &key, &out, 0)) {
+		fprintf(stderr, "loadgen: devmap: %s\n", strerror(errno));
+		bpf_object__close(obj);
+		return 1;
+	}
+	prog = bpf_program__fd(bpf_object__find_program_by_name(obj, "limit_fwd"));
+	err = bpf_xdp_attach(in, prog, XDP_FLAGS_DRV_MODE, NULL);
+	if (err)
+		fprintf(stderr, "loadgen: attach to %s: %s\n", a[0], strerror(-err));
+	/* The attachment (and through it the devmap) outlives us. */
+	bpf_object__close(obj);
+	return err ? 1 : 0;
+}
+
 static void usage(void)
 {
 	fprintf(stderr,
@@ -344,7 +419,8 @@ static void usage(void)
 		"                    [--sport PORT] [--flows N] [--srcs N] [--size IPBYTES]\n"
 		"                    [--burst N] [--seconds S] [--count N] [--rate PPS]\n"
 		"                    [--dport-file FILE]\n"
-		"       loadgen xdp-drop IF\n");
+		"       loadgen xdp-drop IF\n"
+		"       loadgen xdp-fwd IF OUT_IF SRC DST SPORT DPORT SMAC DMAC\n");
 }
 
 int main(int argc, char **argv)
@@ -363,6 +439,8 @@ int main(int argc, char **argv)
 
 	if (argc >= 3 && !strcmp(argv[1], "xdp-drop"))
 		return do_xdp_drop(argv[2]);
+	if (argc == 10 && !strcmp(argv[1], "xdp-fwd"))
+		return do_xdp_fwd(argv + 2);
 	if (argc < 2 || strcmp(argv[1], "send")) {
 		usage();
 		return 2;

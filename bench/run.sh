@@ -5,7 +5,8 @@
 #   2. live packets per second between namespaces (bench/live.sh): the XDP
 #      relay against rtpengine, the XDP blocklist drop against nftables
 #   3. signalling calls per second (bench/cps.sh): xdpsbc-sigd against
-#      Kamailio + rtpengine
+#      Kamailio + rtpengine; then the concurrency ladder (10^2 .. 5*10^4
+#      calls up at 200 calls/s: CPU per call, memory, restart after kill -9)
 #   4. scaling to 10^6 concurrent flows (live.sh with SCALE, and prog_cost)
 #   5. the merged report: bench.md, bench.json, bench.png (bench/report.py)
 # Full run: a few minutes on 2 cores; installs the comparison tools first
@@ -35,16 +36,26 @@ rc=0
 
 if [ -n "${QUICK:-}" ] && [ "$QUICK" != 0 ]; then
 	out=${BENCH_OUT:-$(mktemp -d /tmp/xdpsbc-bench.XXXXXX)}
+	mkdir -p "$out"
 	args=--quick
 	live_args=(1 50)
 	cps_args=(2 10)
+	ladder="20"
+	ladder_rate=20
+	ladder_window=2
 	scale=""
+	drop_scale=""
 else
 	out=bench/results
 	args=
 	live_args=(5 1000)
 	cps_args=(8 50 100 200 300 400 600 800 1000 1500)
+	# The ladder at 200 calls/s: 5*10^4 calls up need 250 s holds.
+	ladder="100 1000 10000 50000"
+	ladder_rate=200
+	ladder_window=10
 	scale="1000 10000 100000 1000000"
+	drop_scale=1000000
 	mkdir -p "$out"
 	sh bench/deps.sh || echo "bench: comparison tools missing; their rows will be n/a" >&2
 fi
@@ -60,14 +71,16 @@ if want cost; then
 fi
 if want live; then
 	echo "== live packets per second"
-	SCALE=$scale timeout -k 10 1200 bash bench/live.sh "$out/live.json" "${live_args[@]}" || {
+	SCALE=$scale DROP_SCALE=$drop_scale timeout -k 10 1500 bash bench/live.sh "$out/live.json" "${live_args[@]}" || {
 		echo "bench: live.sh failed" >&2
 		rc=1
 	}
 fi
 if want cps; then
 	echo "== signalling calls per second"
-	timeout -k 10 1500 bash bench/cps.sh "$out/cps.json" "${cps_args[@]}" || {
+	LADDER=${LADDER-$ladder} LADDER_RATE=${LADDER_RATE:-$ladder_rate} \
+		LADDER_WINDOW=${LADDER_WINDOW:-$ladder_window} \
+		timeout -k 10 3600 bash bench/cps.sh "$out/cps.json" "${cps_args[@]}" || {
 		echo "bench: cps.sh failed" >&2
 		rc=1
 	}

@@ -15,7 +15,7 @@
 
 #define MEDIA_MAX_STREAMS SDP_MAX_MEDIA
 #define MEDIA_CALLID_MAX  128
-#define MEDIA_HASH_SIZE	  4096 /* call table buckets, a power of two */
+#define MEDIA_HASH_SIZE	  16384 /* call table buckets, a power of two */
 
 /*
  * Flag bits 16-31 of a flow belong to sigd (XS_FLOW_SIGD_MASK): which m-line

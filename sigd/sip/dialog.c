@@ -1,16 +1,39 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "sip/dialog.h"
 #include "media/media.h"
 #include "srccount.h"
 #include "sip/statefile.h"
 
-#define DLG_BUCKETS 4096
+/* A power of two; 16 Ki buckets keep the chains short at 50,000 calls. */
+#define DLG_BUCKETS 16384
 
-static struct dialog *dialogs, *buckets[DLG_BUCKETS];
+/* hlist-style links: unlinking needs no walk. */
+#define DL_ADD(head, d, nx, pp)                   \
+	do {                                      \
+		(d)->nx = *(head);                \
+		if (*(head))                      \
+			(*(head))->pp = &(d)->nx; \
+		*(head) = (d);                    \
+		(d)->pp = (head);                 \
+	} while (0)
+#define DL_DEL(d, nx, pp)                              \
+	do {                                           \
+		if ((d)->pp) {                         \
+			*(d)->pp = (d)->nx;            \
+			if ((d)->nx)                   \
+				(d)->nx->pp = (d)->pp; \
+			(d)->pp = NULL;                \
+			(d)->nx = NULL;                \
+		}                                      \
+	} while (0)
+
+static struct dialog *dialogs, *early, *touched, *buckets[DLG_BUCKETS];
 static unsigned int ndlg;
 static unsigned int dlg_max = DLG_MAX_DEFAULT, dlg_per_src = DLG_PER_SRC_DEFAULT;
 static struct srcc_tab per_src;
@@ -21,14 +44,55 @@ void dlg_set_limits(unsigned int max, unsigned int per_source)
 	dlg_per_src = per_source;
 }
 
+/*
+ * The journal (dlg_save()): the file open for appending, its size, the
+ * bytes of live records in it, and the tombstones waiting to be appended.
+ */
+static struct {
+	int fd;
+	char dir[256];
+	uint64_t size, live;
+	char *buf;
+	size_t len, cap;
+	bool loading; /* dlg_load() replays: nothing is journaled */
+} jr = {.fd = -1};
+
+static struct dialog **bucket_of(uint64_t cookie)
+{
+	return &buckets[cookie & (DLG_BUCKETS - 1)];
+}
+
 static struct dialog **bucket(const char *call_id)
 {
-	return &buckets[media_cookie(call_id) % DLG_BUCKETS];
+	return bucket_of(media_cookie(call_id));
 }
 
 struct dialog *dlg_first(void)
 {
 	return dialogs;
+}
+
+struct dialog *dlg_first_early(void)
+{
+	return early;
+}
+
+void dlg_set_confirmed(struct dialog *d)
+{
+	d->state = DLG_CONFIRMED;
+	DL_DEL(d, enext, epprev);
+	dlg_touch(d);
+}
+
+void dlg_touch(struct dialog *d)
+{
+	if (!d->jpprev && !jr.loading)
+		DL_ADD(&touched, d, jnext, jpprev);
+}
+
+bool dlg_pending(void)
+{
+	return touched || jr.len;
 }
 
 struct dialog *dlg_find(const char *call_id)
@@ -41,7 +105,8 @@ struct dialog *dlg_find(const char *call_id)
 
 struct dialog *dlg_find_cookie(uint64_t cookie)
 {
-	for (struct dialog *d = dialogs; d; d = d->next)
+	/* The buckets are keyed by the cookie itself. */
+	for (struct dialog *d = *bucket_of(cookie); d; d = d->hnext)
 		if (d->cookie == cookie)
 			return d;
 	return NULL;
@@ -83,8 +148,9 @@ struct dialog *dlg_new(const char *call_id, const struct sip_addr *src, bool exe
 	d->created = time(NULL);
 	d->inv_src = *src;
 	d->counted = !exempt;
-	d->next = dialogs;
-	dialogs = d;
+	DL_ADD(&dialogs, d, next, pprev);
+	DL_ADD(&early, d, enext, epprev);
+	dlg_touch(d);
 	d->hnext = *bucket(call_id);
 	*bucket(call_id) = d;
 	ndlg++;
@@ -106,22 +172,26 @@ struct dlg_leg *dlg_sender(struct dialog *d, const char *from_tag, const char *t
 	return NULL;
 }
 
+static void tombstone(const struct dialog *d);
+
 void dlg_del(struct dialog *d)
 {
-	for (struct dialog **pp = bucket(d->call_id); *pp; pp = &(*pp)->hnext)
+	for (struct dialog **pp = bucket_of(d->cookie); *pp; pp = &(*pp)->hnext)
 		if (*pp == d) {
 			*pp = d->hnext;
 			break;
 		}
-	for (struct dialog **pp = &dialogs; *pp; pp = &(*pp)->next)
-		if (*pp == d) {
-			*pp = d->next;
-			if (d->counted)
-				srcc_dec(&per_src, &d->inv_src.ip);
-			free(d);
-			ndlg--;
-			return;
-		}
+	/* In the journal: a tombstone supersedes its record. */
+	if (d->rec_len && !jr.loading)
+		tombstone(d);
+	jr.live -= d->rec_len;
+	DL_DEL(d, next, pprev);
+	DL_DEL(d, enext, epprev);
+	DL_DEL(d, jnext, jpprev);
+	if (d->counted)
+		srcc_dec(&per_src, &d->inv_src.ip);
+	free(d);
+	ndlg--;
 }
 
 unsigned int dlg_count(void)
@@ -129,11 +199,20 @@ unsigned int dlg_count(void)
 	return ndlg;
 }
 
+/* Forget every dialog and the journal's state (a restart, in the tests). */
 void dlg_flush(void)
 {
+	jr.loading = true;
 	while (dialogs)
 		dlg_del(dialogs);
+	jr.loading = false;
 	srcc_clear(&per_src);
+	if (jr.fd >= 0)
+		close(jr.fd);
+	jr.fd = -1;
+	jr.dir[0] = 0;
+	jr.size = jr.live = 0;
+	jr.len = 0;
 }
 
 /* The record format's version: a record of another version is skipped. */
@@ -158,20 +237,123 @@ json_t *dlg_json(const struct dialog *d)
 			 d->rw_user);
 }
 
+/* Append @o's line to the journal buffer; its length, or 0 when out of memory. */
+static unsigned int buf_put(json_t *o)
+{
+	char *line = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	size_t n = line ? strlen(line) + 1 : 0;
+
+	json_decref(o);
+	if (!line)
+		return 0;
+	if (jr.len + n > jr.cap) {
+		size_t cap = jr.cap ? jr.cap : 16384;
+		char *b;
+
+		while (cap < jr.len + n)
+			cap *= 2;
+		b = realloc(jr.buf, cap);
+		if (!b) {
+			free(line);
+			return 0;
+		}
+		jr.buf = b;
+		jr.cap = cap;
+	}
+	memcpy(jr.buf + jr.len, line, n - 1);
+	jr.buf[jr.len + n - 1] = '\n';
+	jr.len += n;
+	free(line);
+	return n;
+}
+
+static void tombstone(const struct dialog *d)
+{
+	/* Lost on out of memory: the next compaction drops the record anyway. */
+	buf_put(json_pack("{s:i, s:s, s:b}", "v", DLG_REC_V, "call_id", d->call_id, "gone", 1));
+}
+
 static int emit(FILE *f, void *arg)
 {
-	for (struct dialog *d = dialogs; d; d = d->next) {
-		int err = sf_put(f, dlg_json(d));
+	uint64_t *live = arg;
 
+	for (struct dialog *d = dialogs; d; d = d->next) {
+		json_t *o = dlg_json(d);
+		char *line = o ? json_dumps(o, JSON_COMPACT) : NULL;
+		int err;
+
+		json_decref(o);
+		if (!line)
+			return -ENOMEM;
+		err = fputs(line, f) == EOF || fputc('\n', f) == EOF ? -EIO : 0;
+		d->rec_len = strlen(line) + 1;
+		*live += d->rec_len;
+		free(line);
 		if (err)
 			return err;
 	}
 	return 0;
 }
 
+/* Rewrite the file with the live dialogs only, and reopen it for appending. */
+static int compact(const char *dir)
+{
+	uint64_t live = 0;
+	int err;
+
+	if (jr.fd >= 0)
+		close(jr.fd);
+	jr.fd = -1;
+	jr.len = 0; /* the rewrite holds no deleted dialog */
+	while (touched) {
+		struct dialog *d = touched;
+
+		DL_DEL(d, jnext, jpprev);
+	}
+	err = sf_write(dir, "dialogs", emit, &live);
+	if (err)
+		return err;
+	jr.live = jr.size = live;
+	jr.fd = sf_open_append(dir, "dialogs");
+	if (jr.fd < 0)
+		return jr.fd;
+	snprintf(jr.dir, sizeof(jr.dir), "%s", dir);
+	return 0;
+}
+
 int dlg_save(const char *dir)
 {
-	return sf_write(dir, "dialogs", emit, NULL);
+	int err;
+
+	if (!dir || !*dir)
+		return 0;
+	/* A new file, another directory, or a failed append: start from a clean copy. */
+	if (jr.fd < 0 || strcmp(jr.dir, dir))
+		return compact(dir);
+	while (touched) {
+		struct dialog *d = touched;
+		unsigned int n = buf_put(dlg_json(d));
+
+		DL_DEL(d, jnext, jpprev);
+		if (!n)
+			return compact(dir);
+		jr.live += n;
+		jr.live -= d->rec_len;
+		d->rec_len = n;
+	}
+	if (!jr.len)
+		return 0;
+	err = sf_append(jr.fd, jr.buf, jr.len);
+	if (err) {
+		/* Whatever part made it is superseded by the rewrite. */
+		xs_log(XS_LOG_WARN, "%s/dialogs: append: %s; rewriting it\n", dir, strerror(-err));
+		return compact(dir);
+	}
+	jr.size += jr.len;
+	jr.len = 0;
+	if (jr.size > 2 * jr.live + DLG_JOURNAL_SLACK)
+		return compact(dir);
+	return 0;
 }
 
 static int get_leg(const json_t *o, const char *key, struct dlg_leg *l)
@@ -190,8 +372,13 @@ static int get_leg(const json_t *o, const char *key, struct dlg_leg *l)
 	return 0;
 }
 
-/* Everything is read and checked into @tmp before a dialog is created from it. */
-int dlg_from_json(json_t *o)
+/*
+ * Everything is read and checked into @tmp before a dialog is created from
+ * it. @replay (the journal at start): a tombstone deletes its Call-ID's
+ * dialog and a later record replaces an earlier one; otherwise (a peer's
+ * record) a known Call-ID is -EEXIST and tombstones are not records.
+ */
+static int from_json(json_t *o, bool replay)
 {
 	struct dialog tmp = {0}, *d;
 	char state[16];
@@ -201,6 +388,16 @@ int dlg_from_json(json_t *o)
 
 	if (sf_get_uint(o, "v", 100, &v) || v != DLG_REC_V)
 		return -EPROTO;
+	if (replay && json_object_get(o, "gone")) {
+		/* A tombstone: the call ended after its record was written. */
+		if (json_object_size(o) != 3 || !json_is_true(json_object_get(o, "gone")) ||
+		    sf_get_str(o, "call_id", tmp.call_id, sizeof(tmp.call_id)))
+			return -EINVAL;
+		d = dlg_find(tmp.call_id);
+		if (d)
+			dlg_del(d);
+		return 0;
+	}
 	if (sf_get_str(o, "call_id", tmp.call_id, sizeof(tmp.call_id)) || !tmp.call_id[0] ||
 	    sf_get_str(o, "state", state, sizeof(state)) ||
 	    sf_get_uint(o, "inv_cseq", UINT32_MAX, &cseq) ||
@@ -220,6 +417,10 @@ int dlg_from_json(json_t *o)
 		return -EINVAL;
 	if (tmp.state == DLG_CONFIRMED && !tmp.b.hdr[0])
 		return -EINVAL;
+	/* A later record of the same call replaces the earlier one. */
+	d = replay ? dlg_find(tmp.call_id) : NULL;
+	if (d)
+		dlg_del(d);
 	/* Restored as they were: the caps apply to new calls, not to calls in progress. */
 	d = dlg_new(tmp.call_id, &tmp.inv_src, true, &err);
 	if (!d)
@@ -228,20 +429,40 @@ int dlg_from_json(json_t *o)
 	tmp.created = created;
 	tmp.ringing = ringing;
 	tmp.inv_cseq = cseq;
+	/* Its own links stay: the lists point at @d, not at @tmp. */
 	tmp.next = d->next;
+	tmp.pprev = d->pprev;
 	tmp.hnext = d->hnext;
+	tmp.enext = d->enext;
+	tmp.epprev = d->epprev;
 	*d = tmp;
+	if (d->state == DLG_CONFIRMED)
+		DL_DEL(d, enext, epprev);
 	if (d->counted && srcc_inc(&per_src, &d->inv_src.ip))
 		d->counted = false;
 	return 0;
 }
 
+int dlg_from_json(json_t *o)
+{
+	return from_json(o, false);
+}
+
 static int load_rec(json_t *o, void *arg)
 {
-	return dlg_from_json(o);
+	return from_json(o, true);
 }
 
 int dlg_load(const char *dir)
 {
-	return sf_read(dir, "dialogs", load_rec, NULL);
+	int n;
+
+	jr.loading = true;
+	n = sf_read(dir, "dialogs", load_rec, NULL);
+	jr.loading = false;
+	/* The first dlg_save() rewrites the file as the replay left it. */
+	if (jr.fd >= 0)
+		close(jr.fd);
+	jr.fd = -1;
+	return n < 0 ? n : (int)ndlg;
 }

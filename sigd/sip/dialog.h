@@ -5,7 +5,10 @@
  * both legs (tags, remote targets, route sets, addresses, CSeqs) for the proxy
  * to send BYE to both on media timeout. Persisted to the state directory
  * (statefile.h: JSON lines, 0600, checked on load) so a restarted daemon can
- * still end calls.
+ * still end calls: the file is a journal, each change appended as the
+ * dialog's new record or a tombstone, and rewritten whole (compacted) only
+ * when it has grown to twice what is live, so the cost of a save is that of
+ * the dialogs that changed, not of all the calls up.
  *
  * A dialog belongs to the leg that created it: the source and From tag of
  * its initial INVITE. Another initial INVITE with the same Call-ID from
@@ -57,6 +60,9 @@ struct dialog {
 	char company[64], brand[64], rw_user[160];
 	struct dialog *next;  /* all dialogs */
 	struct dialog *hnext; /* same Call-ID hash bucket */
+	/* Private to dialog.c: list links, and the journal's view of the dialog. */
+	struct dialog **pprev, *enext, **epprev, *jnext, **jpprev;
+	unsigned int rec_len; /* bytes of its latest record in the journal (0: none) */
 };
 
 struct dialog *dlg_find(const char *call_id);
@@ -81,8 +87,26 @@ void dlg_del(struct dialog *d);
 unsigned int dlg_count(void);
 void dlg_flush(void);
 struct dialog *dlg_first(void);
+/* The early dialogs only (those not yet confirmed), linked by enext. */
+struct dialog *dlg_first_early(void);
+/* @d is answered: it leaves the early list. */
+void dlg_set_confirmed(struct dialog *d);
+/* @d changed: its new record goes into the journal at the next dlg_save(). */
+void dlg_touch(struct dialog *d);
+/* Changes waiting for dlg_save(). */
+bool dlg_pending(void);
 
-/* State file @dir/dialogs: JSON lines, 0600, write-then-rename; load at start. */
+/*
+ * State file @dir/dialogs, JSON lines, 0600. dlg_save() appends the records
+ * of the dialogs touched and tombstones of those deleted since the last save
+ * (one write and one fdatasync), and compacts (a write-then-rename of every
+ * live dialog) on the first save into @dir and when the file has grown past
+ * twice the live records plus DLG_JOURNAL_SLACK: amortised, each change is
+ * written about twice, whatever the number of calls up. dlg_load() replays
+ * the file (a later record of a Call-ID replaces the earlier one, a
+ * tombstone deletes it) and returns the dialogs restored.
+ */
+#define DLG_JOURNAL_SLACK (1 << 20)
 int dlg_save(const char *dir);
 int dlg_load(const char *dir);
 /*

@@ -129,11 +129,11 @@ int proxy_reconfigure(struct proxy *p, const struct sigd_cfg *cfg)
 }
 
 /*
- * The dialogs changed: save them soon. Writing the whole file on every change
- * made the save the daemon's cost per call (three rewrites a call, growing
- * with the calls in progress); batching it into proxy_tick() bounds it to
- * SAVE_INTERVAL_MS. A sigd killed in that window loses only the newest
- * changes, and the pinned flows still carry the media of those calls.
+ * The dialogs changed (dlg_touch(), dlg_del()): save them soon. The save
+ * appends only what changed to the dialog journal (dialog.h), batched into
+ * proxy_tick() every SAVE_INTERVAL_MS: a call costs its own few records,
+ * whatever the number of calls up. A sigd killed in that window loses only
+ * the newest changes, and the pinned flows still carry their media.
  */
 void proxy_save(struct proxy *p)
 {
@@ -251,6 +251,7 @@ static int dialog_start(struct proxy *p, osip_message_t *m, const char *cid,
 	snprintf(d->company, sizeof(d->company), "%s", pc->company);
 	snprintf(d->brand, sizeof(d->brand), "%s", pc->brand);
 	snprintf(d->rw_user, sizeof(d->rw_user), "%s", pc->rw_user);
+	dlg_touch(d);
 	*out = d;
 	return again;
 }
@@ -605,6 +606,8 @@ static void handle_request(struct proxy *p, osip_message_t *m, const struct sip_
 		if (n > leg->cseq)
 			leg->cseq = n, changed = true;
 		changed |= dialog_refresh(leg, m, src);
+		if (changed)
+			dlg_touch(d);
 	}
 	if (media_request(p, m, d, cid, src)) {
 		if (new_dialog)

@@ -84,7 +84,7 @@ static void dialog_confirm(struct proxy *p, struct dialog *d, const osip_message
 	osip_contact_t *c = osip_list_get(&m->contacts, 0);
 	char *s = NULL;
 
-	d->state = DLG_CONFIRMED;
+	dlg_set_confirmed(d);
 	snprintf(d->b.tag, sizeof(d->b.tag), "%s", msg_to_tag(m) ?: "");
 	osip_to_to_str(m->to, &s);
 	copy_osip_str(d->b.hdr, sizeof(d->b.hdr), s);
@@ -247,8 +247,10 @@ void proxy_response(struct proxy *p, osip_message_t *m, const struct sip_addr *s
 	}
 	if (d && d->state == DLG_CONFIRMED && code >= 200 && code < 300 &&
 	    (is_method(m, "INVITE") || is_method(m, "UPDATE")) &&
-	    dialog_refresh(!strcmp(msg_from_tag(m) ?: "", d->a.tag) ? &d->b : &d->a, m, src))
+	    dialog_refresh(!strcmp(msg_from_tag(m) ?: "", d->a.tag) ? &d->b : &d->a, m, src)) {
+		dlg_touch(d);
 		proxy_save(p);
+	}
 	if (d && t->initial_invite && d->state == DLG_EARLY &&
 	    strtoul(m->cseq->number, NULL, 10) == d->inv_cseq &&
 	    !strcmp(msg_from_tag(m) ?: "", d->a.tag)) {
@@ -338,14 +340,17 @@ static bool on_timeout(struct txn *t, void *arg)
 	return t->resp_code >= 200;
 }
 
-/* Early dialogs whose final response never came (lost, or lost in a restart). */
+/*
+ * Early dialogs whose final response never came (lost, or lost in a
+ * restart). Only the early list is walked: the calls up cost nothing here.
+ */
 static void sweep_dialogs(struct proxy *p)
 {
 	time_t old = time(NULL) - DLG_EARLY_MAX_S;
 	bool changed = false;
 
-	for (struct dialog *d = dlg_first(), *next; d; d = next) {
-		next = d->next;
+	for (struct dialog *d = dlg_first_early(), *next; d; d = next) {
+		next = d->enext;
 		if (d->state != DLG_EARLY || d->created > old || d->ringing > old)
 			continue;
 		CLOG(XS_LOG_INFO, d->call_id, "early dialog never answered; forgotten");

@@ -66,6 +66,41 @@ int sf_write(const char *dir, const char *name, int (*emit)(FILE *f, void *arg),
 	return err;
 }
 
+int sf_open_append(const char *dir, const char *name)
+{
+	char path[512];
+	struct stat st;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	/* The same checks as sf_read(): a file others can write is never extended. */
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || (st.st_mode & 077) ||
+	    st.st_uid != geteuid()) {
+		close(fd);
+		return -EPERM;
+	}
+	return fd;
+}
+
+int sf_append(int fd, const char *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		buf += n;
+		len -= n;
+	}
+	/* As sf_write(): batched, so one flush per batch is affordable. */
+	return fdatasync(fd) ? -errno : 0;
+}
+
 int sf_read(const char *dir, const char *name, int (*rec)(json_t *o, void *arg), void *arg)
 {
 	char path[512], *line = NULL;

@@ -18,6 +18,13 @@
 
 /* Write @dir/@name from @emit, which calls sf_put() per record; 0 or -errno. */
 int sf_write(const char *dir, const char *name, int (*emit)(FILE *f, void *arg), void *arg);
+/*
+ * Journals: open @dir/@name (written by sf_write()) for appending, refused
+ * (-EPERM) unless a regular 0600 file of ours; append @len bytes of whole
+ * records and fdatasync. 0 or -errno; a torn last line is skipped on read.
+ */
+int sf_open_append(const char *dir, const char *name);
+int sf_append(int fd, const char *buf, size_t len);
 /* One record: @o is freed by sf_put(); 0 or -errno. */
 int sf_put(FILE *f, json_t *o);
 /*

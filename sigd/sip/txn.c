@@ -10,6 +10,15 @@
 
 static struct txn *buckets[TXN_BUCKETS];
 static unsigned int ntxn;
+/*
+ * The timers: a binary min-heap of every transaction by due_ms, so a tick
+ * costs the transactions whose timer fired (O(log n) each), not a walk of
+ * all of them on every wakeup. due_ms may be earlier than the transaction's
+ * real next timer (the heap is told only of changes that make it earlier):
+ * an early pop just recomputes it.
+ */
+static struct txn **heap;
+static unsigned int nheap, heap_cap;
 static unsigned int txn_max = TXN_MAX_DEFAULT, txn_per_src = TXN_PER_SRC_DEFAULT;
 static struct srcc_tab per_src;
 
@@ -36,8 +45,79 @@ struct txn *txn_find(const char *branch, const char *method)
 	return NULL;
 }
 
+static void heap_set(unsigned int i, struct txn *t)
+{
+	heap[i] = t;
+	t->hslot = i;
+}
+
+static void heap_sift(unsigned int i)
+{
+	struct txn *t = heap[i];
+
+	while (i && heap[(i - 1) / 2]->due_ms > t->due_ms) {
+		heap_set(i, heap[(i - 1) / 2]);
+		i = (i - 1) / 2;
+	}
+	for (;;) {
+		unsigned int c = 2 * i + 1;
+
+		if (c >= nheap)
+			break;
+		if (c + 1 < nheap && heap[c + 1]->due_ms < heap[c]->due_ms)
+			c++;
+		if (heap[c]->due_ms >= t->due_ms)
+			break;
+		heap_set(i, heap[c]);
+		i = c;
+	}
+	heap_set(i, t);
+}
+
+static int heap_push(struct txn *t)
+{
+	if (nheap == heap_cap) {
+		unsigned int cap = heap_cap ? 2 * heap_cap : 1024;
+		struct txn **h = realloc(heap, cap * sizeof(*h));
+
+		if (!h)
+			return -ENOMEM;
+		heap = h;
+		heap_cap = cap;
+	}
+	heap_set(nheap++, t);
+	heap_sift(t->hslot);
+	return 0;
+}
+
+static void heap_remove(struct txn *t)
+{
+	unsigned int i = t->hslot;
+
+	if (--nheap != i) {
+		heap_set(i, heap[nheap]);
+		heap_sift(i);
+	}
+}
+
+/* Does @t retransmit its request? (UDP: nobody else does; see txn_tick()). */
+static bool retransmits(const struct txn *t)
+{
+	return !t->answered && t->dst.proto == SIP_UDP && t->fwd &&
+	       (t->local || !strcmp(t->method, "INVITE"));
+}
+
+void txn_resched(struct txn *t)
+{
+	t->due_ms = t->expire_ms;
+	if (retransmits(t) && t->next_ms < t->due_ms)
+		t->due_ms = t->next_ms;
+	heap_sift(t->hslot);
+}
+
 static void txn_free(struct txn *t)
 {
+	heap_remove(t);
 	if (t->counted)
 		srcc_dec(&per_src, &t->src.ip);
 	free(t->fwd);
@@ -76,6 +156,15 @@ struct txn *txn_add(const char *branch, const char *method, const char *call_id,
 	t->interval_ms = TXN_T1_MS;
 	t->next_ms = t->created_ms + TXN_T1_MS;
 	t->expire_ms = t->created_ms + TXN_TIMEOUT_MS;
+	/* dst, fwd and local are set after this: the first retransmission counts. */
+	t->due_ms = t->next_ms;
+	if (heap_push(t)) {
+		if (t->counted)
+			srcc_dec(&per_src, &src->ip);
+		free(t);
+		*err = -ENOMEM;
+		return NULL;
+	}
 	t->next = buckets[b];
 	buckets[b] = t;
 	ntxn++;
@@ -96,6 +185,7 @@ void txn_set_fwd(struct txn *t, char *fwd, size_t fwd_len)
 		t->fwd_len = fwd_len;
 	}
 	osip_free(fwd);
+	txn_resched(t);
 }
 
 void txn_del(struct txn *t)
@@ -166,38 +256,40 @@ void txn_set_response(struct txn *t, int code, const char *resp, size_t len,
 		/* Ringing may last: keep the INVITE for a CANCEL until timer C. */
 		t->expire_ms = now + TXN_TIMER_C_MS;
 	}
+	txn_resched(t);
 }
 
 void txn_tick(uint64_t now, void (*resend)(struct txn *, void *),
 	      bool (*timeout)(struct txn *, void *), void *arg)
 {
-	for (unsigned int b = 0; b < TXN_BUCKETS; b++) {
-		struct txn **pp = &buckets[b], *t;
+	while (nheap && heap[0]->due_ms <= now) {
+		struct txn *t = heap[0];
 
-		while ((t = *pp)) {
-			if (now >= t->expire_ms) {
-				if (t->resp_code < 200 && timeout && timeout(t, arg) &&
-				    t->expire_ms > now) {
-					pp = &t->next;
-					continue;
-				}
-				*pp = t->next;
-				txn_free(t);
+		if (now >= t->expire_ms) {
+			if (t->resp_code < 200 && timeout && timeout(t, arg) &&
+			    t->expire_ms > now) {
+				txn_resched(t);
 				continue;
 			}
-			/*
-			 * Over UDP nobody else retransmits a forwarded INVITE once we
-			 * sent 100 Trying, nor a request we originated (CANCEL, BYE).
-			 */
-			if (!t->answered && t->dst.proto == SIP_UDP && t->fwd &&
-			    (t->local || !strcmp(t->method, "INVITE")) && now >= t->next_ms) {
-				if (resend)
-					resend(t, arg);
-				if (t->interval_ms < 4000 || !strcmp(t->method, "INVITE"))
-					t->interval_ms *= 2;
-				t->next_ms = now + t->interval_ms;
-			}
-			pp = &t->next;
+			txn_del(t);
+			continue;
+		}
+		/*
+		 * Over UDP nobody else retransmits a forwarded INVITE once we
+		 * sent 100 Trying, nor a request we originated (CANCEL, BYE).
+		 */
+		if (retransmits(t) && now >= t->next_ms) {
+			if (resend)
+				resend(t, arg);
+			if (t->interval_ms < 4000 || !strcmp(t->method, "INVITE"))
+				t->interval_ms *= 2;
+			t->next_ms = now + t->interval_ms;
+		}
+		txn_resched(t);
+		/* Not due any more (expiry and next retransmission are ahead): progress. */
+		if (t->due_ms <= now) {
+			t->due_ms = now + 1;
+			heap_sift(t->hslot);
 		}
 	}
 }
@@ -223,5 +315,6 @@ void txn_flush(void)
 		}
 	}
 	ntxn = 0;
+	nheap = 0;
 	srcc_clear(&per_src);
 }

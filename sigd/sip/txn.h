@@ -47,6 +47,9 @@ struct txn {
 	bool counted; /* counts against src's per-source share */
 	uint64_t created_ms, next_ms, interval_ms, expire_ms;
 	struct txn *next;
+	/* Private to txn.c: the timer heap's key (never later than the next timer) and slot. */
+	uint64_t due_ms;
+	unsigned int hslot;
 };
 
 /* max-transactions, max-transactions-per-source (0: no per-source cap). */
@@ -62,6 +65,8 @@ struct txn *txn_add(const char *branch, const char *method, const char *call_id,
 /* The request as forwarded (@fwd, osip_malloc'd, is copied and freed). */
 void txn_set_fwd(struct txn *t, char *fwd, size_t fwd_len);
 void txn_del(struct txn *t);
+/* @t's expire_ms or next_ms was changed by hand (txn_set_response() does it itself). */
+void txn_resched(struct txn *t);
 /* The request as received, rebuilt from the forwarded one (our Via popped); NULL if gone. */
 osip_message_t *txn_request(const struct txn *t);
 /* Remember @resp (copied) as the last response sent back, to @dst. */

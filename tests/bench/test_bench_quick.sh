@@ -57,7 +57,8 @@ for c in gen-only relay-xdp-native drop-xdp; do
 		fail "live_$c" "no packets delivered (got '${d:-none}')"
 	fi
 done
-for c in relay-xdp-generic relay-rtpengine drop-nft relay-afxdp relay-udp; do
+for c in relay-xdp-generic relay-rtpengine drop-nft relay-afxdp relay-udp limit-fwd-2arm \
+	limit-fwd-1arm relay-xdp-native-1arm; do
 	if jq -e --arg c "$c" '.live[] | select(.case == $c) | (.delivered_pps != null or .na != null)' \
 		"$j" >/dev/null 2>&1; then
 		pass "live_row_$c"
@@ -65,6 +66,20 @@ for c in relay-xdp-generic relay-rtpengine drop-nft relay-afxdp relay-udp; do
 		fail "live_row_$c" "missing from the results"
 	fi
 done
+if jq -e '.live[] | select(.case == "attack") | (.relayed_sent > 0 and .flood_sent > 0)' \
+	"$j" >/dev/null 2>&1; then
+	pass live_attack
+else
+	fail live_attack "no attack case with both generators sending"
+fi
+if jq -e '[.ladder[] | select(.edge == "xdpsbc-sigd" and .cpu_ms_per_call != null)] | length > 0' \
+	"$j" >/dev/null 2>&1; then
+	pass cps_ladder_sigd
+else
+	fail cps_ladder_sigd "no ladder rung for sigd"
+fi
+grep -q '^| goal | value | target | result |' "$out/bench.md" &&
+	pass bench_goals_table || fail bench_goals_table "no goals table in bench.md"
 if jq -e '.cps["xdpsbc-sigd"].steps | length > 0' "$j" >/dev/null 2>&1; then
 	pass cps_sigd_stepped
 else
