@@ -13,10 +13,14 @@ struct xs_map_desc {
 	size_t off; /* of the fd in struct xs_maps */
 	size_t key_size, value_size;
 };
+/* mapdefs.c */
 extern const struct xs_map_desc xs_map_descs[];
 
+/* pin.c */
 int xs_pin_path(const char *pin_root, const char *name, char *buf, size_t len);
+/* maps.c */
 int xs_obj_set_pins(struct bpf_object *obj, const char *pin_root);
+
 struct bpf_map;
 /* sizes.c */
 int xs_obj_size_map(struct bpf_map *map);

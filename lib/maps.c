@@ -18,38 +18,9 @@
 #include "lib/internal.h"
 #include "xdpsbc.skel.h"
 
-#define DESC(name, field, key, val)                                             \
-	{                                                                       \
-		name, offsetof(struct xs_maps, field), sizeof(key), sizeof(val) \
-	}
-
-/* Sizes are checked on open: userspace copies keys and values of these sizes. */
-const struct xs_map_desc xs_map_descs[] = {
-	DESC(XS_MAP_STATS, stats, __u32, struct xs_counter),
-	DESC(XS_MAP_CONFIG, config, __u32, struct xs_config),
-	DESC(XS_MAP_BLOCK4, block4, struct xs_lpm4, struct xs_block),
-	DESC(XS_MAP_BLOCK6, block6, struct xs_lpm6, struct xs_block),
-	DESC(XS_MAP_BLKNOTE4, blknote4, struct xs_lpm4, struct xs_note),
-	DESC(XS_MAP_BLKNOTE6, blknote6, struct xs_lpm6, struct xs_note),
-	DESC(XS_MAP_TRUST4, trust4, struct xs_lpm4, struct xs_trust),
-	DESC(XS_MAP_TRUST6, trust6, struct xs_lpm6, struct xs_trust),
-	DESC(XS_MAP_FLOWS, flows, struct xs_flow_key, struct xs_flow),
-	DESC(XS_MAP_TXPORTS, txports, __u32, __u32),
-	DESC(XS_MAP_FLOOD, flood, struct xs_flood_key, struct xs_flood),
-	DESC(XS_MAP_BLKGEN, blkgen, __u32, __u64),
-	{NULL, 0, 0, 0},
-};
-
 static int *map_fd(struct xs_maps *m, const struct xs_map_desc *d)
 {
 	return (int *)((char *)m + d->off);
-}
-
-int xs_pin_path(const char *pin_root, const char *name, char *buf, size_t len)
-{
-	if ((size_t)snprintf(buf, len, "%s/%s", pin_root, name) >= len)
-		return -ENAMETOOLONG;
-	return 0;
 }
 
 /*

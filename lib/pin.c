@@ -17,6 +17,7 @@
 #include <sys/vfs.h>
 #include <linux/magic.h>
 #include "lib/xdpsbc.h"
+#include "lib/internal.h"
 
 #define BPFFS_MOUNT "/sys/fs/bpf"
 
@@ -42,6 +43,14 @@ int xs_instance_dir(const char *pin_root, char *buf, size_t len)
 		return -EINVAL;
 	n = snprintf(buf, len, "%s/%s", XS_RUN_DIR, base);
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+/* Where map @name of @pin_root is pinned. */
+int xs_pin_path(const char *pin_root, const char *name, char *buf, size_t len)
+{
+	if ((size_t)snprintf(buf, len, "%s/%s", pin_root, name) >= len)
+		return -ENAMETOOLONG;
+	return 0;
 }
 
 static int is_bpffs(const char *path)

@@ -364,7 +364,7 @@ int main(int argc, char **argv)
 		xs_log(XS_LOG_WARN, "cannot create the directory of %s\n", cfg.ctl_socket);
 	if (ctl_init(&ctl, &cfg, &px, &maps, pin_root))
 		goto fail;
-	bans_init(pin_root, &ctl);
+	bans_init(pin_root, &ctl.bans);
 	if (got_term) {
 		xs_log(XS_LOG_ERR, "stopped while starting\n");
 		goto fail;

@@ -2,13 +2,12 @@
 /*
  * Control API transport: the Unix socket and the HTTP listener, connection
  * buffers, HTTP/1.x request framing and the bearer token. What is answered
- * is in ctl_api.c.
+ * is in api.c.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,50 +19,12 @@
 #include <time.h>
 #include <unistd.h>
 #include "ctl/ctl.h"
+#include "ctl/api.h"
 #include "sip/transport.h"
 
 #define TAG_UNIX 1
 #define TAG_HTTP 2
 #define TAG_CONN 16
-
-void sb_printf(struct sbuf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (b->oom)
-		return;
-	for (int tries = 0; tries < 2; tries++) {
-		size_t room = b->cap - b->len;
-
-		va_start(ap, fmt);
-		n = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? room : 0, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			b->oom = true;
-			return;
-		}
-		if (b->s && (size_t)n < room) {
-			b->len += n;
-			return;
-		}
-		size_t cap = (b->cap ? b->cap * 2 : 4096) + n + 1;
-		char *s = realloc(b->s, cap);
-
-		if (!s) {
-			b->oom = true;
-			return;
-		}
-		b->s = s;
-		b->cap = cap;
-	}
-}
-
-void sb_free(struct sbuf *b)
-{
-	free(b->s);
-	memset(b, 0, sizeof(*b));
-}
 
 int ctl_token(const struct sigd_cfg *cfg, char *out, size_t len)
 {
@@ -615,18 +576,4 @@ void ctl_close(struct ctl *c)
 	if (c->epfd >= 0)
 		close(c->epfd);
 	c->unix_fd = c->http_fd = c->epfd = -1;
-}
-
-void ctl_ban_event(struct ctl *c, const char *src, uint64_t until_ns, uint32_t count)
-{
-	struct ctl_ban *b = &c->bans[c->bans_head];
-
-	snprintf(b->src, sizeof(b->src), "%s", src);
-	b->wall = time(NULL);
-	b->until_ns = until_ns;
-	b->count = count;
-	c->bans_head = (c->bans_head + 1) % CTL_BANS_KEEP;
-	if (c->bans_n < CTL_BANS_KEEP)
-		c->bans_n++;
-	c->bans_total++;
 }

@@ -44,7 +44,7 @@ static void setup(void)
 	ctl.conns[0].http = true;
 	if (!ctl.conns[0].buf || ctl.conns[0].fd < 0)
 		abort();
-	ctl_ban_event(&ctl, "192.0.2.66/32", 1000, 3);
+	ban_ring_add(&ctl.bans, "192.0.2.66/32", 1000, 3);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
