@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Internals of the media side shared by media.c (calls, SDP), media_ports.c
- * (relay port allocation) and media_flows.c (the xs_flows map).
+ * Internals of the media side shared by media.c (SDP), calls.c (the call
+ * table), ports.c (relay port allocation), flows.c (the xs_flows map) and
+ * noroute.c.
  */
 #ifndef XDPSBC_SIGD_MEDIA_INT_H
 #define XDPSBC_SIGD_MEDIA_INT_H
@@ -10,12 +11,14 @@
 #include <stdint.h>
 #include <netinet/in.h>
 
-#include "media/media.h"
+#include "media/types.h"
 #include "media/sdp.h"
 
 #define MEDIA_MAX_STREAMS SDP_MAX_MEDIA
 #define MEDIA_CALLID_MAX  128
 #define MEDIA_HASH_SIZE	  16384 /* call table buckets, a power of two */
+
+#define NSEC_PER_SEC 1000000000ULL
 
 /*
  * Flag bits 16-31 of a flow belong to sigd (XS_FLOW_SIGD_MASK): which m-line
@@ -109,7 +112,7 @@ struct media_ctx {
 	uint64_t flows_full; /* flow inserts refused: xs_flows at its max entries */
 };
 
-/* media_ports.c */
+/* ports.c */
 int media_ports_init(struct media_ports *p, uint16_t min, uint16_t max);
 void media_ports_fini(struct media_ports *p);
 int media_ports_alloc(struct media_ports *p, uint16_t *rtp);
@@ -121,7 +124,7 @@ unsigned int media_quota_held(const struct media_quota *q, const struct sip_ip *
 int media_quota_add(struct media_quota *q, const struct sip_ip *src, int ports);
 void media_quota_fini(struct media_quota *q);
 
-/* media_flows.c */
+/* flows.c */
 struct xs_flow_key;
 struct xs_flow;
 
@@ -178,9 +181,12 @@ uint64_t media_flows_last_seen(struct media_ctx *mc, struct media_call *c);
 /* Rebuild the call table and port allocation from the flow map. */
 int media_flows_rebuild(struct media_ctx *mc);
 
-/* media.c */
+/* calls.c */
 struct media_call *media_call_find(struct media_ctx *mc, uint64_t cookie);
 struct media_call *media_call_add(struct media_ctx *mc, uint64_t cookie, const char *call_id);
+/* Take @c out of the table (not freed); a call not in it is ignored. */
+void media_call_unlink(struct media_ctx *mc, struct media_call *c);
+/* The clock of active_ns and of the flows' last_seen_ns. */
 uint64_t media_now_ns(void);
 /* The call's name for log lines: its Call-ID, or its cookie after a restart. */
 const char *media_call_name(const struct media_call *c, char *buf, size_t len);

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The media side of xdpsbc-sigd (see media.h): the call table, SDP offer and
- * answer handling in SIP messages, teardown and media timeouts. Ports are
- * allocated in media_ports.c, flows programmed in media_flows.c, SDP edited in
- * sdp.c.
+ * The media side of xdpsbc-sigd (see media.h): SDP offer and answer
+ * handling in SIP messages, teardown and media timeouts. The call table is
+ * in calls.c, ports are allocated in ports.c, flows programmed in flows.c,
+ * SDP edited in sdp.c.
  *
  * Sides come from the dialog, not from offer/answer roles: whatever A sends
  * (INVITE offer, ACK answer of a late offer, re-INVITE, UPDATE) describes A,
@@ -20,18 +20,8 @@
 
 #include "lib/xdpsbc.h"
 #include "media/internal.h"
+#include "media/media.h"
 #include "secret.h"
-
-#define NSEC_PER_SEC 1000000000ULL
-
-uint64_t media_now_ns(void)
-{
-	struct timespec ts;
-
-	/* The datapath clock of last_seen_ns: bpf_ktime_get_coarse_ns(). */
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
-}
 
 uint64_t media_cookie(const char *call_id)
 {
@@ -40,54 +30,6 @@ uint64_t media_cookie(const char *call_id)
 
 	/* 0 is "no call" in a flow. */
 	return h ? h : 1;
-}
-
-const char *media_call_name(const struct media_call *c, char *buf, size_t len)
-{
-	if (c->call_id[0])
-		return c->call_id;
-	snprintf(buf, len, "cookie %016llx", (unsigned long long)c->cookie);
-	return buf;
-}
-
-struct media_call *media_call_find(struct media_ctx *mc, uint64_t cookie)
-{
-	struct media_call *c;
-
-	for (c = mc->hash[cookie & (MEDIA_HASH_SIZE - 1)]; c; c = c->next)
-		if (c->cookie == cookie)
-			return c;
-	return NULL;
-}
-
-struct media_call *media_call_add(struct media_ctx *mc, uint64_t cookie, const char *call_id)
-{
-	struct media_call **head = &mc->hash[cookie & (MEDIA_HASH_SIZE - 1)];
-	struct media_call *c = calloc(1, sizeof(*c));
-
-	if (!c)
-		return NULL;
-	c->cookie = cookie;
-	c->active_ns = media_now_ns();
-	c->edge_addr = mc->o.public_ip;
-	if (call_id)
-		snprintf(c->call_id, sizeof(c->call_id), "%s", call_id);
-	c->next = *head;
-	*head = c;
-	mc->calls++;
-	return c;
-}
-
-static void call_unlink(struct media_ctx *mc, struct media_call *c)
-{
-	struct media_call **pp = &mc->hash[c->cookie & (MEDIA_HASH_SIZE - 1)];
-
-	while (*pp && *pp != c)
-		pp = &(*pp)->next;
-	if (*pp) {
-		*pp = c->next;
-		mc->calls--;
-	}
 }
 
 /* Ports a stream holds: an RTP/RTCP pair toward each leg. */
@@ -473,7 +415,7 @@ rollback:
 	if (sdp)
 		sdp_message_free(sdp);
 	if (created) {
-		call_unlink(mc, c);
+		media_call_unlink(mc, c);
 		free(c);
 	}
 	return err;
@@ -507,7 +449,7 @@ void media_end_cookie(struct media_ctx *mc, uint64_t cookie)
 		stream_release(mc, c, &c->s[i]);
 	xs_log(XS_LOG_INFO, "[%s] media ended, relay flows removed\n",
 	       media_call_name(c, name, sizeof(name)));
-	call_unlink(mc, c);
+	media_call_unlink(mc, c);
 	free(c);
 }
 

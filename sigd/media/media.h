@@ -16,60 +16,10 @@
 #include <stdint.h>
 #include <netinet/in.h>
 #include <osipparser2/osip_parser.h>
-#include "sigd.h"
+
+#include "media/types.h"
 
 struct media_ctx;
-
-/* Which address a leg's media may latch from (docs/security/media.md). */
-enum media_latch {
-	MEDIA_LATCH_SIGNALLING = 0, /* the leg's signalling source IP (the core: its SDP address) */
-	MEDIA_LATCH_SDP,	    /* the address in the leg's SDP (no NAT anywhere) */
-};
-
-#define MEDIA_LATCH_WINDOW_DEFAULT 10  /* s after an offer/answer a leg may latch */
-#define MEDIA_MAX_STREAMS_DEFAULT  8   /* relayed m-lines per call */
-#define MEDIA_SOURCE_PORTS_DEFAULT 400 /* relay ports one signalling source may hold */
-
-struct media_opts {
-	struct in_addr public_ip;    /* the edge's media address, written into c= and o= */
-	uint16_t port_min, port_max; /* relay port range (even RTP port, RTCP on +1) */
-	int flows_fd;		     /* pinned xs_flows map */
-	enum media_latch latch;	     /* latch source rule */
-	unsigned int latch_window_s; /* 0: MEDIA_LATCH_WINDOW_DEFAULT */
-	unsigned int timeout_s;	     /* media timeout: no packets either way (default 60) */
-	unsigned int max_streams;    /* relayed m-lines per call; 0: no limit but SDP_MAX_MEDIA */
-	unsigned int source_ports;   /* relay ports per signalling source; 0: no limit */
-	/*
-	 * Random source for port picks; NULL: getrandom(). Tests that compare
-	 * rewritten SDP byte for byte plug in a counter, which makes the
-	 * allocation sequential.
-	 */
-	uint32_t (*port_rng)(void);
-};
-
-/*
- * Who sent the SDP being rewritten: the signalling source of the message
- * (the address the INVITE, 18x/200, ACK or UPDATE came from) and whether
- * that is the core (trusted: its SDP address is where its media comes from,
- * and it is not held to the per-source port limit).
- */
-struct media_src {
-	struct in_addr addr; /* 0: unknown or not IPv4 */
-	struct sip_ip sig;   /* the signalling source, either family (af 0: unknown) */
-	bool core;
-};
-
-static inline struct media_src media_src_of(const struct sip_addr *a, bool core)
-{
-	struct media_src ms = {.sig = a->ip, .core = core};
-
-	if (a->ip.af == AF_INET)
-		ms.addr = a->ip.v4;
-	return ms;
-}
-
-/* The two legs of a call: A sent the initial INVITE (the dialog's caller), B answers it. */
-enum media_side { MEDIA_SIDE_A = 0, MEDIA_SIDE_B = 1 };
 
 struct media_ctx *media_new(const struct media_opts *o);
 void media_free(struct media_ctx *mc);

@@ -16,11 +16,11 @@
 
 #include "fw/fw.h"
 #include "media/internal.h"
+#include "media/media.h"
 
-#define NSEC_PER_SEC 1000000000ULL
-#define CHECK_NS     NSEC_PER_SEC
-#define REWARN_NS    (60 * NSEC_PER_SEC)
-#define MAX_WARN     20
+#define CHECK_NS  NSEC_PER_SEC
+#define REWARN_NS (60 * NSEC_PER_SEC)
+#define MAX_WARN  20
 
 static int noroute_fd = -1;
 static uint64_t last_check_ns, last_total;
