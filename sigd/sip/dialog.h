@@ -118,4 +118,26 @@ struct json_t;
 struct json_t *dlg_json(const struct dialog *d);
 int dlg_from_json(struct json_t *o);
 
+/* Dialogs from messages. */
+struct pol_call;
+/*
+ * Record leg A of a new dialog from its initial INVITE @m (from @src, sent
+ * on to @dst; @exempt from the per-source cap). The Call-ID may already
+ * have a dialog: only its owner (same source, same From tag) may start it
+ * again while it is early; anyone else gets -EEXIST. Returns 0 for a new
+ * dialog, 1 for the owner's again, or a negative errno.
+ */
+int dlg_start(osip_message_t *m, const char *cid, const struct sip_addr *src, bool from_core,
+	      bool exempt, const struct sip_addr *dst, const struct pol_call *pc,
+	      struct dialog **out);
+/* Update @leg's remote target and seen address from its in-dialog message @m. */
+bool dlg_refresh(struct dlg_leg *leg, const osip_message_t *m, const struct sip_addr *src);
+/* The dialog of in-dialog request @m (Call-ID and both tags), its sending leg in *@leg. */
+struct dialog *dlg_of(const osip_message_t *m, const char *cid, struct dlg_leg **leg);
+/* Where in-dialog requests from @leg of @d go: the other leg; NULL without a dialog. */
+const struct sip_addr *dlg_hop(const struct dialog *d, const struct dlg_leg *leg);
+/* The 2xx @m (from @src) to the initial INVITE confirms @d: leg B, route sets, addresses. */
+void dlg_confirm(const struct sip_edge *edge, struct dialog *d, const osip_message_t *m,
+		 const struct sip_addr *src, bool from_core);
+
 #endif /* XDPSBC_SIGD_DIALOG_H */

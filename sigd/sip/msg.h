@@ -3,6 +3,8 @@
 #ifndef XDPSBC_SIGD_SIPMSG_H
 #define XDPSBC_SIGD_SIPMSG_H
 
+#include <string.h>
+#include <strings.h>
 #include "sigd.h"
 
 /*
@@ -55,5 +57,22 @@ bool msg_branch_prev(const osip_message_t *req, char out[SIGD_BRANCH_LEN + 1]);
 void msg_branch_random(char out[SIGD_BRANCH_LEN + 1]);
 /* Is @br one of our branches, its MAC valid under the current or previous key? */
 bool msg_branch_is_ours(const char *br);
+
+/* Is @m a request (or the response to a request, by CSeq) of method @name? */
+static inline bool is_method(const osip_message_t *m, const char *name)
+{
+	const char *meth = msg_method(m);
+
+	return meth && !strcasecmp(meth, name);
+}
+
+static inline char *uri_str(const osip_uri_t *u)
+{
+	char *s = NULL;
+
+	if (u)
+		osip_uri_to_str(u, &s);
+	return s;
+}
 
 #endif /* XDPSBC_SIGD_SIPMSG_H */

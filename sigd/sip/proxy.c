@@ -20,58 +20,6 @@
 #include "sip/msg.h"
 #include "sip/txn.h"
 
-int proxy_send_msg(struct proxy *p, osip_message_t *m, const struct sip_addr *dst, const char *cid,
-		   char **out, size_t *out_len)
-{
-	char *buf = NULL, ab[SIP_ADDR_STRLEN];
-	size_t len = 0;
-	int err = msg_serialize(m, &buf, &len);
-
-	if (err) {
-		CLOG(XS_LOG_WARN, cid, "cannot serialise %s", LOG_METHOD(m));
-		return err;
-	}
-	err = p->send(dst, buf, len, p->send_arg);
-	if (err)
-		CLOG(XS_LOG_WARN, cid, "send to %s: %s", sip_addr_str(dst, ab, sizeof(ab)),
-		     strerror(-err));
-	else
-		p->st.tx++;
-	if (out) {
-		*out = buf;
-		*out_len = len;
-	} else {
-		osip_free(buf);
-	}
-	return err;
-}
-
-void proxy_reply(struct proxy *p, const osip_message_t *req, const struct sip_addr *dst, int code,
-		 const char *reason, const char *cid)
-{
-	osip_message_t *r = msg_make_response(req, code, reason);
-
-	if (!r)
-		return;
-	if (code >= 300)
-		CLOG(XS_LOG_INFO, cid, "%s answered %d %s", LOG_METHOD(req), code,
-		     r->reason_phrase ? r->reason_phrase : "");
-	proxy_send_msg(p, r, dst, cid, NULL, NULL);
-	osip_message_free(r);
-	proxy_count_failure(p, dst, code, msg_method(req), cid);
-}
-
-/* Brute-force accounting of a failure answer going to a client (ours or forwarded). */
-void proxy_count_failure(struct proxy *p, const struct sip_addr *dst, int code, const char *method,
-			 const char *cid)
-{
-	bool fail = code == 401 || code == 403 || code == 407 ||
-		    (code >= 400 && method && !strcasecmp(method, "REGISTER"));
-
-	if (fail && !route_from_core(&p->rc, &dst->ip))
-		policy_failure(&p->pol, &dst->ip, code, method, cid);
-}
-
 unsigned int proxy_count_calls(const char *company, const char *brand, const char *rw_user,
 			       void *except_cid)
 {
@@ -128,43 +76,6 @@ int proxy_reconfigure(struct proxy *p, const struct sigd_cfg *cfg)
 	return 0;
 }
 
-/*
- * The dialogs changed (dlg_touch(), dlg_del()): save them soon. The save
- * appends only what changed to the dialog journal (dialog.h), batched into
- * proxy_tick() every SAVE_INTERVAL_MS: a call costs its own few records,
- * whatever the number of calls up. A sigd killed in that window loses only
- * the newest changes, and the pinned flows still carry their media.
- */
-void proxy_save(struct proxy *p)
-{
-	p->dirty = true;
-}
-
-void proxy_flush(struct proxy *p)
-{
-	int err;
-
-	if (!p->dirty && !p->bindings_dirty)
-		return;
-	p->last_save_ms = sigd_now_ms();
-	if (p->dirty) {
-		p->dirty = false;
-		cluster_calls_changed(); /* a cluster edge writes the changed calls to Redis */
-		err = dlg_save(p->state_dir);
-		if (err)
-			xs_log(XS_LOG_WARN, "saving dialogs to %s: %s\n", p->state_dir,
-			       strerror(-err));
-	}
-	/* Registrations too: one rewrite per interval, not one per REGISTER. */
-	if (p->bindings_dirty) {
-		p->bindings_dirty = false;
-		err = binding_save(p->state_dir);
-		if (err)
-			xs_log(XS_LOG_WARN, "saving registrations to %s: %s\n", p->state_dir,
-			       strerror(-err));
-	}
-}
-
 int proxy_restore(struct proxy *p)
 {
 	int n = p->state_dir[0] ? dlg_load(p->state_dir) : 0;
@@ -212,50 +123,6 @@ static bool cap_exempt(const struct proxy *p, const struct sip_addr *src, bool f
 	return from_core || policy_trusted(p->pol.cfg, &src->ip);
 }
 
-/*
- * Record leg A of a new dialog from its initial INVITE. The Call-ID may
- * already have a dialog: only its owner (same source, same From tag) may
- * start it again while it is early (an INVITE sent anew after a 491, say);
- * anyone else gets -EEXIST, so a guessed Call-ID cannot take a call's media.
- * Returns 0 for a new dialog, 1 for the owner's again, or a negative errno.
- */
-static int dialog_start(struct proxy *p, osip_message_t *m, const char *cid,
-			const struct sip_addr *src, bool from_core, const struct sip_addr *dst,
-			const struct pol_call *pc, struct dialog **out)
-{
-	const char *ftag = msg_from_tag(m) ?: "";
-	struct dialog *d = dlg_find(cid);
-	osip_contact_t *c = osip_list_get(&m->contacts, 0);
-	char *s = NULL;
-	int err = 0, again = d != NULL;
-
-	if (d &&
-	    (d->state != DLG_EARLY || strcmp(d->a.tag, ftag) || !sip_addr_eq(&d->inv_src, src)))
-		return -EEXIST;
-	if (!d)
-		d = dlg_new(cid, src, cap_exempt(p, src, from_core), &err);
-	if (!d)
-		return err;
-	d->state = DLG_EARLY;
-	d->inv_cseq = strtoul(m->cseq->number, NULL, 10);
-	snprintf(d->a.tag, sizeof(d->a.tag), "%s", ftag);
-	osip_from_to_str(m->from, &s);
-	copy_osip_str(d->a.hdr, sizeof(d->a.hdr), s);
-	copy_osip_str(d->a.target, sizeof(d->a.target), c ? uri_str(c->url) : NULL);
-	d->a.addr = *src;
-	d->a.client = !from_core;
-	d->a.cseq = d->inv_cseq;
-	d->b.addr = *dst;
-	d->b.client = from_core;
-	d->inv_hop = *dst;
-	snprintf(d->company, sizeof(d->company), "%s", pc->company);
-	snprintf(d->brand, sizeof(d->brand), "%s", pc->brand);
-	snprintf(d->rw_user, sizeof(d->rw_user), "%s", pc->rw_user);
-	dlg_touch(d);
-	*out = d;
-	return again;
-}
-
 /* A request the edge refuses on its own (a cap, a Call-ID in use): counted and answered. */
 static void refuse(struct proxy *p, const osip_message_t *m, const struct sip_addr *src,
 		   enum pol_reason r, const char *cid)
@@ -278,67 +145,12 @@ static enum pol_reason cap_reason(int err, bool dialog)
 	return dialog ? POL_DIALOGS_FULL : POL_TXNS_FULL;
 }
 
-/*
- * Target refresh (RFC 3261 12.2.2): a re-INVITE or UPDATE may carry a new
- * Contact, and a client behind NAT may have a new binding; keep both so the
- * edge's own BYE on media timeout still reaches the leg.
- */
-bool dialog_refresh(struct dlg_leg *leg, const osip_message_t *m, const struct sip_addr *src)
-{
-	osip_contact_t *c = osip_list_get(&m->contacts, 0);
-	bool changed = false;
-	char *t;
-
-	if (leg->client && !sip_addr_eq(&leg->addr, src)) {
-		leg->addr = *src;
-		changed = true;
-	}
-	if (!c || !c->url || !(is_method(m, "INVITE") || is_method(m, "UPDATE")))
-		return changed;
-	t = uri_str(c->url);
-	if (t && strcmp(t, leg->target)) {
-		snprintf(leg->target, sizeof(leg->target), "%s", t);
-		changed = true;
-	}
-	osip_free(t);
-	return changed;
-}
-
-/*
- * Where the known dialog @d sends in-dialog requests from its leg @leg (the
- * sender, matched by both tags in dialog_of()): the other leg; NULL without
- * a dialog.
- */
-static const struct sip_addr *dialog_hop(const struct dialog *d, const struct dlg_leg *leg)
-{
-	if (!d)
-		return NULL;
-	return leg == &d->a ? &d->b.addr : &d->a.addr;
-}
-
-/*
- * The dialog an in-dialog request belongs to: its Call-ID and both tags
- * (dlg_sender()). A request with a known Call-ID and foreign tags is
- * treated as belonging to no dialog: no routing by the dialog, no policy
- * exemption, no media change, no leg update.
- */
-static struct dialog *dialog_of(const osip_message_t *m, const char *cid, struct dlg_leg **leg)
-{
-	struct dialog *d = dlg_find(cid);
-
-	*leg = NULL;
-	if (!d || !msg_to_tag(m))
-		return NULL;
-	*leg = dlg_sender(d, msg_from_tag(m), msg_to_tag(m));
-	return *leg ? d : NULL;
-}
-
 static void handle_ack(struct proxy *p, osip_message_t *m, const struct sip_addr *src,
 		       const char *cid, bool from_core, const char *branch)
 {
 	struct txn *t = txn_find(branch, "INVITE");
 	struct dlg_leg *leg;
-	struct dialog *d = dialog_of(m, cid, &leg);
+	struct dialog *d = dlg_of(m, cid, &leg);
 	struct route_result rr;
 
 	if (max_forwards(m))
@@ -355,7 +167,7 @@ static void handle_ack(struct proxy *p, osip_message_t *m, const struct sip_addr
 		CLOG(XS_LOG_DEBUG, cid, "ACK without dialog or transaction absorbed");
 		return;
 	}
-	route_request(&p->rc, m, from_core, dialog_hop(d, leg), &rr);
+	route_request(&p->rc, m, from_core, dlg_hop(d, leg), &rr);
 	/*
 	 * An ACK for a non-2xx final goes where its INVITE went (same branch):
 	 * a destination the edge chose and judged for that INVITE.
@@ -519,7 +331,7 @@ static void handle_request(struct proxy *p, osip_message_t *m, const struct sip_
 		return;
 	}
 	/* Policy (policy.h): before anything is answered or routed. */
-	d = dialog_of(m, cid, &leg);
+	d = dlg_of(m, cid, &leg);
 	pr = policy_check_request(&p->pol, m, src, from_core, d != NULL, cid, count_calls,
 				  (void *)cid, &pc);
 	if (pr != POL_REASON_MAX) {
@@ -539,7 +351,7 @@ static void handle_request(struct proxy *p, osip_message_t *m, const struct sip_
 	}
 	if (osip_message_clone(m, &orig))
 		orig = NULL;
-	route_request(&p->rc, m, from_core, dialog_hop(d, leg), &rr);
+	route_request(&p->rc, m, from_core, dlg_hop(d, leg), &rr);
 	if (rr.action != ROUTE_FORWARD) {
 		if (rr.resolving && src->proto == SIP_UDP) {
 			/* The lookup is started; the client's retransmission will find it. */
@@ -574,7 +386,8 @@ static void handle_request(struct proxy *p, osip_message_t *m, const struct sip_
 	 * without a transaction could not have its response matched).
 	 */
 	if (initial) {
-		err = dialog_start(p, m, cid, src, from_core, &rr.dst, &pc, &d);
+		err = dlg_start(m, cid, src, from_core, cap_exempt(p, src, from_core), &rr.dst, &pc,
+				&d);
 		if (err < 0) {
 			refuse(p, orig ?: m, src, cap_reason(err, true), cid);
 			goto out;
@@ -605,7 +418,7 @@ static void handle_request(struct proxy *p, osip_message_t *m, const struct sip_
 
 		if (n > leg->cseq)
 			leg->cseq = n, changed = true;
-		changed |= dialog_refresh(leg, m, src);
+		changed |= dlg_refresh(leg, m, src);
 		if (changed)
 			dlg_touch(d);
 	}

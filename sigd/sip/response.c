@@ -15,88 +15,6 @@
 #include "sip/proxy_int.h"
 #include "sip/txn.h"
 
-/* The route set of a 2xx's Record-Route list, split around our own entries. */
-static void learn_routes(struct proxy *p, struct dialog *d, const osip_message_t *m)
-{
-	int n = osip_list_size(&m->record_routes), first = -1, last = -1;
-
-	for (int i = 0; i < n; i++) {
-		osip_record_route_t *rr = osip_list_get(&m->record_routes, i);
-
-		if (sip_edge_is_uri(&p->rc.edge, rr->url)) {
-			if (first < 0)
-				first = i;
-			last = i;
-		}
-	}
-	d->a.routes[0] = d->b.routes[0] = 0;
-	if (first < 0)
-		return;
-	/* Towards B (callee side): the entries above ours, nearest first. */
-	for (int i = first - 1; i >= 0; i--) {
-		char *s = NULL;
-
-		osip_record_route_to_str(osip_list_get(&m->record_routes, i), &s);
-		if (s)
-			snprintf(d->b.routes + strlen(d->b.routes),
-				 sizeof(d->b.routes) - strlen(d->b.routes), "%s%s",
-				 d->b.routes[0] ? ", " : "", s);
-		osip_free(s);
-	}
-	for (int i = last + 1; i < n; i++) {
-		char *s = NULL;
-
-		osip_record_route_to_str(osip_list_get(&m->record_routes, i), &s);
-		if (s)
-			snprintf(d->a.routes + strlen(d->a.routes),
-				 sizeof(d->a.routes) - strlen(d->a.routes), "%s%s",
-				 d->a.routes[0] ? ", " : "", s);
-		osip_free(s);
-	}
-}
-
-/* Where in-dialog requests to @leg go: its seen address, first route, or target. */
-static void leg_addr(struct dlg_leg *leg, const struct sip_addr *seen)
-{
-	osip_route_t *rt = NULL;
-	osip_uri_t *u = NULL;
-	struct sip_addr a;
-
-	if (leg->client && seen) {
-		leg->addr = *seen;
-		return;
-	}
-	if (leg->routes[0] && !osip_route_init(&rt) && !osip_route_parse(rt, leg->routes) &&
-	    !sip_addr_from_uri(rt->url, &a))
-		leg->addr = a;
-	else if (leg->target[0] && !osip_uri_init(&u) && !osip_uri_parse(u, leg->target) &&
-		 !sip_addr_from_uri(u, &a))
-		leg->addr = a;
-	if (rt)
-		osip_route_free(rt);
-	if (u)
-		osip_uri_free(u);
-}
-
-static void dialog_confirm(struct proxy *p, struct dialog *d, const osip_message_t *m,
-			   const struct sip_addr *src, bool from_core)
-{
-	osip_contact_t *c = osip_list_get(&m->contacts, 0);
-	char *s = NULL;
-
-	dlg_set_confirmed(d);
-	snprintf(d->b.tag, sizeof(d->b.tag), "%s", msg_to_tag(m) ?: "");
-	osip_to_to_str(m->to, &s);
-	copy_osip_str(d->b.hdr, sizeof(d->b.hdr), s);
-	if (c)
-		copy_osip_str(d->b.target, sizeof(d->b.target), uri_str(c->url));
-	d->b.client = !from_core;
-	learn_routes(p, d, m);
-	leg_addr(&d->b, src);
-	if (!d->a.client)
-		leg_addr(&d->a, NULL);
-}
-
 /*
  * A response whose transaction is over. Only a 2xx retransmission of a
  * confirmed dialog's initial INVITE goes on (the callee retransmits it until
@@ -247,7 +165,7 @@ void proxy_response(struct proxy *p, osip_message_t *m, const struct sip_addr *s
 	}
 	if (d && d->state == DLG_CONFIRMED && code >= 200 && code < 300 &&
 	    (is_method(m, "INVITE") || is_method(m, "UPDATE")) &&
-	    dialog_refresh(!strcmp(msg_from_tag(m) ?: "", d->a.tag) ? &d->b : &d->a, m, src)) {
+	    dlg_refresh(!strcmp(msg_from_tag(m) ?: "", d->a.tag) ? &d->b : &d->a, m, src)) {
 		dlg_touch(d);
 		proxy_save(p);
 	}
@@ -255,7 +173,7 @@ void proxy_response(struct proxy *p, osip_message_t *m, const struct sip_addr *s
 	    strtoul(m->cseq->number, NULL, 10) == d->inv_cseq &&
 	    !strcmp(msg_from_tag(m) ?: "", d->a.tag)) {
 		if (code >= 200 && code < 300) {
-			dialog_confirm(p, d, m, src, from_core);
+			dlg_confirm(&p->rc.edge, d, m, src, from_core);
 			CLOG(XS_LOG_INFO, cid, "answered %d", code);
 			/* Answered: plain media timeout from now on, SDP in the 2xx or not. */
 			if (p->mc)
