@@ -48,7 +48,7 @@ struct media_leg {
 	/*
 	 * Where the leg's SDP came from: the signalling source IP of its last
 	 * offer or answer (0: unknown or not IPv4), and whether that was the
-	 * core. Its media may latch only from latch_addr (media_flows.c).
+	 * core. Its media may latch only from latch_addr (flows.c).
 	 */
 	struct in_addr sig_addr;
 	bool sig_core;
@@ -75,7 +75,7 @@ struct media_call {
 	char call_id[MEDIA_CALLID_MAX]; /* "" when rebuilt after a restart */
 	uint32_t noroute;		/* its flows' no-route drops when last read */
 	bool noroute_read;		/* noroute holds a reading */
-	uint64_t noroute_warn_ns;	/* last warning about them (media_noroute.c) */
+	uint64_t noroute_warn_ns;	/* last warning about them (noroute.c) */
 	unsigned int n;			/* streams in use */
 	struct media_stream s[MEDIA_MAX_STREAMS];
 };

@@ -85,7 +85,7 @@ uint64_t media_flows_full(const struct media_ctx *mc);
  * Warn (rate-limited, with the Call-ID) about calls whose media the relay
  * drops for no route. Call it often: it reads the pinned per-interface
  * no-route counts at most once a second, and the calls' flows only when
- * those grew (media_noroute.c).
+ * those grew (noroute.c).
  */
 void media_noroute_watch(struct media_ctx *mc, const char *pin_root);
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * sigd's flow programming for flows with an IPv6 side (media_flow_fill(),
- * media_flow_put(), sigd/media_flows.c): the key and every address field
+ * media_flow_put(), sigd/media/flows.c): the key and every address field
  * land in the union member of the side's family with the rest zero,
  * XS_FLOW_OUT6 follows the leaving side, a spec whose families disagree is
  * refused with nothing written, a full table is -ENOSPC and counted, and a
