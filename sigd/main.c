@@ -118,6 +118,7 @@ static void media_opts_of(const struct sigd_cfg *cfg, int flows_fd, struct media
 	mo->timeout_s = cfg->media_timeout;
 	mo->max_streams = cfg->max_streams;
 	mo->source_ports = cfg->source_ports;
+	mo->foreign_cookie = cluster_foreign_cookie;
 }
 
 /*

@@ -25,7 +25,6 @@
 
 #include "lib/xdpsbc.h"
 #include "media/internal.h"
-#include "cluster/cluster.h"
 
 static void flow_key(const struct media_call *c, uint16_t port, struct xs_flow_key *k)
 {
@@ -326,7 +325,7 @@ static int rebuild_one(struct media_ctx *mc, const struct xs_flow_key *k, const 
 	if (!f->cookie || k->proto != IPPROTO_UDP || idx >= MEDIA_MAX_STREAMS || k->v6 ||
 	    (f->flags & XS_FLOW_OUT6))
 		return 0;
-	if (cluster_foreign_cookie(f->cookie))
+	if (mc->o.foreign_cookie && mc->o.foreign_cookie(f->cookie))
 		return 0; /* a standby's copy of its peer's call: not ours until the takeover */
 	c = media_call_find(mc, f->cookie);
 	if (!c) {

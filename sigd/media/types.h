@@ -36,6 +36,12 @@ struct media_opts {
 	 * allocation sequential.
 	 */
 	uint32_t (*port_rng)(void);
+	/*
+	 * Is @cookie a call this edge only holds a copy of (a standby's of its
+	 * peer's, cluster/)? The rebuild from the flow map leaves those out
+	 * until they are taken over. NULL: every flow is this edge's.
+	 */
+	bool (*foreign_cookie)(uint64_t cookie);
 };
 
 /*
