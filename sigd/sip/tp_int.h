@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * The transport's shared state, between the connections (transport.c) and
- * the listeners, UDP and accepting (tp_listen.c). One event loop, one
- * thread: nothing here is locked.
+ * The transport's shared state, between the connections (transport.c), the
+ * listeners, UDP and accepting (tp_listen.c) and the loop (tp_loop.c). One
+ * event loop, one thread: nothing here is locked.
  */
 #ifndef XDPSBC_SIGD_TP_INT_H
 #define XDPSBC_SIGD_TP_INT_H
@@ -77,9 +77,14 @@ static inline const char *peer_str(const struct sip_addr *a, char *buf, size_t l
 int conn_add(int fd, const struct sip_addr *peer, bool accepted);
 void conn_kill(int slot);
 unsigned int conns_from(const struct sip_ip *ip);
+/* The events epoll reported for the connection in @slot. */
+void conn_event(int slot, uint32_t events);
+/* Close connections past their time limits (tp_poll(), every EXPIRE_EVERY_MS). */
+void conns_expire(uint64_t now);
+/* Free the connections closed since the last call (nothing may point into them). */
+void conns_reap(void);
 /* tp_listen.c */
 int spare_open(void);
-int udp_fd_for(int af);
 void udp_read(int udp_fd);
 void tcp_accept(int tcp_fd, bool tls);
 void accept_pause(bool on);

@@ -106,15 +106,6 @@ int tp_listen_tls(const struct sip_addr *listen_addr, unsigned int n)
 	return 0;
 }
 
-/* The UDP socket to send to a peer of family @af: the first listener of that family. */
-int udp_fd_for(int af)
-{
-	for (unsigned int i = 0; i < tp_nlsn; i++)
-		if (tp_lsn[i].af == af)
-			return tp_lsn[i].udp_fd;
-	return -1;
-}
-
 void udp_read(int udp_fd)
 {
 	char buf[TP_MAX_MSG + 1];

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * One epoll loop for the listeners (tp_listen.c: UDP, TCP and TLS on each
- * listen address), TCP and TLS connections and other readable fds (control
- * API, ban events). A TLS connection is a TCP connection with a session:
- * its handshake and records are driven from the same events.
+ * The TCP and TLS connections, and sending. The epoll loop (tp_loop.c)
+ * hands them their events; the listeners (tp_listen.c) add the accepted
+ * ones. A TLS connection is a TCP connection with a session: its handshake
+ * and records are driven from the same events.
  *
  * A connection is never freed while a caller may hold a pointer into it:
  * the peer address and the input buffer are handed to the SIP layer, which
@@ -38,7 +38,6 @@ struct tp_stats tp_st;
 uint64_t tp_accept_paused_until;
 uint64_t tp_last_warn_ms[4];
 static unsigned int ndead;
-static uint64_t last_expire_ms;
 
 void tp_limits_default(struct tp_limits *l)
 {
@@ -91,7 +90,7 @@ static void conn_free(int slot)
 	tp_conns[slot] = NULL;
 }
 
-static void conns_reap(void)
+void conns_reap(void)
 {
 	if (!ndead)
 		return;
@@ -267,6 +266,15 @@ static int tcp_send(const struct sip_addr *dst, const char *buf, size_t len)
 	return err;
 }
 
+/* The UDP socket to send to a peer of family @af: the first listener of that family. */
+int udp_fd_for(int af)
+{
+	for (unsigned int i = 0; i < tp_nlsn; i++)
+		if (tp_lsn[i].af == af)
+			return tp_lsn[i].udp_fd;
+	return -1;
+}
+
 int tp_send(const struct sip_addr *dst, const char *buf, size_t len, void *arg)
 {
 	struct sockaddr_storage ss;
@@ -407,39 +415,12 @@ again:
 		goto again;
 }
 
-/* Other readable fds in the same loop (control API, ban events): tagged TAG_WATCH + i. */
-#define TAG_WATCH    0x20000
-#define TP_MAX_WATCH 8
-static struct {
-	int fd;
-	void (*cb)(void *arg);
-	void *arg;
-} watches[TP_MAX_WATCH];
-static unsigned int nwatch;
-
-int tp_watch(int fd, void (*cb)(void *arg), void *arg)
-{
-	struct epoll_event ev = {.events = EPOLLIN, .data.u32 = TAG_WATCH + nwatch};
-
-	if (tp_epfd < 0)
-		return -EBADF;
-	if (nwatch >= TP_MAX_WATCH)
-		return -E2BIG;
-	if (epoll_ctl(tp_epfd, EPOLL_CTL_ADD, fd, &ev))
-		return -errno;
-	watches[nwatch].fd = fd;
-	watches[nwatch].cb = cb;
-	watches[nwatch].arg = arg;
-	nwatch++;
-	return 0;
-}
-
 /*
  * Time limits: a message (and an accepted connection's first one) must be
  * complete within msg_ms of its first byte, however slowly it trickles in;
  * any connection without traffic for idle_ms is closed.
  */
-static void conns_expire(uint64_t now)
+void conns_expire(uint64_t now)
 {
 	for (unsigned int i = 0; i < tp_nslots; i++) {
 		struct conn *c = tp_conns[i];
@@ -457,7 +438,7 @@ static void conns_expire(uint64_t now)
 	}
 }
 
-static void conn_event(int slot, uint32_t events)
+void conn_event(int slot, uint32_t events)
 {
 	struct conn *c = tp_conns[slot];
 
@@ -477,66 +458,4 @@ static void conn_event(int slot, uint32_t events)
 	}
 	if (events & EPOLLIN)
 		conn_read(slot);
-}
-
-int tp_poll(int timeout_ms)
-{
-	struct epoll_event ev[64];
-	uint64_t now;
-	int n = epoll_wait(tp_epfd, ev, 64, timeout_ms);
-
-	if (n < 0)
-		return -errno;
-	for (int i = 0; i < n; i++) {
-		uint32_t tag = ev[i].data.u32;
-		unsigned int slot = tag - TAG_CONN;
-
-		if (tag < TAG_CONN) {
-			for (unsigned int l = 0; l < tp_nlsn; l++) {
-				if (tag == (uint32_t)tp_lsn[l].udp_fd)
-					udp_read(tp_lsn[l].udp_fd);
-				else if (tag == (uint32_t)tp_lsn[l].tcp_fd)
-					tcp_accept(tp_lsn[l].tcp_fd, tp_lsn[l].tls);
-			}
-			continue;
-		}
-		if (tag >= TAG_WATCH && tag < TAG_WATCH + nwatch) {
-			watches[tag - TAG_WATCH].cb(watches[tag - TAG_WATCH].arg);
-			continue;
-		}
-		if (tag < TAG_CONN || slot >= tp_nslots || !tp_conns[slot] || tp_conns[slot]->dead)
-			continue;
-		conn_event(slot, ev[i].events);
-	}
-	now = sigd_now_ms();
-	if (tp_accept_paused_until && now >= tp_accept_paused_until)
-		accept_pause(false);
-	/* A busy loop polls often: the timers need a scan only every EXPIRE_EVERY_MS. */
-	if (now - last_expire_ms >= EXPIRE_EVERY_MS) {
-		last_expire_ms = now;
-		conns_expire(now);
-	}
-	conns_reap();
-	return 0;
-}
-
-void tp_close(void)
-{
-	for (unsigned int i = 0; i < tp_nslots; i++)
-		conn_kill(i);
-	conns_reap();
-	for (unsigned int i = 0; i < tp_nlsn; i++) {
-		if (tp_lsn[i].udp_fd >= 0)
-			close(tp_lsn[i].udp_fd);
-		close(tp_lsn[i].tcp_fd);
-	}
-	tp_nlsn = 0;
-	if (tp_epfd >= 0)
-		close(tp_epfd);
-	if (tp_spare_fd >= 0)
-		close(tp_spare_fd);
-	tp_epfd = tp_spare_fd = -1;
-	nwatch = 0;
-	tp_naccept = 0;
-	tp_accept_paused_until = 0;
 }
