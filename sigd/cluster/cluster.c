@@ -148,8 +148,8 @@ static void try_connect(struct cl *c, bool startup)
 	xs_log(XS_LOG_INFO,
 	       "cluster: node %s synchronised with Redis %s:%u: %zu blocks, %zu trusted, "
 	       "%zu bans, %zu tombstones\n",
-	       c->cfg.node_id, c->cfg.redis[c->cur].host, c->cfg.redis[c->cur].port, c->st.n[CL_BLOCK],
-	       c->st.n[CL_TRUST], c->st.n[CL_BAN], c->st.tombs);
+	       c->cfg.node_id, c->cfg.redis[c->cur].host, c->cfg.redis[c->cur].port,
+	       c->st.n[CL_BLOCK], c->st.n[CL_TRUST], c->st.n[CL_BAN], c->st.tombs);
 }
 
 static void step(struct cl *c)
@@ -301,8 +301,8 @@ json_t *cluster_status_json(void)
 		"{s:b, s:s, s:s, s:s, s:b, s:o, s:{s:I, s:I, s:I, s:I, s:I}, "
 		"s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
 		"enabled", 1, "node", cl_g.cfg.node_id, "role", "active", "redis",
-		cl_g.cfg.redis[cl_g.snap_cur].host, "connected", cl_g.snap_connected, "peers", peers, "state",
-		"blocks", (json_int_t)cl_g.snap_n[CL_BLOCK], "trusted",
+		cl_g.cfg.redis[cl_g.snap_cur].host, "connected", cl_g.snap_connected, "peers",
+		peers, "state", "blocks", (json_int_t)cl_g.snap_n[CL_BLOCK], "trusted",
 		(json_int_t)cl_g.snap_n[CL_TRUST], "bans", (json_int_t)cl_g.snap_n[CL_BAN],
 		"tombstones", (json_int_t)cl_g.snap_tombs, "queued", (json_int_t)cl_g.snap_dirty,
 		"replication", "events_out", (json_int_t)cl_g.snap.events_out, "events_in",

@@ -82,7 +82,8 @@ int nat_alias_decode(const osip_uri_t *u, struct sip_addr *a)
 	if (!p->gvalue ||
 	    (sscanf(p->gvalue, "%16[0-9.]~%u~%u", ip, &port, &proto) != 3 &&
 	     sscanf(p->gvalue, "%48[][0-9a-fA-F:.]~%u~%u", ip, &port, &proto) != 3) ||
-	    port == 0 || port > 65535 || (proto != SIP_UDP && proto != SIP_TCP && proto != SIP_TLS) ||
+	    port == 0 || port > 65535 ||
+	    (proto != SIP_UDP && proto != SIP_TCP && proto != SIP_TLS) ||
 	    (ip[0] == '[') != (strchr(ip, ':') != NULL) || sip_ip_parse(ip, &got.ip))
 		return -EINVAL;
 	got.port = port;
