@@ -227,9 +227,9 @@ void dlg_flush(void)
 
 static json_t *leg_json(const struct dlg_leg *l)
 {
-	return json_pack("{s:s, s:s, s:s, s:s, s:o, s:I, s:b}", "tag", l->tag, "hdr", l->hdr,
+	return json_pack("{s:s, s:s, s:s, s:s, s:o, s:I, s:b, s:b}", "tag", l->tag, "hdr", l->hdr,
 			 "target", l->target, "routes", l->routes, "addr", sf_addr(&l->addr),
-			 "cseq", (json_int_t)l->cseq, "client", l->client);
+			 "cseq", (json_int_t)l->cseq, "client", l->client, "partial", l->partial);
 }
 
 json_t *dlg_json(const struct dialog *d)
@@ -375,6 +375,10 @@ static int get_leg(const json_t *o, const char *key, struct dlg_leg *l)
 	    sf_get_addr(v, "addr", &l->addr) || sf_get_uint(v, "cseq", UINT32_MAX, &cseq) ||
 	    sf_get_bool(v, "client", &l->client))
 		return -EINVAL;
+	/* Absent in records of earlier versions: their legs were kept whole or cut unseen. */
+	l->partial = false;
+	if (json_object_get(v, "partial") && sf_get_bool(v, "partial", &l->partial))
+		return -EINVAL;
 	l->cseq = cseq;
 	return 0;
 }
@@ -482,13 +486,16 @@ int dlg_load(const char *dir)
  * saved loads back (statefile.h refuses them) and a BYE built from them
  * stays one header per line.
  */
-static void copy_osip_str(char *dst, size_t len, char *s)
+/* False when @s did not fit (@dst holds its start). */
+static bool copy_osip_str(char *dst, size_t len, char *s)
 {
-	snprintf(dst, len, "%s", s ? s : "");
+	int n = snprintf(dst, len, "%s", s ? s : "");
+
 	for (char *c = dst; *c; c++)
 		if ((unsigned char)*c < 0x20 || *c == 0x7f)
 			*c = ' ';
 	osip_free(s);
+	return n >= 0 && (size_t)n < len;
 }
 
 /*
@@ -520,7 +527,7 @@ int dlg_start(osip_message_t *m, const char *cid, const struct sip_addr *src, bo
 	snprintf(d->a.tag, sizeof(d->a.tag), "%s", ftag);
 	osip_from_to_str(m->from, &s);
 	copy_osip_str(d->a.hdr, sizeof(d->a.hdr), s);
-	copy_osip_str(d->a.target, sizeof(d->a.target), c ? uri_str(c->url) : NULL);
+	d->a.partial = !copy_osip_str(d->a.target, sizeof(d->a.target), c ? uri_str(c->url) : NULL);
 	d->a.addr = *src;
 	d->a.client = !from_core;
 	d->a.cseq = d->inv_cseq;
@@ -554,8 +561,8 @@ bool dlg_refresh(struct dlg_leg *leg, const osip_message_t *m, const struct sip_
 		return changed;
 	t = uri_str(c->url);
 	if (t && strcmp(t, leg->target)) {
-		snprintf(leg->target, sizeof(leg->target), "%s", t);
-		changed = true;
+		leg->partial |= !copy_osip_str(leg->target, sizeof(leg->target), t);
+		return true;
 	}
 	osip_free(t);
 	return changed;
@@ -590,6 +597,30 @@ struct dialog *dlg_of(const osip_message_t *m, const char *cid, struct dlg_leg *
 	return *leg ? d : NULL;
 }
 
+/* Appends @s to the comma-separated @buf: false, and @buf unchanged, when it does not fit. */
+static bool append_route(char *buf, size_t len, const char *s)
+{
+	size_t n = strlen(buf);
+	int w = snprintf(buf + n, len - n, "%s%s", n ? ", " : "", s);
+
+	if (w < 0 || (size_t)w >= len - n) {
+		buf[n] = 0;
+		return false;
+	}
+	return true;
+}
+
+/* @leg's route set gets Record-Route entry @i of @m. */
+static void add_route(struct dlg_leg *leg, const osip_message_t *m, int i)
+{
+	char *s = NULL;
+
+	osip_record_route_to_str(osip_list_get(&m->record_routes, i), &s);
+	if (!s || !append_route(leg->routes, sizeof(leg->routes), s))
+		leg->partial = true;
+	osip_free(s);
+}
+
 /* The route set of a 2xx's Record-Route list, split around our own entries. */
 static void learn_routes(const struct sip_edge *edge, struct dialog *d, const osip_message_t *m)
 {
@@ -608,26 +639,10 @@ static void learn_routes(const struct sip_edge *edge, struct dialog *d, const os
 	if (first < 0)
 		return;
 	/* Towards B (callee side): the entries above ours, nearest first. */
-	for (int i = first - 1; i >= 0; i--) {
-		char *s = NULL;
-
-		osip_record_route_to_str(osip_list_get(&m->record_routes, i), &s);
-		if (s)
-			snprintf(d->b.routes + strlen(d->b.routes),
-				 sizeof(d->b.routes) - strlen(d->b.routes), "%s%s",
-				 d->b.routes[0] ? ", " : "", s);
-		osip_free(s);
-	}
-	for (int i = last + 1; i < n; i++) {
-		char *s = NULL;
-
-		osip_record_route_to_str(osip_list_get(&m->record_routes, i), &s);
-		if (s)
-			snprintf(d->a.routes + strlen(d->a.routes),
-				 sizeof(d->a.routes) - strlen(d->a.routes), "%s%s",
-				 d->a.routes[0] ? ", " : "", s);
-		osip_free(s);
-	}
+	for (int i = first - 1; i >= 0; i--)
+		add_route(&d->b, m, i);
+	for (int i = last + 1; i < n; i++)
+		add_route(&d->a, m, i);
 }
 
 /* Where in-dialog requests to @leg go: its seen address, first route, or target. */
@@ -664,7 +679,7 @@ void dlg_confirm(const struct sip_edge *edge, struct dialog *d, const osip_messa
 	osip_to_to_str(m->to, &s);
 	copy_osip_str(d->b.hdr, sizeof(d->b.hdr), s);
 	if (c)
-		copy_osip_str(d->b.target, sizeof(d->b.target), uri_str(c->url));
+		d->b.partial = !copy_osip_str(d->b.target, sizeof(d->b.target), uri_str(c->url));
 	d->b.client = !from_core;
 	learn_routes(edge, d, m);
 	leg_addr(&d->b, src);

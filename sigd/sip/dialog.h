@@ -43,6 +43,7 @@ struct dlg_leg {
 	struct sip_addr addr; /* where requests to it go */
 	uint32_t cseq;	      /* highest CSeq it used */
 	bool client;	      /* behind the edge (vs. the core) */
+	bool partial;	      /* target or routes did not fit: not used to rebuild requests */
 };
 
 struct dialog {

@@ -145,6 +145,27 @@ static enum pol_reason cap_reason(int err, bool dialog)
 	return dialog ? POL_DIALOGS_FULL : POL_TXNS_FULL;
 }
 
+/*
+ * A client's in-dialog request towards the core goes by the dialog's remote
+ * target and route set, not by what the client wrote (route_bind()). Early
+ * dialogs (no route set learned yet), legs whose target or route set did not
+ * fit, and requests between two clients are routed as received, then judged.
+ */
+static void bind_to_dialog(const struct dialog *d, const struct dlg_leg *leg, osip_message_t *m,
+			   bool from_core, const char *cid)
+{
+	const struct dlg_leg *to;
+
+	if (from_core || !d || d->state != DLG_CONFIRMED)
+		return;
+	to = leg == &d->a ? &d->b : &d->a;
+	if (to->client || to->partial)
+		return;
+	if (route_bind(m, to->target, to->routes))
+		CLOG(XS_LOG_DEBUG, cid,
+		     "%s: the dialog's target does not parse, routed as received", msg_method(m));
+}
+
 static void handle_ack(struct proxy *p, osip_message_t *m, const struct sip_addr *src,
 		       const char *cid, bool from_core, const char *branch)
 {
@@ -167,6 +188,7 @@ static void handle_ack(struct proxy *p, osip_message_t *m, const struct sip_addr
 		CLOG(XS_LOG_DEBUG, cid, "ACK without dialog or transaction absorbed");
 		return;
 	}
+	bind_to_dialog(d, leg, m, from_core, cid);
 	route_request(&p->rc, m, from_core, dlg_hop(d, leg), &rr);
 	/*
 	 * An ACK for a non-2xx final goes where its INVITE went (same branch):
@@ -351,6 +373,7 @@ static void handle_request(struct proxy *p, osip_message_t *m, const struct sip_
 	}
 	if (osip_message_clone(m, &orig))
 		orig = NULL;
+	bind_to_dialog(d, leg, m, from_core, cid);
 	route_request(&p->rc, m, from_core, dlg_hop(d, leg), &rr);
 	if (rr.action != ROUTE_FORWARD) {
 		if (rr.resolving && src->proto == SIP_UDP) {

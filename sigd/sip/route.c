@@ -225,6 +225,42 @@ static void drop_routes(osip_message_t *req)
 	}
 }
 
+int route_bind(osip_message_t *req, const char *target, const char *routes)
+{
+	char hname[] = "route"; /* lowered in place by libosip2 */
+	osip_message_t *tmp = NULL;
+	osip_uri_t *u = NULL;
+	osip_route_t *rt;
+	char *copy = NULL;
+	int err = -ENOMEM;
+
+	if (osip_uri_init(&u) || osip_message_init(&tmp))
+		goto out;
+	err = -EINVAL;
+	if (!target[0] || osip_uri_parse(u, target) || !u->host)
+		goto out;
+	/* The same splitting of a comma-separated list as the message parser's. */
+	if (routes[0] &&
+	    (!(copy = osip_strdup(routes)) || osip_message_set_multiple_header(tmp, hname, copy)))
+		goto out;
+	drop_routes(req);
+	while ((rt = osip_list_get(&tmp->routes, 0))) {
+		osip_list_remove(&tmp->routes, 0);
+		osip_list_add(&req->routes, rt, -1);
+	}
+	osip_uri_free(req->req_uri);
+	req->req_uri = u;
+	u = NULL;
+	err = 0;
+out:
+	osip_free(copy);
+	if (u)
+		osip_uri_free(u);
+	if (tmp)
+		osip_message_free(tmp);
+	return err;
+}
+
 static void decide(const struct route_cfg *rc, osip_message_t *req, bool from_core,
 		   const struct sip_addr *dialog_hop, struct route_result *r)
 {

@@ -85,6 +85,16 @@ bool route_domain_allowed(const struct route_cfg *rc, const char *host);
  */
 void route_request(const struct route_cfg *rc, osip_message_t *req, bool from_core,
 		   const struct sip_addr *dialog_hop, struct route_result *r);
+/*
+ * A client's request in a confirmed dialog with the core, rebuilt from the
+ * dialog (RFC 3261 12.2.1.1): Request-URI @target (the core's remote target)
+ * and Route set @routes (comma-separated, learned from the 2xx's
+ * Record-Route beyond the edge, "" for none). The client chooses neither:
+ * entries it adds after the edge's own, or a Request-URI of its own, never
+ * reach a core proxy that would follow them. Nothing is changed on error
+ * (-EINVAL: @target or @routes does not parse).
+ */
+int route_bind(osip_message_t *req, const char *target, const char *routes);
 /* May a request go to @r->dst (route_request() checks this itself; for callers' overrides). */
 bool route_dst_allowed(const struct route_cfg *rc, const osip_message_t *req, bool from_core,
 		       const struct sip_addr *dialog_hop, const struct route_result *r);

@@ -132,15 +132,24 @@ static void test_forged_route(void)
 	/* The attacker's own call gives it a genuine Record-Route for that Call-ID. */
 	if (!T_CHECK(name, establish("own-call", rr, sizeof(rr)), "no call of its own"))
 		return;
-	/* 1. Ours, then a second entry towards an internal host: refused. */
+	/*
+	 * 1. Ours, then a second entry towards an internal host: the request
+	 * goes by the dialog's route set (none here) to its remote target, the
+	 * core's Contact; the client's entry is not passed on.
+	 */
 	reset();
 	snprintf(extra, sizeof(extra), "Route: %s\r\nRoute: <sip:10.1.1.1:8080;lr>\r\n", rr);
 	send_req("MESSAGE", "sip:bob@198.51.100.20:5060", "own-call", "bobtag", extra, NULL, &m);
-	T_CHECK(name, !sent_to("10.1.1.1") && find_resp(403), "second Route entry followed");
+	T_CHECK(name,
+		!sent_to("10.1.1.1") && find_req("MESSAGE") &&
+			addr_is(&find_req("MESSAGE")->dst, "198.51.100.20", 5060) &&
+			!osip_list_size(&find_req("MESSAGE")->msg->routes),
+		"second Route entry followed or passed on");
 	reset();
 	snprintf(extra, sizeof(extra),
 		 "Route: %s\r\nRoute: <sip:10.1.1.1:8080;transport=tcp;lr>\r\n", rr);
-	send_req("BYE", "sip:bob@198.51.100.20:5060", "own-call", "bobtag", extra, NULL, &m);
+	send_req("INFO", "sip:bob@10.1.1.1:8080;transport=tcp", "own-call", "bobtag", extra, NULL,
+		 &m);
 	T_CHECK(name, !sent_to("10.1.1.1") && !sent_tcp(), "TCP to an internal port opened");
 	/* 2. Our entry, copied into another Call-ID with no dialog: no standing. */
 	reset();
@@ -182,6 +191,103 @@ static void test_forged_route(void)
 	send_req("MESSAGE", "sip:nobody@203.0.113.1:5060", "forged-4", "zz",
 		 "Route: <sip:203.0.113.1:5060;lr>\r\n", NULL, &m);
 	T_CHECK(name, nout == 1 && find_resp(404), "R-URI naming the edge without dialog");
+	if (check_failed == before)
+		T_PASS(name);
+}
+
+/* Does the request @s carry @what anywhere (its Request-URI or a header)? */
+static bool carries(const struct sent *s, const char *what)
+{
+	char *buf = NULL;
+	size_t len;
+	bool found;
+
+	if (!s || msg_serialize(s->msg, &buf, &len))
+		return false;
+	found = strstr(buf, what) != NULL;
+	osip_free(buf);
+	return found;
+}
+
+/*
+ * A dialog through a core proxy (its Record-Route above ours): the
+ * client's in-dialog requests go by the route set and remote target the
+ * dialog learned from the 2xx. Route entries the client adds after the
+ * proxy's and a Request-URI of its own never reach the proxy, which would
+ * follow them; the legitimate requests (with the route set, or from a UA
+ * that ignored it) arrive as a compliant UA would send them.
+ */
+static void test_route_set_bound(void)
+{
+	const char *name = "trust_route_set_bound";
+	int before = check_failed;
+	struct sip_addr c = CLIENT;
+	osip_record_route_t *proxy_rr;
+	char rr[256], extra[768];
+	osip_message_t *fwd;
+	struct sent *fw;
+	char *s = NULL;
+
+	setup("sip:198.51.100.10:5060", NULL);
+	send_req("INVITE", "sip:bob@example.com", "rs-1", NULL, NULL, "<sip:alice@10.0.0.2:5060>",
+		 &c);
+	fw = find_req("INVITE");
+	if (!T_CHECK(name, fw && osip_list_size(&fw->msg->record_routes), "INVITE not forwarded"))
+		return;
+	osip_record_route_to_str(osip_list_get(&fw->msg->record_routes, 0), &s);
+	snprintf(rr, sizeof(rr), "%s", s ? s : "");
+	osip_free(s);
+	/* The core proxy adds its own Record-Route above ours; the callee answers. */
+	osip_message_clone(fw->msg, &fwd);
+	osip_record_route_init(&proxy_rr);
+	osip_record_route_parse(proxy_rr, "<sip:198.51.100.10;lr>");
+	osip_list_add(&fwd->record_routes, proxy_rr, 0);
+	core_answers(&(struct sent){.msg = fwd}, 200, "bobtag");
+	osip_message_free(fwd);
+	if (!T_CHECK(name, find_resp(200), "call not answered"))
+		return;
+
+	/* The attacker's entries after the proxy's, and an internal Request-URI. */
+	reset();
+	snprintf(extra, sizeof(extra),
+		 "Route: %s\r\nRoute: <sip:198.51.100.10;lr>\r\n"
+		 "Route: <sip:10.1.1.1:8080;transport=tcp;lr>\r\n",
+		 rr);
+	send_req("MESSAGE", "sip:admin@10.1.1.1:8080", "rs-1", "bobtag", extra, NULL, &c);
+	fw = find_req("MESSAGE");
+	T_CHECK(name, fw && addr_is(&fw->dst, "198.51.100.10", 5060), "not sent to the proxy");
+	T_CHECK(name, fw && !carries(fw, "10.1.1.1"), "client's route or target passed on");
+	T_CHECK(name,
+		fw && osip_list_size(&fw->msg->routes) == 1 && fw->msg->req_uri &&
+			!strcmp(fw->msg->req_uri->host, "198.51.100.20"),
+		"route set or remote target not the dialog's");
+	/* Only the proxy's entry, and a Request-URI elsewhere: the same. */
+	reset();
+	send_req("INFO", "sip:x@203.0.113.99", "rs-1", "bobtag",
+		 "Route: <sip:198.51.100.10;lr>\r\n", NULL, &c);
+	fw = find_req("INFO");
+	T_CHECK(name,
+		fw && !carries(fw, "203.0.113.99") && addr_is(&fw->dst, "198.51.100.10", 5060),
+		"outside Request-URI passed on to the proxy");
+
+	/* A UA that ignored the route set (sipp): it reaches the proxy all the same. */
+	reset();
+	send_req("INFO", "sip:bob@198.51.100.20:5060", "rs-1", "bobtag", NULL, NULL, &c);
+	fw = find_req("INFO");
+	T_CHECK(name,
+		fw && addr_is(&fw->dst, "198.51.100.10", 5060) &&
+			osip_list_size(&fw->msg->routes) == 1,
+		"request without the route set not routed by the dialog");
+	/* The legitimate BYE, as a compliant UA sends it. */
+	reset();
+	snprintf(extra, sizeof(extra), "Route: %s\r\nRoute: <sip:198.51.100.10;lr>\r\n", rr);
+	send_req("BYE", "sip:bob@198.51.100.20:5060", "rs-1", "bobtag", extra, NULL, &c);
+	fw = find_req("BYE");
+	T_CHECK(name,
+		fw && addr_is(&fw->dst, "198.51.100.10", 5060) &&
+			osip_list_size(&fw->msg->routes) == 1 &&
+			carries(fw, "sip:bob@198.51.100.20"),
+		"legitimate BYE not routed through the proxy");
 	if (check_failed == before)
 		T_PASS(name);
 }
@@ -480,6 +586,7 @@ int main(void)
 	srandom(1);
 	test_forged_alias();
 	test_forged_route();
+	test_route_set_bound();
 	test_forged_branch();
 	test_legit();
 	test_rotation_txn();
