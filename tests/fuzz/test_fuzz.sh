@@ -2,13 +2,13 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # The libFuzzer targets as a regression: each runs every file of its corpus
 # (tests/fuzz/<target>/, reproducers of fixed bugs included) once, then
-# mutates from it for FUZZ_REGRESS_SECONDS (default 5), under ASan, UBSan
+# mutates from it for FUZZ_REGRESS_SECONDS (default 3), under ASan, UBSan
 # and LeakSanitizer. One PASS/FAIL line per target. A campaign is
 # `make fuzz FUZZ_SECONDS=N` (docs/security/fuzz.md).
 set -u
 BUILD=${BUILD:-$(pwd)/build}
 cd "$(dirname "$0")/../.."
-secs=${FUZZ_REGRESS_SECONDS:-5}
+secs=${FUZZ_REGRESS_SECONDS:-3}
 tmp=$(mktemp -d /tmp/xdpsbc-fuzz.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 
