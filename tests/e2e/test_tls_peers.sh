@@ -5,12 +5,14 @@
 # no TLS): baresip (TLS through libre/OpenSSL) is the client, Kamailio with
 # its tls module the core. The edge listens for TLS on 203.0.113.1:5061 and
 # [2001:db8:1::1]:5061, requires client certificates from the test's CA and
-# reaches its upstream, Kamailio on 198.51.100.10, over ;transport=tls.
+# reaches its upstream, Kamailio on 198.51.100.10, over ;transport=tls
+# (IPv4 client) and as sips:198.51.100.10 (IPv6 clients).
 # Kamailio is the registrar and relays calls to user "callee" to a sipp UAS
 # on plain UDP behind it (198.51.100.11), which hangs up after the media.
 #
 # For each client (baresip behind the NAT on IPv4; baresip signalling over
-# IPv6 from the NAT namespace's outside address): it registers over TLS
+# IPv6 from the NAT namespace's outside address, dual-stack; the same with
+# baresip -6, IPv6 only): it registers over TLS
 # (Kamailio logs the binding it saved, the edge's aliased Contact), calls
 # callee, and the call sets up; RTP flows both ways through the XDP relay
 # (the callee's RTP tool counts baresip's packets, an nft counter at the
@@ -20,7 +22,12 @@
 # Kamailio calls the IPv4 client: a sipp UAC on UDP calls the registered
 # AOR, Kamailio looks up the edge's Contact and reaches the edge over TLS,
 # the edge routes to baresip on its own TLS connection (the alias), and
-# baresip auto-answers. Prints PASS/FAIL/SKIP lines.
+# baresip auto-answers, with RTP both ways. A baresip without a client
+# certificate is refused in the handshake and never registers.
+# An IPv6-only client's media: "media ipv4-only", the only mode sigd
+# programs, answers it with the edge's IPv4 media address, which it cannot
+# reach; that row checks the answer and is a SKIP until IPv6 media legs
+# exist. Prints PASS/FAIL/SKIP lines.
 set -u
 source "$(dirname "$0")/topo.sh"
 source "$(dirname "$0")/tls_certs.sh"
@@ -75,7 +82,8 @@ kamailio_start() {
 # config dir the test writes: SIP on LOCAL (IP:PORT or [IPv6]:PORT), the
 # account AOR over TLS with the client certificate, a 440 Hz sine as the
 # audio source, PCMU, auto-answer; EXTRA are more baresip options (-e
-# commands). Sets BS_PID.
+# commands). BS_CERT overrides the client certificate ("" for none).
+# Sets BS_PID.
 baresip_start() {
 	local ns=$1 d=$2 local=$3 aor=$4
 	shift 4
@@ -84,7 +92,7 @@ baresip_start() {
 	cat >"$d/config" <<-EOF
 		poll_method		epoll
 		sip_listen		$local
-		sip_certificate		$C/client.pem
+		sip_certificate		${BS_CERT-$C/client.pem}
 		sip_cafile		$C/ca.crt
 		call_local_timeout	20
 		audio_player		aubridge,nowhere
@@ -107,7 +115,16 @@ baresip_start() {
 	BS_PID=$BG_PID
 }
 
-# rtp_counter NS FAMILY: count the UDP packets to and from the edge's media
+# baresip_stop PID: a first SIGTERM un-registers and quits; a second one
+# makes baresip stop at once instead of waiting for a transaction that
+# cannot complete (its REGISTER over a refused connection).
+baresip_stop() {
+	kill -TERM "$1" 2>/dev/null
+	topo_wait 2 sh -c "! kill -0 $1" || kill -TERM "$1" 2>/dev/null
+	wait "$1"
+}
+
+# rtp_counter NS: count the UDP packets to and from the edge's media
 # ports in NS (nft, table xsrtp): what the client got and sent.
 rtp_counter() {
 	in_ns "$1" nft -f - <<-EOF
@@ -161,8 +178,7 @@ call_through() {
 	uas_rc=$?
 	# The call is over: baresip un-registers and quits on SIGTERM (-t bounds it).
 	sleep 0.5
-	kill -TERM "$bs_pid" 2>/dev/null
-	wait "$bs_pid"
+	baresip_stop "$bs_pid"
 	# The callee's RTP tool ends 1 s after baresip's media stops.
 	topo_wait 15 test -s "$d/callee-1.json"
 	relay=$(($(xs_stat relay-redirect) - relay0))
@@ -211,6 +227,75 @@ call_through() {
 	fi
 }
 
+# call_to_client NAME: the other way: baresip behind the NAT registers as
+# NAME, and a sipp UAC in the core calls NAME through Kamailio, which finds
+# the edge's Contact in its location table and reaches the edge over TLS;
+# the edge follows the alias to baresip's own TLS connection (the client
+# is behind a NAT: nothing else reaches it), baresip auto-answers, RTP flows
+# both ways through the relay, the caller's BYE completes.
+call_to_client() {
+	local name=$1 d=$TOPO_WORK/$1 uac_rc relay0 relay got rx bs_pid port inv_port
+
+	mkdir -p "$d"
+	in_ns "$NS_C" nft delete table inet xsrtp 2>/dev/null
+	rtp_counter "$NS_C" || { fail "$name" "nft counter"; return; }
+	baresip_start "$NS_C" "$d" "$CALLER_IP:5070" "sip:$name@$EDGE_IP" -t 25
+	bs_pid=$BS_PID
+	if ! topo_wait 10 grep -q "core: registered sip:$name@.*expires=600" "$TOPO_WORK/kamailio/kamailio.log"; then
+		fail "$name" "baresip did not register: $(tail -n 3 "$d/baresip.log" | tr '\n' ' ')"
+		baresip_stop "$bs_pid"
+		return
+	fi
+	relay0=$(xs_stat relay-redirect)
+	in_ns "$NS_K" sipp -sf "$SCEN/uac_media.xml" -s "$name" -i $UAS_IP -p 5062 -m 1 \
+		-d $((NPKT * 20 + 1500)) -nostdin -timeout 25s -timeout_error \
+		-key mport 7080 -key out_dir "$d" -key rtp_cmd "$RTP_PEER -W -n $NPKT -i 20 -t 12" \
+		-trace_msg -message_file "$d/uac.msg" -trace_err -error_file "$d/uac.err" \
+		$CORE_IP:5060 >"$d/uac.log" 2>&1
+	uac_rc=$?
+	sleep 0.5
+	baresip_stop "$bs_pid"
+	topo_wait 15 test -s "$d/caller-1.json"
+	relay=$(($(xs_stat relay-redirect) - relay0))
+	got=$(nft_count "$NS_C" got)
+	rx=$(rtp "$d" caller received)
+	# The REGISTER left on baresip's connection, the INVITE came in on it.
+	port=$(grep -F -A1 "TLS $CALLER_IP:" "$d/baresip.log" | grep -B1 '^REGISTER ' | sed -n 's/^TLS [0-9.]*:\([0-9]*\) -> .*/\1/p' | head -n 1)
+	inv_port=$(grep -F -A1 "TLS $EDGE_IP:5061 -> " "$d/baresip.log" | grep -B1 '^INVITE ' | sed -n 's/.* -> [0-9.]*:\([0-9]*\)$/\1/p' | head -n 1)
+	if [ "$uac_rc" != 0 ]; then
+		fail "$name" "the call from the core failed (sipp rc=$uac_rc): $(tail -n 3 "$d/uac.err" 2>/dev/null | tr '\n' ' ') kamailio: $(grep 'core: ' "$TOPO_WORK/kamailio/kamailio.log" | tail -n 2 | tr '\n' ' ')"
+	elif [ -z "$port" ] || [ "$port" != "$inv_port" ]; then
+		fail "$name" "INVITE not on baresip's own TLS connection (register from port ${port:-?}, INVITE to ${inv_port:-?})"
+	elif [ "${rx:-0}" -lt $((NPKT / 2)) ] || [ "${got:-0}" -lt $((NPKT * 9 / 10)) ] ||
+		[ "$relay" -lt $((rx + got)) ]; then
+		fail "$name" "RTP: the core's caller got ${rx:-?} of baresip's packets, baresip got $got of $NPKT, relay-redirect +$relay"
+	else
+		pass "$name"
+		echo "  $name: caller got $rx, baresip got $got, relay-redirect +$relay"
+	fi
+}
+
+# no_cert_refused: baresip without a client certificate is refused in the
+# handshake (the edge requires one from the CA), logged with its address;
+# nothing of it reaches Kamailio. A certificate-less peer cannot register.
+no_cert_refused() {
+	local name=tls4_no_cert d=$TOPO_WORK/tls4_no_cert
+
+	BS_CERT="" baresip_start "$NS_C" "$d" "$CALLER_IP:5070" "sip:nocert@$EDGE_IP" -t 25
+	topo_wait 5 grep -q "tls $NAT_OUT_IP:[0-9]*: handshake failed" "$TOPO_WORK/sigd.log.$SIGD_RUNS"
+	sleep 1
+	baresip_stop "$BS_PID"
+	if grep -q "core: REGISTER .*nocert\|registered sip:nocert@" "$TOPO_WORK/kamailio/kamailio.log"; then
+		fail $name "a client without a certificate registered"
+	elif grep -Eq '200 OK.*\[1 binding\]' "$d/baresip.log"; then
+		fail $name "baresip without a certificate got a 200 for its REGISTER"
+	elif ! grep -q "tls $NAT_OUT_IP:[0-9]*: handshake failed" "$TOPO_WORK/sigd.log.$SIGD_RUNS"; then
+		fail $name "no handshake failure logged for $NAT_OUT_IP"
+	else
+		pass $name
+	fi
+}
+
 main() {
 	local why
 
@@ -231,6 +316,16 @@ main() {
 	topo_wait 5 sh -c "nsenter --net=/run/netns/$NS_E ss -Hltn 'sport = :5061' | grep -q 2001:db8" ||
 		{ fail tls_peers "no TLS listeners: $(tail -n 5 "$TOPO_WORK"/sigd.log.*)"; exit 1; }
 	call_through tls4 "$NS_C" "$CALLER_IP:5070" $EDGE_IP relay
+	call_to_client tls4_from_core
+	no_cert_refused
+	# The upstream as a sips: URI (port 5061, TLS) for the IPv6 clients.
+	sigd_stop
+	sigd_start --public-ip "$EDGE_IP,$EDGE_V6" --listen "[$EDGE_V6]:5060" \
+		--listen-tls $EDGE_IP:5061 --listen-tls "[$EDGE_V6]:5061" \
+		--tls-cert "$C/edge.crt" --tls-key "$C/edge.key" --tls-ca "$C/ca.crt" \
+		--upstream "sips:$CORE_IP" ||
+		{ fail tls_peers "sigd did not start with a sips: upstream: $(tail -n 5 "$TOPO_WORK/sigd.log.$SIGD_RUNS")"; exit 1; }
+	topo_wait 5 sh -c "nsenter --net=/run/netns/$NS_E ss -Hltn 'sport = :5061' | grep -q 2001:db8"
 	call_through tls6 "$NS_N" "[$CALLER_V6]:5070" "[$EDGE_V6]" relay
 	call_through tls6only "$NS_N" "[$CALLER_V6]:5070" "[$EDGE_V6]" v4-anchor -6
 	sigd_stop
