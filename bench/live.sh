@@ -203,10 +203,17 @@ relay_family_case() { # NAME GEN_SRC EDGE_IN EDGE_OUT SINK SIZE
 	xs_detach_all
 	in_ns "$NS_E" "$FLOWPROG" "$XDPSBC_PIN_ROOT" --clear >/dev/null 2>&1
 }
-relay_family_case relay-xdp-native-csum $GEN_IP $EDGE_IP $EDGE_OUT_IP $SINK_IP 200
-relay_family_case relay6-xdp-native $GEN_V6 $EDGE_V6 $EDGE_OUT_V6 $SINK_V6 220
-relay_family_case xlat46-xdp-native $GEN_IP $EDGE_IP $EDGE_OUT_V6 $SINK_V6 200
-relay_family_case xlat64-xdp-native $GEN_V6 $EDGE_V6 $EDGE_OUT_IP $SINK_IP 220
+# FAMILY_CASES picks some (the quick run takes two: an IPv6 generator, a
+# checksummed IPv4 one, the IPv6 sink and a translation).
+fam_want() { [[ " ${FAMILY_CASES:-relay-xdp-native-csum relay6-xdp-native xlat46-xdp-native xlat64-xdp-native} " == *" $1 "* ]]; }
+fam_want relay-xdp-native-csum &&
+	relay_family_case relay-xdp-native-csum $GEN_IP $EDGE_IP $EDGE_OUT_IP $SINK_IP 200
+fam_want relay6-xdp-native &&
+	relay_family_case relay6-xdp-native $GEN_V6 $EDGE_V6 $EDGE_OUT_V6 $SINK_V6 220
+fam_want xlat46-xdp-native &&
+	relay_family_case xlat46-xdp-native $GEN_IP $EDGE_IP $EDGE_OUT_V6 $SINK_V6 200
+fam_want xlat64-xdp-native &&
+	relay_family_case xlat64-xdp-native $GEN_V6 $EDGE_V6 $EDGE_OUT_IP $SINK_IP 220
 
 # ---- xdpsbc one-armed: the same flows, peer on the generator's side ----
 in_ns "$NS_G" ip link set dev g0 xdpdrv obj "$SINK_OBJ" sec xdp
