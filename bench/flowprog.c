@@ -5,6 +5,10 @@
  * thousands of flows. Flow i: packets to EDGE_IN:PORT+2i leave from
  * EDGE_OUT:PORT+2i towards PEER:PEER_PORT+2i. The relay (pinhole) range is
  * set to cover exactly these ports, as sigd sets it to its RTP range.
+ * EDGE_IN is IPv4 or IPv6 (the arriving side's family), EDGE_OUT and PEER
+ * of one family (the leaving side's): another family than EDGE_IN's makes
+ * the flows translate between IPv4 and IPv6, as sigd programs a call
+ * between an IPv6 client and an IPv4 core.
  *
  *   flowprog PIN_ROOT EDGE_IN PORT EDGE_OUT PEER PEER_PORT N [IDLE]
  *   flowprog PIN_ROOT --clear
@@ -22,9 +26,13 @@
 #include <bpf/bpf.h>
 #include "lib/xdpsbc.h"
 
-static int parse4(const char *s, __be32 *a)
+/* @s into a 16-byte address field; returns 4 or 6, or 0 when not an address. */
+static int parse46(const char *s, void *a)
 {
-	return inet_pton(AF_INET, s, a) == 1 ? 0 : -EINVAL;
+	memset(a, 0, 16);
+	if (inet_pton(AF_INET6, s, a) == 1)
+		return 6;
+	return inet_pton(AF_INET, s, a) == 1 ? 4 : 0;
 }
 
 int main(int argc, char **argv)
@@ -32,9 +40,9 @@ int main(int argc, char **argv)
 	struct xs_maps m;
 	struct xs_config cfg;
 	struct xs_map_usage u;
-	__be32 in, out, peer;
+	__u8 in[16], out[16], peer[16];
 	unsigned int port, pport, n, i, idle;
-	int err;
+	int err, fin = 0, fout = 0;
 
 	if (argc == 3 && !strcmp(argv[2], "--clear")) {
 		/*
@@ -59,8 +67,13 @@ int main(int argc, char **argv)
 		xs_maps_close(&m);
 		return 0;
 	}
-	if ((argc != 8 && argc != 9) || parse4(argv[2], &in) || parse4(argv[4], &out) ||
-	    parse4(argv[5], &peer)) {
+	if (argc == 8 || argc == 9) {
+		fin = parse46(argv[2], in);
+		fout = parse46(argv[4], out);
+		if (parse46(argv[5], peer) != fout)
+			fout = 0;
+	}
+	if (!fin || !fout) {
 		fprintf(stderr,
 			"usage: flowprog PIN_ROOT EDGE_IN PORT EDGE_OUT PEER PEER_PORT N [IDLE]\n"
 			"       flowprog PIN_ROOT --clear\n");
@@ -81,11 +94,14 @@ int main(int argc, char **argv)
 	}
 	for (i = 0; i < n; i++) {
 		struct xs_flow_key k = {
-			.addr = in, .port = htons(port + 2 * i), .proto = IPPROTO_UDP};
-		struct xs_flow f = {.dst_addr = peer,
-				    .dst_port = htons(pport + 2 * i),
-				    .src_addr = out,
-				    .src_port = htons(port + 2 * i)};
+			.port = htons(port + 2 * i), .proto = IPPROTO_UDP, .v6 = fin == 6};
+		struct xs_flow f = {.dst_port = htons(pport + 2 * i),
+				    .src_port = htons(port + 2 * i),
+				    .flags = fout == 6 ? XS_FLOW_OUT6 : 0};
+
+		memcpy(k.addr6, in, 16);
+		memcpy(f.dst_addr6, peer, 16);
+		memcpy(f.src_addr6, out, 16);
 
 		if (bpf_map_update_elem(m.flows, &k, &f, BPF_ANY)) {
 			fprintf(stderr, "flowprog: flow %u: %s\n", i, strerror(errno));
@@ -102,10 +118,12 @@ int main(int argc, char **argv)
 		struct xs_flow_key k = {.addr = htonl(0xc6120000U + (i >> 15)),
 					.port = htons(1024 + (i & 0x7fff)),
 					.proto = IPPROTO_UDP};
-		struct xs_flow f = {.dst_addr = peer,
-				    .dst_port = htons(pport),
-				    .src_addr = out,
-				    .src_port = htons(port)};
+		struct xs_flow f = {.dst_port = htons(pport),
+				    .src_port = htons(port),
+				    .flags = fout == 6 ? XS_FLOW_OUT6 : 0};
+
+		memcpy(f.dst_addr6, peer, 16);
+		memcpy(f.src_addr6, out, 16);
 
 		if (bpf_map_update_elem(m.flows, &k, &f, BPF_ANY)) {
 			fprintf(stderr, "flowprog: idle flow %u: %s\n", i, strerror(errno));

@@ -43,6 +43,11 @@ GEN_IP=203.0.113.10
 EDGE_IP=203.0.113.1
 EDGE_OUT_IP=198.51.100.1
 SINK_IP=198.51.100.10
+# IPv6 on both arms, for the IPv6 relay and the IPv4 <-> IPv6 translation.
+GEN_V6=2001:db8:10::10
+EDGE_V6=2001:db8:10::1
+EDGE_OUT_V6=2001:db8:20::1
+SINK_V6=2001:db8:20::10
 BLOCK_NET=192.0.2.0/24 # blocklisted sources (the generator spoofs them)
 BLOCK_SRC=192.0.2.1
 
@@ -102,6 +107,12 @@ bench_up() {
 	ip -n "$NS_E" addr add $EDGE_OUT_IP/24 dev e1
 	ip -n "$NS_K" addr add $SINK_IP/24 dev k0
 	ip -n "$NS_K" route add default via $EDGE_OUT_IP
+	ip -n "$NS_G" -6 addr add $GEN_V6/64 dev g0 nodad
+	ip -n "$NS_E" -6 addr add $EDGE_V6/64 dev e0 nodad
+	ip -n "$NS_E" -6 addr add $EDGE_OUT_V6/64 dev e1 nodad
+	ip -n "$NS_K" -6 addr add $SINK_V6/64 dev k0 nodad
+	# bpf_fib_lookup (AF_INET6) wants IPv6 forwarding, like any router.
+	in_ns "$NS_E" sysctl -qw net.ipv6.conf.all.forwarding=1
 	in_ns "$NS_E" sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.all.rp_filter=0 \
 		net.ipv4.conf.default.rp_filter=0 net.ipv4.conf.e0.rp_filter=0
 	# The spoofed blocklisted sources must reach the filters, not die in rp_filter.
@@ -113,6 +124,8 @@ bench_up() {
 	ip -n "$NS_E" neigh replace $GEN_IP lladdr "$G_MAC" dev e0 nud permanent
 	ip -n "$NS_G" neigh replace $EDGE_IP lladdr "$E0_MAC" dev g0 nud permanent
 	ip -n "$NS_K" neigh replace $EDGE_OUT_IP lladdr "$E1_MAC" dev k0 nud permanent
+	ip -n "$NS_E" neigh replace $SINK_V6 lladdr "$K_MAC" dev e1 nud permanent
+	ip -n "$NS_E" neigh replace $GEN_V6 lladdr "$G_MAC" dev e0 nud permanent
 	ip -n "$NS_K" link set dev k0 xdpdrv obj "$SINK_OBJ" sec xdp || return 1
 	return 0
 }

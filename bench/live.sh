@@ -8,6 +8,12 @@
 # FLOWS flows for SECONDS per case into the edge:
 #   relay-xdp-native, relay-xdp-generic  xdpsbc relays to the sink (flows
 #                                        programmed into its pinned table)
+#   relay6-xdp-native                    the same over IPv6 (220-byte packets:
+#                                        the same RTP in a 40-byte header)
+#   xlat46-xdp-native, xlat64-xdp-native IPv4 in, IPv6 out and the reverse: the
+#                                        relay translating between families
+#   relay-xdp-native-csum                the IPv4 relay with UDP checksums (which
+#                                        the IPv6 and translation cases carry)
 #   relay-sigd-xdp, relay-afxdp,         calls through xdpsbc-sigd on each of its
 #   relay-udp                            datapaths (n/a when the build lacks one)
 #   relay-*-1arm                         the same, callee media on the caller's side
@@ -175,6 +181,39 @@ for mode in native skb; do
 	in_ns "$NS_E" ethtool -K e0 gro off >/dev/null
 done
 in_ns "$NS_E" "$FLOWPROG" "$XDPSBC_PIN_ROOT" --clear >/dev/null 2>&1
+
+# ---- xdpsbc native relay: IPv6, and translation between IPv4 and IPv6 ----
+# IPv6 forbids UDP without checksum, and the relay refuses to translate such
+# a packet to IPv6, so these cases carry checksums, which the relay updates;
+# relay-xdp-native-csum is the IPv4 relay doing the same work. The media
+# policy must let IPv6 media in (media ipv4-only off).
+relay_family_case() { # NAME GEN_SRC EDGE_IN EDGE_OUT SINK SIZE
+	local name=$1 src=$2 in=$3 out=$4 sink=$5 size=$6
+	if in_ns "$NS_E" "$XS" attach e0 --mode native >/dev/null 2>&1 &&
+		in_ns "$NS_E" "$XS" attach e1 --mode native >/dev/null 2>&1 &&
+		in_ns "$NS_E" "$XS" media ipv4-only off >/dev/null 2>&1 &&
+		in_ns "$NS_E" "$FLOWPROG" "$XDPSBC_PIN_ROOT" $in $RELAY_PORT $out \
+			$sink $SINK_PORT "$FLOWS" >/dev/null; then
+		run_case $name count_sink "" --src $src --dst $in --dport "$RELAY_PORT" \
+			--flows "$FLOWS" --size $size --udp-csum
+	else
+		na_case $name "attach, media policy or flow programming failed"
+	fi
+	in_ns "$NS_E" "$XS" media ipv4-only on >/dev/null 2>&1
+	xs_detach_all
+	in_ns "$NS_E" "$FLOWPROG" "$XDPSBC_PIN_ROOT" --clear >/dev/null 2>&1
+}
+# FAMILY_CASES picks some (the quick run takes two: an IPv6 generator, a
+# checksummed IPv4 one, the IPv6 sink and a translation).
+fam_want() { [[ " ${FAMILY_CASES:-relay-xdp-native-csum relay6-xdp-native xlat46-xdp-native xlat64-xdp-native} " == *" $1 "* ]]; }
+fam_want relay-xdp-native-csum &&
+	relay_family_case relay-xdp-native-csum $GEN_IP $EDGE_IP $EDGE_OUT_IP $SINK_IP 200
+fam_want relay6-xdp-native &&
+	relay_family_case relay6-xdp-native $GEN_V6 $EDGE_V6 $EDGE_OUT_V6 $SINK_V6 220
+fam_want xlat46-xdp-native &&
+	relay_family_case xlat46-xdp-native $GEN_IP $EDGE_IP $EDGE_OUT_V6 $SINK_V6 200
+fam_want xlat64-xdp-native &&
+	relay_family_case xlat64-xdp-native $GEN_V6 $EDGE_V6 $EDGE_OUT_IP $SINK_IP 220
 
 # ---- xdpsbc one-armed: the same flows, peer on the generator's side ----
 in_ns "$NS_G" ip link set dev g0 xdpdrv obj "$SINK_OBJ" sec xdp

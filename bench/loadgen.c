@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * loadgen: the bench's live load generator. Sends RTP-sized IPv4/UDP frames
+ * loadgen: the bench's live load generator. Sends RTP-sized UDP frames, IPv4 or IPv6,
  * out of a real interface with BPF_PROG_RUN in live-frames mode
  * (BPF_F_TEST_XDP_LIVE_FRAMES): a two-instruction XDP program returns
  * XDP_TX for every repetition, so the kernel transmits each frame through
@@ -12,9 +12,13 @@
  * table (--dport-file, else dport + 2i), source port sport + 2i, source
  * address src + k for --srcs addresses, round robin. This is the
  * xdp-trafficgen approach; the UDP checksum is 0 (none), which IPv4 allows.
+ * IPv6 forbids it (and the relay drops such a packet rather than translate
+ * it to IPv6), so over IPv6, and over IPv4 with --udp-csum, every packet
+ * carries a real UDP checksum: the template's, which the program adjusts
+ * for the ports and source it writes (RFC 1624).
  *
  *   loadgen send --ifname IF --dst-mac MAC --src IP --dst IP --dport P
- *                [--sport P] [--flows N] [--srcs N] [--size IPBYTES]
+ *                [--sport P] [--flows N] [--srcs N (IPv4)] [--size IPBYTES] [--udp-csum]
  *                [--burst N (frames per batch, <= 256)] [--seconds S] [--count N] [--rate PPS]
  *                [--dport-file FILE (one destination port per flow)]
  *   loadgen xdp-drop IF     attach an XDP_DROP program (a sink that counts
@@ -34,6 +38,7 @@
 #include <linux/if_ether.h>
 #include <linux/if_link.h>
 #include <linux/ip.h>
+#include <linux/ipv6.h>
 #include <linux/udp.h>
 #include <net/if.h>
 #include <stdint.h>
@@ -59,8 +64,16 @@
 struct opts {
 	const char *ifname;
 	unsigned char dmac[ETH_ALEN];
-	struct in_addr src, dst;
-	unsigned int dport, sport, flows, srcs, size, burst;
+	int family; /* AF_INET or AF_INET6: the addresses' */
+	union {
+		struct in_addr src;
+		struct in6_addr src6;
+	};
+	union {
+		struct in_addr dst;
+		struct in6_addr dst6;
+	};
+	unsigned int dport, sport, flows, srcs, size, burst, udp_csum;
 	double seconds, rate;
 	unsigned long long count;
 	const char *dport_file;
@@ -119,28 +132,61 @@ static unsigned long csum_add(unsigned long sum, const void *p, size_t len)
 	return sum;
 }
 
-/* One Ethernet/IPv4/UDP frame with an RTP-like payload and exact checksums. */
+/* The UDP checksum of @udp (check 0) and its @ulen bytes under the pseudo-header. */
+static unsigned short udp_csum(const struct opts *o, const struct udphdr *udp, size_t ulen)
+{
+	unsigned long sum = IPPROTO_UDP + ulen;
+
+	if (o->family == AF_INET6) {
+		sum = csum_add(sum, &o->src6, 16);
+		sum = csum_add(sum, &o->dst6, 16);
+	} else {
+		sum = csum_add(sum, &o->src, 4);
+		sum = csum_add(sum, &o->dst, 4);
+	}
+	sum = csum_fold(csum_add(sum, udp, ulen));
+	/* Folded to 0 is sent as all ones: 0 means "no checksum". */
+	return sum ? sum : 0xffff;
+}
+
+/*
+ * One Ethernet/IP/UDP frame with an RTP-like payload, of o->size IP bytes;
+ * the IPv4 header checksum exact, the UDP checksum 0 unless IPv6 or
+ * --udp-csum.
+ */
 static size_t build_frame(unsigned char *f, const unsigned char *smac, const struct opts *o,
-			  struct in_addr src, unsigned int sport, unsigned int dport)
+			  unsigned int sport, unsigned int dport)
 {
 	struct ethhdr *eth = (void *)f;
 	struct iphdr *ip = (void *)(eth + 1);
-	struct udphdr *udp = (void *)(ip + 1);
+	struct ipv6hdr *ip6 = (void *)(eth + 1);
+	size_t iplen = o->family == AF_INET6 ? sizeof(*ip6) : sizeof(*ip);
+	struct udphdr *udp = (void *)((unsigned char *)(eth + 1) + iplen);
 	unsigned char *pl = (void *)(udp + 1);
-	size_t ulen = o->size - sizeof(*ip), plen = ulen - sizeof(*udp), i;
+	size_t ulen = o->size - iplen, plen = ulen - sizeof(*udp), i;
 
 	memset(f, 0, FRAME_MAX);
 	memcpy(eth->h_dest, o->dmac, ETH_ALEN);
 	memcpy(eth->h_source, smac, ETH_ALEN);
-	eth->h_proto = htons(ETH_P_IP);
-	ip->version = 4;
-	ip->ihl = 5;
-	ip->tot_len = htons(o->size);
-	ip->ttl = 64;
-	ip->protocol = IPPROTO_UDP;
-	ip->saddr = src.s_addr;
-	ip->daddr = o->dst.s_addr;
-	ip->check = htons(csum_fold(csum_add(0, ip, sizeof(*ip))));
+	if (o->family == AF_INET6) {
+		eth->h_proto = htons(ETH_P_IPV6);
+		ip6->version = 6;
+		ip6->payload_len = htons(ulen);
+		ip6->nexthdr = IPPROTO_UDP;
+		ip6->hop_limit = 64;
+		ip6->saddr = o->src6;
+		ip6->daddr = o->dst6;
+	} else {
+		eth->h_proto = htons(ETH_P_IP);
+		ip->version = 4;
+		ip->ihl = 5;
+		ip->tot_len = htons(o->size);
+		ip->ttl = 64;
+		ip->protocol = IPPROTO_UDP;
+		ip->saddr = o->src.s_addr;
+		ip->daddr = o->dst.s_addr;
+		ip->check = htons(csum_fold(csum_add(0, ip, sizeof(*ip))));
+	}
 	udp->source = htons(sport);
 	udp->dest = htons(dport);
 	udp->len = htons(ulen);
@@ -148,7 +194,8 @@ static size_t build_frame(unsigned char *f, const unsigned char *smac, const str
 	pl[0] = 0x80;
 	for (i = 12; i < plen; i++)
 		pl[i] = 0xd5;
-	/* UDP checksum 0 (none): the program rewrites ports per packet. */
+	if (o->family == AF_INET6 || o->udp_csum)
+		udp->check = htons(udp_csum(o, udp, ulen));
 	return sizeof(*eth) + o->size;
 }
 
@@ -209,8 +256,9 @@ static struct bpf_object *open_prog(const char *path, int *prog_fd)
 }
 
 struct lg_cfg { /* bench/bpf/loadgen.bpf.c */
-	unsigned char hdr[42];
-	unsigned char pad[2];
+	unsigned char hdr[62];
+	unsigned char v6;
+	unsigned char pad;
 	unsigned int nflows, nsrcs, saddr, sport;
 };
 
@@ -242,12 +290,14 @@ static int do_send(const struct opts *o)
 		return 1;
 	cfg_fd = bpf_object__find_map_fd_by_name(obj, "lg_cfg");
 	ports_fd = bpf_object__find_map_fd_by_name(obj, "lg_dports");
-	len = build_frame(frame, smac, o, o->src, o->sport, o->dport);
+	len = build_frame(frame, smac, o, o->sport, o->dport);
 	memcpy(cfg.hdr, frame, sizeof(cfg.hdr));
-	cfg.hdr[24] = cfg.hdr[25] = 0; /* IPv4 checksum: the program computes it */
+	cfg.v6 = o->family == AF_INET6;
+	if (!cfg.v6)
+		cfg.hdr[24] = cfg.hdr[25] = 0; /* IPv4 checksum: the program computes it */
 	cfg.nflows = o->flows;
 	cfg.nsrcs = o->srcs;
-	cfg.saddr = ntohl(o->src.s_addr);
+	cfg.saddr = cfg.v6 ? 0 : ntohl(o->src.s_addr);
 	cfg.sport = o->sport;
 	if (bpf_map_update_elem(cfg_fd, &key, &cfg, BPF_ANY))
 		goto map_err;
@@ -310,8 +360,9 @@ static int do_send(const struct opts *o)
 	}
 	t = now_s() - t0;
 	printf("{\"sent\":%llu,\"calls\":%llu,\"seconds\":%.3f,\"pps\":%.0f,"
-	       "\"cpu_s\":%.3f,\"flows\":%u,\"srcs\":%u,\"ip_bytes\":%u}\n",
-	       sent, calls, t, sent / t, cpu_s() - c0, o->flows, o->srcs, o->size);
+	       "\"cpu_s\":%.3f,\"flows\":%u,\"srcs\":%u,\"ip_bytes\":%u,\"family\":%d}\n",
+	       sent, calls, t, sent / t, cpu_s() - c0, o->flows, o->srcs, o->size,
+	       o->family == AF_INET6 ? 6 : 4);
 	bpf_object__close(obj);
 	return 0;
 map_err:
@@ -417,6 +468,7 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: loadgen send --ifname IF --dst-mac MAC --src IP --dst IP --dport PORT\n"
 		"                    [--sport PORT] [--flows N] [--srcs N] [--size IPBYTES]\n"
+		"                    [--udp-csum] (IPv4 or IPv6 addresses, one family)\n"
 		"                    [--burst N] [--seconds S] [--count N] [--rate PPS]\n"
 		"                    [--dport-file FILE]\n"
 		"       loadgen xdp-drop IF\n"
@@ -426,16 +478,19 @@ static void usage(void)
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
-		{"ifname", 1, 0, 'i'}, {"dst-mac", 1, 0, 'm'},	  {"src", 1, 0, 's'},
-		{"dst", 1, 0, 'd'},    {"dport", 1, 0, 'P'},	  {"sport", 1, 0, 'p'},
-		{"flows", 1, 0, 'f'},  {"srcs", 1, 0, 'S'},	  {"size", 1, 0, 'z'},
-		{"burst", 1, 0, 'b'},  {"seconds", 1, 0, 't'},	  {"count", 1, 0, 'c'},
-		{"rate", 1, 0, 'r'},   {"dport-file", 1, 0, 'F'}, {"obj", 1, 0, 'o'},
+		{"ifname", 1, 0, 'i'},	{"dst-mac", 1, 0, 'm'},
+		{"src", 1, 0, 's'},	{"dst", 1, 0, 'd'},
+		{"dport", 1, 0, 'P'},	{"sport", 1, 0, 'p'},
+		{"flows", 1, 0, 'f'},	{"srcs", 1, 0, 'S'},
+		{"size", 1, 0, 'z'},	{"burst", 1, 0, 'b'},
+		{"seconds", 1, 0, 't'}, {"count", 1, 0, 'c'},
+		{"rate", 1, 0, 'r'},	{"dport-file", 1, 0, 'F'},
+		{"obj", 1, 0, 'o'},	{"udp-csum", 0, 0, 'C'},
 		{0, 0, 0, 0},
 	};
 	struct opts o = {
 		.sport = 40000, .flows = 1, .srcs = 1, .size = 200, .burst = 64, .seconds = 5};
-	int c, have_mac = 0;
+	int c, have_mac = 0, fsrc = 0, fdst = 0;
 
 	if (argc >= 3 && !strcmp(argv[1], "xdp-drop"))
 		return do_xdp_drop(argv[2]);
@@ -455,12 +510,21 @@ int main(int argc, char **argv)
 			have_mac = !parse_mac(optarg, o.dmac);
 			break;
 		case 's':
-			if (!inet_pton(AF_INET, optarg, &o.src))
+			fsrc = inet_pton(AF_INET6, optarg, &o.src6) == 1 ? AF_INET6
+			       : inet_pton(AF_INET, optarg, &o.src) == 1 ? AF_INET
+									 : 0;
+			if (!fsrc)
 				goto bad;
 			break;
 		case 'd':
-			if (!inet_pton(AF_INET, optarg, &o.dst))
+			fdst = inet_pton(AF_INET6, optarg, &o.dst6) == 1 ? AF_INET6
+			       : inet_pton(AF_INET, optarg, &o.dst) == 1 ? AF_INET
+									 : 0;
+			if (!fdst)
 				goto bad;
+			break;
+		case 'C':
+			o.udp_csum = 1;
 			break;
 		case 'P':
 			o.dport = atoi(optarg);
@@ -513,9 +577,12 @@ int main(int argc, char **argv)
 		o.flows = n;
 		o.dport = n ? dports[0] : 0;
 	}
-	if (!o.ifname || !have_mac || !o.src.s_addr || !o.dst.s_addr || !o.dport || !o.flows ||
-	    !o.srcs || o.srcs > MAX_SRCS || o.size < 28 + 12 || o.size > FRAME_MAX - 14 ||
-	    !o.burst || o.burst > 256 || o.seconds <= 0 || o.seconds > 600 ||
+	o.family = fsrc;
+	/* One source address over IPv6: the program rotates IPv4 sources only. */
+	if (!o.ifname || !have_mac || !fsrc || fsrc != fdst || !o.dport || !o.flows || !o.srcs ||
+	    o.srcs > MAX_SRCS || (o.family == AF_INET6 && o.srcs != 1) ||
+	    o.size < (o.family == AF_INET6 ? 48 : 28) + 12 || o.size > FRAME_MAX - 14 || !o.burst ||
+	    o.burst > 256 || o.seconds <= 0 || o.seconds > 600 ||
 	    (!o.dport_file && o.dport + 2 * o.flows > 65536) || o.sport + 2 * o.flows > 65536)
 		goto bad;
 	return do_send(&o);

@@ -160,6 +160,9 @@ def main():
         "drop_net_cpu_nft_vs_xdp": ratio(net("drop-nft"), net("drop-xdp")),
         "relay_vs_limit_2arm": ratio(pps("relay-xdp-native"), pps("limit-fwd-2arm")),
         "relay_vs_limit_1arm": ratio(pps("relay-xdp-native-1arm"), pps("limit-fwd-1arm")),
+        "relay6_vs_relay4": ratio(pps("relay6-xdp-native"), pps("relay-xdp-native-csum")),
+        "xlat46_vs_relay4": ratio(pps("xlat46-xdp-native"), pps("relay-xdp-native-csum")),
+        "xlat64_vs_relay4": ratio(pps("xlat64-xdp-native"), pps("relay-xdp-native-csum")),
         "relay_vs_limit_2arm_big": ratio(scale_big.get("delivered_pps"), pps("limit-fwd-2arm")),
         "drop_vs_limit": ratio(pps("drop-xdp"), pps("gen-only")),
         "drop_vs_limit_big": ratio(pps(drop_big), pps("gen-only")) if drop_big else None,
@@ -298,6 +301,31 @@ def main():
         md.append("| %s | %s | %s | %s | %s |" % (
             dp.replace("sigd-", ""), fmt(two), fmt(ratio(two, pps("relay-udp")), "x"),
             fmt(one), fmt(ratio(one, pps("relay-udp-1arm")), "x")))
+    md.append("")
+    md.append("## IPv6 relay and IPv4/IPv6 translation, as ratios to the IPv4 relay\n")
+    md.append("The native XDP relay over the same flows, same run: IPv4 to IPv4 with and "
+              "without UDP checksums, IPv6 to IPv6, and translated (IPv4 in, IPv6 out and "
+              "the reverse). The IPv6 and translated cases carry UDP checksums (IPv6 "
+              "requires them), so they compare with the IPv4 relay with checksums; IPv6 "
+              "packets are 220 bytes, the same RTP behind a 40-byte header. Where neither "
+              "case is saturated, the ratio compares what the generator reached, not the "
+              "relay's limits.\n")
+    md.append("| path | pps | saturated | CPU ns/pkt | vs IPv4 (checksums) | vs IPv4 (no checksum) |")
+    md.append("|---|---:|---|---:|---:|---:|")
+    for case, what in (("relay-xdp-native", "IPv4 -> IPv4, UDP checksum 0"),
+                       ("relay-xdp-native-csum", "IPv4 -> IPv4"),
+                       ("relay6-xdp-native", "IPv6 -> IPv6"),
+                       ("xlat46-xdp-native", "IPv4 -> IPv6 (translated)"),
+                       ("xlat64-xdp-native", "IPv6 -> IPv4 (translated)")):
+        r = lc.get(case, {})
+        if "na" in r:
+            md.append("| %s | n/a: %s | | | | |" % (what, r["na"]))
+            continue
+        sat = r.get("saturated")
+        md.append("| %s | %s | %s | %s | %s | %s |" % (
+            what, fmt(pps(case)), "n/a" if sat is None else ("yes" if sat else "no"),
+            fmt(nspp(case)), fmt(ratio(pps(case), pps("relay-xdp-native-csum")), "x"),
+            fmt(ratio(pps(case), pps("relay-xdp-native")), "x")))
     md.append("")
     md.append("## Live packets per second (200-byte IPv4/UDP, veth between namespaces)\n")
     md.append("Delivered: packets that reached the sink (relays) or that the filter dropped "

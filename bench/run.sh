@@ -45,6 +45,7 @@ if [ -n "${QUICK:-}" ] && [ "$QUICK" != 0 ]; then
 	ladder_window=2
 	scale=""
 	drop_scale=""
+	family="relay6-xdp-native xlat46-xdp-native"
 else
 	out=bench/results
 	args=
@@ -71,7 +72,7 @@ if want cost; then
 fi
 if want live; then
 	echo "== live packets per second"
-	SCALE=$scale DROP_SCALE=$drop_scale timeout -k 10 1500 bash bench/live.sh "$out/live.json" "${live_args[@]}" || {
+	SCALE=$scale DROP_SCALE=$drop_scale FAMILY_CASES=${family:-} timeout -k 10 1500 bash bench/live.sh "$out/live.json" "${live_args[@]}" || {
 		echo "bench: live.sh failed" >&2
 		rc=1
 	}

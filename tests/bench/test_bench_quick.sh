@@ -49,7 +49,7 @@ fi
 
 # The harness delivers packets: the generator, the XDP relay and the XDP drop
 # each moved some, and each case reports a rate or says why it could not.
-for c in gen-only relay-xdp-native drop-xdp; do
+for c in gen-only relay-xdp-native relay6-xdp-native xlat46-xdp-native drop-xdp; do
 	d=$(jq -r --arg c "$c" '.live[] | select(.case == $c) | .delivered // 0' "$j" 2>/dev/null)
 	if [ "${d:-0}" -gt 0 ] 2>/dev/null; then
 		pass "live_$c"

@@ -192,6 +192,14 @@ static const struct tcase cases[] = {
 		SEND(1, DROP_FLOOD, .src = "2001:db8:9::3", EDGE6, TCP(5061),
 		     .tcp_flags = TCP_ACK | TCP_PSH, .payload = 100),
 		EVENTS("2001:db8:9::", 64, 1) } },
+	{ "tls over ipv6, banned: the whole /64 dropped on 5061, SYNs too; the next /64 passes", C_DEFAULT, {
+		BANNED("2001:db8:9::", 64, 300),
+		SEND(2, DROP_FLOOD, .src = "2001:db8:9:0:abcd::1", EDGE6, TCP(5061)),
+		SEND(2, DROP_FLOOD, .src = "2001:db8:9:0:abcd::1", EDGE6, TCP(5061),
+		     .tcp_flags = TCP_ACK | TCP_PSH, .payload = 100),
+		SEND(3, PASS, .src = "2001:db8:9:1::1", EDGE6, TCP(5061),
+		     .tcp_flags = TCP_ACK | TCP_PSH, .payload = 100),
+		COUNT("2001:db8:9:1::", 64, 3) } },
 	{ "configured port 5080 is watched too", C_PORT5080, {
 		SEND(16, PASS, .src = "198.51.100.30", EDGE4, UDP(5080), .data = INVITE),
 		SEND(1, DROP_FLOOD, .src = "198.51.100.30", EDGE4, UDP(5080), .data = INVITE),
@@ -505,10 +513,10 @@ static void test_loader(void)
 	err = xs_flood_walk(&m, walk_cb, &walked);
 	/*
 	 * Counted above: 198.51.100.21-26, .29, .30, .32-34, .40 (/32),
-	 * 203.0.113.0/24, 2001:db8:5::/64, 2001:db8:5:1::/64, 2001:db8:9::/64
-	 * and 2001:db8:7:1::/64. Nobody else is counted.
+	 * 203.0.113.0/24, 2001:db8:5::/64, 2001:db8:5:1::/64, 2001:db8:9::/64,
+	 * 2001:db8:9:1::/64 and 2001:db8:7:1::/64. Nobody else is counted.
 	 */
-	if (T_CHECK(name, !err && walked == 17, "err %d, %lu entries, want 17", err, walked))
+	if (T_CHECK(name, !err && walked == 18, "err %d, %lu entries, want 18", err, walked))
 		T_PASS(name);
 out:
 	xs_bans_close(b);

@@ -18,6 +18,7 @@
 # Prints PASS/FAIL/SKIP lines.
 set -u
 source "$(dirname "$0")/topo.sh"
+source "$(dirname "$0")/tls_certs.sh"
 
 TLS_SIP=${TLS_SIP:-$TOPO_DIR/../tools/tls_sip.py}
 NPKT=150
@@ -31,49 +32,6 @@ need() {
 	command -v openssl >/dev/null || { echo "openssl missing"; return 1; }
 	python3 -c 'import ssl' 2>/dev/null || { echo "python3 ssl missing"; return 1; }
 	return 0
-}
-
-# make_certs DIR: CA, the edge's certificate (IP 203.0.113.1), a client
-# certificate, one from another CA, and an expired one from the right CA.
-make_certs() {
-	local d=$1 ec=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes)
-
-	mkdir -p "$d/ca/new" && touch "$d/ca/index.txt" && echo 01 >"$d/ca/serial"
-	openssl req -x509 "${ec[@]}" -keyout "$d/ca.key" -out "$d/ca.crt" -subj /CN=xdpsbc-test-ca -days 2 &&
-		openssl req -x509 "${ec[@]}" -keyout "$d/other.key" -out "$d/other.crt" -subj /CN=other-ca -days 2 &&
-		openssl req "${ec[@]}" -keyout "$d/edge.key" -out "$d/edge.csr" -subj /CN=edge &&
-		printf 'subjectAltName=IP:%s\n' $EDGE_IP >"$d/edge.ext" &&
-		openssl x509 -req -in "$d/edge.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial \
-			-days 2 -extfile "$d/edge.ext" -out "$d/edge.crt" &&
-		openssl req "${ec[@]}" -keyout "$d/client.key" -out "$d/client.csr" -subj /CN=trunk &&
-		openssl x509 -req -in "$d/client.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -days 2 \
-			-out "$d/client.crt" &&
-		openssl req "${ec[@]}" -keyout "$d/wrong.key" -out "$d/wrong.csr" -subj /CN=wrong &&
-		openssl x509 -req -in "$d/wrong.csr" -CA "$d/other.crt" -CAkey "$d/other.key" -CAcreateserial \
-			-days 2 -out "$d/wrong.crt" &&
-		printf 'subjectAltName=IP:%s\n' $CORE_IP >"$d/core.ext" &&
-		openssl req "${ec[@]}" -keyout "$d/core.key" -out "$d/core.csr" -subj /CN=core &&
-		openssl x509 -req -in "$d/core.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -days 2 \
-			-extfile "$d/core.ext" -out "$d/core.crt" &&
-		openssl x509 -req -in "$d/core.csr" -CA "$d/other.crt" -CAkey "$d/other.key" -days 2 \
-			-extfile "$d/core.ext" -out "$d/badcore.crt" &&
-		openssl req "${ec[@]}" -keyout "$d/old.key" -out "$d/old.csr" -subj /CN=expired &&
-		cat >"$d/ca.cnf" <<-EOF2 &&
-			[ca]
-			default_ca = test
-			[test]
-			dir = $d/ca
-			database = \$dir/index.txt
-			new_certs_dir = \$dir/new
-			serial = \$dir/serial
-			default_md = sha256
-			policy = any
-			[any]
-			commonName = supplied
-		EOF2
-		openssl ca -batch -config "$d/ca.cnf" -cert "$d/ca.crt" -keyfile "$d/ca.key" \
-			-startdate 20200101000000Z -enddate 20200102000000Z -in "$d/old.csr" \
-			-out "$d/old.crt" -notext
 }
 
 tls() { # MODE [ARGS...]: the python TLS client in the NAT namespace (outside address)
