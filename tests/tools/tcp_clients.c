@@ -7,7 +7,8 @@
  *	open COUNT (at most 4000) connections from SRC to DST:PORT; on each
  *	send an OPTIONS to the edge (unless "silent") and wait up to 2 s for
  *	the answers; then keep the connections HOLD_MS (at most 60000), watching
- *	which the far end closes. Prints one line:
+ *	which the far end closes. With HOLD_MS 0 it returns as soon as every
+ *	connection has its answer (a ping). Prints one line:
  *	  connected=N answered=N closed=N first_close_ms=N rtt_max_ms=N
  *	(first_close_ms: from the last connect to the first close, -1 none;
  *	rtt_max_ms: the slowest 200 after its OPTIONS, -1 none).
@@ -103,7 +104,7 @@ int main(int argc, char **argv)
 		send(fds[i], buf, len, MSG_NOSIGNAL);
 	}
 	t_end = t_conn + (silent ? 0 : 2000) + hold;
-	while (now_ms() < t_end && nclosed < nconn) {
+	while (now_ms() < t_end && nclosed < nconn && !(hold == 0 && !silent && nans == nconn)) {
 		static struct pollfd p[MAX_CONNS];
 		int k = 0;
 
