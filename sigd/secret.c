@@ -5,9 +5,11 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/random.h>
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/params.h>
 #include "lib/xdpsbc.h"
 #include "secret.h"
 
@@ -15,7 +17,23 @@
 static struct {
 	uint8_t hash[SECRET_KEY_LEN], mac[SECRET_KEY_LEN], prev[SECRET_KEY_LEN];
 	bool have_prev, ready;
+	unsigned int gen; /* bumped whenever a key changes: the cached contexts are stale */
 } keys;
+
+/*
+ * One HMAC-SHA256 context per key, keyed once. The one-shot HMAC() fetches
+ * the algorithm, allocates a context and hashes the key's pads on every
+ * call, about 2 us, and sigd asks for several MACs and hashes per message
+ * (Via branches, tags, cookies, every table lookup): it was the largest
+ * single cost per call. A keyed context re-initialised with no key restarts
+ * from the saved pads. Per thread (the DNS workers and the cluster thread
+ * may hash too); the output is HMAC()'s, bit for bit.
+ */
+enum { K_HASH, K_MAC, K_PREV, K_MAX };
+static __thread struct {
+	unsigned int gen;
+	EVP_MAC_CTX *ctx[K_MAX];
+} cache;
 
 static int random_key(uint8_t *k)
 {
@@ -121,7 +139,10 @@ int secret_init(const char *dir)
 	char path[512];
 	int err;
 
+	unsigned int gen = keys.gen + 1;
+
 	memset(&keys, 0, sizeof(keys));
+	keys.gen = gen;
 	if (dir && *dir) {
 		err = secret_path(dir, path, sizeof(path));
 		if (err)
@@ -138,6 +159,7 @@ int secret_init(const char *dir)
 		}
 	}
 	memset(&keys, 0, sizeof(keys));
+	keys.gen = gen;
 	err = random_key(keys.hash) ?: random_key(keys.mac);
 	if (err)
 		return err;
@@ -155,6 +177,7 @@ int secret_rotate(const char *dir)
 	memcpy(keys.prev, keys.mac, SECRET_KEY_LEN);
 	keys.have_prev = true;
 	memcpy(keys.mac, next, SECRET_KEY_LEN);
+	keys.gen++;
 	return dir && *dir ? secret_save(dir) : 0;
 }
 
@@ -165,23 +188,67 @@ static void ensure_ready(void)
 		secret_init(NULL);
 }
 
-static void mac_hex(const uint8_t *key, const void *data, size_t len, char *out, size_t nhex)
+static EVP_MAC_CTX *keyed_ctx(const uint8_t *key)
 {
-	uint8_t md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
+	OSSL_PARAM params[] = {
+		OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, "SHA256", 0),
+		OSSL_PARAM_construct_end(),
+	};
+	EVP_MAC *alg = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	EVP_MAC_CTX *ctx = alg ? EVP_MAC_CTX_new(alg) : NULL;
 
+	EVP_MAC_free(alg); /* the context holds its own reference */
+	if (ctx && !EVP_MAC_init(ctx, key, SECRET_KEY_LEN, params)) {
+		EVP_MAC_CTX_free(ctx);
+		ctx = NULL;
+	}
+	return ctx;
+}
+
+/* HMAC-SHA256 of @data under key @k into @md (32 bytes). */
+static void hmac(int k, const void *data, size_t len, uint8_t *md)
+{
+	const uint8_t *key = k == K_HASH ? keys.hash : k == K_MAC ? keys.mac : keys.prev;
+	unsigned int mdlen = 0;
+	EVP_MAC_CTX *ctx;
+	size_t out = 0;
+
+	if (cache.gen != keys.gen) {
+		for (int i = 0; i < K_MAX; i++) {
+			EVP_MAC_CTX_free(cache.ctx[i]);
+			cache.ctx[i] = NULL;
+		}
+		cache.gen = keys.gen;
+	}
+	if (!cache.ctx[k])
+		cache.ctx[k] = keyed_ctx(key);
+	ctx = cache.ctx[k];
+	if (ctx && EVP_MAC_init(ctx, NULL, 0, NULL) && EVP_MAC_update(ctx, data, len) &&
+	    EVP_MAC_final(ctx, md, &out, 32) && out == 32)
+		return;
+	/* No context (out of memory): the slow way, same result. */
 	HMAC(EVP_sha256(), key, SECRET_KEY_LEN, data, len, md, &mdlen);
-	if (nhex > 2 * mdlen)
-		nhex = 2 * mdlen;
-	for (size_t i = 0; i < nhex / 2; i++)
-		sprintf(out + 2 * i, "%02x", md[i]);
+}
+
+static void mac_hex(int k, const void *data, size_t len, char *out, size_t nhex)
+{
+	static const char digits[] = "0123456789abcdef";
+	uint8_t md[32];
+
+	hmac(k, data, len, md);
+	if (nhex > 2 * sizeof(md))
+		nhex = 2 * sizeof(md);
+	for (size_t i = 0; i < nhex / 2; i++) {
+		out[2 * i] = digits[md[i] >> 4];
+		out[2 * i + 1] = digits[md[i] & 15];
+	}
 	out[nhex / 2 * 2] = '\0';
 }
 
 void secret_tag(const void *data, size_t len, char *out, size_t nhex)
 {
 	ensure_ready();
-	mac_hex(keys.mac, data, len, out, nhex);
+	mac_hex(K_MAC, data, len, out, nhex);
 }
 
 bool secret_tag_prev(const void *data, size_t len, char *out, size_t nhex)
@@ -190,7 +257,7 @@ bool secret_tag_prev(const void *data, size_t len, char *out, size_t nhex)
 	out[0] = '\0';
 	if (!keys.have_prev)
 		return false;
-	mac_hex(keys.prev, data, len, out, nhex);
+	mac_hex(K_PREV, data, len, out, nhex);
 	return true;
 }
 
@@ -201,23 +268,22 @@ bool secret_check(const void *data, size_t len, const char *tag, size_t nhex)
 	ensure_ready();
 	if (!tag || nhex > 64 || strnlen(tag, nhex + 1) != nhex)
 		return false;
-	mac_hex(keys.mac, data, len, want, nhex);
+	mac_hex(K_MAC, data, len, want, nhex);
 	if (!CRYPTO_memcmp(want, tag, nhex))
 		return true;
 	if (!keys.have_prev)
 		return false;
-	mac_hex(keys.prev, data, len, want, nhex);
+	mac_hex(K_PREV, data, len, want, nhex);
 	return !CRYPTO_memcmp(want, tag, nhex);
 }
 
 uint64_t secret_hash64(const void *data, size_t len)
 {
-	uint8_t md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
+	uint8_t md[32];
 	uint64_t h;
 
 	ensure_ready();
-	HMAC(EVP_sha256(), keys.hash, SECRET_KEY_LEN, data, len, md, &mdlen);
+	hmac(K_HASH, data, len, md);
 	memcpy(&h, md, sizeof(h));
 	return h;
 }
