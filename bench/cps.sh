@@ -50,7 +50,7 @@ step() {
 	local edge=$1 rate=$2 n=$(($2 * STEP)) dir=$B_WORK/$1-$2 pids c0 c1 t0 t1 ok fail uac_rc uas_pid
 	mkdir -p "$dir"
 	bg_ns "$NS_K" "$dir/uas.log" timeout -k 5 $((STEP + 40)) sipp -sf "$SCEN/uas_cps.xml" \
-		-i $SINK_IP -p 5060 -m "$n" -nostdin
+		-i $SINK_IP -p 5060 -m "$n" -nostdin -trace_err -error_file "$dir/uas.err"
 	uas_pid=$BG_PID
 	wait_until 5 sh -c "nsenter --net=/run/netns/$NS_K ss -Hlun 'sport = :5060' | grep -q 5060"
 	pids=$(edge_pids)
