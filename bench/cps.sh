@@ -36,6 +36,8 @@ HOLD_MS=${HOLD_MS:-1000} # ACK to BYE
 SCEN=$BENCH_DIR/sip
 NG=127.0.0.1:2223
 RESULTS=()
+# sigd runs with the malloc tuning of its systemd unit (dist/xdpsbc-sigd.service).
+SIGD_TUNABLES=${SIGD_TUNABLES-glibc.malloc.tcache_count=1024}
 
 edge_pids() { ip netns pids "$NS_E" 2>/dev/null | tr '\n' ' '; }
 
@@ -115,7 +117,7 @@ if [ -x "$XS_SIGD" ]; then
 	in_ns "$NS_E" "$XS" trust add $SINK_IP/32 >/dev/null
 	mkdir -p "$B_WORK/state"
 	# The caller sipp is one trunk: no per-source caps (a trunk is configured so).
-	bg_ns "$NS_E" "$B_WORK/sigd.log" "$XS_SIGD" --config none --iface e0 --public-ip $EDGE_IP \
+	bg_ns "$NS_E" "$B_WORK/sigd.log" env GLIBC_TUNABLES=$SIGD_TUNABLES "$XS_SIGD" --config none --iface e0 --public-ip $EDGE_IP \
 		--listen $EDGE_IP:5060 --upstream sip:$SINK_IP:5060 --rtp-ports 20000-29999 \
 		--trusted $GEN_IP/32,$SINK_IP/32 --max-ports-per-source 0 --foreground --pin-root "$XDPSBC_PIN_ROOT" --state-dir "$B_WORK/state" --log-level ${SIGD_LOG_LEVEL:-warn}
 	if wait_until 10 sh -c "nsenter --net=/run/netns/$NS_E ss -Hlun 'sport = :5060' | grep -q 5060"; then
@@ -171,7 +173,7 @@ rss_kb() { # PID...: summed VmRSS
 	echo $t
 }
 sigd_start() { # DIR LOG
-	bg_ns "$NS_E" "$2" "$XS_SIGD" --config none --iface e0 --public-ip $EDGE_IP \
+	bg_ns "$NS_E" "$2" env GLIBC_TUNABLES=$SIGD_TUNABLES "$XS_SIGD" --config none --iface e0 --public-ip $EDGE_IP \
 		--listen $EDGE_IP:5060 --upstream sip:$SINK_IP:5060 --rtp-ports "$LADDER_PORTS" \
 		--max-dialogs 200000 --trusted $GEN_IP/32,$SINK_IP/32 --max-ports-per-source 0 --foreground --pin-root "$XDPSBC_PIN_ROOT" --state-dir "$1/state" \
 		--ctl-socket "$1/ctl.sock" --log-level ${SIGD_LOG_LEVEL:-warn}
