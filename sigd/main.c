@@ -105,14 +105,22 @@ static int set_relay_range(const struct xs_maps *maps, const struct sigd_cfg *cf
 	return xs_config_set(maps, &xc);
 }
 
-static void media_opts_of(const struct sigd_cfg *cfg, int flows_fd, struct media_opts *mo)
+static void media_opts_of(const struct sigd_cfg *cfg, const struct xs_maps *maps,
+			  struct media_opts *mo)
 {
 	memset(mo, 0, sizeof(*mo));
-	/* Media is anchored on the IPv4 address (media ipv4-only). */
-	mo->public_ip = cfg->public_ip[0].v4;
+	/*
+	 * Media is anchored on the IPv4 address; with `media ipv4-only off`
+	 * (read from xs_config per call) IPv6 legs get the IPv6 one.
+	 */
+	if (cfg->public_ip[0].af == AF_INET)
+		mo->public_ip = cfg->public_ip[0].v4;
+	if (cfg->public_ip[1].af == AF_INET6)
+		mo->public_ip6 = cfg->public_ip[1].v6;
+	mo->config_fd = maps->config;
 	mo->port_min = cfg->rtp_min;
 	mo->port_max = cfg->rtp_max;
-	mo->flows_fd = flows_fd;
+	mo->flows_fd = maps->flows;
 	mo->latch = cfg->latch_sdp ? MEDIA_LATCH_SDP : MEDIA_LATCH_SIGNALLING;
 	mo->latch_window_s = cfg->latch_window;
 	mo->timeout_s = cfg->media_timeout;
@@ -215,7 +223,7 @@ static void reload(int argc, char **argv, struct sigd_cfg *cfg, struct proxy *px
 	xs_log_set_target(cfg->log_syslog ? XS_LOG_SYSLOG : XS_LOG_STDERR, "xdpsbc-sigd");
 	if (proxy_reconfigure(px, cfg))
 		xs_log(XS_LOG_WARN, "reload: routing unchanged\n");
-	media_opts_of(cfg, maps->flows, &mo);
+	media_opts_of(cfg, maps, &mo);
 	if (media_reconfigure(mc, &mo))
 		xs_log(XS_LOG_WARN, "reload: media options rejected\n");
 	if (set_relay_range(maps, cfg))
@@ -327,7 +335,7 @@ int main(int argc, char **argv)
 		xs_log(XS_LOG_ERR, "cluster: bad node-id (set node-id)\n");
 		return 1;
 	}
-	media_opts_of(&cfg, maps.flows, &mo);
+	media_opts_of(&cfg, &maps, &mo);
 	mc = media_new(&mo);
 	if (!mc) {
 		xs_log(XS_LOG_ERR, "media engine did not start\n");

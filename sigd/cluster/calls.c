@@ -360,10 +360,11 @@ static json_t *walk_flows(struct cl *c)
 		f.ifindex = 0;
 		memset(f.nh_smac, 0, sizeof(f.nh_smac));
 		memset(f.nh_dmac, 0, sizeof(f.nh_dmac));
-		f.nh_daddr = 0;
+		/* Either family: the whole address field (an IPv6 leg's is 16 bytes). */
+		memset(f.nh_daddr6, 0, sizeof(f.nh_daddr6));
 		f.nh_ns = 0;
 		f.chk_gen = 0;
-		f.chk_saddr = 0;
+		memset(f.chk_saddr6, 0, sizeof(f.chk_saddr6));
 		f.latch_until_ns = 0;
 		hex(&key, sizeof(key), kh);
 		hex(&f, sizeof(f), vh);

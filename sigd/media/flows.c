@@ -7,16 +7,16 @@
  * address, latch = the one address X's media may latch from. RTCP likewise on
  * edge[X] + 1, unless both legs use rtcp-mux.
  *
- * A leg that is not known yet (before the answer), on hold (c=0.0.0.0) or
- * IPv6 (the SDP side is IPv4 only so far) gives the flows toward it
- * dst_addr 0: the XDP program must not relay those packets (it drops them
- * as no route).
+ * Each leg has a family (media_call.af, decided in media.c): leg X's flows
+ * are keyed by the edge address of X's family, and the flows toward X leave
+ * from it (XS_FLOW_OUT6 for IPv6), so a call between an IPv6 and an IPv4
+ * leg is translated by the relay (bpf/lib/forward.h, relay/). A leg that is
+ * not known yet (before the answer), on hold (c=0.0.0.0 or ::) or whose SDP
+ * names an address of the other family gives the flows toward it dst 0: the
+ * relay must not send those packets (it drops them as no route).
  *
- * The relay itself carries either family on each side of a flow and
- * translates between them (xdpsbc_common.h, xs_flows): media_flow_put()
- * writes such a flow from explicit addresses, for the dual-stack signalling
- * that picks a family per leg. Flows of an IPv6 side are not rebuilt after
- * a restart by the IPv4 call table below; they are left as they are.
+ * media_flow_put() writes one flow from explicit addresses (tests, tools).
+ * A restart rebuilds the call table, families included, from the flows.
  */
 #include <errno.h>
 #include <string.h>
@@ -26,25 +26,34 @@
 #include "lib/xdpsbc.h"
 #include "media/internal.h"
 
-static void flow_key(const struct media_call *c, uint16_t port, struct xs_flow_key *k)
+/* The flow keyed by port @port of leg @x (its edge address family). */
+static void flow_key(const struct media_call *c, int x, uint16_t port, struct xs_flow_key *k)
 {
+	union media_addr a = media_call_edge(c, x);
+
 	memset(k, 0, sizeof(*k));
-	k->addr = c->edge_addr.s_addr;
+	memcpy(k->addr6, a.b, 16);
+	k->v6 = c->af[x] == AF_INET6;
 	k->port = htons(port);
 	k->proto = IPPROTO_UDP;
 }
 
-/* The address this leg signalled for RTP or RTCP; 0 when none is usable. */
-static void leg_addr(const struct media_leg *l, bool rtcp, __be32 *addr, __be16 *port)
+/*
+ * The address this leg signalled for RTP or RTCP, as the relay of a leg of
+ * family @af can use it; 0 when none is usable (unknown, or of the other
+ * family: the leg signalled an address the edge cannot send to from the
+ * address it gave it).
+ */
+static void leg_addr(const struct media_leg *l, int af, bool rtcp, uint8_t addr[16], __be16 *port)
 {
-	*addr = 0;
+	const union media_addr *a = rtcp ? &l->rtcp_addr : &l->addr;
+
+	memset(addr, 0, 16);
 	*port = 0;
-	if (!l->known || l->v6)
+	if (!l->known || l->v6 != (af == AF_INET6) || media_addr_zero(a))
 		return;
-	*addr = rtcp ? l->rtcp_addr.s_addr : l->addr.s_addr;
+	memcpy(addr, a->b, 16);
 	*port = htons(rtcp ? l->rtcp_port : l->port);
-	if (!*addr)
-		*port = 0;
 }
 
 static uint32_t leg_bits(const struct media_leg *l)
@@ -54,40 +63,45 @@ static uint32_t leg_bits(const struct media_leg *l)
 }
 
 /* Same signalled address as before? Hold is not a change: the latch survives it. */
-static bool leg_same(const struct media_leg *now, const struct media_leg *old, bool rtcp)
+static bool leg_same(const struct media_leg *now, const struct media_leg *old, int af, bool rtcp)
 {
-	__be32 a1, a2;
+	uint8_t a1[16], a2[16];
 	__be16 p1, p2;
 
 	if (!now->known || !old->known)
 		return false;
-	leg_addr(now, rtcp, &a1, &p1);
-	leg_addr(old, rtcp, &a2, &p2);
-	return a1 && a1 == a2 && p1 == p2;
+	leg_addr(now, af, rtcp, a1, &p1);
+	leg_addr(old, af, rtcp, a2, &p2);
+	return p1 && !memcmp(a1, a2, 16) && p1 == p2;
 }
 
-static int lookup(struct media_ctx *mc, const struct media_call *c, uint16_t port,
+static int lookup(struct media_ctx *mc, const struct media_call *c, int x, uint16_t port,
 		  struct xs_flow *f)
 {
 	struct xs_flow_key k;
 
-	flow_key(c, port, &k);
+	flow_key(c, x, port, &k);
 	if (bpf_map_lookup_elem(mc->o.flows_fd, &k, f))
 		return -errno;
 	return f->cookie == c->cookie ? 0 : -ENOENT;
 }
 
 /*
- * The only address the media of leg @l may latch from (docs/security/media.md):
- * its signalling source, where a NAT in front of it sends from too; the SDP
- * address for the core (trusted, never behind a NAT, and its media servers
- * are not its SIP proxy), when the source is unknown, or under latch = sdp.
+ * The only address the media of leg @l (of family @af) may latch from
+ * (docs/security/media.md): its signalling source, where a NAT in front of
+ * it sends from too; the SDP address @sdp for the core (trusted, never
+ * behind a NAT, and its media servers are not its SIP proxy), when the
+ * source is unknown or of the other family (its media cannot come from
+ * there), or under latch = sdp.
  */
-static __be32 latch_from(const struct media_ctx *mc, const struct media_leg *l, __be32 sdp)
+static void latch_from(const struct media_ctx *mc, const struct media_leg *l, int af,
+		       const uint8_t sdp[16], uint8_t out[16])
 {
-	if (mc->o.latch == MEDIA_LATCH_SDP || l->sig_core || !l->sig_addr.s_addr)
-		return sdp;
-	return l->sig_addr.s_addr;
+	if (mc->o.latch == MEDIA_LATCH_SDP || l->sig_core || l->sig_af != af ||
+	    media_addr_zero(&l->sig_addr))
+		memcpy(out, sdp, 16);
+	else
+		memcpy(out, l->sig_addr.b, 16);
 }
 
 static uint64_t latch_window_ns(const struct media_ctx *mc)
@@ -95,6 +109,13 @@ static uint64_t latch_window_ns(const struct media_ctx *mc)
 	unsigned int s = mc->o.latch_window_s ? mc->o.latch_window_s : MEDIA_LATCH_WINDOW_DEFAULT;
 
 	return (uint64_t)s * 1000000000ULL;
+}
+
+static bool addr_set(const uint8_t a[16])
+{
+	static const uint8_t z[16];
+
+	return memcmp(a, z, 16) != 0;
 }
 
 /*
@@ -108,6 +129,9 @@ static uint64_t latch_window_ns(const struct media_ctx *mc)
  * unlatched with a new window, or pre-latched to its SDP address and port
  * when that is the latch address (no NAT). The destination keeps the other
  * leg's latched address when that leg's signalled address did not change.
+ *
+ * The flow is keyed in the sender's family and leaves in the receiver's
+ * (XS_FLOW_OUT6): when they differ the relay translates.
  */
 static int program_one(struct media_ctx *mc, struct media_call *c, unsigned int idx,
 		       const struct media_stream *s, const struct media_stream *old, int from,
@@ -116,23 +140,25 @@ static int program_one(struct media_ctx *mc, struct media_call *c, unsigned int 
 	const uint32_t lf = XS_FLOW_LATCHED | XS_FLOW_PRELATCHED;
 	unsigned int r = rtcp ? 1 : 0;
 	uint64_t until = media_now_ns() + latch_window_ns(mc);
+	int to = !from, af_in = c->af[from], af_out = c->af[to];
+	union media_addr src = media_call_edge(c, to);
 	struct xs_flow_key k;
 	struct xs_flow f, cur, rev;
-	int to = !from;
 	bool have, have_rev;
 
 	memset(&f, 0, sizeof(f));
-	flow_key(c, s->edge[from] + r, &k);
-	have = old->edge[from] == s->edge[from] && !lookup(mc, c, s->edge[from] + r, &cur);
-	have_rev = old->edge[to] == s->edge[to] && !lookup(mc, c, s->edge[to] + r, &rev);
+	flow_key(c, from, s->edge[from] + r, &k);
+	have = old->edge[from] == s->edge[from] && !lookup(mc, c, from, s->edge[from] + r, &cur);
+	have_rev = old->edge[to] == s->edge[to] && !lookup(mc, c, to, s->edge[to] + r, &rev);
 
-	f.src_addr = c->edge_addr.s_addr;
+	memcpy(f.src_addr6, src.b, 16);
 	f.src_port = htons(s->edge[to] + r);
-	leg_addr(&s->leg[from], rtcp, &f.expect_addr, &f.expect_port);
+	leg_addr(&s->leg[from], af_in, rtcp, f.expect_addr6, &f.expect_port);
 	f.flags = XS_FLOW_LATCH | (idx << MEDIA_FLOW_IDX_SHIFT) | (from ? MEDIA_FLOW_FROM_B : 0) |
-		  (rtcp ? MEDIA_FLOW_RTCP : 0) | leg_bits(&s->leg[from]);
+		  (rtcp ? MEDIA_FLOW_RTCP : 0) | leg_bits(&s->leg[from]) |
+		  (af_out == AF_INET6 ? XS_FLOW_OUT6 : 0);
 	f.cookie = c->cookie;
-	f.latch_addr = latch_from(mc, &s->leg[from], f.expect_addr);
+	latch_from(mc, &s->leg[from], af_in, f.expect_addr6, f.latch_addr6);
 	f.latch_until_ns = until;
 
 	if (have) {
@@ -141,30 +167,31 @@ static int program_one(struct media_ctx *mc, struct media_call *c, unsigned int 
 		f.last_seen_ns = cur.last_seen_ns;
 		f.ifindex = cur.ifindex;
 	}
-	if (have && leg_same(&s->leg[from], &old->leg[from], rtcp) &&
-	    (cur.flags & XS_FLOW_LATCHED) && cur.latch_addr == f.latch_addr) {
-		f.peer_addr = cur.peer_addr;
+	if (have && leg_same(&s->leg[from], &old->leg[from], af_in, rtcp) &&
+	    (cur.flags & XS_FLOW_LATCHED) && !memcmp(cur.latch_addr6, f.latch_addr6, 16)) {
+		memcpy(f.peer_addr6, cur.peer_addr6, 16);
 		f.peer_port = cur.peer_port;
 		f.flags |= XS_FLOW_LATCHED;
 		if ((int)sender == from || (cur.flags & XS_FLOW_PRELATCHED))
 			f.flags |= XS_FLOW_PRELATCHED;
 		else
 			f.latch_until_ns = cur.latch_until_ns;
-	} else if (f.latch_addr && f.latch_addr == f.expect_addr && f.expect_port) {
-		f.peer_addr = f.expect_addr;
+	} else if (addr_set(f.latch_addr6) && !memcmp(f.latch_addr6, f.expect_addr6, 16) &&
+		   f.expect_port) {
+		memcpy(f.peer_addr6, f.expect_addr6, 16);
 		f.peer_port = f.expect_port;
 		f.flags |= lf;
 	}
 
 	if (!s->leg[to].hold)
-		leg_addr(&s->leg[to], rtcp, &f.dst_addr, &f.dst_port);
-	if (f.dst_addr && leg_same(&s->leg[to], &old->leg[to], rtcp)) {
-		if (have_rev && (rev.flags & XS_FLOW_LATCHED) && rev.peer_addr) {
+		leg_addr(&s->leg[to], af_out, rtcp, f.dst_addr6, &f.dst_port);
+	if (addr_set(f.dst_addr6) && leg_same(&s->leg[to], &old->leg[to], af_out, rtcp)) {
+		if (have_rev && (rev.flags & XS_FLOW_LATCHED) && addr_set(rev.peer_addr6)) {
 			/* Back from hold: to where the other leg's NAT really is. */
-			f.dst_addr = rev.peer_addr;
+			memcpy(f.dst_addr6, rev.peer_addr6, 16);
 			f.dst_port = rev.peer_port;
-		} else if (have && cur.dst_addr) {
-			f.dst_addr = cur.dst_addr;
+		} else if (have && addr_set(cur.dst_addr6)) {
+			memcpy(f.dst_addr6, cur.dst_addr6, 16);
 			f.dst_port = cur.dst_port;
 		}
 	}
@@ -238,11 +265,11 @@ int media_flow_put(struct media_ctx *mc, const struct media_flow_spec *sp)
 	return 0;
 }
 
-static void delete_one(struct media_ctx *mc, struct media_call *c, uint16_t port)
+static void delete_one(struct media_ctx *mc, struct media_call *c, int x, uint16_t port)
 {
 	struct xs_flow_key k;
 
-	flow_key(c, port, &k);
+	flow_key(c, x, port, &k);
 	bpf_map_delete_elem(mc->o.flows_fd, &k);
 }
 
@@ -259,7 +286,7 @@ int media_flows_program(struct media_ctx *mc, struct media_call *c, unsigned int
 		if (err)
 			return err;
 		if (mux) {
-			delete_one(mc, c, s->edge[from] + 1);
+			delete_one(mc, c, from, s->edge[from] + 1);
 			continue;
 		}
 		err = program_one(mc, c, idx, s, old, from, true, sender);
@@ -276,8 +303,8 @@ void media_flows_delete(struct media_ctx *mc, struct media_call *c, const struct
 	for (x = 0; x < 2; x++) {
 		if (!s->edge[x])
 			continue;
-		delete_one(mc, c, s->edge[x]);
-		delete_one(mc, c, s->edge[x] + 1);
+		delete_one(mc, c, x, s->edge[x]);
+		delete_one(mc, c, x, s->edge[x] + 1);
 	}
 }
 
@@ -291,7 +318,7 @@ uint64_t media_flows_last_seen(struct media_ctx *mc, struct media_call *c)
 	for (i = 0; i < c->n; i++)
 		for (x = 0; x < 2; x++)
 			for (r = 0; r < 2 && c->s[i].edge[x]; r++)
-				if (!lookup(mc, c, c->s[i].edge[x] + r, &f) &&
+				if (!lookup(mc, c, x, c->s[i].edge[x] + r, &f) &&
 				    f.last_seen_ns > last)
 					last = f.last_seen_ns;
 	return last;
@@ -307,7 +334,7 @@ uint32_t media_flows_noroute(struct media_ctx *mc, struct media_call *c)
 	for (i = 0; i < c->n; i++)
 		for (x = 0; x < 2; x++)
 			for (r = 0; r < 2 && c->s[i].edge[x]; r++)
-				if (!lookup(mc, c, c->s[i].edge[x] + r, &f))
+				if (!lookup(mc, c, x, c->s[i].edge[x] + r, &f))
 					sum += f.noroute;
 	return sum;
 }
@@ -321,9 +348,7 @@ static int rebuild_one(struct media_ctx *mc, const struct xs_flow_key *k, const 
 	struct media_call *c;
 	struct media_leg *l;
 
-	/* The call table is IPv4: flows with an IPv6 side stay as they are. */
-	if (!f->cookie || k->proto != IPPROTO_UDP || idx >= MEDIA_MAX_STREAMS || k->v6 ||
-	    (f->flags & XS_FLOW_OUT6))
+	if (!f->cookie || k->proto != IPPROTO_UDP || idx >= MEDIA_MAX_STREAMS)
 		return 0;
 	if (mc->o.foreign_cookie && mc->o.foreign_cookie(f->cookie))
 		return 0; /* a standby's copy of its peer's call: not ours until the takeover */
@@ -332,8 +357,22 @@ static int rebuild_one(struct media_ctx *mc, const struct xs_flow_key *k, const 
 		c = media_call_add(mc, f->cookie, NULL);
 		if (!c)
 			return -ENOMEM;
-		c->edge_addr.s_addr = k->addr;
 	}
+	/*
+	 * The families come back from the flow: its key is of the sending
+	 * leg's, its source (XS_FLOW_OUT6) of the receiving leg's; so do the
+	 * edge addresses the call was keyed on before the restart.
+	 */
+	c->af[from] = k->v6 ? AF_INET6 : AF_INET;
+	c->af[!from] = (f->flags & XS_FLOW_OUT6) ? AF_INET6 : AF_INET;
+	if (k->v6)
+		memcpy(&c->edge6, k->addr6, 16);
+	else
+		c->edge4.s_addr = k->addr;
+	if (f->flags & XS_FLOW_OUT6)
+		memcpy(&c->edge6, f->src_addr6, 16);
+	else
+		c->edge4.s_addr = f->src_addr;
 	if (idx >= c->n)
 		c->n = idx + 1;
 	s = &c->s[idx];
@@ -341,7 +380,7 @@ static int rebuild_one(struct media_ctx *mc, const struct xs_flow_key *k, const 
 	s->edge[!from] = (uint16_t)(ntohs(f->src_port) - r);
 	l = &s->leg[from];
 	if (r) {
-		l->rtcp_addr.s_addr = f->expect_addr;
+		memcpy(l->rtcp_addr.b, f->expect_addr6, 16);
 		l->rtcp_port = ntohs(f->expect_port);
 		return 0;
 	}
@@ -349,10 +388,11 @@ static int rebuild_one(struct media_ctx *mc, const struct xs_flow_key *k, const 
 	l->mux = f->flags & MEDIA_FLOW_MUX;
 	l->hold = f->flags & MEDIA_FLOW_HOLD;
 	l->v6 = f->flags & MEDIA_FLOW_V6;
-	l->addr.s_addr = f->expect_addr;
+	memcpy(l->addr.b, f->expect_addr6, 16);
 	l->port = ntohs(f->expect_port);
 	/* The same latch address as before the restart: latch_from() gives it back. */
-	l->sig_addr.s_addr = f->latch_addr;
+	memcpy(l->sig_addr.b, f->latch_addr6, 16);
+	l->sig_af = (uint16_t)c->af[from];
 	return 0;
 }
 

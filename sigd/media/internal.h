@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 #include <netinet/in.h>
 
 #include "media/types.h"
@@ -35,22 +36,40 @@
 #define MEDIA_FLOW_HOLD	 (1U << 28)
 #define MEDIA_FLOW_V6	 (1U << 29)
 
+/*
+ * An address of either family as the flow map holds it (XS_ADDR in
+ * xdpsbc_common.h): IPv4 in the first four bytes, the rest zero.
+ */
+union media_addr {
+	struct in_addr v4;
+	struct in6_addr v6;
+	uint8_t b[16];
+};
+
+static inline bool media_addr_zero(const union media_addr *a)
+{
+	static const uint8_t z[16];
+
+	return !memcmp(a->b, z, 16);
+}
+
 /* What the edge knows about one leg of one m-line, from that leg's SDP. */
 struct media_leg {
-	bool known;	     /* the leg has sent SDP for this m-line */
-	bool hold;	     /* c=0.0.0.0: send it nothing; addr keeps the last real address */
-	bool mux;	     /* a=rtcp-mux */
-	bool v6;	     /* IPv6 c=: unreachable for the IPv4 relay */
-	struct in_addr addr; /* signalled RTP address, 0 when unknown */
+	bool known;	       /* the leg has sent SDP for this m-line */
+	bool hold;	       /* c=0.0.0.0 or ::: send it nothing; addr keeps the last real one */
+	bool mux;	       /* a=rtcp-mux */
+	bool v6;	       /* c= is IN IP6 (addr is IPv6) */
+	union media_addr addr; /* signalled RTP address, 0 when unknown */
 	uint16_t port;
-	struct in_addr rtcp_addr; /* a=rtcp, else addr */
-	uint16_t rtcp_port;	  /* a=rtcp, else port + 1 */
+	union media_addr rtcp_addr; /* a=rtcp, else addr */
+	uint16_t rtcp_port;	    /* a=rtcp, else port + 1 */
 	/*
 	 * Where the leg's SDP came from: the signalling source IP of its last
-	 * offer or answer (0: unknown or not IPv4), and whether that was the
-	 * core. Its media may latch only from latch_addr (flows.c).
+	 * offer or answer (sig_af 0: unknown), and whether that was the core.
+	 * Its media may latch only from latch_addr (flows.c).
 	 */
-	struct in_addr sig_addr;
+	union media_addr sig_addr;
+	uint16_t sig_af;
 	bool sig_core;
 };
 
@@ -68,10 +87,20 @@ struct media_stream {
 struct media_call {
 	struct media_call *next; /* hash chain */
 	uint64_t cookie;
-	uint64_t active_ns;		/* creation or last SDP change, media_now_ns() */
-	uint64_t seen_ns;		/* latest last_seen_ns of its flows when last read */
-	bool confirmed;			/* 2xx to INVITE or ACK seen, or rebuilt after a restart */
-	struct in_addr edge_addr;	/* the address its flows are keyed on */
+	uint64_t active_ns; /* creation or last SDP change, media_now_ns() */
+	uint64_t seen_ns;   /* latest last_seen_ns of its flows when last read */
+	bool confirmed;	    /* 2xx to INVITE or ACK seen, or rebuilt after a restart */
+	/*
+	 * The edge's media addresses when the call began (a reload keeps
+	 * them for the call), and the family each leg's media uses:
+	 * af[X] is AF_INET or AF_INET6 from the first SDP that leg sent or
+	 * was sent, 0 before (media_leg_af(), media.c). The flows of leg X
+	 * are keyed by edge address af[X]; a call whose legs differ is
+	 * translated by the relay.
+	 */
+	struct in_addr edge4;
+	struct in6_addr edge6;
+	uint16_t af[2];
 	char call_id[MEDIA_CALLID_MAX]; /* "" when rebuilt after a restart */
 	uint32_t noroute;		/* its flows' no-route drops when last read */
 	bool noroute_read;		/* noroute holds a reading */
@@ -79,6 +108,19 @@ struct media_call {
 	unsigned int n;			/* streams in use */
 	struct media_stream s[MEDIA_MAX_STREAMS];
 };
+
+/* The edge address of leg @x's family in @c. */
+static inline union media_addr media_call_edge(const struct media_call *c, int x)
+{
+	union media_addr a;
+
+	memset(&a, 0, sizeof(a));
+	if (c->af[x] == AF_INET6)
+		a.v6 = c->edge6;
+	else
+		a.v4 = c->edge4;
+	return a;
+}
 
 struct media_ports {
 	uint16_t base;	    /* first (even) RTP port */
@@ -111,6 +153,17 @@ struct media_ctx {
 	unsigned int calls;
 	uint64_t flows_full; /* flow inserts refused: xs_flows at its max entries */
 };
+
+/* media.c */
+/*
+ * The family of a leg's media (docs/sigd.md, "Media address family"): IPv4
+ * unless @dual (`media ipv4-only off` and an IPv6 media address); then the
+ * family of the leg's SDP c= (@sdp_af, when the leg has sent SDP), else of
+ * its signalling hop (@sig_af: the source of its message, or the next hop
+ * of the message carrying SDP to it); IPv6 too when the edge has no IPv4
+ * media address (!@have4).
+ */
+int media_leg_af(bool dual, bool have4, int sdp_af, int sig_af);
 
 /* ports.c */
 int media_ports_init(struct media_ports *p, uint16_t min, uint16_t max);

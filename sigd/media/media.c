@@ -17,6 +17,7 @@
 #include <time.h>
 #include <arpa/inet.h>
 #include <osipparser2/osip_port.h>
+#include <bpf/bpf.h>
 
 #include "lib/xdpsbc.h"
 #include "media/internal.h"
@@ -202,22 +203,95 @@ static int body_replace(osip_message_t *msg, osip_body_t *b, char *text, bool mu
 static void leg_update(struct media_leg *l, const struct sdp_media_info *mi,
 		       const struct media_src *src)
 {
-	bool had = l->known && !l->v6 && l->addr.s_addr;
+	bool had = l->known && !media_addr_zero(&l->addr) && l->v6 == mi->v6;
 
 	if (src) {
-		l->sig_addr = src->addr;
+		memset(&l->sig_addr, 0, sizeof(l->sig_addr));
+		l->sig_af = src->sig.af;
+		if (src->sig.af == AF_INET6)
+			l->sig_addr.v6 = src->sig.v6;
+		else if (src->sig.af == AF_INET)
+			l->sig_addr.v4 = src->sig.v4;
 		l->sig_core = src->core;
 	}
 	l->known = true;
 	l->mux = mi->mux;
-	l->v6 = mi->v6;
 	l->hold = mi->hold;
-	if (mi->hold && had && !mi->v6)
+	if (mi->hold && had)
 		return;
-	l->addr = mi->addr;
+	l->v6 = mi->v6;
+	memset(&l->addr, 0, sizeof(l->addr));
+	memset(&l->rtcp_addr, 0, sizeof(l->rtcp_addr));
+	if (mi->v6) {
+		l->addr.v6 = mi->addr6;
+		l->rtcp_addr.v6 = mi->rtcp_addr6;
+	} else {
+		l->addr.v4 = mi->addr;
+		l->rtcp_addr.v4 = mi->rtcp_addr;
+	}
 	l->port = mi->port;
-	l->rtcp_addr = mi->rtcp_addr;
 	l->rtcp_port = mi->rtcp_port;
+}
+
+/* `media ipv4-only off` and an IPv6 media address: legs may be IPv6. */
+static bool media_dual(const struct media_ctx *mc)
+{
+	struct xs_config cfg;
+	uint32_t zero = 0;
+
+	if (IN6_IS_ADDR_UNSPECIFIED(&mc->o.public_ip6))
+		return false;
+	if (mc->o.config_fd <= 0)
+		return mc->o.dual_stack;
+	/* Unreadable: the default, ipv4-only on. */
+	if (bpf_map_lookup_elem(mc->o.config_fd, &zero, &cfg))
+		return false;
+	return !(cfg.flags & XS_CFG_V6_MEDIA_DROP);
+}
+
+int media_leg_af(bool dual, bool have4, int sdp_af, int sig_af)
+{
+	if (!dual)
+		return AF_INET;
+	if (!have4)
+		return AF_INET6;
+	if (sdp_af)
+		return sdp_af == AF_INET6 ? AF_INET6 : AF_INET;
+	return sig_af == AF_INET6 ? AF_INET6 : AF_INET;
+}
+
+/* The family of the first relayed m-line's c=, 0 when none is relayed. */
+static int sdp_af(const struct sdp_info *info, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++)
+		if (info->m[i].relay && info->m[i].port)
+			return info->m[i].v6 ? AF_INET6 : AF_INET;
+	return 0;
+}
+
+/*
+ * Fix the families of @c's legs that have none yet (docs/sigd.md, "Media
+ * address family"): the sender's from its SDP and signalling source, the
+ * receiver's from the hop the rewritten message goes to.
+ */
+static void legs_af(struct media_ctx *mc, struct media_call *c, enum media_side from,
+		    const struct sdp_info *info, unsigned int n, const struct media_src *src)
+{
+	bool dual, have4 = c->edge4.s_addr != 0;
+
+	if (c->af[from] && c->af[!from])
+		return;
+	dual = media_dual(mc) && !IN6_IS_ADDR_UNSPECIFIED(&c->edge6);
+	if (!c->af[from])
+		c->af[from] =
+			(uint16_t)media_leg_af(dual, have4, sdp_af(info, n), src ? src->sig.af : 0);
+	if (!c->af[!from])
+		c->af[!from] = (uint16_t)media_leg_af(dual, have4, 0, src ? src->to_af : 0);
+}
+
+static const char *leg_str(const struct media_leg *l, char *buf, size_t len)
+{
+	return inet_ntop(l->v6 ? AF_INET6 : AF_INET, l->addr.b, buf, (socklen_t)len);
 }
 
 static const char *side_name(enum media_side from)
@@ -271,7 +345,9 @@ static int check_limits(struct media_ctx *mc, const struct media_call *c,
 int media_rewrite(struct media_ctx *mc, osip_message_t *msg, const char *call_id,
 		  enum media_side from, const struct media_src *src)
 {
-	uint16_t edge_port[MEDIA_MAX_STREAMS] = {0}, fresh_ports[2 * MEDIA_MAX_STREAMS];
+	uint16_t edge_port[MEDIA_MAX_STREAMS] = {0}, fresh_ports[2 * MEDIA_MAX_STREAMS], old_af[2];
+	char ab[INET6_ADDRSTRLEN];
+	union media_addr edge;
 	struct media_stream ns[MEDIA_MAX_STREAMS];
 	bool release[MEDIA_MAX_STREAMS] = {false}, multipart, bare, created = false;
 	unsigned int i, n, nfresh = 0;
@@ -326,6 +402,8 @@ int media_rewrite(struct media_ctx *mc, osip_message_t *msg, const char *call_id
 		snprintf(c->call_id, sizeof(c->call_id), "%s", call_id);
 	}
 
+	memcpy(old_af, c->af, sizeof(old_af));
+	legs_af(mc, c, from, &info, n, src);
 	memcpy(ns, c->s, sizeof(ns));
 	for (i = 0; i < n; i++) {
 		const struct sdp_media_info *mi = &info.m[i];
@@ -354,7 +432,8 @@ int media_rewrite(struct media_ctx *mc, osip_message_t *msg, const char *call_id
 		edge_port[i] = ns[i].edge[!from];
 	}
 
-	err = sdp_rewrite(sdp, &info, edge_port, c->edge_addr, &out);
+	edge = media_call_edge(c, !from);
+	err = sdp_rewrite(sdp, &info, edge_port, c->af[!from], edge.b, &out);
 	if (err)
 		goto rollback;
 	sdp_message_free(sdp);
@@ -400,7 +479,7 @@ int media_rewrite(struct media_ctx *mc, osip_message_t *msg, const char *call_id
 		if (ns[i].edge[0])
 			xs_log(XS_LOG_DEBUG,
 			       "[%s] m-line %u from the %s: %s:%u, relayed on %u/%u\n", call_id, i,
-			       side_name(from), inet_ntoa(ns[i].leg[from].addr),
+			       side_name(from), leg_str(&ns[i].leg[from], ab, sizeof(ab)),
 			       ns[i].leg[from].port, ns[i].edge[from], ns[i].edge[!from]);
 	return err;
 
@@ -417,6 +496,8 @@ rollback:
 	if (created) {
 		media_call_unlink(mc, c);
 		free(c);
+	} else {
+		memcpy(c->af, old_af, sizeof(old_af));
 	}
 	return err;
 }

@@ -34,17 +34,16 @@ static int parse_port(const char *s, uint16_t *port)
 }
 
 /*
- * An address of c= or a=rtcp. IPv4 fills @addr (0.0.0.0 is a hold); IPv6 sets
- * @v6 (and @hold for "::"), leaving @addr 0: the relay only speaks IPv4.
+ * An address of c= or a=rtcp. IPv4 fills @addr (0.0.0.0 is a hold); IPv6
+ * fills @a6 and sets @v6 (and @hold for "::"), leaving @addr 0.
  */
 static int parse_addr(const char *nettype, const char *addrtype, const char *addr,
-		      struct in_addr *out, bool *v6, bool *hold)
+		      struct in_addr *out, struct in6_addr *a6, bool *v6, bool *hold)
 {
-	struct in6_addr a6;
-
 	if (!nettype || !addrtype || !addr || strcasecmp(nettype, "IN"))
 		return -EBADMSG;
 	out->s_addr = 0;
+	memset(a6, 0, sizeof(*a6));
 	*v6 = false;
 	if (!strcasecmp(addrtype, "IP4")) {
 		if (inet_pton(AF_INET, addr, out) != 1)
@@ -53,10 +52,10 @@ static int parse_addr(const char *nettype, const char *addrtype, const char *add
 		return 0;
 	}
 	if (!strcasecmp(addrtype, "IP6")) {
-		if (inet_pton(AF_INET6, addr, &a6) != 1)
+		if (inet_pton(AF_INET6, addr, a6) != 1)
 			return -EBADMSG;
 		*v6 = true;
-		*hold = IN6_IS_ADDR_UNSPECIFIED(&a6);
+		*hold = IN6_IS_ADDR_UNSPECIFIED(a6);
 		return 0;
 	}
 	return -EBADMSG;
@@ -66,7 +65,7 @@ static int parse_addr(const char *nettype, const char *addrtype, const char *add
 static int parse_rtcp(const char *value, struct sdp_media_info *mi)
 {
 	char port[8], net[8], type[8], addr[INET6_ADDRSTRLEN];
-	bool v6, hold;
+	bool hold;
 	int n;
 
 	if (!value)
@@ -75,7 +74,8 @@ static int parse_rtcp(const char *value, struct sdp_media_info *mi)
 	if ((n != 1 && n != 4) || parse_port(port, &mi->rtcp_port) || !mi->rtcp_port)
 		return -EBADMSG;
 	if (n == 4) {
-		if (parse_addr(net, type, addr, &mi->rtcp_addr, &v6, &hold))
+		if (parse_addr(net, type, addr, &mi->rtcp_addr, &mi->rtcp_addr6, &mi->rtcp_v6,
+			       &hold))
 			return -EBADMSG;
 	}
 	return 0;
@@ -111,12 +111,15 @@ static int parse_media(sdp_message_t *sdp, int i, struct sdp_media_info *mi)
 		c = sdp->c_connection;
 	if (!c)
 		return -EBADMSG;
-	err = parse_addr(c->c_nettype, c->c_addrtype, c->c_addr, &mi->addr, &mi->v6, &mi->hold);
+	err = parse_addr(c->c_nettype, c->c_addrtype, c->c_addr, &mi->addr, &mi->addr6, &mi->v6,
+			 &mi->hold);
 	if (err)
 		return err;
 
 	mi->rtcp_port = mi->port == 65535 ? 0 : mi->port + 1;
 	mi->rtcp_addr = mi->addr;
+	mi->rtcp_addr6 = mi->addr6;
+	mi->rtcp_v6 = mi->v6;
 	for (j = 0; (a = osip_list_get(&m->a_attributes, j)); j++) {
 		if (!a->a_att_field)
 			continue;
@@ -128,9 +131,15 @@ static int parse_media(sdp_message_t *sdp, int i, struct sdp_media_info *mi)
 				return err;
 		}
 	}
-	/* An IPv6 peer's RTCP is as unreachable as its RTP. */
-	if (mi->v6)
+	/*
+	 * RTCP to another family than RTP's: the relay keeps one family per
+	 * leg, so that address is unreachable (nothing is sent to it).
+	 */
+	if (mi->rtcp_v6 != mi->v6) {
 		mi->rtcp_addr.s_addr = 0;
+		memset(&mi->rtcp_addr6, 0, sizeof(mi->rtcp_addr6));
+		mi->rtcp_v6 = mi->v6;
+	}
 	return 0;
 }
 
@@ -214,19 +223,26 @@ static bool is_unspecified(const char *addrtype, const char *addr)
 	return addr && inet_pton(AF_INET, addr, &a4) == 1 && a4.s_addr == INADDR_ANY;
 }
 
+/* The edge address written into the SDP, as text of its family. */
+struct edge_text {
+	const char *type; /* "IP4", "IP6" */
+	const char *any;  /* its unspecified address: a hold */
+	char addr[INET6_ADDRSTRLEN];
+};
+
 /*
- * A connection address seen by the other side: the edge, or 0.0.0.0 when it
- * was a hold, so a hold keeps meaning "do not send to me". IPv6 becomes the
- * edge's IPv4 address: media is anchored on the edge, which is IPv4-only.
+ * A connection address seen by the other side: the edge (of the family the
+ * other side's leg uses, whatever the sender's was), or the unspecified
+ * address when it was a hold, so a hold keeps meaning "do not send to me".
  */
-static int rewrite_conn(sdp_connection_t *c, const char *edge)
+static int rewrite_conn(sdp_connection_t *c, const struct edge_text *edge)
 {
 	bool hold = is_unspecified(c->c_addrtype, c->c_addr);
 	int err;
 
 	err = set_str(&c->c_nettype, "IN");
-	err = err ?: set_str(&c->c_addrtype, "IP4");
-	err = err ?: set_str(&c->c_addr, hold ? "0.0.0.0" : edge);
+	err = err ?: set_str(&c->c_addrtype, edge->type);
+	err = err ?: set_str(&c->c_addr, hold ? edge->any : edge->addr);
 	/* A multicast TTL or count means nothing on a unicast edge address. */
 	osip_free(c->c_addr_multicast_ttl);
 	c->c_addr_multicast_ttl = NULL;
@@ -268,22 +284,22 @@ static void strip_ice(osip_list_t *attrs)
 	}
 }
 
-static int rewrite_rtcp(sdp_attribute_t *a, uint16_t port, const char *edge)
+static int rewrite_rtcp(sdp_attribute_t *a, uint16_t port, const struct edge_text *edge)
 {
-	char net[8], type[8], addr[INET6_ADDRSTRLEN], buf[64];
+	char net[8], type[8], addr[INET6_ADDRSTRLEN], buf[80];
 	int n;
 
 	n = sscanf(a->a_att_value, "%*s %7s %7s %45s", net, type, addr);
 	if (n == 3)
-		snprintf(buf, sizeof(buf), "%u IN IP4 %s", port,
-			 is_unspecified(type, addr) ? "0.0.0.0" : edge);
+		snprintf(buf, sizeof(buf), "%u IN %s %s", port, edge->type,
+			 is_unspecified(type, addr) ? edge->any : edge->addr);
 	else
 		snprintf(buf, sizeof(buf), "%u", port);
 	return set_str(&a->a_att_value, buf);
 }
 
 static int rewrite_media(sdp_media_t *m, const struct sdp_media_info *mi, uint16_t edge_port,
-			 const char *edge)
+			 const struct edge_text *edge)
 {
 	sdp_connection_t *c;
 	sdp_attribute_t *a;
@@ -311,15 +327,19 @@ static int rewrite_media(sdp_media_t *m, const struct sdp_media_info *mi, uint16
 	return err;
 }
 
-int sdp_rewrite(sdp_message_t *sdp, const struct sdp_info *info, const uint16_t *edge_port,
-		struct in_addr public_ip, char **text)
+int sdp_rewrite(sdp_message_t *sdp, const struct sdp_info *info, const uint16_t *edge_port, int af,
+		const void *addr, char **text)
 {
-	char edge[INET_ADDRSTRLEN];
+	struct edge_text e = {.type = "IP4", .any = "0.0.0.0"}, *edge = &e;
 	sdp_media_t *m;
 	int i, err;
 
 	*text = NULL;
-	inet_ntop(AF_INET, &public_ip, edge, sizeof(edge));
+	if (af == AF_INET6)
+		e.type = "IP6", e.any = "::";
+	else if (af != AF_INET)
+		return -EAFNOSUPPORT;
+	inet_ntop(af, addr, e.addr, sizeof(e.addr));
 
 	/*
 	 * o=: only the address changes. Session id and version pass through:
@@ -328,8 +348,8 @@ int sdp_rewrite(sdp_message_t *sdp, const struct sdp_info *info, const uint16_t 
 	 * so the versions the other side sees stay consistent (RFC 3264 8).
 	 */
 	err = set_str(&sdp->o_nettype, "IN");
-	err = err ?: set_str(&sdp->o_addrtype, "IP4");
-	err = err ?: set_str(&sdp->o_addr, edge);
+	err = err ?: set_str(&sdp->o_addrtype, edge->type);
+	err = err ?: set_str(&sdp->o_addr, edge->addr);
 	if (!err && sdp->c_connection)
 		err = rewrite_conn(sdp->c_connection, edge);
 	if (err)

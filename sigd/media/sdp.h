@@ -15,16 +15,22 @@
 /* m-lines past this many are rejected (port 0): no real call has more. */
 #define SDP_MAX_MEDIA 16
 
-/* What one SDP says about one m-line. Addresses are IPv4 only; see v6. */
+/*
+ * What one SDP says about one m-line. An IPv4 c= fills addr, an IPv6 one
+ * addr6 (v6 set, addr 0); likewise a=rtcp's address.
+ */
 struct sdp_media_info {
-	uint16_t port;		  /* m= port; 0: stream disabled or rejected */
-	bool relay;		  /* UDP-based, within SDP_MAX_MEDIA: the edge anchors it */
-	bool v6;		  /* c= is IN IP6: the IPv4 relay cannot send to this peer */
-	bool hold;		  /* c= is the unspecified address (RFC 2543 hold) */
-	bool mux;		  /* a=rtcp-mux (RFC 5761) */
-	struct in_addr addr;	  /* c= (media level, else session level) */
-	uint16_t rtcp_port;	  /* a=rtcp port (RFC 3605), else port + 1 */
-	struct in_addr rtcp_addr; /* a=rtcp address, else addr */
+	uint16_t port;		    /* m= port; 0: stream disabled or rejected */
+	bool relay;		    /* UDP-based, within SDP_MAX_MEDIA: the edge anchors it */
+	bool v6;		    /* c= is IN IP6 */
+	bool hold;		    /* c= is the unspecified address (RFC 2543 hold) */
+	bool mux;		    /* a=rtcp-mux (RFC 5761) */
+	struct in_addr addr;	    /* c= (media level, else session level), IPv4 */
+	struct in6_addr addr6;	    /* c=, IPv6 */
+	uint16_t rtcp_port;	    /* a=rtcp port (RFC 3605), else port + 1 */
+	struct in_addr rtcp_addr;   /* a=rtcp address, else addr */
+	struct in6_addr rtcp_addr6; /* a=rtcp address, else addr6 */
+	bool rtcp_v6;		    /* a=rtcp names an IPv6 address (else c='s family) */
 };
 
 struct sdp_info {
@@ -42,12 +48,14 @@ struct sdp_info {
 int sdp_parse(const char *text, sdp_message_t **out, struct sdp_info *info);
 
 /*
- * Rewrite @sdp for the other side: o= and c= to IN IP4 @public_ip (holds keep
- * 0.0.0.0), m= port i to @edge_port[i] (0 keeps or makes the m-line disabled),
- * a=rtcp to edge_port[i] + 1, ICE attributes removed. *@text receives the new
- * body (free with osip_free). Returns 0 or -ENOMEM.
+ * Rewrite @sdp for the other side: o= and c= to the edge address @edge of
+ * family @af (AF_INET: IN IP4, AF_INET6: IN IP6; a hold stays the
+ * unspecified address of that family), m= port i to @edge_port[i] (0 keeps
+ * or makes the m-line disabled), a=rtcp to edge_port[i] + 1, ICE attributes
+ * removed. *@text receives the new body (free with osip_free). Returns 0,
+ * -EAFNOSUPPORT for another @af, or -ENOMEM.
  */
-int sdp_rewrite(sdp_message_t *sdp, const struct sdp_info *info, const uint16_t *edge_port,
-		struct in_addr public_ip, char **text);
+int sdp_rewrite(sdp_message_t *sdp, const struct sdp_info *info, const uint16_t *edge_port, int af,
+		const void *edge, char **text);
 
 #endif /* XDPSBC_SIGD_SDP_H */

@@ -22,7 +22,15 @@ enum media_latch {
 #define MEDIA_SOURCE_PORTS_DEFAULT 400 /* relay ports one signalling source may hold */
 
 struct media_opts {
-	struct in_addr public_ip;    /* the edge's media address, written into c= and o= */
+	struct in_addr public_ip;   /* the edge's IPv4 media address, written into c= and o= */
+	struct in6_addr public_ip6; /* its IPv6 media address (:: none: every leg is IPv4) */
+	/*
+	 * `media ipv4-only`: read from xs_config (XS_CFG_V6_MEDIA_DROP) when a
+	 * leg's family is decided, so the CLI's switch applies to new calls
+	 * at once. config_fd <= 0 (tests): dual_stack stands for "off".
+	 */
+	int config_fd;
+	bool dual_stack;
 	uint16_t port_min, port_max; /* relay port range (even RTP port, RTCP on +1) */
 	int flows_fd;		     /* pinned xs_flows map */
 	enum media_latch latch;	     /* latch source rule */
@@ -51,17 +59,22 @@ struct media_opts {
  * and it is not held to the per-source port limit).
  */
 struct media_src {
-	struct in_addr addr; /* 0: unknown or not IPv4 */
-	struct sip_ip sig;   /* the signalling source, either family (af 0: unknown) */
+	struct sip_ip sig; /* the signalling source, either family (af 0: unknown) */
 	bool core;
+	/*
+	 * The family of the hop the rewritten message goes to (its next hop,
+	 * or for a response the request's sender): the family the receiving
+	 * leg's media gets when the edge first writes SDP to it (0: unknown,
+	 * IPv4).
+	 */
+	int to_af;
 };
 
-static inline struct media_src media_src_of(const struct sip_addr *a, bool core)
+static inline struct media_src media_src_of(const struct sip_addr *a, bool core,
+					    const struct sip_addr *to)
 {
-	struct media_src ms = {.sig = a->ip, .core = core};
+	struct media_src ms = {.sig = a->ip, .core = core, .to_af = to ? to->ip.af : 0};
 
-	if (a->ip.af == AF_INET)
-		ms.addr = a->ip.v4;
 	return ms;
 }
 

@@ -207,7 +207,7 @@ static void handle_ack(struct proxy *p, osip_message_t *m, const struct sip_addr
 	}
 	if (p->mc && d && msg_has_body(m)) {
 		enum media_side side = leg == &d->a ? MEDIA_SIDE_A : MEDIA_SIDE_B;
-		struct media_src ms = media_src_of(src, from_core);
+		struct media_src ms = media_src_of(src, from_core, &rr.dst);
 		int err = media_rewrite(p->mc, m, cid, side, &ms);
 
 		if (err) {
@@ -241,9 +241,9 @@ static void handle_retransmission(struct proxy *p, struct txn *t, const osip_mes
 }
 
 static int media_request(struct proxy *p, osip_message_t *m, struct dialog *d, const char *cid,
-			 const struct sip_addr *src)
+			 const struct sip_addr *src, const struct sip_addr *dst)
 {
-	struct media_src ms = media_src_of(src, route_from_core(&p->rc, &src->ip));
+	struct media_src ms = media_src_of(src, route_from_core(&p->rc, &src->ip), dst);
 	enum media_side side;
 	int err;
 
@@ -445,7 +445,7 @@ static void handle_request(struct proxy *p, osip_message_t *m, const struct sip_
 		if (changed)
 			dlg_touch(d);
 	}
-	if (media_request(p, m, d, cid, src)) {
+	if (media_request(p, m, d, cid, src, &rr.dst)) {
 		if (new_dialog)
 			dlg_del(d);
 		txn_del(t);

@@ -151,7 +151,8 @@ void proxy_response(struct proxy *p, osip_message_t *m, const struct sip_addr *s
 		/* The answerer is the other side from the request's sender (its From tag). */
 		enum media_side side =
 			!strcmp(msg_from_tag(m) ?: "", d->a.tag) ? MEDIA_SIDE_B : MEDIA_SIDE_A;
-		struct media_src ms = media_src_of(src, from_core);
+		/* The response goes back to the request's sender. */
+		struct media_src ms = media_src_of(src, from_core, &t->src);
 		int err = media_rewrite(p->mc, m, cid, side, &ms);
 
 		if (err) {

@@ -48,7 +48,7 @@ static void parse_rewrite(const char *text)
 		return;
 	for (unsigned int i = 0; i < SDP_MAX_MEDIA; i++)
 		ports[i] = (uint16_t)(30000 + 2 * i);
-	if (!sdp_rewrite(sdp, &info, ports, mo.public_ip, &out)) {
+	if (!sdp_rewrite(sdp, &info, ports, AF_INET, &mo.public_ip, &out)) {
 		/* What the edge sends on must be SDP the edge itself accepts. */
 		if (sdp_parse(out, &sdp2, &again)) {
 			fprintf(stderr, "rewritten SDP does not parse:\n%s\n", out);
@@ -87,7 +87,8 @@ static void message(struct media_ctx *mc, const char *start, const char *to_tag,
 	osip_message_t *m;
 	int n;
 
-	inet_pton(AF_INET, side == MEDIA_SIDE_A ? "192.0.2.50" : "198.51.100.10", &src.addr);
+	src.sig.af = AF_INET;
+	inet_pton(AF_INET, side == MEDIA_SIDE_A ? "192.0.2.50" : "198.51.100.10", &src.sig.v4);
 	n = snprintf(buf, cap, hdrs, start, to_tag,
 		     multipart ? "multipart/mixed;boundary=b1" : "application/sdp", total);
 	p = buf + n;

@@ -60,7 +60,7 @@ static osip_message_t *invite(const char *id, const char *sdp_ip, unsigned int s
 static int offer(struct env *e, const char *id, const char *from, bool core, unsigned int streams,
 		 const char *sdp_ip)
 {
-	struct media_src src = {.addr = ip(from), .sig = sip_ip4(ip(from)), .core = core};
+	struct media_src src = {.sig = sip_ip4(ip(from)), .core = core};
 	osip_message_t *m = invite(id, sdp_ip ? sdp_ip : "10.0.0.2", streams);
 	int err;
 
