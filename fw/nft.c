@@ -55,6 +55,9 @@ const struct xs_nft_rule xs_nft_rules[] = {
 	 XS_DROP_V6_MEDIA, XS_NFT_M_ANY},
 	{NFPROTO_IPV4, IPPROTO_UDP, -1, XS_NS_RELAY, XS_NS_PINHOLES, -1, NF_DROP, "pinholes",
 	 XS_DROP_PINHOLE, XS_NFT_M_ANY},
+	/* The UDP relay serves IPv6 flows too: their closed ports are closed alike. */
+	{NFPROTO_IPV6, IPPROTO_UDP, -1, XS_NS_RELAY, XS_NS_PINHOLES, -1, NF_DROP, "pinholes",
+	 XS_DROP_PINHOLE, XS_NFT_M_ANY},
 };
 const unsigned int xs_nft_nrules = sizeof(xs_nft_rules) / sizeof(xs_nft_rules[0]);
 

@@ -7,8 +7,10 @@
  * their interface and RX queue (xs_xsks, key XS_XSK_KEY). Here they get the
  * treatment xs_forward() gives them in the driver: latching and strict
  * source (xs_dp_latch), next hop (rtnetlink instead of bpf_fib_lookup,
- * dp_nh.c), header rewrite with incremental checksums, counters into the
- * flow, and transmission on the egress interface's socket (libxdp's xsk
+ * nexthop.c), header rewrite with incremental checksums for IPv4 and IPv6
+ * alike, the IPv4 <-> IPv6 header replacement of a flow whose legs differ
+ * in family, counters into the flow, and transmission on the egress
+ * interface's socket (libxdp's xsk
  * API; the frame itself when it leaves where it came in, a copy into the
  * egress socket's UMEM otherwise).
  *
@@ -31,6 +33,7 @@
 #include <linux/if_ether.h>
 #include <linux/if_xdp.h>
 #include <linux/ip.h>
+#include <linux/ipv6.h>
 #include <linux/sockios.h>
 #include <linux/udp.h>
 #include <sys/ioctl.h>
@@ -177,17 +180,29 @@ static int xsock_open(struct afxdp_dp *d, struct xsock *s, const char *ifname, u
 	return 0;
 }
 
-/* One's-complement update of @check for 16-bit words @old -> @new (RFC 1624). */
-static void csum_replace(uint16_t *check, const void *old, const void *new, unsigned int words)
+/*
+ * One's-complement update of @check (RFC 1624): @ow 16-bit words @old
+ * leave the sum, @nw words @new enter it. Equal counts are a rewrite in
+ * place; unequal ones move a pseudo-header between IPv4 and IPv6.
+ */
+static void csum_move(uint16_t *check, const void *old, unsigned int ow, const void *new,
+		      unsigned int nw)
 {
 	const uint16_t *o = old, *n = new;
 	uint32_t sum = (uint16_t) ~*check;
 
-	for (unsigned int i = 0; i < words; i++)
-		sum += (uint16_t)~o[i] + n[i];
+	for (unsigned int i = 0; i < ow; i++)
+		sum += (uint16_t)~o[i];
+	for (unsigned int i = 0; i < nw; i++)
+		sum += n[i];
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
 	*check = (uint16_t)~sum;
+}
+
+static void csum_replace(uint16_t *check, const void *old, const void *new, unsigned int words)
+{
+	csum_move(check, old, words, new, words);
 }
 
 static struct xsock *sock_for(struct afxdp_dp *d, uint32_t ifindex, uint32_t queue)
@@ -219,58 +234,221 @@ static struct acct *acct_of(struct acct *a, unsigned int *na, const struct xs_fl
 	return &a[(*na)++];
 }
 
-/*
- * The relay decision and rewrite for one frame; returns the socket to send
- * it from, or NULL to drop. xs_forward() in bpf/lib/relay.h, in userspace.
- */
-static struct xsock *relay_one(struct afxdp_dp *d, struct xsock *in, uint8_t *p, uint32_t len,
-			       struct acct *acc, unsigned int *nacc)
+/* Extension headers walked before UDP, as the XDP parser (XS_IPV6_EXT_MAX). */
+#define XS_XSK_EXT_MAX 6
+
+/* One received frame, parsed: its IP header, UDP header and datagram length. */
+struct frame {
+	bool v6;
+	bool fraghdr;	/* an IPv6 fragment header before UDP */
+	uint8_t *saddr; /* into the IP header: 4 or 16 bytes */
+	uint8_t *daddr;
+	struct udphdr *udph;
+	uint32_t l4len;	      /* UDP header and payload, from the IP header's length */
+	uint8_t hlim, tclass; /* TTL or hop limit; TOS or traffic class */
+};
+
+/* Untagged UDP over IPv4 (not a fragment) or IPv6 (hop-by-hop, routing, destination options). */
+static int parse_frame(uint8_t *p, uint32_t len, struct frame *fr)
 {
 	struct ethhdr *eth = (void *)p;
-	struct iphdr *iph = (void *)(eth + 1);
+
+	memset(fr, 0, sizeof(*fr));
+	if (len < sizeof(*eth) + sizeof(struct iphdr) + sizeof(struct udphdr))
+		return -EINVAL;
+	if (eth->h_proto == htons(ETH_P_IP)) {
+		struct iphdr *iph = (void *)(eth + 1);
+		uint32_t hl = iph->ihl * 4U, tot = ntohs(iph->tot_len);
+
+		if (iph->version != 4 || iph->ihl < 5 || iph->protocol != IPPROTO_UDP ||
+		    (iph->frag_off & htons(0x3fff)) || tot < hl + sizeof(struct udphdr) ||
+		    sizeof(*eth) + tot > len)
+			return -EINVAL;
+		fr->saddr = (uint8_t *)&iph->saddr;
+		fr->daddr = (uint8_t *)&iph->daddr;
+		fr->udph = (void *)((uint8_t *)iph + hl);
+		fr->l4len = tot - hl;
+		fr->hlim = iph->ttl;
+		fr->tclass = iph->tos;
+		return 0;
+	}
+	if (eth->h_proto == htons(ETH_P_IPV6)) {
+		struct ipv6hdr *ip6h = (void *)(eth + 1);
+		uint32_t off = sizeof(*eth) + sizeof(*ip6h), end;
+		uint8_t nh = ip6h->nexthdr;
+
+		if (len < off + sizeof(struct udphdr) || ip6h->version != 6)
+			return -EINVAL;
+		end = off + ntohs(ip6h->payload_len);
+		if (end > len)
+			return -EINVAL;
+		for (unsigned int i = 0; nh != IPPROTO_UDP && i < XS_XSK_EXT_MAX; i++) {
+			if (off + 8 > end)
+				return -EINVAL;
+			if (nh == IPPROTO_FRAGMENT) {
+				/* Only an atomic fragment (offset 0, no more): the rest is not media. */
+				if ((p[off + 2] << 8 | p[off + 3]) & 0xfff9)
+					return -EINVAL;
+				fr->fraghdr = true;
+				nh = p[off];
+				off += 8;
+				continue;
+			}
+			if (nh != IPPROTO_HOPOPTS && nh != IPPROTO_ROUTING && nh != IPPROTO_DSTOPTS)
+				return -EINVAL;
+			nh = p[off];
+			off += (p[off + 1] + 1U) * 8;
+		}
+		if (nh != IPPROTO_UDP || off + sizeof(struct udphdr) > end)
+			return -EINVAL;
+		fr->v6 = true;
+		fr->saddr = ip6h->saddr.s6_addr;
+		fr->daddr = ip6h->daddr.s6_addr;
+		fr->udph = (void *)(p + off);
+		fr->l4len = end - off;
+		fr->hlim = ip6h->hop_limit;
+		fr->tclass = (uint8_t)(ntohl(*(uint32_t *)ip6h) >> 20);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/*
+ * The IP header the frame leaves with when the flow changes its family
+ * (RFC 7915 header translation, as xs_fwd46()/xs_fwd64() in bpf/lib/forward.h):
+ * IPv6 from the TOS and TTL, no flow label; IPv4 as an atomic datagram (DF,
+ * identification 0, RFC 6864) with its checksum. Extension headers are not
+ * carried over. Returns its length.
+ */
+static uint32_t xlat_header(const struct frame *fr, const struct xs_flow *f, bool out6,
+			    uint8_t *hdr)
+{
+	if (out6) {
+		struct ipv6hdr *ip6h = (void *)hdr;
+
+		memset(ip6h, 0, sizeof(*ip6h));
+		*(uint32_t *)ip6h = htonl(0x60000000U | (uint32_t)fr->tclass << 20);
+		ip6h->payload_len = htons((uint16_t)fr->l4len);
+		ip6h->nexthdr = IPPROTO_UDP;
+		ip6h->hop_limit = fr->hlim - 1;
+		memcpy(&ip6h->saddr, f->src_addr6, 16);
+		memcpy(&ip6h->daddr, f->dst_addr6, 16);
+		return sizeof(*ip6h);
+	}
+	struct iphdr *iph = (void *)hdr;
+	uint16_t zero = 0, check = 0xffff; /* ~0: the checksum of nothing */
+
+	memset(iph, 0, sizeof(*iph));
+	iph->version = 4;
+	iph->ihl = 5;
+	iph->tos = fr->tclass;
+	iph->tot_len = htons((uint16_t)(sizeof(*iph) + fr->l4len));
+	iph->frag_off = htons(0x4000); /* DF */
+	iph->ttl = fr->hlim - 1;
+	iph->protocol = IPPROTO_UDP;
+	iph->saddr = f->src_addr;
+	iph->daddr = f->dst_addr;
+	/* A new header: its ten words summed whole (check 0 meanwhile). */
+	csum_move(&check, &zero, 0, iph, sizeof(*iph) / 2);
+	iph->check = check;
+	return sizeof(*iph);
+}
+
+/*
+ * The relay decision and rewrite for one frame of @len bytes, with @room
+ * bytes of its UMEM frame usable (a translation to IPv6 grows it by 20);
+ * *@olen gets the length it leaves with. Returns the socket to send it
+ * from, or NULL to drop. xs_forward() in bpf/lib/relay.h, in userspace:
+ * the same latching, hop limit (drop at 1 or 0, else decremented), and for
+ * IPv6 or a translation the same refusals (UDP without checksum, an IPv6
+ * fragment header across families).
+ */
+static struct xsock *relay_one(struct afxdp_dp *d, struct xsock *in, uint8_t *p, uint32_t len,
+			       uint32_t room, uint32_t *olen, struct acct *acc, unsigned int *nacc)
+{
+	struct ethhdr *eth = (void *)p;
 	struct xs_flow_key key = {.proto = IPPROTO_UDP};
-	struct udphdr *udph;
+	uint8_t hdr[sizeof(struct ipv6hdr)];
+	unsigned int aw;
+	struct frame fr;
 	struct xs_nh nh;
 	struct acct *a;
 	struct xs_flow *f;
-	bool ch;
+	bool ch, out6;
+	int err;
 
-	if (len < sizeof(*eth) + sizeof(*iph) + sizeof(*udph) || eth->h_proto != htons(ETH_P_IP) ||
-	    iph->protocol != IPPROTO_UDP || iph->ihl < 5 ||
-	    len < sizeof(*eth) + iph->ihl * 4U + sizeof(*udph))
+	if (parse_frame(p, len, &fr))
 		return NULL;
-	udph = (void *)((uint8_t *)iph + iph->ihl * 4);
-	key.addr = iph->daddr;
-	key.port = udph->dest;
+	key.v6 = fr.v6;
+	memcpy(key.addr6, fr.daddr, fr.v6 ? 16 : 4);
+	key.port = fr.udph->dest;
 	a = acct_of(acc, nacc, &key, d->o.flows_fd);
 	if (!a)
 		return NULL;
 	f = &a->f;
-	if (xs_dp_latch(d->o.flows_fd, f, &iph->saddr, false, udph->source, &ch))
+	if (xs_dp_latch(d->o.flows_fd, f, fr.saddr, fr.v6, fr.udph->source, &ch))
 		return NULL;
 	a->latched |= ch;
-	if (!f->dst_addr || xs_nh_lookup(&d->nh, f->dst_addr, &nh))
+	out6 = f->flags & XS_FLOW_OUT6;
+	if (out6 ? !memcmp(f->dst_addr6, (uint8_t[16]){0}, 16) : !f->dst_addr)
+		return NULL; /* no route: the other leg on hold or unknown */
+	if (fr.hlim <= 1)
+		return NULL; /* drop-hop-limit */
+	/* No checksum: invalid over IPv6, and a translation would have to sum the payload. */
+	if ((fr.v6 || out6) && !fr.udph->check)
+		return NULL;
+	if (fr.v6 != out6 && fr.fraghdr)
+		return NULL; /* drop-xlat */
+	err = out6 ? xs_nh_lookup6(&d->nh, f->dst_addr6, &nh)
+		   : xs_nh_lookup(&d->nh, f->dst_addr, &nh);
+	if (err)
 		return NULL;
 
-	csum_replace(&iph->check, &iph->saddr, &f->src_addr, 2);
-	csum_replace(&iph->check, &iph->daddr, &f->dst_addr, 2);
-	/* UDP over IPv4 may carry no checksum (0): keep it that way. */
-	if (udph->check) {
-		csum_replace(&udph->check, &iph->saddr, &f->src_addr, 2);
-		csum_replace(&udph->check, &iph->daddr, &f->dst_addr, 2);
-		csum_replace(&udph->check, &udph->source, &f->src_port, 1);
-		csum_replace(&udph->check, &udph->dest, &f->dst_port, 1);
-		if (!udph->check)
-			udph->check = 0xffff;
+	/* The UDP checksum follows the pseudo-header's addresses and the ports. */
+	aw = fr.v6 ? 8 : 2;
+	if (fr.udph->check) {
+		csum_move(&fr.udph->check, fr.saddr, aw, f->src_addr6, out6 ? 8 : 2);
+		csum_move(&fr.udph->check, fr.daddr, aw, f->dst_addr6, out6 ? 8 : 2);
+		csum_replace(&fr.udph->check, &fr.udph->source, &f->src_port, 1);
+		csum_replace(&fr.udph->check, &fr.udph->dest, &f->dst_port, 1);
+		if (!fr.udph->check)
+			fr.udph->check = 0xffff;
 	}
-	iph->saddr = f->src_addr;
-	iph->daddr = f->dst_addr;
-	udph->source = f->src_port;
-	udph->dest = f->dst_port;
+	fr.udph->source = f->src_port;
+	fr.udph->dest = f->dst_port;
+
+	*olen = len;
+	if (fr.v6 == out6 && !fr.v6) {
+		struct iphdr *iph = (void *)(eth + 1);
+		uint16_t w = *(uint16_t *)&iph->ttl;
+
+		iph->ttl--;
+		csum_replace(&iph->check, &w, &iph->ttl, 1);
+		csum_replace(&iph->check, &iph->saddr, &f->src_addr, 2);
+		csum_replace(&iph->check, &iph->daddr, &f->dst_addr, 2);
+		iph->saddr = f->src_addr;
+		iph->daddr = f->dst_addr;
+	} else if (fr.v6 == out6) {
+		struct ipv6hdr *ip6h = (void *)(eth + 1);
+
+		/* Extension headers stay as they came. */
+		ip6h->hop_limit--;
+		memcpy(&ip6h->saddr, f->src_addr6, 16);
+		memcpy(&ip6h->daddr, f->dst_addr6, 16);
+	} else {
+		uint32_t hl = xlat_header(&fr, f, out6, hdr), off = sizeof(*eth) + hl;
+
+		if (off + fr.l4len > room)
+			return NULL;
+		memmove(p + off, fr.udph, fr.l4len);
+		memcpy(p + sizeof(*eth), hdr, hl);
+		eth->h_proto = htons(out6 ? ETH_P_IPV6 : ETH_P_IP);
+		*olen = off + fr.l4len;
+	}
 	memcpy(eth->h_dest, nh.dmac, ETH_ALEN);
 	memcpy(eth->h_source, nh.smac, ETH_ALEN);
 	a->pkts++;
-	a->bytes += len;
+	a->bytes += *olen;
 	a->ifindex = nh.ifindex;
 	return sock_for(d, nh.ifindex, in->queue);
 }
@@ -333,11 +511,14 @@ static void rx_batch(struct afxdp_dp *d, struct xsock *s, bool *kick)
 		uint64_t addr = xsk_umem__extract_addr(desc->addr);
 		uint64_t base = addr & XS_XSK_BASE;
 		uint8_t *p = xsk_umem__get_data(s->area, desc->addr);
-		struct xsock *out = relay_one(d, s, p, desc->len, acc, &nacc);
+		uint32_t olen = desc->len;
+		struct xsock *out =
+			relay_one(d, s, p, desc->len, XS_XSK_FRAME - (uint32_t)(addr - base), &olen,
+				  acc, &nacc);
 		bool sent = false;
 
 		if (out == s) {
-			sent = tx_frame(s, addr, desc->len);
+			sent = tx_frame(s, addr, olen);
 			if (sent) {
 				kick[s - d->s] = true;
 				atomic_fetch_add(&d->relayed, 1);
@@ -348,8 +529,8 @@ static void rx_batch(struct afxdp_dp *d, struct xsock *s, bool *kick)
 			if (out->nfree) {
 				uint64_t o = out->free[--out->nfree];
 
-				memcpy(xsk_umem__get_data(out->area, o), p, desc->len);
-				sent = tx_frame(out, o, desc->len);
+				memcpy(xsk_umem__get_data(out->area, o), p, olen);
+				sent = tx_frame(out, o, olen);
 				if (!sent)
 					out->free[out->nfree++] = o;
 				else

@@ -14,7 +14,8 @@ struct xs_dp {
 };
 
 /* Bytes a relayed datagram is counted with: as the XDP program, the whole frame. */
-#define XS_DP_L2L3L4 (14 + 20 + 8)
+#define XS_DP_L2L3L4   (14 + 20 + 8)
+#define XS_DP_L2L3L4_6 (14 + 40 + 8) /* the same over IPv6 */
 
 int xs_dp_account(int flows_fd, const struct xs_flow_key *k, const struct xs_flow *f, bool latched,
 		  uint64_t pkts, uint64_t bytes, uint32_t ifindex);

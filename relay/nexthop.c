@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Next hop for the AF_XDP relay: what bpf_fib_lookup() gives the XDP
- * program, asked of the kernel over rtnetlink (libmnl): the route to the
+ * Next hop for the userspace relays: what bpf_fib_lookup() gives the XDP
+ * program, asked of the kernel over rtnetlink (libmnl), for IPv4 and IPv6
+ * destinations alike: the route to the
  * destination (egress interface, gateway), then the gateway's neighbour
  * entry (its MAC) and the egress interface's own MAC. Like the XDP relay,
  * a destination without a resolved neighbour is not relayed (no route).
@@ -23,8 +24,8 @@
 
 struct route_ans {
 	uint32_t oif;
-	uint32_t gw; /* 0: on link */
-	bool ok;
+	uint8_t gw[16]; /* IPv4 in the first four bytes; 0: on link */
+	bool has_gw, ok;
 };
 
 struct neigh_ans {
@@ -36,10 +37,14 @@ static int route_attr(const struct nlattr *a, void *arg)
 {
 	struct route_ans *r = arg;
 
-	if (mnl_attr_get_type(a) == RTA_OIF)
+	uint16_t len = mnl_attr_get_payload_len(a);
+
+	if (mnl_attr_get_type(a) == RTA_OIF) {
 		r->oif = mnl_attr_get_u32(a);
-	else if (mnl_attr_get_type(a) == RTA_GATEWAY)
-		r->gw = mnl_attr_get_u32(a);
+	} else if (mnl_attr_get_type(a) == RTA_GATEWAY && (len == 4 || len == 16)) {
+		memcpy(r->gw, mnl_attr_get_payload(a), len);
+		r->has_gw = true;
+	}
 	return MNL_CB_OK;
 }
 
@@ -120,8 +125,8 @@ static int if_mac(uint32_t ifindex, uint8_t *mac)
 	return err;
 }
 
-/* The route to @daddr: egress interface and gateway (0: on link). */
-static int route(struct xs_nh_cache *c, uint32_t daddr, struct route_ans *r)
+/* The route to @daddr (4 or 16 bytes by @af): egress interface and gateway. */
+static int route(struct xs_nh_cache *c, int af, const void *daddr, struct route_ans *r)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh;
@@ -133,25 +138,26 @@ static int route(struct xs_nh_cache *c, uint32_t daddr, struct route_ans *r)
 	nlh->nlmsg_type = RTM_GETROUTE;
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK; /* the ack ends the answer */
 	rm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rm));
-	rm->rtm_family = AF_INET;
-	rm->rtm_dst_len = 32;
-	mnl_attr_put_u32(nlh, RTA_DST, daddr);
+	rm->rtm_family = (unsigned char)af;
+	rm->rtm_dst_len = af == AF_INET6 ? 128 : 32;
+	mnl_attr_put(nlh, RTA_DST, af == AF_INET6 ? 16 : 4, daddr);
 	err = ask(c, nlh, route_cb, r);
 	if (err)
 		return err;
 	return r->ok ? 0 : -ENETUNREACH;
 }
 
-static int resolve(struct xs_nh_cache *c, uint32_t daddr, struct xs_nh *nh)
+static int resolve(struct xs_nh_cache *c, int af, const void *daddr, struct xs_nh *nh)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
+	size_t alen = af == AF_INET6 ? 16 : 4;
 	struct route_ans r;
 	struct neigh_ans n = {0};
 	struct nlmsghdr *nlh;
 	struct ndmsg *nd;
 	int err;
 
-	err = route(c, daddr, &r);
+	err = route(c, af, daddr, &r);
 	if (err)
 		return err;
 
@@ -159,9 +165,10 @@ static int resolve(struct xs_nh_cache *c, uint32_t daddr, struct xs_nh *nh)
 	nlh->nlmsg_type = RTM_GETNEIGH;
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK; /* the ack ends the answer */
 	nd = mnl_nlmsg_put_extra_header(nlh, sizeof(*nd));
-	nd->ndm_family = AF_INET;
+	nd->ndm_family = (unsigned char)af;
 	nd->ndm_ifindex = (int)r.oif;
-	mnl_attr_put_u32(nlh, NDA_DST, r.gw ? r.gw : daddr);
+	/* IPv6 gateways are often link-local: asked on the route's interface, as above. */
+	mnl_attr_put(nlh, NDA_DST, alen, r.has_gw ? r.gw : daddr);
 	err = ask(c, nlh, neigh_cb, &n);
 	if (err && err != -ENOENT)
 		return err;
@@ -206,43 +213,79 @@ void xs_nh_fini(struct xs_nh_cache *c)
 	c->nl = NULL;
 }
 
-int xs_nh_oif(struct xs_nh_cache *c, uint32_t daddr, uint32_t *oif)
+/* The slot of an address in a cache table, and whether it holds that address. */
+static struct xs_nh_slot *slot_of(struct xs_nh_slot *tab, const uint8_t a[16], bool v6)
 {
-	struct xs_nh_slot *s = &c->rslot[(daddr ^ (daddr >> 16)) % XS_NH_SLOTS];
+	uint32_t h = 0;
+
+	for (unsigned int i = 0; i < 16; i += 4)
+		h ^= (uint32_t)a[i] << 24 | (uint32_t)a[i + 1] << 16 | (uint32_t)a[i + 2] << 8 |
+		     a[i + 3];
+	return &tab[(h ^ (h >> 16) ^ v6) % XS_NH_SLOTS];
+}
+
+static bool slot_is(const struct xs_nh_slot *s, const uint8_t a[16], bool v6)
+{
+	return s->at && s->v6 == v6 && !memcmp(s->daddr, a, 16);
+}
+
+int xs_nh_oif(struct xs_nh_cache *c, const void *daddr, bool v6, uint32_t *oif)
+{
+	uint8_t a[16] = {0};
+	struct xs_nh_slot *s;
 	uint64_t now = mono_ns();
 	struct route_ans r;
 
+	memcpy(a, daddr, v6 ? 16 : 4);
+	s = slot_of(c->rslot, a, v6);
 	if (!c->nl)
 		return -ENOTCONN;
-	if (s->daddr != daddr || !s->at || now - s->at >= XS_NH_TTL_NS) {
-		s->daddr = daddr;
+	if (!slot_is(s, a, v6) || now - s->at >= XS_NH_TTL_NS) {
+		memcpy(s->daddr, a, 16);
+		s->v6 = v6;
 		s->at = now;
-		s->err = route(c, daddr, &r);
+		s->err = route(c, v6 ? AF_INET6 : AF_INET, a, &r);
 		s->nh.ifindex = r.oif;
 	}
 	*oif = s->nh.ifindex;
 	return s->err;
 }
 
-int xs_nh_lookup(struct xs_nh_cache *c, uint32_t daddr, struct xs_nh *out)
+static int lookup(struct xs_nh_cache *c, const uint8_t a[16], bool v6, struct xs_nh *out)
 {
-	struct xs_nh_slot *s = &c->slot[(daddr ^ (daddr >> 16)) % XS_NH_SLOTS];
+	struct xs_nh_slot *s = slot_of(c->slot, a, v6);
 	uint64_t now = mono_ns();
 
 	if (!c->nl)
 		return -ENOTCONN;
 	/* A failure is asked again sooner: the neighbour may resolve meanwhile. */
-	if (s->daddr == daddr && s->at &&
-	    now - s->at < (s->err ? XS_NH_TTL_NS / 10 : XS_NH_TTL_NS)) {
+	if (slot_is(s, a, v6) && now - s->at < (s->err ? XS_NH_TTL_NS / 10 : XS_NH_TTL_NS)) {
 		if (s->err)
 			return s->err;
 		*out = s->nh;
 		return 0;
 	}
-	s->daddr = daddr;
+	memcpy(s->daddr, a, 16);
+	s->v6 = v6;
 	s->at = now;
-	s->err = resolve(c, daddr, &s->nh);
+	s->err = resolve(c, v6 ? AF_INET6 : AF_INET, a, &s->nh);
 	if (!s->err)
 		*out = s->nh;
 	return s->err;
+}
+
+int xs_nh_lookup(struct xs_nh_cache *c, uint32_t daddr, struct xs_nh *out)
+{
+	uint8_t a[16] = {0};
+
+	memcpy(a, &daddr, 4);
+	return lookup(c, a, false, out);
+}
+
+int xs_nh_lookup6(struct xs_nh_cache *c, const void *daddr6, struct xs_nh *out)
+{
+	uint8_t a[16];
+
+	memcpy(a, daddr6, 16);
+	return lookup(c, a, true, out);
 }

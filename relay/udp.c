@@ -2,7 +2,8 @@
 /*
  * The plain UDP relay: the datapath of last resort, for hosts where XDP
  * cannot run at all. One socket per relay port that a flow in xs_flows owns,
- * bound to the flow's edge address; worker threads wait on epoll, read with
+ * bound to the flow's edge address (IPv4, or IPv6-only for an IPv6 key);
+ * worker threads wait on epoll, read with
  * recvmmsg, decide per datagram with the XDP program's latching rules
  * (xs_dp_latch) and send with sendmmsg from the socket of the flow's source
  * port, so the peer sees media from the port it sends to (symmetric RTP).
@@ -47,7 +48,8 @@
 
 struct usock {
 	int fd;
-	uint32_t addr; /* network order */
+	uint8_t addr[16]; /* the edge address, IPv4 in the first four bytes */
+	bool v6;
 	uint16_t port; /* host order */
 	unsigned int seen, dead_at;
 	struct usock *next_dead;
@@ -156,30 +158,48 @@ static void stats_flush(struct udp_dp *d)
 	free(v);
 }
 
-static struct usock *sock_open(struct udp_dp *d, uint32_t addr, uint16_t port)
+/*
+ * A socket bound to the edge address and port of flow key @k: IPv4, or
+ * IPv6-only for an IPv6 key (never a v4-mapped catch-all), so each family's
+ * edge address is served by its own socket.
+ */
+static struct usock *sock_open(struct udp_dp *d, const struct xs_flow_key *k)
 {
+	struct sockaddr_in6 sin6 = {.sin6_family = AF_INET6, .sin6_port = k->port};
 	struct sockaddr_in sin = {
-		.sin_family = AF_INET, .sin_addr.s_addr = addr, .sin_port = htons(port)};
+		.sin_family = AF_INET, .sin_addr.s_addr = k->addr, .sin_port = k->port};
 	struct epoll_event ev = {.events = EPOLLIN};
 	struct usock *s = calloc(1, sizeof(*s));
-	int one = 1, rcv = 1 << 20;
+	uint16_t port = ntohs(k->port);
+	int one = 1, rcv = 1 << 20, af = k->v6 ? AF_INET6 : AF_INET;
+	char ab[INET6_ADDRSTRLEN];
 
 	if (!s)
 		return NULL;
-	s->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	s->fd = socket(af, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (s->fd < 0)
 		goto fail;
 	/* The edge address may come up after sigd (or sit on a VIP). */
-	setsockopt(s->fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one));
-	/* The ingress interface: relay-tx or relay-redirect, as XDP counts. */
-	setsockopt(s->fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
+	if (k->v6) {
+		memcpy(&sin6.sin6_addr, k->addr6, 16);
+		setsockopt(s->fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+		setsockopt(s->fd, IPPROTO_IPV6, IPV6_FREEBIND, &one, sizeof(one));
+		/* The ingress interface: relay-tx or relay-redirect, as XDP counts. */
+		setsockopt(s->fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one));
+	} else {
+		setsockopt(s->fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one));
+		setsockopt(s->fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
+	}
 	setsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
-	if (bind(s->fd, (struct sockaddr *)&sin, sizeof(sin))) {
-		xs_log(XS_LOG_WARN, "udp datapath: bind %s:%u: %s\n", inet_ntoa(sin.sin_addr), port,
+	if (k->v6 ? bind(s->fd, (struct sockaddr *)&sin6, sizeof(sin6))
+		  : bind(s->fd, (struct sockaddr *)&sin, sizeof(sin))) {
+		xs_log(XS_LOG_WARN, "udp datapath: bind %s%s%s:%u: %s\n", k->v6 ? "[" : "",
+		       inet_ntop(af, k->addr6, ab, sizeof(ab)), k->v6 ? "]" : "", port,
 		       strerror(errno));
 		goto fail;
 	}
-	s->addr = addr;
+	memcpy(s->addr, k->addr6, 16);
+	s->v6 = k->v6;
 	s->port = port;
 	ev.data.ptr = s;
 	/* RTP and its RTCP port land on one worker: one thread per stream. */
@@ -238,20 +258,13 @@ static void scan(struct udp_dp *d)
 		 */
 		if (key.proto != IPPROTO_UDP)
 			continue;
-		/*
-		 * This relay has IPv4 sockets only: a flow with an IPv6 side
-		 * is not served here (docs/datapaths.md), rather than bound
-		 * to the first four bytes of its address.
-		 */
-		if (key.v6)
-			continue;
 		s = atomic_load(&d->table[port]);
-		if (s && s->addr != key.addr) {
+		if (s && (s->v6 != key.v6 || memcmp(s->addr, key.addr6, 16))) {
 			sock_retire(d, s); /* the port moved to another edge address */
 			s = NULL;
 		}
 		if (!s) {
-			s = sock_open(d, key.addr, port);
+			s = sock_open(d, &key);
 			if (!s)
 				continue;
 			atomic_store(&d->table[port], s);
@@ -305,39 +318,58 @@ static void *manager(void *arg)
 	return NULL;
 }
 
-/* A batch read from socket @s: decide, send from the source port's socket, account. */
+/* The interface a datagram came in on (IP_PKTINFO / IPV6_PKTINFO). */
 static uint32_t in_ifindex(struct msghdr *m)
 {
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c))
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c)) {
 		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO)
 			return (uint32_t)((struct in_pktinfo *)CMSG_DATA(c))->ipi_ifindex;
+		if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO)
+			return ((struct in6_pktinfo *)CMSG_DATA(c))->ipi6_ifindex;
+	}
 	return 0;
 }
 
+/*
+ * A batch read from socket @s: decide, send from the source port's socket,
+ * account. The socket of the source port is of the family the flow leaves
+ * in (XS_FLOW_OUT6), so a translating flow crosses families simply by being
+ * sent from it: the kernel builds the new IP header and UDP checksum.
+ */
 static void relay_batch(struct udp_dp *d, struct xs_nh_cache *nh, struct usock *s,
 			struct mmsghdr *in, unsigned int n)
 {
 	uint32_t oif = 0, ifin[XS_UDP_BATCH];
-	struct xs_flow_key key = {.addr = s->addr, .port = htons(s->port), .proto = IPPROTO_UDP};
-	struct sockaddr_in dst;
+	struct xs_flow_key key = {.port = htons(s->port), .proto = IPPROTO_UDP, .v6 = s->v6};
+	unsigned int hin = s->v6 ? XS_DP_L2L3L4_6 : XS_DP_L2L3L4, hout;
+	union {
+		struct sockaddr_in in;
+		struct sockaddr_in6 in6;
+	} dst;
 	struct mmsghdr out[XS_UDP_BATCH];
 	struct usock *o;
 	struct xs_flow f;
-	bool latched = false, ch;
+	bool latched = false, ch, out6;
 	uint64_t bytes = 0;
 	unsigned int k = 0;
 	int sent;
 
+	memcpy(key.addr6, s->addr, 16);
 	if (bpf_map_lookup_elem(d->o.flows_fd, &key, &f))
 		goto drop_all;
+	out6 = f.flags & XS_FLOW_OUT6;
+	hout = out6 ? XS_DP_L2L3L4_6 : XS_DP_L2L3L4;
 	for (unsigned int i = 0; i < n; i++) {
+		struct sockaddr_in6 *src6 = in[i].msg_hdr.msg_name;
 		struct sockaddr_in *src = in[i].msg_hdr.msg_name;
-		int why = xs_dp_latch(d->o.flows_fd, &f, &src->sin_addr.s_addr, false,
-				      src->sin_port, &ch);
+		int why = s->v6 ? xs_dp_latch(d->o.flows_fd, &f, &src6->sin6_addr, true,
+					      src6->sin6_port, &ch)
+				: xs_dp_latch(d->o.flows_fd, &f, &src->sin_addr.s_addr, false,
+					      src->sin_port, &ch);
 
 		if (why) {
 			atomic_fetch_add(&d->dropped, 1);
-			count(d, (unsigned int)why, 1, in[i].msg_len + XS_DP_L2L3L4);
+			count(d, (unsigned int)why, 1, in[i].msg_len + hin);
 			continue;
 		}
 		latched |= ch;
@@ -347,32 +379,41 @@ static void relay_batch(struct udp_dp *d, struct xs_nh_cache *nh, struct usock *
 		out[k].msg_hdr.msg_controllen = 0;
 		out[k].msg_hdr.msg_iov[0].iov_len = in[i].msg_len;
 		out[k].msg_hdr.msg_name = &dst;
-		out[k].msg_hdr.msg_namelen = sizeof(dst);
-		bytes += in[i].msg_len + XS_DP_L2L3L4;
+		out[k].msg_hdr.msg_namelen = out6 ? sizeof(dst.in6) : sizeof(dst.in);
+		bytes += in[i].msg_len + hout;
 		k++;
 	}
-	/* No destination (the other leg on hold or not answered yet): as drop-no-route. */
+	/*
+	 * No destination (the other leg on hold or not answered yet), or no
+	 * socket of the leaving family on the edge source: as drop-no-route.
+	 */
 	o = atomic_load(&d->table[ntohs(f.src_port)]);
-	/* A flow that leaves as IPv6 has no IPv4 socket to leave from here. */
-	if (!k || !f.dst_addr || (f.flags & XS_FLOW_OUT6) || !o || o->addr != f.src_addr) {
+	if (!k || !o || o->v6 != out6 || memcmp(o->addr, f.src_addr6, 16) ||
+	    (out6 ? !memcmp(f.dst_addr6, (uint8_t[16]){0}, 16) : !f.dst_addr)) {
 		atomic_fetch_add(&d->dropped, k);
 		count(d, XS_DROP_NO_ROUTE, k, bytes);
 		k = 0;
 	}
 	memset(&dst, 0, sizeof(dst));
-	dst.sin_family = AF_INET;
-	dst.sin_addr.s_addr = f.dst_addr;
-	dst.sin_port = f.dst_port;
+	if (out6) {
+		dst.in6.sin6_family = AF_INET6;
+		memcpy(&dst.in6.sin6_addr, f.dst_addr6, 16);
+		dst.in6.sin6_port = f.dst_port;
+	} else {
+		dst.in.sin_family = AF_INET;
+		dst.in.sin_addr.s_addr = f.dst_addr;
+		dst.in.sin_port = f.dst_port;
+	}
 	sent = k ? sendmmsg(o->fd, out, k, 0) : 0;
 	if (sent < 0)
 		sent = 0;
 	if (k)
 		bytes = bytes * (unsigned int)sent / k;
 	if (sent) {
-		xs_nh_oif(nh, f.dst_addr, &oif);
+		xs_nh_oif(nh, f.dst_addr6, out6, &oif);
 		for (int i = 0; i < sent; i++)
 			count(d, ifin[i] && ifin[i] == oif ? XS_RELAY_TX : XS_RELAY_REDIRECT, 1,
-			      out[i].msg_hdr.msg_iov[0].iov_len + XS_DP_L2L3L4);
+			      out[i].msg_hdr.msg_iov[0].iov_len + hout);
 	}
 	atomic_fetch_add(&d->relayed, (unsigned long)sent);
 	atomic_fetch_add(&d->dropped, k - (unsigned int)sent);
@@ -390,8 +431,9 @@ static void *worker(void *arg)
 	struct udp_dp *d = ((void **)arg)[0];
 	int epfd = (int)(long)((void **)arg)[1];
 	static __thread char bufs[XS_UDP_BATCH][XS_UDP_MTU];
-	static __thread struct sockaddr_in names[XS_UDP_BATCH];
-	static __thread char ctl[XS_UDP_BATCH][CMSG_SPACE(sizeof(struct in_pktinfo))];
+	/* Room for either family's source address and packet info. */
+	static __thread struct sockaddr_in6 names[XS_UDP_BATCH];
+	static __thread char ctl[XS_UDP_BATCH][CMSG_SPACE(sizeof(struct in6_pktinfo))];
 	static __thread struct xs_nh_cache nh;
 	struct iovec iov[XS_UDP_BATCH];
 	struct mmsghdr msgs[XS_UDP_BATCH];

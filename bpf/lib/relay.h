@@ -209,11 +209,10 @@ static __always_inline int xs_relay_flow(struct xdp_md *ctx, const struct xs_pkt
 	 * relayed packet; next hop, rewrite and transmit happen in userspace
 	 * (relay/afxdp.c) on the same flow. Without a socket on this
 	 * queue the redirect fails (XDP_PASS) and the packet is relayed here.
-	 * The AF_XDP relay rewrites IPv4 to IPv4 only: IPv6 and translating
-	 * flows are relayed here on that datapath too.
+	 * Either family and the translation between them: the AF_XDP relay
+	 * rewrites all of them.
 	 */
-	if (cfg && (cfg->flags & XS_CFG_AFXDP) && pkt->family == XS_AF_INET &&
-	    !(f->flags & XS_FLOW_OUT6) &&
+	if (cfg && (cfg->flags & XS_CFG_AFXDP) &&
 	    bpf_redirect_map(&xs_xsks, XS_XSK_KEY(ctx->ingress_ifindex, ctx->rx_queue_index),
 			     XDP_PASS) == XDP_REDIRECT)
 		return XS_REDIRECT_XSK;

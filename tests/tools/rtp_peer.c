@@ -10,8 +10,9 @@
  *   rtp_peer -l 10.0.0.2:4000 -r 203.0.113.1:20000 [-n 250] [-i 20] [-t 15]
  *            [-W] [-e N] [-L ms] [-R] [-s ssrc] [-o file]
  *
- * Addresses are IPv4 (a.b.c.d:port) or IPv6 ([x::y]:port), -l and -r of one
- * family (one socket sends and receives).
+ * Addresses are IPv4 (a.b.c.d:port) or IPv6 ([x::y]:port, or x::y:port: the
+ * last colon is the port's), -l and -r of one family (one socket sends and
+ * receives).
  *
  * -W waits for the first packet from anyone before sending: a peer on the
  * public side talks to a NATed caller through the edge only once the edge has
@@ -126,6 +127,11 @@ static int parse_addr(const char *s, sockaddr_any *sa)
 		colon[-1] = '\0';
 		sa->in6.sin6_family = AF_INET6;
 		if (inet_pton(AF_INET6, host + 1, &sa->in6.sin6_addr) != 1)
+			return -EINVAL;
+	} else if (strchr(host, ':')) {
+		/* Bare IPv6 (what a scenario takes from c=IN IP6): the last colon is the port's. */
+		sa->in6.sin6_family = AF_INET6;
+		if (inet_pton(AF_INET6, host, &sa->in6.sin6_addr) != 1)
 			return -EINVAL;
 	} else {
 		sa->in.sin_family = AF_INET;
