@@ -20,7 +20,7 @@
 # Prints PASS/FAIL/SKIP lines.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
-NPKT=75
+NPKT=50
 
 CLIENT6=2001:db8:2::10	# the IPv6-only client, in the caller namespace
 ROUTER6=2001:db8:2::1	# its router (the NAT namespace's inside)
@@ -59,7 +59,7 @@ uac6() {
 
 	mkdir -p "$dir"
 	bg_ns "$NS_C" "$dir/uac.log" sipp -sf "$SCEN/uac_media.xml" -i $CLIENT6 -mi $CLIENT6 \
-		-p 5060 -m 1 -l 1 -d $((NPKT * 20 + 2500)) -nostdin -timeout $((t + 20))s \
+		-p 5060 -m 1 -l 1 -d $((NPKT * 20 + 1500)) -nostdin -timeout $((t + 20))s \
 		-timeout_error -key mport "$CALLER_RTP" -key out_dir "$dir" \
 		-key rtp_cmd "$RTP_PEER -R -n $NPKT -i 20 -t $t -e $NPKT" \
 		-trace_msg -message_file "$dir/uac.msg" -trace_err -error_file "$dir/uac.err" \
@@ -149,6 +149,22 @@ check() {
 	fi
 }
 
+# relayed: "XSK RELAY": packets handed to the AF_XDP relay, and packets relayed
+# (by XDP, or on the udp path by the UDP relay, which counts into xs_stats too).
+relayed() {
+	echo "$(xs_stat redirect-xsk) $(($(xs_stat relay-tx) + $(xs_stat relay-redirect)))"
+}
+
+# by_datapath NAME DP BEFORE AFTER: the call's media went through DP's own relay.
+by_datapath() {
+	local xsk=$((${4% *} - ${3% *})) rel=$((${4#* } - ${3#* })) want=$((2 * NPKT))
+
+	case $2 in
+	afxdp) [ "$xsk" -ge $want ] && [ "$rel" = 0 ] ;;
+	*) [ "$xsk" = 0 ] && [ "$rel" -ge $want ] ;;
+	esac && pass "$1" || fail "$1" "handed to AF_XDP +$xsk, relayed +$rel (want $want RTP on $2's relay)"
+}
+
 # dp_cases DP: one topology, sigd on DP, the three cases.
 dp_cases() (
 	dp=$1
@@ -168,6 +184,7 @@ dp_cases() (
 
 	# IPv6 client, IPv4 core: translated both ways, and sprayed meanwhile.
 	d=$TOPO_WORK/v4core
+	c0=$(relayed)
 	uas "$d" "$CORE_IP"
 	uac6 "$d"
 	topo_wait 8 sh -c "nsenter --net=/run/netns/$NS_E $XS flows -j | jq -e '[.. | objects | select(.peer? != null and .family_out? == 4 and .family? == 6)] | length > 0'"
@@ -177,6 +194,8 @@ dp_cases() (
 	call_wait "$d"
 	src=$(($(xs_stat drop-media-source) - src0))
 	check "v6media_${dp}_v6_client_v4_core" "$d" "$EDGE_V6" "$EDGE_IP"
+	sleep 0.1 # the UDP relay folds its counts into xs_stats every 20 ms
+	by_datapath "v6media_${dp}_v4_core_relayed_by_$dp" "$dp" "$c0" "$(relayed)"
 	if [ "$got" != 0 ] || [ "$(wc -l <"$d/sprayed")" -lt 4 ] || [ "$src" -lt 1 ]; then
 		fail "v6media_${dp}_spray" "the third party got $got datagrams back; sprayed $(wc -l <"$d/sprayed") ports ($(tr '\n' ' ' <"$d/sprayed")); drop-media-source +$src; $(cat "$d/spray.err")"
 	else
@@ -189,10 +208,13 @@ dp_cases() (
 		--upstream "sip:[$CORE6]:5060" ||
 		{ fail "v6media_${dp}_v6_core" "sigd: $(tail -n 5 "$TOPO_WORK"/sigd.log.*)"; exit 1; }
 	d=$TOPO_WORK/v6core
+	c0=$(relayed)
 	uas "$d" "$CORE6"
 	uac6 "$d"
 	call_wait "$d"
 	check "v6media_${dp}_v6_client_v6_core" "$d" "$EDGE_V6" "$EDGE_V6"
+	sleep 0.1
+	by_datapath "v6media_${dp}_v6_core_relayed_by_$dp" "$dp" "$c0" "$(relayed)"
 	sigd_stop
 	[ "${TOPO_KEEP:-}" ] && echo "kept: $TOPO_WORK"
 	exit "$((${TOPO_FAILED:-0} > 0))"
