@@ -67,7 +67,7 @@ test_install_uninstall() {
 		in_ns "$NS" "$XS" block add 2001:db8:bad::/48 >/dev/null &&
 		in_ns "$NS" "$XS" trust add 198.51.100.0/24 >/dev/null || return 1
 	t_check nft_install "fw install failed" in_ns "$NS" "$XS" fw install
-	t_eq nft_install_rules "$(nft_rules "$NS")" 13 "rules with the xdpsbc comment"
+	t_eq nft_install_rules "$(nft_rules "$NS")" 14 "rules with the xdpsbc comment"
 	t_check nft_install_table_comment "no marker comment on the table" \
 		bash -c "nsenter --net=/run/netns/$NS nft list table inet xdpsbc | grep -q 'comment \"xdpsbc\"'"
 	t_eq nft_install_hook "$(nftj "$NS" | jq -r '.nftables[] | select(.chain) | "\(.chain.hook) \(.chain.prio)"')" "prerouting -300"
@@ -84,7 +84,7 @@ test_install_uninstall() {
 	# A rule removed behind our back: status says so.
 	h=$(nftj "$NS" | jq '[.nftables[] | select(.rule) | .rule | select(.comment == "xdpsbc: pinholes") | .handle][0]')
 	in_ns "$NS" nft delete rule inet xdpsbc pre handle "$h"
-	t_eq nft_status_incomplete "$(in_ns "$NS" "$XS" -j fw status | jq -c '[.nftables.installed, .nftables.complete, .nftables.rules]')" '[true,false,12]'
+	t_eq nft_status_incomplete "$(in_ns "$NS" "$XS" -j fw status | jq -c '[.nftables.installed, .nftables.complete, .nftables.rules]')" '[true,false,13]'
 	# Installing again replaces ours, once.
 	in_ns "$NS" "$XS" fw install >/dev/null
 	t_eq nft_reinstall_once "$(in_ns "$NS" nft -j list tables | jq '[.nftables[] | select(.table.name == "xdpsbc")] | length')" 1
@@ -154,6 +154,12 @@ test_packets() {
 	t_eq nft_pkt_pinhole_closed "$(arrive 192.0.2.10 192.0.2.1 40010 5 2)" 0 "datagrams to a closed relay port"
 	in_ns "$NS" nft add element inet xdpsbc pinholes '{ 40010 }'
 	t_eq nft_pkt_pinhole_open "$(arrive 192.0.2.10 192.0.2.1 40010 5 2)" 5 "datagrams to an owned relay port"
+	# The same over IPv6 (the UDP relay serves IPv6 flows with media ipv4-only off).
+	in_ns "$NS" "$XS" media ipv4-only off >/dev/null
+	t_eq nft_pkt_pinhole6_closed "$(arrive 2001:db8:5::10 2001:db8:5::1 40020 5 2)" 0 "IPv6 datagrams to a closed relay port"
+	in_ns "$NS" nft add element inet xdpsbc pinholes '{ 40020 }'
+	t_eq nft_pkt_pinhole6_open "$(arrive 2001:db8:5::10 2001:db8:5::1 40020 5 2)" 5 "IPv6 datagrams to an owned relay port"
+	in_ns "$NS" "$XS" media ipv4-only on >/dev/null
 }
 
 # The SIP flood limit: a burst above the rate gets the source banned.
@@ -198,7 +204,7 @@ test_persist() {
 	t_check nft_persist_parses "nft -c rejects the file" in_ns "$NS" nft -c -f "$file"
 	# Loading the file gives the same table as fw install.
 	in_ns "$NS" nft -f "$file"
-	t_eq nft_persist_loaded_rules "$(nft_rules "$NS")" 13
+	t_eq nft_persist_loaded_rules "$(nft_rules "$NS")" 14
 	t_eq nft_persist_loaded_block "$(nft_set "$NS" block4)" 192.0.2.0/24
 	t_eq nft_persist_loaded_v6 "$(nft_set "$NS" v6media_udp)" 10000-20000
 	t_check nft_persist_status "status does not say persisted" \
