@@ -9,6 +9,10 @@
  *	count datagrams arriving on ADDR:PORT for SECONDS (at most 600), or
  *	until EXPECT arrived; prints the count. "ready" on stderr once bound.
  *
+ *   udp_probe flood SRC SPORT DST DPORT SECONDS [SIZE]
+ *	send SIZE-byte (default 172: RTP of 20 ms G.711) datagrams as fast as
+ *	sendmmsg goes for SECONDS (at most 30); prints "SENT SECONDS".
+ *
  * IPv4 or IPv6 by the address given. Exit 0, or 1 with a message.
  */
 #include <arpa/inet.h>
@@ -93,6 +97,53 @@ static int do_send(int argc, char **argv)
 	return sent == count ? 0 : 1;
 }
 
+/* A bounded flood for the bench (bench/family.sh): batches of 64, for SECONDS. */
+static int do_flood(int argc, char **argv)
+{
+	struct sockaddr_storage src, dst;
+	socklen_t slen, dlen;
+	double secs = atof(argv[4]), t0, t;
+	long size = argc > 5 ? atol(argv[5]) : 172, sent = 0;
+	static char buf[1500];
+	struct mmsghdr m[64];
+	struct iovec iov;
+	int fam, fd, one = 1, n;
+
+	fam = sockaddr_of(argv[0], argv[1], &src, &slen);
+	if (fam < 0 || sockaddr_of(argv[2], argv[3], &dst, &dlen) != fam || secs <= 0 ||
+	    secs > 30 || size < 12 || size > (long)sizeof(buf)) {
+		fprintf(stderr, "udp_probe: bad addresses, SECONDS (0-30) or SIZE (12-1500)\n");
+		return 1;
+	}
+	fd = socket(fam, SOCK_DGRAM, 0);
+	if (fd >= 0)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (fd < 0 || bind(fd, (struct sockaddr *)&src, slen)) {
+		fprintf(stderr, "udp_probe: bind %s:%s: %s\n", argv[0], argv[1], strerror(errno));
+		return 1;
+	}
+	buf[0] = (char)0x80; /* RTP version 2 */
+	iov.iov_base = buf;
+	iov.iov_len = (size_t)size;
+	memset(m, 0, sizeof(m));
+	for (int i = 0; i < 64; i++) {
+		m[i].msg_hdr.msg_iov = &iov;
+		m[i].msg_hdr.msg_iovlen = 1;
+		m[i].msg_hdr.msg_name = &dst;
+		m[i].msg_hdr.msg_namelen = dlen;
+	}
+	t0 = now_s();
+	do {
+		n = sendmmsg(fd, m, 64, 0);
+		if (n > 0)
+			sent += n;
+		t = now_s() - t0;
+	} while (t < secs);
+	close(fd);
+	printf("%ld %.3f\n", sent, t);
+	return 0;
+}
+
 static int do_recv(int argc, char **argv)
 {
 	struct sockaddr_storage a;
@@ -142,7 +193,10 @@ int main(int argc, char **argv)
 		return do_send(argc - 2, argv + 2);
 	if (argc >= 5 && !strcmp(argv[1], "recv"))
 		return do_recv(argc - 2, argv + 2);
+	if (argc >= 7 && !strcmp(argv[1], "flood"))
+		return do_flood(argc - 2, argv + 2);
 	fprintf(stderr, "usage: udp_probe send SRC SPORT DST DPORT [COUNT [SIZE]]\n"
-			"       udp_probe recv ADDR PORT SECONDS [EXPECT]\n");
+			"       udp_probe recv ADDR PORT SECONDS [EXPECT]\n"
+			"       udp_probe flood SRC SPORT DST DPORT SECONDS [SIZE]\n");
 	return 1;
 }
