@@ -62,7 +62,7 @@ dp_run() (
 	sleep 0.3
 	topo_attach_edge native >/dev/null 2>&1 || exit 1
 	in_ns "$NS_E" "$XS" media ipv4-only off >/dev/null
-	XDPSBC_DATAPATH=$dp sigd_start --public-ip "$EDGE_IP,$EDGE_V6" >/dev/null || exit 1
+	XDPSBC_DATAPATH=$dp sigd_start --public-ip "$EDGE_IP,$EDGE_V6" --listen "[$EDGE_V6]:5060" >/dev/null || exit 1
 	# Each flow and its reverse (the UDP relay sends from the reverse flow's socket).
 	while read -r e p s sp d dp2; do
 		in_ns "$NS_E" "$FLOW_PUT" "$e" "$p" "$s" "$sp" "$d" "$dp2" >/dev/null || exit 1
