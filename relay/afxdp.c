@@ -42,6 +42,7 @@
 #include <xdp/xsk.h>
 
 #include "relay/internal.h"
+#include "relay/frame.h"
 #include "relay/nexthop.h"
 
 #define XS_XSK_FRAMES 4096
@@ -180,31 +181,6 @@ static int xsock_open(struct afxdp_dp *d, struct xsock *s, const char *ifname, u
 	return 0;
 }
 
-/*
- * One's-complement update of @check (RFC 1624): @ow 16-bit words @old
- * leave the sum, @nw words @new enter it. Equal counts are a rewrite in
- * place; unequal ones move a pseudo-header between IPv4 and IPv6.
- */
-static void csum_move(uint16_t *check, const void *old, unsigned int ow, const void *new,
-		      unsigned int nw)
-{
-	const uint16_t *o = old, *n = new;
-	uint32_t sum = (uint16_t) ~*check;
-
-	for (unsigned int i = 0; i < ow; i++)
-		sum += (uint16_t)~o[i];
-	for (unsigned int i = 0; i < nw; i++)
-		sum += n[i];
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	*check = (uint16_t)~sum;
-}
-
-static void csum_replace(uint16_t *check, const void *old, const void *new, unsigned int words)
-{
-	csum_move(check, old, words, new, words);
-}
-
 static struct xsock *sock_for(struct afxdp_dp *d, uint32_t ifindex, uint32_t queue)
 {
 	struct xsock *any = NULL;
@@ -234,126 +210,6 @@ static struct acct *acct_of(struct acct *a, unsigned int *na, const struct xs_fl
 	return &a[(*na)++];
 }
 
-/* Extension headers walked before UDP, as the XDP parser (XS_IPV6_EXT_MAX). */
-#define XS_XSK_EXT_MAX 6
-
-/* One received frame, parsed: its IP header, UDP header and datagram length. */
-struct frame {
-	bool v6;
-	bool fraghdr;	/* an IPv6 fragment header before UDP */
-	uint8_t *saddr; /* into the IP header: 4 or 16 bytes */
-	uint8_t *daddr;
-	struct udphdr *udph;
-	uint32_t l4len;	      /* UDP header and payload, from the IP header's length */
-	uint8_t hlim, tclass; /* TTL or hop limit; TOS or traffic class */
-};
-
-/* Untagged UDP over IPv4 (not a fragment) or IPv6 (hop-by-hop, routing, destination options). */
-static int parse_frame(uint8_t *p, uint32_t len, struct frame *fr)
-{
-	struct ethhdr *eth = (void *)p;
-
-	memset(fr, 0, sizeof(*fr));
-	if (len < sizeof(*eth) + sizeof(struct iphdr) + sizeof(struct udphdr))
-		return -EINVAL;
-	if (eth->h_proto == htons(ETH_P_IP)) {
-		struct iphdr *iph = (void *)(eth + 1);
-		uint32_t hl = iph->ihl * 4U, tot = ntohs(iph->tot_len);
-
-		if (iph->version != 4 || iph->ihl < 5 || iph->protocol != IPPROTO_UDP ||
-		    (iph->frag_off & htons(0x3fff)) || tot < hl + sizeof(struct udphdr) ||
-		    sizeof(*eth) + tot > len)
-			return -EINVAL;
-		fr->saddr = (uint8_t *)&iph->saddr;
-		fr->daddr = (uint8_t *)&iph->daddr;
-		fr->udph = (void *)((uint8_t *)iph + hl);
-		fr->l4len = tot - hl;
-		fr->hlim = iph->ttl;
-		fr->tclass = iph->tos;
-		return 0;
-	}
-	if (eth->h_proto == htons(ETH_P_IPV6)) {
-		struct ipv6hdr *ip6h = (void *)(eth + 1);
-		uint32_t off = sizeof(*eth) + sizeof(*ip6h), end;
-		uint8_t nh = ip6h->nexthdr;
-
-		if (len < off + sizeof(struct udphdr) || ip6h->version != 6)
-			return -EINVAL;
-		end = off + ntohs(ip6h->payload_len);
-		if (end > len)
-			return -EINVAL;
-		for (unsigned int i = 0; nh != IPPROTO_UDP && i < XS_XSK_EXT_MAX; i++) {
-			if (off + 8 > end)
-				return -EINVAL;
-			if (nh == IPPROTO_FRAGMENT) {
-				/* Only an atomic fragment (offset 0, no more): the rest is not media. */
-				if ((p[off + 2] << 8 | p[off + 3]) & 0xfff9)
-					return -EINVAL;
-				fr->fraghdr = true;
-				nh = p[off];
-				off += 8;
-				continue;
-			}
-			if (nh != IPPROTO_HOPOPTS && nh != IPPROTO_ROUTING && nh != IPPROTO_DSTOPTS)
-				return -EINVAL;
-			nh = p[off];
-			off += (p[off + 1] + 1U) * 8;
-		}
-		if (nh != IPPROTO_UDP || off + sizeof(struct udphdr) > end)
-			return -EINVAL;
-		fr->v6 = true;
-		fr->saddr = ip6h->saddr.s6_addr;
-		fr->daddr = ip6h->daddr.s6_addr;
-		fr->udph = (void *)(p + off);
-		fr->l4len = end - off;
-		fr->hlim = ip6h->hop_limit;
-		fr->tclass = (uint8_t)(ntohl(*(uint32_t *)ip6h) >> 20);
-		return 0;
-	}
-	return -EINVAL;
-}
-
-/*
- * The IP header the frame leaves with when the flow changes its family
- * (RFC 7915 header translation, as xs_fwd46()/xs_fwd64() in bpf/lib/forward.h):
- * IPv6 from the TOS and TTL, no flow label; IPv4 as an atomic datagram (DF,
- * identification 0, RFC 6864) with its checksum. Extension headers are not
- * carried over. Returns its length.
- */
-static uint32_t xlat_header(const struct frame *fr, const struct xs_flow *f, bool out6,
-			    uint8_t *hdr)
-{
-	if (out6) {
-		struct ipv6hdr *ip6h = (void *)hdr;
-
-		memset(ip6h, 0, sizeof(*ip6h));
-		*(uint32_t *)ip6h = htonl(0x60000000U | (uint32_t)fr->tclass << 20);
-		ip6h->payload_len = htons((uint16_t)fr->l4len);
-		ip6h->nexthdr = IPPROTO_UDP;
-		ip6h->hop_limit = fr->hlim - 1;
-		memcpy(&ip6h->saddr, f->src_addr6, 16);
-		memcpy(&ip6h->daddr, f->dst_addr6, 16);
-		return sizeof(*ip6h);
-	}
-	struct iphdr *iph = (void *)hdr;
-	uint16_t zero = 0, check = 0xffff; /* ~0: the checksum of nothing */
-
-	memset(iph, 0, sizeof(*iph));
-	iph->version = 4;
-	iph->ihl = 5;
-	iph->tos = fr->tclass;
-	iph->tot_len = htons((uint16_t)(sizeof(*iph) + fr->l4len));
-	iph->frag_off = htons(0x4000); /* DF */
-	iph->ttl = fr->hlim - 1;
-	iph->protocol = IPPROTO_UDP;
-	iph->saddr = f->src_addr;
-	iph->daddr = f->dst_addr;
-	/* A new header: its ten words summed whole (check 0 meanwhile). */
-	csum_move(&check, &zero, 0, iph, sizeof(*iph) / 2);
-	iph->check = check;
-	return sizeof(*iph);
-}
-
 /*
  * The relay decision and rewrite for one frame of @len bytes, with @room
  * bytes of its UMEM frame usable (a translation to IPv6 grows it by 20);
@@ -368,16 +224,14 @@ static struct xsock *relay_one(struct afxdp_dp *d, struct xsock *in, uint8_t *p,
 {
 	struct ethhdr *eth = (void *)p;
 	struct xs_flow_key key = {.proto = IPPROTO_UDP};
-	uint8_t hdr[sizeof(struct ipv6hdr)];
-	unsigned int aw;
-	struct frame fr;
+	struct xs_frame fr;
 	struct xs_nh nh;
 	struct acct *a;
 	struct xs_flow *f;
 	bool ch, out6;
 	int err;
 
-	if (parse_frame(p, len, &fr))
+	if (xs_frame_parse(p, len, &fr))
 		return NULL;
 	key.v6 = fr.v6;
 	memcpy(key.addr6, fr.daddr, fr.v6 ? 16 : 4);
@@ -404,47 +258,8 @@ static struct xsock *relay_one(struct afxdp_dp *d, struct xsock *in, uint8_t *p,
 	if (err)
 		return NULL;
 
-	/* The UDP checksum follows the pseudo-header's addresses and the ports. */
-	aw = fr.v6 ? 8 : 2;
-	if (fr.udph->check) {
-		csum_move(&fr.udph->check, fr.saddr, aw, f->src_addr6, out6 ? 8 : 2);
-		csum_move(&fr.udph->check, fr.daddr, aw, f->dst_addr6, out6 ? 8 : 2);
-		csum_replace(&fr.udph->check, &fr.udph->source, &f->src_port, 1);
-		csum_replace(&fr.udph->check, &fr.udph->dest, &f->dst_port, 1);
-		if (!fr.udph->check)
-			fr.udph->check = 0xffff;
-	}
-	fr.udph->source = f->src_port;
-	fr.udph->dest = f->dst_port;
-
-	*olen = len;
-	if (fr.v6 == out6 && !fr.v6) {
-		struct iphdr *iph = (void *)(eth + 1);
-		uint16_t w = *(uint16_t *)&iph->ttl;
-
-		iph->ttl--;
-		csum_replace(&iph->check, &w, &iph->ttl, 1);
-		csum_replace(&iph->check, &iph->saddr, &f->src_addr, 2);
-		csum_replace(&iph->check, &iph->daddr, &f->dst_addr, 2);
-		iph->saddr = f->src_addr;
-		iph->daddr = f->dst_addr;
-	} else if (fr.v6 == out6) {
-		struct ipv6hdr *ip6h = (void *)(eth + 1);
-
-		/* Extension headers stay as they came. */
-		ip6h->hop_limit--;
-		memcpy(&ip6h->saddr, f->src_addr6, 16);
-		memcpy(&ip6h->daddr, f->dst_addr6, 16);
-	} else {
-		uint32_t hl = xlat_header(&fr, f, out6, hdr), off = sizeof(*eth) + hl;
-
-		if (off + fr.l4len > room)
-			return NULL;
-		memmove(p + off, fr.udph, fr.l4len);
-		memcpy(p + sizeof(*eth), hdr, hl);
-		eth->h_proto = htons(out6 ? ETH_P_IPV6 : ETH_P_IP);
-		*olen = off + fr.l4len;
-	}
+	if (xs_frame_rewrite(&fr, f, p, room, olen))
+		return NULL;
 	memcpy(eth->h_dest, nh.dmac, ETH_ALEN);
 	memcpy(eth->h_source, nh.smac, ETH_ALEN);
 	a->pkts++;

@@ -23,6 +23,9 @@ static void setup(void)
 {
 	fuzz_quiet();
 	inet_pton(AF_INET, "203.0.113.1", &mo.public_ip);
+	/* media ipv4-only off: legs of both families, translated calls. */
+	inet_pton(AF_INET6, "2001:db8::1", &mo.public_ip6);
+	mo.dual_stack = true;
 	mo.port_min = 20000;
 	mo.port_max = 20999;
 	mo.latch = MEDIA_LATCH_SIGNALLING;
@@ -37,8 +40,10 @@ static void setup(void)
 		fprintf(stderr, "fuzz: no BPF flow map (%m): media_rewrite() not run\n");
 }
 
-static void parse_rewrite(const char *text)
+/* Rewritten towards an IPv4 leg (@v6 false) or an IPv6 leg (c=/o=/a=rtcp IN IP6). */
+static void parse_rewrite(const char *text, bool v6)
 {
+	static const struct in6_addr edge6 = {{{0x20, 0x01, 0x0d, 0xb8, [15] = 1}}};
 	uint16_t ports[SDP_MAX_MEDIA];
 	struct sdp_info info, again;
 	sdp_message_t *sdp, *sdp2;
@@ -48,7 +53,8 @@ static void parse_rewrite(const char *text)
 		return;
 	for (unsigned int i = 0; i < SDP_MAX_MEDIA; i++)
 		ports[i] = (uint16_t)(30000 + 2 * i);
-	if (!sdp_rewrite(sdp, &info, ports, AF_INET, &mo.public_ip, &out)) {
+	if (!sdp_rewrite(sdp, &info, ports, v6 ? AF_INET6 : AF_INET,
+			 v6 ? (const void *)&edge6 : (const void *)&mo.public_ip, &out)) {
 		/* What the edge sends on must be SDP the edge itself accepts. */
 		if (sdp_parse(out, &sdp2, &again)) {
 			fprintf(stderr, "rewritten SDP does not parse:\n%s\n", out);
@@ -78,7 +84,9 @@ static void message(struct media_ctx *mc, const char *start, const char *to_tag,
 		    size_t blen, bool multipart, enum media_side side)
 {
 	/* The caller a client behind NAT, the callee the core. */
-	struct media_src src = {.core = side == MEDIA_SIDE_B};
+	/* The callee's leg over IPv6: a call between the families when the caller is IPv4. */
+	struct media_src src = {.core = side == MEDIA_SIDE_B,
+				.to_af = side == MEDIA_SIDE_A ? AF_INET6 : AF_INET};
 	static const char mp_head[] = "--b1\r\nContent-Type: application/sdp\r\n\r\n";
 	static const char mp_tail[] = "\r\n--b1\r\nContent-Type: text/plain\r\n\r\nx\r\n--b1--\r\n";
 	size_t total = multipart ? sizeof(mp_head) - 1 + blen + sizeof(mp_tail) - 1 : blen;
@@ -117,7 +125,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ready = true;
 	}
 	text = fuzz_str(data, size);
-	parse_rewrite(text);
+	parse_rewrite(text, false);
+	parse_rewrite(text, true);
 	free(text);
 	if (flows_fd < 0 || memchr(data, 0, size))
 		return 0;

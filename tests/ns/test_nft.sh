@@ -156,6 +156,8 @@ test_packets() {
 	t_eq nft_pkt_pinhole_open "$(arrive 192.0.2.10 192.0.2.1 40010 5 2)" 5 "datagrams to an owned relay port"
 	# The same over IPv6 (the UDP relay serves IPv6 flows with media ipv4-only off).
 	in_ns "$NS" "$XS" media ipv4-only off >/dev/null
+	# (the CLI's config sync set the relay set back to xs_config's range)
+	in_ns "$NS" nft add element inet xdpsbc relay '{ 40000-40099 }'
 	t_eq nft_pkt_pinhole6_closed "$(arrive 2001:db8:5::10 2001:db8:5::1 40020 5 2)" 0 "IPv6 datagrams to a closed relay port"
 	in_ns "$NS" nft add element inet xdpsbc pinholes '{ 40020 }'
 	t_eq nft_pkt_pinhole6_open "$(arrive 2001:db8:5::10 2001:db8:5::1 40020 5 2)" 5 "IPv6 datagrams to an owned relay port"
