@@ -10,8 +10,11 @@
  * stack from routing anything arriving there: the host does not become a
  * router. Interfaces that already forward (a host the operator made a router)
  * are left as they are, unguarded. require changes nothing and refuses to
- * start while one is off; off changes nothing and warns. IPv6 needs nothing:
- * the relay carries IPv4 media only.
+ * start while one is off; off changes nothing and warns. IPv6 forwarding,
+ * which IPv6 media leaving through the XDP relay needs the same way (media
+ * ipv4-only off), is the operator's: turning it on changes how the
+ * interface takes router advertisements, and the guard is IPv4's. sigd only
+ * says when it is off on an edge with an IPv6 public-ip (fwd6_note()).
  *
  * The interfaces sigd turned forwarding on for are also listed in
  * STATE-DIR/forwarding: a ruleset flush (`nft flush ruleset`, a reload of
@@ -160,14 +163,38 @@ static int fwd_one(const char *ifname, int mode)
 	return 0;
 }
 
+/* IPv6 media the XDP relay sends needs net.ipv6.conf.IFACE.forwarding: say so when it is off. */
+static void fwd6_note(const char *ifname, const struct sigd_cfg *cfg)
+{
+	char path[96], v[4] = "";
+	FILE *f;
+
+	if (cfg->public_ip[1].af != AF_INET6 ||
+	    snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/forwarding", ifname) >=
+		    (int)sizeof(path))
+		return;
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	if (fgets(v, sizeof(v), f) && v[0] == '0')
+		xs_log(XS_LOG_INFO,
+		       "%s: net.ipv6.conf.%s.forwarding is 0: with media ipv4-only off, media the "
+		       "XDP relay sends as IPv6 is dropped (drop-no-route); sigd does not set it "
+		       "(docs/operations.md)\n",
+		       ifname, ifname);
+	fclose(f);
+}
+
 int sigd_fwd_prepare(const char *pin_root, const struct sigd_cfg *cfg)
 {
 	struct if_nameindex *ifs = if_nameindex(), *i;
 	int err = 0, e;
 
 	own_load(cfg->state_dir);
-	if (cfg->iface[0])
+	if (cfg->iface[0]) {
 		err = fwd_one(cfg->iface, cfg->forwarding);
+		fwd6_note(cfg->iface, cfg);
+	}
 	for (i = ifs; i && i->if_index; i++) {
 		enum xs_mode mode;
 		uint32_t id;
@@ -178,6 +205,7 @@ int sigd_fwd_prepare(const char *pin_root, const struct sigd_cfg *cfg)
 		    xs_prog_uses_root(id, pin_root) != 1)
 			continue;
 		e = fwd_one(i->if_name, cfg->forwarding);
+		fwd6_note(i->if_name, cfg);
 		err = err ?: e;
 	}
 	if (ifs)
