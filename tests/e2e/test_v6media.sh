@@ -13,6 +13,7 @@
 #   - meanwhile a third party sprays the call's relay ports, IPv6 and IPv4,
 #     from addresses of its own: it gets nothing back, drop-media-source
 #     grows and the call's media is complete and intact;
+#   - the same call over TCP signalling (xdp only);
 #   - an IPv6 core (sigd restarted with upstream sip:[2001:db8:3::10]): the
 #     same call relayed IPv6 to IPv6, both SDPs on the edge's IPv6 address.
 #
@@ -53,13 +54,13 @@ v6_net() {
 	sleep 0.2
 }
 
-# uac6 DIR: the IPv6-only caller, signalling and media on $CLIENT6.
+# uac6 DIR [TRANSPORT]: the IPv6-only caller, signalling (u1: UDP, t1: TCP) and media on $CLIENT6.
 uac6() {
-	local dir=$1 t=$((NPKT * 20 / 1000 + 8))
+	local dir=$1 tr=${2:-u1} t=$((NPKT * 20 / 1000 + 8))
 
 	mkdir -p "$dir"
 	bg_ns "$NS_C" "$dir/uac.log" sipp -sf "$SCEN/uac_media.xml" -i $CLIENT6 -mi $CLIENT6 \
-		-p 5060 -m 1 -l 1 -d $((NPKT * 20 + 1500)) -nostdin -timeout $((t + 20))s \
+		-p 5060 -t "$tr" -m 1 -l 1 -d $((NPKT * 20 + 1500)) -nostdin -timeout $((t + 20))s \
 		-timeout_error -key mport "$CALLER_RTP" -key out_dir "$dir" \
 		-key rtp_cmd "$RTP_PEER -R -n $NPKT -i 20 -t $t -e $NPKT" \
 		-trace_msg -message_file "$dir/uac.msg" -trace_err -error_file "$dir/uac.err" \
@@ -200,6 +201,15 @@ dp_cases() (
 		fail "v6media_${dp}_spray" "the third party got $got datagrams back; sprayed $(wc -l <"$d/sprayed") ports ($(tr '\n' ' ' <"$d/sprayed")); drop-media-source +$src; $(cat "$d/spray.err")"
 	else
 		pass "v6media_${dp}_spray"
+	fi
+
+	# The same over TCP signalling (once: the transport does not change the media path).
+	if [ "$dp" = xdp ]; then
+		d=$TOPO_WORK/v4core_tcp
+		uas "$d" "$CORE_IP"
+		uac6 "$d" t1
+		call_wait "$d"
+		check "v6media_${dp}_v6_client_v4_core_tcp" "$d" "$EDGE_V6" "$EDGE_IP"
 	fi
 
 	# IPv6 client, IPv6 core: relayed IPv6 to IPv6.
