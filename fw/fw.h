@@ -71,6 +71,9 @@ const char *xs_nft_file_path(void);
  * rules name the interfaces xdpsbc turned forwarding on for.
  */
 #define XS_FWD_GUARD_TABLE "xdpsbc_guard"
+/* net.@fam.conf.@ifname.@key (@fam "ipv4" or "ipv6"): its value, or a negative errno. */
+int xs_sysctl_if_get(const char *fam, const char *ifname, const char *key);
+int xs_sysctl_if_set(const char *fam, const char *ifname, const char *key, int val);
 /* net.ipv4.conf.@ifname.forwarding: 0 or 1, or a negative errno. */
 int xs_fwd_get(const char *ifname);
 int xs_fwd_set(const char *ifname, bool on);

@@ -43,18 +43,18 @@
 #define GUARD_CHAIN "pre"
 #define GUARD_TAG   "xdpsbc forwarding guard: "
 
-static int sysctl_path(const char *ifname, char *buf, size_t len)
+static int sysctl_path(const char *fam, const char *ifname, const char *key, char *buf, size_t len)
 {
 	if (!*ifname || strchr(ifname, '/') || strlen(ifname) >= IF_NAMESIZE)
 		return -EINVAL;
-	snprintf(buf, len, "/proc/sys/net/ipv4/conf/%s/forwarding", ifname);
+	snprintf(buf, len, "/proc/sys/net/%s/conf/%s/%s", fam, ifname, key);
 	return 0;
 }
 
-int xs_fwd_get(const char *ifname)
+int xs_sysctl_if_get(const char *fam, const char *ifname, const char *key)
 {
-	char path[96], v[8] = "";
-	int fd, err = sysctl_path(ifname, path, sizeof(path));
+	char path[128], v[16] = "";
+	int fd, err = sysctl_path(fam, ifname, key, path, sizeof(path));
 	ssize_t n;
 
 	if (err)
@@ -65,22 +65,35 @@ int xs_fwd_get(const char *ifname)
 	n = read(fd, v, sizeof(v) - 1);
 	err = n < 0 ? -errno : 0;
 	close(fd);
-	return err ?: v[0] == '1';
+	return err ?: atoi(v);
 }
 
-int xs_fwd_set(const char *ifname, bool on)
+int xs_sysctl_if_set(const char *fam, const char *ifname, const char *key, int val)
 {
-	char path[96];
-	int fd, err = sysctl_path(ifname, path, sizeof(path));
+	char path[128], v[16];
+	int fd, n, err = sysctl_path(fam, ifname, key, path, sizeof(path));
 
 	if (err)
 		return err;
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	err = write(fd, on ? "1\n" : "0\n", 2) == 2 ? 0 : -errno;
+	n = snprintf(v, sizeof(v), "%d\n", val);
+	err = write(fd, v, n) == n ? 0 : -errno;
 	close(fd);
 	return err;
+}
+
+int xs_fwd_get(const char *ifname)
+{
+	int v = xs_sysctl_if_get("ipv4", ifname, "forwarding");
+
+	return v < 0 ? v : v != 0;
+}
+
+int xs_fwd_set(const char *ifname, bool on)
+{
+	return xs_sysctl_if_set("ipv4", ifname, "forwarding", on);
 }
 
 const char *xs_noroute_why_str(int why)

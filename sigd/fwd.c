@@ -10,11 +10,16 @@
  * stack from routing anything arriving there: the host does not become a
  * router. Interfaces that already forward (a host the operator made a router)
  * are left as they are, unguarded. require changes nothing and refuses to
- * start while one is off; off changes nothing and warns. IPv6 forwarding,
- * which IPv6 media leaving through the XDP relay needs the same way (media
- * ipv4-only off), is the operator's: turning it on changes how the
- * interface takes router advertisements, and the guard is IPv4's. sigd only
- * says when it is off on an edge with an IPv6 public-ip (fwd6_note()).
+ * start while one is off; off changes nothing and warns.
+ *
+ * IPv6 media the XDP relay sends (media ipv4-only off) needs
+ * net.ipv6.conf.IFACE.forwarding the same way, on an edge with an IPv6
+ * public-ip (fwd6_one()). There the per-interface switch does not make the
+ * stack route (ip6_forward() obeys net.ipv6.conf.all.forwarding only), so
+ * no guard is needed; it does make the interface ignore router
+ * advertisements while accept_ra is 1, so auto sets accept_ra to 2 first
+ * (accept them while forwarding): the host keeps its SLAAC addresses and
+ * default route.
  *
  * The interfaces sigd turned forwarding on for are also listed in
  * STATE-DIR/forwarding: a ruleset flush (`nft flush ruleset`, a reload of
@@ -163,26 +168,52 @@ static int fwd_one(const char *ifname, int mode)
 	return 0;
 }
 
-/* IPv6 media the XDP relay sends needs net.ipv6.conf.IFACE.forwarding: say so when it is off. */
-static void fwd6_note(const char *ifname, const struct sigd_cfg *cfg)
+/* net.ipv6.conf.@ifname.forwarding for the XDP relay's IPv6 next-hop lookups. */
+static int fwd6_one(const char *ifname, const struct sigd_cfg *cfg)
 {
-	char path[96], v[4] = "";
-	FILE *f;
+	int on, ra, err;
 
-	if (cfg->public_ip[1].af != AF_INET6 ||
-	    snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/forwarding", ifname) >=
-		    (int)sizeof(path))
-		return;
-	f = fopen(path, "r");
-	if (!f)
-		return;
-	if (fgets(v, sizeof(v), f) && v[0] == '0')
-		xs_log(XS_LOG_INFO,
-		       "%s: net.ipv6.conf.%s.forwarding is 0: with media ipv4-only off, media the "
-		       "XDP relay sends as IPv6 is dropped (drop-no-route); sigd does not set it "
-		       "(docs/operations.md)\n",
+	if (cfg->public_ip[1].af != AF_INET6)
+		return 0;
+	on = xs_sysctl_if_get("ipv6", ifname, "forwarding");
+	if (on < 0) /* IPv6 off on this interface (disable_ipv6, no ipv6 module) */
+		return 0;
+	if (on)
+		return 0;
+	if (cfg->forwarding == SIGD_FWD_REQUIRE) {
+		xs_log(XS_LOG_ERR,
+		       "net.ipv6.conf.%s.forwarding is 0: the relay cannot forward IPv6 media on "
+		       "%s "
+		       "(sysctl -w net.ipv6.conf.%s.forwarding=1, or forwarding = auto)\n",
+		       ifname, ifname, ifname);
+		return -EPERM;
+	}
+	if (cfg->forwarding == SIGD_FWD_OFF) {
+		xs_log(XS_LOG_WARN,
+		       "net.ipv6.conf.%s.forwarding is 0 and forwarding = off: with media "
+		       "ipv4-only "
+		       "off, IPv6 media arriving on %s is dropped (drop-no-route)\n",
 		       ifname, ifname);
-	fclose(f);
+		return 0;
+	}
+	ra = xs_sysctl_if_get("ipv6", ifname, "accept_ra");
+	if (ra == 1 && (err = xs_sysctl_if_set("ipv6", ifname, "accept_ra", 2))) {
+		xs_log(XS_LOG_ERR,
+		       "net.ipv6.conf.%s.accept_ra=2: %s; IPv6 forwarding left off (it would "
+		       "stop router advertisements on %s)\n",
+		       ifname, strerror(-err), ifname);
+		return err;
+	}
+	err = xs_sysctl_if_set("ipv6", ifname, "forwarding", 1);
+	if (err) {
+		xs_log(XS_LOG_ERR, "net.ipv6.conf.%s.forwarding=1: %s\n", ifname, strerror(-err));
+		return err;
+	}
+	xs_log(XS_LOG_INFO,
+	       "net.ipv6.conf.%s.forwarding=1 for the relay's IPv6 next-hop lookups%s (the host "
+	       "still routes no IPv6: net.ipv6.conf.all.forwarding is unchanged)\n",
+	       ifname, ra == 1 ? ", accept_ra=2" : "");
+	return 0;
 }
 
 int sigd_fwd_prepare(const char *pin_root, const struct sigd_cfg *cfg)
@@ -191,10 +222,8 @@ int sigd_fwd_prepare(const char *pin_root, const struct sigd_cfg *cfg)
 	int err = 0, e;
 
 	own_load(cfg->state_dir);
-	if (cfg->iface[0]) {
-		err = fwd_one(cfg->iface, cfg->forwarding);
-		fwd6_note(cfg->iface, cfg);
-	}
+	if (cfg->iface[0])
+		err = fwd_one(cfg->iface, cfg->forwarding) ?: fwd6_one(cfg->iface, cfg);
 	for (i = ifs; i && i->if_index; i++) {
 		enum xs_mode mode;
 		uint32_t id;
@@ -204,8 +233,7 @@ int sigd_fwd_prepare(const char *pin_root, const struct sigd_cfg *cfg)
 		if (xs_attached(i->if_index, &mode, &id) != 1 ||
 		    xs_prog_uses_root(id, pin_root) != 1)
 			continue;
-		e = fwd_one(i->if_name, cfg->forwarding);
-		fwd6_note(i->if_name, cfg);
+		e = fwd_one(i->if_name, cfg->forwarding) ?: fwd6_one(i->if_name, cfg);
 		err = err ?: e;
 	}
 	if (ifs)

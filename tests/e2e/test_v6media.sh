@@ -39,7 +39,8 @@ v6_net() {
 	ip -n "$NS_N" -6 addr add $ATTACK6/64 dev n1 nodad
 	ip -n "$NS_N" addr add $ATTACK4/24 dev n1
 	in_ns "$NS_N" sysctl -qw net.ipv6.conf.all.forwarding=1
-	in_ns "$NS_E" sysctl -qw net.ipv6.conf.all.forwarding=1
+	# The edge's IPv6 forwarding stays the kernel's default (0): sigd turns it
+	# on for its relay interfaces (forwarding = auto; sigd_forwarding6).
 	ip -n "$NS_E" -6 route add 2001:db8:2::/64 via "$CALLER_V6" dev e0
 	ip -n "$NS_E" -6 addr add $EDGE_CORE6/64 dev e1 nodad
 	ip -n "$NS_K" -6 addr add $CORE6/64 dev k0 nodad
@@ -182,6 +183,19 @@ dp_cases() (
 	in_ns "$NS_E" "$XS" media ipv4-only off >/dev/null
 	XDPSBC_DATAPATH=$dp sigd_start --public-ip "$EDGE_IP,$EDGE_V6" --listen "[$EDGE_V6]:5060" ||
 		{ fail "v6media_${dp}_topology" "sigd: $(tail -n 5 "$TOPO_WORK"/sigd.log.*)"; exit 1; }
+	if [ "$dp" = xdp ]; then
+		local f0 f1 fa ra
+		f0=$(in_ns "$NS_E" sysctl -n net.ipv6.conf.e0.forwarding)
+		f1=$(in_ns "$NS_E" sysctl -n net.ipv6.conf.e1.forwarding)
+		fa=$(in_ns "$NS_E" sysctl -n net.ipv6.conf.all.forwarding)
+		ra=$(in_ns "$NS_E" sysctl -n net.ipv6.conf.e0.accept_ra)
+		# accept_ra 1 -> 2: router advertisements still taken with forwarding on.
+		if [ "$f0$f1$fa$ra" = 1102 ] && grep -q 'net.ipv6.conf.e0.forwarding=1' "$TOPO_WORK"/sigd.log.*; then
+			pass v6media_sigd_forwarding6
+		else
+			fail v6media_sigd_forwarding6 "IPv6 forwarding e0=$f0 e1=$f1 all=$fa, e0 accept_ra=$ra after sigd started: $(grep -h ipv6 "$TOPO_WORK"/sigd.log.* | head -n 3)"
+		fi
+	fi
 
 	# IPv6 client, IPv4 core: translated both ways, and sprayed meanwhile.
 	d=$TOPO_WORK/v4core
