@@ -153,9 +153,10 @@ start_edge a && start_edge b ||
 # it would be banned, and the ban shared with B (test_cluster.sh checks that).
 # On the udp datapath the nft rules carry the limit themselves and `flood
 # set` re-syncs only the sets: the table is installed again to take it,
-# before any call (a reinstall empties the relay's pinhole set, which then
-# stayed empty until a flow changed). A restarted sigd builds its rules from
-# the pinned settings: B's restart below needs no reinstall.
+# before any call: a reinstall empties the udp relay's pinhole set, and
+# after B's restart it was still empty when B took the calls over (media
+# dropped as drop-pinhole). A restarted sigd builds its rules from the
+# pinned settings: B's restart below needs no reinstall.
 flood_open() { # edge
 	xs_at "$1" flood set --rate 10000 >/dev/null
 	[ "${DATAPATH:-xdp}" = udp ] && xs_at "$1" fw install >/dev/null
