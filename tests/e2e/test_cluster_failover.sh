@@ -17,6 +17,7 @@
 #
 #   CALLS=5            fewer calls (NATCALLS=0: none from behind the NAT)
 #   DATAPATH=udp       the edges on the udp datapath (test_cluster_failover_udp.sh)
+#   DATAPATH=afxdp     on the afxdp datapath (passes; not in make test for time)
 #   VIP_MOVER=script   move the address with ip(8) instead of keepalived
 #   CL_KEEP=1          keep the logs
 set -u
@@ -306,6 +307,7 @@ else
 	fail media_through_b_1s "$bad legs lost more than 1 s of media (worst $((worst * 20)) ms)"
 	echo "# B's datapath: $(xs_at b stats 2>&1 | grep -vE ' 0 +0$' | tr -s ' ' | tr '\n' ';')"
 	echo "# B's UDP sockets on $VIP: $(in_ns "$CL_PFX-b" ss -Huan src $VIP | wc -l)"
+	echo "# $VIP at the caller: $(ip -n "$NS_CL" neigh show $VIP), at the core: $(ip -n "$NS_K" neigh show $VIP); B's x0: $(ip -n "$CL_PFX-b" -br link show x0)"
 fi
 [ "$UAC_RC" = 0 ] && [ "$UAC2_RC" = 0 ] && [ "$UAS_RC" = 0 ] && pass bye_through_b ||
 	fail bye_through_b "sipp callers rc=$UAC_RC/$UAC2_RC callee rc=$UAS_RC: $(tail -n 3 "$d/uac.err" "$d/uas.err" 2>/dev/null | tr '\n' ' ')"
