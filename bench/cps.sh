@@ -15,6 +15,9 @@
 # calls completed. sipp itself runs on the same 2 cores and may be the limit
 # on the rate; CPU per call does not depend on that.
 #
+# Then xdpsbc-sigd once more with --redis (a Redis in the sink namespace),
+# one step at REDIS_RATE: the CPU per call of replicating every call.
+#
 # Then the concurrency ladder (LADDER="100 1000 10000 50000" concurrent
 # calls, at LADDER_RATE calls/s, holds of N / rate seconds): for each rung a
 # fresh edge, calls ramped up to N, then the edge's CPU per completed call
@@ -33,6 +36,8 @@ shift 2 2>/dev/null || shift $#
 RATES=("$@")
 [ ${#RATES[@]} -gt 0 ] || RATES=(50 100 200 300 400 600 800 1000 1500)
 HOLD_MS=${HOLD_MS:-1000} # ACK to BYE
+# The rate of the step with Redis: the third rate (200 calls/s in a full run).
+REDIS_RATE=${REDIS_RATE:-${RATES[$((${#RATES[@]} > 2 ? 2 : ${#RATES[@]} - 1))]}}
 SCEN=$BENCH_DIR/sip
 NG=127.0.0.1:2223
 RESULTS=()
@@ -128,6 +133,36 @@ if [ -x "$XS_SIGD" ]; then
 	fi
 	in_ns "$NS_E" "$XS" stats >"$B_WORK/sigd.stats" 2>&1
 	stop_edge
+	# The same edge writing every call to Redis (the cluster's replicated
+	# calls), one step at REDIS_RATE: its CPU per call against the plain
+	# step at that rate. Redis runs in the sink namespace, outside the
+	# edge's CPU count: the row is sigd's own cost of replicating.
+	if command -v redis-server >/dev/null; then
+		bg_ns "$NS_K" "$B_WORK/redis.log" redis-server --bind $SINK_IP --port 6390 \
+			--save "" --appendonly no --protected-mode no --dir "$B_WORK"
+		redis_pid=$BG_PID
+		mkdir -p "$B_WORK/state-redis"
+		if wait_until 5 in_ns "$NS_K" redis-cli -h $SINK_IP -p 6390 PING; then
+			bg_ns "$NS_E" "$B_WORK/sigd-redis.log" "$XS_SIGD" --config none --iface e0 \
+				--public-ip $EDGE_IP --listen $EDGE_IP:5060 --upstream sip:$SINK_IP:5060 \
+				--rtp-ports 20000-29999 --trusted $GEN_IP/32,$SINK_IP/32 \
+				--max-ports-per-source 0 --foreground --pin-root "$XDPSBC_PIN_ROOT" \
+				--state-dir "$B_WORK/state-redis" --redis $SINK_IP:6390 --node-id bench-edge \
+				--log-level ${SIGD_LOG_LEVEL:-warn}
+			if wait_until 10 sh -c "nsenter --net=/run/netns/$NS_E ss -Hlun 'sport = :5060' | grep -q 5060"; then
+				step xdpsbc-sigd+redis "$REDIS_RATE"
+			else
+				RESULTS+=("$(jq -n '{edge: "xdpsbc-sigd+redis", na: "xdpsbc-sigd with --redis did not start"}')")
+			fi
+			stop_edge
+		else
+			RESULTS+=("$(jq -n '{edge: "xdpsbc-sigd+redis", na: "redis-server did not start"}')")
+		fi
+		kill "$redis_pid" 2>/dev/null
+		wait "$redis_pid" 2>/dev/null
+	else
+		RESULTS+=("$(jq -n '{edge: "xdpsbc-sigd+redis", na: "redis-server not installed"}')")
+	fi
 	in_ns "$NS_E" "$XS" detach e0 >/dev/null 2>&1
 	in_ns "$NS_E" "$XS" detach e1 >/dev/null 2>&1
 else

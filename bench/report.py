@@ -385,6 +385,16 @@ def main():
                 name, s["rate"], s["calls"], s["completed"], s["failed"], s["edge_cpu_s"],
                 fmt(s["cpu_ms_per_call"]), "yes" if s["clean"] else "no"))
     md.append("")
+    red = cs.get("xdpsbc-sigd+redis", {})
+    for s in red.get("steps", []):
+        plain = cpu_at(sigd, s["rate"])
+        md.append("Replicated calls: at %s calls/s sigd used %s ms of CPU per call writing "
+                  "every call to Redis, %s ms without (%s); the failover gap is measured by "
+                  "tests/e2e/test_cluster_failover.sh (docs/operations.md, cluster).\n" % (
+                      s["rate"], fmt(s["cpu_ms_per_call"]), fmt(plain),
+                      fmt(ratio(s["cpu_ms_per_call"], plain), "x")))
+    if red.get("na"):
+        md.append("Replicated calls: n/a: %s\n" % red["na"])
     if lad_rows:
         md.append("## Concurrency ladder: calls up at a fixed call rate\n")
         md.append("Each rung: a fresh edge, calls placed at %s calls/s and held N / rate seconds, "

@@ -235,6 +235,32 @@ const char *clog_mark(const char *cid)
 	return set && cid && json_object_get(set, cid) ? " (taken over)" : "";
 }
 
+/*
+ * Flows are replicated under the peer's cookie, keyed by its signing
+ * secret, and this edge finds a call's flows by its own: do the two agree
+ * for the calls that have flows? (No flows at all proves nothing.)
+ */
+static bool keyed_alike(json_t *peer)
+{
+	bool flows = false;
+	const char *k;
+	json_t *v;
+	char field[24];
+
+	json_object_foreach(peer, k, v)
+	{
+		if (k[0] == 'f')
+			flows = true;
+		if (k[0] != 'd')
+			continue;
+		snprintf(field, sizeof(field), "f:%016llx",
+			 (unsigned long long)media_cookie(k + 2));
+		if (json_object_get(peer, field))
+			return true;
+	}
+	return !flows;
+}
+
 int cluster_calls_poll(struct media_ctx *mc, const struct sip_ip *public_ip)
 {
 	struct cl *c = &cl_g;
@@ -282,6 +308,12 @@ int cluster_calls_poll(struct media_ctx *mc, const struct sip_ip *public_ip)
 			n++;
 		}
 	}
+	if (n && !keyed_alike(peer))
+		xs_log(XS_LOG_ERR,
+		       "cluster: no call of %s has its flows under this edge's cookie: the two "
+		       "edges' signing secrets (STATE-DIR/secret) differ, so these calls' media "
+		       "and in-dialog requests are not recognised here; copy the peer's secret\n",
+		       c->cfg.standby_for);
 	json_decref(peer);
 	media = media_adopt(mc);
 	pthread_mutex_lock(&c->smu);

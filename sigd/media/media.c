@@ -528,8 +528,8 @@ void media_end_cookie(struct media_ctx *mc, uint64_t cookie)
 		return;
 	for (i = 0; i < c->n; i++)
 		stream_release(mc, c, &c->s[i]);
-	xs_log(XS_LOG_INFO, "[%s] media ended, relay flows removed\n",
-	       media_call_name(c, name, sizeof(name)));
+	CLOG(XS_LOG_INFO, media_call_name(c, name, sizeof(name)),
+	     "media ended, relay flows removed");
 	media_call_unlink(mc, c);
 	free(c);
 }
@@ -607,9 +607,9 @@ void media_poll(struct media_ctx *mc, void (*on_timeout)(uint64_t cookie, void *
 				expired = tmp;
 			}
 			expired[n++] = c->cookie;
-			xs_log(XS_LOG_INFO, "[%s] media timeout, no packets for %llu s\n",
-			       media_call_name(c, name, sizeof(name)),
-			       (unsigned long long)((now - last) / NSEC_PER_SEC));
+			CLOG(XS_LOG_INFO, media_call_name(c, name, sizeof(name)),
+			     "media timeout, no packets for %llu s",
+			     (unsigned long long)((now - last) / NSEC_PER_SEC));
 		}
 	}
 	for (i = 0; i < n; i++) {

@@ -108,10 +108,10 @@ void media_noroute_watch(struct media_ctx *mc, const char *pin_root)
 			}
 			c->noroute_warn_ns = now;
 			warned++;
-			xs_log(XS_LOG_WARN,
-			       "[%s] media dropped for no route: %u packets so far (%s); the relay "
-			       "cannot reach this call's next hop: see `xdpsbc status`\n",
-			       media_call_name(c, name, sizeof(name)), n, why[0] ? why : "?");
+			CLOG(XS_LOG_WARN, media_call_name(c, name, sizeof(name)),
+			     "media dropped for no route: %u packets so far (%s); the relay "
+			     "cannot reach this call's next hop: see `xdpsbc status`",
+			     n, why[0] ? why : "?");
 		}
 	}
 	if (more)

@@ -440,12 +440,21 @@ static int from_json(json_t *o, bool replay)
 	tmp.created = created;
 	tmp.ringing = ringing;
 	tmp.inv_cseq = cseq;
-	/* Its own links stay: the lists point at @d, not at @tmp. */
+	/*
+	 * Its own links stay: the lists point at @d, not at @tmp. All of them,
+	 * the journal's too: a peer's record (not a replay) is in the touched
+	 * list since dlg_new(), and a copy that cleared its links would cut
+	 * that list after it and leave its head pointing at a dialog that no
+	 * longer knows it is linked, so dlg_save() would never empty the list.
+	 */
 	tmp.next = d->next;
 	tmp.pprev = d->pprev;
 	tmp.hnext = d->hnext;
 	tmp.enext = d->enext;
 	tmp.epprev = d->epprev;
+	tmp.jnext = d->jnext;
+	tmp.jpprev = d->jpprev;
+	tmp.rec_len = d->rec_len;
 	*d = tmp;
 	if (d->state == DLG_CONFIRMED)
 		DL_DEL(d, enext, epprev);

@@ -175,7 +175,7 @@ redis_replica_start || fail replica_start "the Redis replica did not start"
 CL_REDIS=$REDIS_IP:$REPLICA_PORT,$REDIS_IP:$REDIS_PORT sigd_up c || fail late_edge "C did not start"
 XDPSBC_CTL=$CL_WORK/c.sock "$XS" --pin-root "$CL_PIN-c" status -j |
 	jq -e --arg p "$REDIS_PORT" '.cluster.connected and (.cluster.redis_port | tostring) == $p' >/dev/null &&
-	pass replica_passed_by || fail replica_passed_by "C is not on the primary"
+	pass replica_passed_by || fail replica_passed_by "C is not on the primary: $(XDPSBC_CTL=$CL_WORK/c.sock "$XS" --pin-root "$CL_PIN-c" status -j 2>&1 | jq -c '.cluster | {connected, redis, redis_port}' 2>&1)"
 has_block c 198.51.100.77/32 && has_block c 198.51.100.99/32 && pass new_edge_gets_state ||
 	fail new_edge_gets_state "C (started later) lacks the shared blocks"
 

@@ -2,9 +2,11 @@
 /*
  * The proxy's transaction and dialog state under attack, in process: forged
  * responses, table exhaustion from one source, timer C, Call-ID reuse,
- * CANCEL crossing a 2xx; each with the legitimate call that must still work
- * (state_test.h: the topology, a private flow map for media anchoring).
+ * CANCEL crossing a 2xx, a call taken over from a peer edge; each with the
+ * legitimate call that must still work (state_test.h: the topology, a
+ * private flow map for media anchoring).
  */
+#include <signal.h>
 #include "state_test.h"
 
 static void test_forged_200(void)
@@ -398,6 +400,109 @@ static void test_cancel_crossing(void)
 		T_PASS(name);
 }
 
+static void stuck(int sig)
+{
+	static const char m[] =
+		"FAIL state_taken_over_bye: the save after a takeover never ended\n";
+
+	if (write(1, m, sizeof(m) - 1) < 0)
+		_exit(2);
+	_exit(1);
+}
+
+/*
+ * A call taken over from a peer edge (dlg_from_json(): its record, not a
+ * replay) is the proxy's own: the next save journals it and returns, the
+ * caller's BYE goes to the core, the 200 ends it, and the journal keeps
+ * the other taken-over call. A copy of the record that dropped the
+ * dialog's journal links once left the save looping for ever: media still
+ * flowed in XDP, every SIP request after the takeover went unanswered.
+ */
+static void test_taken_over_bye(void)
+{
+	const char *name = "state_taken_over_bye";
+	int f0 = check_failed;
+	char da[] = "/tmp/xs-test-peer-XXXXXX", db[] = "/tmp/xs-test-standby-XXXXXX";
+	const char *ea[] = {"--state-dir", da, NULL}, *eb[] = {"--state-dir", db, NULL};
+	struct sip_addr c = CLIENT, c2 = CLIENT2, core = CORE;
+	json_t *rec[2] = {NULL, NULL};
+	osip_message_t *fw;
+	struct dialog *d;
+	char path[300];
+
+	if (!T_CHECK(name, mkdtemp(da) && mkdtemp(db), "mkdtemp"))
+		return;
+	/* The peer edge: two answered calls. */
+	setup(ea);
+	for (int i = 0; i < 2; i++) {
+		char cid[16], tag[16], br[16];
+
+		snprintf(cid, sizeof(cid), "peer-%d", i);
+		snprintf(tag, sizeof(tag), "pa%d", i);
+		snprintf(br, sizeof(br), "pb%d", i);
+		reset();
+		invite(cid, tag, br, i ? &c2 : &c, false);
+		fw = took("INVITE");
+		if (!T_CHECK(name, fw, "INVITE %d not forwarded", i))
+			return;
+		answer(fw, 200, "bob", &core, false);
+		osip_message_free(fw);
+		d = dlg_find(cid);
+		T_CHECK(name, d && d->state == DLG_CONFIRMED, "call %d not confirmed", i);
+		rec[i] = d ? dlg_json(d) : NULL;
+	}
+	proxy_flush(&px);
+	/* The standby: a call of its own, then the peer's records. */
+	setup(eb);
+	invite("own-1", "own", "ob1", &c, false);
+	T_CHECK(name, dlg_find("own-1"), "own call not started");
+	for (int i = 0; i < 2; i++)
+		T_CHECK(name, rec[i] && !dlg_from_json(rec[i]), "record %d not taken", i);
+	px.dirty = true; /* as proxy_save() after a takeover */
+	signal(SIGALRM, stuck);
+	alarm(5);
+	proxy_flush(&px);
+	alarm(0);
+	T_CHECK(name, !dlg_pending(), "changes left after the save");
+	reset();
+	input("BYE sip:bob@198.51.100.20:5060 SIP/2.0\r\n"
+	      "Via: SIP/2.0/UDP 10.0.0.2:5060;branch=z9hG4bKtbye1;rport\r\n"
+	      "Route: <sip:203.0.113.1:5060;lr>\r\nMax-Forwards: 70\r\n"
+	      "From: <sip:alice@example.com>;tag=pa0\r\nTo: <sip:bob@example.com>;tag=bob\r\n"
+	      "Call-ID: peer-0\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n",
+	      &c);
+	fw = took("BYE");
+	T_CHECK(name,
+		fw && find_req("BYE") && addr_is(&find_req("BYE")->dst, "198.51.100.20", 5060),
+		"the BYE of a taken-over call was not sent to the core");
+	if (fw) {
+		struct sip_addr callee = addr("198.51.100.20", 5060);
+
+		answer(fw, 200, NULL, &callee, false);
+		osip_message_free(fw);
+	}
+	T_CHECK(name, !dlg_find("peer-0"), "the BYE did not end the call");
+	T_CHECK(name, find_resp(200), "the 200 to the BYE was not relayed (%d sent)", nout);
+	alarm(5);
+	proxy_flush(&px);
+	alarm(0);
+	/* What the standby journaled: its own call and the other taken-over one. */
+	dlg_flush();
+	T_CHECK(name, dlg_load(db) == 2 && dlg_find("peer-1") && dlg_find("own-1"),
+		"%u dialogs in the standby's journal", dlg_count());
+	dlg_flush();
+	for (int i = 0; i < 2; i++)
+		json_decref(rec[i]);
+	snprintf(path, sizeof(path), "%s/dialogs", da);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/dialogs", db);
+	unlink(path);
+	rmdir(da);
+	rmdir(db);
+	if (check_failed == f0)
+		T_PASS(name);
+}
+
 int main(void)
 {
 	state_test_init();
@@ -409,6 +514,7 @@ int main(void)
 	test_timer_c();
 	test_callid_reuse();
 	test_cancel_crossing();
+	test_taken_over_bye();
 	state_test_done();
 	return check_failed ? 1 : 0;
 }

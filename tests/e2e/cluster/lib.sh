@@ -128,7 +128,15 @@ sigd_up() {
 		--redis "${CL_REDIS:-$REDIS_IP:$REDIS_PORT}" --node-id "edge-$e" "$@" \
 		>>"$CL_WORK/sigd-$e.log" 2>&1 &
 	SIGD_PID[$e]=$!
-	cl_wait 100 sh -c "nsenter --net=/run/netns/$CL_PFX-$e ss -Hlun 'sport = :5060' | grep -q 5060"
+	cl_wait 100 sh -c "nsenter --net=/run/netns/$CL_PFX-$e ss -Hlun 'sport = :5060' | grep -q 5060" &&
+		ctl_up "$e"
+}
+
+# ctl_up EDGE: its control socket answers with the cluster section. sigd
+# binds its SIP socket before it creates the control socket: a status asked
+# in between has no cluster section (a check right after the start failed so).
+ctl_up() {
+	cl_wait 100 sh -c "XDPSBC_CTL=$CL_WORK/$1.sock $XS --pin-root $CL_PIN-$1 status -j | jq -e .cluster"
 }
 
 sigd_down() {
