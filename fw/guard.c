@@ -326,16 +326,27 @@ out:
 
 int xs_fwd_guard_has(const char *ifname)
 {
-	struct guard_dump d = {.want = ifname};
-	int err = guard_dump(&d);
+	struct guard_dump d;
+	int err = -EINTR;
+
+	/* A dump interrupted by a concurrent ruleset change is taken again. */
+	for (int try = 0; try < XS_NFT_DUMP_TRIES && err == -EINTR; try++) {
+		d = (struct guard_dump){.want = ifname};
+		err = guard_dump(&d);
+	}
 
 	return err ?: d.found;
 }
 
 int xs_fwd_guard_list(char (*names)[IF_NAMESIZE], unsigned int max)
 {
-	struct guard_dump d = {.names = names, .max = max};
-	int err = guard_dump(&d);
+	struct guard_dump d;
+	int err = -EINTR;
+
+	for (int try = 0; try < XS_NFT_DUMP_TRIES && err == -EINTR; try++) {
+		d = (struct guard_dump){.names = names, .max = max};
+		err = guard_dump(&d);
+	}
 
 	return err ?: (int)(d.n < max ? d.n : max);
 }

@@ -11,6 +11,9 @@
 #include <libnftnl/set.h>
 #include "fw/fw.h"
 
+/* Times a netlink dump interrupted by a concurrent ruleset change is taken (EINTR). */
+#define XS_NFT_DUMP_TRIES 8
+
 /* nft's datatype ids (nftables src/datatype.h), so `nft list` prints the sets. */
 #define XS_NFT_TYPE_INET_PROTO	 12
 #define XS_NFT_TYPE_INET_SERVICE 13

@@ -110,6 +110,11 @@ static int set_cb(const struct nlmsghdr *nlh, void *arg)
 	return MNL_CB_OK;
 }
 
+/*
+ * A dump the ruleset changed under (another process updating a set: the udp
+ * relay, sigd) ends with NLM_F_DUMP_INTR, which libmnl reports as EINTR: it
+ * is taken again, from scratch.
+ */
 static int request(uint16_t type, uint16_t flags, void *payload_obj,
 		   void (*build)(struct nlmsghdr *, void *), mnl_cb_t cb, void *arg)
 {
@@ -190,12 +195,16 @@ int xs_nft_counters(struct xs_counter out[XS_REASON_MAX])
 	struct nftnl_rule *r = nftnl_rule_alloc();
 	int err;
 
-	memset(out, 0, sizeof(*out) * XS_REASON_MAX);
 	if (!r)
 		return -ENOMEM;
 	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, XS_NFT_TABLE);
 	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
-	err = request(NFT_MSG_GETRULE, NLM_F_DUMP, r, build_rule, ctr_cb, &c);
+	for (int try = 0; try < XS_NFT_DUMP_TRIES; try++) {
+		memset(out, 0, sizeof(*out) * XS_REASON_MAX);
+		err = request(NFT_MSG_GETRULE, NLM_F_DUMP, r, build_rule, ctr_cb, &c);
+		if (err != -EINTR)
+			break;
+	}
 	nftnl_rule_free(r);
 	return err;
 }
@@ -223,10 +232,15 @@ int xs_nft_status(struct xs_nft_status *st)
 	}
 	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, XS_NFT_TABLE);
 	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
-	err = request(NFT_MSG_GETRULE, NLM_F_DUMP, r, build_rule, rule_cb, &c);
 	nftnl_set_set_str(s, NFTNL_SET_TABLE, XS_NFT_TABLE);
 	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_INET);
-	err = err ?: request(NFT_MSG_GETSET, NLM_F_DUMP, s, build_set, set_cb, &c);
+	for (int try = 0; try < XS_NFT_DUMP_TRIES; try++) {
+		c = (struct dump_ctx){0};
+		err = request(NFT_MSG_GETRULE, NLM_F_DUMP, r, build_rule, rule_cb, &c);
+		err = err ?: request(NFT_MSG_GETSET, NLM_F_DUMP, s, build_set, set_cb, &c);
+		if (err != -EINTR)
+			break;
+	}
 	st->rules = c.rules;
 	st->sets = c.sets;
 out:

@@ -88,6 +88,23 @@ test_install_uninstall() {
 	# Installing again replaces ours, once.
 	in_ns "$NS" "$XS" fw install >/dev/null
 	t_eq nft_reinstall_once "$(in_ns "$NS" nft -j list tables | jq '[.nftables[] | select(.table.name == "xdpsbc")] | length')" 1
+	# Status while another process changes the ruleset (the udp relay updates
+	# its sets all the time): an interrupted dump is taken again, never an error.
+	local stop=$T_DIR/churn.stop ok=0 st churn
+	in_ns "$NS" bash -c 'for i in $(seq 400); do
+		[ -e "$1" ] && break
+		nft add rule inet xdpsbc pre udp dport 9 counter comment churn
+		h=$(nft -a list chain inet xdpsbc pre | sed -n "s/.*comment \"churn\" # handle //p" | head -n 1)
+		[ -n "$h" ] && nft delete rule inet xdpsbc pre handle "$h"
+	done' churn "$stop" >/dev/null 2>&1 &
+	churn=$!
+	for i in $(seq 40); do
+		st=$(in_ns "$NS" "$XS" -j fw status 2>&1) && [ "$(jq -r .nftables.installed <<<"$st")" = true ] &&
+			ok=$((ok + 1))
+	done
+	touch "$stop"
+	wait $churn
+	t_eq nft_status_during_churn "$ok" 40
 	t_check nft_uninstall "fw uninstall failed" in_ns "$NS" "$XS" fw uninstall
 	t_check nft_uninstall_gone "table still there" bash -c "! nsenter --net=/run/netns/$NS nft list table inet xdpsbc 2>/dev/null"
 	t_check nft_foreign_after_uninstall "operator table gone" foreign_ok "$NS"
