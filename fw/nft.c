@@ -25,6 +25,8 @@
 #include <libnftnl/rule.h>
 #include <libnftnl/table.h>
 #include <libnftnl/udata.h>
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
 
 #include "fw/internal.h"
 
@@ -346,6 +348,46 @@ static int add_rule(struct xs_nft_batch *t, const struct xs_nft_rule *d,
 
 /* ---- operations ---- */
 
+/*
+ * The relay ports a flow owns, from the flow map (its keys' edge ports):
+ * what the pinhole set holds on the udp datapath, so that installing the
+ * table again under live calls does not close their ports until the relay's
+ * next sync.
+ */
+static int flow_ports(const struct xs_maps *m, struct xs_nft_elem **out, size_t *n)
+{
+	struct xs_flow_key k, next, *prev = NULL;
+	uint8_t *seen = calloc(65536 / 8, 1);
+	struct xs_nft_elem *e;
+	size_t cnt = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (!seen)
+		return -ENOMEM;
+	while (m->flows >= 0 && !bpf_map_get_next_key(m->flows, prev, &next)) {
+		uint16_t port = ntohs(next.port);
+
+		if (!(seen[port / 8] & (1 << (port % 8))))
+			seen[port / 8] |= 1 << (port % 8), cnt++;
+		k = next;
+		prev = &k;
+	}
+	e = calloc(cnt ?: 1, sizeof(*e));
+	if (!e) {
+		free(seen);
+		return -ENOMEM;
+	}
+	for (unsigned int p = 1; p < 65536; p++)
+		if (seen[p / 8] & (1 << (p % 8))) {
+			e[*n].key[0] = p >> 8;
+			e[(*n)++].key[1] = p & 0xff;
+		}
+	free(seen);
+	*out = e;
+	return 0;
+}
+
 int xs_nft_install(const struct xs_maps *m)
 {
 	struct xs_nft_batch t;
@@ -368,6 +410,14 @@ int xs_nft_install(const struct xs_maps *m)
 	for (unsigned int i = 0; !err && i < xs_nft_nrules; i++)
 		err = add_rule(&t, &xs_nft_rules[i], &cfg);
 	err = err ?: xs_nft_sync_batch(&t, m, XS_NFT_SYNC_ALL);
+	if (!err) {
+		struct xs_nft_elem *e;
+		size_t n;
+
+		err = flow_ports(m, &e, &n);
+		err = err ?: xs_nft_set_add(&t, XS_NS_PINHOLES, e, n);
+		free(e);
+	}
 	err = err ?: xs_nft_batch_commit(&t);
 	xs_nft_batch_close(&t);
 	return err;

@@ -70,6 +70,7 @@ struct udp_dp {
 	struct xs_counter nft_last[XS_REASON_MAX]; /* nft counters already counted */
 	uint64_t blkgen;			   /* xs_blkgen at the last nft set sync */
 	struct xs_config cfg;			   /* xs_config at the last nft set sync */
+	bool cfg_known;				   /* cfg was read once */
 };
 
 static void count(struct udp_dp *d, unsigned int reason, unsigned long pkts, unsigned long bytes)
@@ -107,10 +108,31 @@ static void nft_follow(struct udp_dp *d)
 		else
 			d->blkgen = gen;
 	}
-	/* sigd's reload moves the relay range in xs_config: the nft relay set follows. */
-	if (!xs_config_get(d->o.maps, &cfg) && memcmp(&cfg, &d->cfg, sizeof(cfg)) &&
-	    !xs_nft_sync_some(d->o.maps, XS_NFT_SYNC_CONFIG))
-		d->cfg = cfg;
+	if (xs_config_get(d->o.maps, &cfg) || !memcmp(&cfg, &d->cfg, sizeof(cfg)))
+		return;
+	/*
+	 * `xdpsbc flood set`: the rate is in the flood rules and the ban time in
+	 * the ban sets, so the table is installed again (pinholes, blocklist and
+	 * trusted networks are carried over in the same transaction; the rate
+	 * and ban state start afresh).
+	 */
+	if (d->cfg_known &&
+	    (cfg.flood_rate != d->cfg.flood_rate || cfg.flood_window_s != d->cfg.flood_window_s ||
+	     cfg.flood_ban_s != d->cfg.flood_ban_s)) {
+		err = xs_nft_install(d->o.maps);
+		if (err) {
+			xs_log(XS_LOG_WARN, "udp datapath: nft flood rules not updated: %s\n",
+			       strerror(-err));
+			return;
+		}
+		xs_log(XS_LOG_INFO, "udp datapath: nft flood limit now %u per %u s, bans %u s\n",
+		       cfg.flood_rate, cfg.flood_window_s, cfg.flood_ban_s);
+	} else if (xs_nft_sync_some(d->o.maps, XS_NFT_SYNC_CONFIG)) {
+		/* sigd's reload moves the relay range in xs_config: the nft relay set follows. */
+		return;
+	}
+	d->cfg = cfg;
+	d->cfg_known = true;
 }
 
 static void nft_stats(struct udp_dp *d)

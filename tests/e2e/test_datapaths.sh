@@ -103,6 +103,22 @@ policy_cases() (
 	fi
 	in_ns "$NS_E" "$XS" block del $NAT_OUT_IP >/dev/null
 
+	# udp: `flood set` reaches the nft rules (the rate lives in them), and
+	# the table installed again keeps its sets.
+	if [ "$dp" = udp ]; then
+		local r0 r1
+		r0=$(in_ns "$NS_E" nft list chain inet xdpsbc pre | grep -c 'limit rate over 8/second burst 16')
+		in_ns "$NS_E" "$XS" flood set --rate 40 --window 2 >/dev/null
+		topo_wait 3 sh -c "nsenter --net=/run/netns/$NS_E nft list chain inet xdpsbc pre | grep -q 'limit rate over 20/second burst 40'"
+		r1=$(in_ns "$NS_E" nft list chain inet xdpsbc pre | grep -c 'limit rate over 20/second burst 40')
+		if [ "$r0" = 4 ] && [ "$r1" = 4 ]; then
+			pass udp_flood_set_nft
+		else
+			fail udp_flood_set_nft "flood rules at the old rate $r0/4, at the new rate $r1/4"
+		fi
+		in_ns "$NS_E" "$XS" flood set --rate 16 --window 2 >/dev/null
+	fi
+
 	# A relay port no call owns is a closed pinhole, even with a socket on it.
 	verdict "${dp}_pinhole_closed" drop-pinhole 10 arrive "$NS_N" $NAT_OUT_IP $EDGE_IP 29990
 
