@@ -8,7 +8,8 @@
  * Trusted sources skip the blocking stages but are still relayed. Media of a
  * flow whose source passed the source checks under the current blocklist
  * generation skips them (relay.h); SIP of a source the flood limit tracks
- * skips the blocklist lookup the same way (flood.h). Non-first
+ * skips the blocklist lookup the same way (flood.h), and a closed pinhole
+ * is dropped before it (its verdict is a drop either way). Non-first
  * fragments are judged by source (trust, blocklist) and then pass: they have
  * no transport header for the later stages.
  */
@@ -61,6 +62,19 @@ static __always_inline int xs_pipeline(struct xdp_md *ctx, struct xs_pkt *pkt)
 		xs_flood_lookup(pkt, cfg, &fc);
 		if (fc.watched && !f)
 			gen = xs_block_gen();
+		/*
+		 * A closed pinhole is dropped whatever the blocklist says, so
+		 * it is judged before the trie lookup, the stage that grows
+		 * with the blocklist. Its packets count as drop-pinhole, not
+		 * as hits of a blocklist entry they also match. The IPv6
+		 * media drop comes first as in the full order, and a packet
+		 * the flood limit watches keeps that order too.
+		 */
+		if (!f && in_range && !fc.watched) {
+			r = xs_closed_pinhole(pkt, cfg);
+			if (r != XS_CONTINUE)
+				return r;
+		}
 		if (!xs_flood_checked(&fc, gen)) {
 			r = xs_blocklist(pkt);
 			if (r != XS_CONTINUE)

@@ -27,6 +27,7 @@
 #include "lib/config.h"
 #include "lib/nexthop.h"
 #include "lib/forward.h"
+#include "lib/v6media.h"
 
 static __always_inline int xs_pinhole(const struct xs_pkt *pkt, const struct xs_config *cfg,
 				      int trusted)
@@ -36,6 +37,20 @@ static __always_inline int xs_pinhole(const struct xs_pkt *pkt, const struct xs_
 	if (xs_in_range(bpf_ntohs(pkt->dport), cfg->relay_min, cfg->relay_max))
 		return XS_DROP_PINHOLE;
 	return XS_CONTINUE;
+}
+
+/*
+ * The verdict of an untrusted packet to a relay port no flow owns, taken
+ * before the blocklist: the stages between them are the blocklist, which
+ * could only drop it too, the flood limit (the caller keeps watched packets
+ * on the full order) and the IPv6 media drop, asked here first so the
+ * packet gets the same reason it gets in the full order.
+ */
+static __always_inline int xs_closed_pinhole(const struct xs_pkt *pkt, const struct xs_config *cfg)
+{
+	int r = xs_v6media(pkt, cfg);
+
+	return r != XS_CONTINUE ? r : xs_pinhole(pkt, cfg, 0);
 }
 
 /* The reverse flow's key: this flow's edge source, in the family the packet leaves in. */

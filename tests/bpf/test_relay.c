@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <xdp/xsk.h>
@@ -213,6 +214,54 @@ static void s_block_other(void)
 	call(0);
 	bt_block_add(&t, OTHER "/32", 0);
 }
+/*
+ * Closed pinholes are judged before the blocklist (the verdict is a drop
+ * either way): a blocklisted source's packets to an unowned relay port count
+ * as drop-pinhole and are not hits of its entry; to a port a flow owns, or
+ * to a port the flood limit watches, the blocklist still judges them.
+ */
+static uint64_t other_hits0;
+
+static uint64_t other_hits(void)
+{
+	struct xs_block b = {};
+
+	bt_block_get(&t, OTHER "/32", &b);
+	return b.hits;
+}
+static void s_block_pinholes(void)
+{
+	call(0);
+	config(XS_CFG_PINHOLES);
+	bt_block_add(&t, OTHER "/32", 0);
+	other_hits0 = other_hits();
+}
+/* The flood limit watching a port inside the relay range. */
+static void s_flood_in_range(void)
+{
+	struct xs_config c;
+
+	bt_config_default(&c, XS_CFG_PINHOLES);
+	c.relay_min = 20000;
+	c.relay_max = 29999;
+	bt_config_flood(&c, 1000, 2, 300);
+	c.flood_ports[2] = 20004;
+	bt_config_set(&t, &c);
+	other_hits0 = other_hits();
+}
+/*
+ * The datapath clock is cached per tick (clock.h): an entry that expires
+ * after the cache was filled must stop blocking once the ticks move on.
+ */
+#define EXPIRING "203.0.113.52"
+static void s_block_expiring(void)
+{
+	bt_block_add(&t, EXPIRING "/32", bt_now_ns() + 50 * 1000000ULL);
+}
+static void s_after_expiry(void)
+{
+	usleep(100 * 1000);
+}
 static void s_fwd_off(void)
 {
 	call(0);
@@ -310,6 +359,27 @@ static void s_retrust(void)
 }
 
 /* ---- post-checks: return 1 or fill @why ---- */
+
+/* Did this row's packet move the blocklisted source's hits by @n? */
+static int other_hit_by(uint64_t n, char *why, size_t cap)
+{
+	uint64_t now = other_hits(), was = other_hits0;
+
+	other_hits0 = now;
+	if (now == was + n)
+		return 1;
+	snprintf(why, cap, "blocklist entry hits moved by %llu, want %llu",
+		 (unsigned long long)(now - was), (unsigned long long)n);
+	return 0;
+}
+static int c_other_no_hit(char *why, size_t cap)
+{
+	return other_hit_by(0, why, cap);
+}
+static int c_other_hit(char *why, size_t cap)
+{
+	return other_hit_by(1, why, cap);
+}
 
 static int flow_is(uint16_t port, struct xs_flow *f, char *why, size_t cap)
 {
@@ -709,6 +779,23 @@ static const struct step steps[] = {
 	/* earlier stages win */
 	{ "blocklisted source with a flow dropped", s_block_other,
 	  { FROM(OTHER, 31000), TO(EDGE, PA), RTP }, 0, XS_DROP_BLOCKLIST, {}, NULL },
+	{ "closed pinhole: blocklisted source counted as pinhole drop, no entry hit",
+	  s_block_pinholes,
+	  { FROM(OTHER, 31000), TO(EDGE, 20004), RTP }, 0, XS_DROP_PINHOLE, {}, c_other_no_hit },
+	{ "open pinhole: blocklisted source still dropped by the blocklist", NULL,
+	  { FROM(OTHER, 31000), TO(EDGE, PA), RTP }, 0, XS_DROP_BLOCKLIST, {}, c_other_hit },
+	{ "closed pinhole: blocklisted source outside the range: blocklist", NULL,
+	  { FROM(OTHER, 31000), TO(EDGE, 30000), RTP }, 0, XS_DROP_BLOCKLIST, {}, c_other_hit },
+	{ "closed pinhole: clean source still dropped as pinhole", NULL,
+	  { FROM(NAT_A, 31000), TO(EDGE, 20006), RTP }, 0, XS_DROP_PINHOLE, {}, NULL },
+	{ "closed pinhole on a flood-watched port: blocklist judges first", s_flood_in_range,
+	  { FROM(OTHER, 31000), TO(EDGE, 20004), RTP }, 0, XS_DROP_BLOCKLIST, {}, c_other_hit },
+	{ "closed pinhole on a flood-watched port: clean source dropped as pinhole", NULL,
+	  { FROM(NAT_A, 31000), TO(EDGE, 20004), RTP }, 0, XS_DROP_PINHOLE, {}, NULL },
+	{ "blocklist entry 50 ms from expiry drops", s_block_expiring,
+	  { FROM(EXPIRING, 31000), TO(EDGE, 30000), RTP }, 0, XS_DROP_BLOCKLIST, {}, NULL },
+	{ "the same entry 100 ms later passes (clock cache moved on)", s_after_expiry,
+	  { FROM(EXPIRING, 31000), TO(EDGE, 30000), RTP }, 0, XS_PASS, {}, NULL },
 	{ "non-first fragment to a flow passes", NULL,
 	  { FROM(A_SIG, 4000), TO(EDGE, PA), .frag_off = 20, .payload = 40 }, 0, XS_PASS_FRAGMENT,
 	  {}, NULL },

@@ -39,6 +39,7 @@
 #define B4	  "203.0.113.30"
 #define NAT6	  "2001:db8:a::50"
 #define OTHER6	  "2001:db8:a::51"
+#define BAD6	  "2001:db8:a::66" /* blocklisted in the ipv4-only rows only */
 #define FAR6	  "2001:db8:b::40"
 #define MAC_XSA	  "02:00:00:00:aa:01"
 #define MAC_XSB	  "02:00:00:00:bb:01"
@@ -202,6 +203,12 @@ static void s_txport(void)
 
 	if (bpf_map_update_elem(t.txports_fd, &k, &v, BPF_ANY))
 		fprintf(stderr, "txports: %s\n", strerror(errno));
+}
+
+/* Settings kept: closed pinholes are judged before the blocklist, after the media drop. */
+static void s_block6(void)
+{
+	bt_block_add(&t, BAD6 "/128", 0);
 }
 
 static void s_block_other(void)
@@ -402,6 +409,10 @@ static const struct step steps[] = {
 	  { OUT(EDGE6, PB, MAC_B), TO(B6, 6000), RTP, .ttl = 63 }, NULL },
 	{ "ipv4-only on: v6 media to a flow dropped (source-check cache no bypass)", s_v4only,
 	  { FROM(A6, 4000), TO(EDGE6, PA), RTP }, XS_DROP_V6_MEDIA, {}, NULL },
+	{ "ipv4-only on: v6 to a closed pinhole in the rtp range: media drop first", NULL,
+	  { FROM(A6, 4000), TO(EDGE6, 20030), RTP }, XS_DROP_V6_MEDIA, {}, NULL },
+	{ "ipv4-only on: blocked v6 source to a closed pinhole: media drop first", s_block6,
+	  { FROM(BAD6, 4000), TO(EDGE6, 20030), RTP }, XS_DROP_V6_MEDIA, {}, NULL },
 	{ "ipv4-only on: v6 to a translating flow dropped", NULL,
 	  { FROM(A6, 4000), TO(EDGE6, XA), RTP }, XS_DROP_V6_MEDIA, {}, NULL },
 	{ "ipv4-only on: v4 media of the same call still relayed", NULL,
