@@ -118,6 +118,8 @@ static void media_opts_of(const struct sigd_cfg *cfg, const struct xs_maps *maps
 	if (cfg->public_ip[1].af == AF_INET6)
 		mo->public_ip6 = cfg->public_ip[1].v6;
 	mo->config_fd = maps->config;
+	memcpy(mo->media_ip, cfg->media_ip, sizeof(mo->media_ip));
+	mo->n_media_ip = cfg->n_media_ip;
 	mo->port_min = cfg->rtp_min;
 	mo->port_max = cfg->rtp_max;
 	mo->flows_fd = maps->flows;
@@ -336,6 +338,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	media_opts_of(&cfg, &maps, &mo);
+	sigd_warn_media_ip(&cfg);
 	mc = media_new(&mo);
 	if (!mc) {
 		xs_log(XS_LOG_ERR, "media engine did not start\n");

@@ -8,6 +8,8 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <ifaddrs.h>
+#include <arpa/inet.h>
 #include "options.h"
 
 static int add_listen(struct sip_addr *list, unsigned int *n, uint8_t *pass, uint8_t cur,
@@ -71,6 +73,60 @@ int sigd_set_public_ip(struct sigd_cfg *c, const char *v)
 	c->public_ip[0] = ips[0];
 	c->public_ip[1] = ips[1];
 	return 0;
+}
+
+/*
+ * media-ip: the IPv4 addresses media is anchored on, each with the whole
+ * rtp-ports range (docs/sigd.md, "Call capacity"). Media is IPv4-only so
+ * far: an IPv6 entry is refused rather than silently ignored.
+ */
+int sigd_set_media_ip(struct sigd_cfg *c, const char *v)
+{
+	struct in_addr ips[MEDIA_ADDRS_MAX];
+	char buf[MEDIA_ADDRS_MAX * 20], *save, *tok;
+	unsigned int n = 0, i;
+
+	if (snprintf(buf, sizeof(buf), "%s", v) >= (int)sizeof(buf))
+		return -EINVAL;
+	for (tok = strtok_r(buf, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
+		struct sip_ip ip;
+
+		if (sip_ip_parse(tok, &ip) || sip_ip_is_any(&ip) || ip.af != AF_INET ||
+		    n == MEDIA_ADDRS_MAX)
+			return -EINVAL;
+		for (i = 0; i < n; i++)
+			if (ips[i].s_addr == ip.v4.s_addr)
+				return -EINVAL;
+		ips[n++] = ip.v4;
+	}
+	memcpy(c->media_ip, ips, n * sizeof(ips[0]));
+	c->n_media_ip = n;
+	return 0;
+}
+
+void sigd_warn_media_ip(const struct sigd_cfg *c)
+{
+	struct ifaddrs *ifs, *i;
+	char b[INET_ADDRSTRLEN];
+	unsigned int k;
+	bool found;
+
+	if (!c->n_media_ip || getifaddrs(&ifs))
+		return;
+	for (k = 0; k < c->n_media_ip; k++) {
+		found = false;
+		for (i = ifs; i && !found; i = i->ifa_next)
+			found = i->ifa_addr && i->ifa_addr->sa_family == AF_INET &&
+				((struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr ==
+					c->media_ip[k].s_addr;
+		/* A standby's shared addresses arrive later: a warning, not a refusal. */
+		if (!found)
+			xs_log(XS_LOG_WARN,
+			       "media-ip %s is not an address of this host: calls anchored "
+			       "on it get no media until it is\n",
+			       inet_ntop(AF_INET, &c->media_ip[k], b, sizeof(b)));
+	}
+	freeifaddrs(ifs);
 }
 
 /* The first entry of family @af in @list, NULL when none. */

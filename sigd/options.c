@@ -581,6 +581,9 @@ const struct opt sigd_opts[] = {
 	 "strict: drop packets whose source does not route back out of their ingress interface "
 	 "(net.ipv4.conf.all.rp_filter = 1), so outsiders cannot pose as the core; keep: leave "
 	 "the sysctl (default strict)"},
+	{"media-ip", "IP,IP,..", sigd_set_media_ip,
+	 "IPv4 addresses media is anchored on, each with the whole rtp-ports range, one per "
+	 "call (up to 16; default: the IPv4 public-ip)"},
 	{"rtp-ports", "MIN-MAX", set_rtp_ports, "media relay port range (default 20000-29999)"},
 	{"media-timeout", "SEC", set_media_timeout, "end calls without media for SEC (default 60)"},
 	{"latch-source", "signalling|sdp", set_latch_source,

@@ -15,6 +15,7 @@
 #include "sip/dns.h"
 #include "rpfilter.h"
 #include "cluster/cluster.h"
+#include "media/types.h"
 
 #define SIGD_CONFIG_DEFAULT "/etc/xdpsbc/xdpsbc.conf"
 #define SIGD_STATE_DEFAULT  "/run/PIN-ROOT-NAME" /* xs_instance_dir() of the pin root */
@@ -47,6 +48,9 @@ struct sigd_cfg {
 	unsigned int ncore;
 	enum sigd_rpf rp_filter; /* reverse-path filtering of the edge's interfaces */
 	uint16_t rtp_min, rtp_max;
+	/* Media addresses (media-ip); none: the IPv4 public-ip. */
+	struct in_addr media_ip[MEDIA_ADDRS_MAX];
+	unsigned int n_media_ip;
 	unsigned int media_timeout;
 	/* Media latching and limits (docs/security/media.md). */
 	bool latch_sdp;		   /* latch-source = sdp */
@@ -87,9 +91,12 @@ int opts_load(struct sigd_cfg *cfg, int argc, char **argv);
 int opts_validate(const struct sigd_cfg *cfg);
 void opts_usage(FILE *f);
 
-/* netcfg.c: the listen and public-ip keys, and the edge addresses they give. */
+/* netcfg.c: the listen, public-ip and media-ip keys, and the edge addresses they give. */
 int sigd_set_listen(struct sigd_cfg *c, const char *v);
 int sigd_set_public_ip(struct sigd_cfg *c, const char *v);
+int sigd_set_media_ip(struct sigd_cfg *c, const char *v);
+/* Warn about media-ip addresses this host does not hold (media to them never arrives). */
+void sigd_warn_media_ip(const struct sigd_cfg *c);
 int sigd_set_listen_tls(struct sigd_cfg *c, const char *v);
 void sigd_cfg_edge(const struct sigd_cfg *c, struct sip_edge *e);
 /* Every listen family has an edge address; every public address a listen entry. */

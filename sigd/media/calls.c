@@ -46,7 +46,8 @@ struct media_call *media_call_add(struct media_ctx *mc, uint64_t cookie, const c
 		return NULL;
 	c->cookie = cookie;
 	c->active_ns = media_now_ns();
-	c->edge4 = mc->o.public_ip;
+	/* A default media address; media.c (call_addr()) picks its own with its first ports. */
+	c->edge4 = mc->ports.naddrs ? mc->ports.addr[0] : mc->o.public_ip;
 	c->edge6 = mc->o.public_ip6;
 	if (call_id)
 		snprintf(c->call_id, sizeof(c->call_id), "%s", call_id);

@@ -429,7 +429,8 @@ int media_flows_rebuild(struct media_ctx *mc)
 						l->rtcp_addr = l->addr;
 						l->rtcp_port = l->port + 1;
 					}
-					media_ports_mark(&mc->ports, s->edge[x]);
+					media_ports_mark(&mc->ports, c->edge4, c->af[x] == AF_INET6,
+							 s->edge[x]);
 				}
 			}
 		}

@@ -124,12 +124,16 @@ static inline union media_addr media_call_edge(const struct media_call *c, int x
 
 struct media_ports {
 	uint16_t base;	    /* first (even) RTP port */
-	unsigned int pairs; /* RTP/RTCP pairs in the range */
-	unsigned int used_count;
-	uint8_t *used;	       /* one byte per pair */
-	uint32_t rnd[64];      /* getrandom() buffer for random picks */
-	unsigned int rnd_left; /* values of rnd not used yet */
-	uint32_t (*rng)(void); /* media_opts.port_rng */
+	unsigned int pairs; /* RTP/RTCP pairs in the range, per media address */
+	unsigned int naddrs;
+	struct in_addr addr[MEDIA_ADDRS_MAX]; /* the media addresses (media_opts) */
+	/* Pairs in use per address; [naddrs]: the IPv6 media address's (its own range). */
+	unsigned int addr_used[MEDIA_ADDRS_MAX + 1];
+	unsigned int used_count; /* over all addresses */
+	uint8_t *used;		 /* one byte per (address, pair), address-major */
+	uint32_t rnd[64];	 /* getrandom() buffer for random picks */
+	unsigned int rnd_left;	 /* values of rnd not used yet */
+	uint32_t (*rng)(void);	 /* media_opts.port_rng */
 };
 
 /* Relay ports held per signalling source (an IPv4 address, an IPv6 /64), a chained hash. */
@@ -166,12 +170,24 @@ struct media_ctx {
 int media_leg_af(bool dual, bool have4, int sdp_af, int sig_af);
 
 /* ports.c */
-int media_ports_init(struct media_ports *p, uint16_t min, uint16_t max);
+int media_ports_init(struct media_ports *p, const struct in_addr *addrs, unsigned int naddrs,
+		     uint16_t min, uint16_t max);
 void media_ports_fini(struct media_ports *p);
-int media_ports_alloc(struct media_ports *p, uint16_t *rtp);
-void media_ports_free(struct media_ports *p, uint16_t rtp);
-/* Mark @rtp used (rebuild, reconfigure); ignored outside the range. */
-void media_ports_mark(struct media_ports *p, uint16_t rtp);
+/*
+ * A media address for a new call that needs @need pairs: random, weighted by
+ * free pairs, among the addresses with that many free. -ENOSPC when none has.
+ */
+int media_ports_pick_addr(struct media_ports *p, unsigned int need, struct in_addr *addr);
+/*
+ * A random free pair on IPv4 media address @addr, or with @v6 on the IPv6
+ * media address (one, with a range of its own: IPv6 legs of calls on
+ * different IPv4 addresses share it); -ENOSPC when it is full or @addr is
+ * not a media address.
+ */
+int media_ports_alloc(struct media_ports *p, struct in_addr addr, bool v6, uint16_t *rtp);
+void media_ports_free(struct media_ports *p, struct in_addr addr, bool v6, uint16_t rtp);
+/* Mark @rtp on @addr used (rebuild, reconfigure); ignored outside the range and addresses. */
+void media_ports_mark(struct media_ports *p, struct in_addr addr, bool v6, uint16_t rtp);
 /* Ports @src holds; add (or, negative, remove) @ports. Source 0 is never counted. */
 unsigned int media_quota_held(const struct media_quota *q, const struct sip_ip *src);
 int media_quota_add(struct media_quota *q, const struct sip_ip *src, int ports);

@@ -39,11 +39,21 @@ uint64_t media_cookie(const char *call_id)
 static void stream_release(struct media_ctx *mc, struct media_call *c, struct media_stream *s)
 {
 	media_flows_delete(mc, c, s);
-	media_ports_free(&mc->ports, s->edge[0]);
-	media_ports_free(&mc->ports, s->edge[1]);
+	media_ports_free(&mc->ports, c->edge4, c->af[0] == AF_INET6, s->edge[0]);
+	media_ports_free(&mc->ports, c->edge4, c->af[1] == AF_INET6, s->edge[1]);
 	if (s->edge[0])
 		media_quota_add(&mc->quota, &s->owner, -STREAM_PORTS);
 	memset(s, 0, sizeof(*s));
+}
+
+static bool call_holds_ports(const struct media_call *c)
+{
+	unsigned int i;
+
+	for (i = 0; i < c->n; i++)
+		if (c->s[i].edge[0])
+			return true;
+	return false;
 }
 
 int media_adopt(struct media_ctx *mc)
@@ -54,6 +64,17 @@ int media_adopt(struct media_ctx *mc)
 	return err ?: (int)(mc->calls - before);
 }
 
+/* The pool of (media address, pair) for options @o. */
+static int ports_init(struct media_ports *p, const struct media_opts *o)
+{
+	int err = o->n_media_ip ? media_ports_init(p, o->media_ip, o->n_media_ip, o->port_min,
+						   o->port_max)
+				: media_ports_init(p, &o->public_ip, 1, o->port_min, o->port_max);
+
+	p->rng = o->port_rng;
+	return err;
+}
+
 struct media_ctx *media_new(const struct media_opts *o)
 {
 	struct media_ctx *mc = calloc(1, sizeof(*mc));
@@ -62,9 +83,8 @@ struct media_ctx *media_new(const struct media_opts *o)
 	if (!mc)
 		return NULL;
 	mc->o = *o;
-	if (media_ports_init(&mc->ports, o->port_min, o->port_max))
+	if (ports_init(&mc->ports, o))
 		goto fail;
-	mc->ports.rng = o->port_rng;
 	if (o->flows_fd >= 0) {
 		err = media_flows_rebuild(mc);
 		if (err) {
@@ -107,20 +127,25 @@ int media_reconfigure(struct media_ctx *mc, const struct media_opts *o)
 	unsigned int h, i;
 	int err;
 
-	err = media_ports_init(&np, o->port_min, o->port_max);
-	if (err)
+	err = ports_init(&np, o);
+	if (err) {
+		media_ports_fini(&np);
 		return err;
-	np.rng = o->port_rng;
+	}
 	/*
-	 * Calls in progress keep their ports and edge address; their ports
-	 * stay reserved when they fall in the new range too. New flow flags
-	 * apply when a call's flows are next programmed.
+	 * Calls in progress keep their ports and media address; their ports
+	 * stay reserved when they fall in the new range and addresses too (a
+	 * call on an address no longer listed gets no new m-line on it:
+	 * -ENOSPC). New flow flags apply when a call's flows are next
+	 * programmed.
 	 */
 	for (h = 0; h < MEDIA_HASH_SIZE; h++)
 		for (c = mc->hash[h]; c; c = c->next)
 			for (i = 0; i < c->n; i++) {
-				media_ports_mark(&np, c->s[i].edge[0]);
-				media_ports_mark(&np, c->s[i].edge[1]);
+				media_ports_mark(&np, c->edge4, c->af[0] == AF_INET6,
+						 c->s[i].edge[0]);
+				media_ports_mark(&np, c->edge4, c->af[1] == AF_INET6,
+						 c->s[i].edge[1]);
 			}
 	media_ports_fini(&mc->ports);
 	mc->ports = np;
@@ -337,6 +362,30 @@ static int check_limits(struct media_ctx *mc, const struct media_call *c,
 }
 
 /*
+ * The media address of call @c, picked when it first needs ports: all of a
+ * call's streams are on one address, the one its c= line names, with room
+ * for every new m-line of this SDP. Until then (no relayed m-line) c= is the
+ * first media address.
+ */
+static int call_addr(struct media_ctx *mc, struct media_call *c, const struct sdp_info *info,
+		     unsigned int n)
+{
+	unsigned int i, fresh = 0, legs4 = (c->af[0] != AF_INET6) + (c->af[1] != AF_INET6);
+
+	/* Holding nothing, it is free to move; else its streams stay where they are. */
+	if (call_holds_ports(c))
+		return 0;
+	for (i = 0; i < n; i++)
+		if (info->m[i].relay && info->m[i].port && !c->s[i].edge[0])
+			fresh++;
+	if (!fresh || !legs4) {
+		c->edge4 = mc->ports.naddrs ? mc->ports.addr[0] : mc->o.public_ip;
+		return 0;
+	}
+	return media_ports_pick_addr(&mc->ports, legs4 * fresh, &c->edge4);
+}
+
+/*
  * Work on a copy of the call's streams; allocate what new m-lines need; only
  * when the SDP could be rewritten commit: program flows, release rejected
  * streams, replace the body. On error the message and the call are unchanged
@@ -353,6 +402,7 @@ int media_rewrite(struct media_ctx *mc, osip_message_t *msg, const char *call_id
 	unsigned int i, n, nfresh = 0;
 	struct media_call *c;
 	struct sdp_info info;
+	struct in_addr addr0;
 	sdp_message_t *sdp;
 	char *text, *out;
 	osip_body_t *b;
@@ -404,6 +454,12 @@ int media_rewrite(struct media_ctx *mc, osip_message_t *msg, const char *call_id
 
 	memcpy(old_af, c->af, sizeof(old_af));
 	legs_af(mc, c, from, &info, n, src);
+	addr0 = c->edge4;
+	err = call_addr(mc, c, &info, n);
+	if (err) {
+		xs_log(XS_LOG_ERR, "[%s] relay ports exhausted on every media address\n", call_id);
+		goto rollback;
+	}
 	memcpy(ns, c->s, sizeof(ns));
 	for (i = 0; i < n; i++) {
 		const struct sdp_media_info *mi = &info.m[i];
@@ -418,7 +474,8 @@ int media_rewrite(struct media_ctx *mc, osip_message_t *msg, const char *call_id
 			/* A new stream: one port pair toward each leg. */
 			memset(&ns[i], 0, sizeof(ns[i]));
 			for (x = 0; x < 2; x++) {
-				err = media_ports_alloc(&mc->ports, &ns[i].edge[x]);
+				err = media_ports_alloc(&mc->ports, c->edge4, c->af[x] == AF_INET6,
+							&ns[i].edge[x]);
 				if (err) {
 					xs_log(XS_LOG_ERR, "[%s] relay ports exhausted\n", call_id);
 					goto rollback;
@@ -490,7 +547,8 @@ fail_committed:
 
 rollback:
 	for (i = 0; i < nfresh; i++)
-		media_ports_free(&mc->ports, fresh_ports[i]);
+		media_ports_free(&mc->ports, c->edge4, c->af[i & 1] == AF_INET6, fresh_ports[i]);
+	c->edge4 = addr0;
 	if (sdp)
 		sdp_message_free(sdp);
 	if (created) {
@@ -553,16 +611,6 @@ void media_confirm(struct media_ctx *mc, const char *call_id)
 		c->confirmed = true;
 }
 
-static bool call_has_flows(const struct media_call *c)
-{
-	unsigned int i;
-
-	for (i = 0; i < c->n; i++)
-		if (c->s[i].edge[0])
-			return true;
-	return false;
-}
-
 /* Timer C (RFC 3261 16.6): how long a proxy lets an INVITE ring. */
 #define MEDIA_RING_NS (180 * NSEC_PER_SEC)
 
@@ -588,7 +636,7 @@ void media_poll(struct media_ctx *mc, void (*on_timeout)(uint64_t cookie, void *
 	timeout_ns = (uint64_t)(mc->o.timeout_s ? mc->o.timeout_s : 60) * NSEC_PER_SEC;
 	for (h = 0; h < MEDIA_HASH_SIZE; h++) {
 		for (c = mc->hash[h]; c; c = c->next) {
-			if (!call_has_flows(c))
+			if (!call_holds_ports(c))
 				continue;
 			limit = timeout_ns + (c->confirmed ? 0 : MEDIA_RING_NS);
 			last = c->active_ns > c->seen_ns ? c->active_ns : c->seen_ns;

@@ -1,7 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Relay port allocation: even RTP port, RTCP on the next one; and the count
- * of relay ports each signalling source holds.
+ * Relay port allocation: even RTP port, RTCP on the next one, on one of the
+ * media addresses; and the count of relay ports each signalling source holds.
+ *
+ * The pool is every (media address, port pair): a relay flow is keyed by the
+ * edge address and port (xs_flows), so each media address has the whole
+ * range to itself and capacity grows with the addresses (docs/sigd.md,
+ * "Call capacity"). A call's ports are all on one address, the one its SDP
+ * c= names; a new call's address is picked at random weighted by free pairs,
+ * so the addresses fill evenly.
  *
  * A pair is allocated per leg and m-line even when rtcp-mux is offered: mux is
  * only in effect once the answer accepts it too (RFC 5761 5.1.1), and until
@@ -23,21 +30,28 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <netinet/in.h>
 
 #include "media/internal.h"
 #include "secret.h"
 
 #define MEDIA_PORTS_TRIES 32
 
-int media_ports_init(struct media_ports *p, uint16_t min, uint16_t max)
+int media_ports_init(struct media_ports *p, const struct in_addr *addrs, unsigned int naddrs,
+		     uint16_t min, uint16_t max)
 {
-	unsigned int base = min < 2 ? 2 : (min + 1U) & ~1U;
+	unsigned int base = min < 2 ? 2 : (min + 1U) & ~1U, i;
 
+	memset(p, 0, sizeof(*p));
+	if (naddrs > MEDIA_ADDRS_MAX)
+		return -E2BIG;
 	p->base = (uint16_t)base;
 	p->pairs = max >= base + 1 ? (max - base + 1U) / 2 : 0;
-	p->used_count = 0;
-	p->rnd_left = 0;
-	p->used = calloc(p->pairs ? p->pairs : 1, 1);
+	p->naddrs = naddrs;
+	for (i = 0; i < naddrs; i++)
+		p->addr[i] = addrs[i];
+	/* One more range: the IPv6 media address's. */
+	p->used = calloc(p->pairs ? (size_t)p->pairs * (naddrs + 1) : 1, 1);
 	return p->used ? 0 : -ENOMEM;
 }
 
@@ -46,6 +60,7 @@ void media_ports_fini(struct media_ports *p)
 	free(p->used);
 	p->used = NULL;
 	p->pairs = 0;
+	p->naddrs = 0;
 }
 
 /* A random 32-bit value from a buffer refilled by getrandom(): one syscall per 64. */
@@ -66,29 +81,86 @@ static int rnd32(struct media_ports *p, uint32_t *v)
 	return 0;
 }
 
-static void take(struct media_ports *p, unsigned int k, uint16_t *rtp)
+/*
+ * The index of media address @a (@v6: the IPv6 one, naddrs), or -1 when it
+ * is not (or no longer) one of them.
+ */
+static int addr_index(const struct media_ports *p, struct in_addr a, bool v6)
 {
-	p->used[k] = 1;
+	unsigned int i;
+
+	if (v6)
+		return (int)p->naddrs;
+	for (i = 0; i < p->naddrs; i++)
+		if (p->addr[i].s_addr == a.s_addr)
+			return (int)i;
+	return -1;
+}
+
+int media_ports_pick_addr(struct media_ports *p, unsigned int need, struct in_addr *addr)
+{
+	unsigned int i, total = 0, left, fit = 0, last = 0;
+	uint32_t r;
+	int err;
+
+	for (i = 0; i < p->naddrs; i++)
+		if (p->pairs - p->addr_used[i] >= need) {
+			total += p->pairs - p->addr_used[i];
+			fit++;
+			last = i;
+		}
+	if (!total || !need)
+		return -ENOSPC;
+	if (fit == 1) {
+		/* No choice: no random value spent (tests count the port picks). */
+		*addr = p->addr[last];
+		return 0;
+	}
+	err = rnd32(p, &r);
+	if (err)
+		return err;
+	/* Weighted by free pairs: the addresses fill evenly, the emptiest first. */
+	left = r % total;
+	for (i = 0; i < p->naddrs; i++) {
+		unsigned int free_pairs = p->pairs - p->addr_used[i];
+
+		if (free_pairs < need)
+			continue;
+		if (left < free_pairs)
+			break;
+		left -= free_pairs;
+	}
+	*addr = p->addr[i];
+	return 0;
+}
+
+static void take(struct media_ports *p, unsigned int a, unsigned int k, uint16_t *rtp)
+{
+	p->used[(size_t)a * p->pairs + k] = 1;
+	p->addr_used[a]++;
 	p->used_count++;
 	*rtp = (uint16_t)(p->base + 2 * k);
 }
 
-int media_ports_alloc(struct media_ports *p, uint16_t *rtp)
+int media_ports_alloc(struct media_ports *p, struct in_addr addr, bool v6, uint16_t *rtp)
 {
+	int ai = addr_index(p, addr, v6);
+	const uint8_t *used;
 	unsigned int i, k;
 	uint32_t r = 0;
 	int err;
 
-	if (p->used_count >= p->pairs)
+	if (ai < 0 || p->addr_used[ai] >= p->pairs)
 		return -ENOSPC;
+	used = p->used + (size_t)ai * p->pairs;
 	for (i = 0; i < MEDIA_PORTS_TRIES; i++) {
 		err = rnd32(p, &r);
 		if (err)
 			return err;
 		/* Modulo bias below 2^-17 for 2^15 pairs: irrelevant here. */
 		k = r % p->pairs;
-		if (!p->used[k]) {
-			take(p, k, rtp);
+		if (!used[k]) {
+			take(p, (unsigned int)ai, k, rtp);
 			return 0;
 		}
 	}
@@ -97,38 +169,50 @@ int media_ports_alloc(struct media_ports *p, uint16_t *rtp)
 		return err;
 	for (i = 0; i < p->pairs; i++) {
 		k = (r + i) % p->pairs;
-		if (!p->used[k]) {
-			take(p, k, rtp);
+		if (!used[k]) {
+			take(p, (unsigned int)ai, k, rtp);
 			return 0;
 		}
 	}
 	return -ENOSPC;
 }
 
-static int pair_of(const struct media_ports *p, uint16_t rtp, unsigned int *k)
-{
-	if (rtp < p->base || (rtp - p->base) & 1)
-		return -ERANGE;
-	*k = (rtp - p->base) / 2U;
-	return *k < p->pairs ? 0 : -ERANGE;
-}
-
-void media_ports_free(struct media_ports *p, uint16_t rtp)
+/* The slot of @rtp on @addr in p->used, -ERANGE outside the range or the addresses. */
+static int slot_of(const struct media_ports *p, struct in_addr addr, bool v6, uint16_t rtp,
+		   size_t *slot, int *ai)
 {
 	unsigned int k;
 
-	if (!pair_of(p, rtp, &k) && p->used[k]) {
-		p->used[k] = 0;
+	*ai = addr_index(p, addr, v6);
+	if (*ai < 0 || rtp < p->base || (rtp - p->base) & 1)
+		return -ERANGE;
+	k = (rtp - p->base) / 2U;
+	if (k >= p->pairs)
+		return -ERANGE;
+	*slot = (size_t)*ai * p->pairs + k;
+	return 0;
+}
+
+void media_ports_free(struct media_ports *p, struct in_addr addr, bool v6, uint16_t rtp)
+{
+	size_t s;
+	int ai;
+
+	if (!slot_of(p, addr, v6, rtp, &s, &ai) && p->used[s]) {
+		p->used[s] = 0;
+		p->addr_used[ai]--;
 		p->used_count--;
 	}
 }
 
-void media_ports_mark(struct media_ports *p, uint16_t rtp)
+void media_ports_mark(struct media_ports *p, struct in_addr addr, bool v6, uint16_t rtp)
 {
-	unsigned int k;
+	size_t s;
+	int ai;
 
-	if (!pair_of(p, rtp, &k) && !p->used[k]) {
-		p->used[k] = 1;
+	if (!slot_of(p, addr, v6, rtp, &s, &ai) && !p->used[s]) {
+		p->used[s] = 1;
+		p->addr_used[ai]++;
 		p->used_count++;
 	}
 }

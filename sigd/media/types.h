@@ -20,6 +20,7 @@ enum media_latch {
 #define MEDIA_LATCH_WINDOW_DEFAULT 10  /* s after an offer/answer a leg may latch */
 #define MEDIA_MAX_STREAMS_DEFAULT  8   /* relayed m-lines per call */
 #define MEDIA_SOURCE_PORTS_DEFAULT 400 /* relay ports one signalling source may hold */
+#define MEDIA_ADDRS_MAX		   16  /* media addresses (media-ip) */
 
 struct media_opts {
 	struct in_addr public_ip;   /* the edge's IPv4 media address, written into c= and o= */
@@ -31,6 +32,12 @@ struct media_opts {
 	 */
 	int config_fd;
 	bool dual_stack;
+	/*
+	 * The IPv4 media addresses a call's c=, o= and relay ports may be on
+	 * (one per call); none: public_ip alone. Each has the whole port range.
+	 */
+	struct in_addr media_ip[MEDIA_ADDRS_MAX];
+	unsigned int n_media_ip;
 	uint16_t port_min, port_max; /* relay port range (even RTP port, RTCP on +1) */
 	int flows_fd;		     /* pinned xs_flows map */
 	enum media_latch latch;	     /* latch source rule */
