@@ -7,7 +7,7 @@
  * the FIB answers are then fixed and the output frames can be compared byte
  * for byte with frames built independently.
  *
- *   xsA 203.0.113.1/24  (02:00:00:00:aa:01)  callers .20 .30 .50 .51
+ *   xsA 203.0.113.1/24, .2/24 (02:00:00:00:aa:01)  callers .20 .30 .50 .51
  *   xsB 198.51.100.1/24 (02:00:00:00:bb:01)  peer .40, reached by redirect
  *
  * A call: leg A signalled 203.0.113.20:4000 sends to edge port 20000, leg B
@@ -32,6 +32,7 @@
 
 #define EDGE	 "203.0.113.1"
 #define EDGE_B	 "198.51.100.1"
+#define EDGE2	 "203.0.113.2" /* a second media address (media-ip) */
 #define A_SIG	 "203.0.113.20"
 #define B_SIG	 "203.0.113.30"
 #define NAT_A	 "203.0.113.50"
@@ -51,8 +52,8 @@
 
 static struct bt_ctx t;
 static int if_a, if_b;
-/* What the flows' own counters must say: packets/bytes relayed per edge port. */
-static uint64_t tally_pkts[PORT_MAX], tally_bytes[PORT_MAX];
+/* What the flows' own counters must say: packets/bytes relayed per edge address and port. */
+static uint64_t tally_pkts[2][PORT_MAX], tally_bytes[2][PORT_MAX];
 
 static __be32 ip4(const char *s)
 {
@@ -189,6 +190,33 @@ static void s_pinholes(void)
 static void s_outside(void)
 {
 	flow_put(30000, B_SIG, 6000, EDGE, PB, A_SIG, 4000, 0);
+}
+/*
+ * A second call on the second media address, on the same port numbers as
+ * the first call's: leg A' signalled 203.0.113.20:4002, latching from it
+ * only (pre-latched), relayed from EDGE2:PB to leg B' at 203.0.113.30:6002.
+ */
+static void s_second_addr(void)
+{
+	struct xs_flow f = {
+		.dst_addr = ip4(B_SIG),
+		.dst_port = htons(6002),
+		.src_addr = ip4(EDGE2),
+		.src_port = htons(PB),
+		.expect_addr = ip4(A_SIG),
+		.expect_port = htons(4002),
+		.latch_addr = ip4(A_SIG),
+		.peer_addr = ip4(A_SIG),
+		.peer_port = htons(4002),
+		.latch_until_ns = bt_now_ns() + WINDOW_NS,
+		.flags = XS_FLOW_LATCH | XS_FLOW_LATCHED | XS_FLOW_PRELATCHED,
+		.cookie = 0x5eee,
+	};
+
+	call(0);
+	config(XS_CFG_PINHOLES);
+	if (bt_flow_set(&t, EDGE2, PA, &f))
+		fprintf(stderr, "flow %s:%u: %s\n", EDGE2, PA, strerror(errno));
 }
 static void s_pinholes_off(void)
 {
@@ -543,7 +571,7 @@ static int flow_counters_ok(char *why, size_t cap)
 {
 	struct xs_flow_key k, next, *prev = NULL;
 	struct xs_flow f;
-	unsigned int i;
+	unsigned int i, a;
 
 	while (!bpf_map_get_next_key(t.flows_fd, prev, &next)) {
 		k = next;
@@ -551,13 +579,14 @@ static int flow_counters_ok(char *why, size_t cap)
 		if (bpf_map_lookup_elem(t.flows_fd, &k, &f))
 			continue;
 		i = ntohs(k.port) - 20000;
+		a = k.addr == ip4(EDGE2);
 		if (i >= PORT_MAX)
 			continue;
-		if (f.packets != tally_pkts[i] || f.bytes != tally_bytes[i]) {
+		if (f.packets != tally_pkts[a][i] || f.bytes != tally_bytes[a][i]) {
 			snprintf(why, cap, "flow %u counts %llu packets/%llu bytes, want %llu/%llu",
 				 ntohs(k.port), (unsigned long long)f.packets,
-				 (unsigned long long)f.bytes, (unsigned long long)tally_pkts[i],
-				 (unsigned long long)tally_bytes[i]);
+				 (unsigned long long)f.bytes, (unsigned long long)tally_pkts[a][i],
+				 (unsigned long long)tally_bytes[a][i]);
 			return 0;
 		}
 	}
@@ -755,6 +784,22 @@ static const struct step steps[] = {
 	  { .vlan = { 0x8100 }, FROM(NAT_A, 31000), TO(EDGE, PA), RTP }, 0, XS_PASS, {}, NULL },
 	{ "flow outside the configured relay range not looked up", s_outside,
 	  { FROM(A_SIG, 4000), TO(EDGE, 30000), RTP }, 0, XS_PASS, {}, NULL },
+	/* several media addresses: a flow is its (address, port), nothing more */
+	{ "second media address: its own call relayed from it, same port numbers", s_second_addr,
+	  { FROM(A_SIG, 4002), TO(EDGE2, PA), RTP }, 0, XS_RELAY_TX,
+	  { .smac = MAC_XSA, .dmac = MAC_B, .src = EDGE2, .sport = PB, .ttl = 63, TO(B_SIG, 6002),
+	    RTP }, NULL },
+	{ "second media address: the first address's call still its own", NULL,
+	  { FROM(A_SIG, 4000), TO(EDGE, PA), RTP }, 0, XS_RELAY_TX,
+	  { OUT_A(EDGE, PB, MAC_B), TO(B_SIG, 6000), RTP }, NULL },
+	{ "second media address: sprayed unowned port dropped", NULL,
+	  { FROM(OTHER, 31000), TO(EDGE2, 20004), RTP }, 0, XS_DROP_PINHOLE, {}, NULL },
+	{ "second media address: a port owned only on the first address is closed", NULL,
+	  { FROM(OTHER, 31000), TO(EDGE2, PB), RTP }, 0, XS_DROP_PINHOLE, {}, NULL },
+	{ "second media address: another source at an owned port dropped", NULL,
+	  { FROM(OTHER, 31000), TO(EDGE2, PA), RTP }, 0, XS_DROP_MEDIA_SOURCE, {}, NULL },
+	{ "second media address: the leg's own port cannot be moved by a spray", NULL,
+	  { FROM(A_SIG, 31000), TO(EDGE2, PA), RTP }, 0, XS_DROP_MEDIA_SOURCE, {}, NULL },
 	{ "pinholes off: unowned relay port passes", s_pinholes_off,
 	  { FROM(NAT_A, 31000), TO(EDGE, 20004), RTP }, 0, XS_PASS, {}, NULL },
 	/* routing */
@@ -847,7 +892,8 @@ static int topology(char *why, size_t cap)
 		"ip link add xsB address " MAC_XSB " type veth peer name xsBp",
 		"ip link set xsA up && ip link set xsAp up && ip link set xsB up && ip link set "
 		"xsBp up",
-		"ip addr add " EDGE "/24 dev xsA && ip addr add " EDGE_B "/24 dev xsB",
+		"ip addr add " EDGE "/24 dev xsA && ip addr add " EDGE2 "/24 dev xsA && "
+		"ip addr add " EDGE_B "/24 dev xsB",
 		"ip neigh replace " A_SIG " lladdr " MAC_A " dev xsA nud permanent",
 		"ip neigh replace " B_SIG " lladdr " MAC_B " dev xsA nud permanent",
 		"ip neigh replace " NAT_A " lladdr " MAC_NAT " dev xsA nud permanent",
@@ -894,11 +940,11 @@ static void run_step(const struct step *s)
 		return;
 	}
 	if (s->reason == XS_RELAY_TX || s->reason == XS_RELAY_REDIRECT) {
-		unsigned int i = s->in.dport - 20000;
+		unsigned int i = s->in.dport - 20000, a = s->in.dst && !strcmp(s->in.dst, EDGE2);
 
 		if (i < PORT_MAX) {
-			tally_pkts[i]++;
-			tally_bytes[i] += len;
+			tally_pkts[a][i]++;
+			tally_bytes[a][i] += len;
 		}
 		olen = pkt_build(&s->out, out, sizeof(out));
 		if (!T_CHECK(s->name, pkt_ip_csum_ok(r.out, r.out_len), "ip checksum invalid") ||
