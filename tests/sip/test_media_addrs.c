@@ -11,8 +11,7 @@
 #include "sdp_test.h"
 #include "options.h"
 
-static const char *const addrs[] = {"203.0.113.1", "203.0.113.2", "203.0.113.3",
-				    "203.0.113.4"};
+static const char *const addrs[] = {"203.0.113.1", "203.0.113.2", "203.0.113.3", "203.0.113.4"};
 
 /* A context with the first @n addresses, ports @min-@max, getrandom() picks. */
 static int env_addrs(struct env *e, unsigned int n, uint16_t min, uint16_t max)
@@ -67,8 +66,7 @@ static osip_message_t *sdp_msg(const char *id, bool answer, bool mux)
  * Rewrite the INVITE (or 200) of call @id; *@caddr gets the c= address of
  * the result ("" when refused), *@changed whether the message changed.
  */
-static int rewrite(struct env *e, const char *id, bool answer, bool mux, char *caddr,
-		   bool *changed)
+static int rewrite(struct env *e, const char *id, bool answer, bool mux, char *caddr, bool *changed)
 {
 	osip_message_t *m = sdp_msg(id, answer, mux);
 	char *before, *after, *c;
@@ -143,8 +141,8 @@ static void test_spread_and_full(void)
 	err = rewrite(&e, "call-3", false, false, c[3], &changed);
 	if (T_CHECK(name, err == -ENOSPC, "got %d", err) &&
 	    T_CHECK(name, !changed, "refused message was rewritten") &&
-	    T_CHECK(name, media_calls(e.mc) == 3 && flows_count(e.fd) == 12,
-		    "%u calls, %u flows", media_calls(e.mc), flows_count(e.fd)))
+	    T_CHECK(name, media_calls(e.mc) == 3 && flows_count(e.fd) == 12, "%u calls, %u flows",
+		    media_calls(e.mc), flows_count(e.fd)))
 		T_PASS(name);
 
 	/* The second call ends: its address takes the next call. */
@@ -163,8 +161,8 @@ static void test_spread_and_full(void)
 		     e.mc ? media_calls(e.mc) : 0) &&
 	     T_CHECK(name, rewrite(&e, "call-9", false, false, c[1], NULL) == -ENOSPC,
 		     "rebuilt pool not full") &&
-	     T_CHECK(name, rewrite(&e, "call-2", true, false, c[1], NULL) == 0 &&
-			 !strcmp(c[1], c[2]),
+	     T_CHECK(name,
+		     rewrite(&e, "call-2", true, false, c[1], NULL) == 0 && !strcmp(c[1], c[2]),
 		     "call-2 answered on %s, was %s", c[1], c[2]);
 	if (ok)
 		T_PASS(name);
@@ -197,7 +195,8 @@ static void test_even_fill(void)
 	}
 	for (i = 0; i < 100 && ok; i++) {
 		snprintf(id, sizeof(id), "fill-%u", i);
-		ok = T_CHECK(name, rewrite(&e, id, false, false, c, NULL) == 0, "call %u refused", i);
+		ok = T_CHECK(name, rewrite(&e, id, false, false, c, NULL) == 0, "call %u refused",
+			     i);
 		for (k = 0; k < 4; k++)
 			per[k] += !strcmp(c, addrs[k]);
 		if (i == 49)
@@ -228,8 +227,8 @@ static void test_rtcp_mux(void)
 		return;
 	}
 	if (T_CHECK(name, rewrite(&e, "m1", false, true, c, NULL) == 0, "offer") &&
-	    T_CHECK(name, call_flows(e.fd, "m1", c, &on) == 4 && on,
-		    "before the answer: %u flows", call_flows(e.fd, "m1", c, &on)) &&
+	    T_CHECK(name, call_flows(e.fd, "m1", c, &on) == 4 && on, "before the answer: %u flows",
+		    call_flows(e.fd, "m1", c, &on)) &&
 	    T_CHECK(name, rewrite(&e, "m1", true, true, c2, NULL) == 0 && !strcmp(c, c2),
 		    "answer on %s, offer on %s", c2, c) &&
 	    T_CHECK(name, call_flows(e.fd, "m1", c, &on) == 2 && on, "%u flows",
@@ -240,9 +239,10 @@ static void test_rtcp_mux(void)
 	    T_CHECK(name, rewrite(&e, "m2", true, false, c2, NULL) == 0, "answer") &&
 	    T_CHECK(name, call_flows(e.fd, "m2", c, &on) == 4 && on, "%u flows",
 		    call_flows(e.fd, "m2", c, &on)) &&
-	    T_CHECK(name, rewrite(&e, "m3", false, false, c, NULL) == 0 &&
-			  rewrite(&e, "m3", true, true, c2, NULL) == 0 &&
-			  call_flows(e.fd, "m3", c, &on) == 4,
+	    T_CHECK(name,
+		    rewrite(&e, "m3", false, false, c, NULL) == 0 &&
+			    rewrite(&e, "m3", true, true, c2, NULL) == 0 &&
+			    call_flows(e.fd, "m3", c, &on) == 4,
 		    "answerer alone: %u flows", call_flows(e.fd, "m3", c, &on)))
 		T_PASS(name);
 	env_free(&e);

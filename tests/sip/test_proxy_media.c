@@ -3,7 +3,9 @@
  * Exhaustion of the relay ports through the proxy, with the media engine on a
  * private flow map and the capture send function: one source's INVITEs stop
  * at its port share (503, not forwarded), another source still calls, too
- * many m-lines get 488, and a failed or cancelled call gives its ports back.
+ * many m-lines get 488, and a failed or cancelled call gives its ports back;
+ * with several media addresses each call is anchored on one of them and a
+ * full pool answers 503 without forwarding anything.
  * Edge 203.0.113.1:5060, core 198.51.100.10:5060.
  */
 #include <arpa/inet.h>
@@ -40,6 +42,7 @@ static int nout;
 static struct sigd_cfg cfg;
 static struct proxy px;
 static struct media_ctx *mc;
+static struct media_opts mo;
 
 static int capture(const struct sip_addr *dst, const char *buf, size_t len, void *arg)
 {
@@ -116,6 +119,19 @@ static void send_req(const char *method, const char *id, const char *ip, unsigne
 	proxy_input(&px, msg, strlen(msg), &src);
 }
 
+/* The c= address of forwarded INVITE @fw ("" when none). */
+static const char *c_addr(osip_message_t *fw, char *buf)
+{
+	osip_body_t *b = NULL;
+	const char *c;
+
+	buf[0] = 0;
+	if (fw && !osip_message_get_body(fw, 0, &b) && b && b->body &&
+	    (c = strstr(b->body, "\nc=IN IP4 ")))
+		sscanf(c + 10, "%15[0-9.]", buf);
+	return buf;
+}
+
 /* The core answers the INVITE it was sent (@fw) with @code. */
 static void core_answers(osip_message_t *fw, int code)
 {
@@ -173,7 +189,6 @@ static int setup(void)
 			"--state-dir",
 			"",
 			NULL};
-	struct media_opts mo = {0};
 	int fd;
 
 	txn_flush();
@@ -254,6 +269,45 @@ int main(void)
 	if (T_CHECK(n, r1 == 488, "9 m-lines: %d, want 488", r1) &&
 	    T_CHECK(n, src_ports4(mc, a2) == 4, "ports taken: %u", src_ports4(mc, a2)))
 		T_PASS(n);
+
+	/* Two media addresses with one call's ports each (a range no call holds). */
+	n = "media_addrs_full_503";
+	mo.port_min = 21000;
+	mo.port_max = 21003;
+	inet_pton(AF_INET, "203.0.113.2", &mo.media_ip[0]);
+	inet_pton(AF_INET, "203.0.113.3", &mo.media_ip[1]);
+	mo.n_media_ip = 2;
+	if (fw1)
+		osip_message_free(fw1);
+	if (fw2)
+		osip_message_free(fw2);
+	fw1 = fw2 = NULL;
+	{
+		char ca[16], cb[16];
+		struct sent *busy;
+
+		r1 = media_reconfigure(mc, &mo);
+		r2 = r1 ? r1 : invite("d1", "192.0.2.70", 1, &fw1);
+		r3 = r2 ? r2 : invite("d2", "192.0.2.71", 1, &fw2);
+		c_addr(fw1, ca);
+		c_addr(fw2, cb);
+		if (T_CHECK(n, r1 == 0 && r2 == 0 && r3 == 0, "reconfigure %d, calls %d %d", r1, r2,
+			    r3) &&
+		    T_CHECK(n,
+			    (!strcmp(ca, "203.0.113.2") && !strcmp(cb, "203.0.113.3")) ||
+				    (!strcmp(ca, "203.0.113.3") && !strcmp(cb, "203.0.113.2")),
+			    "forwarded with c= %s and %s, want one on each media address", ca,
+			    cb) &&
+		    T_CHECK(n, invite("d3", "192.0.2.72", 1, NULL) == 503,
+			    "third call not refused (or forwarded, unanchored)") &&
+		    T_CHECK(n,
+			    (busy = find_resp(503)) && busy->msg->reason_phrase &&
+				    strstr(busy->msg->reason_phrase, "no media ports"),
+			    "503 without its reason") &&
+		    T_CHECK(n, !find_req("INVITE") && !dlg_find("d3"),
+			    "the refused call was forwarded or kept"))
+			T_PASS(n);
+	}
 
 	if (fw1)
 		osip_message_free(fw1);
