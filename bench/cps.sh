@@ -26,7 +26,11 @@
 # process), then kill -9 of the edge with the N calls up and its restart
 # timed (exec to listening again, and how many calls it knows then).
 # Relay ports: LADDER_PORTS (default 10000-65535: the unprivileged range
-# above the SIP and other fixed ports) for both edges.
+# above the SIP and other fixed ports) for both edges; sigd anchors media on
+# LADDER_MEDIA_IPS (default 4 addresses, media-ip: 4 x 27,768 pairs / 2 pairs
+# a call = 55,536 calls), rtpengine on the edge address (its round-robin over
+# several logical interfaces is not configured here). CPS_STEPS=0 skips the
+# rate steps (the ladder alone).
 set -u
 . "$(dirname "$0")/lib.sh"
 
@@ -92,6 +96,7 @@ step() {
 # run_edge NAME: step the rate up until a step is not clean.
 run_edge() {
 	local r
+	[ "${CPS_STEPS:-1}" = 0 ] && return
 	for r in "${RATES[@]}"; do
 		step "$1" "$r" || break
 	done
@@ -199,6 +204,7 @@ LADDER=${LADDER:-}
 LADDER_RATE=${LADDER_RATE:-100}
 LADDER_WINDOW=${LADDER_WINDOW:-10}
 LADDER_PORTS=${LADDER_PORTS:-10000-65535}
+LADDER_MEDIA_IPS=${LADDER_MEDIA_IPS:-$EDGE_IP 203.0.113.2 203.0.113.3 203.0.113.4}
 rss_kb() { # PID...: summed VmRSS
 	local t=0 v pid
 	for pid in "$@"; do
@@ -210,7 +216,7 @@ rss_kb() { # PID...: summed VmRSS
 sigd_start() { # DIR LOG
 	bg_ns "$NS_E" "$2" env GLIBC_TUNABLES=$SIGD_TUNABLES "$XS_SIGD" --config none --iface e0 --public-ip $EDGE_IP \
 		--listen $EDGE_IP:5060 --upstream sip:$SINK_IP:5060 --rtp-ports "$LADDER_PORTS" \
-		--max-dialogs 200000 --trusted $GEN_IP/32,$SINK_IP/32 --max-ports-per-source 0 --foreground --pin-root "$XDPSBC_PIN_ROOT" --state-dir "$1/state" \
+		--media-ip "$(tr ' ' ',' <<<"$LADDER_MEDIA_IPS")" --max-dialogs 200000 --trusted $GEN_IP/32,$SINK_IP/32 --max-ports-per-source 0 --foreground --pin-root "$XDPSBC_PIN_ROOT" --state-dir "$1/state" \
 		--ctl-socket "$1/ctl.sock" --log-level ${SIGD_LOG_LEVEL:-warn}
 	EDGE_PID=$BG_PID
 }
@@ -236,6 +242,9 @@ rung() {
 		in_ns "$NS_E" "$XS" attach e1 >/dev/null 2>&1
 		in_ns "$NS_E" "$XS" trust add $GEN_IP/32 >/dev/null
 		in_ns "$NS_E" "$XS" trust add $SINK_IP/32 >/dev/null
+		for a in $LADDER_MEDIA_IPS; do
+			[ "$a" = "$EDGE_IP" ] || ip -n "$NS_E" addr add "$a/24" dev e0 2>/dev/null
+		done
 		sigd_start "$dir" "$dir/sigd.log"
 	else
 		in_ns "$NS_E" ethtool -K e0 gro on >/dev/null
@@ -297,8 +306,10 @@ rung() {
 		--argjson cpu "$(awk -v a="$c0" -v b="$c1" 'BEGIN { printf "%.3f", b - a }')" \
 		--argjson secs "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')" \
 		--argjson done "$((k1 - k0))" --argjson cur "${cur:-0}" --argjson fail "${fail:-0}" \
-		--argjson rss "$rss" --argjson rec "$rec_s" --argjson known "${known:-0}" '{
+		--argjson rss "$rss" --argjson rec "$rec_s" --argjson known "${known:-0}" \
+		--argjson maddrs "$([ "$edge" = xdpsbc-sigd ] && wc -w <<<"$LADDER_MEDIA_IPS" || echo 1)" '{
 			ladder: true, edge: $edge, concurrent: $up, rate: $rate, window_s: $secs,
+			media_addresses: $maddrs,
 			calls_up_at_end: $cur, completed_in_window: $done, failed_total: $fail,
 			edge_cpu_s: $cpu,
 			cpu_ms_per_call: (if $done > 0 then ($cpu * 1e6 / $done | floor) / 1000 else null end),
@@ -311,6 +322,9 @@ rung() {
 	in_ns "$NS_E" "$XS" detach e1 >/dev/null 2>&1
 	in_ns "$NS_E" nft delete table inet xdpsbc >/dev/null 2>&1
 	rm -rf "$XDPSBC_PIN_ROOT"
+	for a in $LADDER_MEDIA_IPS; do
+		[ "$a" = "$EDGE_IP" ] || ip -n "$NS_E" addr del "$a/24" dev e0 2>/dev/null
+	done
 	in_ns "$NS_E" ethtool -K e0 gro off >/dev/null
 }
 if [ -n "$LADDER" ]; then
