@@ -299,6 +299,8 @@ rung() {
 	rec_s=$(awk -v a="$t0r" -v b="$(date +%s.%N)" 'BEGIN { printf "%.3f", b - a }')
 	known=0
 	if [ "$edge" = xdpsbc-sigd ]; then
+		# The control socket may open a moment after SIP: ask until it answers.
+		wait_until 10 in_ns "$NS_E" "$XS" calls -j --ctl "$dir/ctl.sock"
 		known=$(in_ns "$NS_E" "$XS" calls -j --ctl "$dir/ctl.sock" 2>/dev/null | jq 'length' 2>/dev/null)
 	fi
 	local j

@@ -402,18 +402,21 @@ def main():
                   "CPU / calls completed in it), resident memory of the edge's processes, then "
                   "kill -9 with the calls up and the restart timed (exec to SIP listening) with "
                   "the calls the restarted edge knows (sigd: `xdpsbc calls`; Kamailio here keeps "
-                  "no dialog state and rtpengine none without redis: 0).\n"
+                  "no dialog state and rtpengine none without redis: 0). Relay ports per media "
+                  "address: the rung's range; sigd spreads calls over its `media-ip` addresses, "
+                  "rtpengine is given the edge address.\n"
                   % fmt(lad_rows[0].get("rate")))
-        md.append("| edge | calls up (target) | calls up (measured) | failed | CPU ms/call | "
-                  "RSS MiB | restart s | calls known after restart |")
-        md.append("|---|---:|---:|---:|---:|---:|---:|---:|")
+        md.append("| edge | media addresses | calls up (target) | calls up (measured) | failed | "
+                  "CPU ms/call | RSS MiB | restart s | calls known after restart |")
+        md.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
         for r in lad_rows:
             if r.get("na"):
-                md.append("| %s | %s | n/a: %s | | | | | |" % (r["edge"], r["concurrent"],
-                                                              r["na"]))
+                md.append("| %s | | %s | n/a: %s | | | | | |" % (r["edge"], r["concurrent"],
+                                                                 r["na"]))
                 continue
-            md.append("| %s | %s | %s | %s | %s | %.1f | %s | %s |" % (
-                r["edge"], r["concurrent"], r["calls_up_at_end"], r["failed_total"],
+            md.append("| %s | %s | %s | %s | %s | %s | %.1f | %s | %s |" % (
+                r["edge"], r.get("media_addresses", 1), r["concurrent"], r["calls_up_at_end"],
+                r["failed_total"],
                 fmt(r["cpu_ms_per_call"]), r["rss_kb"] / 1024.0, r["restart_s"],
                 r["calls_known_after_restart"]))
         md.append("")
