@@ -30,7 +30,9 @@
 # LADDER_MEDIA_IPS (default 4 addresses, media-ip: 4 x 27,768 pairs / 2 pairs
 # a call = 55,536 calls), rtpengine on the edge address (its round-robin over
 # several logical interfaces is not configured here). CPS_STEPS=0 skips the
-# rate steps (the ladder alone).
+# rate steps (the ladder alone). sipp sends no RTP, so both edges' media
+# timeouts are raised to an hour: at the default 60 s each would end every
+# call after a minute, capping the rung at 60 s x rate (12,000 at 200/s).
 set -u
 . "$(dirname "$0")/lib.sh"
 
@@ -216,14 +218,15 @@ rss_kb() { # PID...: summed VmRSS
 sigd_start() { # DIR LOG
 	bg_ns "$NS_E" "$2" env GLIBC_TUNABLES=$SIGD_TUNABLES "$XS_SIGD" --config none --iface e0 --public-ip $EDGE_IP \
 		--listen $EDGE_IP:5060 --upstream sip:$SINK_IP:5060 --rtp-ports "$LADDER_PORTS" \
-		--media-ip "$(tr ' ' ',' <<<"$LADDER_MEDIA_IPS")" --max-dialogs 200000 --trusted $GEN_IP/32,$SINK_IP/32 --max-ports-per-source 0 --foreground --pin-root "$XDPSBC_PIN_ROOT" --state-dir "$1/state" \
+		--media-ip "$(tr ' ' ',' <<<"$LADDER_MEDIA_IPS")" --media-timeout 3600 --max-dialogs 200000 --trusted $GEN_IP/32,$SINK_IP/32 --max-ports-per-source 0 --foreground --pin-root "$XDPSBC_PIN_ROOT" --state-dir "$1/state" \
 		--ctl-socket "$1/ctl.sock" --log-level ${SIGD_LOG_LEVEL:-warn}
 	EDGE_PID=$BG_PID
 }
 kam_start() { # DIR
 	bg_ns "$NS_E" "$1/rtpengine.log" rtpengine --config-file=none --foreground \
 		--log-stderr --log-level=3 --table=-1 --interface=$EDGE_IP --listen-ng=$NG \
-		--port-min=${LADDER_PORTS%-*} --port-max=${LADDER_PORTS#*-} --num-threads=2 --delete-delay=0
+		--port-min=${LADDER_PORTS%-*} --port-max=${LADDER_PORTS#*-} --num-threads=2 --delete-delay=0 \
+		--timeout=3600 --silent-timeout=3600
 	wait_until 10 in_ns "$NS_E" python3 "$BENCH_DIR/ng.py" $NG ping
 	mkdir -p "$1/kam"
 	bg_ns "$NS_E" "$1/kamailio.log" kamailio -f "$B_WORK/kamailio.cfg" -DD -E \
