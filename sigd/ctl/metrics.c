@@ -4,6 +4,8 @@
  * counters, map sizes and use, calls per tenant, policy, SIP, transport and
  * control API counters.
  */
+#include <arpa/inet.h>
+
 #include "ctl/api.h"
 #include "sip/binding.h"
 #include "sip/dialog.h"
@@ -150,6 +152,22 @@ void ctl_metrics(struct ctl *c, struct sbuf *o)
 		    "Relay flow inserts refused because xs_flows was full (calls answered 503).");
 	sb_printf(o, "xdpsbc_media_flows_refused_total %llu\n",
 		  (unsigned long long)media_flows_full(px->mc));
+	metric_head(o, "xdpsbc_media_ports", "gauge",
+		    "Relay ports per media address (media-ip), in use and in all; a call holds 4 "
+		    "per audio stream, and is answered 503 when no address has them.");
+	{
+		unsigned int used, total;
+		struct in_addr a;
+		char ab[INET_ADDRSTRLEN];
+
+		for (unsigned int i = 0; media_addr_ports(px->mc, i, &a, &used, &total) > 0; i++) {
+			inet_ntop(AF_INET, &a, ab, sizeof(ab));
+			sb_printf(o, "xdpsbc_media_ports{address=\"%s\",state=\"used\"} %u\n", ab,
+				  used);
+			sb_printf(o, "xdpsbc_media_ports{address=\"%s\",state=\"total\"} %u\n", ab,
+				  total);
+		}
+	}
 	metric_head(
 		o, "xdpsbc_policy_block_errors_total", "counter",
 		"Blocks sigd could not store in the XDP blocklist (full: map-sizes blocklist).");

@@ -168,6 +168,17 @@ unsigned int media_source_ports(const struct media_ctx *mc, const struct sip_ip 
 	return mc ? media_quota_held(&mc->quota, src) : 0;
 }
 
+int media_addr_ports(const struct media_ctx *mc, unsigned int i, struct in_addr *addr,
+		     unsigned int *used, unsigned int *total)
+{
+	if (!mc || i >= mc->ports.naddrs)
+		return -ENOENT;
+	*addr = mc->ports.addr[i];
+	*used = 2 * mc->ports.addr_used[i];
+	*total = 2 * mc->ports.pairs;
+	return (int)mc->ports.naddrs;
+}
+
 uint64_t media_flows_full(const struct media_ctx *mc)
 {
 	return mc ? mc->flows_full : 0;

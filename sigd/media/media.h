@@ -79,6 +79,12 @@ unsigned int media_calls(const struct media_ctx *mc);
 unsigned int media_ports_used(const struct media_ctx *mc);
 /* Relay ports held by @src's source unit (an IPv4 address, an IPv6 /64). */
 unsigned int media_source_ports(const struct media_ctx *mc, const struct sip_ip *src);
+/*
+ * Media address @i (0 .. n-1, n returned; -ENOENT past it): its address,
+ * relay ports in use and in all, for /metrics.
+ */
+int media_addr_ports(const struct media_ctx *mc, unsigned int i, struct in_addr *addr,
+		     unsigned int *used, unsigned int *total);
 /* Flow inserts refused because xs_flows was full (calls answered 503), for /metrics. */
 uint64_t media_flows_full(const struct media_ctx *mc);
 /*

@@ -11,7 +11,8 @@
 #     during the call gets nothing back and injects nothing: the spray is
 #     dropped (drop-pinhole, drop-media-source);
 #   - a second call while the range is full is answered 503 and no INVITE
-#     reaches the core: never a call with unanchored media.
+#     reaches the core: never a call with unanchored media;
+#   - /metrics shows the address's relay ports in use and in all.
 # Prints PASS/FAIL/SKIP lines; takes about 15 s.
 #
 #   TOPO_KEEP=1   keep the sigd log and the sipp traces
@@ -21,6 +22,8 @@ source "$(dirname "$0")/topo.sh"
 MEDIA_IP=203.0.113.2
 ATTACKER=203.0.113.66
 NPKT=150 # per direction, 20 ms apart: a 3 s call
+HTTP=127.0.0.1:8089
+TOKEN=media-addrs-test-token
 
 SPRAY_PY='
 import socket, sys, time
@@ -75,12 +78,12 @@ print(0)
 '
 
 main() {
-	local d=$TOPO_WORK/call name ok flows c_uac c_uas targets sent got s0 p0 s p code inv0 inv1
+	local d=$TOPO_WORK/call name ok flows metrics c_uac c_uas targets sent got s0 p0 s p code inv0 inv1
 	for what in "$XS" "$XS_SIGD" "$RTP_PEER"; do
 		[ -e "$what" ] || { skip media_addrs "$what not built"; exit 0; }
 	done
-	command -v sipp >/dev/null && command -v python3 >/dev/null ||
-		{ skip media_addrs "sipp or python3 missing"; exit 0; }
+	command -v sipp >/dev/null && command -v python3 >/dev/null && command -v curl >/dev/null ||
+		{ skip media_addrs "sipp, python3 or curl missing"; exit 0; }
 	topo_up || { fail media_addrs_topology "could not build the namespaces"; exit 1; }
 	ip -n "$NS_E" addr add $MEDIA_IP/24 dev e0 &&
 		ip -n "$NS_N" addr add $ATTACKER/24 dev n1 ||
@@ -88,13 +91,15 @@ main() {
 	_topo_poke "$NS_N" $MEDIA_IP
 	topo_attach_edge native >"$TOPO_WORK/attach.log" 2>&1 ||
 		{ fail media_addrs_topology "attach: $(cat "$TOPO_WORK/attach.log")"; exit 1; }
-	sigd_start --media-ip $MEDIA_IP --rtp-ports 20000-20003 ||
+	sigd_start --media-ip $MEDIA_IP --rtp-ports 20000-20003 --http-listen $HTTP \
+		--http-token $TOKEN ||
 		{ fail media_addrs_topology "sigd: $(tail -n 5 "$TOPO_WORK"/sigd.log.*)"; exit 1; }
 
 	call_start "$d" $NPKT
 	topo_wait 5 sh -c "nsenter --net=/run/netns/$NS_E $XS flows -j | jq -e 'length >= 4'" ||
 		{ fail media_addrs_call "no flows: $(xs_flows_json)"; exit 1; }
 	flows=$(xs_flows_json)
+	metrics=$(in_ns "$NS_E" curl -s -m 5 -H "Authorization: Bearer $TOKEN" "http://$HTTP/metrics")
 
 	# The range is full: a second call is refused before the core sees it.
 	inv0=$(grep -c "INVITE sip:" "$d/uas.msg" 2>/dev/null)
@@ -138,6 +143,15 @@ main() {
 		ok=0
 	fi
 	[ $ok = 1 ] && pass $name
+
+	name=media_addrs_ports_metric
+	if grep -q "^xdpsbc_media_ports{address=\"$MEDIA_IP\",state=\"used\"} 4$" <<<"$metrics" &&
+		grep -q "^xdpsbc_media_ports{address=\"$MEDIA_IP\",state=\"total\"} 4$" <<<"$metrics" &&
+		! grep -q "address=\"$EDGE_IP\"" <<<"$metrics"; then
+		pass $name
+	else
+		fail $name "$(grep xdpsbc_media_ports <<<"$metrics" || echo "no xdpsbc_media_ports: ${metrics:0:200}")"
+	fi
 
 	name=media_addrs_spray_dropped
 	if [ "${got:-x}" = 0 ] && [ "${sent:-0}" -gt 0 ] && [ "$s" -gt 0 ] && [ "$p" -gt 0 ]; then
