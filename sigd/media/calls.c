@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The call table of the media side: calls by cookie in a chained hash, and
- * the clock their activity is measured on. SDP handling (media.c) and the
- * rebuild from the flow map (flows.c) both add and find calls here.
+ * The call table of the media side: calls by cookie in a chained hash, in a
+ * min-heap by when the media timeout next looks at them, and the clock
+ * their activity is measured on. SDP handling (media.c) and the rebuild
+ * from the flow map (flows.c) both add and find calls here.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,46 @@ const char *media_call_name(const struct media_call *c, char *buf, size_t len)
 	return buf;
 }
 
+static void due_set(struct media_ctx *mc, unsigned int i, struct media_call *c)
+{
+	mc->due[i] = c;
+	c->dslot = i;
+}
+
+static void due_sift(struct media_ctx *mc, unsigned int i)
+{
+	struct media_call *c = mc->due[i];
+
+	while (i && mc->due[(i - 1) / 2]->due_ns > c->due_ns) {
+		due_set(mc, i, mc->due[(i - 1) / 2]);
+		i = (i - 1) / 2;
+	}
+	for (;;) {
+		unsigned int k = 2 * i + 1;
+
+		if (k >= mc->ndue)
+			break;
+		if (k + 1 < mc->ndue && mc->due[k + 1]->due_ns < mc->due[k]->due_ns)
+			k++;
+		if (mc->due[k]->due_ns >= c->due_ns)
+			break;
+		due_set(mc, i, mc->due[k]);
+		i = k;
+	}
+	due_set(mc, i, c);
+}
+
+void media_call_set_due(struct media_ctx *mc, struct media_call *c, uint64_t due_ns)
+{
+	c->due_ns = due_ns;
+	due_sift(mc, c->dslot);
+}
+
+struct media_call *media_call_first_due(const struct media_ctx *mc)
+{
+	return mc->ndue ? mc->due[0] : NULL;
+}
+
 struct media_call *media_call_find(struct media_ctx *mc, uint64_t cookie)
 {
 	struct media_call *c;
@@ -40,8 +81,18 @@ struct media_call *media_call_find(struct media_ctx *mc, uint64_t cookie)
 struct media_call *media_call_add(struct media_ctx *mc, uint64_t cookie, const char *call_id)
 {
 	struct media_call **head = &mc->hash[cookie & (MEDIA_HASH_SIZE - 1)];
-	struct media_call *c = calloc(1, sizeof(*c));
+	struct media_call *c;
 
+	if (mc->ndue == mc->due_cap) {
+		unsigned int cap = mc->due_cap ? 2 * mc->due_cap : 1024;
+		struct media_call **d = realloc(mc->due, cap * sizeof(*d));
+
+		if (!d)
+			return NULL;
+		mc->due = d;
+		mc->due_cap = cap;
+	}
+	c = calloc(1, sizeof(*c));
 	if (!c)
 		return NULL;
 	c->cookie = cookie;
@@ -54,6 +105,10 @@ struct media_call *media_call_add(struct media_ctx *mc, uint64_t cookie, const c
 	c->next = *head;
 	*head = c;
 	mc->calls++;
+	/* Due at once: the first poll sets the real deadline (a pop, O(log n)). */
+	c->due_ns = 0;
+	due_set(mc, mc->ndue++, c);
+	due_sift(mc, c->dslot);
 	return c;
 }
 
@@ -66,5 +121,9 @@ void media_call_unlink(struct media_ctx *mc, struct media_call *c)
 	if (*pp) {
 		*pp = c->next;
 		mc->calls--;
+		if (c->dslot < --mc->ndue) {
+			due_set(mc, c->dslot, mc->due[mc->ndue]);
+			due_sift(mc, c->dslot);
+		}
 	}
 }

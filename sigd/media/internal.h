@@ -89,6 +89,8 @@ struct media_call {
 	uint64_t cookie;
 	uint64_t active_ns; /* creation or last SDP change, media_now_ns() */
 	uint64_t seen_ns;   /* latest last_seen_ns of its flows when last read */
+	uint64_t due_ns;    /* media_poll() looks at it then (never too late) */
+	unsigned int dslot; /* its slot in media_ctx.due */
 	bool confirmed;	    /* 2xx to INVITE or ACK seen, or rebuilt after a restart */
 	/*
 	 * The edge's media addresses when the call began (a reload keeps
@@ -155,6 +157,9 @@ struct media_ctx {
 	struct media_quota quota;
 	struct media_call *hash[MEDIA_HASH_SIZE];
 	unsigned int calls;
+	/* Every call in a min-heap by due_ns: a poll costs the calls due, not all (calls.c). */
+	struct media_call **due;
+	unsigned int ndue, due_cap;
 	uint64_t flows_full; /* flow inserts refused: xs_flows at its max entries */
 };
 
@@ -255,6 +260,14 @@ struct media_call *media_call_find(struct media_ctx *mc, uint64_t cookie);
 struct media_call *media_call_add(struct media_ctx *mc, uint64_t cookie, const char *call_id);
 /* Take @c out of the table (not freed); a call not in it is ignored. */
 void media_call_unlink(struct media_ctx *mc, struct media_call *c);
+/*
+ * Set when media_poll() next looks at @c. Earlier than its real deadline is
+ * fine (the poll recomputes it); later is not: whatever brings a call's
+ * timeout closer must say so.
+ */
+void media_call_set_due(struct media_ctx *mc, struct media_call *c, uint64_t due_ns);
+/* The call due first, NULL when none. */
+struct media_call *media_call_first_due(const struct media_ctx *mc);
 /* The clock of active_ns and of the flows' last_seen_ns. */
 uint64_t media_now_ns(void);
 /* The call's name for log lines: its Call-ID, or its cookie after a restart. */

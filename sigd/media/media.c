@@ -46,6 +46,22 @@ static void stream_release(struct media_ctx *mc, struct media_call *c, struct me
 	memset(s, 0, sizeof(*s));
 }
 
+/* Timer C (RFC 3261 16.6): how long a proxy lets an INVITE ring. */
+#define MEDIA_RING_NS (180 * NSEC_PER_SEC)
+
+static uint64_t timeout_ns(const struct media_ctx *mc)
+{
+	return (uint64_t)(mc->o.timeout_s ? mc->o.timeout_s : 60) * NSEC_PER_SEC;
+}
+
+/* When call @c times out unless a packet or an SDP change comes first. */
+static uint64_t deadline(const struct media_ctx *mc, const struct media_call *c)
+{
+	uint64_t last = c->active_ns > c->seen_ns ? c->active_ns : c->seen_ns;
+
+	return last + timeout_ns(mc) + (c->confirmed ? 0 : MEDIA_RING_NS);
+}
+
 static bool call_holds_ports(const struct media_call *c)
 {
 	unsigned int i;
@@ -117,6 +133,7 @@ void media_free(struct media_ctx *mc)
 		}
 	media_ports_fini(&mc->ports);
 	media_quota_fini(&mc->quota);
+	free(mc->due);
 	free(mc);
 }
 
@@ -149,6 +166,10 @@ int media_reconfigure(struct media_ctx *mc, const struct media_opts *o)
 			}
 	media_ports_fini(&mc->ports);
 	mc->ports = np;
+	/* A shorter media timeout brings every deadline closer: all due now (the heap stays one). */
+	if ((o->timeout_s ? o->timeout_s : 60) < (mc->o.timeout_s ? mc->o.timeout_s : 60))
+		for (i = 0; i < mc->ndue; i++)
+			mc->due[i]->due_ns = 0;
 	mc->o = *o;
 	return 0;
 }
@@ -618,12 +639,13 @@ void media_confirm(struct media_ctx *mc, const char *call_id)
 {
 	struct media_call *c = media_call_find(mc, media_cookie(call_id));
 
-	if (c)
+	if (c && !c->confirmed) {
 		c->confirmed = true;
+		/* Timer C is off: its deadline comes closer. */
+		if (c->due_ns > deadline(mc, c))
+			media_call_set_due(mc, c, deadline(mc, c));
+	}
 }
-
-/* Timer C (RFC 3261 16.6): how long a proxy lets an INVITE ring. */
-#define MEDIA_RING_NS (180 * NSEC_PER_SEC)
 
 /*
  * A call times out when no packet went either way for timeout_s (0: the
@@ -633,43 +655,49 @@ void media_confirm(struct media_ctx *mc, const char *call_id)
  * so only calls whose signalling was lost time out then. A call without any
  * relayed m-line has no media to time out.
  *
- * The flows are read only when the cached last packet time says the call may
- * have expired, so a poll costs map lookups for idle calls only. Expired
- * cookies are collected first, so that @on_timeout may end calls itself.
+ * Only the calls due are looked at (the heap of calls.c): a call's due time
+ * is its deadline as last computed, so a poll costs O(log n) per call due,
+ * whatever the number of calls up, and the flows are read only for a call
+ * whose cached last packet time says it may have expired. Expired cookies
+ * are collected first, so that @on_timeout may end calls itself.
  */
 void media_poll(struct media_ctx *mc, void (*on_timeout)(uint64_t cookie, void *arg), void *arg)
 {
-	uint64_t now = media_now_ns(), timeout_ns, limit, last, *expired = NULL, *tmp;
-	unsigned int h, n = 0, cap = 0, i;
+	uint64_t now = media_now_ns(), *expired = NULL, *tmp, d;
+	unsigned int n = 0, cap = 0, i;
 	struct media_call *c;
 	char name[32];
 
-	timeout_ns = (uint64_t)(mc->o.timeout_s ? mc->o.timeout_s : 60) * NSEC_PER_SEC;
-	for (h = 0; h < MEDIA_HASH_SIZE; h++) {
-		for (c = mc->hash[h]; c; c = c->next) {
-			if (!call_holds_ports(c))
-				continue;
-			limit = timeout_ns + (c->confirmed ? 0 : MEDIA_RING_NS);
-			last = c->active_ns > c->seen_ns ? c->active_ns : c->seen_ns;
-			if (now < last || now - last < limit)
-				continue;
-			c->seen_ns = media_flows_last_seen(mc, c);
-			if (c->seen_ns > last)
-				last = c->seen_ns;
-			if (now < last || now - last < limit)
-				continue;
-			if (n == cap) {
-				cap = cap ? 2 * cap : 16;
-				tmp = realloc(expired, cap * sizeof(*expired));
-				if (!tmp)
-					break;
-				expired = tmp;
-			}
-			expired[n++] = c->cookie;
-			CLOG(XS_LOG_INFO, media_call_name(c, name, sizeof(name)),
-			     "media timeout, no packets for %llu s",
-			     (unsigned long long)((now - last) / NSEC_PER_SEC));
+	/* Each call popped gets a due time after now: the loop sees it once. */
+	while ((c = media_call_first_due(mc)) && c->due_ns <= now) {
+		if (!call_holds_ports(c)) {
+			/* Its first ports come with an SDP change: active_ns moves past this. */
+			media_call_set_due(mc, c, now + timeout_ns(mc));
+			continue;
 		}
+		d = deadline(mc, c);
+		if (d > now) {
+			media_call_set_due(mc, c, d);
+			continue;
+		}
+		c->seen_ns = media_flows_last_seen(mc, c);
+		d = deadline(mc, c);
+		if (d > now) {
+			media_call_set_due(mc, c, d);
+			continue;
+		}
+		media_call_set_due(mc, c, now + timeout_ns(mc));
+		if (n == cap) {
+			cap = cap ? 2 * cap : 16;
+			tmp = realloc(expired, cap * sizeof(*expired));
+			if (!tmp)
+				break; /* the rest are still due: the next poll */
+			expired = tmp;
+		}
+		expired[n++] = c->cookie;
+		CLOG(XS_LOG_INFO, media_call_name(c, name, sizeof(name)),
+		     "media timeout, no packets for %llu s",
+		     (unsigned long long)((now - d + timeout_ns(mc)) / NSEC_PER_SEC));
 	}
 	for (i = 0; i < n; i++) {
 		if (on_timeout)

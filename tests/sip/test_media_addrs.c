@@ -4,8 +4,9 @@
  * the whole port range, a call's ports and c= are on one of them, the
  * addresses fill evenly, a full pool refuses the call with nothing changed,
  * a restart and a reload keep every call on its address, rtcp-mux offered
- * by both legs programs 2 flows and by one 4, and the media-ip key refuses
- * what media cannot use. In-process: media_rewrite() on generated SDP, a
+ * by both legs programs 2 flows and by one 4, the media-ip key refuses
+ * what media cannot use, and the media timeout, which looks only at the
+ * calls due, still ends a call answered after it was first looked at. In-process: media_rewrite() on generated SDP, a
  * private flow map.
  */
 #include "sdp_test.h"
@@ -248,6 +249,44 @@ static void test_rtcp_mux(void)
 	env_free(&e);
 }
 
+static void count_timeout(uint64_t cookie, void *arg)
+{
+	(void)cookie;
+	(*(unsigned int *)arg)++;
+}
+
+/*
+ * The media timeout looks only at the calls due: a ringing call polled
+ * (due after Timer C) and answered later times out on the plain timeout,
+ * and a call with a fresh packet does not.
+ */
+static void test_timeout_due(void)
+{
+	const char *name = "media_timeout_after_late_answer";
+	unsigned int n = 0;
+	char c[16];
+	struct env e;
+	int ok;
+
+	if (env_addrs(&e, 2, 20000, 20099)) {
+		T_FAIL(name, "setup");
+		return;
+	}
+	e.o.timeout_s = 1;
+	media_reconfigure(e.mc, &e.o);
+	ok = T_CHECK(name, rewrite(&e, "t1", false, false, c, NULL) == 0, "offer") &&
+	     T_CHECK(name, rewrite(&e, "t2", false, false, c, NULL) == 0, "offer");
+	media_poll(e.mc, count_timeout, &n); /* both ringing: due after Timer C */
+	ok = ok && T_CHECK(name, rewrite(&e, "t1", true, false, c, NULL) == 0, "answer");
+	usleep(1200 * 1000);
+	media_poll(e.mc, count_timeout, &n);
+	ok = ok && T_CHECK(name, n == 1 && media_calls(e.mc) == 1, "%u timeouts, %u calls", n,
+			   media_calls(e.mc));
+	if (ok)
+		T_PASS(name);
+	env_free(&e);
+}
+
 static void test_option(void)
 {
 	const char *name = "media_addrs_option";
@@ -288,5 +327,6 @@ int main(int argc, char **argv)
 	test_spread_and_full();
 	test_even_fill();
 	test_rtcp_mux();
+	test_timeout_due();
 	return check_failed ? 1 : 0;
 }
