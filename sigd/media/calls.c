@@ -7,6 +7,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "media/internal.h"
@@ -92,9 +93,16 @@ struct media_call *media_call_add(struct media_ctx *mc, uint64_t cookie, const c
 		mc->due = d;
 		mc->due_cap = cap;
 	}
-	c = calloc(1, sizeof(*c));
-	if (!c)
-		return NULL;
+	c = mc->spare;
+	if (c) {
+		mc->spare = c->next;
+		mc->nspare--;
+		memset(c, 0, sizeof(*c));
+	} else {
+		c = calloc(1, sizeof(*c));
+		if (!c)
+			return NULL;
+	}
 	c->cookie = cookie;
 	c->active_ns = media_now_ns();
 	/* A default media address; media.c (call_addr()) picks its own with its first ports. */
@@ -110,6 +118,37 @@ struct media_call *media_call_add(struct media_ctx *mc, uint64_t cookie, const c
 	due_set(mc, mc->ndue++, c);
 	due_sift(mc, c->dslot);
 	return c;
+}
+
+/*
+ * A call is 1.5 KiB, past glibc's per-thread caches: with tens of thousands
+ * up, each malloc and free of one walks bins that grow with the heap, and
+ * that cost grew with the calls up (12.6 % of sigd's samples at 5*10^4 up,
+ * 8.9 % at 10^2). Calls end at about the rate new ones start: a short list
+ * of ended ones serves the next without malloc.
+ */
+#define MEDIA_SPARES_MAX 256
+
+void media_call_free(struct media_ctx *mc, struct media_call *c)
+{
+	if (mc->nspare >= MEDIA_SPARES_MAX) {
+		free(c);
+		return;
+	}
+	c->next = mc->spare;
+	mc->spare = c;
+	mc->nspare++;
+}
+
+void media_call_spares_free(struct media_ctx *mc)
+{
+	struct media_call *c;
+
+	while ((c = mc->spare)) {
+		mc->spare = c->next;
+		free(c);
+	}
+	mc->nspare = 0;
 }
 
 void media_call_unlink(struct media_ctx *mc, struct media_call *c)

@@ -160,6 +160,9 @@ struct media_ctx {
 	/* Every call in a min-heap by due_ns: a poll costs the calls due, not all (calls.c). */
 	struct media_call **due;
 	unsigned int ndue, due_cap;
+	/* Ended calls kept for the next ones (calls.c), chained by next. */
+	struct media_call *spare;
+	unsigned int nspare;
 	uint64_t flows_full; /* flow inserts refused: xs_flows at its max entries */
 };
 
@@ -260,6 +263,10 @@ struct media_call *media_call_find(struct media_ctx *mc, uint64_t cookie);
 struct media_call *media_call_add(struct media_ctx *mc, uint64_t cookie, const char *call_id);
 /* Take @c out of the table (not freed); a call not in it is ignored. */
 void media_call_unlink(struct media_ctx *mc, struct media_call *c);
+/* Free @c, unlinked: kept for the next call while few are (calls.c). */
+void media_call_free(struct media_ctx *mc, struct media_call *c);
+/* Free every kept call (media_free()). */
+void media_call_spares_free(struct media_ctx *mc);
 /*
  * Set when media_poll() next looks at @c. Earlier than its real deadline is
  * fine (the poll recomputes it); later is not: whatever brings a call's

@@ -131,6 +131,7 @@ void media_free(struct media_ctx *mc)
 			next = c->next;
 			free(c);
 		}
+	media_call_spares_free(mc);
 	media_ports_fini(&mc->ports);
 	media_quota_fini(&mc->quota);
 	free(mc->due);
@@ -585,7 +586,7 @@ rollback:
 		sdp_message_free(sdp);
 	if (created) {
 		media_call_unlink(mc, c);
-		free(c);
+		media_call_free(mc, c);
 	} else {
 		memcpy(c->af, old_af, sizeof(old_af));
 	}
@@ -621,7 +622,7 @@ void media_end_cookie(struct media_ctx *mc, uint64_t cookie)
 	CLOG(XS_LOG_INFO, media_call_name(c, name, sizeof(name)),
 	     "media ended, relay flows removed");
 	media_call_unlink(mc, c);
-	free(c);
+	media_call_free(mc, c);
 }
 
 void media_end(struct media_ctx *mc, const char *call_id)

@@ -74,6 +74,41 @@ static struct dialog **bucket(const char *call_id)
 	return bucket_of(media_cookie(call_id));
 }
 
+/*
+ * A dialog is 5 KiB, past glibc's per-thread caches: with tens of thousands
+ * up, each malloc and free of one walks bins that grow with the heap.
+ * Dialogs end at about the rate new ones start: a short list of ended ones
+ * serves the next without malloc.
+ */
+#define DLG_SPARES_MAX 256
+static struct dialog *spares;
+static unsigned int nspares;
+
+static struct dialog *dlg_alloc(void)
+{
+	struct dialog *d = spares;
+
+	if (!d)
+		return calloc(1, sizeof(*d));
+	spares = d->next;
+	nspares--;
+	memset(d, 0, sizeof(*d));
+	return d;
+}
+
+static void dlg_release(struct dialog *d)
+{
+	if (!d)
+		return;
+	if (nspares >= DLG_SPARES_MAX) {
+		free(d);
+		return;
+	}
+	d->next = spares;
+	spares = d;
+	nspares++;
+}
+
 struct dialog *dlg_first(void)
 {
 	return dialogs;
@@ -144,9 +179,9 @@ struct dialog *dlg_new(const char *call_id, const struct sip_addr *src, bool exe
 		*err = -EDQUOT;
 		return NULL;
 	}
-	d = calloc(1, sizeof(*d));
+	d = dlg_alloc();
 	if (!d || (!exempt && srcc_inc(&per_src, &src->ip))) {
-		free(d);
+		dlg_release(d);
 		*err = -ENOMEM;
 		return NULL;
 	}
@@ -197,7 +232,7 @@ void dlg_del(struct dialog *d)
 	DL_DEL(d, jnext, jpprev);
 	if (d->counted)
 		srcc_dec(&per_src, &d->inv_src.ip);
-	free(d);
+	dlg_release(d);
 	ndlg--;
 }
 
