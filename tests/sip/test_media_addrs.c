@@ -249,6 +249,63 @@ static void test_rtcp_mux(void)
 	env_free(&e);
 }
 
+/* An offer from an IPv4 caller to an IPv6 hop (its callee's leg gets IPv6 media). */
+static int offer_to_v6(struct env *e, const char *id)
+{
+	struct media_src src = {.core = true, .to_af = AF_INET6};
+	osip_message_t *m = sdp_msg(id, false, false);
+	int err;
+
+	if (!m)
+		return -ENOMEM;
+	src.sig.af = AF_INET;
+	inet_pton(AF_INET, "192.0.2.10", &src.sig.v4);
+	err = media_rewrite(e->mc, m, id, MEDIA_SIDE_A, &src);
+	osip_message_free(m);
+	return err;
+}
+
+/*
+ * IPv6 legs are all on the one IPv6 media address: its ports are a range of
+ * their own (were they taken from the call's IPv4 address, two calls on
+ * different IPv4 addresses could get the same IPv6 relay port, one flow).
+ * One pair a range: a call's IPv4 leg takes the first address's, its IPv6
+ * leg the IPv6 range's; the next call is refused although the second IPv4
+ * address is free, because the IPv6 range is full.
+ */
+static void test_v6_range(void)
+{
+	const char *name = "media_addrs_ipv6_range_own";
+	struct xs_flow_key k, next, *prev = NULL;
+	unsigned int n6 = 0;
+	struct env e;
+	int ok;
+
+	if (env_addrs(&e, 2, 20000, 20001)) {
+		T_FAIL(name, "setup");
+		return;
+	}
+	inet_pton(AF_INET6, "2001:db8::1", &e.o.public_ip6);
+	e.o.dual_stack = true;
+	ok = T_CHECK(name, media_reconfigure(e.mc, &e.o) == 0, "reconfigure") &&
+	     T_CHECK(name, offer_to_v6(&e, "v6-1") == 0, "first call refused");
+	while (!bpf_map_get_next_key(e.fd, prev, &next)) {
+		k = next;
+		prev = &k;
+		n6 += k.v6;
+	}
+	ok = ok &&
+	     T_CHECK(name, flows_count(e.fd) == 4 && n6 == 2, "%u flows, %u keyed on IPv6",
+		     flows_count(e.fd), n6) &&
+	     T_CHECK(name, offer_to_v6(&e, "v6-2") == -ENOSPC,
+		     "a second call past the IPv6 range") &&
+	     T_CHECK(name, media_calls(e.mc) == 1 && flows_count(e.fd) == 4, "%u calls, %u flows",
+		     media_calls(e.mc), flows_count(e.fd));
+	if (ok)
+		T_PASS(name);
+	env_free(&e);
+}
+
 static void count_timeout(uint64_t cookie, void *arg)
 {
 	(void)cookie;
@@ -328,5 +385,6 @@ int main(int argc, char **argv)
 	test_even_fill();
 	test_rtcp_mux();
 	test_timeout_due();
+	test_v6_range();
 	return check_failed ? 1 : 0;
 }
