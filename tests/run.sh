@@ -69,8 +69,9 @@ run_one() {
 # The namespace tests (cli, ns, e2e) run TEST_JOBS at a time (default 2):
 # each builds its own namespaces, pin root and state dir, and most of their
 # time is spent waiting on calls and timers, not on the CPU. The unit
-# programs, the fuzzers, the install test (a package build) and the bench
-# smoke run are CPU-bound or timed: they run alone.
+# programs, the fuzzers, the install test (a package build), the bench
+# smoke run and the failover tests (a VRRP move and a media gap measured
+# against 1 s) are CPU-bound or timed: they run alone.
 declare -A job_test job_t0
 running=0
 reap_one() {
@@ -87,12 +88,13 @@ for t in "$BUILD"/tests/test_* tests/cli/test_*.sh tests/fuzz/test_*.sh tests/ns
 	[ -e "$t" ] || continue
 	[ -n "${TESTS:-}" ] && [[ $t != *${TESTS}* ]] && continue
 	case $t in
+	tests/e2e/test_cluster_failover*) tests+=("$t") ;;
 	tests/cli/* | tests/ns/* | tests/e2e/*) pooled+=("$t") ;;
 	*) tests+=("$t") ;;
 	esac
 done
 # The longest first, so the pool ends together.
-long="test_datapaths.sh test_cluster_failover.sh test_cluster_failover_udp.sh test_calls.sh test_upgrade_live.sh"
+long="test_datapaths.sh test_calls.sh test_upgrade_live.sh"
 ordered=()
 for n in $long; do
 	for t in "${pooled[@]}"; do [[ $t == */$n ]] && ordered+=("$t"); done
