@@ -206,57 +206,6 @@ uint64_t media_flows_full(const struct media_ctx *mc)
 	return mc ? mc->flows_full : 0;
 }
 
-static bool ct_is(const osip_content_type_t *ct, const char *type, const char *subtype)
-{
-	return ct && ct->type && !strcasecmp(ct->type, type) &&
-	       (!subtype || (ct->subtype && !strcasecmp(ct->subtype, subtype)));
-}
-
-/* The SDP body: the body of an application/sdp message, or a multipart's SDP part. */
-static osip_body_t *sdp_body(osip_message_t *msg, bool *multipart)
-{
-	osip_body_t *b;
-	int i;
-
-	*multipart = false;
-	if (ct_is(msg->content_type, "application", "sdp"))
-		return osip_list_get(&msg->bodies, 0);
-	if (!ct_is(msg->content_type, "multipart", NULL))
-		return NULL;
-	*multipart = true;
-	for (i = 0; (b = osip_list_get(&msg->bodies, i)); i++)
-		if (ct_is(b->content_type, "application", "sdp"))
-			return b;
-	return NULL;
-}
-
-/* Put @text (osip-allocated, taken over) in place of @b's text; fix Content-Length. */
-static int body_replace(osip_message_t *msg, osip_body_t *b, char *text, bool multipart)
-{
-	size_t len = strlen(text);
-	char buf[24], *s, *eoh;
-	int err;
-
-	osip_free(b->body);
-	b->body = text;
-	b->length = len;
-	osip_message_force_update(msg);
-	if (multipart) {
-		/* The total is the serialized multipart body: let libosip2 build it. */
-		if (osip_message_to_str(msg, &s, &len))
-			return -ENOMEM;
-		eoh = strstr(s, "\r\n\r\n");
-		len = eoh ? len - (size_t)(eoh + 4 - s) : 0;
-		osip_free(s);
-	}
-	snprintf(buf, sizeof(buf), "%zu", len);
-	osip_content_length_free(msg->content_length);
-	msg->content_length = NULL;
-	err = osip_message_set_content_length(msg, buf);
-	osip_message_force_update(msg);
-	return err ? -ENOMEM : 0;
-}
-
 /* What leg @l now signals for a stream. A hold keeps the address it holds from. */
 static void leg_update(struct media_leg *l, const struct sdp_media_info *mi,
 		       const struct media_src *src)
@@ -562,7 +511,7 @@ int media_rewrite(struct media_ctx *mc, osip_message_t *msg, const char *call_id
 		goto fail_committed;
 	}
 
-	err = body_replace(msg, b, out, multipart);
+	err = sdp_body_replace(msg, b, out, multipart);
 	if (err)
 		goto fail_committed;
 	for (i = 0; i < n; i++)

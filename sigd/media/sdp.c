@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 #include <arpa/inet.h>
+#include <osipparser2/osip_parser.h>
 #include <osipparser2/osip_port.h>
 
 #include "media/sdp.h"
@@ -366,4 +367,55 @@ int sdp_rewrite(sdp_message_t *sdp, const struct sdp_info *info, const uint16_t 
 	if (sdp_message_to_str(sdp, text))
 		return -ENOMEM;
 	return 0;
+}
+
+/* ---- the SDP body of a message ---- */
+
+static bool ct_is(const osip_content_type_t *ct, const char *type, const char *subtype)
+{
+	return ct && ct->type && !strcasecmp(ct->type, type) &&
+	       (!subtype || (ct->subtype && !strcasecmp(ct->subtype, subtype)));
+}
+
+osip_body_t *sdp_body(osip_message_t *msg, bool *multipart)
+{
+	osip_body_t *b;
+	int i;
+
+	*multipart = false;
+	if (ct_is(msg->content_type, "application", "sdp"))
+		return osip_list_get(&msg->bodies, 0);
+	if (!ct_is(msg->content_type, "multipart", NULL))
+		return NULL;
+	*multipart = true;
+	for (i = 0; (b = osip_list_get(&msg->bodies, i)); i++)
+		if (ct_is(b->content_type, "application", "sdp"))
+			return b;
+	return NULL;
+}
+
+int sdp_body_replace(osip_message_t *msg, osip_body_t *b, char *text, bool multipart)
+{
+	size_t len = strlen(text);
+	char buf[24], *s, *eoh;
+	int err;
+
+	osip_free(b->body);
+	b->body = text;
+	b->length = len;
+	osip_message_force_update(msg);
+	if (multipart) {
+		/* The total is the serialized multipart body: let libosip2 build it. */
+		if (osip_message_to_str(msg, &s, &len))
+			return -ENOMEM;
+		eoh = strstr(s, "\r\n\r\n");
+		len = eoh ? len - (size_t)(eoh + 4 - s) : 0;
+		osip_free(s);
+	}
+	snprintf(buf, sizeof(buf), "%zu", len);
+	osip_content_length_free(msg->content_length);
+	msg->content_length = NULL;
+	err = osip_message_set_content_length(msg, buf);
+	osip_message_force_update(msg);
+	return err ? -ENOMEM : 0;
 }

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <netinet/in.h>
+#include <osipparser2/osip_message.h>
 #include <osipparser2/sdp_message.h>
 
 /* m-lines past this many are rejected (port 0): no real call has more. */
@@ -57,5 +58,10 @@ int sdp_parse(const char *text, sdp_message_t **out, struct sdp_info *info);
  */
 int sdp_rewrite(sdp_message_t *sdp, const struct sdp_info *info, const uint16_t *edge_port, int af,
 		const void *edge, char **text);
+
+/* The SDP body of @msg: its body when application/sdp, or a multipart's SDP part (*@multipart). */
+osip_body_t *sdp_body(osip_message_t *msg, bool *multipart);
+/* Put @text (osip-allocated, taken over) in place of @b's text; fix Content-Length. */
+int sdp_body_replace(osip_message_t *msg, osip_body_t *b, char *text, bool multipart);
 
 #endif /* XDPSBC_SIGD_SDP_H */
