@@ -277,49 +277,23 @@ static int guard_rule_cb(const struct nlmsghdr *nlh, void *arg)
 	return MNL_CB_OK;
 }
 
+static void build_rule(struct nlmsghdr *nlh, void *o)
+{
+	nftnl_rule_nlmsg_build_payload(nlh, o);
+}
+
 static int guard_dump(struct guard_dump *d)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct mnl_socket *nl = mnl_socket_open(NETLINK_NETFILTER);
-	uint32_t seq = (uint32_t)time(NULL), portid;
 	struct nftnl_rule *r = nftnl_rule_alloc();
-	struct nlmsghdr *nlh;
-	int ret, err = 0;
+	int err;
 
-	if (!nl || !r) {
-		err = nl ? -ENOMEM : -errno;
-		goto out;
-	}
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		err = -errno;
-		goto out;
-	}
-	portid = mnl_socket_get_portid(nl);
-	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, NFPROTO_IPV4, NLM_F_DUMP | NLM_F_ACK,
-				    seq);
+	if (!r)
+		return -ENOMEM;
 	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, XS_FWD_GUARD_TABLE);
 	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, GUARD_CHAIN);
-	nftnl_rule_nlmsg_build_payload(nlh, r);
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
-		err = -errno;
-		goto out;
-	}
-	for (;;) {
-		ret = mnl_socket_recvfrom(nl, buf, sizeof(buf));
-		if (ret <= 0) {
-			err = ret < 0 ? -errno : 0;
-			break;
-		}
-		ret = mnl_cb_run(buf, ret, seq, portid, guard_rule_cb, d);
-		if (ret <= 0) {
-			err = ret < 0 ? -errno : 0;
-			break;
-		}
-	}
-out:
+	err = xs_nft_request(NFPROTO_IPV4, NFT_MSG_GETRULE, NLM_F_DUMP, r, build_rule,
+			     guard_rule_cb, d);
 	nftnl_rule_free(r);
-	if (nl)
-		mnl_socket_close(nl);
 	/* No table (or chain) yet: nothing is guarded. */
 	return err == -ENOENT ? 0 : err;
 }

@@ -14,6 +14,14 @@
 /* Times a netlink dump interrupted by a concurrent ruleset change is taken (EINTR). */
 #define XS_NFT_DUMP_TRIES 8
 
+/*
+ * One nftables request of @type for @family (@build puts @payload_obj in
+ * the message), its answers through @cb; 0 or a negative errno (-EINTR: a
+ * dump the ruleset changed under; the caller takes it again).
+ */
+int xs_nft_request(uint16_t family, uint16_t type, uint16_t flags, void *payload_obj,
+		   void (*build)(struct nlmsghdr *, void *), mnl_cb_t cb, void *arg);
+
 /* nft's datatype ids (nftables src/datatype.h), so `nft list` prints the sets. */
 #define XS_NFT_TYPE_INET_PROTO	 12
 #define XS_NFT_TYPE_INET_SERVICE 13

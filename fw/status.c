@@ -115,7 +115,7 @@ static int set_cb(const struct nlmsghdr *nlh, void *arg)
  * relay, sigd) ends with NLM_F_DUMP_INTR, which libmnl reports as EINTR: it
  * is taken again, from scratch.
  */
-static int request(uint16_t type, uint16_t flags, void *payload_obj,
+int xs_nft_request(uint16_t family, uint16_t type, uint16_t flags, void *payload_obj,
 		   void (*build)(struct nlmsghdr *, void *), mnl_cb_t cb, void *arg)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE * 4];
@@ -131,7 +131,7 @@ static int request(uint16_t type, uint16_t flags, void *payload_obj,
 		goto out;
 	}
 	portid = mnl_socket_get_portid(nl);
-	nlh = nftnl_nlmsg_build_hdr(buf, type, NFPROTO_INET, flags | NLM_F_ACK, seq);
+	nlh = nftnl_nlmsg_build_hdr(buf, type, family, flags | NLM_F_ACK, seq);
 	build(nlh, payload_obj);
 	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
 		err = -errno;
@@ -182,7 +182,7 @@ int xs_nft_present(void)
 	if (!tb)
 		return -ENOMEM;
 	nftnl_table_set_str(tb, NFTNL_TABLE_NAME, XS_NFT_TABLE);
-	err = request(NFT_MSG_GETTABLE, 0, tb, build_table, noop_cb, NULL);
+	err = xs_nft_request(NFPROTO_INET, NFT_MSG_GETTABLE, 0, tb, build_table, noop_cb, NULL);
 	nftnl_table_free(tb);
 	if (err == -ENOENT)
 		return 0;
@@ -201,7 +201,8 @@ int xs_nft_counters(struct xs_counter out[XS_REASON_MAX])
 	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
 	for (int try = 0; try < XS_NFT_DUMP_TRIES; try++) {
 		memset(out, 0, sizeof(*out) * XS_REASON_MAX);
-		err = request(NFT_MSG_GETRULE, NLM_F_DUMP, r, build_rule, ctr_cb, &c);
+		err = xs_nft_request(NFPROTO_INET, NFT_MSG_GETRULE, NLM_F_DUMP, r, build_rule,
+				     ctr_cb, &c);
 		if (err != -EINTR)
 			break;
 	}
@@ -236,8 +237,11 @@ int xs_nft_status(struct xs_nft_status *st)
 	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_INET);
 	for (int try = 0; try < XS_NFT_DUMP_TRIES; try++) {
 		c = (struct dump_ctx){0};
-		err = request(NFT_MSG_GETRULE, NLM_F_DUMP, r, build_rule, rule_cb, &c);
-		err = err ?: request(NFT_MSG_GETSET, NLM_F_DUMP, s, build_set, set_cb, &c);
+		err = xs_nft_request(NFPROTO_INET, NFT_MSG_GETRULE, NLM_F_DUMP, r, build_rule,
+				     rule_cb, &c);
+		err = err
+			      ?: xs_nft_request(NFPROTO_INET, NFT_MSG_GETSET, NLM_F_DUMP, s,
+						build_set, set_cb, &c);
 		if (err != -EINTR)
 			break;
 	}
